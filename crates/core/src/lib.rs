@@ -1,0 +1,11 @@
+//! The pure core of Countersign.
+//!
+//! Everything here is a function of its inputs: no file system, no network, no clock, no
+//! randomness. Adapters (store, ledger, AWS, PDF) feed bytes in and persist what comes out;
+//! the service layer wires them together. Keeping this crate free of I/O is what lets an
+//! auditor's verifier and the desktop app share exactly the same checks.
+#![forbid(unsafe_code)]
+
+pub mod digest;
+pub mod layout;
+pub mod model;

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs everything Countersign needs to build, run its demo and run its tests on Debian 12:
+# the WebKitGTK/Tauri build dependencies, Xvfb and the WebKit WebDriver (app tests), qpdf and
+# poppler-utils (PDF checks), the pinned AWS emulator in a project-local venv, and tauri-driver.
+# Idempotent: each step is skipped when its result is already present.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+
+# shellcheck source=scripts/versions.sh
+. scripts/versions.sh
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+apt_packages=(
+  build-essential pkg-config curl file
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev
+  webkit2gtk-driver xvfb xauth
+  qpdf poppler-utils
+  python3-venv
+)
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The AWS emulator, pinned, in a venv inside the project (ignored by git).
+venv="$here/.venv"
+if [ ! -x "$venv/bin/moto_server" ] || ! "$venv/bin/python" -c "import moto,sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+  log "creating the emulator venv with moto[server]==$MOTO_VERSION"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$here/scripts/requirements-emulator.txt"
+fi
+
+# tauri-driver, the WebDriver bridge for the app tests.
+if ! command -v tauri-driver >/dev/null 2>&1 || [ "$(tauri-driver --version 2>/dev/null | awk '{print $2}')" != "$TAURI_DRIVER_VERSION" ]; then
+  log "installing tauri-driver $TAURI_DRIVER_VERSION"
+  cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked -q
+fi
+
+log "ready"
