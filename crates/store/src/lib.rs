@@ -1,1 +1,218 @@
+//! The evidence store: content-addressed, write-once, verify-on-read.
+//!
+//! Every blob lives at `objects/sha256/<first two hex>/<64 hex>`. A blob is written to
+//! `tmp/`, hashed while it is written, fsynced, checked against the digest the caller expects,
+//! and only then renamed into place (and the directory fsynced). A stored blob is never
+//! overwritten or deleted by this crate, and every read re-hashes the bytes, so a changed byte
+//! is reported instead of shown. Object keys never become paths here: the only path component
+//! derived from input is a digest.
 #![forbid(unsafe_code)]
+
+mod blob_writer;
+mod error;
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use countersign_core::digest::{Sha256, Sha256Stream};
+
+pub use blob_writer::BlobWriter;
+pub use error::StoreError;
+
+/// A blob as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredBlob {
+    pub sha256: Sha256,
+    pub size: u64,
+    /// False when an identical blob was already present (nothing was written).
+    pub newly_written: bool,
+}
+
+/// A content-addressed blob store rooted at one directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) a store at `root`.
+    pub fn open(root: &Path) -> Result<Self, StoreError> {
+        for dir in [root.join("objects").join("sha256"), root.join("tmp")] {
+            fs::create_dir_all(&dir)
+                .map_err(|e| StoreError::io("create the store directory", &dir, e))?;
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the blob with this digest lives (whether or not it exists).
+    pub fn blob_path(&self, sha: &Sha256) -> PathBuf {
+        let hex = sha.to_hex();
+        self.root
+            .join("objects")
+            .join("sha256")
+            .join(&hex[..2])
+            .join(hex)
+    }
+
+    pub fn contains(&self, sha: &Sha256) -> bool {
+        self.blob_path(sha).is_file()
+    }
+
+    /// Starts writing a blob. Feed it bytes, then [`BlobWriter::commit`] it with the digest the
+    /// source declared (if any): a mismatch leaves nothing in the store.
+    pub fn writer(&self) -> Result<BlobWriter, StoreError> {
+        BlobWriter::create(self)
+    }
+
+    /// Stores a complete byte slice.
+    pub fn put(&self, bytes: &[u8], expected: Option<&Sha256>) -> Result<StoredBlob, StoreError> {
+        let mut w = self.writer()?;
+        w.write(bytes)?;
+        w.commit(expected)
+    }
+
+    /// Reads a blob and re-verifies it against its address.
+    pub fn read(&self, sha: &Sha256) -> Result<Vec<u8>, StoreError> {
+        let path = self.blob_path(sha);
+        let mut file = match fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::Missing { sha256: *sha, path });
+            }
+            Err(e) => return Err(StoreError::io("open the stored object", &path, e)),
+        };
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| StoreError::io("read the stored object", &path, e))?;
+        let actual = Sha256::of(&bytes);
+        if actual != *sha {
+            return Err(StoreError::Changed {
+                expected: *sha,
+                actual,
+                path,
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Re-hashes a blob without keeping its bytes (streaming).
+    pub fn verify(&self, sha: &Sha256) -> Result<u64, StoreError> {
+        let path = self.blob_path(sha);
+        let mut file = match fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::Missing { sha256: *sha, path });
+            }
+            Err(e) => return Err(StoreError::io("open the stored object", &path, e)),
+        };
+        let mut hasher = Sha256Stream::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut size = 0u64;
+        loop {
+            let n = file
+                .read(&mut buf)
+                .map_err(|e| StoreError::io("read the stored object", &path, e))?;
+            if n == 0 {
+                break;
+            }
+            size += n as u64;
+            hasher.update(&buf[..n]);
+        }
+        let actual = hasher.finish();
+        if actual != *sha {
+            return Err(StoreError::Changed {
+                expected: *sha,
+                actual,
+                path,
+            });
+        }
+        Ok(size)
+    }
+
+    pub(crate) fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_read_round_trip_and_idempotence() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let a = store.put(b"evidence", None).unwrap();
+        assert!(a.newly_written);
+        assert_eq!(a.sha256, Sha256::of(b"evidence"));
+        assert_eq!(store.read(&a.sha256).unwrap(), b"evidence");
+        let again = store.put(b"evidence", Some(&a.sha256)).unwrap();
+        assert!(!again.newly_written);
+        assert_eq!(store.verify(&a.sha256).unwrap(), 8);
+        // nothing is left behind in tmp/
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn zero_byte_object() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let b = store.put(b"", None).unwrap();
+        assert_eq!(b.size, 0);
+        assert_eq!(store.read(&b.sha256).unwrap(), b"");
+    }
+
+    #[test]
+    fn declared_digest_mismatch_stores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let wrong = Sha256::of(b"something else");
+        let err = store.put(b"evidence", Some(&wrong)).unwrap_err();
+        assert!(matches!(err, StoreError::DigestMismatch { .. }), "{err}");
+        assert!(err.to_string().contains(&wrong.to_hex()));
+        assert!(!store.contains(&Sha256::of(b"evidence")));
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_changed_byte_is_reported_never_returned() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let b = store.put(b"evidence", None).unwrap();
+        let path = store.blob_path(&b.sha256);
+        let mut perms = fs::metadata(&path).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        fs::set_permissions(&path, perms).unwrap();
+        fs::write(&path, b"evidencE").unwrap();
+        let err = store.read(&b.sha256).unwrap_err();
+        assert!(matches!(err, StoreError::Changed { .. }), "{err}");
+        assert!(matches!(
+            store.verify(&b.sha256).unwrap_err(),
+            StoreError::Changed { .. }
+        ));
+        fs::remove_file(&path).unwrap();
+        assert!(matches!(
+            store.read(&b.sha256).unwrap_err(),
+            StoreError::Missing { .. }
+        ));
+    }
+
+    #[test]
+    fn stored_blobs_are_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let b = store.put(b"x", None).unwrap();
+        assert!(fs::metadata(store.blob_path(&b.sha256))
+            .unwrap()
+            .permissions()
+            .readonly());
+    }
+}
