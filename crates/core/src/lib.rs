@@ -8,4 +8,5 @@
 
 pub mod digest;
 pub mod layout;
+pub mod ledger_event;
 pub mod model;
