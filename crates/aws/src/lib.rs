@@ -1,1 +1,11 @@
+//! AWS adapters: everything that talks to S3, CloudFormation or STS goes through here, via the
+//! official AWS SDK for Rust. Nothing in this crate decides policy; it fetches, lists and reports,
+//! and turns SDK failures into errors that name the bucket, key, profile and region involved.
 #![forbid(unsafe_code)]
+
+pub mod config;
+pub mod error;
+pub mod s3;
+
+pub use config::{AwsContext, AwsSettings};
+pub use error::{AwsError, AwsErrorKind};

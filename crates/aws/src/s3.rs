@@ -1,0 +1,261 @@
+//! S3: listing a prefix, streaming objects down, and uploading (demo seeding, hand-off).
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode};
+
+use crate::config::AwsContext;
+use crate::error::{AwsError, AwsErrorKind};
+
+/// One object of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: String,
+    pub size: u64,
+    /// Quotes stripped.
+    pub etag: Option<String>,
+    /// RFC 3339.
+    pub last_modified: Option<String>,
+}
+
+/// What GetObject said about the object besides its bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectMeta {
+    pub version_id: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub content_length: Option<u64>,
+    pub content_type: Option<String>,
+    /// Full-object SHA-256 from `x-amz-checksum-sha256`, base64 as S3 sends it. Composite
+    /// (multipart, `…-N`) checksums are not full-object digests and are left out.
+    pub checksum_sha256_b64: Option<String>,
+    /// User metadata (`x-amz-meta-*`), e.g. CloudTrail digest signatures.
+    pub metadata: Vec<(String, String)>,
+}
+
+fn strip_quotes(s: &str) -> String {
+    s.trim_matches('"').to_owned()
+}
+
+fn rfc3339(dt: &aws_smithy_types::DateTime) -> Option<String> {
+    dt.fmt(aws_smithy_types::date_time::Format::DateTime).ok()
+}
+
+fn ctx_err(e: AwsError, ctx: &AwsContext, bucket: &str) -> AwsError {
+    e.with_bucket(bucket)
+        .with_profile(Some(ctx.profile_name()))
+        .with_region(ctx.region_name())
+}
+
+/// Lists every object under `prefix` (all pages).
+pub async fn list(
+    ctx: &AwsContext,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<ListedObject>, AwsError> {
+    let client = ctx.s3();
+    let action = format!("list s3://{bucket}/{prefix}");
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| ctx_err(AwsError::from_sdk(&e, &action), ctx, bucket))?;
+        for obj in page.contents() {
+            let Some(key) = obj.key() else { continue };
+            out.push(ListedObject {
+                key: key.to_owned(),
+                size: obj.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                etag: obj.e_tag().map(strip_quotes),
+                last_modified: obj.last_modified().and_then(rfc3339),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Streams one object into `sink`, chunk by chunk. The SDK validates S3's own checksums in
+/// transit when present; the caller additionally hashes every byte with SHA-256.
+pub async fn download<F>(
+    ctx: &AwsContext,
+    bucket: &str,
+    key: &str,
+    mut sink: F,
+) -> Result<ObjectMeta, DownloadError>
+where
+    F: FnMut(&[u8]) -> Result<(), String>,
+{
+    let action = format!("download s3://{bucket}/{key}");
+    let resp = ctx
+        .s3()
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .map_err(|e| {
+            DownloadError::Aws(ctx_err(AwsError::from_sdk(&e, &action), ctx, bucket).with_key(key))
+        })?;
+    let checksum = resp
+        .checksum_sha256()
+        .filter(|c| !c.contains('-'))
+        .map(str::to_owned);
+    let mut metadata: Vec<(String, String)> = resp
+        .metadata()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    metadata.sort();
+    let meta = ObjectMeta {
+        version_id: resp
+            .version_id()
+            .filter(|v| *v != "null")
+            .map(str::to_owned),
+        etag: resp.e_tag().map(strip_quotes),
+        last_modified: resp.last_modified().and_then(rfc3339),
+        content_length: resp.content_length().and_then(|l| u64::try_from(l).ok()),
+        content_type: resp.content_type().map(str::to_owned),
+        checksum_sha256_b64: checksum,
+        metadata,
+    };
+    let mut body = resp.body;
+    let mut received = 0u64;
+    loop {
+        match body.try_next().await {
+            Ok(Some(chunk)) => {
+                received += chunk.len() as u64;
+                sink(&chunk).map_err(DownloadError::Sink)?;
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let detail = crate::error::error_chain(&e);
+                return Err(DownloadError::Aws(
+                    ctx_err(AwsError::new(AwsErrorKind::Transfer, &action), ctx, bucket)
+                        .with_key(key)
+                        .with_detail(detail)
+                        .with_hint("the download broke off or failed its transfer checksum; run the command again to resume"),
+                ));
+            }
+        }
+    }
+    if let Some(expected) = meta.content_length {
+        if expected != received {
+            return Err(DownloadError::Aws(
+                ctx_err(AwsError::new(AwsErrorKind::Transfer, &action), ctx, bucket)
+                    .with_key(key)
+                    .with_detail(format!("received {received} of {expected} bytes"))
+                    .with_hint(
+                        "the connection dropped mid-download; run the command again to resume",
+                    ),
+            ));
+        }
+    }
+    Ok(meta)
+}
+
+/// Why a download failed: AWS/transport trouble, or the local sink refused the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DownloadError {
+    #[error("{0}")]
+    Aws(AwsError),
+    #[error("could not store the downloaded bytes: {0}")]
+    Sink(String),
+}
+
+/// An object to upload.
+#[derive(Debug, Clone, Default)]
+pub struct Upload<'a> {
+    pub key: &'a str,
+    pub body: Vec<u8>,
+    pub content_type: Option<&'a str>,
+    pub metadata: &'a [(String, String)],
+}
+
+/// Uploads one object with a SHA-256 checksum (S3 verifies it on receipt).
+pub async fn put(
+    ctx: &AwsContext,
+    bucket: &str,
+    upload: Upload<'_>,
+) -> Result<ObjectMeta, AwsError> {
+    let action = format!("upload s3://{bucket}/{}", upload.key);
+    let mut req = ctx
+        .s3()
+        .put_object()
+        .bucket(bucket)
+        .key(upload.key)
+        .checksum_algorithm(ChecksumAlgorithm::Sha256)
+        .body(ByteStream::from(upload.body));
+    if let Some(ct) = upload.content_type {
+        req = req.content_type(ct);
+    }
+    for (k, v) in upload.metadata {
+        req = req.metadata(k, v);
+    }
+    let out = req
+        .send()
+        .await
+        .map_err(|e| ctx_err(AwsError::from_sdk(&e, &action), ctx, bucket).with_key(upload.key))?;
+    Ok(ObjectMeta {
+        version_id: out.version_id().map(str::to_owned),
+        etag: out.e_tag().map(strip_quotes),
+        checksum_sha256_b64: out.checksum_sha256().map(str::to_owned),
+        ..ObjectMeta::default()
+    })
+}
+
+/// Creates a bucket (versioned when `versioned`; Object Lock implies versioning). An existing
+/// bucket owned by the caller is accepted.
+pub async fn ensure_bucket(
+    ctx: &AwsContext,
+    bucket: &str,
+    versioned: bool,
+    object_lock: bool,
+) -> Result<(), AwsError> {
+    let action = format!("create bucket {bucket}");
+    let client = ctx.s3();
+    let mut req = client.create_bucket().bucket(bucket);
+    let region = ctx.region_name();
+    if !region.is_empty() && region != "us-east-1" {
+        req = req.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                    region.as_str(),
+                ))
+                .build(),
+        );
+    }
+    if object_lock {
+        req = req.object_lock_enabled_for_bucket(true);
+    }
+    match req.send().await {
+        Ok(_) => {}
+        Err(e) => {
+            let err = AwsError::from_sdk(&e, &action);
+            if err.code.as_deref() != Some("BucketAlreadyOwnedByYou") {
+                return Err(ctx_err(err, ctx, bucket));
+            }
+        }
+    }
+    if versioned && !object_lock {
+        client
+            .put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(
+                aws_sdk_s3::types::VersioningConfiguration::builder()
+                    .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| {
+                ctx_err(
+                    AwsError::from_sdk(&e, &format!("enable versioning on {bucket}")),
+                    ctx,
+                    bucket,
+                )
+            })?;
+    }
+    Ok(())
+}
