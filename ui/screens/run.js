@@ -1,0 +1,261 @@
+// Run review: summary, cases (failures first) with filter and search, case detail, evidence with
+// integrity badges, the traceability matrix and file problems.
+import * as api from "../api.js";
+import { debounce, formatBytes, formatTime, h, mount } from "../dom.js";
+import { errorBox } from "../errors.js";
+import { integrityBadge } from "../integrity.js";
+import { virtualList } from "../vlist.js";
+import { openFile } from "./file-viewer.js";
+
+const STATUS_FILTERS = [
+  ["", "All cases"],
+  ["attention", "Needs disposition (failed, errored)"],
+  ["failed", "Failed"],
+  ["errored", "Errored"],
+  ["skipped", "Skipped"],
+  ["passed", "Passed"],
+];
+
+const badge = (status) => h("span", { class: `badge badge--${status}` }, status);
+
+function totalsLine(t) {
+  return h(
+    "div",
+    { class: "totals", id: "run-totals" },
+    h("span", {}, `${t.tests} tests`),
+    h("span", { class: "t-passed" }, `${t.passed} passed`),
+    h("span", { class: "t-failed" }, `${t.failed} failed`),
+    h("span", { class: "t-errored" }, `${t.errored} errored`),
+    h("span", { class: "t-skipped" }, `${t.skipped} skipped`),
+  );
+}
+
+function summary(view) {
+  const s = view.summary;
+  const m = view.run.manifest ?? {};
+  const protocol = m.protocol ? `${m.protocol.id}${m.protocol.version ? ` v${m.protocol.version}` : ""}${m.protocol.title ? ` — ${m.protocol.title}` : ""}` : s.protocol;
+  const stack = m.stack ? m.stack.name ?? m.stack.arn : null;
+  const executor = m.executor ? m.executor.name ?? m.executor.id ?? null : null;
+  const item = (label, value) => (value ? h("span", {}, `${label} `, h("b", {}, value)) : null);
+  return h(
+    "div",
+    { class: "run-head panel" },
+    h("div", { class: "run-title" }, h("h1", { id: "run-title" }, s.id), badge(s.status)),
+    h(
+      "div",
+      { class: "meta" },
+      item("Protocol", protocol),
+      item("Executed", formatTime(s.executed_at)),
+      item("Executor", typeof executor === "string" ? executor : null),
+      item("Stack", stack),
+      item("Files", String(s.files)),
+      s.problems ? item("Problems", String(s.problems)) : null,
+      item("Manifest", view.run.manifest ? "run.json" : "none"),
+    ),
+    totalsLine(s.totals),
+  );
+}
+
+function casesPanel(view, caseIndex) {
+  const cases = view.run.cases;
+  const detail = h("div", { class: "detail panel", id: "case-detail", tabindex: "-1", "aria-live": "polite" });
+  const showing = h("span", { class: "muted", id: "cases-count" });
+  const statusSelect = h("select", { id: "case-status", name: "status" }, STATUS_FILTERS.map(([v, l]) => h("option", { value: v }, l)));
+  const search = h("input", { type: "search", id: "case-search", placeholder: "Search name, group, message, requirement…", spellcheck: "false" });
+
+  const list = virtualList({
+    id: "cases",
+    label: "Test cases, failures first",
+    columns: ["Status", "Case", "Group", "Requirements"],
+    rowHeight: 32,
+    cells: (c) => [h("span", {}, badge(c.status)), h("span", { title: c.name }, c.name), h("span", { class: "muted", title: c.group }, c.group), h("span", { class: "mono muted" }, (c.requirements ?? []).join(", "))],
+    onSelect: (c) => mount(detail, c ? caseDetail(view, c) : h("p", { class: "muted" }, "No case matches.")),
+    onOpen: () => detail.focus(),
+  });
+
+  // Lower-cased search text per case, built once.
+  const haystack = cases.map((c) => [c.name, c.group, c.id, c.message ?? "", ...(c.requirements ?? [])].join("\n").toLowerCase());
+  const apply = () => {
+    const status = statusSelect.value;
+    const q = search.value.trim().toLowerCase();
+    const shown = [];
+    for (let i = 0; i < cases.length; i += 1) {
+      const c = cases[i];
+      if (status === "attention" ? !(c.status === "failed" || c.status === "errored") : status && c.status !== status) continue;
+      if (q && !haystack[i].includes(q)) continue;
+      shown.push(c);
+    }
+    list.setItems(shown);
+    showing.textContent = `${shown.length.toLocaleString()} of ${cases.length.toLocaleString()} cases`;
+  };
+  statusSelect.addEventListener("change", apply);
+  search.addEventListener("input", debounce(apply, 120));
+  apply();
+  caseIndex.select = (id) => {
+    statusSelect.value = "";
+    search.value = "";
+    apply();
+    list.selectWhere((c) => c.id === id);
+    list.el.focus();
+  };
+  caseIndex.clearSearch = () => {
+    if (!search.value && !statusSelect.value) return false;
+    statusSelect.value = "";
+    search.value = "";
+    apply();
+    return true;
+  };
+
+  return h(
+    "div",
+    { class: "tabpanel", id: "panel-cases", role: "tabpanel" },
+    h("div", { class: "toolbar" }, h("label", {}, "Show", statusSelect), h("label", { class: "grow" }, "Search", search), h("div", { class: "spacer" }), showing),
+    h("div", { class: "cases-split" }, list.el, detail),
+  );
+}
+
+function pre(label, text) {
+  return text ? h("section", {}, h("h3", {}, label), h("pre", {}, text)) : null;
+}
+
+function caseDetail(view, c) {
+  const attachments = (view.run.attachments ?? []).filter((a) => a.case_id === c.id);
+  return [
+    h("div", { class: "run-title" }, badge(c.status), h("h2", { id: "case-name" }, c.name)),
+    h(
+      "dl",
+      { class: "kv" },
+      h("dt", {}, "Group"),
+      h("dd", {}, c.group || "—"),
+      h("dt", {}, "Case id"),
+      h("dd", { class: "mono" }, c.id),
+      h("dt", {}, "Result file"),
+      h("dd", {}, h("button", { type: "button", class: "link mono", onclick: () => openFile(view.summary.id, c.source_file) }, c.source_file)),
+      h("dt", {}, "Duration"),
+      h("dd", {}, c.duration_ms === null || c.duration_ms === undefined ? "—" : `${c.duration_ms} ms`),
+    ),
+    h("section", {}, h("h3", {}, "Requirements"), (c.requirements ?? []).length ? h("div", { class: "chips" }, c.requirements.map((r) => h("span", { class: "chip" }, r))) : h("span", { class: "muted" }, "This case names no requirement.")),
+    pre("Message", c.message),
+    pre("Detail", c.detail),
+    pre("Standard output", c.stdout),
+    pre("Standard error", c.stderr),
+    (c.properties ?? []).length
+      ? h("section", {}, h("h3", {}, "Properties"), h("dl", { class: "kv" }, c.properties.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])))
+      : null,
+    attachments.length ? h("section", {}, h("h3", {}, "Embedded attachments"), h("ul", {}, attachments.map((a) => h("li", { class: "mono" }, `${a.name} (${a.mime_type}, ${formatBytes(a.size)})`)))) : null,
+  ];
+}
+
+function evidencePanel(view) {
+  const files = view.run.files ?? [];
+  const rows = files.map((f) => {
+    const open = () => openFile(view.summary.id, f.path);
+    const sha = f.sha256 ? String(f.sha256) : "";
+    return h(
+      "tr",
+      { tabindex: "0", "data-path": f.path, onclick: open, onkeydown: (e) => e.key === "Enter" && open() },
+      h("td", { class: "mono" }, f.path),
+      h("td", {}, f.role.replace("_", " ")),
+      h("td", { class: "num" }, formatBytes(f.size)),
+      h("td", { class: "mono muted", title: sha }, sha ? `${sha.slice(0, 16)}…` : "—"),
+      h("td", {}, integrityBadge(f.integrity)),
+    );
+  });
+  return h(
+    "div",
+    { class: "tabpanel", id: "panel-evidence", role: "tabpanel" },
+    h("p", { class: "muted" }, "Every file of the run folder. Open one to re-read it from the store and re-verify its SHA-256."),
+    h(
+      "table",
+      { class: "grid", id: "evidence-table" },
+      h("thead", {}, h("tr", {}, ["File", "Role", "Size", "SHA-256", "Integrity"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: "5", class: "empty" }, "No files."))),
+    ),
+  );
+}
+
+function tracePanel(view, caseIndex, showCases) {
+  const t = view.run.traceability ?? { requirements: [], uncovered: [], untraced_cases: [] };
+  const caseLink = (tc) =>
+    h("button", { type: "button", class: "link mono", title: tc.case_id, onclick: () => { showCases(); caseIndex.select(tc.case_id); } }, `${tc.case_id.split("::").pop()} (${tc.status})`);
+  const rows = t.requirements.map((r) =>
+    h(
+      "tr",
+      { class: r.status ? null : "uncovered", "data-requirement": r.id },
+      h("td", { class: "mono" }, r.id),
+      h("td", {}, r.title ?? (r.in_catalogue ? "" : h("span", { class: "muted" }, "not in the manifest's catalogue"))),
+      h("td", {}, r.status ? badge(r.status) : h("span", { class: "badge badge--failed" }, "uncovered")),
+      h("td", {}, h("div", { class: "chips" }, r.cases.map(caseLink))),
+      h("td", { class: "mono" }, r.evidence.join(", ")),
+    ),
+  );
+  return h(
+    "div",
+    { class: "tabpanel", id: "panel-trace", role: "tabpanel" },
+    t.uncovered.length
+      ? h("div", { class: "error error--warn", id: "uncovered" }, h("strong", {}, `${t.uncovered.length} requirement${t.uncovered.length === 1 ? "" : "s"} with no case`), h("p", { class: "mono" }, t.uncovered.join(", ")))
+      : h("p", { class: "muted" }, "Every catalogued requirement is verified by at least one case."),
+    h(
+      "table",
+      { class: "grid", id: "trace-table" },
+      h("thead", {}, h("tr", {}, ["Requirement", "Title", "Result", "Cases", "Evidence"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: "5", class: "empty" }, "No requirement ids in this run."))),
+    ),
+    t.untraced_cases.length ? h("p", { class: "muted" }, `${t.untraced_cases.length} cases name no requirement.`) : null,
+  );
+}
+
+function problemsPanel(view) {
+  const problems = view.run.problems ?? [];
+  return h(
+    "div",
+    { class: "tabpanel", id: "panel-problems", role: "tabpanel" },
+    problems.length
+      ? h("table", { class: "grid" }, h("thead", {}, h("tr", {}, h("th", {}, "File"), h("th", {}, "Problem"))), h("tbody", {}, problems.map((p) => h("tr", {}, h("td", { class: "mono" }, p.path || "(run)"), h("td", {}, p.message)))))
+      : h("p", { class: "muted" }, "Every file of this run was read without problems."),
+  );
+}
+
+function tabs(view, caseIndex) {
+  const content = h("div", { class: "tabpanel" });
+  const defs = [
+    ["cases", `Cases (${view.run.cases.length.toLocaleString()})`],
+    ["evidence", `Evidence (${(view.run.files ?? []).length})`],
+    ["trace", "Traceability"],
+    ["problems", `Problems (${(view.run.problems ?? []).length})`],
+  ];
+  const built = {};
+  const buttons = defs.map(([key, label]) => h("button", { type: "button", role: "tab", id: `tab-${key}`, "aria-selected": "false", onclick: () => select(key) }, label));
+  function select(key) {
+    buttons.forEach((b, i) => b.setAttribute("aria-selected", defs[i][0] === key ? "true" : "false"));
+    if (!built[key]) {
+      built[key] = { cases: () => casesPanel(view, caseIndex), evidence: () => evidencePanel(view), trace: () => tracePanel(view, caseIndex, () => select("cases")), problems: () => problemsPanel(view) }[key]();
+    }
+    mount(content, built[key]);
+  }
+  const bar = h("div", { class: "tabs", role: "tablist", "aria-label": "Run sections" }, buttons);
+  bar.addEventListener("keydown", (e) => {
+    const i = buttons.indexOf(document.activeElement);
+    if (i < 0 || (e.key !== "ArrowRight" && e.key !== "ArrowLeft")) return;
+    const next = buttons[(i + (e.key === "ArrowRight" ? 1 : buttons.length - 1)) % buttons.length];
+    next.focus();
+    next.click();
+  });
+  select("cases");
+  return [bar, content];
+}
+
+export function render(ctx, params) {
+  const el = h("section", { class: "run-screen", id: "run-screen" }, h("p", { class: "loading" }, `Opening ${params.id}…`));
+  const caseIndex = { select: () => {}, clearSearch: () => false };
+  const back = h("button", { type: "button", id: "back", onclick: () => ctx.back() }, "← Runs (Esc)");
+  api.showRun(params.id).then(
+    (view) => {
+      mount(el, h("div", { class: "toolbar" }, back), summary(view), tabs(view, caseIndex));
+      const list = el.querySelector("#cases");
+      if (list) list.focus();
+    },
+    (err) => mount(el, h("div", { class: "toolbar" }, back), errorBox(err)),
+  );
+  return { el, title: params.id, focus: back, onEscape: () => caseIndex.clearSearch() };
+}

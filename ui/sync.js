@@ -1,0 +1,72 @@
+// Sync from S3 with a progress bar and a Cancel button; used by Connect and Runs.
+import * as api from "./api.js";
+import { formatBytes, h, mount } from "./dom.js";
+import { errorBox, toAppError } from "./errors.js";
+
+/**
+ * Runs a sync for `form`, drawing progress into `container`. Resolves with the FetchReport,
+ * or null when it failed or was cancelled (the reason is left on screen).
+ */
+export async function runSync(form, container) {
+  const bar = h("progress", { max: "1", value: "0", "aria-label": "Sync progress" });
+  const counts = h("div", { class: "progress-text", "aria-live": "polite" }, "Listing objects…");
+  const current = h("div", { class: "progress-text mono" });
+  const cancel = h("button", { type: "button", id: "sync-cancel" }, "Cancel sync");
+  cancel.addEventListener("click", async () => {
+    cancel.disabled = true;
+    cancel.textContent = "Cancelling…";
+    try {
+      await api.cancelFetch();
+    } catch (err) {
+      container.append(errorBox(err));
+    }
+  });
+  mount(container, h("div", { class: "progress panel", id: "sync-progress" }, bar, counts, current, h("div", { class: "actions" }, cancel)));
+
+  const onProgress = (p) => {
+    if (p.total > 0) {
+      bar.max = String(p.total);
+      bar.value = String(p.done);
+    }
+    mount(
+      counts,
+      h("span", {}, `${p.done} of ${p.total || p.listed} objects`),
+      h("span", {}, `${p.new} new`),
+      h("span", {}, `${p.unchanged} unchanged`),
+      p.failed ? h("span", { class: "t-failed" }, `${p.failed} failed`) : null,
+      h("span", {}, formatBytes(p.bytes)),
+    );
+    current.textContent = p.current_key ?? "";
+  };
+
+  try {
+    const report = await api.fetchRuns(form, onProgress);
+    mount(container, reportBox(report));
+    return report;
+  } catch (raw) {
+    // Cancelled shows as a calm notice, everything else by its kind (see errors.js).
+    mount(container, errorBox(toAppError(raw)));
+    return null;
+  }
+}
+
+function reportBox(report) {
+  const problems = [...(report.rejected ?? []).map((r) => `${r.uri}: ${r.reason}`), ...(report.skipped ?? []).map((s) => `${s.key}: ${s.reason}`)];
+  return h(
+    "div",
+    { class: "panel", id: "sync-report", role: "status" },
+    h("strong", {}, `Synced s3://${report.bucket}/${report.prefix ?? ""}`),
+    h(
+      "div",
+      { class: "progress-text" },
+      h("span", {}, `${report.listed} listed`),
+      h("span", {}, `${report.new} new`),
+      h("span", {}, `${report.unchanged} unchanged`),
+      h("span", {}, `${(report.runs ?? []).length} runs`),
+      h("span", {}, formatBytes(report.bytes)),
+    ),
+    problems.length
+      ? h("details", {}, h("summary", {}, `${problems.length} objects not taken into the store`), h("pre", {}, problems.join("\n")))
+      : null,
+  );
+}
