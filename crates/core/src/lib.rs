@@ -6,7 +6,14 @@
 //! auditor's verifier and the desktop app share exactly the same checks.
 #![forbid(unsafe_code)]
 
+pub mod cucumber;
 pub mod digest;
+pub mod junit;
 pub mod layout;
 pub mod ledger_event;
 pub mod model;
+pub mod report_error;
+pub mod requirement;
+pub mod run;
+pub mod run_manifest;
+pub mod trace;

@@ -1,0 +1,436 @@
+//! JUnit XML result files: pytest (xunit2 and legacy), jest-junit, Maven Surefire,
+//! cargo-nextest and other tools that write the same shape.
+//!
+//! The reader uses roxmltree with its default options, which refuse any document type
+//! declaration: entities cannot be declared, so they cannot be expanded (no "billion laughs",
+//! no external entities). Such a document is reported as an error naming its position.
+
+use roxmltree::{Document, Node};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{CaseStatus, TestCase, Totals};
+use crate::report_error::{utf8, ReportError};
+
+/// Property names whose values are requirement ids (comma- or space-separated lists allowed).
+pub const REQUIREMENT_PROPERTIES: [&str; 3] = ["requirement", "requirements", "req"];
+
+/// What a `.xml` file turned out to be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JunitOutcome {
+    /// A JUnit report.
+    Report(JunitReport),
+    /// Well-formed XML whose root is not `<testsuites>` or `<testsuite>`: the caller keeps
+    /// the file as evidence.
+    NotJunit {
+        /// The root element's name.
+        root: String,
+    },
+}
+
+/// The cases of one JUnit file, plus what the file said about itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JunitReport {
+    /// Cases in file order. Ids are `<path>#<suite path>::<classname>::<name>` (the classname
+    /// part left out when empty); repeats are made unique by the run assembly.
+    pub cases: Vec<TestCase>,
+    /// Suites that carried output or properties of their own.
+    pub suites: Vec<SuiteRecord>,
+    /// Counts the root element declared (`tests`, `failures`, `errors`, `skipped`), when it
+    /// declared `tests`. Tools disagree on whether skips are included in failures, so this is
+    /// for cross-checking, not for display.
+    pub declared: Option<Totals>,
+}
+
+/// Suite-level output and properties (shown with the run; not copied onto every case).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuiteRecord {
+    /// Run-relative path of the result file.
+    pub source_file: String,
+    /// Suite names from the root down, joined with `/`.
+    pub suite_path: String,
+    /// Suite properties other than requirement ids, in file order.
+    pub properties: Vec<(String, String)>,
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
+}
+
+/// Parses one JUnit XML file. `path` is the run-relative path used in ids and errors.
+pub fn parse_junit(path: &str, bytes: &[u8]) -> Result<JunitOutcome, ReportError> {
+    let text = utf8(path, bytes)?;
+    if text.trim().is_empty() {
+        return Err(ReportError::whole(
+            path,
+            "the file is empty; expected a JUnit XML report",
+        ));
+    }
+    let doc = Document::parse(text).map_err(|e| xml_error(path, text, &e))?;
+    let root = doc.root_element();
+    let name = root.tag_name().name();
+    if name != "testsuites" && name != "testsuite" {
+        return Ok(JunitOutcome::NotJunit {
+            root: name.to_owned(),
+        });
+    }
+    let mut report = JunitReport {
+        cases: Vec::new(),
+        suites: Vec::new(),
+        declared: declared_totals(root),
+    };
+    let inherited = Vec::new();
+    if name == "testsuites" {
+        for suite in elements(root, "testsuite") {
+            read_suite(path, suite, "", &inherited, &mut report);
+        }
+        // Some tools put cases directly under <testsuites>.
+        for case in elements(root, "testcase") {
+            report.cases.push(read_case(path, case, "", &inherited));
+        }
+    } else {
+        read_suite(path, root, "", &inherited, &mut report);
+    }
+    Ok(JunitOutcome::Report(report))
+}
+
+fn xml_error(path: &str, text: &str, e: &roxmltree::Error) -> ReportError {
+    if matches!(e, roxmltree::Error::DtdDetected) {
+        let offset = text.find("<!DOCTYPE").unwrap_or(0);
+        return ReportError::at_offset(
+            path,
+            text.as_bytes(),
+            offset,
+            "the document has a DOCTYPE (document type declaration); JUnit reports never need one \
+             and entity declarations are refused, so this file is not read",
+        );
+    }
+    let pos = e.pos();
+    ReportError::at(path, pos.row, pos.col, format!("not well-formed XML: {e}"))
+}
+
+fn elements<'a, 'i>(
+    parent: Node<'a, 'i>,
+    name: &'static str,
+) -> impl Iterator<Item = Node<'a, 'i>> {
+    parent
+        .children()
+        .filter(move |n| n.is_element() && n.tag_name().name() == name)
+}
+
+fn first<'a, 'i>(parent: Node<'a, 'i>, name: &'static str) -> Option<Node<'a, 'i>> {
+    elements(parent, name).next()
+}
+
+fn declared_totals(root: Node<'_, '_>) -> Option<Totals> {
+    let num = |a: &str| root.attribute(a).and_then(|v| v.trim().parse::<u64>().ok());
+    let tests = num("tests")?;
+    let failed = num("failures").unwrap_or(0);
+    let errored = num("errors").unwrap_or(0);
+    let skipped = num("skipped").or_else(|| num("skip")).unwrap_or(0);
+    Some(Totals {
+        tests,
+        passed: tests.saturating_sub(failed + errored + skipped),
+        failed,
+        errored,
+        skipped,
+    })
+}
+
+fn read_suite(
+    path: &str,
+    suite: Node<'_, '_>,
+    parent_path: &str,
+    parent_reqs: &[String],
+    report: &mut JunitReport,
+) {
+    let name = suite.attribute("name").unwrap_or("");
+    let suite_path = match (parent_path.is_empty(), name.is_empty()) {
+        (true, _) => name.to_owned(),
+        (false, true) => parent_path.to_owned(),
+        (false, false) => format!("{parent_path}/{name}"),
+    };
+    let (reqs, properties) = read_properties(suite);
+    let mut all_reqs = parent_reqs.to_vec();
+    extend_unique(&mut all_reqs, reqs);
+    let stdout = output(suite, "system-out");
+    let stderr = output(suite, "system-err");
+    if !properties.is_empty() || stdout.is_some() || stderr.is_some() {
+        report.suites.push(SuiteRecord {
+            source_file: path.to_owned(),
+            suite_path: suite_path.clone(),
+            properties,
+            stdout,
+            stderr,
+        });
+    }
+    for child in suite.children().filter(Node::is_element) {
+        match child.tag_name().name() {
+            "testcase" => report
+                .cases
+                .push(read_case(path, child, &suite_path, &all_reqs)),
+            "testsuite" => read_suite(path, child, &suite_path, &all_reqs, report),
+            _ => {}
+        }
+    }
+}
+
+fn read_case(path: &str, case: Node<'_, '_>, suite_path: &str, suite_reqs: &[String]) -> TestCase {
+    let name = case.attribute("name").unwrap_or("").to_owned();
+    let group = case
+        .attribute("classname")
+        .or_else(|| case.attribute("class"))
+        .unwrap_or("")
+        .to_owned();
+    let id = if group.is_empty() {
+        format!("{path}#{suite_path}::{name}")
+    } else {
+        format!("{path}#{suite_path}::{group}::{name}")
+    };
+    let (case_reqs, properties) = read_properties(case);
+    let mut requirements = suite_reqs.to_vec();
+    extend_unique(&mut requirements, case_reqs);
+
+    // The worst outcome wins (pytest writes both <failure> and <error> for a failing test
+    // whose teardown also fails).
+    let mut status = CaseStatus::Passed;
+    let mut message = None;
+    let mut detail = None;
+    for child in case.children().filter(Node::is_element) {
+        let s = match child.tag_name().name() {
+            "failure" => CaseStatus::Failed,
+            "error" => CaseStatus::Errored,
+            "skipped" => CaseStatus::Skipped,
+            _ => continue,
+        };
+        if s.review_rank() < status.review_rank() {
+            status = s;
+            message = child
+                .attribute("message")
+                .map(str::to_owned)
+                .filter(|m| !m.is_empty());
+            detail = text_of(child);
+            if message.is_none() {
+                message = detail
+                    .as_deref()
+                    .and_then(|d| d.lines().find(|l| !l.trim().is_empty()))
+                    .map(|l| l.trim().to_owned());
+            }
+        }
+    }
+    TestCase {
+        id,
+        name,
+        group,
+        status,
+        duration_ms: case.attribute("time").and_then(seconds_to_ms),
+        message,
+        detail,
+        stdout: output(case, "system-out"),
+        stderr: output(case, "system-err"),
+        requirements,
+        properties,
+        source_file: path.to_owned(),
+    }
+}
+
+/// Requirement ids and the other properties of a suite or case.
+fn read_properties(node: Node<'_, '_>) -> (Vec<String>, Vec<(String, String)>) {
+    let mut reqs = Vec::new();
+    let mut props = Vec::new();
+    for list in elements(node, "properties") {
+        for p in elements(list, "property") {
+            let name = p.attribute("name").unwrap_or("").to_owned();
+            let value = p
+                .attribute("value")
+                .map(str::to_owned)
+                .or_else(|| text_of(p))
+                .unwrap_or_default();
+            if REQUIREMENT_PROPERTIES.contains(&name.to_ascii_lowercase().as_str()) {
+                extend_unique(&mut reqs, split_ids(&value));
+            } else {
+                props.push((name, value));
+            }
+        }
+    }
+    (reqs, props)
+}
+
+/// Splits `"URS-1, URS-2 URS-3"` into ids.
+pub fn split_ids(value: &str) -> Vec<String> {
+    value
+        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Appends ids not already present, keeping order.
+pub(crate) fn extend_unique(into: &mut Vec<String>, more: Vec<String>) {
+    for id in more {
+        if !into.contains(&id) {
+            into.push(id);
+        }
+    }
+}
+
+fn output(node: Node<'_, '_>, name: &'static str) -> Option<String> {
+    first(node, name).and_then(text_of)
+}
+
+/// Text content (including CDATA), `None` when blank.
+fn text_of(node: Node<'_, '_>) -> Option<String> {
+    let s: String = node
+        .descendants()
+        .filter(Node::is_text)
+        .filter_map(|n| n.text())
+        .collect();
+    if s.trim().is_empty() {
+        None
+    } else {
+        Some(s)
+    }
+}
+
+/// `"0.123"` seconds (Surefire may write `"1,234.5"`) → milliseconds, rounded.
+fn seconds_to_ms(v: &str) -> Option<u64> {
+    let cleaned: String = v.trim().chars().filter(|&c| c != ',').collect();
+    let secs: f64 = cleaned.parse().ok()?;
+    if !secs.is_finite() || !(0.0..=1.0e12).contains(&secs) {
+        return None;
+    }
+    // Bounded above, so the conversion cannot overflow.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let ms = (secs * 1000.0).round() as u64;
+    Some(ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(xml: &str) -> JunitReport {
+        match parse_junit("r.xml", xml.as_bytes()).unwrap() {
+            JunitOutcome::Report(r) => r,
+            other => panic!("not a report: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn surefire_single_suite_with_properties_and_outputs() {
+        let r = report(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="com.acme.LimsIT" tests="3" failures="1" errors="0" skipped="1" time="1,234.5">
+  <properties><property name="java.version" value="21"/><property name="req" value="URS-A-1"/></properties>
+  <testcase name="loads" classname="com.acme.LimsIT" time="0.0105"/>
+  <testcase name="saves" classname="com.acme.LimsIT" time="1,000.25">
+    <failure message="expected 2" type="AssertionError"><![CDATA[at LimsIT.java:12]]></failure>
+    <system-out>saving</system-out>
+    <properties><property name="requirements">URS-A-2 URS-A-3</property><property name="evidence" value="shot.png"/></properties>
+  </testcase>
+  <testcase name="skips" classname="com.acme.LimsIT"><skipped/></testcase>
+  <system-out>suite log</system-out>
+</testsuite>"#,
+        );
+        assert_eq!(
+            Totals::of(&r.cases),
+            Totals {
+                tests: 3,
+                passed: 1,
+                failed: 1,
+                errored: 0,
+                skipped: 1
+            }
+        );
+        assert_eq!(r.declared, Some(Totals::of(&r.cases)));
+        let saves = &r.cases[1];
+        assert_eq!(saves.id, "r.xml#com.acme.LimsIT::com.acme.LimsIT::saves");
+        assert_eq!(saves.message.as_deref(), Some("expected 2"));
+        assert_eq!(saves.detail.as_deref(), Some("at LimsIT.java:12"));
+        assert_eq!(saves.stdout.as_deref(), Some("saving"));
+        assert_eq!(saves.duration_ms, Some(1_000_250));
+        assert_eq!(saves.requirements, vec!["URS-A-1", "URS-A-2", "URS-A-3"]);
+        assert_eq!(
+            saves.properties,
+            vec![("evidence".to_owned(), "shot.png".to_owned())]
+        );
+        assert_eq!(r.cases[0].duration_ms, Some(11));
+        assert_eq!(r.suites[0].stdout.as_deref(), Some("suite log"));
+        assert_eq!(
+            r.suites[0].properties,
+            vec![("java.version".to_owned(), "21".to_owned())]
+        );
+    }
+
+    #[test]
+    fn nested_suites_and_worst_outcome() {
+        let r = report(
+            r#"<testsuites><testsuite name="a"><testsuite name="b">
+                <testcase name="t"><failure message="f"/><error message="e"/></testcase>
+                <testcase name="u" time="nonsense"><error>boom
+second line</error></testcase>
+            </testsuite></testsuite></testsuites>"#,
+        );
+        assert_eq!(r.cases[0].id, "r.xml#a/b::t");
+        assert_eq!(r.cases[0].status, CaseStatus::Failed);
+        assert_eq!(r.cases[0].message.as_deref(), Some("f"));
+        assert_eq!(r.cases[1].status, CaseStatus::Errored);
+        assert_eq!(r.cases[1].message.as_deref(), Some("boom"));
+        assert_eq!(r.cases[1].duration_ms, None);
+        assert_eq!(r.declared, None);
+    }
+
+    #[test]
+    fn doctype_and_entities_are_refused_with_position() {
+        let bomb = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;\">]>\n<testsuite>&lol2;</testsuite>";
+        let e = parse_junit("bomb.xml", bomb.as_bytes()).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(2), Some(1)));
+        assert!(
+            e.to_string()
+                .starts_with("bomb.xml:2:1: the document has a DOCTYPE"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn malformed_xml_names_line_and_column() {
+        let e = parse_junit(
+            "bad.xml",
+            b"<testsuite>\n  <testcase name=\"x\">\n</testsuite>",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("not well-formed XML"), "{e}");
+        assert!(e.to_string().starts_with("bad.xml:3:"), "{e}");
+    }
+
+    #[test]
+    fn empty_and_non_utf8_files_are_errors() {
+        assert!(parse_junit("e.xml", b"  \n")
+            .unwrap_err()
+            .message
+            .contains("empty"));
+        let e = parse_junit("l.xml", b"<testsuite name=\"\xE9\"/>").unwrap_err();
+        assert_eq!((e.line, e.column), (Some(1), Some(18)));
+    }
+
+    #[test]
+    fn other_xml_is_not_junit() {
+        let out = parse_junit(
+            "pom.xml",
+            b"<project><modelVersion>4.0.0</modelVersion></project>",
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            JunitOutcome::NotJunit {
+                root: "project".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn split_ids_accepts_commas_and_spaces() {
+        assert_eq!(
+            split_ids(" URS-1,URS-2  URS-3;URS-4 "),
+            vec!["URS-1", "URS-2", "URS-3", "URS-4"]
+        );
+    }
+}
