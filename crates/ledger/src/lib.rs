@@ -1,1 +1,322 @@
+//! The append-only, hash-chained SQLite ledger: Countersign's audit trail and record index.
+//!
+//! Every state change is written together with its audit event in one IMMEDIATE transaction.
+//! Events are chained by SHA-256 over the frozen encoding in
+//! [`countersign_core::ledger_event`]; [`Ledger::verify`] re-derives the chain from the rows
+//! without trusting SQL. Triggers refuse UPDATE and DELETE on every table, but they are
+//! defence in depth only: tamper evidence comes from the chain and from signed checkpoints
+//! kept outside the file. The file format is described in `docs/ledger-format.md`.
 #![forbid(unsafe_code)]
+
+mod backup;
+mod checkpoint;
+mod clock;
+mod error;
+mod event;
+mod export;
+mod lock;
+mod objects;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::config::DbConfig;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+pub use checkpoint::Checkpoint;
+pub use clock::{Clock, SteppingClock, SystemClock};
+pub use countersign_core::ledger_event::{
+    Actor, ChainFault, ChainProblem, ChainReport, CheckpointStatement, LedgerEvent,
+};
+pub use error::LedgerError;
+pub use event::{EventClass, EventFilter, EventRecord, NewEvent, MAX_FIELD_BYTES};
+pub use export::ExportFormat;
+pub use objects::{NewObject, NewRejection, ObjectRecord, RejectionRecord, SourceKind};
+pub use schema::SCHEMA_VERSION;
+
+use countersign_core::ledger_event::ChainVerifier;
+use error::db_error;
+use event::{append_in, event_from_row, AppendError, EVENT_COLUMNS};
+use lock::LedgerLock;
+
+/// How long a reader or writer waits for a lock held by a backup or checkpoint reader.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An open ledger: the SQLite connection, the instance lock and the clock.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+    clock: Box<dyn Clock>,
+    _lock: LedgerLock,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ledger {
+    /// Opens the ledger at `path`, creating it (and recording `ledger.created`) if it does not
+    /// exist and migrating an older schema (recording `ledger.migrated`). Refuses a ledger
+    /// from a newer Countersign, a damaged file, and a ledger already open elsewhere.
+    pub fn open(path: &Path, clock: Box<dyn Clock>) -> Result<Ledger, LedgerError> {
+        Self::open_at(path, clock, SCHEMA_VERSION)
+    }
+
+    /// Opens, migrating no further than `target` (used to build older ledgers in tests).
+    pub(crate) fn open_at(
+        path: &Path,
+        clock: Box<dyn Clock>,
+        target: i64,
+    ) -> Result<Ledger, LedgerError> {
+        let lock = LedgerLock::acquire(path)?;
+        let mut conn = open_connection(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )?;
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(|e| db_error(path, "switching to WAL journaling", e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(LedgerError::ReadOnly {
+                path: path.to_path_buf(),
+                detail: format!("the journal mode stayed {mode:?} instead of WAL"),
+            });
+        }
+        schema::migrate(&mut conn, path, clock.as_ref(), target)?;
+        Ok(Ledger {
+            conn,
+            path: path.to_path_buf(),
+            clock,
+            _lock: lock,
+        })
+    }
+
+    /// The ledger file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one event in its own IMMEDIATE transaction.
+    pub fn append(&mut self, event: &NewEvent) -> Result<EventRecord, LedgerError> {
+        let mut out = self.append_batch(std::slice::from_ref(event))?;
+        out.pop().ok_or_else(|| LedgerError::InvalidEvent {
+            action: event.action.clone(),
+            detail: "nothing was appended".into(),
+        })
+    }
+
+    /// Appends several events in one IMMEDIATE transaction: all of them or none.
+    pub fn append_batch(&mut self, events: &[NewEvent]) -> Result<Vec<EventRecord>, LedgerError> {
+        for e in events {
+            e.validate()?;
+        }
+        let path = self.path.clone();
+        let clock = self.clock.as_ref();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| db_error(&path, "starting an append", e))?;
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            out.push(append_in(&tx, clock, e).map_err(|e| append_error(&path, e))?);
+        }
+        tx.commit()
+            .map_err(|e| db_error(&path, "committing an append", e))?;
+        Ok(out)
+    }
+
+    /// Runs `f` inside one IMMEDIATE transaction with an appender, for changes that write a
+    /// record row and its event together.
+    pub(crate) fn write<T>(
+        &mut self,
+        context: &'static str,
+        f: impl FnOnce(&rusqlite::Transaction<'_>, &dyn Clock) -> Result<T, AppendError>,
+    ) -> Result<T, LedgerError> {
+        let path = self.path.clone();
+        let clock = self.clock.as_ref();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| db_error(&path, context, e))?;
+        let out = f(&tx, clock).map_err(|e| append_error(&path, e))?;
+        tx.commit().map_err(|e| db_error(&path, context, e))?;
+        Ok(out)
+    }
+
+    /// The last event (sequence and hash), if any.
+    pub fn head(&self) -> Result<Option<EventRecord>, LedgerError> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT 1");
+        let mut out = None;
+        self.for_each_row(&sql, &[], |r| {
+            out = Some(r);
+            Ok(false)
+        })?;
+        Ok(out)
+    }
+
+    /// Number of events.
+    pub fn event_count(&self) -> Result<u64, LedgerError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .map_err(|e| db_error(&self.path, "counting events", e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Calls `f` for each event matching `filter`, in sequence order; stops early when `f`
+    /// returns `Ok(false)`.
+    pub fn for_each_event(
+        &self,
+        filter: &EventFilter,
+        mut f: impl FnMut(EventRecord) -> Result<bool, LedgerError>,
+    ) -> Result<(), LedgerError> {
+        let (clause, params) = filter.to_sql()?;
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events{clause} ORDER BY seq");
+        self.for_each_row(&sql, &params, &mut f)
+    }
+
+    /// All events matching `filter`, in sequence order.
+    pub fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, LedgerError> {
+        let mut out = Vec::new();
+        self.for_each_event(filter, |e| {
+            out.push(e);
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    fn for_each_row(
+        &self,
+        sql: &str,
+        params: &[String],
+        mut f: impl FnMut(EventRecord) -> Result<bool, LedgerError>,
+    ) -> Result<(), LedgerError> {
+        let path = &self.path;
+        let mut stmt = self
+            .conn
+            .prepare(sql)
+            .map_err(|e| db_error(path, "reading events", e))?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter()))
+            .map_err(|e| db_error(path, "reading events", e))?;
+        while let Some(row) = rows
+            .next()
+            .map_err(|e| db_error(path, "reading events", e))?
+        {
+            let rec = event_from_row(row).map_err(|e| db_error(path, "reading events", e))?;
+            let rec = rec.map_err(|bad| LedgerError::Malformed {
+                path: path.clone(),
+                table: "events",
+                row: bad.seq,
+                detail: bad.detail,
+            })?;
+            if !f(rec)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Walks the whole chain, re-deriving every hash, and compares it with the checkpoints
+    /// recorded in the ledger. The report names the first bad entry and why.
+    pub fn verify(&self) -> Result<ChainReport, LedgerError> {
+        self.verify_against(&[])
+    }
+
+    /// Like [`Ledger::verify`], also comparing with checkpoints kept outside the ledger (for
+    /// example read back from S3 Object Lock), so a ledger truncated or restored from an older
+    /// copy is detected.
+    pub fn verify_against(&self, external: &[Checkpoint]) -> Result<ChainReport, LedgerError> {
+        let mut all = self.checkpoints()?;
+        all.extend_from_slice(external);
+        verify_connection(&self.conn, &self.path, &all)
+    }
+}
+
+/// Walks the chain of an open connection against the given checkpoints.
+pub(crate) fn verify_connection(
+    conn: &Connection,
+    path: &Path,
+    checkpoints: &[Checkpoint],
+) -> Result<ChainReport, LedgerError> {
+    let mut statements = Vec::with_capacity(checkpoints.len());
+    for c in checkpoints {
+        if !c.verify_signature() {
+            return Ok(ChainReport {
+                events: 0,
+                head: None,
+                checkpoints_checked: 0,
+                problem: Some(ChainProblem {
+                    seq: c.statement.seq,
+                    fault: ChainFault::CheckpointSignatureInvalid {
+                        checkpoint_time: c.statement.time_utc.clone(),
+                    },
+                }),
+            });
+        }
+        statements.push(c.statement.clone());
+    }
+    let mut verifier = ChainVerifier::new(&statements);
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq");
+    let mut stmt = conn
+        .prepare(&sql)
+        .map_err(|e| db_error(path, "verifying the chain", e))?;
+    let mut rows = stmt
+        .query([])
+        .map_err(|e| db_error(path, "verifying the chain", e))?;
+    while let Some(row) = rows
+        .next()
+        .map_err(|e| db_error(path, "verifying the chain", e))?
+    {
+        match event_from_row(row).map_err(|e| db_error(path, "verifying the chain", e))? {
+            Ok(rec) => {
+                if !verifier.push(&rec.event, &rec.hash) {
+                    break;
+                }
+            }
+            Err(bad) => {
+                let mut report = verifier.finish();
+                report.head = None;
+                report.problem = Some(ChainProblem {
+                    seq: u64::try_from(bad.seq).unwrap_or(0),
+                    fault: ChainFault::Unencodable { detail: bad.detail },
+                });
+                return Ok(report);
+            }
+        }
+    }
+    Ok(verifier.finish())
+}
+
+/// Opens an SQLite connection with the ledger's settings: defensive mode, full sync, foreign
+/// keys and a busy timeout. A file that is not a database is reported as damaged.
+pub(crate) fn open_connection(path: &Path, flags: OpenFlags) -> Result<Connection, LedgerError> {
+    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|e| db_error(path, "opening the ledger", e))?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)
+        .map_err(|e| db_error(path, "enabling defensive mode", e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| db_error(path, "setting the busy timeout", e))?;
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(|e| db_error(path, "enabling foreign keys", e))?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(|e| db_error(path, "setting full sync", e))?;
+    // Touch the header now, so a damaged file is reported on open, not on first use.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| db_error(path, "reading the ledger", e))?;
+    Ok(conn)
+}
+
+fn append_error(path: &Path, e: AppendError) -> LedgerError {
+    match e {
+        AppendError::Sql(e) => db_error(path, "appending an event", e),
+        AppendError::Ledger(e) => e,
+    }
+}
