@@ -1,0 +1,410 @@
+//! Tests of the whole dataset: layout, manifests, CloudTrail digest chain, Config snapshot.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::Path;
+
+use countersign_core::layout::{check_relative_key, classify, KeyKind};
+use rand_core::OsRng;
+use rsa::pkcs1v15::{Signature, VerifyingKey};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::signature::Verifier;
+use rsa::RsaPublicKey;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::*;
+
+fn options() -> DemoOptions {
+    DemoOptions {
+        bucket: "gxp-qualification-evidence".into(),
+        region: "us-east-1".into(),
+        account_id: "123456789012".into(),
+        now: time::macros::datetime!(2026-11-05 06:30:00 UTC),
+    }
+}
+
+fn dataset() -> DemoDataset {
+    build(&options(), &mut OsRng).unwrap()
+}
+
+fn gunzip(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(body)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn by_key(ds: &DemoDataset) -> BTreeMap<&str, &DemoObject> {
+    ds.objects.iter().map(|o| (o.key.as_str(), o)).collect()
+}
+
+#[test]
+fn every_key_is_safe_unique_and_classified_as_intended() {
+    let ds = dataset();
+    let mut seen = BTreeSet::new();
+    let (mut runs, mut logs, mut digests, mut configs) = (BTreeSet::new(), 0, 0, 0);
+    for o in &ds.objects {
+        check_relative_key(&o.key).unwrap();
+        assert!(seen.insert(o.key.clone()), "duplicate key {}", o.key);
+        match classify(&o.key) {
+            KeyKind::RunFile { run, .. } => {
+                runs.insert(format!("{}/{}/{}", run.system, run.phase, run.run_id));
+            }
+            KeyKind::CloudTrailLog { account } => {
+                assert_eq!(account, "123456789012");
+                logs += 1;
+            }
+            KeyKind::CloudTrailDigest { account } => {
+                assert_eq!(account, "123456789012");
+                digests += 1;
+            }
+            KeyKind::ConfigFile { account } => {
+                assert_eq!(account, "123456789012");
+                configs += 1;
+            }
+            KeyKind::Unrecognised { reason } => assert_eq!(o.key, PUBLIC_KEY_KEY, "{reason}"),
+        }
+    }
+    assert_eq!(runs.len(), 6, "{runs:?}");
+    assert!(runs.contains("LIMS/OQ/2026-11-03-oq-1"));
+    assert!(logs >= 8, "{logs} log files");
+    assert!(digests >= 24, "{digests} digest files");
+    assert_eq!(configs, 1);
+}
+
+#[test]
+fn embedded_list_matches_the_demo_folder() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo");
+    let mut on_disk = BTreeSet::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            if rel.starts_with("templates") || rel.starts_with("tools") || rel == "README.md" {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                on_disk.insert(rel);
+            }
+        }
+    }
+    let embedded: BTreeSet<String> = embedded::RUN_FILES
+        .iter()
+        .map(|f| f.key.to_owned())
+        .collect();
+    assert_eq!(embedded, on_disk);
+}
+
+#[test]
+fn manifests_declare_the_true_digests_of_their_runs() {
+    let ds = dataset();
+    let objects = by_key(&ds);
+    let manifests: Vec<&DemoObject> = ds
+        .objects
+        .iter()
+        .filter(|o| o.key.ends_with("/run.json"))
+        .collect();
+    assert_eq!(manifests.len(), 3);
+    for m in manifests {
+        let v: Value = serde_json::from_slice(&m.body).unwrap();
+        assert_eq!(v["schema"], "countersign.run/v1");
+        let folder = m.key.trim_end_matches("run.json");
+        let files = v["files"].as_object().unwrap();
+        let siblings: Vec<&&DemoObject> = objects
+            .iter()
+            .filter(|(k, _)| k.starts_with(folder) && !k.ends_with("/run.json"))
+            .map(|(_, o)| o)
+            .collect();
+        assert_eq!(files.len(), siblings.len(), "{}", m.key);
+        for o in siblings {
+            let rel = &o.key[folder.len()..];
+            assert_eq!(
+                files[rel]["sha256"],
+                hex::encode(Sha256::digest(&o.body)),
+                "{}",
+                o.key
+            );
+        }
+        let (system, phase, run_id) = {
+            let p: Vec<&str> = m.key.split('/').collect();
+            (p[0], p[1], p[2])
+        };
+        assert_eq!(
+            (
+                v["system"].as_str(),
+                v["phase"].as_str(),
+                v["run_id"].as_str()
+            ),
+            (Some(system), Some(phase), Some(run_id))
+        );
+    }
+}
+
+#[test]
+fn a_catalogue_lists_a_requirement_no_case_covers() {
+    let ds = dataset();
+    let eln = ds
+        .objects
+        .iter()
+        .find(|o| o.key == "ELN/IQ/2026-11-02-iq-1/run.json")
+        .unwrap();
+    let v: Value = serde_json::from_slice(&eln.body).unwrap();
+    assert!(v["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["id"] == "URS-ELN-009"));
+    let junit = ds
+        .objects
+        .iter()
+        .find(|o| o.key == "ELN/IQ/2026-11-02-iq-1/reports/junit-iq.xml")
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&junit.body).contains("URS-ELN-009"));
+}
+
+#[test]
+fn gzip_bodies_are_valid_json_of_the_expected_shape() {
+    let ds = dataset();
+    for o in ds.objects.iter().filter(|o| o.key.ends_with(".json.gz")) {
+        assert_eq!(o.content_type, "application/gzip");
+        let v: Value = serde_json::from_slice(&gunzip(&o.body)).unwrap();
+        match classify(&o.key) {
+            KeyKind::CloudTrailLog { .. } => {
+                let records = v["Records"].as_array().unwrap();
+                assert!(!records.is_empty());
+                for r in records {
+                    for field in [
+                        "eventVersion",
+                        "userIdentity",
+                        "eventTime",
+                        "eventSource",
+                        "eventName",
+                        "awsRegion",
+                        "sourceIPAddress",
+                    ] {
+                        assert!(!r[field].is_null(), "{field} missing in {}", o.key);
+                    }
+                }
+            }
+            KeyKind::ConfigFile { .. } => {
+                let items = v["configurationItems"].as_array().unwrap();
+                assert_eq!(items.len(), 2 + 8 + 7);
+                assert!(items
+                    .iter()
+                    .any(|i| i["resourceType"] == "AWS::DynamoDB::Table"));
+                assert!(
+                    o.key
+                        .contains("/Config/us-east-1/2026/11/5/ConfigSnapshot/"),
+                    "{}",
+                    o.key
+                );
+            }
+            KeyKind::CloudTrailDigest { .. } => {
+                assert_eq!(v["digestSignatureAlgorithm"], "SHA256withRSA")
+            }
+            other => panic!("unexpected {other:?} for {}", o.key),
+        }
+    }
+}
+
+#[test]
+fn cloudtrail_records_the_stacks_and_some_failed_calls() {
+    let ds = dataset();
+    let mut names = BTreeSet::new();
+    let mut errors = BTreeSet::new();
+    for o in ds
+        .objects
+        .iter()
+        .filter(|o| matches!(classify(&o.key), KeyKind::CloudTrailLog { .. }))
+    {
+        let v: Value = serde_json::from_slice(&gunzip(&o.body)).unwrap();
+        for r in v["Records"].as_array().unwrap() {
+            names.insert(r["eventName"].as_str().unwrap().to_owned());
+            if let Some(code) = r["errorCode"].as_str() {
+                errors.insert(code.to_owned());
+            }
+        }
+    }
+    for expected in [
+        "CreateStack",
+        "CreateBucket",
+        "PutBucketEncryption",
+        "CreateTable",
+        "CreateQueue",
+        "CreateTopic",
+        "CreateRole",
+        "ConsoleLogin",
+    ] {
+        assert!(names.contains(expected), "no {expected} event");
+    }
+    assert!(
+        errors.contains("AccessDenied") && errors.contains("NoSuchBucketPolicy"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn digest_chain_verifies_with_the_returned_key() {
+    let opts = options();
+    let ds = dataset();
+    let objects = by_key(&ds);
+    let public = RsaPublicKey::from_public_key_pem(&ds.cloudtrail_public_key_pem).unwrap();
+    let verifier = VerifyingKey::<Sha256>::new(public);
+    assert_eq!(
+        objects[PUBLIC_KEY_KEY].body,
+        ds.cloudtrail_public_key_pem.as_bytes()
+    );
+
+    let mut digests: Vec<&DemoObject> = ds
+        .objects
+        .iter()
+        .filter(|o| matches!(classify(&o.key), KeyKind::CloudTrailDigest { .. }))
+        .collect();
+    digests.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut previous: Option<(&str, String, String, String)> = None; // key, hash, signature, end time
+    let mut covered_logs = BTreeSet::new();
+    for d in &digests {
+        let raw = gunzip(&d.body);
+        let v: Value = serde_json::from_slice(&raw).unwrap();
+        let meta: BTreeMap<&str, &str> = d
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(meta["signature-algorithm"], "SHA256withRSA");
+        assert_eq!(v["digestS3Bucket"], opts.bucket);
+        assert_eq!(v["digestS3Object"], d.key);
+        let hash = hex::encode(Sha256::digest(&raw));
+        let prev_sig = v["previousDigestSignature"].as_str().unwrap_or("null");
+        let string = data_signing_string(
+            v["digestEndTime"].as_str().unwrap(),
+            &opts.bucket,
+            &d.key,
+            &hash,
+            prev_sig,
+        );
+        let signature =
+            Signature::try_from(hex::decode(meta["signature"]).unwrap().as_slice()).unwrap();
+        verifier.verify(string.as_bytes(), &signature).unwrap();
+        // A changed byte in the signed string must fail.
+        assert!(verifier
+            .verify(format!("{string}0").as_bytes(), &signature)
+            .is_err());
+
+        match &previous {
+            None => {
+                assert!(v["previousDigestSignature"].is_null());
+                assert!(v["previousDigestS3Object"].is_null());
+            }
+            Some((key, prev_hash, prev_signature, prev_end)) => {
+                assert_eq!(v["previousDigestS3Object"], *key);
+                assert_eq!(v["previousDigestS3Bucket"], opts.bucket);
+                assert_eq!(&v["previousDigestHashValue"], prev_hash.as_str());
+                assert_eq!(v["previousDigestHashAlgorithm"], "SHA-256");
+                assert_eq!(&v["previousDigestSignature"], prev_signature.as_str());
+                assert_eq!(&v["digestStartTime"], prev_end.as_str());
+            }
+        }
+        for log in v["logFiles"].as_array().unwrap() {
+            let key = log["s3Object"].as_str().unwrap();
+            let body = &objects[key].body;
+            assert_eq!(
+                log["hashValue"],
+                hex::encode(Sha256::digest(gunzip(body))),
+                "{key}"
+            );
+            assert_eq!(log["hashAlgorithm"], "SHA-256");
+            covered_logs.insert(key.to_owned());
+        }
+        previous = Some((
+            d.key.as_str(),
+            hash,
+            meta["signature"].to_owned(),
+            v["digestEndTime"].as_str().unwrap().to_owned(),
+        ));
+    }
+    let all_logs: BTreeSet<String> = ds
+        .objects
+        .iter()
+        .filter(|o| matches!(classify(&o.key), KeyKind::CloudTrailLog { .. }))
+        .map(|o| o.key.clone())
+        .collect();
+    assert_eq!(
+        covered_logs, all_logs,
+        "every log file is in exactly the chain"
+    );
+}
+
+#[test]
+fn stacks_carry_their_templates() {
+    let ds = dataset();
+    let names: Vec<&str> = ds.stacks.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["lims-qual", "eln-qual"]);
+    for s in &ds.stacks {
+        assert!(s.template_body.contains("AWSTemplateFormatVersion"));
+        assert!(s.tags.iter().any(|(k, v)| k == "System" && *v == s.system));
+        assert!(s
+            .parameters
+            .iter()
+            .any(|(k, v)| k == "Environment" && v == "qual"));
+    }
+}
+
+#[test]
+fn run_folders_are_deterministic() {
+    let a = dataset();
+    let b = dataset();
+    let runs = |ds: &DemoDataset| -> Vec<(String, Vec<u8>)> {
+        ds.objects
+            .iter()
+            .filter(|o| matches!(classify(&o.key), KeyKind::RunFile { .. }))
+            .map(|o| (o.key.clone(), o.body.clone()))
+            .collect()
+    };
+    assert_eq!(runs(&a), runs(&b));
+    assert_ne!(
+        a.cloudtrail_public_key_pem, b.cloudtrail_public_key_pem,
+        "a fresh key per seed"
+    );
+}
+
+#[test]
+fn bad_options_are_refused_by_name() {
+    for (field, change) in [
+        (
+            "account_id",
+            Box::new(|o: &mut DemoOptions| o.account_id = "12345".into())
+                as Box<dyn Fn(&mut DemoOptions)>,
+        ),
+        (
+            "region",
+            Box::new(|o: &mut DemoOptions| o.region = String::new()),
+        ),
+        (
+            "bucket",
+            Box::new(|o: &mut DemoOptions| o.bucket = "Bad_Bucket".into()),
+        ),
+    ] {
+        let mut o = options();
+        change(&mut o);
+        let err = build(&o, &mut OsRng).unwrap_err();
+        assert!(err.to_string().contains(field), "{err}");
+    }
+}
+
+#[test]
+fn content_types_follow_the_extension() {
+    assert_eq!(content_type("a/b/c/report.xml"), "application/xml");
+    assert_eq!(content_type("a/b/c/shot.png"), "image/png");
+    assert_eq!(content_type("a/b/c/x.log"), "text/plain; charset=utf-8");
+    assert_eq!(content_type("a/b/c/noext"), "application/octet-stream");
+}
