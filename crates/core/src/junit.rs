@@ -35,8 +35,8 @@ pub struct JunitReport {
     pub cases: Vec<TestCase>,
     /// Suites that carried output or properties of their own.
     pub suites: Vec<SuiteRecord>,
-    /// Counts the root element declared (`tests`, `failures`, `errors`, `skipped`), when it
-    /// declared `tests`. Tools disagree on whether skips are included in failures, so this is
+    /// Counts the root element declared (`tests`, `failures`, `errors`, `skipped`), or the sum
+    /// of its suites' counts when the root has none. Tools disagree on whether skips are included in failures, so this is
     /// for cross-checking, not for display.
     pub declared: Option<Totals>,
 }
@@ -119,8 +119,26 @@ fn first<'a, 'i>(parent: Node<'a, 'i>, name: &'static str) -> Option<Node<'a, 'i
     elements(parent, name).next()
 }
 
+/// The root's counts, or (pytest writes a bare `<testsuites>`) the sum of its suites' counts.
 fn declared_totals(root: Node<'_, '_>) -> Option<Totals> {
-    let num = |a: &str| root.attribute(a).and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(t) = declared_by(root) {
+        return Some(t);
+    }
+    let mut sum: Option<Totals> = None;
+    for suite in elements(root, "testsuite") {
+        let t = declared_by(suite)?;
+        let s = sum.get_or_insert_with(Totals::default);
+        s.tests += t.tests;
+        s.passed += t.passed;
+        s.failed += t.failed;
+        s.errored += t.errored;
+        s.skipped += t.skipped;
+    }
+    sum
+}
+
+fn declared_by(node: Node<'_, '_>) -> Option<Totals> {
+    let num = |a: &str| node.attribute(a).and_then(|v| v.trim().parse::<u64>().ok());
     let tests = num("tests")?;
     let failed = num("failures").unwrap_or(0);
     let errored = num("errors").unwrap_or(0);

@@ -32,7 +32,8 @@ pub struct ParseOptions {
 #[derive(Debug, Clone)]
 pub struct RunInput<'a> {
     pub file: RunFile,
-    /// `None` when the object was rejected at fetch or is missing from the store.
+    /// `None` when the object was rejected at fetch or is missing from the store, or (for
+    /// evidence in listings) was not read; a result file without content is a problem.
     pub content: Option<&'a [u8]>,
 }
 
@@ -106,11 +107,15 @@ pub fn assemble(key: RunKey, inputs: &[RunInput<'_>], options: &ParseOptions) ->
             problem(&mut problems, path, msg);
             unusable[i] = true;
         } else if input.content.is_none() {
-            problem(
-                &mut problems,
-                path,
-                "content not available; fetch the run again".to_owned(),
-            );
+            // Listings pass evidence without its bytes; only a result file's absence matters.
+            if may_hold_results(path) {
+                problem(
+                    &mut problems,
+                    path,
+                    "content not available, so its results are not shown; fetch the run again"
+                        .to_owned(),
+                );
+            }
             unusable[i] = true;
         }
     }
@@ -152,8 +157,7 @@ pub fn assemble(key: RunKey, inputs: &[RunInput<'_>], options: &ParseOptions) ->
         if path == MANIFEST_PATH {
             continue;
         }
-        let lower = path.to_ascii_lowercase();
-        if lower.ends_with(".xml") {
+        if has_extension(path, ".xml") {
             match parse_junit(path, bytes) {
                 Ok(JunitOutcome::Report(r)) => {
                     files[i].role = FileRole::JunitResult;
@@ -163,7 +167,7 @@ pub fn assemble(key: RunKey, inputs: &[RunInput<'_>], options: &ParseOptions) ->
                 Ok(JunitOutcome::NotJunit { .. }) => {}
                 Err(e) => problem(&mut problems, path, e.to_string()),
             }
-        } else if lower.ends_with(".json") {
+        } else if has_extension(path, ".json") {
             match parse_cucumber(path, bytes, &options.requirement_pattern) {
                 Ok(CucumberOutcome::Report(r)) => {
                     files[i].role = FileRole::CucumberResult;
@@ -339,6 +343,16 @@ fn add_requirements(
             extend_unique(&mut case.requirements, found);
         }
     }
+}
+
+fn has_extension(path: &str, ext: &str) -> bool {
+    path.len() >= ext.len()
+        && path.get(path.len() - ext.len()..).is_some_and(|e| e.eq_ignore_ascii_case(ext))
+}
+
+/// Whether a file would be parsed for results (`*.xml`, `*.json`, `run.json`).
+pub fn may_hold_results(path: &str) -> bool {
+    has_extension(path, ".xml") || has_extension(path, ".json")
 }
 
 /// Gives repeated ids a `#2`, `#3`, … suffix (skipping suffixes that are already ids).
