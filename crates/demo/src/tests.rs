@@ -408,3 +408,85 @@ fn content_types_follow_the_extension() {
     assert_eq!(content_type("a/b/c/x.log"), "text/plain; charset=utf-8");
     assert_eq!(content_type("a/b/c/noext"), "application/octet-stream");
 }
+
+#[test]
+fn runs_read_back_through_the_core_with_the_intended_totals() {
+    use countersign_core::digest::Sha256 as CoreSha256;
+    use countersign_core::model::{FileRole, Integrity, ObjectOrigin, RunFile, Totals};
+    use countersign_core::run::{assemble, ParseOptions, RunInput};
+
+    let ds = dataset();
+    let mut folders: BTreeMap<countersign_core::model::RunKey, Vec<(String, &DemoObject)>> =
+        BTreeMap::new();
+    for o in &ds.objects {
+        if let KeyKind::RunFile { run, path } = classify(&o.key) {
+            folders.entry(run).or_default().push((path, o));
+        }
+    }
+    let t = |tests, passed, failed, errored, skipped| Totals {
+        tests,
+        passed,
+        failed,
+        errored,
+        skipped,
+    };
+    let expected: BTreeMap<&str, (Totals, Vec<&str>)> = [
+        ("LIMS/IQ/2026-11-02-iq-1", (t(19, 18, 0, 0, 1), vec![])),
+        (
+            "LIMS/OQ/2026-11-03-oq-1",
+            (t(18, 15, 1, 1, 1), vec!["URS-LIMS-044"]),
+        ),
+        ("LIMS/PQ/2026-11-04-pq-1", (t(10, 8, 1, 0, 1), vec![])),
+        (
+            "ELN/IQ/2026-11-02-iq-1",
+            (t(18, 16, 0, 1, 1), vec!["URS-ELN-009"]),
+        ),
+        ("ELN/OQ/2026-11-03-oq-1", (t(10, 9, 0, 0, 1), vec![])),
+        ("ELN/PQ/2026-11-04-pq-1", (t(8, 8, 0, 0, 0), vec![])),
+    ]
+    .into_iter()
+    .collect();
+    let options = ParseOptions::default();
+    for (key, files) in &folders {
+        let inputs: Vec<RunInput<'_>> = files
+            .iter()
+            .map(|(path, o)| RunInput {
+                file: RunFile {
+                    path: path.clone(),
+                    role: FileRole::Evidence,
+                    sha256: Some(CoreSha256::of(&o.body)),
+                    size: o.body.len() as u64,
+                    origin: ObjectOrigin {
+                        uri: format!("s3://demo/{}", o.key),
+                        version_id: None,
+                        etag: None,
+                        last_modified: None,
+                    },
+                    integrity: Integrity::Verified,
+                },
+                content: Some(o.body.as_slice()),
+            })
+            .collect();
+        let run = assemble(key.clone(), &inputs, &options);
+        let name = format!("{}/{}/{}", key.system, key.phase, key.run_id);
+        assert!(run.problems.is_empty(), "{name}: {:?}", run.problems);
+        let (totals, uncovered) = &expected[name.as_str()];
+        assert_eq!(&run.totals, totals, "{name}");
+        assert_eq!(&run.traceability.uncovered, uncovered, "{name}");
+        assert_eq!(
+            run.manifest.is_some(),
+            name.contains("IQ") || name == "LIMS/OQ/2026-11-03-oq-1",
+            "{name}"
+        );
+        let results = run
+            .files
+            .iter()
+            .filter(|f| matches!(f.role, FileRole::JunitResult | FileRole::CucumberResult))
+            .count();
+        assert_eq!(
+            results, 1,
+            "{name}: exactly one result file, evidence JSON is not mistaken for Cucumber"
+        );
+    }
+    assert_eq!(folders.len(), expected.len());
+}
