@@ -96,6 +96,15 @@ impl Ledger {
         })
     }
 
+    /// Caps the database at its current size, so the next append that needs a new page fails
+    /// as a full disk would. Lasts until the ledger is closed. For fault testing only.
+    #[doc(hidden)]
+    pub fn cap_size_for_fault_test(&self) -> Result<(), LedgerError> {
+        self.conn
+            .pragma_update(None, "max_page_count", 1)
+            .map_err(|e| db_error(&self.path, "capping the ledger size", e))
+    }
+
     /// The ledger file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -318,5 +327,73 @@ fn append_error(path: &Path, e: AppendError) -> LedgerError {
     match e {
         AppendError::Sql(e) => db_error(path, "appending an event", e),
         AppendError::Ledger(e) => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn clock() -> Box<dyn Clock> {
+        Box::new(SteppingClock::new(
+            datetime!(2026-03-01 09:00:00 +01:00),
+            1000,
+        ))
+    }
+
+    #[test]
+    fn an_older_schema_is_migrated_and_the_migration_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        {
+            let l = Ledger::open_at(&path, clock(), 1).unwrap();
+            let actions: Vec<String> = l
+                .events(&EventFilter::all())
+                .unwrap()
+                .into_iter()
+                .map(|e| e.event.action)
+                .collect();
+            assert_eq!(actions, ["ledger.created"]);
+            let v: i64 = l
+                .conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(v, 1);
+        }
+        let l = Ledger::open(&path, clock()).unwrap();
+        let events = l.events(&EventFilter::all()).unwrap();
+        assert_eq!(events.len(), 2);
+        let m = &events[1].event;
+        assert_eq!(m.action, "ledger.migrated");
+        assert_eq!(m.before.as_deref(), Some("schema 1"));
+        assert_eq!(m.after.as_deref(), Some("schema 2"));
+        assert!(m.actor.is_system());
+        assert!(l.verify().unwrap().is_ok());
+        // Opening again migrates nothing and records nothing.
+        drop(l);
+        let l = Ledger::open(&path, clock()).unwrap();
+        assert_eq!(l.event_count().unwrap(), 2);
+    }
+
+    #[test]
+    fn connection_settings_are_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("l.sqlite"), clock()).unwrap();
+        let get = |p: &str| -> String {
+            l.conn
+                .query_row(&format!("PRAGMA {p}"), [], |r| {
+                    r.get::<_, rusqlite::types::Value>(0)
+                })
+                .map(|v| format!("{v:?}"))
+                .unwrap()
+        };
+        assert_eq!(get("journal_mode"), "Text(\"wal\")");
+        assert_eq!(get("synchronous"), "Integer(2)");
+        assert_eq!(get("foreign_keys"), "Integer(1)");
+        assert!(l
+            .conn
+            .db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE)
+            .unwrap());
     }
 }

@@ -50,6 +50,19 @@ pub(crate) fn migrate(
             detail: format!("negative schema version {found}"),
         });
     }
+    if found == 0 {
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(|e| db_error(path, "reading the schema", e))?;
+        if tables > 0 {
+            return Err(LedgerError::Corrupt {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "an SQLite database with {tables} schema entries but no ledger schema version"
+                ),
+            });
+        }
+    }
     for version in (found + 1)..=target.min(SCHEMA_VERSION) {
         let Some(sql) = usize::try_from(version - 1)
             .ok()
@@ -107,7 +120,7 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(tables.len(), 10, "{tables:?}");
+        assert_eq!(tables.len(), 9, "{tables:?}");
         for t in &tables {
             for op in ["update", "delete"] {
                 let trigger = format!("{t}_no_{op}");

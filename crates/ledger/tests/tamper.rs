@@ -1,0 +1,260 @@
+//! Tampering with the file is detected by `verify`, which names the first bad entry.
+
+mod common;
+
+use common::*;
+use countersign_ledger::{Actor, ChainFault, Checkpoint, Ledger, LedgerError};
+use ed25519_dalek::SigningKey;
+
+fn key() -> SigningKey {
+    SigningKey::from_bytes(&[42; 32])
+}
+
+/// A ledger with 2 + 10 events, closed.
+fn ledger_with_notes() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (d, path) = home();
+    let mut l = open(&path);
+    for n in 1..=10 {
+        l.append(&note(n)).unwrap();
+    }
+    (d, path)
+}
+
+fn drop_triggers(c: &rusqlite::Connection) {
+    c.execute_batch("DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;")
+        .unwrap();
+}
+
+#[test]
+fn an_edited_entry_is_named() {
+    let (_d, path) = ledger_with_notes();
+    let c = raw(&path);
+    drop_triggers(&c);
+    c.execute("UPDATE events SET after = 'value 999' WHERE seq = 7", [])
+        .unwrap();
+    drop(c);
+    let r = open(&path).verify().unwrap();
+    let p = r.problem.unwrap();
+    assert_eq!(p.seq, 7);
+    assert!(matches!(p.fault, ChainFault::HashMismatch { .. }));
+    assert!(p.to_string().starts_with("ledger entry 7:"), "{p}");
+    assert!(p.to_string().contains("altered"), "{p}");
+    assert_eq!(r.head, None);
+}
+
+#[test]
+fn an_edit_with_a_recomputed_hash_breaks_the_next_link() {
+    let (_d, path) = ledger_with_notes();
+    let l = open(&path);
+    let mut e = l.events(&Default::default()).unwrap()[4].event.clone();
+    drop(l);
+    e.after = Some("forged".into());
+    let forged = e.hash().unwrap();
+    let c = raw(&path);
+    drop_triggers(&c);
+    c.execute(
+        "UPDATE events SET after = 'forged', hash = ?1 WHERE seq = 5",
+        [forged.as_bytes().as_slice()],
+    )
+    .unwrap();
+    drop(c);
+    let p = open(&path).verify().unwrap().problem.unwrap();
+    assert_eq!(p.seq, 6);
+    assert!(matches!(p.fault, ChainFault::BrokenLink { .. }), "{p}");
+}
+
+#[test]
+fn a_deleted_entry_is_named() {
+    let (_d, path) = ledger_with_notes();
+    let c = raw(&path);
+    drop_triggers(&c);
+    c.execute("DELETE FROM events WHERE seq = 4", []).unwrap();
+    drop(c);
+    let p = open(&path).verify().unwrap().problem.unwrap();
+    assert_eq!(p.seq, 5);
+    assert_eq!(
+        p.fault,
+        ChainFault::SequenceGap {
+            expected: 4,
+            found: 5
+        }
+    );
+    assert!(p.to_string().contains("missing"), "{p}");
+}
+
+#[test]
+fn swapped_entries_are_named() {
+    let (_d, path) = ledger_with_notes();
+    let c = raw(&path);
+    drop_triggers(&c);
+    // Swap the contents of entries 5 and 8, each keeping its sequence number.
+    c.execute_batch(
+        "UPDATE events SET seq = 1005 WHERE seq = 5;
+         UPDATE events SET seq = 5 WHERE seq = 8;
+         UPDATE events SET seq = 8 WHERE seq = 1005;",
+    )
+    .unwrap();
+    drop(c);
+    let p = open(&path).verify().unwrap().problem.unwrap();
+    assert_eq!(p.seq, 5);
+    assert!(matches!(p.fault, ChainFault::HashMismatch { .. }), "{p}");
+}
+
+#[test]
+fn a_truncated_tail_is_caught_by_a_checkpoint() {
+    let (_d, path) = ledger_with_notes();
+    let cp = open(&path).checkpoint(&key(), &alice()).unwrap();
+    assert_eq!(cp.statement.seq, 12);
+    assert!(cp.verify_signature());
+    // Keep the checkpoint outside, as it would be in S3 Object Lock.
+    let published = cp.to_json();
+    let c = raw(&path);
+    c.execute_batch(
+        "DROP TRIGGER events_no_delete; DROP TRIGGER checkpoints_no_delete;
+         DELETE FROM checkpoints; DELETE FROM events WHERE seq > 9;",
+    )
+    .unwrap();
+    drop(c);
+    let l = open(&path);
+    // The remaining chain is internally consistent...
+    assert!(l.verify().unwrap().is_ok());
+    // ...but not against the published checkpoint.
+    let outside = Checkpoint::from_json(&published, "s3://anchor/ledger/12.json").unwrap();
+    let r = l.verify_against(&[outside]).unwrap();
+    let p = r.problem.unwrap();
+    assert_eq!(p.seq, 12);
+    assert!(
+        matches!(
+            p.fault,
+            ChainFault::CheckpointAhead {
+                checkpoint_seq: 12,
+                ledger_head: 9,
+                ..
+            }
+        ),
+        "{p}"
+    );
+    assert!(
+        p.to_string()
+            .contains("truncated or restored from an older copy"),
+        "{p}"
+    );
+}
+
+#[test]
+fn a_rewritten_history_disagrees_with_a_checkpoint() {
+    let (_d, path) = ledger_with_notes();
+    let cp = open(&path).checkpoint(&key(), &alice()).unwrap();
+    // Rebuild a different ledger of the same length, as a forger would.
+    let (_d2, other) = home();
+    let mut l = open(&other);
+    for n in 1..=10 {
+        l.append(&note(n + 100)).unwrap();
+    }
+    let p = l.verify_against(&[cp]).unwrap().problem.unwrap();
+    assert_eq!(p.seq, 12);
+    assert!(
+        matches!(p.fault, ChainFault::CheckpointMismatch { .. }),
+        "{p}"
+    );
+}
+
+#[test]
+fn a_forged_checkpoint_signature_is_reported() {
+    let (_d, path) = ledger_with_notes();
+    let l = open(&path);
+    let mut cp = Checkpoint::sign(
+        countersign_ledger::CheckpointStatement {
+            seq: 3,
+            head_hash: l.events(&Default::default()).unwrap()[2].hash,
+            time_utc: "2026-03-01T10:00:00.000Z".into(),
+        },
+        &key(),
+    )
+    .unwrap();
+    assert!(l.verify_against(std::slice::from_ref(&cp)).unwrap().is_ok());
+    cp.statement.seq = 4;
+    let p = l.verify_against(&[cp]).unwrap().problem.unwrap();
+    assert!(
+        matches!(p.fault, ChainFault::CheckpointSignatureInvalid { .. }),
+        "{p}"
+    );
+}
+
+#[test]
+fn checkpoint_json_round_trips_and_bad_json_is_named() {
+    let (_d, path) = ledger_with_notes();
+    let mut l = open(&path);
+    let cp = l.checkpoint(&key(), &Actor::system()).unwrap();
+    assert_eq!(Checkpoint::from_json(&cp.to_json(), "x").unwrap(), cp);
+    assert_eq!(l.checkpoints().unwrap(), vec![cp.clone()]);
+    let ev = l.head().unwrap().unwrap().event;
+    assert_eq!((ev.action.as_str(), ev.seq), ("ledger.checkpoint", 13));
+    assert!(l.verify().unwrap().is_ok());
+    let err = Checkpoint::from_json("{}", "s3://anchor/x.json").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("s3://anchor/x.json: not a checkpoint"),
+        "{err}"
+    );
+    let wrong = cp.to_json().replace("checkpoint/v1", "checkpoint/v9");
+    assert!(Checkpoint::from_json(&wrong, "f")
+        .unwrap_err()
+        .to_string()
+        .contains("format"));
+}
+
+#[test]
+fn backup_while_open_then_restore_verifies_first() {
+    let (d, path) = ledger_with_notes();
+    let mut l = open(&path);
+    let cp = l.checkpoint(&key(), &alice()).unwrap();
+    let backup = d.path().join("backup.sqlite");
+    l.backup_to(&backup).unwrap();
+    assert!(matches!(
+        l.backup_to(&backup),
+        Err(LedgerError::Exists { .. })
+    ));
+    l.append(&note(50)).unwrap();
+
+    let restored_path = d.path().join("restored.sqlite");
+    let restored =
+        Ledger::restore(&backup, &restored_path, &[cp.clone()], clock(), &alice()).unwrap();
+    let head = restored.head().unwrap().unwrap().event;
+    assert_eq!(head.action, "ledger.restored");
+    assert_eq!(head.seq, 14);
+    assert!(restored.verify().unwrap().is_ok());
+    drop(restored);
+
+    // A tampered backup is not used, and nothing is left at the destination.
+    let c = raw(&backup);
+    drop_triggers(&c);
+    c.execute("UPDATE events SET reason = 'x' WHERE seq = 3", [])
+        .unwrap();
+    drop(c);
+    let dest = d.path().join("restored2.sqlite");
+    let err = Ledger::restore(&backup, &dest, &[], clock(), &alice()).unwrap_err();
+    assert!(
+        matches!(&err, LedgerError::NotVerified { problem, .. } if problem.seq == 3),
+        "{err}"
+    );
+    assert!(!dest.exists());
+
+    // An older copy is refused when a newer checkpoint is known.
+    let newer = l.checkpoint(&key(), &alice()).unwrap();
+    let (_d3, old) = home();
+    drop(open(&old));
+    let err = Ledger::restore(
+        &old,
+        &d.path().join("r3.sqlite"),
+        &[newer],
+        clock(),
+        &alice(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("truncated or restored from an older copy"),
+        "{err}"
+    );
+}
