@@ -1,3 +1,25 @@
+//! Generates the Tauri context and the app's access-control manifest.
+//!
+//! Listing the app commands here makes Tauri generate an `allow-<command>` permission for each
+//! and switches the app to "deny unless granted": a command not granted by a capability file in
+//! `capabilities/` cannot be called from the window, even a local one.
+
+/// Every `#[tauri::command]` of the app. Keep in step with `generate_handler!` in `src/lib.rs`
+/// and with `capabilities/main.json`.
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "list_runs",
+    "show_run",
+    "open_file",
+    "fetch",
+    "cancel_fetch",
+];
+
 fn main() {
-    tauri_build::build()
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(error) = tauri_build::try_build(attributes) {
+        eprintln!("countersign-app build script: {error:#}");
+        std::process::exit(1);
+    }
 }

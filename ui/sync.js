@@ -33,6 +33,7 @@ export async function runSync(form, container) {
       h("span", {}, `${p.done} of ${p.total || p.listed} objects`),
       h("span", {}, `${p.new} new`),
       h("span", {}, `${p.unchanged} unchanged`),
+      p.rejected ? h("span", { class: "t-errored" }, `${p.rejected} rejected`) : null,
       p.failed ? h("span", { class: "t-failed" }, `${p.failed} failed`) : null,
       h("span", {}, formatBytes(p.bytes)),
     );
@@ -51,18 +52,23 @@ export async function runSync(form, container) {
 }
 
 function reportBox(report) {
-  const problems = [...(report.rejected ?? []).map((r) => `${r.uri}: ${r.reason}`), ...(report.skipped ?? []).map((s) => `${s.key}: ${s.reason}`)];
+  const problems = [
+    ...(report.failed ?? []).map((f) => `failed   ${f.uri}: ${f.error}`),
+    ...(report.rejected ?? []).map((r) => `rejected ${r.uri}: ${r.reason}`),
+    ...(report.skipped ?? []).map((s) => `skipped  ${s.key}: ${s.reason}`),
+  ];
   return h(
     "div",
     { class: "panel", id: "sync-report", role: "status" },
-    h("strong", {}, `Synced s3://${report.bucket}/${report.prefix ?? ""}`),
+    h("strong", {}, `${report.cancelled ? "Sync cancelled" : "Synced"}: s3://${report.bucket}/${report.prefix ?? ""}`),
+    report.identity ? h("div", { class: "progress-text" }, `as ${report.identity}`) : null,
     h(
       "div",
       { class: "progress-text" },
       h("span", {}, `${report.listed} listed`),
       h("span", {}, `${report.new} new`),
       h("span", {}, `${report.unchanged} unchanged`),
-      h("span", {}, `${(report.runs ?? []).length} runs`),
+      report.failed && report.failed.length ? h("span", { class: "t-failed" }, `${report.failed.length} failed`) : null,
       h("span", {}, formatBytes(report.bytes)),
     ),
     problems.length

@@ -31,7 +31,6 @@ export function render(ctx) {
     field("Bucket", "bucket", prevForm.bucket, { placeholder: "qualification-results" }),
     field("Prefix", "prefix", prevForm.prefix, { placeholder: "optional, e.g. results/" }),
     field("Endpoint URL", "endpoint", prevForm.endpoint, { wide: true, placeholder: "only for S3-compatible stores, e.g. http://127.0.0.1:9000" }),
-    field("CloudFormation stacks to snapshot", "stacks", (prevForm.stacks ?? []).join(", "), { wide: true, placeholder: "comma-separated stack names, optional" }),
   );
 
   const form = h(
@@ -59,7 +58,7 @@ export function render(ctx) {
 
   const readForm = () => {
     if (kind() === "demo") {
-      return { endpoint: demo.endpoint, bucket: demo.bucket, prefix: demo.prefix, region: demo.region, profile: "", stacks: [] };
+      return { endpoint: demo.endpoint, bucket: demo.bucket, prefix: demo.prefix, region: demo.region, profile: "" };
     }
     const value = (name) => form.querySelector(`input[name=${name}]`).value;
     return {
@@ -68,7 +67,6 @@ export function render(ctx) {
       bucket: value("bucket"),
       prefix: value("prefix"),
       endpoint: value("endpoint"),
-      stacks: value("stacks").split(",").map((x) => x.trim()).filter(Boolean),
     };
   };
 

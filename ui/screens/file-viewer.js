@@ -53,7 +53,7 @@ export async function openFile(runId, path) {
         h("dt", {}, "Integrity"),
         h("dd", {}, integrityBadge(file.integrity)),
         h("dt", {}, "SHA-256"),
-        h("dd", { class: "mono" }, file.sha256),
+        h("dd", { class: "mono" }, file.sha256 ?? "—"),
         h("dt", {}, "Size"),
         h("dd", {}, `${formatBytes(file.size)} (${file.size} bytes)`),
         h("dt", {}, "Type"),

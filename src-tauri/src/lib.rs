@@ -1,0 +1,162 @@
+//! The Countersign desktop app: a thin Tauri shell over `countersign-service`.
+//!
+//! The shell only wires things together: it reads the start-up configuration, opens the
+//! [`Service`] on the Countersign home, and exposes each use case as a command (see
+//! [`commands`]). The window is the static `ui/` folder, embedded at build time. No plugins, no
+//! remote content; the window may call exactly the commands granted in `capabilities/main.json`.
+#![forbid(unsafe_code)]
+
+pub mod commands;
+pub mod startup;
+pub mod sync;
+
+use countersign_service::{Service, ServiceError};
+use tauri::{Manager, Runtime};
+
+use crate::commands::AppInfo;
+use crate::startup::{Startup, StartupError};
+use crate::sync::FetchSlot;
+
+/// Why the app could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("cannot open the Countersign home {home}: {source}")]
+    Home { home: String, source: ServiceError },
+    #[error(transparent)]
+    Tauri(#[from] tauri::Error),
+}
+
+/// Adds Countersign's commands to a Tauri builder. Generic over the runtime so tests can use
+/// `tauri::test::mock_builder()`.
+pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        .manage(FetchSlot::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::list_runs,
+            commands::show_run,
+            commands::open_file,
+            commands::fetch,
+            commands::cancel_fetch,
+        ])
+}
+
+/// Opens the service on the home and puts it, with the app's facts, into managed state. Done
+/// before the window exists, so a home that cannot be opened is a clean error, not a panic.
+pub fn prepare<R: Runtime>(app: &tauri::App<R>, startup: Startup) -> Result<(), AppError> {
+    let home = match startup.home {
+        Some(home) => home,
+        // `$XDG_DATA_HOME/countersign` or `~/.local/share/countersign`, as the CLI uses.
+        None => app.path().data_dir()?.join("countersign"),
+    };
+    let service = Service::open(&home).map_err(|source| AppError::Home {
+        home: home.display().to_string(),
+        source,
+    })?;
+    app.manage(AppInfo {
+        home: home.display().to_string(),
+        version: app.package_info().version.to_string(),
+        demo: startup.demo,
+    });
+    app.manage(service);
+    Ok(())
+}
+
+/// The app's configuration, assets and capabilities, generated from `tauri.conf.json` at build
+/// time. The only place that expands `generate_context!`.
+pub fn context<R: Runtime>() -> tauri::Context<R> {
+    tauri::generate_context!()
+}
+
+/// Starts the app with the configuration from the process environment.
+pub fn run() -> Result<(), AppError> {
+    let startup = Startup::from_vars(|name| std::env::var(name).ok())?;
+    let app = builder(tauri::Builder::default()).build(context())?;
+    prepare(&app, startup)?;
+    app.run(|_, _| {});
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use tauri::test::mock_builder;
+
+    use super::*;
+    use crate::commands::tests::invoke;
+
+    /// The real context: `tauri.conf.json` and the capability files, as the app ships them.
+    #[test]
+    fn the_capability_grants_the_app_commands_to_the_main_window_and_nothing_else() {
+        let home = tempfile::tempdir().unwrap();
+        let startup = Startup {
+            home: Some(home.path().to_path_buf()),
+            demo: None,
+        };
+        let app = builder(mock_builder()).build(context()).unwrap();
+        prepare(&app, startup).unwrap();
+
+        let config = app.config();
+        let csp = config.app.security.csp.as_ref().unwrap().to_string();
+        assert!(
+            !csp.contains("unsafe"),
+            "no unsafe-inline / unsafe-eval: {csp}"
+        );
+        assert!(csp.contains("default-src 'self'"), "{csp}");
+        assert!(
+            csp.contains("connect-src ipc: http://ipc.localhost"),
+            "{csp}"
+        );
+        assert!(config.app.security.freeze_prototype);
+        assert!(config.app.with_global_tauri);
+        assert!(
+            config.build.dev_url.is_none(),
+            "the ui is embedded, never a dev server"
+        );
+
+        // Config windows open when the event loop starts, which tests do not run.
+        let main = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        assert_eq!(invoke(&main, "list_runs", json!({})), Ok(json!([])));
+
+        let refused =
+            invoke(&main, "plugin:window|set_title", json!({ "title": "x" })).unwrap_err();
+        assert!(refused.to_string().contains("not allowed"), "{refused}");
+        let refused = invoke(&main, "plugin:event|listen", json!({})).unwrap_err();
+        assert!(refused.to_string().contains("not allowed"), "{refused}");
+
+        // The capability names the main window only: another window gets nothing.
+        let other = tauri::WebviewWindowBuilder::new(&app, "other", Default::default())
+            .build()
+            .unwrap();
+        let refused = invoke(&other, "list_runs", json!({})).unwrap_err();
+        assert!(refused.to_string().contains("not allowed"), "{refused}");
+    }
+
+    #[test]
+    fn a_home_that_cannot_be_created_is_an_error_naming_it() {
+        let scratch = tempfile::tempdir().unwrap();
+        let file = scratch.path().join("a-file");
+        std::fs::write(&file, b"not a folder").unwrap();
+        let home = file.join("home");
+        let app = builder(mock_builder())
+            .build(tauri::test::mock_context(tauri::test::noop_assets()))
+            .unwrap();
+        let err = prepare(
+            &app,
+            Startup {
+                home: Some(home.clone()),
+                demo: None,
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(err, AppError::Home { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains(&home.display().to_string()),
+            "{err}"
+        );
+    }
+}

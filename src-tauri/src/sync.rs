@@ -1,0 +1,195 @@
+//! Syncing from S3 in the app: the Connect form and the one fetch that may run at a time.
+
+use std::sync::Mutex;
+
+use countersign_service::{AwsSettings, CancelToken, ErrorCode, FetchRequest, ServiceError};
+use serde::Deserialize;
+
+/// How many objects a fetch downloads at once.
+const CONCURRENCY: usize = 8;
+
+/// The Connect screen's fields, as the window sends them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConnectForm {
+    /// AWS profile from `~/.aws/config`; empty means the default credential chain.
+    #[serde(default)]
+    pub profile: String,
+    /// AWS region; empty means the profile's or the environment's.
+    #[serde(default)]
+    pub region: String,
+    /// An S3-compatible endpoint URL; empty means AWS itself.
+    #[serde(default)]
+    pub endpoint: String,
+    pub bucket: String,
+    #[serde(default)]
+    pub prefix: String,
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+impl ConnectForm {
+    /// The service request for this form, or a message naming the field to fix.
+    pub fn to_request(&self) -> Result<FetchRequest, ServiceError> {
+        let bucket = non_empty(&self.bucket)
+            .ok_or_else(|| ServiceError::bad_input("enter the S3 bucket to sync from"))?;
+        let endpoint_url = non_empty(&self.endpoint);
+        if let Some(url) = &endpoint_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ServiceError::bad_input(format!(
+                    "endpoint {url:?} is not an http:// or https:// URL; leave it empty to use AWS"
+                )));
+            }
+        }
+        Ok(FetchRequest {
+            aws: AwsSettings {
+                profile: non_empty(&self.profile),
+                region: non_empty(&self.region),
+                // S3-compatible stores behind a custom endpoint rarely resolve bucket host names.
+                force_path_style: endpoint_url.is_some(),
+                endpoint_url,
+            },
+            bucket,
+            prefix: self.prefix.trim().trim_matches('/').to_owned(),
+            concurrency: CONCURRENCY,
+        })
+    }
+}
+
+/// The fetch in progress, if any. One at a time: two syncs into one store would only race.
+#[derive(Debug, Default)]
+pub struct FetchSlot {
+    current: Mutex<Option<CancelToken>>,
+}
+
+/// Holds the slot while a fetch runs; frees it when dropped, however the fetch ends.
+#[derive(Debug)]
+pub struct FetchGuard<'a> {
+    slot: &'a FetchSlot,
+    /// Cancelled by [`FetchSlot::cancel`].
+    pub token: CancelToken,
+}
+
+impl FetchSlot {
+    /// Claims the slot, or refuses when a fetch is already running.
+    pub fn begin(&self) -> Result<FetchGuard<'_>, ServiceError> {
+        let mut current = self.current.lock().map_err(|_| poisoned())?;
+        if current.is_some() {
+            return Err(ServiceError::new(
+                ErrorCode::Refused,
+                "a sync is already running; wait for it to finish or cancel it",
+            ));
+        }
+        let token = CancelToken::default();
+        *current = Some(token.clone());
+        Ok(FetchGuard { slot: self, token })
+    }
+
+    /// Cancels the running fetch; returns whether there was one.
+    pub fn cancel(&self) -> Result<bool, ServiceError> {
+        let current = self.current.lock().map_err(|_| poisoned())?;
+        Ok(current.as_ref().map(CancelToken::cancel).is_some())
+    }
+}
+
+impl Drop for FetchGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut current) = self.slot.current.lock() {
+            *current = None;
+        }
+    }
+}
+
+fn poisoned() -> ServiceError {
+    ServiceError::storage(
+        "the app's sync state is unusable after an earlier crash; restart the app",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(bucket: &str) -> ConnectForm {
+        ConnectForm {
+            bucket: bucket.into(),
+            ..ConnectForm::default()
+        }
+    }
+
+    #[test]
+    fn a_bucket_is_required() {
+        let err = form("  ").to_request().unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadInput);
+        assert!(err.message.contains("bucket"), "{}", err.message);
+    }
+
+    #[test]
+    fn empty_fields_fall_back_to_the_aws_defaults() {
+        let req = form("qual").to_request().unwrap();
+        assert_eq!(req.bucket, "qual");
+        assert_eq!(req.prefix, "");
+        assert_eq!(req.aws.profile, None);
+        assert_eq!(req.aws.region, None);
+        assert_eq!(req.aws.endpoint_url, None);
+        assert!(!req.aws.force_path_style);
+    }
+
+    #[test]
+    fn an_endpoint_uses_path_style_and_fields_are_trimmed() {
+        let f = ConnectForm {
+            profile: " qa ".into(),
+            region: "eu-west-1".into(),
+            endpoint: "http://127.0.0.1:5055".into(),
+            bucket: "qual".into(),
+            prefix: "/results/".into(),
+        };
+        let req = f.to_request().unwrap();
+        assert_eq!(req.aws.profile.as_deref(), Some("qa"));
+        assert_eq!(
+            req.aws.endpoint_url.as_deref(),
+            Some("http://127.0.0.1:5055")
+        );
+        assert!(req.aws.force_path_style);
+        assert_eq!(req.prefix, "results");
+    }
+
+    #[test]
+    fn an_endpoint_that_is_not_a_url_is_refused_by_name() {
+        let f = ConnectForm {
+            endpoint: "localhost:5055".into(),
+            ..form("qual")
+        };
+        let err = f.to_request().unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadInput);
+        assert!(err.message.contains("localhost:5055"), "{}", err.message);
+    }
+
+    #[test]
+    fn unknown_form_fields_are_refused() {
+        let err = serde_json::from_value::<ConnectForm>(serde_json::json!({
+            "bucket": "qual", "secretKey": "x"
+        }))
+        .unwrap_err();
+        assert!(err.to_string().contains("secretKey"), "{err}");
+    }
+
+    #[test]
+    fn one_fetch_at_a_time_and_the_slot_frees_on_drop() {
+        let slot = FetchSlot::default();
+        assert!(!slot.cancel().unwrap(), "nothing to cancel yet");
+        let guard = slot.begin().unwrap();
+        assert_eq!(slot.begin().unwrap_err().code, ErrorCode::Refused);
+        assert!(slot.cancel().unwrap());
+        assert!(guard.token.is_cancelled());
+        drop(guard);
+        let again = slot.begin().unwrap();
+        assert!(
+            !again.token.is_cancelled(),
+            "a new fetch starts uncancelled"
+        );
+    }
+}
