@@ -347,7 +347,9 @@ fn add_requirements(
 
 fn has_extension(path: &str, ext: &str) -> bool {
     path.len() >= ext.len()
-        && path.get(path.len() - ext.len()..).is_some_and(|e| e.eq_ignore_ascii_case(ext))
+        && path
+            .get(path.len() - ext.len()..)
+            .is_some_and(|e| e.eq_ignore_ascii_case(ext))
 }
 
 /// Whether a file would be parsed for results (`*.xml`, `*.json`, `run.json`).

@@ -1,5 +1,6 @@
 //! Assembling runs from their files: roles, problems, declared digests, ordering, ids,
 //! traceability, and scale.
+#![cfg(test)]
 
 use countersign_core::digest::Sha256;
 use countersign_core::model::{
@@ -13,7 +14,11 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn key() -> RunKey {
-    RunKey { system: "LIMS".into(), phase: Phase::Iq, run_id: "2026-11-02-iq-1".into() }
+    RunKey {
+        system: "LIMS".into(),
+        phase: Phase::Iq,
+        run_id: "2026-11-02-iq-1".into(),
+    }
 }
 
 fn file(path: &str, bytes: &[u8]) -> RunFile {
@@ -37,8 +42,13 @@ fn run_of(files: &[(&str, Vec<u8>)]) -> Run {
 }
 
 fn run_with(files: &[(&str, Vec<u8>)], options: &ParseOptions) -> Run {
-    let inputs: Vec<RunInput<'_>> =
-        files.iter().map(|(p, b)| RunInput { file: file(p, b), content: Some(b) }).collect();
+    let inputs: Vec<RunInput<'_>> = files
+        .iter()
+        .map(|(p, b)| RunInput {
+            file: file(p, b),
+            content: Some(b),
+        })
+        .collect();
     assemble(key(), &inputs, options)
 }
 
@@ -58,22 +68,45 @@ fn manifest(extra: &str) -> Vec<u8> {
 fn whole_run_from_real_reports() {
     let shot = b"\x89PNG fake".to_vec();
     let run = run_of(&[
-        ("run.json", manifest(r#","mapping":{"tests::urs_lims_030_retention_is_positive":["URS-LIMS-030"]}"#)),
+        (
+            "run.json",
+            manifest(
+                r#","mapping":{"tests::urs_lims_030_retention_is_positive":["URS-LIMS-030"]}"#,
+            ),
+        ),
         ("results/pytest.xml", fixture("pytest-xunit2.xml")),
         ("results/nextest.xml", fixture("nextest-junit.xml")),
         ("results/jest.xml", fixture("jest-junit.xml")),
         ("results/cucumber.json", fixture("cucumber-js.json")),
         ("evidence/URS-LIMS-001_db-version.png", shot),
-        ("evidence/stack-outputs.json", br#"{"Outputs":[{"OutputKey":"DbEndpoint"}]}"#.to_vec()),
+        (
+            "evidence/stack-outputs.json",
+            br#"{"Outputs":[{"OutputKey":"DbEndpoint"}]}"#.to_vec(),
+        ),
         ("evidence/pom.xml", b"<project/>".to_vec()),
     ]);
     assert_eq!(run.problems, vec![]);
     assert_eq!(run.status, RunStatus::Failed);
-    assert_eq!(run.totals, Totals { tests: 20, passed: 10, failed: 5, errored: 2, skipped: 3 });
+    assert_eq!(
+        run.totals,
+        Totals {
+            tests: 20,
+            passed: 10,
+            failed: 5,
+            errored: 2,
+            skipped: 3
+        }
+    );
     assert_eq!(role(&run, "run.json"), FileRole::Manifest);
     assert_eq!(role(&run, "results/pytest.xml"), FileRole::JunitResult);
-    assert_eq!(role(&run, "results/cucumber.json"), FileRole::CucumberResult);
-    assert_eq!(role(&run, "evidence/stack-outputs.json"), FileRole::Evidence);
+    assert_eq!(
+        role(&run, "results/cucumber.json"),
+        FileRole::CucumberResult
+    );
+    assert_eq!(
+        role(&run, "evidence/stack-outputs.json"),
+        FileRole::Evidence
+    );
     assert_eq!(role(&run, "evidence/pom.xml"), FileRole::Evidence);
 
     // Failures first, then errors, skips, passes; file order within each.
@@ -89,23 +122,44 @@ fn whole_run_from_real_reports() {
     assert_eq!(unique.len(), ids.len());
 
     // The mapping in run.json adds a requirement by case name.
-    let mapped = run.cases.iter().find(|c| c.name == "tests::urs_lims_030_retention_is_positive").unwrap();
+    let mapped = run
+        .cases
+        .iter()
+        .find(|c| c.name == "tests::urs_lims_030_retention_is_positive")
+        .unwrap();
     assert_eq!(mapped.requirements, vec!["URS-LIMS-030"]);
 
     assert_eq!(run.attachments.len(), 1);
-    assert_eq!(run.attachments[0].case_id, "results/cucumber.json#Sample registration::Register a sample");
-    assert_eq!(run.attachments[0].sha256, Sha256::of(b"sample S-001 listed"));
+    assert_eq!(
+        run.attachments[0].case_id,
+        "results/cucumber.json#Sample registration::Register a sample"
+    );
+    assert_eq!(
+        run.attachments[0].sha256,
+        Sha256::of(b"sample S-001 listed")
+    );
 
     let t = &run.traceability;
-    let r1 = t.requirements.iter().find(|r| r.id == "URS-LIMS-001").unwrap();
+    let r1 = t
+        .requirements
+        .iter()
+        .find(|r| r.id == "URS-LIMS-001")
+        .unwrap();
     assert!(r1.in_catalogue);
     assert_eq!(r1.status, Some(CaseStatus::Passed));
     assert_eq!(r1.evidence, vec!["evidence/URS-LIMS-001_db-version.png"]);
-    let r4 = t.requirements.iter().find(|r| r.id == "URS-LIMS-004").unwrap();
+    let r4 = t
+        .requirements
+        .iter()
+        .find(|r| r.id == "URS-LIMS-004")
+        .unwrap();
     assert_eq!(r4.status, Some(CaseStatus::Failed));
     assert_eq!(t.uncovered, vec!["URS-LIMS-099"]);
     // jest names carry ids but name matching is off by default.
-    assert!(t.untraced_cases.iter().any(|c| c.ends_with("URS-LIMS-020 login requires MFA")));
+    assert!(t
+        .untraced_cases
+        .iter()
+        .any(|c| c.ends_with("URS-LIMS-020 login requires MFA")));
 
     // Everything serialises and reads back (the app and --json use it).
     let json = serde_json::to_string(&run).unwrap();
@@ -116,7 +170,10 @@ fn whole_run_from_real_reports() {
 
 #[test]
 fn ids_from_case_names_when_enabled() {
-    let options = ParseOptions { ids_from_case_names: true, ..ParseOptions::default() };
+    let options = ParseOptions {
+        ids_from_case_names: true,
+        ..ParseOptions::default()
+    };
     let run = run_with(&[("jest.xml", fixture("jest-junit.xml"))], &options);
     let failed = &run.cases[0];
     assert_eq!(failed.requirements, vec!["URS-LIMS-021"]);
@@ -127,14 +184,20 @@ fn ids_from_case_names_when_enabled() {
 fn malformed_result_files_are_problems_and_the_rest_loads() {
     let run = run_of(&[
         ("ok.xml", fixture("nextest-junit.xml").into_iter().collect()),
-        ("broken.xml", b"<testsuite>\n  <testcase name=\"a\">\n</testsuite>".to_vec()),
+        (
+            "broken.xml",
+            b"<testsuite>\n  <testcase name=\"a\">\n</testsuite>".to_vec(),
+        ),
         ("broken.json", b"[\n  {\"elements\": [}\n]".to_vec()),
         ("empty.xml", Vec::new()),
     ]);
     assert_eq!(run.totals.tests, 4);
     assert_eq!(run.status, RunStatus::Failed);
-    let messages: Vec<(&str, &str)> =
-        run.problems.iter().map(|p| (p.path.as_str(), p.message.as_str())).collect();
+    let messages: Vec<(&str, &str)> = run
+        .problems
+        .iter()
+        .map(|p| (p.path.as_str(), p.message.as_str()))
+        .collect();
     assert_eq!(messages.len(), 3, "{messages:?}");
     assert!(messages[0].1.starts_with("broken.xml:3:"), "{messages:?}");
     assert!(messages[1].1.starts_with("broken.json:2:"), "{messages:?}");
@@ -147,14 +210,20 @@ fn problems_without_failures_make_the_run_incomplete() {
     let passing = br#"<testsuite name="s" tests="1"><testcase name="t"/></testsuite>"#.to_vec();
     let ok = run_of(&[("a.xml", passing.clone())]);
     assert_eq!((ok.status, ok.problems.len()), (RunStatus::Passed, 0));
-    let bad = run_of(&[("a.xml", passing), ("b.xml", b"<!DOCTYPE x [<!ENTITY a \"b\">]><x/>".to_vec())]);
+    let bad = run_of(&[
+        ("a.xml", passing),
+        ("b.xml", b"<!DOCTYPE x [<!ENTITY a \"b\">]><x/>".to_vec()),
+    ]);
     assert_eq!(bad.status, RunStatus::Incomplete);
     assert!(bad.problems[0].message.contains("DOCTYPE"));
 }
 
 #[test]
 fn run_without_results_is_incomplete() {
-    let run = run_of(&[("notes.txt", b"hello".to_vec()), ("pom.xml", b"<project/>".to_vec())]);
+    let run = run_of(&[
+        ("notes.txt", b"hello".to_vec()),
+        ("pom.xml", b"<project/>".to_vec()),
+    ]);
     assert_eq!(run.status, RunStatus::Incomplete);
     assert_eq!(run.problems.len(), 1);
     assert_eq!(run.problems[0].path, "");
@@ -171,7 +240,11 @@ fn declared_digests_are_enforced() {
         Sha256::of(b"gone"),
         Sha256::of(b"x"),
     );
-    let run = run_of(&[("run.json", manifest(&extra)), ("a.xml", junit), ("install.log", log)]);
+    let run = run_of(&[
+        ("run.json", manifest(&extra)),
+        ("a.xml", junit),
+        ("install.log", log),
+    ]);
     assert_eq!(run.status, RunStatus::Incomplete);
     let log_file = run.files.iter().find(|f| f.path == "install.log").unwrap();
     assert!(
@@ -179,17 +252,32 @@ fn declared_digests_are_enforced() {
         "{:?}",
         log_file.integrity
     );
-    let text: Vec<String> = run.problems.iter().map(|p| format!("{}: {}", p.path, p.message)).collect();
-    assert!(text.iter().any(|t| t.starts_with("install.log: sha256")), "{text:?}");
-    assert!(text.iter().any(|t| t.contains("\"gone.txt\"") && t.contains("not in the run folder")), "{text:?}");
+    let text: Vec<String> = run
+        .problems
+        .iter()
+        .map(|p| format!("{}: {}", p.path, p.message))
+        .collect();
+    assert!(
+        text.iter().any(|t| t.starts_with("install.log: sha256")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.contains("\"gone.txt\"") && t.contains("not in the run folder")),
+        "{text:?}"
+    );
     assert!(text.iter().any(|t| t.contains("unusable path")), "{text:?}");
     assert_eq!(run.totals.tests, 1);
 }
 
 #[test]
 fn a_result_file_failing_its_declared_digest_is_not_parsed() {
-    let junit = br#"<testsuite name="s"><testcase name="t"><failure/></testcase></testsuite>"#.to_vec();
-    let extra = format!(r#","files":{{"a.xml":{{"sha256":"{}"}}}}"#, Sha256::of(b"other"));
+    let junit =
+        br#"<testsuite name="s"><testcase name="t"><failure/></testcase></testsuite>"#.to_vec();
+    let extra = format!(
+        r#","files":{{"a.xml":{{"sha256":"{}"}}}}"#,
+        Sha256::of(b"other")
+    );
     let run = run_of(&[("run.json", manifest(&extra)), ("a.xml", junit)]);
     assert_eq!(run.totals.tests, 0);
     assert_eq!(run.status, RunStatus::Incomplete);
@@ -201,11 +289,17 @@ fn manifest_problems_are_reported() {
     let junit = br#"<testsuite name="s"><testcase name="t"/></testsuite>"#.to_vec();
     let run = run_of(&[("run.json", wrong_folder), ("a.xml", junit.clone())]);
     assert!(run.manifest.is_some());
-    assert!(run.problems[0].message.contains("system \"ELN\""), "{:?}", run.problems);
+    assert!(
+        run.problems[0].message.contains("system \"ELN\""),
+        "{:?}",
+        run.problems
+    );
     let future = br#"{"schema":"countersign.run/v9"}"#.to_vec();
     let run = run_of(&[("run.json", future), ("a.xml", junit)]);
     assert!(run.manifest.is_none());
-    assert!(run.problems[0].message.contains("unsupported run manifest version"));
+    assert!(run.problems[0]
+        .message
+        .contains("unsupported run manifest version"));
     assert_eq!(role(&run, "run.json"), FileRole::Manifest);
 }
 
@@ -213,17 +307,36 @@ fn manifest_problems_are_reported() {
 fn unreadable_inputs() {
     let junit = br#"<testsuite name="s"><testcase name="t"/></testsuite>"#.to_vec();
     let mut rejected = file("rejected.xml", b"x");
-    rejected.integrity = Integrity::Rejected { reason: "key contains '..'".into() };
+    rejected.integrity = Integrity::Rejected {
+        reason: "key contains '..'".into(),
+    };
     let mut changed = file("changed.xml", &junit);
-    changed.integrity = Integrity::Changed { actual: Sha256::of(b"tampered") };
+    changed.integrity = Integrity::Changed {
+        actual: Sha256::of(b"tampered"),
+    };
     let listed_evidence = file("screenshot.png", b"png");
     let unread_result = file("later.xml", b"<testsuite/>");
     let inputs = vec![
-        RunInput { file: file("a.xml", &junit), content: Some(&junit) },
-        RunInput { file: rejected, content: None },
-        RunInput { file: changed, content: Some(&junit) },
-        RunInput { file: listed_evidence, content: None },
-        RunInput { file: unread_result, content: None },
+        RunInput {
+            file: file("a.xml", &junit),
+            content: Some(&junit),
+        },
+        RunInput {
+            file: rejected,
+            content: None,
+        },
+        RunInput {
+            file: changed,
+            content: Some(&junit),
+        },
+        RunInput {
+            file: listed_evidence,
+            content: None,
+        },
+        RunInput {
+            file: unread_result,
+            content: None,
+        },
     ];
     let run = assemble(key(), &inputs, &ParseOptions::default());
     let paths: Vec<&str> = run.problems.iter().map(|p| p.path.as_str()).collect();
@@ -242,7 +355,10 @@ fn missing_evidence_reference_is_a_problem() {
     let run = run_of(&[("a.xml", junit), ("shots/a.png", b"png".to_vec())]);
     assert_eq!(run.problems.len(), 1);
     assert!(run.problems[0].message.contains("\"shots/b.png\""));
-    assert_eq!(run.traceability.requirements[0].evidence, vec!["shots/a.png"]);
+    assert_eq!(
+        run.traceability.requirements[0].evidence,
+        vec!["shots/a.png"]
+    );
 }
 
 #[test]
@@ -263,7 +379,16 @@ fn ten_thousand_cases_with_repeated_names() {
     xml.push_str("</testsuite></testsuites>");
     let manifest = br#"{"schema":"countersign.run/v1","requirements":[{"id":"URS-PQ-1"},{"id":"URS-PQ-5000"}]}"#.to_vec();
     let run = run_of(&[("run.json", manifest), ("load.xml", xml.into_bytes())]);
-    assert_eq!(run.totals, Totals { tests: 10_000, passed: 9_800, failed: 100, errored: 0, skipped: 100 });
+    assert_eq!(
+        run.totals,
+        Totals {
+            tests: 10_000,
+            passed: 9_800,
+            failed: 100,
+            errored: 0,
+            skipped: 100
+        }
+    );
     let unique: std::collections::HashSet<&str> = run.cases.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(unique.len(), 10_000);
     assert!(unique.contains("load.xml#load::pq.Load::case-7#2"));
