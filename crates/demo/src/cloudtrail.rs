@@ -12,8 +12,9 @@
 //!   digest object's `x-amz-meta-signature`, the algorithm in `x-amz-meta-signature-algorithm`;
 //! - `previousDigestHashValue` is the hex SHA-256 of the previous uncompressed digest file.
 //!
-//! `digestS3Object` and `s3Object` hold keys relative to the seeding prefix (the demo does not
-//! know the prefix it is uploaded under). `digestPublicKeyFingerprint` is the first 16 bytes,
+//! `digestS3Object`, `s3Object` and `previousDigestS3Object` hold full object keys: the seeding
+//! prefix (see [`crate::build_with_prefix`]) followed by the key relative to it, as CloudTrail
+//! writes them when a trail delivers under a prefix. `digestPublicKeyFingerprint` is the first 16 bytes,
 //! in hex, of the SHA-256 of the PKCS#1 DER public key (AWS uses its own fingerprint; ours only
 //! has to identify the one demo key).
 
@@ -579,6 +580,7 @@ fn batch_start(t: OffsetDateTime) -> OffsetDateTime {
 /// Generates CloudTrail log files and the signed, chained hourly digests that cover them.
 pub(crate) fn generate(
     options: &DemoOptions,
+    prefix: &str,
     stacks: &[StackSpec],
     rng: &mut impl CryptoRngCore,
 ) -> Result<CloudTrailOutput, DemoError> {
@@ -670,10 +672,11 @@ pub(crate) fn generate(
             day_path(end)?,
             compact(end, true)?
         );
+        let full_key = format!("{prefix}{key}");
         let log_entries = covered
             .iter()
             .map(|l| -> Result<Value, DemoError> {
-                Ok(json!({"s3Bucket": options.bucket, "s3Object": l.key, "hashValue": l.sha256_hex, "hashAlgorithm": "SHA-256", "newestEventTime": rfc3339(l.newest)?, "oldestEventTime": rfc3339(l.oldest)?}))
+                Ok(json!({"s3Bucket": options.bucket, "s3Object": format!("{prefix}{}", l.key), "hashValue": l.sha256_hex, "hashAlgorithm": "SHA-256", "newestEventTime": rfc3339(l.newest)?, "oldestEventTime": rfc3339(l.oldest)?}))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let newest = covered
@@ -694,7 +697,7 @@ pub(crate) fn generate(
             "digestStartTime": rfc3339(start)?,
             "digestEndTime": end_text,
             "digestS3Bucket": options.bucket,
-            "digestS3Object": key,
+            "digestS3Object": full_key,
             "digestPublicKeyFingerprint": fingerprint,
             "digestSignatureAlgorithm": "SHA256withRSA",
             "newestEventTime": newest,
@@ -709,8 +712,13 @@ pub(crate) fn generate(
         let body = serde_json::to_vec(&digest).map_err(DemoError::Encode)?;
         let hash = hex::encode(Sha256::digest(&body));
         let previous_signature = previous.as_ref().map(|p| p.2.as_str()).unwrap_or("null");
-        let signing_string =
-            data_signing_string(&end_text, &options.bucket, &key, &hash, previous_signature);
+        let signing_string = data_signing_string(
+            &end_text,
+            &options.bucket,
+            &full_key,
+            &hash,
+            previous_signature,
+        );
         let signature = signer
             .try_sign_with_rng(rng, signing_string.as_bytes())
             .map_err(|e| DemoError::Signing(e.to_string()))?;
@@ -724,7 +732,7 @@ pub(crate) fn generate(
                 ("signature-algorithm".to_owned(), "SHA256withRSA".to_owned()),
             ],
         });
-        previous = Some((key, hash, signature_hex));
+        previous = Some((full_key, hash, signature_hex));
         start = end;
     }
     Ok(CloudTrailOutput {

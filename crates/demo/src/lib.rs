@@ -157,13 +157,39 @@ fn split_run_key(key: &str) -> (String, &str) {
     )
 }
 
-/// Builds the demo dataset: run folders with completed manifests, CloudTrail logs and signed
-/// digests, an AWS Config snapshot, the digest public key, and the two stacks.
+/// Builds the demo dataset for upload at the bucket root: run folders with completed manifests,
+/// CloudTrail logs and signed digests, an AWS Config snapshot, the digest public key, and the
+/// two stacks. Same as [`build_with_prefix`] with an empty prefix.
 pub fn build(
     options: &DemoOptions,
     rng: &mut impl CryptoRngCore,
 ) -> Result<DemoDataset, DemoError> {
+    build_with_prefix(options, "", rng)
+}
+
+/// Builds the demo dataset for upload under `prefix` (normalised as by
+/// [`countersign_core::layout::normalise_prefix`]). Object keys stay relative to the prefix; the
+/// CloudTrail digest files name the full keys (`prefix` + key), because the digest signature
+/// covers the digest's own S3 location and a verifier checks it against where the file is.
+pub fn build_with_prefix(
+    options: &DemoOptions,
+    prefix: &str,
+    rng: &mut impl CryptoRngCore,
+) -> Result<DemoDataset, DemoError> {
     check_options(options)?;
+    let prefix = countersign_core::layout::normalise_prefix(prefix);
+    if !prefix.is_empty() {
+        if let Err(e) = countersign_core::layout::check_relative_key(&format!("{prefix}x")) {
+            return Err(DemoError::Option {
+                field: "prefix",
+                value: prefix.clone(),
+                expected: match e {
+                    countersign_core::layout::UnsafeKey::TooLong(_) => "a shorter S3 key prefix",
+                    _ => "a plain S3 key prefix (no '.', '..' or empty segments, no backslash or control characters)",
+                },
+            });
+        }
+    }
     let specs = stacks::specs(&options.region, &options.account_id);
     let mut objects = Vec::new();
 
@@ -186,7 +212,7 @@ pub fn build(
         });
     }
 
-    let trail = cloudtrail::generate(options, &specs, rng)?;
+    let trail = cloudtrail::generate(options, &prefix, &specs, rng)?;
     objects.extend(trail.objects);
     objects.push(config_snapshot::generate(options, &specs, rng)?);
     objects.push(DemoObject {

@@ -254,8 +254,25 @@ fn cloudtrail_records_the_stacks_and_some_failed_calls() {
 
 #[test]
 fn digest_chain_verifies_with_the_returned_key() {
+    verify_chain("");
+}
+
+#[test]
+fn digest_chain_names_full_keys_under_a_prefix() {
+    verify_chain("qualification/2026/");
+}
+
+#[test]
+fn unsafe_prefix_is_refused_by_name() {
+    for bad in ["a/../b", "a//b", "a\\b"] {
+        let err = build_with_prefix(&options(), bad, &mut OsRng).unwrap_err();
+        assert!(err.to_string().contains("prefix"), "{err}");
+    }
+}
+
+fn verify_chain(prefix: &str) {
     let opts = options();
-    let ds = dataset();
+    let ds = build_with_prefix(&opts, prefix, &mut OsRng).unwrap();
     let objects = by_key(&ds);
     let public = RsaPublicKey::from_public_key_pem(&ds.cloudtrail_public_key_pem).unwrap();
     let verifier = VerifyingKey::<Sha256>::new(public);
@@ -270,7 +287,7 @@ fn digest_chain_verifies_with_the_returned_key() {
         .filter(|o| matches!(classify(&o.key), KeyKind::CloudTrailDigest { .. }))
         .collect();
     digests.sort_by(|a, b| a.key.cmp(&b.key));
-    let mut previous: Option<(&str, String, String, String)> = None; // key, hash, signature, end time
+    let mut previous: Option<(String, String, String, String)> = None; // full key, hash, signature, end time
     let mut covered_logs = BTreeSet::new();
     for d in &digests {
         let raw = gunzip(&d.body);
@@ -282,13 +299,14 @@ fn digest_chain_verifies_with_the_returned_key() {
             .collect();
         assert_eq!(meta["signature-algorithm"], "SHA256withRSA");
         assert_eq!(v["digestS3Bucket"], opts.bucket);
-        assert_eq!(v["digestS3Object"], d.key);
+        let full_key = format!("{prefix}{}", d.key);
+        assert_eq!(v["digestS3Object"], full_key.as_str());
         let hash = hex::encode(Sha256::digest(&raw));
         let prev_sig = v["previousDigestSignature"].as_str().unwrap_or("null");
         let string = data_signing_string(
             v["digestEndTime"].as_str().unwrap(),
             &opts.bucket,
-            &d.key,
+            &full_key,
             &hash,
             prev_sig,
         );
@@ -306,7 +324,7 @@ fn digest_chain_verifies_with_the_returned_key() {
                 assert!(v["previousDigestS3Object"].is_null());
             }
             Some((key, prev_hash, prev_signature, prev_end)) => {
-                assert_eq!(v["previousDigestS3Object"], *key);
+                assert_eq!(&v["previousDigestS3Object"], key.as_str());
                 assert_eq!(v["previousDigestS3Bucket"], opts.bucket);
                 assert_eq!(&v["previousDigestHashValue"], prev_hash.as_str());
                 assert_eq!(v["previousDigestHashAlgorithm"], "SHA-256");
@@ -315,7 +333,11 @@ fn digest_chain_verifies_with_the_returned_key() {
             }
         }
         for log in v["logFiles"].as_array().unwrap() {
-            let key = log["s3Object"].as_str().unwrap();
+            let key = log["s3Object"]
+                .as_str()
+                .unwrap()
+                .strip_prefix(prefix)
+                .unwrap();
             let body = &objects[key].body;
             assert_eq!(
                 log["hashValue"],
@@ -326,7 +348,7 @@ fn digest_chain_verifies_with_the_returned_key() {
             covered_logs.insert(key.to_owned());
         }
         previous = Some((
-            d.key.as_str(),
+            full_key,
             hash,
             meta["signature"].to_owned(),
             v["digestEndTime"].as_str().unwrap().to_owned(),
