@@ -15,6 +15,8 @@ pub struct ListedObject {
     pub etag: Option<String>,
     /// RFC 3339.
     pub last_modified: Option<String>,
+    /// The current version's id, when the bucket is versioned and versions could be listed.
+    pub version_id: Option<String>,
 }
 
 /// What GetObject said about the object besides its bytes.
@@ -28,8 +30,15 @@ pub struct ObjectMeta {
     /// Full-object SHA-256 from `x-amz-checksum-sha256`, base64 as S3 sends it. Composite
     /// (multipart, `…-N`) checksums are not full-object digests and are left out.
     pub checksum_sha256_b64: Option<String>,
+    /// The same checksum as 64 hex characters.
+    pub checksum_sha256_hex: Option<String>,
     /// User metadata (`x-amz-meta-*`), e.g. CloudTrail digest signatures.
     pub metadata: Vec<(String, String)>,
+}
+
+fn b64_to_hex(b64: &str) -> Option<String> {
+    let bytes = aws_smithy_types::base64::decode(b64).ok()?;
+    (bytes.len() == 32).then(|| bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn strip_quotes(s: &str) -> String {
@@ -46,8 +55,76 @@ fn ctx_err(e: AwsError, ctx: &AwsContext, bucket: &str) -> AwsError {
         .with_region(ctx.region_name())
 }
 
-/// Lists every object under `prefix` (all pages).
+/// Lists the current version of every object under `prefix`, with version ids
+/// (ListObjectVersions) so that an unchanged object is recognised by version id and ETag. Falls
+/// back to ListObjectsV2 when the caller may not list versions (s3:ListBucketVersions).
 pub async fn list(
+    ctx: &AwsContext,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<ListedObject>, AwsError> {
+    match list_versions(ctx, bucket, prefix).await {
+        Ok(v) => Ok(v),
+        Err(e)
+            if e.kind == AwsErrorKind::AccessDenied
+                || e.code.as_deref() == Some("NotImplemented") =>
+        {
+            list_current(ctx, bucket, prefix).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn list_versions(
+    ctx: &AwsContext,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<ListedObject>, AwsError> {
+    let client = ctx.s3();
+    let action = format!("list object versions of s3://{bucket}/{prefix}");
+    let mut out = Vec::new();
+    let mut key_marker: Option<String> = None;
+    let mut version_marker: Option<String> = None;
+    // Bounded: 100,000 pages of 1,000 versions.
+    for _ in 0..100_000 {
+        let page = client
+            .list_object_versions()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_key_marker(key_marker.clone())
+            .set_version_id_marker(version_marker.clone())
+            .send()
+            .await
+            .map_err(|e| ctx_err(AwsError::from_sdk(&e, &action), ctx, bucket))?;
+        for v in page.versions() {
+            if v.is_latest() != Some(true) {
+                continue;
+            }
+            let Some(key) = v.key() else { continue };
+            out.push(ListedObject {
+                key: key.to_owned(),
+                size: v.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                etag: v.e_tag().map(strip_quotes),
+                last_modified: v.last_modified().and_then(rfc3339),
+                version_id: v.version_id().filter(|id| *id != "null").map(str::to_owned),
+            });
+        }
+        if page.is_truncated() != Some(true) {
+            out.sort_by(|a, b| a.key.cmp(&b.key));
+            return Ok(out);
+        }
+        key_marker = page.next_key_marker().map(str::to_owned);
+        version_marker = page.next_version_id_marker().map(str::to_owned);
+        if key_marker.is_none() && version_marker.is_none() {
+            break;
+        }
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+/// Lists every object under `prefix` (all pages), without version ids.
+async fn list_current(
     ctx: &AwsContext,
     bucket: &str,
     prefix: &str,
@@ -70,6 +147,7 @@ pub async fn list(
                 size: obj.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
                 etag: obj.e_tag().map(strip_quotes),
                 last_modified: obj.last_modified().and_then(rfc3339),
+                version_id: None,
             });
         }
     }
@@ -117,6 +195,7 @@ where
         last_modified: resp.last_modified().and_then(rfc3339),
         content_length: resp.content_length().and_then(|l| u64::try_from(l).ok()),
         content_type: resp.content_type().map(str::to_owned),
+        checksum_sha256_hex: checksum.as_deref().and_then(b64_to_hex),
         checksum_sha256_b64: checksum,
         metadata,
     };

@@ -1,1 +1,109 @@
-fn main() {}
+//! `countersign`: the command line face of the service layer. Every subcommand is a thin adapter:
+//! parse arguments, call the service, print human text or one JSON document.
+#![forbid(unsafe_code)]
+
+mod args;
+mod output;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use countersign_service::{CancelToken, FetchProgress, FetchRequest, Service, ServiceError};
+
+use crate::args::{Cli, Command, DemoCommand, LedgerCommand};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    match runtime.block_on(run(&cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            ExitCode::from(u8::try_from(e.code.exit_code()).unwrap_or(3))
+        }
+    }
+}
+
+async fn run(cli: &Cli) -> Result<(), ServiceError> {
+    let json = cli.global.json;
+    match &cli.command {
+        Command::Demo {
+            command: DemoCommand::Seed(a),
+        } => {
+            let report = Service::demo_seed(&cli.global.aws(), &a.bucket, &a.prefix).await?;
+            output::seed(&report, json)
+        }
+        Command::Fetch(a) => {
+            let service = open(cli)?;
+            let req = FetchRequest {
+                aws: cli.global.aws(),
+                bucket: a.bucket.clone(),
+                prefix: a.prefix.clone(),
+                concurrency: a.concurrency,
+            };
+            let tty = std::io::stderr().is_terminal() && !json;
+            let started = Instant::now();
+            let progress = move |p: &FetchProgress| {
+                if tty {
+                    output::progress_line(p, started.elapsed());
+                }
+            };
+            let cancel = CancelToken::new();
+            let ctrl_c = cancel.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    ctrl_c.cancel();
+                }
+            });
+            let report = service.fetch(&req, &progress, &cancel).await?;
+            if tty {
+                eprintln!();
+            }
+            output::fetch(&report, started.elapsed(), json)?;
+            if !report.failed.is_empty() || report.cancelled {
+                return Err(ServiceError::new(
+                    countersign_service::ErrorCode::Aws,
+                    format!(
+                        "{} object(s) could not be downloaded{}; run the same fetch again to resume (verified objects are kept)",
+                        report.failed.len(),
+                        if report.cancelled { " (cancelled)" } else { "" }
+                    ),
+                ));
+            }
+            Ok(())
+        }
+        Command::Runs => {
+            let service = open(cli)?;
+            output::runs(&service.runs()?, json)
+        }
+        Command::Show(a) => {
+            let service = open(cli)?;
+            output::show(&service.show(&a.run)?, json)
+        }
+        Command::Ledger { command } => {
+            let service = open(cli)?;
+            match command {
+                LedgerCommand::Verify => output::ledger_verify(&service.ledger_verify()?, json),
+                LedgerCommand::Export(a) => {
+                    let n = service.ledger_export(a.format.into(), &a.out)?;
+                    output::ledger_export(n, &a.out, json)
+                }
+            }
+        }
+    }
+}
+
+fn open(cli: &Cli) -> Result<Service, ServiceError> {
+    Service::open(&cli.global.home_dir()?)
+}

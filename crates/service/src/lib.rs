@@ -1,1 +1,76 @@
+//! The service layer: every Countersign use case, once.
+//!
+//! The CLI and the Tauri commands are one-line adapters over [`Service`]. It owns the home
+//! directory (ledger, evidence store, keys), wires the pure core to the adapters, and turns every
+//! failure into a [`ServiceError`] with a stable [`ErrorCode`].
 #![forbid(unsafe_code)]
+
+mod audit;
+mod cancel;
+mod demo;
+mod error;
+mod fetch;
+mod runs;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use countersign_ledger::{Ledger, SystemClock};
+use countersign_store::Store;
+
+pub use cancel::CancelToken;
+pub use countersign_aws::AwsSettings;
+pub use countersign_ledger::{ChainReport, ExportFormat};
+pub use demo::SeedReport;
+pub use error::{ErrorCode, ServiceError};
+pub use fetch::{FetchFailure, FetchProgress, FetchReport, FetchRequest, Rejected, Skipped};
+pub use runs::{FileContent, RunSummary, RunView};
+
+/// File name of the ledger inside the home directory.
+pub const LEDGER_FILE: &str = "ledger.sqlite";
+/// Directory of the evidence store inside the home directory.
+pub const STORE_DIR: &str = "store";
+
+/// An open Countersign home.
+#[derive(Debug)]
+pub struct Service {
+    home: PathBuf,
+    store: Store,
+    ledger: Mutex<Ledger>,
+}
+
+impl Service {
+    /// Opens (creating if needed) the home: `ledger.sqlite`, `store/`.
+    pub fn open(home: &Path) -> Result<Self, ServiceError> {
+        std::fs::create_dir_all(home).map_err(|e| {
+            ServiceError::storage(format!(
+                "could not create the Countersign home {}: {e}; choose another with --home or COUNTERSIGN_HOME",
+                home.display()
+            ))
+        })?;
+        let store = Store::open(&home.join(STORE_DIR)).map_err(error::from_store)?;
+        let ledger = Ledger::open(&home.join(LEDGER_FILE), Box::new(SystemClock::utc()))
+            .map_err(error::from_ledger)?;
+        Ok(Self {
+            home: home.to_path_buf(),
+            store,
+            ledger: Mutex::new(ledger),
+        })
+    }
+
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(crate) fn ledger(&self) -> Result<MutexGuard<'_, Ledger>, ServiceError> {
+        self.ledger.lock().map_err(|_| {
+            ServiceError::storage(
+                "the ledger is unavailable after an earlier failure; restart Countersign",
+            )
+        })
+    }
+}

@@ -1,0 +1,154 @@
+//! The command-line contract (see docs/cli.md). Names here are stable; rename none without a
+//! deprecation path.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use countersign_service::{AwsSettings, ServiceError};
+
+/// Countersign: review, e-sign and package qualification evidence (IQ/OQ/PQ) from AWS.
+#[derive(Debug, Parser)]
+#[command(name = "countersign", version, propagate_version = true)]
+#[command(
+    after_help = "Exit codes: 0 success; 1 a definite no (verification failed, policy refused); \
+2 bad usage or input; 3 environment trouble (network, AWS, I/O)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Where the ledger, the evidence store and the encrypted keys live.
+    #[arg(long, global = true, env = "COUNTERSIGN_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// AWS profile (default: AWS_PROFILE, then "default").
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region (default: AWS_REGION, then the profile's region).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub region: Option<String>,
+    /// An S3/STS/CloudFormation-compatible endpoint, e.g. a local emulator.
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Machine-readable output: one JSON document on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+impl Global {
+    pub fn aws(&self) -> AwsSettings {
+        AwsSettings {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            force_path_style: self.endpoint_url.is_some(),
+        }
+    }
+
+    /// `--home`, else `$XDG_DATA_HOME/countersign`, else `~/.local/share/countersign`.
+    pub fn home_dir(&self) -> Result<PathBuf, ServiceError> {
+        if let Some(h) = &self.home {
+            return Ok(h.clone());
+        }
+        if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+            return Ok(PathBuf::from(x).join("countersign"));
+        }
+        match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+            Some(h) => Ok(PathBuf::from(h).join(".local/share/countersign")),
+            None => Err(ServiceError::bad_input(
+                "no home directory: pass --home DIR or set COUNTERSIGN_HOME",
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The demo dataset: seed an emulator or a sandbox account.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+    /// Sync runs and audit evidence from s3://BUCKET/PREFIX/ into the verified local store.
+    Fetch(FetchArgs),
+    /// List the runs in the store: id, system, phase, status, totals.
+    Runs,
+    /// Show one run: totals, failures first, requirements, evidence with digests and integrity.
+    Show(ShowArgs),
+    /// The audit trail: verify the hash chain, export it.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Upload the bundled demo qualification dataset and create its CloudFormation stacks.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Bucket to create and upload to.
+    #[arg(long)]
+    pub bucket: String,
+    /// Key prefix inside the bucket.
+    #[arg(long, default_value = "")]
+    pub prefix: String,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Source bucket.
+    #[arg(long)]
+    pub bucket: String,
+    /// Key prefix: runs are found at PREFIX/<system>/<phase>/<run-id>/.
+    #[arg(long, default_value = "")]
+    pub prefix: String,
+    /// Parallel downloads (1-64).
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// SYSTEM/PHASE/RUN-ID, or an unambiguous RUN-ID.
+    pub run: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Re-derive every hash of the audit trail and check its links; names the first bad entry.
+    Verify,
+    /// Write the whole audit trail as CSV or JSON (the export is itself recorded).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long, value_enum)]
+    pub format: ExportFormatArg,
+    /// Output file (never overwritten).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormatArg {
+    Csv,
+    Json,
+}
+
+impl From<ExportFormatArg> for countersign_service::ExportFormat {
+    fn from(f: ExportFormatArg) -> Self {
+        match f {
+            ExportFormatArg::Csv => countersign_service::ExportFormat::Csv,
+            ExportFormatArg::Json => countersign_service::ExportFormat::Json,
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! Human and JSON output. JSON goes to stdout as one document; human text to stdout; progress
+//! and errors to stderr.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use countersign_core::model::{FileRole, Integrity, RunFile};
+use countersign_service::{
+    ErrorCode, FetchProgress, FetchReport, RunSummary, RunView, SeedReport, ServiceError,
+};
+use serde::Serialize;
+
+fn print_json<T: Serialize>(value: &T) -> Result<(), ServiceError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| {
+        ServiceError::new(
+            ErrorCode::Storage,
+            format!("could not encode JSON output: {e}"),
+        )
+    })?;
+    println!("{text}");
+    Ok(())
+}
+
+pub fn seed(r: &SeedReport, json: bool) -> Result<(), ServiceError> {
+    if json {
+        return print_json(r);
+    }
+    println!(
+        "seeded s3://{}/{}: {} objects ({}), stacks: {}",
+        r.bucket,
+        r.prefix,
+        r.objects,
+        bytes(r.bytes),
+        r.stacks.join(", ")
+    );
+    println!(
+        "CloudTrail digest public key: s3://{}/{}",
+        r.bucket, r.cloudtrail_public_key
+    );
+    Ok(())
+}
+
+pub fn progress_line(p: &FetchProgress, elapsed: Duration) {
+    let rate = p.bytes as f64 / elapsed.as_secs_f64().max(0.001);
+    let mut err = std::io::stderr().lock();
+    let _ = write!(
+        err,
+        "\r\x1b[2Klisted {}  downloaded {}/{}  {}  {}/s  unchanged {}  rejected {}  failed {}",
+        p.listed,
+        p.done,
+        p.total,
+        bytes(p.bytes),
+        bytes(rate as u64),
+        p.unchanged,
+        p.rejected,
+        p.failed
+    );
+    let _ = err.flush();
+}
+
+pub fn fetch(r: &FetchReport, elapsed: Duration, json: bool) -> Result<(), ServiceError> {
+    if json {
+        return print_json(r);
+    }
+    println!(
+        "s3://{}/{}: listed {}, new {}, unchanged {}, rejected {}, skipped {}, failed {} ({} in {:.1}s)",
+        r.bucket,
+        r.prefix,
+        r.listed,
+        r.new,
+        r.unchanged,
+        r.rejected.len(),
+        r.skipped.len(),
+        r.failed.len(),
+        bytes(r.bytes),
+        elapsed.as_secs_f64()
+    );
+    if let Some(id) = &r.identity {
+        println!("fetched as {id}");
+    }
+    for x in &r.rejected {
+        println!("REJECTED {}: {}", x.uri, x.reason);
+    }
+    for x in &r.skipped {
+        println!("skipped  {}: {}", x.key, x.reason);
+    }
+    for x in &r.failed {
+        println!("FAILED   {}: {}", x.uri, x.error);
+    }
+    Ok(())
+}
+
+pub fn runs(list: &[RunSummary], json: bool) -> Result<(), ServiceError> {
+    if json {
+        return print_json(&list);
+    }
+    if list.is_empty() {
+        println!("no runs in the store; fetch or import first");
+        return Ok(());
+    }
+    println!(
+        "{:<34} {:<6} {:<5} {:<10} {:>5} {:>6} {:>6} {:>7} {:>7}  EXECUTED",
+        "RUN", "SYSTEM", "PHASE", "STATUS", "TESTS", "PASSED", "FAILED", "ERRORED", "SKIPPED"
+    );
+    for r in list {
+        println!(
+            "{:<34} {:<6} {:<5} {:<10} {:>5} {:>6} {:>6} {:>7} {:>7}  {}",
+            r.id,
+            r.key.system,
+            r.key.phase.as_str(),
+            r.status.as_str(),
+            r.totals.tests,
+            r.totals.passed,
+            r.totals.failed,
+            r.totals.errored,
+            r.totals.skipped,
+            r.executed_at.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
+
+pub fn show(v: &RunView, json: bool) -> Result<(), ServiceError> {
+    if json {
+        return print_json(v);
+    }
+    let s = &v.summary;
+    let run = &v.run;
+    println!("Run        {}", s.id);
+    println!("Status     {}", s.status.as_str());
+    if let Some(p) = &s.protocol {
+        println!("Protocol   {p}");
+    }
+    if let Some(st) = &s.stack {
+        println!("Stack      {st}");
+    }
+    if let Some(t) = &s.executed_at {
+        println!("Executed   {t}");
+    }
+    if let Some(ex) = run.manifest.as_ref().and_then(|m| m.executor.as_ref()) {
+        println!(
+            "Executor   {}",
+            serde_json::to_string(ex).unwrap_or_default()
+        );
+    }
+    let t = &s.totals;
+    println!(
+        "Totals     {} tests: {} passed, {} failed, {} errored, {} skipped",
+        t.tests, t.passed, t.failed, t.errored, t.skipped
+    );
+    println!();
+    println!("Cases (failures first)");
+    for c in &run.cases {
+        let reqs = if c.requirements.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", c.requirements.join(", "))
+        };
+        println!("  {:<8} {}{}", c.status.as_str().to_uppercase(), c.id, reqs);
+        if c.status.needs_disposition() {
+            if let Some(m) = &c.message {
+                for line in m.lines().take(3) {
+                    println!("           {line}");
+                }
+            }
+        }
+    }
+    let uncovered = &run.traceability.uncovered;
+    if !uncovered.is_empty() {
+        println!();
+        println!(
+            "Requirements without a covering case: {}",
+            uncovered.join(", ")
+        );
+    }
+    println!();
+    println!("Files");
+    for f in &run.files {
+        println!(
+            "  {:<10} {:<16} {}  {}",
+            integrity(f),
+            role(f),
+            digest(f),
+            f.path
+        );
+        println!(
+            "             {}{}",
+            f.origin.uri,
+            f.origin
+                .version_id
+                .as_deref()
+                .map(|v| format!(" (version {v})"))
+                .unwrap_or_default()
+        );
+    }
+    if !run.problems.is_empty() {
+        println!();
+        println!("Problems");
+        for p in &run.problems {
+            let path = if p.path.is_empty() {
+                "(run)"
+            } else {
+                p.path.as_str()
+            };
+            println!("  {path}: {}", p.message);
+        }
+    }
+    Ok(())
+}
+
+pub fn ledger_verify(r: &countersign_service::ChainReport, json: bool) -> Result<(), ServiceError> {
+    if json {
+        print_json(r)?;
+    } else if let Some(p) = &r.problem {
+        println!("ledger does NOT verify: {p}");
+    } else {
+        let head = r
+            .head
+            .as_ref()
+            .map(|(seq, h)| format!("head #{seq} {h}"))
+            .unwrap_or_else(|| "empty".into());
+        println!(
+            "ledger verifies: {} events, {head}, {} checkpoint(s) agree",
+            r.events, r.checkpoints_checked
+        );
+    }
+    match &r.problem {
+        Some(p) => Err(ServiceError::integrity(format!(
+            "the audit trail does not verify: {p}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+pub fn ledger_export(n: u64, out: &Path, json: bool) -> Result<(), ServiceError> {
+    if json {
+        return print_json(&serde_json::json!({"events": n, "out": out}));
+    }
+    println!("exported {n} events to {}", out.display());
+    Ok(())
+}
+
+fn integrity(f: &RunFile) -> &'static str {
+    match f.integrity {
+        Integrity::Verified => "verified",
+        Integrity::Recorded => "recorded",
+        Integrity::Changed { .. } => "CHANGED",
+        Integrity::Missing => "MISSING",
+        Integrity::Rejected { .. } => "REJECTED",
+    }
+}
+
+fn role(f: &RunFile) -> &'static str {
+    match f.role {
+        FileRole::JunitResult => "junit result",
+        FileRole::CucumberResult => "cucumber result",
+        FileRole::Manifest => "run manifest",
+        FileRole::Evidence => "evidence",
+    }
+}
+
+fn digest(f: &RunFile) -> String {
+    f.sha256
+        .map(|d| d.to_hex()[..16].to_owned())
+        .unwrap_or_else(|| "-".repeat(16))
+}
+
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
