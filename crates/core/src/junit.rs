@@ -63,6 +63,7 @@ pub fn parse_junit(path: &str, bytes: &[u8]) -> Result<JunitOutcome, ReportError
             "the file is empty; expected a JUnit XML report",
         ));
     }
+    check_nesting(path, text)?;
     let doc = Document::parse(text).map_err(|e| xml_error(path, text, &e))?;
     let root = doc.root_element();
     let name = root.tag_name().name();
@@ -79,16 +80,85 @@ pub fn parse_junit(path: &str, bytes: &[u8]) -> Result<JunitOutcome, ReportError
     let inherited = Vec::new();
     if name == "testsuites" {
         for suite in elements(root, "testsuite") {
-            read_suite(path, suite, "", &inherited, &mut report);
+            read_suite(path, suite, "", &inherited, 1, &mut report)?;
         }
         // Some tools put cases directly under <testsuites>.
         for case in elements(root, "testcase") {
             report.cases.push(read_case(path, case, "", &inherited));
         }
     } else {
-        read_suite(path, root, "", &inherited, &mut report);
+        read_suite(path, root, "", &inherited, 1, &mut report)?;
     }
     Ok(JunitOutcome::Report(report))
+}
+
+/// Deepest element nesting accepted. The XML reader recurses once per level, so a crafted
+/// file nested a hundred thousand deep would exhaust the stack; real reports nest a handful.
+const MAX_ELEMENT_DEPTH: usize = 256;
+
+/// A linear pre-scan of element nesting (comments, CDATA, processing instructions and quoted
+/// attribute values skipped). Malformed markup is left for the XML reader to report.
+fn check_nesting(path: &str, text: &str) -> Result<(), ReportError> {
+    let b = text.as_bytes();
+    let find = |from: usize, pat: &[u8]| {
+        b.get(from..)
+            .and_then(|rest| rest.windows(pat.len()).position(|w| w == pat))
+            .map(|p| from + p + pat.len())
+    };
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(p) = b
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&c| c == b'<'))
+    {
+        let start = i + p;
+        let rest = &b[start + 1..];
+        let end = if rest.starts_with(b"!--") {
+            find(start + 4, b"-->")
+        } else if rest.starts_with(b"![CDATA[") {
+            find(start + 9, b"]]>")
+        } else if rest.starts_with(b"?") {
+            find(start + 2, b"?>")
+        } else if rest.starts_with(b"!") {
+            find(start + 2, b">")
+        } else if rest.starts_with(b"/") {
+            depth = depth.saturating_sub(1);
+            find(start + 2, b">")
+        } else {
+            // A start tag: find its '>' outside quotes.
+            let mut j = start + 1;
+            let mut quote = None;
+            while j < b.len() {
+                match (quote, b[j]) {
+                    (None, q @ (b'"' | b'\'')) => quote = Some(q),
+                    (Some(q), c) if c == q => quote = None,
+                    (None, b'>') => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            if j < b.len() && b[j - 1] != b'/' {
+                depth += 1;
+                if depth > MAX_ELEMENT_DEPTH {
+                    return Err(ReportError::at_offset(
+                        path,
+                        b,
+                        start,
+                        format!(
+                            "elements nested more than {MAX_ELEMENT_DEPTH} deep; \
+                             this is not a report a test tool writes"
+                        ),
+                    ));
+                }
+            }
+            Some(j + 1)
+        };
+        match end {
+            Some(e) => i = e,
+            None => break,
+        }
+    }
+    Ok(())
 }
 
 fn xml_error(path: &str, text: &str, e: &roxmltree::Error) -> ReportError {
@@ -152,13 +222,26 @@ fn declared_by(node: Node<'_, '_>) -> Option<Totals> {
     })
 }
 
+/// Deepest suite nesting read; real tools nest a handful of levels.
+const MAX_SUITE_DEPTH: usize = 64;
+
 fn read_suite(
     path: &str,
     suite: Node<'_, '_>,
     parent_path: &str,
     parent_reqs: &[String],
+    depth: usize,
     report: &mut JunitReport,
-) {
+) -> Result<(), ReportError> {
+    if depth > MAX_SUITE_DEPTH {
+        let pos = suite.document().text_pos_at(suite.range().start);
+        return Err(ReportError::at(
+            path,
+            pos.row,
+            pos.col,
+            format!("test suites nested more than {MAX_SUITE_DEPTH} deep; this is not a report a test tool writes"),
+        ));
+    }
     let name = suite.attribute("name").unwrap_or("");
     let suite_path = match (parent_path.is_empty(), name.is_empty()) {
         (true, _) => name.to_owned(),
@@ -184,10 +267,11 @@ fn read_suite(
             "testcase" => report
                 .cases
                 .push(read_case(path, child, &suite_path, &all_reqs)),
-            "testsuite" => read_suite(path, child, &suite_path, &all_reqs, report),
+            "testsuite" => read_suite(path, child, &suite_path, &all_reqs, depth + 1, report)?,
             _ => {}
         }
     }
+    Ok(())
 }
 
 fn read_case(path: &str, case: Node<'_, '_>, suite_path: &str, suite_reqs: &[String]) -> TestCase {
@@ -427,6 +511,47 @@ second line</error></testcase>
             .contains("empty"));
         let e = parse_junit("l.xml", b"<testsuite name=\"\xE9\"/>").unwrap_err();
         assert_eq!((e.line, e.column), (Some(1), Some(18)));
+    }
+
+    #[test]
+    fn absurd_nesting_is_an_error_not_a_crash() {
+        let depth = 100_000;
+        let xml = format!(
+            "<testsuites>\n{}{}</testsuites>",
+            "<testsuite>".repeat(depth),
+            "</testsuite>".repeat(depth)
+        );
+        let e = parse_junit("deep.xml", xml.as_bytes()).unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("nested more than 256 deep"), "{e}");
+        // The deepest nesting the pre-scan lets through still parses without exhausting the stack.
+        let xml = format!("<a>{}{}</a>", "<b>".repeat(255), "</b>".repeat(255));
+        assert!(matches!(
+            parse_junit("b.xml", xml.as_bytes()),
+            Ok(JunitOutcome::NotJunit { .. })
+        ));
+        // Nesting within the pre-scan limit but beyond the suite limit.
+        let xml = format!(
+            "<testsuites>\n{}{}</testsuites>",
+            "<testsuite>".repeat(70),
+            "</testsuite>".repeat(70)
+        );
+        let e = parse_junit("deep.xml", xml.as_bytes()).unwrap_err();
+        assert!(e.message.contains("nested more than 64 deep"), "{e}");
+        assert_eq!(e.line, Some(2));
+        // Comments, CDATA and quoted '>' do not confuse the depth count.
+        let tricky = "<testsuite a='>'><!-- <x> --><testcase name=\"t\"><system-out><![CDATA[<<<]]></system-out></testcase></testsuite>";
+        assert!(
+            matches!(parse_junit("t.xml", tricky.as_bytes()), Ok(JunitOutcome::Report(r)) if r.cases.len() == 1)
+        );
+        let ok = format!(
+            "<testsuites>{}<testcase name=\"t\"/>{}</testsuites>",
+            "<testsuite>".repeat(64),
+            "</testsuite>".repeat(64)
+        );
+        assert!(
+            matches!(parse_junit("ok.xml", ok.as_bytes()), Ok(JunitOutcome::Report(r)) if r.cases.len() == 1)
+        );
     }
 
     #[test]
