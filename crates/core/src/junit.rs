@@ -14,6 +14,10 @@ use crate::report_error::{utf8, ReportError};
 /// Property names whose values are requirement ids (comma- or space-separated lists allowed).
 pub const REQUIREMENT_PROPERTIES: [&str; 3] = ["requirement", "requirements", "req"];
 
+/// Property added to a case that failed before it passed (or failed) on a retry: the number
+/// of failed earlier attempts (`flakyFailure`, `rerunFailure`, … elements).
+pub const FAILED_ATTEMPTS_PROPERTY: &str = "failed_attempts";
+
 /// What a `.xml` file turned out to be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JunitOutcome {
@@ -286,7 +290,7 @@ fn read_case(path: &str, case: Node<'_, '_>, suite_path: &str, suite_reqs: &[Str
     } else {
         format!("{path}#{suite_path}::{group}::{name}")
     };
-    let (case_reqs, properties) = read_properties(case);
+    let (case_reqs, mut properties) = read_properties(case);
     let mut requirements = suite_reqs.to_vec();
     extend_unique(&mut requirements, case_reqs);
 
@@ -295,11 +299,18 @@ fn read_case(path: &str, case: Node<'_, '_>, suite_path: &str, suite_reqs: &[Str
     let mut status = CaseStatus::Passed;
     let mut message = None;
     let mut detail = None;
+    let mut earlier_attempts = 0u32;
     for child in case.children().filter(Node::is_element) {
         let s = match child.tag_name().name() {
             "failure" => CaseStatus::Failed,
             "error" => CaseStatus::Errored,
             "skipped" => CaseStatus::Skipped,
+            // Surefire and nextest record failed attempts of a retried test; the case's outcome
+            // is its last attempt, but a reviewer must see that it did not pass first time.
+            "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError" => {
+                earlier_attempts += 1;
+                continue;
+            }
             _ => continue,
         };
         if s.review_rank() < status.review_rank() {
@@ -316,6 +327,12 @@ fn read_case(path: &str, case: Node<'_, '_>, suite_path: &str, suite_reqs: &[Str
                     .map(|l| l.trim().to_owned());
             }
         }
+    }
+    if earlier_attempts > 0 {
+        properties.push((
+            FAILED_ATTEMPTS_PROPERTY.to_owned(),
+            earlier_attempts.to_string(),
+        ));
     }
     TestCase {
         id,
@@ -458,6 +475,26 @@ mod tests {
         assert_eq!(
             r.suites[0].properties,
             vec![("java.version".to_owned(), "21".to_owned())]
+        );
+    }
+
+    #[test]
+    fn retried_cases_show_their_failed_attempts() {
+        let r = report(
+            r#"<testsuite name="s"><testcase name="t">
+                <flakyFailure message="timeout" type="java.lang.AssertionError"/>
+                <flakyFailure message="timeout"/>
+            </testcase><testcase name="u"><rerunFailure message="x"/><failure message="x"/></testcase></testsuite>"#,
+        );
+        assert_eq!(r.cases[0].status, CaseStatus::Passed);
+        assert_eq!(
+            r.cases[0].properties,
+            vec![("failed_attempts".to_owned(), "2".to_owned())]
+        );
+        assert_eq!(r.cases[1].status, CaseStatus::Failed);
+        assert_eq!(
+            r.cases[1].properties,
+            vec![("failed_attempts".to_owned(), "1".to_owned())]
         );
     }
 
