@@ -23,6 +23,8 @@ pub enum AwsErrorKind {
     Network,
     /// A body that did not arrive whole or failed its checksum in transit.
     Transfer,
+    /// Input refused before any request was sent (e.g. a malformed MFA code or device serial).
+    InvalidInput,
     Other,
 }
 
@@ -203,6 +205,7 @@ impl fmt::Display for AwsError {
             AwsErrorKind::Throttled => "throttled by AWS",
             AwsErrorKind::Network => "network failure",
             AwsErrorKind::Transfer => "transfer failed",
+            AwsErrorKind::InvalidInput => "invalid input",
             AwsErrorKind::Other => "AWS error",
         };
         write!(f, "{what} while trying to {}", self.action)?;
