@@ -1,1 +1,23 @@
+//! Test support for Countersign: a local AWS emulator (moto) started per test, a fault-injecting
+//! proxy in front of it (with an STS front that validates MFA codes and keeps identities), and
+//! fixtures for buckets, IAM users with virtual MFA devices, and CloudFormation stacks.
+//! See docs/emulator.md.
 #![forbid(unsafe_code)]
+
+pub mod buckets;
+pub mod emulator;
+pub mod error;
+pub mod form;
+pub mod harness;
+pub mod http;
+pub mod iam;
+pub mod proxy;
+pub mod stacks;
+pub mod sts_front;
+pub mod totp;
+
+pub use emulator::Emulator;
+pub use error::{HarnessError, Result};
+pub use harness::Harness;
+pub use iam::TestUser;
+pub use proxy::FaultProxy;
