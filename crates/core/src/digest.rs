@@ -79,11 +79,16 @@ impl FromStr for Sha256 {
         let trimmed = s.strip_prefix("sha256:").unwrap_or(s);
         let shown: String = s.chars().take(80).collect();
         if trimmed.len() != 64 {
-            return Err(DigestParseError { reason: "wrong length", got: shown });
+            return Err(DigestParseError {
+                reason: "wrong length",
+                got: shown,
+            });
         }
         let mut out = [0u8; 32];
-        hex::decode_to_slice(trimmed, &mut out)
-            .map_err(|_| DigestParseError { reason: "not hexadecimal", got: shown })?;
+        hex::decode_to_slice(trimmed, &mut out).map_err(|_| DigestParseError {
+            reason: "not hexadecimal",
+            got: shown,
+        })?;
         Ok(Self(out))
     }
 }
@@ -129,9 +134,22 @@ mod tests {
     fn parse_round_trip_and_errors() {
         let d = Sha256::of(b"x");
         assert_eq!(d.to_hex().parse::<Sha256>().unwrap(), d);
-        assert_eq!(format!("sha256:{}", d.to_hex().to_uppercase()).parse::<Sha256>().unwrap(), d);
-        assert!("abc".parse::<Sha256>().unwrap_err().to_string().contains("wrong length"));
+        assert_eq!(
+            format!("sha256:{}", d.to_hex().to_uppercase())
+                .parse::<Sha256>()
+                .unwrap(),
+            d
+        );
+        assert!("abc"
+            .parse::<Sha256>()
+            .unwrap_err()
+            .to_string()
+            .contains("wrong length"));
         let bad = "z".repeat(64);
-        assert!(bad.parse::<Sha256>().unwrap_err().to_string().contains("not hexadecimal"));
+        assert!(bad
+            .parse::<Sha256>()
+            .unwrap_err()
+            .to_string()
+            .contains("not hexadecimal"));
     }
 }

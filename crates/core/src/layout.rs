@@ -111,15 +111,15 @@ pub fn classify(relative_key: &str) -> KeyKind {
     }
     if parts.len() < 4 {
         return KeyKind::Unrecognised {
-            reason: format!(
-                "not inside a run folder <system>/<phase>/<run-id>/: {relative_key}"
-            ),
+            reason: format!("not inside a run folder <system>/<phase>/<run-id>/: {relative_key}"),
         };
     }
     let phase = match parts[1].parse::<Phase>() {
         Ok(p) => p,
         Err(e) => {
-            return KeyKind::Unrecognised { reason: format!("{e} in {relative_key}") };
+            return KeyKind::Unrecognised {
+                reason: format!("{e} in {relative_key}"),
+            };
         }
     };
     KeyKind::RunFile {
@@ -161,25 +161,42 @@ mod tests {
         assert_eq!(
             classify("LIMS/OQ/r7/reports/cucumber.json"),
             KeyKind::RunFile {
-                run: RunKey { system: "LIMS".into(), phase: Phase::Oq, run_id: "r7".into() },
+                run: RunKey {
+                    system: "LIMS".into(),
+                    phase: Phase::Oq,
+                    run_id: "r7".into()
+                },
                 path: "reports/cucumber.json".into()
             }
         );
         assert_eq!(
             classify("AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/01/x.json.gz"),
-            KeyKind::CloudTrailLog { account: "123456789012".into() }
+            KeyKind::CloudTrailLog {
+                account: "123456789012".into()
+            }
         );
         assert_eq!(
             classify("AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/01/d.json.gz"),
-            KeyKind::CloudTrailDigest { account: "123456789012".into() }
+            KeyKind::CloudTrailDigest {
+                account: "123456789012".into()
+            }
         );
         assert!(matches!(
             classify("AWSLogs/123456789012/Config/us-east-1/2026/11/1/ConfigSnapshot/s.json.gz"),
             KeyKind::ConfigFile { .. }
         ));
-        assert!(matches!(classify("LIMS/XQ/r1/a.xml"), KeyKind::Unrecognised { .. }));
-        assert!(matches!(classify("LIMS/IQ/a.xml"), KeyKind::Unrecognised { .. }));
-        assert!(matches!(classify("AWSLogs/12/CloudTrail/x.json.gz"), KeyKind::Unrecognised { .. }));
+        assert!(matches!(
+            classify("LIMS/XQ/r1/a.xml"),
+            KeyKind::Unrecognised { .. }
+        ));
+        assert!(matches!(
+            classify("LIMS/IQ/a.xml"),
+            KeyKind::Unrecognised { .. }
+        ));
+        assert!(matches!(
+            classify("AWSLogs/12/CloudTrail/x.json.gz"),
+            KeyKind::Unrecognised { .. }
+        ));
     }
 
     #[test]

@@ -36,6 +36,20 @@ impl Service {
             ));
         }
         let ctx = AwsContext::load(aws).await?;
+        Self::demo_seed_with(&ctx, bucket, prefix).await
+    }
+
+    /// [`demo_seed`](Service::demo_seed) with an already-resolved AWS context.
+    pub async fn demo_seed_with(
+        ctx: &AwsContext,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<SeedReport, ServiceError> {
+        if bucket.trim().is_empty() {
+            return Err(ServiceError::bad_input(
+                "no bucket given: pass --bucket NAME",
+            ));
+        }
         let account_id = match ctx.sts().get_caller_identity().send().await {
             Ok(out) => out.account().unwrap_or("123456789012").to_owned(),
             Err(_) => "123456789012".to_owned(),
@@ -58,13 +72,13 @@ impl Service {
             )
         })?;
 
-        s3::ensure_bucket(&ctx, bucket, true, false).await?;
+        s3::ensure_bucket(ctx, bucket, true, false).await?;
         let mut bytes = 0u64;
         for obj in &dataset.objects {
             let key = format!("{prefix}{}", obj.key);
             bytes += obj.body.len() as u64;
             s3::put(
-                &ctx,
+                ctx,
                 bucket,
                 Upload {
                     key: &key,
@@ -78,7 +92,7 @@ impl Service {
         let mut stacks = Vec::new();
         for st in &dataset.stacks {
             cloudformation::create_stack(
-                &ctx,
+                ctx,
                 NewStack {
                     name: &st.name,
                     template_body: &st.template_body,

@@ -115,9 +115,26 @@ impl Service {
             )));
         }
         let ctx = AwsContext::load(&req.aws).await?;
+        self.fetch_with(&ctx, req, progress, cancel).await
+    }
+
+    /// [`fetch`](Service::fetch) with an already-resolved AWS context (e.g. the credentials of
+    /// an MFA session); `req.aws` is not consulted.
+    pub async fn fetch_with(
+        &self,
+        ctx: &AwsContext,
+        req: &FetchRequest,
+        progress: &(dyn Fn(&FetchProgress) + Send + Sync),
+        cancel: &CancelToken,
+    ) -> Result<FetchReport, ServiceError> {
+        if req.bucket.trim().is_empty() {
+            return Err(ServiceError::bad_input(
+                "no bucket given: pass --bucket NAME",
+            ));
+        }
         let prefix = layout::normalise_prefix(&req.prefix);
         let bucket = req.bucket.as_str();
-        let identity = caller_identity(&ctx).await;
+        let identity = caller_identity(ctx).await;
         let actor = match &identity {
             Some(arn) => Actor {
                 arn: Some(arn.clone()),
@@ -126,7 +143,7 @@ impl Service {
             None => Actor::system(),
         };
 
-        let listing = s3::list(&ctx, bucket, &prefix).await?;
+        let listing = s3::list(ctx, bucket, &prefix).await?;
         let mut report = FetchReport {
             bucket: bucket.to_owned(),
             prefix: prefix.clone(),
@@ -202,7 +219,7 @@ impl Service {
 
         let fetcher = Fetcher {
             service: self,
-            ctx: &ctx,
+            ctx,
             bucket,
             actor: &actor,
             cancel,
