@@ -26,6 +26,12 @@ pub const ACCOUNT: &str = "123456789012";
 /// How long start-up may take before it counts as failed (moto imports a lot of Python).
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Why one start attempt failed: an early exit (e.g. the port was taken meanwhile) is retried.
+enum StartFailure {
+    ExitedEarly(HarnessError),
+    Other(HarnessError),
+}
+
 /// A running moto server. Dropping it stops the server.
 #[derive(Debug)]
 pub struct Emulator {
@@ -37,36 +43,63 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Starts a fresh server (fresh state) and waits until it answers.
+    /// Starts a fresh server (fresh state) from this project's venv and waits until it answers.
     pub async fn start() -> Result<Emulator> {
-        let root = project_root();
+        Self::start_in(&project_root()).await
+    }
+
+    /// Starts `<root>/.venv/bin/moto_server`. A port taken between choosing it and binding it
+    /// makes the server exit at once; that is retried twice with another port.
+    pub async fn start_in(root: &Path) -> Result<Emulator> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Self::start_once(root).await {
+                Err(StartFailure::ExitedEarly(_)) if attempt < 3 => continue,
+                Err(StartFailure::ExitedEarly(e)) | Err(StartFailure::Other(e)) => return Err(e),
+                Ok(emulator) => return Ok(emulator),
+            }
+        }
+    }
+
+    async fn start_once(root: &Path) -> std::result::Result<Emulator, StartFailure> {
         let moto = root.join(".venv/bin/moto_server");
         if !moto.is_file() {
-            return Err(HarnessError::new(format!(
+            return Err(StartFailure::Other(HarnessError::new(format!(
                 "the AWS emulator is not installed ({} is missing): run scripts/setup.sh from {}",
                 moto.display(),
                 root.display()
-            )));
+            ))));
         }
-        let log_dir = tempfile::tempdir()
-            .map_err(|e| HarnessError::during("create a directory for the emulator log", &e))?;
+        let other = StartFailure::Other;
+        let log_dir = tempfile::tempdir().map_err(|e| {
+            other(HarnessError::during(
+                "create a directory for the emulator log",
+                &e,
+            ))
+        })?;
         let log_path = log_dir.path().join("moto.log");
         let log = std::fs::File::create(&log_path)
-            .map_err(|e| HarnessError::during("create the emulator log file", &e))?;
+            .map_err(|e| other(HarnessError::during("create the emulator log file", &e)))?;
         let log_err = log
             .try_clone()
-            .map_err(|e| HarnessError::during("open the emulator log file", &e))?;
-        let port = free_port()?;
+            .map_err(|e| other(HarnessError::during("open the emulator log file", &e)))?;
+        let port = free_port().map_err(other)?;
         let child = Command::new(&moto)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .current_dir(&root)
+            .current_dir(root)
             .env("PYTHONUNBUFFERED", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err))
             .process_group(0)
             .spawn()
-            .map_err(|e| HarnessError::during(&format!("start {}", moto.display()), &e))?;
+            .map_err(|e| {
+                other(HarnessError::during(
+                    &format!("start {}", moto.display()),
+                    &e,
+                ))
+            })?;
         let mut emulator = Emulator {
             child,
             port,
@@ -77,24 +110,24 @@ impl Emulator {
         Ok(emulator)
     }
 
-    async fn wait_until_ready(&mut self) -> Result<()> {
+    async fn wait_until_ready(&mut self) -> std::result::Result<(), StartFailure> {
         let started = std::time::Instant::now();
         let url = format!("{}/moto-api/", self.endpoint());
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(
-                    self.startup_error(&format!("the emulator exited during start-up ({status})"))
-                );
+                return Err(StartFailure::ExitedEarly(self.startup_error(&format!(
+                    "the emulator exited during start-up ({status})"
+                ))));
             }
             if let Ok((200..=299, _)) = http::request("GET", &url, Vec::new()).await {
                 return Ok(());
             }
             if started.elapsed() > START_TIMEOUT {
-                return Err(self.startup_error(&format!(
+                return Err(StartFailure::Other(self.startup_error(&format!(
                     "the emulator did not answer on {} within {} s",
                     self.endpoint(),
                     START_TIMEOUT.as_secs()
-                )));
+                ))));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -223,4 +256,42 @@ fn log_tail(path: &Path, lines: usize) -> String {
     };
     let all: Vec<String> = BufReader::new(file).lines().map_while(|l| l.ok()).collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[tokio::test]
+    async fn missing_venv_says_to_run_setup() {
+        let root = tempfile::tempdir().unwrap();
+        let err = Emulator::start_in(root.path()).await.unwrap_err();
+        assert!(err.message.contains("run scripts/setup.sh"), "{err}");
+        assert!(err.message.contains(".venv/bin/moto_server"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_dies_at_start_up_shows_its_log() {
+        let root = tempfile::tempdir().unwrap();
+        let bin = root.path().join(".venv/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let script = bin.join("moto_server");
+        std::fs::write(
+            &script,
+            "#!/bin/sh\necho \"OSError: [Errno 98] Address already in use\" >&2\nexit 3\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+        let err = Emulator::start_in(root.path()).await.unwrap_err();
+        assert!(err.message.contains("exited during start-up"), "{err}");
+        assert!(err.message.contains("Address already in use"), "{err}");
+    }
+
+    #[test]
+    fn project_root_holds_the_workspace_manifest() {
+        assert!(project_root().join("Cargo.toml").is_file());
+        assert!(project_root().join("tests/Cargo.toml").is_file());
+    }
 }

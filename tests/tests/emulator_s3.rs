@@ -307,3 +307,16 @@ async fn slow_down_is_retried_by_the_sdk_and_classified_when_it_persists() {
     assert_eq!(err.code.as_deref(), Some("SlowDown"));
     assert_eq!(harness.proxy.get_object_count("iq/run-1/junit.xml"), 3);
 }
+
+#[tokio::test]
+async fn reset_forgets_everything() {
+    let emulator = Emulator::start().await.unwrap();
+    let ctx = emulator.aws_context().await.unwrap();
+    create_bucket(&ctx, "qualification").await.unwrap();
+    let before = ctx.s3().list_buckets().send().await.unwrap();
+    assert_eq!(before.buckets().len(), 1);
+
+    emulator.reset().await.unwrap();
+    let after = ctx.s3().list_buckets().send().await.unwrap();
+    assert!(after.buckets().is_empty());
+}
