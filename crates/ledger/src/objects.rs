@@ -91,6 +91,14 @@ pub struct ObjectRecord {
     pub run_key: Option<String>,
     /// The `object.stored` event that recorded it.
     pub event_seq: u64,
+    /// The source's user metadata (S3 `x-amz-meta-*`), sorted by name.
+    pub metadata: Vec<(String, String)>,
+}
+
+fn sorted(metadata: &[(String, String)]) -> Vec<(String, String)> {
+    let mut v = metadata.to_vec();
+    v.sort();
+    v
 }
 
 /// An object refused at fetch or import; it never entered the store.
@@ -135,7 +143,7 @@ pub struct RejectionRecord {
 
 const OBJECT_COLUMNS: &str =
     "id, sha256, size, uri, bucket, key, version_id, etag, last_modified, \
-     fetched_at, source, run_key, event_seq";
+     fetched_at, source, run_key, event_seq, metadata";
 const REJECTION_COLUMNS: &str =
     "id, uri, version_id, etag, reason, expected_sha256, actual_sha256, rejected_at, event_seq";
 
@@ -196,7 +204,30 @@ fn object_from_row(row: &Row<'_>) -> rusqlite::Result<ObjectRecord> {
             .ok_or_else(|| bad("objects", id, format!("unknown source {source:?}")))?,
         run_key: row.get(11)?,
         event_seq: seq_col(row, 12, "objects", id)?,
+        metadata: metadata_col(row, 13, id)?,
     })
+}
+
+/// Source metadata is stored as a JSON object of strings (sorted keys).
+fn metadata_col(row: &Row<'_>, idx: usize, id: i64) -> rusqlite::Result<Vec<(String, String)>> {
+    let text: String = row.get(idx)?;
+    let map: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&text).map_err(|e| {
+            bad(
+                "objects",
+                id,
+                format!("metadata is not a JSON object of strings: {e}"),
+            )
+        })?;
+    Ok(map.into_iter().collect())
+}
+
+fn metadata_json(metadata: &[(String, String)]) -> String {
+    let map: std::collections::BTreeMap<&str, &str> = metadata
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    serde_json::to_string(&map).unwrap_or_else(|_| "{}".to_owned())
 }
 
 fn rejection_from_row(row: &Row<'_>) -> rusqlite::Result<RejectionRecord> {
@@ -227,6 +258,18 @@ impl Ledger {
         obj: &NewObject,
         actor: &Actor,
     ) -> Result<ObjectRecord, LedgerError> {
+        self.add_object_with_metadata(obj, &[], actor)
+    }
+
+    /// [`add_object`](Ledger::add_object), also keeping the source's user metadata (for S3:
+    /// the `x-amz-meta-*` pairs, e.g. a CloudTrail digest file's signature). The metadata is part
+    /// of the `object.stored` event, so it is covered by the hash chain.
+    pub fn add_object_with_metadata(
+        &mut self,
+        obj: &NewObject,
+        metadata: &[(String, String)],
+        actor: &Actor,
+    ) -> Result<ObjectRecord, LedgerError> {
         if obj.uri.is_empty() {
             return Err(LedgerError::InvalidEvent {
                 action: "object.stored".into(),
@@ -240,7 +283,7 @@ impl Ledger {
                 obj.size, obj.uri
             ),
         })?;
-        let after = serde_json::json!({
+        let mut after = serde_json::json!({
             "sha256": obj.sha256.to_hex(),
             "size": obj.size,
             "version_id": obj.version_id,
@@ -248,8 +291,17 @@ impl Ledger {
             "last_modified": obj.last_modified,
             "source": obj.source.as_str(),
             "run_key": obj.run_key,
-        })
-        .to_string();
+        });
+        let metadata_text = metadata_json(metadata);
+        if !metadata.is_empty() {
+            if let (Some(map), Ok(m)) = (
+                after.as_object_mut(),
+                serde_json::from_str::<serde_json::Value>(&metadata_text),
+            ) {
+                map.insert("metadata".into(), m);
+            }
+        }
+        let after = after.to_string();
         let event = NewEvent::new(actor, "object.stored", "object", obj.uri.clone()).after(after);
         let existing_sql = format!(
             "SELECT {OBJECT_COLUMNS} FROM objects WHERE uri = ?1 AND version_id IS ?2 AND etag IS ?3 \
@@ -270,8 +322,8 @@ impl Ledger {
             let rec = append_in(tx, clock, &event)?;
             tx.execute(
                 "INSERT INTO objects (sha256, size, uri, bucket, key, version_id, etag, last_modified, \
-                 fetched_at, source, run_key, event_seq) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 fetched_at, source, run_key, event_seq, metadata) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 params![
                     obj.sha256.to_hex(),
                     size,
@@ -285,6 +337,7 @@ impl Ledger {
                     obj.source.as_str(),
                     obj.run_key,
                     seq_i64(rec.event.seq),
+                    metadata_text,
                 ],
             )
             .map_err(AppendError::Sql)?;
@@ -302,6 +355,7 @@ impl Ledger {
                 source: obj.source,
                 run_key: obj.run_key.clone(),
                 event_seq: rec.event.seq,
+                metadata: sorted(metadata),
             })
         })
     }

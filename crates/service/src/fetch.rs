@@ -448,7 +448,10 @@ impl Fetcher<'_> {
                 };
                 self.service
                     .ledger()
-                    .and_then(|mut l| l.add_object(&obj, self.actor).map_err(err::from_ledger))
+                    .and_then(|mut l| {
+                        l.add_object_with_metadata(&obj, &meta.metadata, self.actor)
+                            .map_err(err::from_ledger)
+                    })
                     .map_err(Attempt::Fatal)?;
                 Ok(Outcome::Stored {
                     sha256: blob.sha256,

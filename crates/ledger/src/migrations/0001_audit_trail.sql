@@ -36,7 +36,9 @@ CREATE TABLE objects (
     fetched_at    TEXT NOT NULL,
     source        TEXT NOT NULL CHECK (source IN ('s3', 'import')),
     run_key       TEXT,
-    event_seq     INTEGER NOT NULL REFERENCES events (seq)
+    event_seq     INTEGER NOT NULL REFERENCES events (seq),
+    -- The source's user metadata (S3 x-amz-meta-*) as a JSON object of strings.
+    metadata      TEXT NOT NULL DEFAULT '{}'
 ) STRICT;
 CREATE UNIQUE INDEX objects_identity
     ON objects (uri, ifnull(version_id, ''), ifnull(etag, ''), sha256);
