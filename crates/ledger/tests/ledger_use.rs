@@ -1,4 +1,5 @@
 //! The ledger's API as the service layer uses it.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions: a failure is a test failure
 
 mod common;
 

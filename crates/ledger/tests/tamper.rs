@@ -1,4 +1,5 @@
 //! Tampering with the file is detected by `verify`, which names the first bad entry.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions: a failure is a test failure
 
 mod common;
 
@@ -218,8 +219,14 @@ fn backup_while_open_then_restore_verifies_first() {
     l.append(&note(50)).unwrap();
 
     let restored_path = d.path().join("restored.sqlite");
-    let restored =
-        Ledger::restore(&backup, &restored_path, &[cp.clone()], clock(), &alice()).unwrap();
+    let restored = Ledger::restore(
+        &backup,
+        &restored_path,
+        std::slice::from_ref(&cp),
+        clock(),
+        &alice(),
+    )
+    .unwrap();
     let head = restored.head().unwrap().unwrap().event;
     assert_eq!(head.action, "ledger.restored");
     assert_eq!(head.seq, 14);

@@ -1,4 +1,6 @@
 //! Helpers shared by the ledger's integration tests.
+// Test helpers outside #[test] functions may unwrap: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
