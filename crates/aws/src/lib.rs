@@ -10,6 +10,7 @@ pub mod cloudformation;
 pub mod config;
 pub mod error;
 pub mod s3;
+pub mod stack_snapshot;
 pub mod sts;
 
 pub use config::{AwsContext, AwsSettings};

@@ -16,4 +16,5 @@ pub mod report_error;
 pub mod requirement;
 pub mod run;
 pub mod run_manifest;
+pub mod stack_snapshot;
 pub mod trace;
