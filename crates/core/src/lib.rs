@@ -6,6 +6,8 @@
 //! auditor's verifier and the desktop app share exactly the same checks.
 #![forbid(unsafe_code)]
 
+pub mod aws_config_items;
+pub mod cloudtrail;
 pub mod cucumber;
 pub mod digest;
 pub mod junit;
