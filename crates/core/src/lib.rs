@@ -18,5 +18,6 @@ pub mod report_error;
 pub mod requirement;
 pub mod run;
 pub mod run_manifest;
+pub mod signature;
 pub mod stack_snapshot;
 pub mod trace;

@@ -1,0 +1,160 @@
+//! The in-toto Statement v1 that every Countersign envelope carries as its payload.
+//!
+//! The subject is the signed record, named `run:<system>/<phase>/<run-id>` or `package:<id>`,
+//! with the SHA-256 of its canonical bytes; the predicate is [`Predicate`]. The payload must be
+//! RFC 8785 canonical JSON: a statement has exactly one byte form, so two verifiers can never
+//! disagree about which object was signed (duplicate keys, for instance, are not canonical).
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::Sha256;
+use crate::model::RunKey;
+use crate::signature::dsse::canonical_json;
+use crate::signature::predicate::{Predicate, PREDICATE_TYPE_V1};
+
+/// The `_type` of an in-toto Statement, version 1.
+pub const STATEMENT_TYPE_V1: &str = "https://in-toto.io/Statement/v1";
+
+/// The subject name of a run: `run:LIMS/OQ/2026-11-03-oq-1`.
+pub fn run_subject_name(run: &RunKey) -> String {
+    format!("run:{run}")
+}
+
+/// The subject name of a validation package: `package:<id>`.
+pub fn package_subject_name(package_id: &str) -> String {
+    format!("package:{package_id}")
+}
+
+/// The digests of a subject. Version 1 uses exactly one algorithm, SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectDigest {
+    /// Lowercase hex SHA-256 of the record's canonical bytes.
+    pub sha256: Sha256,
+}
+
+/// The record a statement is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subject {
+    /// `run:…` or `package:…`.
+    pub name: String,
+    /// Its digest.
+    pub digest: SubjectDigest,
+}
+
+impl Subject {
+    /// A subject named `name` with digest `sha256`.
+    pub fn new(name: impl Into<String>, sha256: Sha256) -> Self {
+        Self {
+            name: name.into(),
+            digest: SubjectDigest { sha256 },
+        }
+    }
+}
+
+/// An in-toto Statement v1 with the Countersign v1 predicate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    /// Always [`STATEMENT_TYPE_V1`].
+    #[serde(rename = "_type")]
+    pub statement_type: String,
+    /// Exactly one subject: the signed record.
+    pub subject: Vec<Subject>,
+    /// Always [`PREDICATE_TYPE_V1`].
+    #[serde(rename = "predicateType")]
+    pub predicate_type: String,
+    /// Who signed, what it means, and under which policy.
+    pub predicate: Predicate,
+}
+
+/// Why a payload is not a statement this version can read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatementError {
+    /// A statement or predicate type this version does not know.
+    #[error("unsupported {what} {found:?}: this version reads {expected}")]
+    UnsupportedVersion {
+        /// `_type` or `predicateType`.
+        what: &'static str,
+        /// The value found.
+        found: String,
+        /// The value this version reads.
+        expected: &'static str,
+    },
+    /// Anything else wrong with the payload.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+impl Statement {
+    /// A version-1 statement about one subject.
+    pub fn new(subject: Subject, predicate: Predicate) -> Self {
+        Self {
+            statement_type: STATEMENT_TYPE_V1.to_owned(),
+            subject: vec![subject],
+            predicate_type: PREDICATE_TYPE_V1.to_owned(),
+            predicate,
+        }
+    }
+
+    /// The one subject (statements with another count are refused by [`Self::from_payload`]).
+    pub fn subject(&self) -> Option<&Subject> {
+        match self.subject.as_slice() {
+            [only] => Some(only),
+            _ => None,
+        }
+    }
+
+    /// Reads a DSSE payload: checks the types first (so a future version is reported as
+    /// such, not as garbage), then canonical form, then the exact v1 shape and field rules.
+    pub fn from_payload(payload: &[u8]) -> Result<Self, StatementError> {
+        let value: serde_json::Value = serde_json::from_slice(payload)
+            .map_err(|e| StatementError::Malformed(format!("the payload is not JSON: {e}")))?;
+        let Some(object) = value.as_object() else {
+            return Err(StatementError::Malformed(
+                "the payload is not a JSON object".into(),
+            ));
+        };
+        let text_field = |name: &str| object.get(name).and_then(|v| v.as_str());
+        match text_field("_type") {
+            Some(STATEMENT_TYPE_V1) => {}
+            found => {
+                return Err(StatementError::UnsupportedVersion {
+                    what: "statement _type",
+                    found: found.unwrap_or("(missing)").to_owned(),
+                    expected: STATEMENT_TYPE_V1,
+                })
+            }
+        }
+        match text_field("predicateType") {
+            Some(PREDICATE_TYPE_V1) => {}
+            found => {
+                return Err(StatementError::UnsupportedVersion {
+                    what: "predicateType",
+                    found: found.unwrap_or("(missing)").to_owned(),
+                    expected: PREDICATE_TYPE_V1,
+                })
+            }
+        }
+        let canonical = canonical_json(&value).map_err(|e| StatementError::Malformed(e.detail))?;
+        if canonical != payload {
+            return Err(StatementError::Malformed(
+                "the payload is not in RFC 8785 canonical JSON form".into(),
+            ));
+        }
+        let statement: Statement = serde_json::from_value(value)
+            .map_err(|e| StatementError::Malformed(format!("the statement is malformed: {e}")))?;
+        if statement.subject.len() != 1 {
+            return Err(StatementError::Malformed(format!(
+                "the statement names {} subjects; a signature covers exactly one record",
+                statement.subject.len()
+            )));
+        }
+        statement
+            .predicate
+            .check()
+            .map_err(|e| StatementError::Malformed(e.to_string()))?;
+        Ok(statement)
+    }
+}

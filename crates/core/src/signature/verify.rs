@@ -1,0 +1,247 @@
+//! Verifying a signature envelope against a record and the enrolled keys.
+//!
+//! The answer is an [`Outcome`], one variant per thing that can be wrong, so an auditor is told
+//! "the record changed since signing" and not merely "invalid". Checks run in a fixed order:
+//! envelope shape → key lookup → revocation → ed25519 `verify_strict` over the PAE → statement
+//! version and shape → signer binding → subject name → subject digest. Nothing inside the
+//! payload is interpreted before the signature over it has been checked.
+
+use std::collections::BTreeMap;
+
+use ed25519_dalek::{Signature, VerifyingKey};
+
+use crate::digest::Sha256;
+use crate::signature::dsse::{decode_base64, pae, Envelope, PAYLOAD_TYPE_IN_TOTO};
+use crate::signature::key_id::KeyId;
+use crate::signature::statement::{Statement, StatementError};
+
+/// What the ledger knows about one enrolled key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrolledKey {
+    /// The public key.
+    pub public_key: VerifyingKey,
+    /// The IAM ARN it was enrolled for (one key per person, never re-bound).
+    pub iam_arn: String,
+    /// The printed name it was enrolled with.
+    pub printed_name: String,
+    /// True once a revocation event exists for it.
+    pub revoked: bool,
+}
+
+/// A read-only view of the enrolled keys, by key id.
+#[derive(Debug, Clone, Default)]
+pub struct KeyRegistry {
+    keys: BTreeMap<KeyId, EnrolledKey>,
+}
+
+impl KeyRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) a key under the id derived from its public key, and returns that id.
+    pub fn insert(&mut self, key: EnrolledKey) -> KeyId {
+        let id = KeyId::of(&key.public_key);
+        self.keys.insert(id, key);
+        id
+    }
+
+    /// The key with this id, if enrolled.
+    pub fn get(&self, id: &KeyId) -> Option<&EnrolledKey> {
+        self.keys.get(id)
+    }
+}
+
+/// The record a signature is checked against, as it is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRef<'a> {
+    /// The subject name: `run:…` or `package:…`.
+    pub name: &'a str,
+    /// The record's current digest.
+    pub sha256: Sha256,
+}
+
+/// A signature that verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedSignature {
+    /// The signed statement.
+    pub statement: Statement,
+    /// The signing key's id.
+    pub key_id: KeyId,
+    /// The envelope's digest, as later signatures name it in `follows`.
+    pub envelope_sha256: Sha256,
+}
+
+/// The result of verifying one envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Signature, signer and record all check out.
+    Valid(Box<VerifiedSignature>),
+    /// The signature is for this record, but the record's bytes changed since signing.
+    RecordChanged {
+        /// The digest that was signed.
+        signed: Sha256,
+        /// The record's digest now.
+        current: Sha256,
+    },
+    /// The signature is genuine but for another record.
+    SignatureMoved {
+        /// The record it was made for.
+        signed_for: String,
+    },
+    /// No enrolled key has the envelope's key id.
+    UnknownKey {
+        /// The key id as written in the envelope.
+        key_id: String,
+    },
+    /// The key was revoked.
+    RevokedKey {
+        /// Its id.
+        key_id: KeyId,
+    },
+    /// The key is enrolled, but to someone other than the signer the statement names.
+    SignerNotEnrolled {
+        /// The key's id.
+        key_id: KeyId,
+        /// Who the key is enrolled to.
+        enrolled_arn: String,
+        /// Who the statement says signed.
+        claimed_arn: String,
+    },
+    /// The bytes are not a well-formed v1 envelope and statement.
+    Malformed {
+        /// What is wrong, in plain words.
+        detail: String,
+    },
+    /// A payload type, statement type or predicate type this version does not read.
+    UnsupportedVersion {
+        /// The type found.
+        found: String,
+    },
+    /// The ed25519 signature does not verify over the envelope's PAE.
+    BadSignature,
+}
+
+impl Outcome {
+    /// True only for [`Outcome::Valid`].
+    pub fn is_valid(&self) -> bool {
+        matches!(self, Outcome::Valid(_))
+    }
+
+    /// A stable, lowercase name for the outcome (for ledger events and exit codes).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Outcome::Valid(_) => "valid",
+            Outcome::RecordChanged { .. } => "record_changed",
+            Outcome::SignatureMoved { .. } => "signature_moved",
+            Outcome::UnknownKey { .. } => "unknown_key",
+            Outcome::RevokedKey { .. } => "revoked_key",
+            Outcome::SignerNotEnrolled { .. } => "signer_not_enrolled",
+            Outcome::Malformed { .. } => "malformed",
+            Outcome::UnsupportedVersion { .. } => "unsupported_version",
+            Outcome::BadSignature => "bad_signature",
+        }
+    }
+}
+
+fn malformed(detail: impl Into<String>) -> Outcome {
+    Outcome::Malformed {
+        detail: detail.into(),
+    }
+}
+
+/// Verifies the envelope in `envelope_json` as a signature on `record` by a key in `registry`.
+pub fn verify_envelope(
+    envelope_json: &[u8],
+    record: &RecordRef<'_>,
+    registry: &KeyRegistry,
+) -> Outcome {
+    let envelope = match Envelope::from_json(envelope_json) {
+        Ok(e) => e,
+        Err(e) => return malformed(e.to_string()),
+    };
+    if envelope.payload_type != PAYLOAD_TYPE_IN_TOTO {
+        return Outcome::UnsupportedVersion {
+            found: envelope.payload_type,
+        };
+    }
+    let [signature] = envelope.signatures.as_slice() else {
+        return malformed(format!(
+            "the envelope has {} signatures; a Countersign envelope has exactly one",
+            envelope.signatures.len()
+        ));
+    };
+    let Ok(key_id) = signature.keyid.parse::<KeyId>() else {
+        return Outcome::UnknownKey {
+            key_id: signature.keyid.clone(),
+        };
+    };
+    let Some(enrolled) = registry.get(&key_id) else {
+        return Outcome::UnknownKey {
+            key_id: signature.keyid.clone(),
+        };
+    };
+    if enrolled.revoked {
+        return Outcome::RevokedKey { key_id };
+    }
+    let Some(sig_bytes) = decode_base64(&signature.sig) else {
+        return malformed("the signature is not valid base64");
+    };
+    let Ok(sig) = Signature::from_slice(&sig_bytes) else {
+        return malformed(format!(
+            "the signature is {} bytes; an ed25519 signature is 64",
+            sig_bytes.len()
+        ));
+    };
+    let Ok(payload) = envelope.payload_bytes() else {
+        return malformed("the payload is not valid base64");
+    };
+    if enrolled
+        .public_key
+        .verify_strict(&pae(&envelope.payload_type, &payload), &sig)
+        .is_err()
+    {
+        return Outcome::BadSignature;
+    }
+    let statement = match Statement::from_payload(&payload) {
+        Ok(s) => s,
+        Err(StatementError::UnsupportedVersion { found, .. }) => {
+            return Outcome::UnsupportedVersion { found }
+        }
+        Err(StatementError::Malformed(detail)) => return malformed(detail),
+    };
+    let predicate = &statement.predicate;
+    if predicate.key_id != key_id {
+        return malformed(format!(
+            "the statement names key {} but the envelope was signed by key {key_id}",
+            predicate.key_id
+        ));
+    }
+    if predicate.iam_arn != enrolled.iam_arn || predicate.printed_name != enrolled.printed_name {
+        return Outcome::SignerNotEnrolled {
+            key_id,
+            enrolled_arn: enrolled.iam_arn.clone(),
+            claimed_arn: predicate.iam_arn.clone(),
+        };
+    }
+    let Some(subject) = statement.subject() else {
+        return malformed("the statement does not name exactly one subject");
+    };
+    if subject.name != record.name {
+        return Outcome::SignatureMoved {
+            signed_for: subject.name.clone(),
+        };
+    }
+    if subject.digest.sha256 != record.sha256 {
+        return Outcome::RecordChanged {
+            signed: subject.digest.sha256,
+            current: record.sha256,
+        };
+    }
+    Outcome::Valid(Box::new(VerifiedSignature {
+        statement,
+        key_id,
+        envelope_sha256: envelope.digest(),
+    }))
+}

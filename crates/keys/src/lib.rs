@@ -1,0 +1,2 @@
+//! Signing keys at rest.
+#![forbid(unsafe_code)]
