@@ -6,22 +6,23 @@
 //! object is hashed while it is written; a mismatch with S3's SHA-256 checksum or the manifest's
 //! declared digest rejects it: it never enters the store and the rejection is a ledger event.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use countersign_aws::s3::{self, DownloadError, ListedObject};
 use countersign_aws::{AwsContext, AwsError};
 use countersign_core::digest::Sha256;
-use countersign_core::layout::{self, KeyKind};
+use countersign_core::layout;
 use countersign_core::model::RunKey;
 use countersign_core::run::MANIFEST_PATH;
-use countersign_core::run_manifest::parse_run_manifest;
 use countersign_ledger::{Actor, NewObject, NewRejection, SourceKind};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
 use crate::error::{self as err, ServiceError};
+use crate::intake::{self, Placement};
+use crate::snapshot::SnapshotTaken;
 use crate::{AwsSettings, CancelToken, Service};
 
 /// What to fetch.
@@ -85,6 +86,8 @@ pub struct FetchReport {
     pub skipped: Vec<Skipped>,
     pub failed: Vec<FetchFailure>,
     pub cancelled: bool,
+    /// Stack snapshots taken for the runs of this fetch (one per qualified stack).
+    pub snapshots: Vec<SnapshotTaken>,
 }
 
 struct Planned {
@@ -103,6 +106,18 @@ impl Service {
         progress: &(dyn Fn(&FetchProgress) + Send + Sync),
         cancel: &CancelToken,
     ) -> Result<FetchReport, ServiceError> {
+        self.fetch_for_stack(req, None, progress, cancel).await
+    }
+
+    /// [`fetch`](Service::fetch), binding `stack` (when given) to the fetched runs whose run.json
+    /// names no stack; each qualified stack is snapshotted once after the downloads.
+    pub async fn fetch_for_stack(
+        &self,
+        req: &FetchRequest,
+        stack: Option<&str>,
+        progress: &(dyn Fn(&FetchProgress) + Send + Sync),
+        cancel: &CancelToken,
+    ) -> Result<FetchReport, ServiceError> {
         if req.bucket.trim().is_empty() {
             return Err(ServiceError::bad_input(
                 "no bucket given: pass --bucket NAME",
@@ -115,7 +130,8 @@ impl Service {
             )));
         }
         let ctx = AwsContext::load(&req.aws).await?;
-        self.fetch_with(&ctx, req, progress, cancel).await
+        self.fetch_with_stack(&ctx, req, stack, progress, cancel)
+            .await
     }
 
     /// [`fetch`](Service::fetch) with an already-resolved AWS context (e.g. the credentials of
@@ -124,6 +140,19 @@ impl Service {
         &self,
         ctx: &AwsContext,
         req: &FetchRequest,
+        progress: &(dyn Fn(&FetchProgress) + Send + Sync),
+        cancel: &CancelToken,
+    ) -> Result<FetchReport, ServiceError> {
+        self.fetch_with_stack(ctx, req, None, progress, cancel)
+            .await
+    }
+
+    /// [`fetch_for_stack`](Service::fetch_for_stack) with an already-resolved AWS context.
+    pub async fn fetch_with_stack(
+        &self,
+        ctx: &AwsContext,
+        req: &FetchRequest,
+        stack: Option<&str>,
         progress: &(dyn Fn(&FetchProgress) + Send + Sync),
         cancel: &CancelToken,
     ) -> Result<FetchReport, ServiceError> {
@@ -161,23 +190,16 @@ impl Service {
                     continue; // a "folder" marker, not an object
                 }
                 let rel = obj.key.strip_prefix(&prefix).unwrap_or(&obj.key).to_owned();
-                if let Err(e) = layout::check_relative_key(&rel) {
-                    report.skipped.push(Skipped {
-                        key: obj.key.clone(),
-                        reason: e.to_string(),
-                    });
-                    continue;
-                }
-                let run = match layout::classify(&rel) {
-                    KeyKind::Unrecognised { reason } => {
+                let run = match intake::place(&rel) {
+                    Err(reason) => {
                         report.skipped.push(Skipped {
                             key: obj.key.clone(),
                             reason,
                         });
                         continue;
                     }
-                    KeyKind::RunFile { run, .. } => Some(run),
-                    _ => None,
+                    Ok(Placement::Run(run)) => Some(run),
+                    Ok(Placement::Audit) => None,
                 };
                 let uri = s3_uri(bucket, &obj.key);
                 let known = ledger
@@ -276,6 +298,11 @@ impl Service {
         }
         prog.current_key = None;
         progress(&prog);
+        if !report.cancelled {
+            report.snapshots = self
+                .snapshot_fetched_runs(ctx, bucket, &prefix, stack, &actor)
+                .await;
+        }
         Ok(report)
     }
 
@@ -288,13 +315,8 @@ impl Service {
         run: &RunKey,
         manifest: &[u8],
     ) {
-        // A manifest that does not parse declares nothing here; the run view reports the problem.
-        if let Ok(m) = parse_run_manifest(MANIFEST_PATH, manifest) {
-            let files: &BTreeMap<_, _> = &m.files;
-            for (path, d) in files {
-                let key = format!("{prefix}{run}/{path}");
-                declared.insert(s3_uri(bucket, &key), d.sha256);
-            }
+        for (rel, sha) in intake::declared_digests(run, manifest) {
+            declared.insert(s3_uri(bucket, &format!("{prefix}{rel}")), sha);
         }
     }
 }
@@ -376,10 +398,7 @@ impl Fetcher<'_> {
                         expected_sha256: Some(expected),
                         actual_sha256: Some(actual),
                     };
-                    let res = self.service.ledger().and_then(|mut l| {
-                        l.reject_object(&rej, self.actor).map_err(err::from_ledger)
-                    });
-                    return match res {
+                    return match self.service.record_rejection(&rej, self.actor) {
                         Ok(()) => Outcome::Rejected(reason),
                         Err(e) => Outcome::Fatal(e),
                     };

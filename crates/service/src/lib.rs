@@ -10,7 +10,10 @@ mod cancel;
 mod demo;
 mod error;
 mod fetch;
+mod import;
+mod intake;
 mod runs;
+mod snapshot;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -24,7 +27,9 @@ pub use countersign_ledger::{ChainReport, ExportFormat};
 pub use demo::SeedReport;
 pub use error::{ErrorCode, ServiceError};
 pub use fetch::{FetchFailure, FetchProgress, FetchReport, FetchRequest, Rejected, Skipped};
+pub use import::{ImportLimits, ImportReport};
 pub use runs::{FileContent, RunSummary, RunView};
+pub use snapshot::SnapshotTaken;
 
 /// File name of the ledger inside the home directory.
 pub const LEDGER_FILE: &str = "ledger.sqlite";

@@ -11,6 +11,7 @@ use countersign_core::model::{
     FileRole, Integrity, ObjectOrigin, RunFile, RunKey, RunStatus, Totals,
 };
 use countersign_core::run::{assemble, ParseOptions, Run, RunInput};
+use countersign_core::stack_snapshot::StackSnapshotRef;
 use countersign_store::StoreError;
 use serde::Serialize;
 
@@ -37,6 +38,8 @@ pub struct RunSummary {
 pub struct RunView {
     pub summary: RunSummary,
     pub run: Run,
+    /// The latest snapshot of the stack this run qualifies (re-verified), if one was taken.
+    pub stack_snapshot: Option<StackSnapshotRef>,
 }
 
 /// A stored file, re-verified, ready to show.
@@ -82,6 +85,7 @@ impl Service {
         let run = self.assemble(g, true);
         Ok(RunView {
             summary: summary(&run),
+            stack_snapshot: self.latest_stack_snapshot(&run.key)?,
             run,
         })
     }
