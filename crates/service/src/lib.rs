@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod audit_evidence;
 mod cancel;
 mod demo;
 mod error;
@@ -21,6 +22,7 @@ use std::sync::{Mutex, MutexGuard};
 use countersign_ledger::{Ledger, SystemClock};
 use countersign_store::Store;
 
+pub use audit_evidence::{AuditEvidenceReport, EvidenceProblem, ProblemKind, StackEvidence};
 pub use cancel::CancelToken;
 pub use countersign_aws::AwsSettings;
 pub use countersign_ledger::{ChainReport, ExportFormat};
