@@ -79,6 +79,8 @@ pub enum Command {
     Runs,
     /// Show one run: totals, failures first, requirements, evidence with digests and integrity.
     Show(ShowArgs),
+    /// Validate the CloudTrail digest chain offline; show a stack's CloudTrail events and Config items.
+    AuditEvidence(AuditEvidenceArgs),
     /// The audit trail: verify the hash chain, export it.
     Ledger {
         #[command(subcommand)]
@@ -119,6 +121,17 @@ pub struct FetchArgs {
 pub struct ShowArgs {
     /// SYSTEM/PHASE/RUN-ID, or an unambiguous RUN-ID.
     pub run: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditEvidenceArgs {
+    /// The trail's public key(s): PEM, or the JSON of `aws cloudtrail list-public-keys`.
+    /// Without it, digest signatures are not checked and the chain does not validate.
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
+    /// Only the events and Config items of this CloudFormation stack (name or ARN).
+    #[arg(long, value_name = "NAME")]
+    pub stack: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -91,6 +91,30 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
             let service = open(cli)?;
             output::show(&service.show(&a.run)?, json)
         }
+        Command::AuditEvidence(a) => {
+            let service = open(cli)?;
+            let key = match &a.public_key {
+                Some(path) => Some((
+                    path.display().to_string(),
+                    std::fs::read(path).map_err(|e| {
+                        ServiceError::bad_input(format!(
+                            "could not read the public key file {}: {e}",
+                            path.display()
+                        ))
+                    })?,
+                )),
+                None => None,
+            };
+            let key = key.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));
+            let report = service.audit_evidence_from(key, a.stack.as_deref())?;
+            output::audit_evidence(&report, json)?;
+            if !report.valid {
+                return Err(ServiceError::integrity(output::audit_evidence_verdict(
+                    &report,
+                )));
+            }
+            Ok(())
+        }
         Command::Ledger { command } => {
             let service = open(cli)?;
             match command {

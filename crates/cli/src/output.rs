@@ -209,6 +209,117 @@ pub fn show(v: &RunView, json: bool) -> Result<(), ServiceError> {
     Ok(())
 }
 
+pub fn audit_evidence(
+    r: &countersign_service::AuditEvidenceReport,
+    json: bool,
+) -> Result<(), ServiceError> {
+    if json {
+        return print_json(r);
+    }
+    let c = &r.chain;
+    println!(
+        "CloudTrail digest chain: {}  ({} digest files, {} log files, {} Config files)",
+        if r.valid { "VALID" } else { "NOT VALID" },
+        r.digest_files,
+        r.log_files,
+        r.config_files
+    );
+    if r.public_keys.is_empty() {
+        println!("  public key: none supplied (--public-key FILE); signatures not checked");
+    } else {
+        println!("  public key fingerprints: {}", r.public_keys.join(", "));
+    }
+    let findings = c.findings();
+    let shown = 50;
+    for (key, f) in findings.iter().take(shown) {
+        println!("  {key}\n    {f}");
+    }
+    if findings.len() > shown {
+        println!("  … and {} more (see --json)", findings.len() - shown);
+    }
+    for u in &c.not_covered {
+        println!("  not covered by any digest: s3://{}/{}", u.bucket, u.key);
+    }
+    for p in &r.problems {
+        println!("  cannot use {}: {}", p.uri, p.message);
+    }
+    if let Some(s) = &r.stack {
+        println!(
+            "\nstack {}{}{}",
+            s.name,
+            s.arn
+                .as_deref()
+                .map(|a| format!(" ({a})"))
+                .unwrap_or_default(),
+            s.created_at
+                .as_deref()
+                .map(|t| format!(", created {t}"))
+                .unwrap_or_default()
+        );
+    }
+    println!(
+        "\nCloudTrail events: {} of {}",
+        r.events.len(),
+        r.events_total
+    );
+    for e in &r.events {
+        let t = e.time;
+        let time = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+        let who = e
+            .principal_arn
+            .as_deref()
+            .or(e.invoked_by.as_deref())
+            .unwrap_or("-");
+        let error = e
+            .error_code
+            .as_deref()
+            .map(|c| format!("  ERROR {c}"))
+            .unwrap_or_default();
+        println!(
+            "  {time}  {} {}  {who}  {}{error}",
+            e.event_source,
+            e.event_name,
+            e.source_ip.as_deref().unwrap_or("-")
+        );
+    }
+    println!("\nAWS Config items: {}", r.config_items.len());
+    for i in &r.config_items {
+        println!(
+            "  {}  {}  {}  {}",
+            i.resource_type,
+            i.resource_name.as_deref().unwrap_or(&i.resource_id),
+            i.status.as_deref().unwrap_or("-"),
+            i.capture_time.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
+
+/// Why `audit-evidence` exits 1.
+pub fn audit_evidence_verdict(r: &countersign_service::AuditEvidenceReport) -> String {
+    if r.digest_files == 0 {
+        return "no CloudTrail digest files in the store: fetch or import the trail's \
+                AWSLogs/<account>/CloudTrail-Digest/ objects"
+            .to_owned();
+    }
+    if r.public_keys.is_empty() {
+        return "the CloudTrail digest chain was not validated: pass --public-key FILE".to_owned();
+    }
+    format!(
+        "the CloudTrail digest chain does not validate: {} finding(s), {} stored file(s) unusable",
+        r.chain.findings().len(),
+        r.problems.len()
+    )
+}
+
 pub fn ledger_verify(r: &countersign_service::ChainReport, json: bool) -> Result<(), ServiceError> {
     if json {
         print_json(r)?;

@@ -31,6 +31,7 @@ fn every_command_has_help() {
         vec!["fetch", "--help"],
         vec!["runs", "--help"],
         vec!["show", "--help"],
+        vec!["audit-evidence", "--help"],
         vec!["ledger", "--help"],
         vec!["ledger", "verify", "--help"],
         vec!["ledger", "export", "--help"],
@@ -94,4 +95,16 @@ fn a_fresh_ledger_verifies() {
     let o = countersign(&["ledger", "verify"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("ledger verifies"), "{}", text(&o));
+}
+
+#[test]
+fn audit_evidence_without_digests_exits_1_and_an_unreadable_key_file_exits_2() {
+    let o = countersign(&["audit-evidence", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["valid"], serde_json::json!(false));
+    assert!(text(&o).contains("no CloudTrail digest files in the store"));
+    let o = countersign(&["audit-evidence", "--public-key", "/nonexistent/trail.pem"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("/nonexistent/trail.pem"), "{}", text(&o));
 }

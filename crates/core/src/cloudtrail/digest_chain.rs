@@ -139,6 +139,48 @@ pub enum Finding {
     DigestUnreadable { detail: String },
 }
 
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Finding::LogFileMissing => f.write_str("log file missing: listed in a digest, not present"),
+            Finding::LogFileAltered { expected, actual: Some(actual), .. } => write!(
+                f,
+                "log file altered: SHA-256 of its content is {actual}, the digest lists {expected}"
+            ),
+            Finding::LogFileAltered { detail, .. } => write!(
+                f,
+                "log file altered: it no longer decompresses ({})",
+                detail.as_deref().unwrap_or("damaged")
+            ),
+            Finding::DigestUnsigned => f.write_str("digest unsigned: no signature metadata"),
+            Finding::DigestSignatureInvalid { detail } => {
+                write!(f, "digest signature invalid: {detail}")
+            }
+            Finding::UnknownPublicKey { fingerprint } => write!(
+                f,
+                "signed by an unknown public key (fingerprint {fingerprint}); supply the trail's key"
+            ),
+            Finding::SignatureNotChecked => {
+                f.write_str("signature not checked: no public key supplied")
+            }
+            Finding::DigestMissing { previous_bucket, previous_key } => write!(
+                f,
+                "previous digest missing: s3://{previous_bucket}/{previous_key}"
+            ),
+            Finding::ChainBroken { field, expected, actual } => write!(
+                f,
+                "chain broken: {field} is {expected}, the previous digest has {actual}"
+            ),
+            Finding::OutOfOrder { detail } => write!(f, "out of order: {detail}"),
+            Finding::DigestMoved { declared_bucket, declared_key } => write!(
+                f,
+                "digest moved: it declares s3://{declared_bucket}/{declared_key}"
+            ),
+            Finding::DigestUnreadable { detail } => write!(f, "digest unreadable: {detail}"),
+        }
+    }
+}
+
 /// One digest file and its findings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DigestCheck {
@@ -541,6 +583,24 @@ mod tests {
         assert_eq!(d.signature_algorithm, Some("SHA256withRSA"));
         let none = DigestFile::with_metadata("b", "k", b"", &[]);
         assert_eq!((none.signature, none.signature_algorithm), (None, None));
+    }
+
+    #[test]
+    fn findings_read_as_sentences() {
+        let altered = Finding::LogFileAltered {
+            expected: "aa".into(),
+            actual: Some("bb".into()),
+            detail: None,
+        };
+        assert_eq!(
+            altered.to_string(),
+            "log file altered: SHA-256 of its content is bb, the digest lists aa"
+        );
+        let missing = Finding::DigestMissing {
+            previous_bucket: "b".into(),
+            previous_key: "k".into(),
+        };
+        assert_eq!(missing.to_string(), "previous digest missing: s3://b/k");
     }
 
     #[test]
