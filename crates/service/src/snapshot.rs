@@ -183,7 +183,8 @@ impl Service {
         }))
     }
 
-    /// The stack each run under `s3://bucket/prefix` qualifies, from its latest stored run.json.
+    /// The stack each run under `s3://bucket/prefix` qualifies: the one its latest stored
+    /// run.json names, else `stack_override`.
     fn stack_bindings(
         &self,
         bucket: &str,
@@ -193,30 +194,34 @@ impl Service {
     ) -> Result<Bindings, ServiceError> {
         let objects = self.ledger()?.objects().map_err(err::from_ledger)?;
         let base = s3_uri(bucket, prefix);
-        let mut manifests: BTreeMap<RunKey, countersign_core::digest::Sha256> = BTreeMap::new();
+        // Every run under the prefix, with its latest run.json when it has one.
+        let mut manifests: BTreeMap<RunKey, Option<countersign_core::digest::Sha256>> =
+            BTreeMap::new();
         for o in objects {
             let Some(rel) = o.uri.strip_prefix(&base) else {
                 continue;
             };
             if let Ok(p @ Placement::Run(_)) = intake::place(rel) {
-                if intake::is_manifest(rel, &p) {
-                    if let Placement::Run(run) = p {
-                        manifests.insert(run, o.sha256); // oldest first: the newest wins
+                let manifest = intake::is_manifest(rel, &p);
+                if let Placement::Run(run) = p {
+                    let slot = manifests.entry(run).or_default();
+                    if manifest {
+                        *slot = Some(o.sha256); // oldest first: the newest wins
                     }
                 }
             }
         }
         let mut out = Bindings::new();
         for (run, sha) in manifests {
-            let named = match self.store().read(&sha) {
-                Ok(bytes) => parse_run_manifest(MANIFEST_PATH, &bytes)
+            let named = match sha.map(|sha| self.store().read(&sha)) {
+                Some(Ok(bytes)) => parse_run_manifest(MANIFEST_PATH, &bytes)
                     .ok()
                     .and_then(|m| m.stack)
                     .and_then(|s| {
                         let id = s.name.or(s.arn)?;
                         Some((s.region, id))
                     }),
-                Err(_) => None,
+                _ => None,
             };
             let (region, stack) = match (named, stack_override) {
                 (Some((region, id)), _) => (region, id),
