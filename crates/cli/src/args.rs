@@ -75,6 +75,8 @@ pub enum Command {
     },
     /// Sync runs and audit evidence from s3://BUCKET/PREFIX/ into the verified local store.
     Fetch(FetchArgs),
+    /// Bring a folder or .zip laid out like the bucket into the verified store (offline review).
+    Import(ImportArgs),
     /// List the runs in the store: id, system, phase, status, totals.
     Runs,
     /// Show one run: totals, failures first, requirements, evidence with digests and integrity.
@@ -115,6 +117,16 @@ pub struct FetchArgs {
     /// Parallel downloads (1-64).
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+    /// CloudFormation stack (name or ARN) qualified by the fetched runs whose run.json names none;
+    /// each qualified stack is snapshotted after the downloads.
+    #[arg(long, value_name = "NAME")]
+    pub stack: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A folder whose root is the prefix root (<system>/<phase>/<run-id>/…, AWSLogs/…), or a .zip of one.
+    pub path: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -66,7 +66,9 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
                     ctrl_c.cancel();
                 }
             });
-            let report = service.fetch(&req, &progress, &cancel).await?;
+            let report = service
+                .fetch_for_stack(&req, a.stack.as_deref(), &progress, &cancel)
+                .await?;
             if tty {
                 eprintln!();
             }
@@ -82,6 +84,10 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
                 ));
             }
             Ok(())
+        }
+        Command::Import(a) => {
+            let service = open(cli)?;
+            output::import(&service.import(&a.path)?, json)
         }
         Command::Runs => {
             let service = open(cli)?;

@@ -6,8 +6,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use countersign_core::model::{FileRole, Integrity, RunFile};
+use countersign_core::stack_snapshot::{DriftState, StackSnapshotRef};
 use countersign_service::{
-    ErrorCode, FetchProgress, FetchReport, RunSummary, RunView, SeedReport, ServiceError,
+    ErrorCode, FetchProgress, FetchReport, ImportReport, RunSummary, RunView, SeedReport,
+    ServiceError,
 };
 use serde::Serialize;
 
@@ -88,7 +90,58 @@ pub fn fetch(r: &FetchReport, elapsed: Duration, json: bool) -> Result<(), Servi
     for x in &r.failed {
         println!("FAILED   {}: {}", x.uri, x.error);
     }
+    for x in &r.snapshots {
+        match (&x.snapshot, &x.error) {
+            (Some(s), _) => println!(
+                "snapshot {} ({}): {} {}, {} for {}",
+                x.stack,
+                x.region,
+                s.status.as_deref().unwrap_or("?"),
+                s.sha256,
+                drift_label(s),
+                x.runs.join(", ")
+            ),
+            (None, e) => println!(
+                "SNAPSHOT FAILED {} ({}) for {}: {}",
+                x.stack,
+                x.region,
+                x.runs.join(", "),
+                e.as_deref().unwrap_or("unknown error")
+            ),
+        }
+    }
     Ok(())
+}
+
+pub fn import(r: &ImportReport, json: bool) -> Result<(), ServiceError> {
+    if json {
+        return print_json(r);
+    }
+    println!(
+        "{}: listed {}, new {}, unchanged {}, rejected {}, skipped {} ({})",
+        r.source,
+        r.listed,
+        r.new,
+        r.unchanged,
+        r.rejected.len(),
+        r.skipped.len(),
+        bytes(r.bytes)
+    );
+    for x in &r.rejected {
+        println!("REJECTED {}: {}", x.uri, x.reason);
+    }
+    for x in &r.skipped {
+        println!("skipped  {}: {}", x.key, x.reason);
+    }
+    Ok(())
+}
+
+fn drift_label(s: &StackSnapshotRef) -> String {
+    match &s.drift {
+        Some(DriftState::NotChecked { reason }) => format!("drift not checked ({reason})"),
+        Some(d) => d.label(),
+        None => "drift unknown (snapshot not verified)".to_owned(),
+    }
 }
 
 pub fn runs(list: &[RunSummary], json: bool) -> Result<(), ServiceError> {
@@ -134,6 +187,27 @@ pub fn show(v: &RunView, json: bool) -> Result<(), ServiceError> {
     }
     if let Some(st) = &s.stack {
         println!("Stack      {st}");
+    }
+    if let Some(snap) = &v.stack_snapshot {
+        println!(
+            "Snapshot   {} ({}) taken {}: {}, {}",
+            snap.stack_name,
+            snap.region,
+            snap.taken_at,
+            snap.status.as_deref().unwrap_or("?"),
+            drift_label(snap)
+        );
+        println!(
+            "           {} sha256 {}{}",
+            snap.uri,
+            snap.sha256,
+            snap.template_sha256
+                .map(|t| format!(", template sha256 {t}"))
+                .unwrap_or_default()
+        );
+        if !matches!(snap.integrity, Integrity::Verified) {
+            println!("           SNAPSHOT NOT VERIFIED: {:?}", snap.integrity);
+        }
     }
     if let Some(t) = &s.executed_at {
         println!("Executed   {t}");
