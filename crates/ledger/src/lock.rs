@@ -3,8 +3,13 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::error::LedgerError;
+
+/// How often, and how long apart, a held lock is tried again before giving up (about 1 s).
+const LOCK_RETRIES: u32 = 20;
+const LOCK_RETRY_DELAY: Duration = Duration::from_millis(50);
 
 /// An OS advisory lock on `<ledger file>.lock`, held for the life of the ledger.
 #[derive(Debug)]
@@ -44,12 +49,22 @@ impl LedgerLock {
             }
             Err(source) => return Err(LedgerError::LockFile { path, source }),
         };
-        match file.try_lock() {
-            Ok(()) => Ok(Self { _file: file }),
-            Err(TryLockError::WouldBlock) => Err(LedgerError::Locked {
-                path: ledger.to_path_buf(),
-            }),
-            Err(TryLockError::Error(source)) => Err(LedgerError::LockFile { path, source }),
+        // Wait briefly: an instance that is just closing (or a process being started, which
+        // holds inherited descriptors until it executes) releases the lock within moments.
+        for attempt in 0..=LOCK_RETRIES {
+            match file.try_lock() {
+                Ok(()) => return Ok(Self { _file: file }),
+                Err(TryLockError::WouldBlock) if attempt < LOCK_RETRIES => {
+                    std::thread::sleep(LOCK_RETRY_DELAY)
+                }
+                Err(TryLockError::WouldBlock) => break,
+                Err(TryLockError::Error(source)) => {
+                    return Err(LedgerError::LockFile { path, source })
+                }
+            }
         }
+        Err(LedgerError::Locked {
+            path: ledger.to_path_buf(),
+        })
     }
 }
