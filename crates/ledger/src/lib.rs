@@ -16,6 +16,7 @@ mod event;
 mod export;
 mod lock;
 mod objects;
+mod records;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -33,6 +34,11 @@ pub use error::LedgerError;
 pub use event::{EventClass, EventFilter, EventRecord, NewEvent, MAX_FIELD_BYTES};
 pub use export::ExportFormat;
 pub use objects::{NewObject, NewRejection, ObjectRecord, RejectionRecord, SourceKind};
+pub use records::{
+    CaseDispositionRecord, NewCaseDisposition, NewEnrollment, NewSignature, Revocation,
+    SignatureRecord, SignerKeyRecord, CASE_DISPOSITIONED, CLOCK_SKEW, KEY_CREATED, KEY_ENROLLED,
+    KEY_REVOKED, SIGNATURE_APPLIED, SIGNATURE_FAILED, SIGNATURE_REFUSED, SIGNING_LOCKED,
+};
 pub use schema::SCHEMA_VERSION;
 
 use countersign_core::ledger_event::ChainVerifier;
