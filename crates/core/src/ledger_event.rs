@@ -229,6 +229,14 @@ pub enum ChainFault {
     },
     /// A checkpoint's signature does not verify (checked by the caller, which holds the keys).
     CheckpointSignatureInvalid { checkpoint_time: String },
+    /// A record row (object, rejection, checkpoint) does not match the event that recorded
+    /// it, has no such event, or an event has lost its record (checked by the caller, which
+    /// reads the record tables).
+    RecordMismatch {
+        table: String,
+        row: Option<i64>,
+        detail: String,
+    },
 }
 
 impl fmt::Display for ChainFault {
@@ -258,6 +266,14 @@ impl fmt::Display for ChainFault {
             ChainFault::CheckpointSignatureInvalid { checkpoint_time } => write!(
                 f,
                 "the checkpoint made {checkpoint_time} for this entry has an invalid signature"
+            ),
+            ChainFault::RecordMismatch { table, row: Some(row), detail } => write!(
+                f,
+                "{table} row {row} does not match it ({detail}); the record was altered or added outside Countersign"
+            ),
+            ChainFault::RecordMismatch { table, row: None, detail } => write!(
+                f,
+                "it has no {table} row ({detail}); the record was removed outside Countersign"
             ),
         }
     }

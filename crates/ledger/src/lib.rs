@@ -17,6 +17,7 @@ mod export;
 mod lock;
 mod objects;
 mod records;
+mod records_check;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -238,7 +239,8 @@ impl Ledger {
     }
 
     /// Walks the whole chain, re-deriving every hash, and compares it with the checkpoints
-    /// recorded in the ledger. The report names the first bad entry and why.
+    /// recorded in the ledger; then checks that every object, rejection and checkpoint row
+    /// matches the event that recorded it. The report names the first bad entry and why.
     pub fn verify(&self) -> Result<ChainReport, LedgerError> {
         self.verify_against(&[])
     }
@@ -305,7 +307,14 @@ pub(crate) fn verify_connection(
             }
         }
     }
-    Ok(verifier.finish())
+    let mut report = verifier.finish();
+    if report.problem.is_none() {
+        if let Some(problem) = records_check::check_records(conn, path)? {
+            report.head = None;
+            report.problem = Some(problem);
+        }
+    }
+    Ok(report)
 }
 
 /// Opens an SQLite connection with the ledger's settings: defensive mode, full sync, foreign

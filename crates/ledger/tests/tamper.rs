@@ -265,3 +265,97 @@ fn backup_while_open_then_restore_verifies_first() {
         "{err}"
     );
 }
+
+fn record_problem(path: &std::path::Path) -> countersign_ledger::ChainProblem {
+    let p = open(path).verify().unwrap().problem.unwrap();
+    assert!(matches!(p.fault, ChainFault::RecordMismatch { .. }), "{p}");
+    p
+}
+
+#[test]
+fn record_rows_must_match_the_entries_that_recorded_them() {
+    let (_d, path) = home();
+    let mut l = open(&path);
+    l.add_object(&object(1), &alice()).unwrap(); // entry 3
+    l.add_object(&object(2), &alice()).unwrap(); // entry 4
+    l.reject_object(
+        &countersign_ledger::NewRejection {
+            uri: "s3://b/bad.xml".into(),
+            version_id: None,
+            etag: None,
+            reason: "digest differs".into(),
+            expected_sha256: None,
+            actual_sha256: None,
+        },
+        &alice(),
+    )
+    .unwrap(); // entry 5
+    l.checkpoint(&key(), &alice()).unwrap(); // entry 6
+    assert!(l.verify().unwrap().is_ok());
+    drop(l);
+    let backup = path.with_file_name("pristine.sqlite");
+    std::fs::copy(&path, &backup).unwrap();
+    let reset = || {
+        let _ = std::fs::remove_file(path.with_file_name("ledger.sqlite-wal"));
+        let _ = std::fs::remove_file(path.with_file_name("ledger.sqlite-shm"));
+        std::fs::copy(&backup, &path).unwrap();
+    };
+
+    // An object's digest swapped in place.
+    let c = raw(&path);
+    c.execute_batch("DROP TRIGGER objects_no_update;").unwrap();
+    c.execute(
+        "UPDATE objects SET sha256 = ?1 WHERE event_seq = 4",
+        [countersign_core::digest::Sha256::of(b"forged").to_hex()],
+    )
+    .unwrap();
+    drop(c);
+    let p = record_problem(&path);
+    assert_eq!(p.seq, 4);
+    assert!(
+        p.to_string().contains("objects row 2 does not match it"),
+        "{p}"
+    );
+
+    // An object row slipped in under an existing entry (inserts are not blocked by triggers).
+    reset();
+    let c = raw(&path);
+    c.execute(
+        "INSERT INTO objects (sha256, size, uri, fetched_at, source, event_seq) \
+         SELECT sha256, size, 's3://b/planted.xml', fetched_at, source, event_seq FROM objects WHERE id = 1",
+        [],
+    )
+    .unwrap();
+    drop(c);
+    assert_eq!(record_problem(&path).seq, 3);
+
+    // An object row removed.
+    reset();
+    let c = raw(&path);
+    c.execute_batch("DROP TRIGGER objects_no_delete; DELETE FROM objects WHERE event_seq = 3;")
+        .unwrap();
+    drop(c);
+    let p = record_problem(&path);
+    assert_eq!(p.seq, 3);
+    assert!(p.to_string().contains("has no objects row"), "{p}");
+
+    // A rejection's reason reworded.
+    reset();
+    let c = raw(&path);
+    c.execute_batch("DROP TRIGGER rejections_no_update; UPDATE rejections SET reason = 'fine';")
+        .unwrap();
+    drop(c);
+    assert_eq!(record_problem(&path).seq, 5);
+
+    // A checkpoint row pointing at another head.
+    reset();
+    let c = raw(&path);
+    c.execute_batch("DROP TRIGGER checkpoints_no_update; UPDATE checkpoints SET seq = 3;")
+        .unwrap();
+    drop(c);
+    let p = open(&path).verify().unwrap().problem.unwrap();
+    assert_eq!(p.seq, 3, "{p}");
+
+    reset();
+    assert!(open(&path).verify().unwrap().is_ok());
+}
