@@ -18,6 +18,7 @@ pub mod report_error;
 pub mod requirement;
 pub mod run;
 pub mod run_manifest;
+pub mod run_record;
 pub mod signature;
 pub mod stack_snapshot;
 pub mod trace;
