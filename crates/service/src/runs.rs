@@ -292,7 +292,12 @@ fn run_path(key: &str) -> Option<(RunKey, String)> {
 
 /// The key part of `s3://bucket/key`.
 fn key_of_uri(uri: &str) -> Option<&str> {
-    uri.strip_prefix("s3://")?.split_once('/').map(|(_, k)| k)
+    if let Some(rest) = uri.strip_prefix("s3://") {
+        return rest.split_once('/').map(|(_, k)| k);
+    }
+    // An imported file: `file://<folder or archive>/<relative path>`; `run_path` finds the run
+    // folder wherever it starts.
+    uri.strip_prefix("file://")
 }
 
 fn resolve(groups: &BTreeMap<RunKey, RunFiles>, wanted: &str) -> Result<RunKey, ServiceError> {
@@ -376,5 +381,7 @@ mod tests {
             key_of_uri("s3://b/LIMS/IQ/r1/a.xml"),
             Some("LIMS/IQ/r1/a.xml")
         );
+        let imported = key_of_uri("file:///media/usb/evidence.zip/LIMS/IQ/r1/a.xml").unwrap();
+        assert_eq!(run_path(imported).unwrap().1, "a.xml");
     }
 }
