@@ -9,11 +9,15 @@ mod audit;
 mod audit_evidence;
 mod cancel;
 mod demo;
+mod disposition;
 mod error;
 mod fetch;
 mod import;
 mod intake;
+mod keys;
 mod runs;
+mod session;
+mod signing;
 mod snapshot;
 
 use std::path::{Path, PathBuf};
@@ -25,12 +29,25 @@ use countersign_store::Store;
 pub use audit_evidence::{AuditEvidenceReport, EvidenceProblem, ProblemKind, StackEvidence};
 pub use cancel::CancelToken;
 pub use countersign_aws::AwsSettings;
+pub use countersign_keys::{KdfParams, Passphrase};
 pub use countersign_ledger::{ChainReport, ExportFormat};
 pub use demo::SeedReport;
+pub use disposition::{DispositionKind, DispositionRequest};
 pub use error::{ErrorCode, ServiceError};
 pub use fetch::{FetchFailure, FetchProgress, FetchReport, FetchRequest, Rejected, Skipped};
 pub use import::{ImportLimits, ImportReport};
+pub use keys::{
+    public_key_pem, EnrollRequest, Enrollment, KeyInfo, PublicKeyExport, CERTIFICATION_STATEMENT,
+    KEYS_DIR,
+};
 pub use runs::{FileContent, RunSummary, RunView};
+pub use session::{
+    ManualClock, SessionClock, SigningSession, SystemSessionClock, DEFAULT_MAX_CLOCK_SKEW_SECS,
+};
+pub use signing::{
+    outcome_text, SignPlan, SignRequest, SignSecrets, SignatureInfo, SignatureView,
+    DEFAULT_POLICY_JSON, POLICY_FILE,
+};
 pub use snapshot::SnapshotTaken;
 
 /// File name of the ledger inside the home directory.

@@ -1,0 +1,268 @@
+//! Dispositions of failed or errored cases (deviation raised, or accepted with a reference),
+//! and the run record they become part of.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use countersign_core::model::{CaseStatus, Integrity};
+use countersign_core::run_record::{RecordDisposition, RecordFile, RunRecord};
+use countersign_ledger::{Actor, CaseDispositionRecord, NewCaseDisposition};
+use serde::Serialize;
+
+use crate::error::{self as err, ServiceError};
+use crate::runs::RunView;
+use crate::Service;
+
+/// How a failed or errored case is dispositioned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DispositionKind {
+    /// A deviation was raised (the reference is its id).
+    Deviation,
+    /// The failure is accepted (the reference is the justification or change record).
+    Accepted,
+}
+
+impl DispositionKind {
+    /// `deviation` or `accepted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DispositionKind::Deviation => "deviation",
+            DispositionKind::Accepted => "accepted",
+        }
+    }
+}
+
+impl FromStr for DispositionKind {
+    type Err = ServiceError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "deviation" => Ok(DispositionKind::Deviation),
+            "accepted" => Ok(DispositionKind::Accepted),
+            other => Err(ServiceError::bad_input(format!(
+                "unknown disposition kind {other:?}: use deviation or accepted"
+            ))),
+        }
+    }
+}
+
+/// What `disposition` records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DispositionRequest {
+    /// The run (`SYSTEM/PHASE/RUN-ID` or an unambiguous run id).
+    pub run: String,
+    /// The case id, as `show` lists it.
+    pub case_id: String,
+    /// Deviation or accepted.
+    pub kind: DispositionKind,
+    /// The deviation or change reference.
+    pub reference: String,
+    /// Why (mandatory).
+    pub reason: String,
+}
+
+/// A run's signed record together with what the policy needs to know about it.
+#[derive(Debug, Clone)]
+pub(crate) struct RecordContext {
+    pub view: RunView,
+    pub record: RunRecord,
+    /// Failed or errored cases with no disposition.
+    pub undispositioned: Vec<String>,
+}
+
+impl Service {
+    /// Records a disposition of a failed or errored case, by the person `actor`. A later
+    /// disposition of the same case supersedes it (both stay in the ledger).
+    pub fn disposition_as(
+        &self,
+        req: &DispositionRequest,
+        actor: &Actor,
+    ) -> Result<CaseDispositionRecord, ServiceError> {
+        if req.reason.trim().is_empty() {
+            return Err(ServiceError::bad_input(
+                "a disposition needs a reason (--reason TEXT)",
+            ));
+        }
+        if req.reference.trim().is_empty() {
+            return Err(ServiceError::bad_input(
+                "a disposition needs a reference (--ref ID): the deviation or change record",
+            ));
+        }
+        let view = self.show(&req.run)?;
+        let case = view
+            .run
+            .cases
+            .iter()
+            .find(|c| c.id == req.case_id)
+            .ok_or_else(|| {
+                ServiceError::not_found(format!(
+                    "run {} has no case {:?}; `countersign show {}` lists the case ids",
+                    view.summary.id, req.case_id, view.summary.id
+                ))
+            })?;
+        if !matches!(case.status, CaseStatus::Failed | CaseStatus::Errored) {
+            return Err(ServiceError::bad_input(format!(
+                "case {:?} of run {} did not fail or error; only failed or errored cases take a disposition",
+                req.case_id, view.summary.id
+            )));
+        }
+        self.ledger()?
+            .record_case_disposition(
+                &NewCaseDisposition {
+                    run_key: view.summary.id.clone(),
+                    case_id: req.case_id.clone(),
+                    kind: req.kind.as_str().to_owned(),
+                    reference: req.reference.trim().to_owned(),
+                    reason: req.reason.trim().to_owned(),
+                },
+                actor,
+            )
+            .map_err(err::from_ledger)
+    }
+
+    /// [`Self::disposition_as`] by the person whose enrolled key is the only usable key in this
+    /// home (the command line's case), or by the key named in `key_id`.
+    pub fn disposition(
+        &self,
+        req: &DispositionRequest,
+        key_id: Option<&str>,
+    ) -> Result<CaseDispositionRecord, ServiceError> {
+        let (info, _) = self.key_file(key_id, |k| {
+            k.enrolled.as_ref().is_some_and(|e| e.revoked.is_none())
+        })?;
+        let actor = match info.enrolled {
+            Some(e) if e.revoked.is_none() => Actor::person(e.iam_arn, e.printed_name),
+            _ => {
+                return Err(ServiceError::new(
+                    crate::ErrorCode::Refused,
+                    format!(
+                        "the key {} is not enrolled (or was revoked); enroll it with `countersign keys enroll`",
+                        info.key_id
+                    ),
+                ))
+            }
+        };
+        self.disposition_as(req, &actor)
+    }
+
+    /// The current disposition of each case of a run (newest wins).
+    pub fn current_dispositions(
+        &self,
+        run_key: &str,
+    ) -> Result<Vec<CaseDispositionRecord>, ServiceError> {
+        let all = self
+            .ledger()?
+            .case_dispositions(run_key)
+            .map_err(err::from_ledger)?;
+        let mut latest: BTreeMap<String, CaseDispositionRecord> = BTreeMap::new();
+        for d in all {
+            latest.insert(d.case_id.clone(), d);
+        }
+        Ok(latest.into_values().collect())
+    }
+
+    /// The run's record (`countersign.run-record/v1`) as it stands now.
+    pub(crate) fn record_context(&self, run: &str) -> Result<RecordContext, ServiceError> {
+        let view = self.show(run)?;
+        let bad: Vec<&str> = view
+            .run
+            .files
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.integrity,
+                    Integrity::Changed { .. } | Integrity::Missing | Integrity::Rejected { .. }
+                )
+            })
+            .map(|f| f.path.as_str())
+            .collect();
+        if !bad.is_empty() {
+            return Err(ServiceError::integrity(format!(
+                "run {} has files that failed their integrity check ({}); a run with integrity problems cannot be signed",
+                view.summary.id,
+                bad.join(", ")
+            )));
+        }
+        let files = view
+            .run
+            .files
+            .iter()
+            .filter_map(|f| {
+                f.sha256.map(|sha256| RecordFile {
+                    path: f.path.clone(),
+                    sha256,
+                    uri: f.origin.uri.clone(),
+                    version_id: f.origin.version_id.clone(),
+                })
+            })
+            .collect();
+        let current = self.current_dispositions(&view.summary.id)?;
+        let undispositioned = view
+            .run
+            .cases
+            .iter()
+            .filter(|c| matches!(c.status, CaseStatus::Failed | CaseStatus::Errored))
+            .filter(|c| !current.iter().any(|d| d.case_id == c.id))
+            .map(|c| c.id.clone())
+            .collect();
+        let dispositions = current
+            .into_iter()
+            .map(|d| RecordDisposition {
+                case_id: d.case_id,
+                kind: d.kind,
+                reference: d.reference,
+                reason: d.reason,
+                by_arn: d.by_arn,
+                at: d.at,
+            })
+            .collect();
+        let record = RunRecord::new(&view.run.key, files, dispositions);
+        Ok(RecordContext {
+            view,
+            record,
+            undispositioned,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_parse_and_unknown_ones_are_named() {
+        assert_eq!(
+            "deviation".parse::<DispositionKind>().unwrap(),
+            DispositionKind::Deviation
+        );
+        assert_eq!(
+            "accepted".parse::<DispositionKind>().unwrap().as_str(),
+            "accepted"
+        );
+        let e = "waived".parse::<DispositionKind>().unwrap_err();
+        assert!(e.message.contains("\"waived\""), "{e}");
+    }
+
+    #[test]
+    fn unknown_run_and_blank_reason_are_refused() {
+        let home = tempfile::tempdir().unwrap();
+        let s = Service::open(home.path()).unwrap();
+        let mut req = DispositionRequest {
+            run: "LIMS/OQ/none".into(),
+            case_id: "c".into(),
+            kind: DispositionKind::Deviation,
+            reference: "DEV-1".into(),
+            reason: " ".into(),
+        };
+        let actor = Actor::person("arn:aws:iam::1:user/a", "A");
+        assert_eq!(
+            s.disposition_as(&req, &actor).unwrap_err().code,
+            crate::ErrorCode::BadInput
+        );
+        req.reason = "r".into();
+        assert_eq!(
+            s.disposition_as(&req, &actor).unwrap_err().code,
+            crate::ErrorCode::NotFound
+        );
+    }
+}
