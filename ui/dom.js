@@ -36,6 +36,18 @@ export function mount(el, ...children) {
   return el;
 }
 
+/**
+ * A keydown handler that runs `open` on Enter. The default is prevented so the same key press
+ * cannot also activate whatever button `open` moves the focus to.
+ */
+export function enterOpens(open) {
+  return (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    open();
+  };
+}
+
 /** A debounced version of `fn`. */
 export function debounce(fn, ms) {
   let timer = null;

@@ -1,7 +1,7 @@
 // Run review: summary, cases (failures first) with filter and search, case detail, evidence with
 // integrity badges, the traceability matrix and file problems.
 import * as api from "../api.js";
-import { debounce, formatBytes, formatTime, h, mount } from "../dom.js";
+import { debounce, enterOpens, formatBytes, formatTime, h, mount } from "../dom.js";
 import { errorBox } from "../errors.js";
 import { integrityBadge } from "../integrity.js";
 import { virtualList } from "../vlist.js";
@@ -53,6 +53,27 @@ function summary(view) {
       item("Manifest", view.run.manifest ? "run.json" : "none"),
     ),
     totalsLine(s.totals),
+    stackLine(view.stack_snapshot),
+  );
+}
+
+function driftLabel(drift) {
+  if (!drift) return "drift unknown (snapshot not verified)";
+  if (drift.state === "in_sync") return "in sync";
+  if (drift.state === "drifted") return `drifted (${(drift.resources ?? []).length} resources)`;
+  return `drift not checked${drift.reason ? ` (${drift.reason})` : ""}`;
+}
+
+function stackLine(snap) {
+  if (!snap) return h("div", { class: "meta", id: "stack-snapshot" }, "No stack snapshot for this run.");
+  return h(
+    "div",
+    { class: "meta", id: "stack-snapshot" },
+    h("span", {}, "Stack snapshot ", h("b", {}, `${snap.stack_name} (${snap.region})`)),
+    h("span", {}, "taken ", h("b", {}, formatTime(snap.taken_at))),
+    snap.status ? h("span", {}, "status ", h("b", {}, snap.status)) : null,
+    h("span", { class: snap.drift && snap.drift.state === "drifted" ? "t-failed" : null }, driftLabel(snap.drift)),
+    integrityBadge(snap.integrity),
   );
 }
 
@@ -153,7 +174,7 @@ function evidencePanel(view) {
     const sha = f.sha256 ? String(f.sha256) : "";
     return h(
       "tr",
-      { tabindex: "0", "data-path": f.path, onclick: open, onkeydown: (e) => e.key === "Enter" && open() },
+      { tabindex: "0", "data-path": f.path, onclick: open, onkeydown: enterOpens(open) },
       h("td", { class: "mono" }, f.path),
       h("td", {}, f.role.replace("_", " ")),
       h("td", { class: "num" }, formatBytes(f.size)),

@@ -2,7 +2,7 @@
 // and a Sync button for the current connection.
 import * as api from "../api.js";
 import { resultsByPhase } from "../chart.js";
-import { formatTime, h, mount } from "../dom.js";
+import { enterOpens, formatTime, h, mount } from "../dom.js";
 import { errorBox } from "../errors.js";
 import { runSync } from "../sync.js";
 
@@ -17,7 +17,7 @@ function runRow(ctx, r) {
   const t = r.totals;
   return h(
     "tr",
-    { tabindex: "0", "data-run": r.id, onclick: open, onkeydown: (e) => e.key === "Enter" && open() },
+    { tabindex: "0", "data-run": r.id, onclick: open, onkeydown: enterOpens(open) },
     h("td", {}, r.key.system),
     h("td", {}, r.key.phase),
     h("td", { class: "mono" }, r.key.run_id),
