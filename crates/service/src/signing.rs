@@ -219,6 +219,14 @@ impl Service {
         }
     }
 
+    /// The ledger's events matching `filter`, in order (the audit trail of signing and the rest).
+    pub fn ledger_events(
+        &self,
+        filter: &EventFilter,
+    ) -> Result<Vec<countersign_ledger::EventRecord>, ServiceError> {
+        self.ledger()?.events(filter).map_err(err::from_ledger)
+    }
+
     /// Every enrolled key, as verification needs them.
     pub fn key_registry(&self) -> Result<KeyRegistry, ServiceError> {
         let keys = self.ledger()?.signer_keys().map_err(err::from_ledger)?;

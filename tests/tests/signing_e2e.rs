@@ -1,0 +1,604 @@
+//! Part 11 signatures end to end against the emulator: two IAM users with virtual MFA devices
+//! create and enroll keys, disposition failures, sign Reviewed and Approved under the policy,
+//! and every refusal, failure and lockout lands in the ledger. The envelopes verify, and each
+//! tampered variant gives its own outcome.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use countersign_core::digest::Sha256;
+use countersign_core::model::CaseStatus;
+use countersign_core::signature::dsse::Envelope;
+use countersign_core::signature::predicate::Meaning;
+use countersign_core::signature::statement::Statement;
+use countersign_core::signature::verify::{
+    verify_envelope, EnrolledKey, KeyRegistry, Outcome, RecordRef,
+};
+use countersign_core::signature::VerifyingKey;
+use countersign_ledger::EventFilter;
+use countersign_service::{
+    CancelToken, DispositionKind, DispositionRequest, EnrollRequest, ErrorCode, FetchRequest,
+    KdfParams, KeyInfo, ManualClock, Passphrase, Service, SessionClock, SignRequest, SignSecrets,
+    SigningSession,
+};
+use countersign_tests::{Harness, TestUser};
+use time::{Duration, OffsetDateTime};
+
+const BUCKET: &str = "qualification-evidence";
+const PREFIX: &str = "gxp";
+const RUN: &str = "LIMS/OQ/2026-11-03-oq-1";
+const OTHER_RUN: &str = "LIMS/IQ/2026-11-02-iq-1";
+const PASS_A: &str = "alice passphrase 1";
+const PASS_B: &str = "bob passphrase 22";
+
+async fn fetched(h: &Harness) -> (tempfile::TempDir, Service) {
+    let admin = h.admin().await.unwrap();
+    Service::demo_seed_with(&admin, BUCKET, PREFIX)
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::open(home.path()).unwrap();
+    let req = FetchRequest {
+        aws: Default::default(),
+        bucket: BUCKET.into(),
+        prefix: PREFIX.into(),
+        concurrency: 4,
+    };
+    service
+        .fetch_with(&admin, &req, &|_| {}, &CancelToken::new())
+        .await
+        .unwrap();
+    (home, service)
+}
+
+fn pass(s: &str) -> Passphrase {
+    Passphrase::new(s.to_owned())
+}
+
+fn new_key(service: &Service, name: &str, passphrase: &str) -> KeyInfo {
+    service
+        .keys_init_with_kdf(
+            name,
+            &pass(passphrase),
+            KdfParams::insecure_for_tests_only(),
+        )
+        .unwrap()
+}
+
+async fn enroll(h: &Harness, service: &Service, user: &TestUser, key: &KeyInfo) {
+    let ctx = h.user_context(user).await.unwrap();
+    let e = service
+        .keys_enroll_with(
+            &ctx,
+            &EnrollRequest {
+                mfa_serial: user.mfa_serial.clone(),
+                mfa_code: user.current_code(),
+                key_id: Some(key.key_id.clone()),
+                certification_accepted: true,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(e.key.iam_arn, user.arn);
+    assert_eq!(e.account, "123456789012");
+}
+
+fn session() -> (Arc<ManualClock>, SigningSession) {
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    (clock.clone(), SigningSession::new(clock))
+}
+
+fn request(run: &str, meaning: Meaning, key: &KeyInfo) -> SignRequest {
+    SignRequest {
+        run: run.into(),
+        meaning,
+        reason: format!("{meaning} after reading every result"),
+        key_id: Some(key.key_id.clone()),
+        mfa_serial: None,
+    }
+}
+
+fn secrets(passphrase: &str, code: Option<String>) -> SignSecrets {
+    SignSecrets {
+        passphrase: pass(passphrase),
+        mfa_code: code,
+    }
+}
+
+fn actions(service: &Service, action: &str) -> Vec<countersign_ledger::EventRecord> {
+    service
+        .ledger_events(&EventFilter {
+            action: Some(action.into()),
+            ..EventFilter::default()
+        })
+        .unwrap()
+}
+
+fn registry(service: &Service) -> KeyRegistry {
+    service.key_registry().unwrap()
+}
+
+#[tokio::test]
+async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught() {
+    let h = Harness::start().await.unwrap();
+    let (_home, service) = fetched(&h).await;
+    let alice = h.create_user_with_mfa("alice").await.unwrap();
+    let bob = h.create_user_with_mfa("bob").await.unwrap();
+    let ka = new_key(&service, "Alice Adams", PASS_A);
+    let kb = new_key(&service, "Bob Brown", PASS_B);
+
+    // Enrollment needs the certification statement accepted.
+    let ctx_a = h.user_context(&alice).await.unwrap();
+    let refused = service
+        .keys_enroll_with(
+            &ctx_a,
+            &EnrollRequest {
+                mfa_serial: alice.mfa_serial.clone(),
+                mfa_code: alice.current_code(),
+                key_id: Some(ka.key_id.clone()),
+                certification_accepted: false,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Refused);
+    assert!(refused.message.contains("legally"), "{refused}");
+    enroll(&h, &service, &alice, &ka).await;
+    enroll(&h, &service, &bob, &kb).await;
+
+    // A key is never re-bound; one person has one active key.
+    let rebind = service
+        .keys_enroll_with(
+            &h.user_context(&bob).await.unwrap(),
+            &EnrollRequest {
+                mfa_serial: bob.mfa_serial.clone(),
+                mfa_code: bob.current_code(),
+                key_id: Some(ka.key_id.clone()),
+                certification_accepted: true,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap_err();
+    assert!(rebind.message.contains("never re-bound"), "{rebind}");
+    let second = new_key(&service, "Alice A. Adams", PASS_A);
+    let two_keys = service
+        .keys_enroll_with(
+            &ctx_a,
+            &EnrollRequest {
+                mfa_serial: alice.mfa_serial.clone(),
+                mfa_code: alice.current_code(),
+                key_id: Some(second.key_id.clone()),
+                certification_accepted: true,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap_err();
+    assert!(two_keys.message.contains("revoke it first"), "{two_keys}");
+
+    let view = service.show(RUN).unwrap();
+    let failed: Vec<String> = view
+        .run
+        .cases
+        .iter()
+        .filter(|c| matches!(c.status, CaseStatus::Failed | CaseStatus::Errored))
+        .map(|c| c.id.clone())
+        .collect();
+    assert_eq!(failed.len(), 2);
+    let passed = view
+        .run
+        .cases
+        .iter()
+        .find(|c| c.status == CaseStatus::Passed)
+        .unwrap()
+        .id
+        .clone();
+
+    // Alice reviews: MFA code and passphrase.
+    let (_clock_a, mut session_a) = session();
+    let plan = service
+        .sign_check(&session_a, &request(RUN, Meaning::Reviewed, &ka))
+        .unwrap();
+    assert!(plan.needs_mfa);
+    assert_eq!(plan.policy_source, "built-in default");
+    let reviewed = service
+        .sign_with(
+            &ctx_a,
+            &mut session_a,
+            &request(RUN, Meaning::Reviewed, &ka),
+            secrets(PASS_A, Some(alice.current_code())),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reviewed.printed_name, "Alice Adams");
+
+    // Alice may not also approve: refused before any secret, even a wrong passphrase is
+    // never tried (no failure recorded).
+    let self_approval = service
+        .sign_check(&session_a, &request(RUN, Meaning::Approved, &ka))
+        .unwrap_err();
+    assert_eq!(self_approval.code, ErrorCode::Refused);
+    assert!(
+        self_approval.message.contains("no-self-approval"),
+        "{self_approval}"
+    );
+    let again = service
+        .sign_with(
+            &ctx_a,
+            &mut session_a,
+            &request(RUN, Meaning::Approved, &ka),
+            secrets("not the passphrase", None),
+        )
+        .await
+        .unwrap_err();
+    assert!(again.message.contains("no-self-approval"), "{again}");
+    assert!(actions(&service, "signature.failed").is_empty());
+
+    // Bob may not approve while failures have no disposition.
+    let ctx_b = h.user_context(&bob).await.unwrap();
+    let (_clock_b, mut session_b) = session();
+    let early = service
+        .sign_with(
+            &ctx_b,
+            &mut session_b,
+            &request(RUN, Meaning::Approved, &kb),
+            secrets(PASS_B, Some(bob.current_code())),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(early.code, ErrorCode::Refused);
+    assert!(
+        early.message.contains("disposition-before-approval"),
+        "{early}"
+    );
+
+    // Only failed or errored cases take a disposition; Bob dispositions both failures.
+    let disp = |case: &str, kind| DispositionRequest {
+        run: RUN.into(),
+        case_id: case.into(),
+        kind,
+        reference: "DEV-0042".into(),
+        reason: "Investigated; impact assessed".into(),
+    };
+    let not_failed = service
+        .disposition(&disp(&passed, DispositionKind::Accepted), Some(&kb.key_id))
+        .unwrap_err();
+    assert_eq!(not_failed.code, ErrorCode::BadInput);
+    for case in &failed {
+        let d = service
+            .disposition(&disp(case, DispositionKind::Deviation), Some(&kb.key_id))
+            .unwrap();
+        assert_eq!(d.by_arn.as_deref(), Some(bob.arn.as_str()));
+    }
+
+    // Bob approves; his statement follows Alice's.
+    let approved = service
+        .sign_with(
+            &ctx_b,
+            &mut session_b,
+            &request(RUN, Meaning::Approved, &kb),
+            secrets(PASS_B, Some(bob.current_code())),
+        )
+        .await
+        .unwrap();
+    let statement = statement_of(approved.envelope.as_bytes());
+    assert_eq!(
+        statement.predicate.follows,
+        vec![reviewed.envelope_sha256],
+        "Approved follows Reviewed"
+    );
+    assert_eq!(statement.predicate.iam_arn, bob.arn);
+    assert_eq!(statement.predicate.sts.mfa_serial, bob.mfa_serial);
+
+    // Out of order: nothing after Approved.
+    let late = service
+        .sign_check(&session_a, &request(RUN, Meaning::Reviewed, &ka))
+        .unwrap_err();
+    assert!(late.message.contains("sequence"), "{late}");
+
+    // Bob's MFA session with Alice's key file: refused, the identities differ.
+    let mut stolen = request(OTHER_RUN, Meaning::Reviewed, &ka);
+    stolen.mfa_serial = Some(bob.mfa_serial.clone());
+    let (_c, mut session_stolen) = session();
+    let theft = service
+        .sign_with(
+            &ctx_b,
+            &mut session_stolen,
+            &stolen,
+            secrets(PASS_A, Some(bob.current_code())),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(theft.code, ErrorCode::Refused);
+    assert!(theft.message.contains("enrolled to"), "{theft}");
+
+    // `show`: each signature verified against the record as it stands.
+    let sigs = service.signatures(RUN).unwrap();
+    assert_eq!(sigs.len(), 2);
+    // Bob's is valid; Alice's was made before the dispositions changed the record.
+    assert_eq!(sigs[0].outcome, "record_changed", "{sigs:?}");
+    assert_eq!(sigs[1].outcome, "valid", "{sigs:?}");
+    assert_eq!(sigs[0].meaning, "Reviewed");
+    assert_eq!(sigs[1].printed_name, "Bob Brown");
+    assert!(sigs[1].local_time.is_some());
+    assert!(sigs[1].reason.as_deref().unwrap().contains("Approved"));
+
+    // Tampered variants, each with its own outcome.
+    let record = statement.subject[0].digest.sha256;
+    let name = format!("run:{RUN}");
+    let here = RecordRef {
+        name: &name,
+        sha256: record,
+    };
+    let reg = registry(&service);
+    let a_env = Envelope::from_json(reviewed.envelope.as_bytes()).unwrap();
+    let b_env = Envelope::from_json(approved.envelope.as_bytes()).unwrap();
+    let check = |e: &Envelope, r: &RecordRef<'_>, reg: &KeyRegistry| {
+        verify_envelope(&e.to_canonical_json(), r, reg)
+    };
+    assert!(check(&b_env, &here, &reg).is_valid());
+    assert!(
+        matches!(check(&a_env, &here, &reg), Outcome::RecordChanged { .. }),
+        "the disposition changed the record after Alice reviewed it"
+    );
+
+    let mut payload = b_env.clone();
+    payload.payload = a_env.payload.clone();
+    assert_eq!(check(&payload, &here, &reg), Outcome::BadSignature);
+    let mut sig = b_env.clone();
+    sig.signatures[0].sig = a_env.signatures[0].sig.clone();
+    assert_eq!(check(&sig, &here, &reg), Outcome::BadSignature);
+    let mut keyid = b_env.clone();
+    keyid.signatures[0].keyid = ka.key_id.clone();
+    assert_eq!(check(&keyid, &here, &reg), Outcome::BadSignature);
+    keyid.signatures[0].keyid = "0".repeat(32);
+    assert!(matches!(
+        check(&keyid, &here, &reg),
+        Outcome::UnknownKey { .. }
+    ));
+    let other_digest = RecordRef {
+        name: &name,
+        sha256: Sha256::of(b"another record"),
+    };
+    assert!(matches!(
+        check(&b_env, &other_digest, &reg),
+        Outcome::RecordChanged { .. }
+    ));
+    let other_name = format!("run:{OTHER_RUN}");
+    let moved = RecordRef {
+        name: &other_name,
+        sha256: record,
+    };
+    assert!(matches!(
+        check(&b_env, &moved, &reg),
+        Outcome::SignatureMoved { .. }
+    ));
+    // Bob's key registered to Alice's identity: the statement's signer is not the enrolled one.
+    let mut misbound = KeyRegistry::new();
+    let bob_pk = VerifyingKey::from_bytes(&hex_32(
+        &service
+            .keys_export(Some(&kb.key_id))
+            .unwrap()
+            .public_key_hex,
+    ))
+    .unwrap();
+    misbound.insert(EnrolledKey {
+        public_key: bob_pk,
+        iam_arn: alice.arn.clone(),
+        printed_name: "Alice Adams".into(),
+        revoked: false,
+    });
+    assert!(matches!(
+        check(&b_env, &here, &misbound),
+        Outcome::SignerNotEnrolled { .. }
+    ));
+
+    // Editing the record (a new disposition) turns Bob's signature into "changed since
+    // signing"; both signatures remain on file.
+    service
+        .disposition(
+            &DispositionRequest {
+                reference: "CR-7".into(),
+                kind: DispositionKind::Accepted,
+                ..disp(&failed[0], DispositionKind::Accepted)
+            },
+            Some(&kb.key_id),
+        )
+        .unwrap();
+    let sigs = service.signatures(RUN).unwrap();
+    assert_eq!(sigs.len(), 2);
+    assert!(
+        sigs.iter().all(|s| s.outcome == "record_changed"),
+        "{sigs:?}"
+    );
+    assert!(sigs[0]
+        .outcome_detail
+        .contains("record changed since signing"));
+
+    // A revoked key: its signatures report it.
+    assert_eq!(
+        service.keys_revoke(&kb.key_id, " ").unwrap_err().code,
+        ErrorCode::BadInput
+    );
+    service.keys_revoke(&kb.key_id, "laptop lost").unwrap();
+    assert!(matches!(
+        check(&b_env, &here, &registry(&service)),
+        Outcome::RevokedKey { .. }
+    ));
+    let revoked_sign = service
+        .sign_check(&session_b, &request(OTHER_RUN, Meaning::Reviewed, &kb))
+        .unwrap_err();
+    assert_eq!(revoked_sign.code, ErrorCode::Refused);
+
+    // Every step is in the ledger, and the ledger verifies.
+    assert_eq!(actions(&service, "key.created").len(), 3);
+    assert_eq!(actions(&service, "key.enrolled").len(), 2);
+    assert_eq!(actions(&service, "key.revoked").len(), 1);
+    assert_eq!(actions(&service, "case.dispositioned").len(), 3);
+    let applied = actions(&service, "signature.applied");
+    assert_eq!(applied.len(), 2);
+    assert_eq!(
+        applied[0].event.actor.arn.as_deref(),
+        Some(alice.arn.as_str())
+    );
+    let refusals: Vec<String> = actions(&service, "signature.refused")
+        .into_iter()
+        .map(|e| e.event.after.unwrap_or_default())
+        .collect();
+    for rule in [
+        "no-self-approval",
+        "disposition-before-approval",
+        "sequence",
+        "identity",
+    ] {
+        assert!(
+            refusals.iter().any(|r| r.contains(rule)),
+            "{rule} missing from {refusals:?}"
+        );
+    }
+    assert!(service.ledger_verify().unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn sessions_time_out_failures_lock_signing_and_the_lock_ends() {
+    let h = Harness::start().await.unwrap();
+    let (_home, service) = fetched(&h).await;
+    let alice = h.create_user_with_mfa("alice").await.unwrap();
+    let ka = new_key(&service, "Alice Adams", PASS_A);
+    enroll(&h, &service, &alice, &ka).await;
+    let ctx = h.user_context(&alice).await.unwrap();
+    let (clock, mut session) = session();
+
+    // A wrong MFA code: a plain refusal and a failure event, not a crash.
+    let wrong = service
+        .sign_with(
+            &ctx,
+            &mut session,
+            &request(RUN, Meaning::Reviewed, &ka),
+            secrets(PASS_A, Some(alice.wrong_code())),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::Refused);
+    assert!(wrong.message.starts_with("MFA code rejected"), "{wrong}");
+    assert_eq!(actions(&service, "signature.failed").len(), 1);
+
+    // The first signing opens the session; the next needs the passphrase alone.
+    service
+        .sign_with(
+            &ctx,
+            &mut session,
+            &request(RUN, Meaning::Reviewed, &ka),
+            secrets(PASS_A, Some(alice.current_code())),
+        )
+        .await
+        .unwrap();
+    let sts_calls = h.proxy.action_count("GetSessionToken");
+    assert!(
+        !service
+            .sign_check(&session, &request(OTHER_RUN, Meaning::Reviewed, &ka))
+            .unwrap()
+            .needs_mfa
+    );
+    service
+        .sign_with(
+            &ctx,
+            &mut session,
+            &request(OTHER_RUN, Meaning::Reviewed, &ka),
+            secrets(PASS_A, None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(h.proxy.action_count("GetSessionToken"), sts_calls);
+
+    // Idle for longer than the timeout: the session is over, the MFA code is needed again.
+    clock.advance(Duration::minutes(11));
+    let third = "ELN/IQ/2026-11-02-iq-1";
+    let idle = service
+        .sign_with(
+            &ctx,
+            &mut session,
+            &request(third, Meaning::Reviewed, &ka),
+            secrets(PASS_A, None),
+        )
+        .await
+        .unwrap_err();
+    assert!(idle.message.contains("MFA code"), "{idle}");
+    assert!(
+        service
+            .sign_check(&session, &request(third, Meaning::Reviewed, &ka))
+            .unwrap()
+            .needs_mfa
+    );
+
+    // Two wrong passphrases make three failures: signing locks.
+    for _ in 0..2 {
+        let e = service
+            .sign_with(
+                &ctx,
+                &mut session,
+                &request(third, Meaning::Reviewed, &ka),
+                secrets("not the passphrase", Some(alice.current_code())),
+            )
+            .await
+            .unwrap_err();
+        assert!(e.message.starts_with("wrong passphrase"), "{e}");
+    }
+    assert_eq!(actions(&service, "signature.failed").len(), 3);
+    assert_eq!(actions(&service, "signing.locked").len(), 1);
+    let locked = service
+        .sign_with(
+            &ctx,
+            &mut session,
+            &request(third, Meaning::Reviewed, &ka),
+            secrets(PASS_A, Some(alice.current_code())),
+        )
+        .await
+        .unwrap_err();
+    assert!(locked.message.contains("locked"), "{locked}");
+    // Counted from the ledger: a new process (a new session) is locked too.
+    let (_c, fresh) = session_at(clock.now());
+    assert!(service
+        .sign_check(&fresh, &request(third, Meaning::Reviewed, &ka))
+        .unwrap_err()
+        .message
+        .contains("locked"));
+
+    // After the lock period signing works again; the clock is now far from STS's, which is
+    // warned about and recorded.
+    clock.advance(Duration::minutes(31));
+    let signed = service
+        .sign_with(
+            &ctx,
+            &mut session,
+            &request(third, Meaning::Reviewed, &ka),
+            secrets(PASS_A, Some(alice.current_code())),
+        )
+        .await
+        .unwrap();
+    assert!(signed.clock_warning.is_some());
+    // Sessions were opened at +11 and +42 minutes on the local clock: both beyond the limit.
+    assert_eq!(actions(&service, "clock.skew").len(), 2);
+    assert!(service.ledger_verify().unwrap().is_ok());
+}
+
+fn session_at(t: OffsetDateTime) -> (Arc<ManualClock>, SigningSession) {
+    let clock = Arc::new(ManualClock::new(t));
+    (clock.clone(), SigningSession::new(clock))
+}
+
+fn statement_of(envelope: &[u8]) -> Statement {
+    let env = Envelope::from_json(envelope).unwrap();
+    Statement::from_payload(&env.payload_bytes().unwrap()).unwrap()
+}
+
+fn hex_32(text: &str) -> [u8; 32] {
+    let bytes: Vec<u8> = (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect();
+    bytes.try_into().unwrap()
+}
