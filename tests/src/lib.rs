@@ -15,6 +15,7 @@ pub mod proxy;
 pub mod stacks;
 pub mod sts_front;
 pub mod totp;
+pub mod webdriver;
 
 pub use emulator::Emulator;
 pub use error::{HarnessError, Result};
