@@ -6,6 +6,9 @@
 //! Cargo exposes `CARGO_BIN_EXE_*` only to the app crate's own tests. Screenshots of each screen
 //! go to `test-artifacts/` at the workspace root.
 
+// A test file through and through: its helpers fail the test loudly with what they waited for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
