@@ -88,6 +88,15 @@ pub enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Record a disposition of a failed or errored case: a deviation raised, or accepted.
+    Disposition(DispositionArgs),
+    /// Signer keys: create, enroll to your MFA-backed IAM identity, revoke, export.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Part 11 signature on a run (asks for the MFA code and the key passphrase; never in argv).
+    Sign(SignArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,4 +185,125 @@ impl From<ExportFormatArg> for countersign_service::ExportFormat {
             ExportFormatArg::Json => countersign_service::ExportFormat::Json,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct DispositionArgs {
+    /// SYSTEM/PHASE/RUN-ID, or an unambiguous RUN-ID.
+    pub run: String,
+    /// The case id, as `show` lists it.
+    pub case: String,
+    /// deviation (a deviation was raised) or accepted.
+    #[arg(long, value_parser = ["deviation", "accepted"])]
+    pub kind: String,
+    /// The deviation or change reference.
+    #[arg(long = "ref", value_name = "ID")]
+    pub reference: String,
+    /// Why (mandatory).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Your enrolled key (needed only when the home holds several).
+    #[arg(long, value_name = "KEY_ID")]
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create your ed25519 signing key, encrypted with a passphrase (asked twice).
+    Init(KeysInitArgs),
+    /// Bind your key to the IAM identity of an MFA-backed STS session (Part 11 certification).
+    Enroll(KeysEnrollArgs),
+    /// Revoke an enrolled key; its signatures then verify as made with a revoked key.
+    Revoke(KeysRevokeArgs),
+    /// Print a public key (PEM and hex) and its key id.
+    Export(KeysExportArgs),
+    /// List the keys in this home and their enrollment.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysInitArgs {
+    /// Your full name as it should appear on signed records.
+    #[arg(long, value_name = "FULL NAME")]
+    pub name: String,
+    /// Read the passphrase from this file (`-` = standard input) instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysEnrollArgs {
+    /// Your MFA device: virtual device ARN or hardware serial.
+    #[arg(long, value_name = "ARN")]
+    pub mfa_serial: String,
+    /// The key to enroll (needed only when the home holds several).
+    #[arg(long, value_name = "KEY_ID")]
+    pub key: Option<String>,
+    /// Accept the Part 11 certification statement without the prompt.
+    #[arg(long)]
+    pub accept_certification: bool,
+    /// Read the MFA code from this file (`-` = standard input) instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub mfa_code_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysRevokeArgs {
+    /// The key id.
+    #[arg(long, value_name = "KEY_ID")]
+    pub key: String,
+    /// Why (mandatory).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysExportArgs {
+    /// The key id (default: the only key in this home).
+    #[arg(long, value_name = "KEY_ID")]
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MeaningArg {
+    Authored,
+    Reviewed,
+    Approved,
+    Rejected,
+}
+
+impl From<MeaningArg> for countersign_core::signature::predicate::Meaning {
+    fn from(m: MeaningArg) -> Self {
+        use countersign_core::signature::predicate::Meaning;
+        match m {
+            MeaningArg::Authored => Meaning::Authored,
+            MeaningArg::Reviewed => Meaning::Reviewed,
+            MeaningArg::Approved => Meaning::Approved,
+            MeaningArg::Rejected => Meaning::Rejected,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// SYSTEM/PHASE/RUN-ID, or an unambiguous RUN-ID.
+    pub run: String,
+    /// What the signature means.
+    #[arg(long, value_enum)]
+    pub meaning: MeaningArg,
+    /// Why (mandatory); shown with the signature.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Your MFA device (default: the one used at enrollment).
+    #[arg(long, value_name = "ARN")]
+    pub mfa_serial: Option<String>,
+    /// Your enrolled key (needed only when the home holds several).
+    #[arg(long, value_name = "KEY_ID")]
+    pub key: Option<String>,
+    /// Read the passphrase from this file (`-` = standard input) instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Read the MFA code from this file (`-` = standard input) instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub mfa_code_file: Option<PathBuf>,
 }

@@ -4,6 +4,7 @@
 
 mod args;
 mod output;
+mod signoff;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -95,8 +96,18 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
         }
         Command::Show(a) => {
             let service = open(cli)?;
-            output::show(&service.show(&a.run)?, json)
+            output::show(&service.show(&a.run)?, json)?;
+            if !json {
+                match service.signatures(&a.run) {
+                    Ok(sigs) => signoff::signatures(&sigs),
+                    Err(e) => eprintln!("signatures not verified: {}", e.message),
+                }
+            }
+            Ok(())
         }
+        Command::Disposition(a) => signoff::disposition(&open(cli)?, a, json),
+        Command::Keys { command } => signoff::keys(cli, &open(cli)?, command).await,
+        Command::Sign(a) => signoff::sign(cli, &open(cli)?, a).await,
         Command::AuditEvidence(a) => {
             let service = open(cli)?;
             let key = match &a.public_key {

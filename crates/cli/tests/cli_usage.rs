@@ -35,6 +35,13 @@ fn every_command_has_help() {
         vec!["ledger", "--help"],
         vec!["ledger", "verify", "--help"],
         vec!["ledger", "export", "--help"],
+        vec!["disposition", "--help"],
+        vec!["keys", "--help"],
+        vec!["keys", "init", "--help"],
+        vec!["keys", "enroll", "--help"],
+        vec!["keys", "revoke", "--help"],
+        vec!["keys", "export", "--help"],
+        vec!["sign", "--help"],
     ] {
         let o = countersign(&args);
         assert!(o.status.success(), "{args:?}: {}", text(&o));
@@ -107,4 +114,144 @@ fn audit_evidence_without_digests_exits_1_and_an_unreadable_key_file_exits_2() {
     let o = countersign(&["audit-evidence", "--public-key", "/nonexistent/trail.pem"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("/nonexistent/trail.pem"), "{}", text(&o));
+}
+
+fn countersign_in(home: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_countersign"))
+        .args(args)
+        .env("COUNTERSIGN_HOME", home)
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn secrets_never_come_from_argv() {
+    let help = text(&countersign(&["sign", "--help"]));
+    assert!(help.contains("--passphrase-file"), "{help}");
+    assert!(!help.contains("--passphrase "), "{help}");
+    assert!(!help.contains("--mfa-code "), "{help}");
+    for args in [
+        vec![
+            "sign",
+            "R",
+            "--meaning",
+            "reviewed",
+            "--reason",
+            "r",
+            "--passphrase",
+            "x",
+        ],
+        vec![
+            "sign",
+            "R",
+            "--meaning",
+            "reviewed",
+            "--reason",
+            "r",
+            "--mfa-code",
+            "123456",
+        ],
+        vec!["keys", "init", "--name", "N", "--passphrase", "x"],
+    ] {
+        let o = countersign(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+    }
+    let o = countersign(&["sign", "R", "--meaning", "signed", "--reason", "r"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("authored"), "{}", text(&o));
+}
+
+#[test]
+fn keys_init_from_stdin_then_export_and_sign_without_enrollment_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let o = countersign_in(
+        home.path(),
+        &[
+            "keys",
+            "init",
+            "--name",
+            "Dana Whitfield",
+            "--passphrase-file",
+            "-",
+        ],
+        "correct horse battery\n",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("correct horse"), "{}", text(&o));
+    let o = countersign_in(home.path(), &["keys", "export"], "");
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("-----BEGIN PUBLIC KEY-----"), "{t}");
+    assert!(t.contains("Dana Whitfield"), "{t}");
+    // A second key for the same person is refused (exit 1).
+    let o = countersign_in(
+        home.path(),
+        &[
+            "keys",
+            "init",
+            "--name",
+            "Dana Whitfield",
+            "--passphrase-file",
+            "-",
+        ],
+        "another passphrase\n",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // Not enrolled: nothing to sign with, before any secret is asked for.
+    let o = countersign_in(
+        home.path(),
+        &[
+            "sign",
+            "LIMS/OQ/r",
+            "--meaning",
+            "reviewed",
+            "--reason",
+            "r",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no usable key"), "{}", text(&o));
+    assert!(!text(&o).contains("passphrase:"), "{}", text(&o));
+}
+
+#[test]
+fn a_disposition_without_an_enrolled_key_or_of_an_unknown_kind_is_refused() {
+    let o = countersign(&[
+        "disposition",
+        "LIMS/OQ/r",
+        "case",
+        "--kind",
+        "waived",
+        "--ref",
+        "D-1",
+        "--reason",
+        "r",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = countersign(&[
+        "disposition",
+        "LIMS/OQ/r",
+        "case",
+        "--kind",
+        "deviation",
+        "--ref",
+        "D-1",
+        "--reason",
+        "r",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("keys init"), "{}", text(&o));
 }

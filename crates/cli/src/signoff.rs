@@ -1,0 +1,282 @@
+//! `disposition`, `keys …` and `sign`: thin adapters over the service. Secrets (passphrases,
+//! MFA codes) come from the terminal with echo off, or from a file or standard input; never
+//! from argv.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use countersign_service::{
+    DispositionRequest, EnrollRequest, ErrorCode, Passphrase, Service, ServiceError, SignRequest,
+    SignSecrets, SignatureView, SigningSession, CERTIFICATION_STATEMENT,
+};
+use serde::Serialize;
+
+use crate::args::{Cli, DispositionArgs, KeysCommand, SignArgs};
+
+fn print_json<T: Serialize>(value: &T) -> Result<(), ServiceError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| ServiceError::storage(format!("could not encode the output: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Reads one secret: from `file` (`-` = standard input, first line) or the terminal.
+fn read_secret(prompt: &str, file: Option<&Path>) -> Result<Passphrase, ServiceError> {
+    let text = match file {
+        Some(p) if p == Path::new("-") => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+                ServiceError::bad_input(format!("could not read standard input: {e}"))
+            })?;
+            line
+        }
+        Some(p) => std::fs::read_to_string(p)
+            .map_err(|e| ServiceError::bad_input(format!("could not read {}: {e}", p.display())))?,
+        None => rpassword::prompt_password(prompt).map_err(|e| {
+            ServiceError::bad_input(format!(
+                "could not read from the terminal ({e}); use a --…-file option instead"
+            ))
+        })?,
+    };
+    let secret = Passphrase::new(text);
+    let trimmed = secret.trim_end_matches(['\r', '\n']);
+    Ok(Passphrase::new(trimmed.to_owned()))
+}
+
+fn both_stdin(a: Option<&Path>, b: Option<&Path>) -> bool {
+    a == Some(Path::new("-")) && b == Some(Path::new("-"))
+}
+
+/// `countersign disposition`.
+pub fn disposition(service: &Service, a: &DispositionArgs, json: bool) -> Result<(), ServiceError> {
+    let rec = service.disposition(
+        &DispositionRequest {
+            run: a.run.clone(),
+            case_id: a.case.clone(),
+            kind: a.kind.parse()?,
+            reference: a.reference.clone(),
+            reason: a.reason.clone(),
+        },
+        a.key.as_deref(),
+    )?;
+    if json {
+        return print_json(&rec);
+    }
+    println!(
+        "Recorded: {} case {} {} ({}) by {} at {}",
+        rec.run_key,
+        rec.case_id,
+        rec.kind,
+        rec.reference,
+        rec.by_name.as_deref().unwrap_or("unknown"),
+        rec.at
+    );
+    Ok(())
+}
+
+/// `countersign keys …`.
+pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(), ServiceError> {
+    let json = cli.global.json;
+    match cmd {
+        KeysCommand::Init(a) => {
+            let p = a.passphrase_file.as_deref();
+            let first = read_secret("New key passphrase (10+ characters): ", p)?;
+            if p.is_none() {
+                let second = read_secret("Repeat the passphrase: ", None)?;
+                if *first != *second {
+                    return Err(ServiceError::bad_input(
+                        "the two passphrases differ; nothing was created",
+                    ));
+                }
+            }
+            let k = service.keys_init(&a.name, &first)?;
+            if json {
+                return print_json(&k);
+            }
+            println!(
+                "Created key {} for {} at {}",
+                k.key_id,
+                k.printed_name,
+                k.path.display()
+            );
+            println!("Next: countersign keys enroll --mfa-serial ARN");
+            Ok(())
+        }
+        KeysCommand::Enroll(a) => {
+            let accepted = a.accept_certification
+                || {
+                    eprintln!("{CERTIFICATION_STATEMENT}");
+                    if !std::io::stdin().is_terminal() {
+                        return Err(ServiceError::new(
+                        ErrorCode::Refused,
+                        "the certification must be accepted: type \"I accept\" at the prompt, or pass --accept-certification",
+                    ));
+                    }
+                    eprint!("Type \"I accept\" to continue: ");
+                    let _ = std::io::stderr().flush();
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+                        ServiceError::bad_input(format!("could not read the answer: {e}"))
+                    })?;
+                    line.trim().eq_ignore_ascii_case("I accept")
+                };
+            let code = read_secret("MFA code: ", a.mfa_code_file.as_deref())?;
+            let e = service
+                .keys_enroll(
+                    &cli.global.aws(),
+                    &EnrollRequest {
+                        mfa_serial: a.mfa_serial.clone(),
+                        mfa_code: code.to_string(),
+                        key_id: a.key.clone(),
+                        certification_accepted: accepted,
+                    },
+                )
+                .await?;
+            if let Some(w) = &e.clock_warning {
+                eprintln!("warning: {w}");
+            }
+            if json {
+                return print_json(&e);
+            }
+            println!(
+                "Enrolled key {} for {} as {} (account {})",
+                e.key.key_id, e.key.printed_name, e.key.iam_arn, e.account
+            );
+            Ok(())
+        }
+        KeysCommand::Revoke(a) => {
+            service.keys_revoke(&a.key, &a.reason)?;
+            if json {
+                return print_json(&serde_json::json!({"revoked": a.key}));
+            }
+            println!("Revoked key {}", a.key);
+            Ok(())
+        }
+        KeysCommand::Export(a) => {
+            let e = service.keys_export(a.key.as_deref())?;
+            if json {
+                return print_json(&e);
+            }
+            println!("Key id:     {}", e.key_id);
+            println!("Name:       {}", e.printed_name);
+            if let Some(arn) = &e.iam_arn {
+                println!("Enrolled:   {arn}");
+            }
+            println!("Public key: {}", e.public_key_hex);
+            print!("{}", e.pem);
+            Ok(())
+        }
+        KeysCommand::List => {
+            let keys = service.keys()?;
+            if json {
+                return print_json(&keys);
+            }
+            if keys.is_empty() {
+                println!("No keys. Create one with: countersign keys init --name \"Full Name\"");
+            }
+            for k in keys {
+                let state = match &k.enrolled {
+                    None => "not enrolled".to_owned(),
+                    Some(e) if e.revoked.is_some() => format!("{} (revoked)", e.iam_arn),
+                    Some(e) => e.iam_arn.clone(),
+                };
+                println!("{}  {}  {}", k.key_id, k.printed_name, state);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `countersign sign`: the policy is checked before any secret is asked for.
+pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), ServiceError> {
+    if both_stdin(a.passphrase_file.as_deref(), a.mfa_code_file.as_deref()) {
+        return Err(ServiceError::bad_input(
+            "--passphrase-file and --mfa-code-file cannot both be standard input",
+        ));
+    }
+    let req = SignRequest {
+        run: a.run.clone(),
+        meaning: a.meaning.into(),
+        reason: a.reason.clone(),
+        key_id: a.key.clone(),
+        mfa_serial: a.mfa_serial.clone(),
+    };
+    // One process per command: the session is new, so this is always a first signing.
+    let mut session = SigningSession::system();
+    let plan = service.sign_check(&session, &req)?;
+    eprintln!(
+        "Signing {} as {} ({}, key {}) under policy v{} ({})",
+        plan.run,
+        plan.printed_name,
+        plan.iam_arn,
+        plan.key_id,
+        plan.policy_version,
+        plan.policy_source
+    );
+    let mfa_code = if plan.needs_mfa {
+        let code = read_secret(
+            &format!("MFA code ({}): ", plan.mfa_serial),
+            a.mfa_code_file.as_deref(),
+        )?;
+        Some(code.to_string())
+    } else {
+        None
+    };
+    let passphrase = read_secret("Key passphrase: ", a.passphrase_file.as_deref())?;
+    let info = service
+        .sign(
+            &cli.global.aws(),
+            &mut session,
+            &req,
+            SignSecrets {
+                passphrase,
+                mfa_code,
+            },
+        )
+        .await?;
+    if let Some(w) = &info.clock_warning {
+        eprintln!("warning: {w}");
+    }
+    if cli.global.json {
+        return print_json(&info);
+    }
+    println!(
+        "Signed {} as {} by {} at {} (UTC{}); record sha256:{}",
+        info.run,
+        info.meaning,
+        info.printed_name,
+        info.signed_at,
+        info.utc_offset,
+        info.record_sha256.to_hex()
+    );
+    Ok(())
+}
+
+/// The signatures section of `show` (text mode).
+pub fn signatures(sigs: &[SignatureView]) {
+    println!();
+    if sigs.is_empty() {
+        println!("Signatures: none");
+        return;
+    }
+    println!("Signatures:");
+    for s in sigs {
+        println!(
+            "  {:<9} {}  {} (UTC {}){}",
+            s.meaning,
+            s.printed_name,
+            s.local_time.as_deref().unwrap_or(&s.signed_at),
+            s.signed_at,
+            s.iam_arn
+                .as_deref()
+                .map(|a| format!("  {a}"))
+                .unwrap_or_default()
+        );
+        println!(
+            "            reason: {}  key {}",
+            s.reason.as_deref().unwrap_or("?"),
+            s.key_id
+        );
+        println!("            verification: {}", s.outcome_detail);
+    }
+}
