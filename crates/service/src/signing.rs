@@ -566,6 +566,7 @@ impl Service {
         let actor = Actor::person(r.key.iam_arn.clone(), r.key.printed_name.clone());
         let idle = Duration::minutes(i64::from(r.policy.session.idle_timeout_minutes));
         let mut clock_warning = None;
+        let mut fresh: Option<OpenSession> = None;
         if !session.usable_for(&r.key.iam_arn, idle) {
             let code = secrets.mfa_code.as_deref().ok_or_else(|| {
                 ServiceError::bad_input(
@@ -614,7 +615,8 @@ impl Service {
                     .map_err(err::from_ledger)?;
                 clock_warning = Some(text);
             }
-            session.open = Some(OpenSession {
+            // The session opens only when this first signing completes with both components.
+            fresh = Some(OpenSession {
                 mfa,
                 identity,
                 last_activity: now,
@@ -640,12 +642,15 @@ impl Service {
                 r.key.key_id
             )));
         }
-        let Some(open) = session.open.as_mut() else {
+        let Some(identity) = fresh
+            .as_ref()
+            .or(session.open.as_ref())
+            .map(|o| o.identity.clone())
+        else {
             return Err(ServiceError::storage(
                 "the signing session closed unexpectedly",
             ));
         };
-        let identity = open.identity.clone();
         let name = countersign_core::run_record::RunRecord::subject_name(&r.ctx.view.run.key);
         let predicate = Predicate {
             meaning: req.meaning,
@@ -702,7 +707,12 @@ impl Service {
                 &actor,
             )
             .map_err(err::from_ledger)?;
-        open.last_activity = now;
+        if let Some(f) = fresh {
+            session.open = Some(f);
+        }
+        if let Some(open) = session.open.as_mut() {
+            open.last_activity = now;
+        }
         Ok(SignatureInfo {
             run: run_id,
             meaning: req.meaning,
