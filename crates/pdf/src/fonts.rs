@@ -106,7 +106,13 @@ fn load_face(doc: &mut PdfDocument, bytes: &[u8], name: &'static str) -> Result<
     } else {
         '?'
     };
-    let id = doc.add_font(&font);
+    // printpdf names the font resource with a random id; rename it after the face so that the
+    // same document renders to the same bytes.
+    let random = doc.add_font(&font);
+    let id = FontId(name.to_string());
+    if let Some(pdf_font) = doc.resources.fonts.map.remove(&random) {
+        doc.resources.fonts.map.insert(id.clone(), pdf_font);
+    }
     Ok(Loaded {
         id,
         font,

@@ -239,9 +239,10 @@ fn attachments_are_listed_and_extract_to_the_exact_bytes() {
 }
 
 #[test]
-fn same_document_gives_the_same_trailer_id() {
+fn same_document_gives_the_same_bytes_and_trailer_id() {
     let a = render(&sample(false), &attachments()).unwrap();
     let b = render(&sample(false), &attachments()).unwrap();
+    assert!(a == b, "two renderings of the same document differ");
     let id = |bytes: &[u8]| {
         let s = String::from_utf8_lossy(bytes).into_owned();
         let at = s.rfind("/ID").unwrap();
