@@ -261,3 +261,48 @@ fn validate_attachments(attachments: &[Attachment]) -> Result<(), PdfError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_must_be_64_hex_digits() {
+        let good = "9F86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let bytes = parse_digest(good).unwrap();
+        assert_eq!(bytes[0], 0x9f);
+        assert_eq!(bytes[31], 0x08);
+        for bad in [
+            "",
+            "9f86",
+            &good.replace('9', "g"),
+            &format!("{good}00"),
+            &"é".repeat(32),
+        ] {
+            assert_eq!(
+                parse_digest(bad),
+                Err(PdfError::ManifestDigest {
+                    value: bad.to_string()
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn contents_without_later_sections_still_renders() {
+        let doc = PackageDocument {
+            package_id: "P".into(),
+            title: "T".into(),
+            system: String::new(),
+            stack: String::new(),
+            phases: String::new(),
+            status: String::new(),
+            manifest_sha256: "0".repeat(64),
+            demo: false,
+            generated_at: "2026-01-01T00:00:00Z".into(),
+            sections: vec![Section::Contents],
+        };
+        let bytes = render(&doc, &[]).unwrap();
+        assert!(bytes.starts_with(b"%PDF-1.7"));
+    }
+}

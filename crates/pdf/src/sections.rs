@@ -36,6 +36,10 @@ pub(crate) fn contents_per_page() -> usize {
 /// Contents pages: one line per entry, title left, 1-based page number right.
 pub(crate) fn contents(c: &mut Composer<'_>, entries: &[(String, usize)]) {
     let per_page = contents_per_page();
+    if entries.is_empty() {
+        c.new_page();
+        c.heading("Contents");
+    }
     for (i, (title, page)) in entries.iter().enumerate() {
         if i % per_page == 0 {
             c.new_page();
@@ -200,5 +204,31 @@ pub(crate) fn signatures(c: &mut Composer<'_>, manifestations: &[SignatureManife
             9.5,
         );
         c.y -= 10.0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pass_rate;
+    use crate::model::PhaseRow;
+
+    fn row(passed: u64, failed: u64, errored: u64, skipped: u64) -> PhaseRow {
+        PhaseRow {
+            phase: "OQ".into(),
+            passed,
+            failed,
+            errored,
+            skipped,
+            open_deviations: 0,
+        }
+    }
+
+    #[test]
+    fn pass_rate_counts_every_case_and_rounds_to_one_decimal() {
+        assert_eq!(pass_rate(&row(120, 3, 1, 4)), "93.8%");
+        assert_eq!(pass_rate(&row(2, 1, 0, 0)), "66.7%");
+        assert_eq!(pass_rate(&row(5, 0, 0, 0)), "100.0%");
+        assert_eq!(pass_rate(&row(0, 0, 0, 0)), "n/a");
+        assert_eq!(pass_rate(&row(u64::MAX, 0, 0, 0)), "100.0%");
     }
 }
