@@ -41,7 +41,8 @@ if [ ! -x "$venv/bin/moto_server" ] || ! "$venv/bin/python" -c "import moto,sys;
 fi
 
 # tauri-driver, the WebDriver bridge for the app tests.
-if ! command -v tauri-driver >/dev/null 2>&1 || [ "$(tauri-driver --version 2>/dev/null | awk '{print $2}')" != "$TAURI_DRIVER_VERSION" ]; then
+# (tauri-driver has no --version flag; cargo's own install list says which version is there.)
+if ! command -v tauri-driver >/dev/null 2>&1 || ! cargo install --list | grep -qx "tauri-driver v$TAURI_DRIVER_VERSION:"; then
   log "installing tauri-driver $TAURI_DRIVER_VERSION"
   cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked -q
 fi
