@@ -2,6 +2,17 @@
 //! parse arguments, call the service, print human text or one JSON document.
 #![forbid(unsafe_code)]
 
+/// `println!` that treats a closed pipe (`countersign runs | head`) as the reader being done,
+/// and any other stdout failure as environment trouble, instead of panicking.
+macro_rules! outln {
+    () => {
+        $crate::write_stdout_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::write_stdout_line(format_args!($($arg)*))
+    };
+}
+
 mod args;
 mod output;
 mod signoff;
@@ -142,6 +153,18 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
                 }
             }
         }
+    }
+}
+
+fn write_stdout_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: could not write to standard output: {e}");
+        std::process::exit(3);
     }
 }
 

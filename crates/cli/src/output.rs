@@ -20,7 +20,7 @@ fn print_json<T: Serialize>(value: &T) -> Result<(), ServiceError> {
             format!("could not encode JSON output: {e}"),
         )
     })?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 
@@ -28,7 +28,7 @@ pub fn seed(r: &SeedReport, json: bool) -> Result<(), ServiceError> {
     if json {
         return print_json(r);
     }
-    println!(
+    outln!(
         "seeded s3://{}/{}: {} objects ({}), stacks: {}",
         r.bucket,
         r.prefix,
@@ -36,9 +36,10 @@ pub fn seed(r: &SeedReport, json: bool) -> Result<(), ServiceError> {
         bytes(r.bytes),
         r.stacks.join(", ")
     );
-    println!(
+    outln!(
         "CloudTrail digest public key: s3://{}/{}",
-        r.bucket, r.cloudtrail_public_key
+        r.bucket,
+        r.cloudtrail_public_key
     );
     Ok(())
 }
@@ -65,7 +66,7 @@ pub fn fetch(r: &FetchReport, elapsed: Duration, json: bool) -> Result<(), Servi
     if json {
         return print_json(r);
     }
-    println!(
+    outln!(
         "s3://{}/{}: listed {}, new {}, unchanged {}, rejected {}, skipped {}, failed {} ({} in {:.1}s)",
         r.bucket,
         r.prefix,
@@ -79,20 +80,20 @@ pub fn fetch(r: &FetchReport, elapsed: Duration, json: bool) -> Result<(), Servi
         elapsed.as_secs_f64()
     );
     if let Some(id) = &r.identity {
-        println!("fetched as {id}");
+        outln!("fetched as {id}");
     }
     for x in &r.rejected {
-        println!("REJECTED {}: {}", x.uri, x.reason);
+        outln!("REJECTED {}: {}", x.uri, x.reason);
     }
     for x in &r.skipped {
-        println!("skipped  {}: {}", x.key, x.reason);
+        outln!("skipped  {}: {}", x.key, x.reason);
     }
     for x in &r.failed {
-        println!("FAILED   {}: {}", x.uri, x.error);
+        outln!("FAILED   {}: {}", x.uri, x.error);
     }
     for x in &r.snapshots {
         match (&x.snapshot, &x.error) {
-            (Some(s), _) => println!(
+            (Some(s), _) => outln!(
                 "snapshot {} ({}): {} {}, {} for {}",
                 x.stack,
                 x.region,
@@ -101,7 +102,7 @@ pub fn fetch(r: &FetchReport, elapsed: Duration, json: bool) -> Result<(), Servi
                 drift_label(s),
                 x.runs.join(", ")
             ),
-            (None, e) => println!(
+            (None, e) => outln!(
                 "SNAPSHOT FAILED {} ({}) for {}: {}",
                 x.stack,
                 x.region,
@@ -117,7 +118,7 @@ pub fn import(r: &ImportReport, json: bool) -> Result<(), ServiceError> {
     if json {
         return print_json(r);
     }
-    println!(
+    outln!(
         "{}: listed {}, new {}, unchanged {}, rejected {}, skipped {} ({})",
         r.source,
         r.listed,
@@ -128,10 +129,10 @@ pub fn import(r: &ImportReport, json: bool) -> Result<(), ServiceError> {
         bytes(r.bytes)
     );
     for x in &r.rejected {
-        println!("REJECTED {}: {}", x.uri, x.reason);
+        outln!("REJECTED {}: {}", x.uri, x.reason);
     }
     for x in &r.skipped {
-        println!("skipped  {}: {}", x.key, x.reason);
+        outln!("skipped  {}: {}", x.key, x.reason);
     }
     Ok(())
 }
@@ -149,15 +150,23 @@ pub fn runs(list: &[RunSummary], json: bool) -> Result<(), ServiceError> {
         return print_json(&list);
     }
     if list.is_empty() {
-        println!("no runs in the store; fetch or import first");
+        outln!("no runs in the store; fetch or import first");
         return Ok(());
     }
-    println!(
+    outln!(
         "{:<34} {:<6} {:<5} {:<10} {:>5} {:>6} {:>6} {:>7} {:>7}  EXECUTED",
-        "RUN", "SYSTEM", "PHASE", "STATUS", "TESTS", "PASSED", "FAILED", "ERRORED", "SKIPPED"
+        "RUN",
+        "SYSTEM",
+        "PHASE",
+        "STATUS",
+        "TESTS",
+        "PASSED",
+        "FAILED",
+        "ERRORED",
+        "SKIPPED"
     );
     for r in list {
-        println!(
+        outln!(
             "{:<34} {:<6} {:<5} {:<10} {:>5} {:>6} {:>6} {:>7} {:>7}  {}",
             r.id,
             r.key.system,
@@ -180,16 +189,16 @@ pub fn show(v: &RunView, json: bool) -> Result<(), ServiceError> {
     }
     let s = &v.summary;
     let run = &v.run;
-    println!("Run        {}", s.id);
-    println!("Status     {}", s.status.as_str());
+    outln!("Run        {}", s.id);
+    outln!("Status     {}", s.status.as_str());
     if let Some(p) = &s.protocol {
-        println!("Protocol   {p}");
+        outln!("Protocol   {p}");
     }
     if let Some(st) = &s.stack {
-        println!("Stack      {st}");
+        outln!("Stack      {st}");
     }
     if let Some(snap) = &v.stack_snapshot {
-        println!(
+        outln!(
             "Snapshot   {} ({}) taken {}: {}, {}",
             snap.stack_name,
             snap.region,
@@ -197,7 +206,7 @@ pub fn show(v: &RunView, json: bool) -> Result<(), ServiceError> {
             snap.status.as_deref().unwrap_or("?"),
             drift_label(snap)
         );
-        println!(
+        outln!(
             "           {} sha256 {}{}",
             snap.uri,
             snap.sha256,
@@ -206,59 +215,63 @@ pub fn show(v: &RunView, json: bool) -> Result<(), ServiceError> {
                 .unwrap_or_default()
         );
         if !matches!(snap.integrity, Integrity::Verified) {
-            println!("           SNAPSHOT NOT VERIFIED: {:?}", snap.integrity);
+            outln!("           SNAPSHOT NOT VERIFIED: {:?}", snap.integrity);
         }
     }
     if let Some(t) = &s.executed_at {
-        println!("Executed   {t}");
+        outln!("Executed   {t}");
     }
     if let Some(ex) = run.manifest.as_ref().and_then(|m| m.executor.as_ref()) {
-        println!(
+        outln!(
             "Executor   {}",
             serde_json::to_string(ex).unwrap_or_default()
         );
     }
     let t = &s.totals;
-    println!(
+    outln!(
         "Totals     {} tests: {} passed, {} failed, {} errored, {} skipped",
-        t.tests, t.passed, t.failed, t.errored, t.skipped
+        t.tests,
+        t.passed,
+        t.failed,
+        t.errored,
+        t.skipped
     );
-    println!();
-    println!("Cases (failures first)");
+    outln!();
+    outln!("Cases (failures first)");
     for c in &run.cases {
         let reqs = if c.requirements.is_empty() {
             String::new()
         } else {
             format!(" [{}]", c.requirements.join(", "))
         };
-        println!("  {:<8} {}{}", c.status.as_str().to_uppercase(), c.id, reqs);
+        outln!("  {:<8} {}{}", c.status.as_str().to_uppercase(), c.id, reqs);
         if c.status.needs_disposition() {
             if let Some(m) = &c.message {
                 for line in m.lines().take(3) {
-                    println!("           {line}");
+                    outln!("           {line}");
                 }
             }
         }
     }
     let uncovered = &run.traceability.uncovered;
     if !uncovered.is_empty() {
-        println!();
-        println!(
+        outln!();
+        outln!(
             "Requirements without a covering case: {}",
             uncovered.join(", ")
         );
     }
-    println!();
-    println!("Files");
+    outln!();
+    outln!("Files");
     for f in &run.files {
-        println!(
+        outln!(
             "  {:<10} {:<16} {}  {}",
             integrity(f),
             role(f),
             digest(f),
             f.path
         );
-        println!(
+        outln!(
             "             {}{}",
             f.origin.uri,
             f.origin
@@ -269,15 +282,15 @@ pub fn show(v: &RunView, json: bool) -> Result<(), ServiceError> {
         );
     }
     if !run.problems.is_empty() {
-        println!();
-        println!("Problems");
+        outln!();
+        outln!("Problems");
         for p in &run.problems {
             let path = if p.path.is_empty() {
                 "(run)"
             } else {
                 p.path.as_str()
             };
-            println!("  {path}: {}", p.message);
+            outln!("  {path}: {}", p.message);
         }
     }
     Ok(())
@@ -291,7 +304,7 @@ pub fn audit_evidence(
         return print_json(r);
     }
     let c = &r.chain;
-    println!(
+    outln!(
         "CloudTrail digest chain: {}  ({} digest files, {} log files, {} Config files)",
         if r.valid { "VALID" } else { "NOT VALID" },
         r.digest_files,
@@ -299,26 +312,26 @@ pub fn audit_evidence(
         r.config_files
     );
     if r.public_keys.is_empty() {
-        println!("  public key: none supplied (--public-key FILE); signatures not checked");
+        outln!("  public key: none supplied (--public-key FILE); signatures not checked");
     } else {
-        println!("  public key fingerprints: {}", r.public_keys.join(", "));
+        outln!("  public key fingerprints: {}", r.public_keys.join(", "));
     }
     let findings = c.findings();
     let shown = 50;
     for (key, f) in findings.iter().take(shown) {
-        println!("  {key}\n    {f}");
+        outln!("  {key}\n    {f}");
     }
     if findings.len() > shown {
-        println!("  … and {} more (see --json)", findings.len() - shown);
+        outln!("  … and {} more (see --json)", findings.len() - shown);
     }
     for u in &c.not_covered {
-        println!("  not covered by any digest: s3://{}/{}", u.bucket, u.key);
+        outln!("  not covered by any digest: s3://{}/{}", u.bucket, u.key);
     }
     for p in &r.problems {
-        println!("  cannot use {}: {}", p.uri, p.message);
+        outln!("  cannot use {}: {}", p.uri, p.message);
     }
     if let Some(s) = &r.stack {
-        println!(
+        outln!(
             "\nstack {}{}{}",
             s.name,
             s.arn
@@ -331,7 +344,7 @@ pub fn audit_evidence(
                 .unwrap_or_default()
         );
     }
-    println!(
+    outln!(
         "\nCloudTrail events: {} of {}",
         r.events.len(),
         r.events_total
@@ -357,16 +370,16 @@ pub fn audit_evidence(
             .as_deref()
             .map(|c| format!("  ERROR {c}"))
             .unwrap_or_default();
-        println!(
+        outln!(
             "  {time}  {} {}  {who}  {}{error}",
             e.event_source,
             e.event_name,
             e.source_ip.as_deref().unwrap_or("-")
         );
     }
-    println!("\nAWS Config items: {}", r.config_items.len());
+    outln!("\nAWS Config items: {}", r.config_items.len());
     for i in &r.config_items {
-        println!(
+        outln!(
             "  {}  {}  {}  {}",
             i.resource_type,
             i.resource_name.as_deref().unwrap_or(&i.resource_id),
@@ -398,16 +411,17 @@ pub fn ledger_verify(r: &countersign_service::ChainReport, json: bool) -> Result
     if json {
         print_json(r)?;
     } else if let Some(p) = &r.problem {
-        println!("ledger does NOT verify: {p}");
+        outln!("ledger does NOT verify: {p}");
     } else {
         let head = r
             .head
             .as_ref()
             .map(|(seq, h)| format!("head #{seq} {h}"))
             .unwrap_or_else(|| "empty".into());
-        println!(
+        outln!(
             "ledger verifies: {} events, {head}, {} checkpoint(s) agree",
-            r.events, r.checkpoints_checked
+            r.events,
+            r.checkpoints_checked
         );
     }
     match &r.problem {
@@ -422,7 +436,7 @@ pub fn ledger_export(n: u64, out: &Path, json: bool) -> Result<(), ServiceError>
     if json {
         return print_json(&serde_json::json!({"events": n, "out": out}));
     }
-    println!("exported {n} events to {}", out.display());
+    outln!("exported {n} events to {}", out.display());
     Ok(())
 }
 

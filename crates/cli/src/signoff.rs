@@ -16,7 +16,7 @@ use crate::args::{Cli, DispositionArgs, KeysCommand, SignArgs};
 fn print_json<T: Serialize>(value: &T) -> Result<(), ServiceError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| ServiceError::storage(format!("could not encode the output: {e}")))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 
@@ -62,7 +62,7 @@ pub fn disposition(service: &Service, a: &DispositionArgs, json: bool) -> Result
     if json {
         return print_json(&rec);
     }
-    println!(
+    outln!(
         "Recorded: {} case {} {} ({}) by {} at {}",
         rec.run_key,
         rec.case_id,
@@ -93,13 +93,13 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             if json {
                 return print_json(&k);
             }
-            println!(
+            outln!(
                 "Created key {} for {} at {}",
                 k.key_id,
                 k.printed_name,
                 k.path.display()
             );
-            println!("Next: countersign keys enroll --mfa-serial ARN");
+            outln!("Next: countersign keys enroll --mfa-serial ARN");
             Ok(())
         }
         KeysCommand::Enroll(a) => {
@@ -138,9 +138,12 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             if json {
                 return print_json(&e);
             }
-            println!(
+            outln!(
                 "Enrolled key {} for {} as {} (account {})",
-                e.key.key_id, e.key.printed_name, e.key.iam_arn, e.account
+                e.key.key_id,
+                e.key.printed_name,
+                e.key.iam_arn,
+                e.account
             );
             Ok(())
         }
@@ -149,7 +152,7 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             if json {
                 return print_json(&serde_json::json!({"revoked": a.key}));
             }
-            println!("Revoked key {}", a.key);
+            outln!("Revoked key {}", a.key);
             Ok(())
         }
         KeysCommand::Export(a) => {
@@ -157,12 +160,12 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             if json {
                 return print_json(&e);
             }
-            println!("Key id:     {}", e.key_id);
-            println!("Name:       {}", e.printed_name);
+            outln!("Key id:     {}", e.key_id);
+            outln!("Name:       {}", e.printed_name);
             if let Some(arn) = &e.iam_arn {
-                println!("Enrolled:   {arn}");
+                outln!("Enrolled:   {arn}");
             }
-            println!("Public key: {}", e.public_key_hex);
+            outln!("Public key: {}", e.public_key_hex);
             print!("{}", e.pem);
             Ok(())
         }
@@ -172,7 +175,7 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
                 return print_json(&keys);
             }
             if keys.is_empty() {
-                println!("No keys. Create one with: countersign keys init --name \"Full Name\"");
+                outln!("No keys. Create one with: countersign keys init --name \"Full Name\"");
             }
             for k in keys {
                 let state = match &k.enrolled {
@@ -180,7 +183,7 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
                     Some(e) if e.revoked.is_some() => format!("{} (revoked)", e.iam_arn),
                     Some(e) => e.iam_arn.clone(),
                 };
-                println!("{}  {}  {}", k.key_id, k.printed_name, state);
+                outln!("{}  {}  {}", k.key_id, k.printed_name, state);
             }
             Ok(())
         }
@@ -240,7 +243,7 @@ pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), Serv
     if cli.global.json {
         return print_json(&info);
     }
-    println!(
+    outln!(
         "Signed {} as {} by {} at {} (UTC{}); record sha256:{}",
         info.run,
         info.meaning,
@@ -254,14 +257,14 @@ pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), Serv
 
 /// The signatures section of `show` (text mode).
 pub fn signatures(sigs: &[SignatureView]) {
-    println!();
+    outln!();
     if sigs.is_empty() {
-        println!("Signatures: none");
+        outln!("Signatures: none");
         return;
     }
-    println!("Signatures:");
+    outln!("Signatures:");
     for s in sigs {
-        println!(
+        outln!(
             "  {:<9} {}  {} (UTC {}){}",
             s.meaning,
             s.printed_name,
@@ -272,11 +275,11 @@ pub fn signatures(sigs: &[SignatureView]) {
                 .map(|a| format!("  {a}"))
                 .unwrap_or_default()
         );
-        println!(
+        outln!(
             "            reason: {}  key {}",
             s.reason.as_deref().unwrap_or("?"),
             s.key_id
         );
-        println!("            verification: {}", s.outcome_detail);
+        outln!("            verification: {}", s.outcome_detail);
     }
 }
