@@ -61,14 +61,7 @@ pub fn read_config_file(key: &str, raw: &[u8], limit: u64) -> Result<Vec<ConfigI
 /// is reported with line and column; an item without `resourceType` or `resourceId` by index.
 pub fn parse_config_file(key: &str, json: &[u8]) -> Result<Vec<ConfigItem>, ReportError> {
     let text = utf8(key, json)?;
-    let doc: Value = serde_json::from_str(text).map_err(|e| {
-        ReportError::at(
-            key,
-            u32::try_from(e.line()).unwrap_or(u32::MAX),
-            u32::try_from(e.column()).unwrap_or(u32::MAX),
-            format!("not valid JSON: {e}"),
-        )
-    })?;
+    let doc: Value = serde_json::from_str(text).map_err(|e| ReportError::from_json(key, &e))?;
     let items = doc
         .get("configurationItems")
         .and_then(Value::as_array)

@@ -173,12 +173,7 @@ fn looks_like_cucumber(v: &Value) -> bool {
 }
 
 fn json_error(path: &str, e: &serde_json::Error) -> ReportError {
-    let line = u32::try_from(e.line()).unwrap_or(u32::MAX);
-    let column = u32::try_from(e.column()).unwrap_or(u32::MAX);
-    // serde_json appends " at line L column C"; the position is shown separately.
-    let msg = e.to_string();
-    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-    ReportError::at(path, line, column, format!("not valid JSON: {msg}"))
+    ReportError::from_json(path, e)
 }
 
 fn push_scenario(

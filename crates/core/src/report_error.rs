@@ -40,6 +40,16 @@ impl ReportError {
     }
 
     /// An error at byte offset `offset` of `text`.
+    /// A JSON syntax or shape error from serde_json, at its line and column.
+    pub fn from_json(path: &str, e: &serde_json::Error) -> Self {
+        let line = u32::try_from(e.line()).unwrap_or(u32::MAX);
+        let column = u32::try_from(e.column()).unwrap_or(u32::MAX);
+        // serde_json appends " at line L column C"; the position is shown separately.
+        let msg = e.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+        Self::at(path, line, column, format!("not valid JSON: {msg}"))
+    }
+
     pub fn at_offset(path: &str, text: &[u8], offset: usize, message: impl Into<String>) -> Self {
         let (line, column) = line_column(text, offset);
         Self::at(path, line, column, message)

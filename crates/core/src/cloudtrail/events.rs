@@ -75,14 +75,7 @@ pub fn read_log_file(key: &str, raw: &[u8], limit: u64) -> Result<Vec<TrailEvent
 /// without `eventTime`, `eventSource` or `eventName` is reported with its index.
 pub fn parse_log(key: &str, json: &[u8]) -> Result<Vec<TrailEvent>, ReportError> {
     let text = utf8(key, json)?;
-    let doc: Value = serde_json::from_str(text).map_err(|e| {
-        ReportError::at(
-            key,
-            u32::try_from(e.line()).unwrap_or(u32::MAX),
-            u32::try_from(e.column()).unwrap_or(u32::MAX),
-            format!("not valid JSON: {e}"),
-        )
-    })?;
+    let doc: Value = serde_json::from_str(text).map_err(|e| ReportError::from_json(key, &e))?;
     let records = doc
         .get("Records")
         .and_then(Value::as_array)
