@@ -21,4 +21,5 @@ pub mod run_manifest;
 pub mod run_record;
 pub mod signature;
 pub mod stack_snapshot;
+pub mod text_encoding;
 pub mod trace;
