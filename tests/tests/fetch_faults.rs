@@ -196,3 +196,31 @@ async fn zero_byte_and_large_objects_are_stored_intact() {
     assert_eq!(big.size, 24 << 20);
     assert_eq!(big.integrity, Integrity::Verified);
 }
+
+#[tokio::test]
+async fn expired_credentials_and_a_wrong_region_say_what_to_do() {
+    let h = bucket_with_a_run().await;
+    h.proxy
+        .fail_status("logs/run.log", 400, "ExpiredToken", 100);
+    h.proxy
+        .fail_status("report.xml", 301, "PermanentRedirect", 100);
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::open(home.path()).unwrap();
+    let report = fetch(&h, &service, "q").await;
+    assert_eq!(report.failed.len(), 2, "{report:?}");
+    let error_of = |needle: &str| {
+        report
+            .failed
+            .iter()
+            .find(|f| f.uri.contains(needle))
+            .map(|f| f.error.clone())
+            .unwrap()
+    };
+    let expired = error_of("run.log");
+    assert!(expired.contains("AWS credentials expired"), "{expired}");
+    assert!(expired.contains("log in again"), "{expired}");
+    let region = error_of("report.xml");
+    assert!(region.contains("wrong region for the bucket"), "{region}");
+    assert!(region.contains("--region"), "{region}");
+    assert!(region.contains("region us-east-1"), "{region}");
+}
