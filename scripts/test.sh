@@ -11,8 +11,10 @@ bash scripts/setup.sh
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
 unset AWS_PROFILE AWS_ENDPOINT_URL AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 
-# The app tests drive the built desktop binary; build it first so they find it.
-cargo build --quiet -p countersign-app -p countersign-cli
+# The app tests drive the built desktop binary; build it exactly as they do (`-p countersign-app`
+# alone: a different package set unifies features differently and would rebuild inside the test).
+cargo build --quiet -p countersign-app
+cargo build --quiet -p countersign-cli
 
 if [ -n "${DISPLAY:-}" ]; then
   cargo test --workspace --no-fail-fast "$@"
