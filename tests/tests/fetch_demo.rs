@@ -305,3 +305,54 @@ async fn a_missing_bucket_is_a_clear_aws_error_naming_the_bucket() {
     );
     assert!(err.message.contains("what to do"), "{}", err.message);
 }
+
+#[tokio::test]
+async fn a_byte_changed_in_the_store_is_reported_never_shown_and_review_works_offline() {
+    let h = seeded().await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::open(home.path()).unwrap();
+    fetch(&h, &service).await;
+    // From here on the network is gone: the emulator and the proxy stop.
+    drop(h);
+
+    let run = "LIMS/OQ/2026-11-03-oq-1";
+    let path = "logs/cucumber-oq.log";
+    let view = service.show(run).unwrap();
+    let file = view.run.files.iter().find(|f| f.path == path).unwrap();
+    assert_eq!(file.integrity, Integrity::Verified);
+    let sha = file.sha256.unwrap().to_hex();
+    let blob = home
+        .path()
+        .join("store/objects/sha256")
+        .join(&sha[..2])
+        .join(&sha);
+    let mut perms = std::fs::metadata(&blob).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&blob, perms).unwrap();
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[0] ^= 0x01;
+    std::fs::write(&blob, &bytes).unwrap();
+
+    let view = service.show(run).unwrap();
+    let file = view.run.files.iter().find(|f| f.path == path).unwrap();
+    assert!(
+        matches!(file.integrity, Integrity::Changed { .. }),
+        "{:?}",
+        file.integrity
+    );
+    let opened = service.open_file(run, path).unwrap();
+    assert!(matches!(opened.integrity, Integrity::Changed { .. }));
+    assert!(
+        opened.text.is_none() && opened.base64.is_none(),
+        "changed bytes were shown"
+    );
+    // The rest of the run is still reviewable offline.
+    assert_eq!(view.run.totals.failed, 1);
+    assert!(view
+        .run
+        .files
+        .iter()
+        .filter(|f| f.path != path)
+        .all(|f| f.integrity == Integrity::Verified));
+}
