@@ -151,7 +151,9 @@ impl AwsError {
     }
 
     fn from_metadata(meta: &ErrorMetadata, action: &str) -> Self {
-        let code = meta.code().unwrap_or("Unknown").to_owned();
+        // A service error without a code (e.g. an endpoint answering 500 for an operation it
+        // does not implement) keeps `code` empty rather than inventing one.
+        let code = meta.code().unwrap_or("").to_owned();
         let message = meta.message().unwrap_or("").to_owned();
         let (kind, hint) = match code.as_str() {
             "NoSuchBucket" => (AwsErrorKind::NoSuchBucket, "check the bucket name (and --profile/--region: the bucket may live in another account)"),
@@ -166,10 +168,14 @@ impl AwsError {
             "ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired" | "RequestExpired" => (AwsErrorKind::ExpiredCredentials, "the session has expired: log in again (`aws sso login`, or a new MFA session) and retry"),
             "PermanentRedirect" | "AuthorizationHeaderMalformed" | "IllegalLocationConstraintException" => (AwsErrorKind::WrongRegion, "the bucket is in another region: pass --region with the bucket's region"),
             "SlowDown" | "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" => (AwsErrorKind::Throttled, "AWS is throttling requests: retry later or lower --concurrency"),
+            "" => (AwsErrorKind::Other, "the endpoint answered with an error it did not name; it may not implement this operation (check --endpoint-url), or retry later"),
             _ => (AwsErrorKind::Other, "see the AWS error code and message"),
         };
         let mut e = Self::new(kind, action).with_hint(hint);
-        e.code = Some(code);
+        e.code = (!code.is_empty()).then_some(code);
+        if e.code.is_none() && message.is_empty() {
+            e.detail = Some("the service returned an error without a code or message".to_owned());
+        }
         if !message.is_empty() {
             e.detail = Some(message);
         }
@@ -235,5 +241,34 @@ impl fmt::Display for AwsError {
             write!(f, "\n  what to do: {h}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod metadata_tests {
+    use super::*;
+
+    #[test]
+    fn an_error_without_a_code_invents_none_and_says_what_to_do() {
+        let meta = ErrorMetadata::builder().build();
+        let e = AwsError::from_metadata(&meta, "detect drift of stack lims-qual");
+        assert_eq!(e.code, None);
+        let text = e.to_string();
+        assert!(!text.contains("Unknown"), "{text}");
+        assert!(text.contains("without a code or message"), "{text}");
+        assert!(text.contains("may not implement this operation"), "{text}");
+    }
+
+    #[test]
+    fn a_named_code_is_kept() {
+        let meta = ErrorMetadata::builder()
+            .code("NoSuchBucket")
+            .message("gone")
+            .build();
+        let e = AwsError::from_metadata(&meta, "list s3://b/");
+        assert_eq!(
+            (e.kind, e.code.as_deref()),
+            (AwsErrorKind::NoSuchBucket, Some("NoSuchBucket"))
+        );
     }
 }
