@@ -14,6 +14,7 @@ pub mod junit;
 pub mod layout;
 pub mod ledger_event;
 pub mod model;
+pub mod package;
 pub mod report_error;
 pub mod requirement;
 pub mod run;

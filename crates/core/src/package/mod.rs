@@ -1,0 +1,13 @@
+//! Validation packages: the manifest that lists every file with its role and digest, the
+//! public-key and run-data files they carry, and offline verification of a package read from a
+//! PDF, a folder or a zip. The format is `docs/package-format.md`.
+
+pub mod manifest;
+pub mod public_key;
+pub mod run_data;
+pub mod verify;
+
+#[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
+mod verify_tests;

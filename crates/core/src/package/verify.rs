@@ -1,0 +1,740 @@
+//! Offline verification of a validation package: every digest, every signature (strict), their
+//! order and policy, key trust, and the agreement of the manifest with the rendered PDF.
+//!
+//! Input is bytes only (the adapters read PDFs, folders and zips); the result is a list of
+//! named checks, each passed, failed (with every problem found) or not applicable.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::digest::Sha256;
+use crate::model::{Phase, RunKey};
+use crate::package::manifest::{FileRole, PackageManifest, MANIFEST_FILE};
+use crate::package::public_key::PublicKeyFile;
+use crate::package::run_data::RunData;
+use crate::run_record::RunRecord;
+use crate::signature::key_id::KeyId;
+use crate::signature::policy::{
+    evaluate, Policy, Principal, PriorSignature, RecordFacts, SignRequest, Signer,
+};
+use crate::signature::statement::Statement;
+use crate::signature::verify::{verify_envelope, KeyRegistry, Outcome, RecordRef};
+
+/// The form the package was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Form {
+    /// A PDF with its embedded attachments. Original evidence is not in a PDF.
+    Pdf,
+    /// A bundle (folder or zip): the manifest and every file, evidence included.
+    Bundle,
+}
+
+/// What the PDF says about itself (document information and trailer).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rendered {
+    /// The package id in the document information dictionary.
+    pub package_id: Option<String>,
+    /// The manifest SHA-256 in the document information dictionary.
+    pub manifest_sha256: Option<String>,
+    /// The first element of the trailer `/ID`, hex.
+    pub trailer_id: Option<String>,
+}
+
+/// Everything read from a package.
+#[derive(Debug, Clone, Default)]
+pub struct PackageInput {
+    /// The manifest's bytes, if the package has one.
+    pub manifest: Option<Vec<u8>>,
+    /// Every other file, by package path.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// What the PDF says about itself (`None` for a bundle without a PDF).
+    pub rendered: Option<Rendered>,
+}
+
+/// Verification options.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// When given, every public key in the package must be one of these.
+    pub trusted_keys: Option<BTreeSet<KeyId>>,
+}
+
+/// State of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckState {
+    /// Done, nothing wrong.
+    Passed,
+    /// Done, something wrong: see `problems`.
+    Failed,
+    /// Not applicable to this form or input.
+    Skipped,
+}
+
+/// One named check and what it found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// Stable id: `manifest`, `files`, `records`, `keys`, `trust`, `signatures`, `order`,
+    /// `policy`, `rendered`.
+    pub id: &'static str,
+    /// One line on what was checked.
+    pub title: &'static str,
+    /// Outcome.
+    pub state: CheckState,
+    /// What was checked, e.g. "14 files, 3 MB".
+    pub detail: String,
+    /// Every problem found, each naming the file and what is wrong.
+    pub problems: Vec<String>,
+}
+
+/// One signature as verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignatureResult {
+    /// Package path of the envelope.
+    pub path: String,
+    /// The run it signs.
+    pub run: String,
+    /// Outcome code (`valid`, `record_changed`, …; see docs/signature-format.md §6).
+    pub outcome: String,
+    /// Meaning, printed name, time and reason, when the statement could be read.
+    pub meaning: Option<String>,
+    /// Signer's printed name.
+    pub printed_name: Option<String>,
+    /// UTC time of signing.
+    pub signed_at: Option<String>,
+    /// The signer's UTC offset.
+    pub utc_offset: Option<String>,
+    /// Key id.
+    pub key_id: Option<String>,
+}
+
+/// The verification report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackageReport {
+    /// The form that was read.
+    pub form: Form,
+    /// From the manifest, when it could be read.
+    pub package_id: Option<String>,
+    /// SHA-256 of the manifest bytes.
+    pub manifest_sha256: Option<Sha256>,
+    /// Whether every check passed (or was not applicable).
+    pub verified: bool,
+    /// The checks, in order.
+    pub checks: Vec<Check>,
+    /// Every signature.
+    pub signatures: Vec<SignatureResult>,
+}
+
+impl PackageReport {
+    /// The first problem of the first failed check, as `check: problem`.
+    pub fn first_problem(&self) -> Option<String> {
+        self.checks
+            .iter()
+            .find(|c| c.state == CheckState::Failed)
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    c.id,
+                    c.problems.first().map(String::as_str).unwrap_or("failed")
+                )
+            })
+    }
+}
+
+struct Checks(Vec<Check>);
+
+impl Checks {
+    fn push(
+        &mut self,
+        id: &'static str,
+        title: &'static str,
+        detail: String,
+        problems: Vec<String>,
+    ) {
+        let state = if problems.is_empty() {
+            CheckState::Passed
+        } else {
+            CheckState::Failed
+        };
+        self.0.push(Check {
+            id,
+            title,
+            state,
+            detail,
+            problems,
+        });
+    }
+
+    fn skip(&mut self, id: &'static str, title: &'static str, detail: impl Into<String>) {
+        self.0.push(Check {
+            id,
+            title,
+            state: CheckState::Skipped,
+            detail: detail.into(),
+            problems: Vec::new(),
+        });
+    }
+}
+
+/// Path of the `n`th (1-based) signature on `run`.
+pub fn signature_path(run: &str, n: usize) -> String {
+    format!("signatures/{run}/{n:03}.dsse.json")
+}
+
+/// Path of the public key file of `key_id`.
+pub fn public_key_path(key_id: &str) -> String {
+    format!("keys/{key_id}.json")
+}
+
+/// Verifies a package read in `form`.
+pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions) -> PackageReport {
+    let mut checks = Checks(Vec::new());
+    let mut report = PackageReport {
+        form,
+        package_id: None,
+        manifest_sha256: None,
+        verified: false,
+        checks: Vec::new(),
+        signatures: Vec::new(),
+    };
+    const TITLES: [(&str, &str); 9] = [
+        ("manifest", "The manifest is a canonical v1 manifest"),
+        (
+            "files",
+            "Every file matches its size and SHA-256 in the manifest",
+        ),
+        (
+            "records",
+            "Run records match the run evidence and the manifest",
+        ),
+        (
+            "keys",
+            "Public keys are well formed and match their key ids",
+        ),
+        ("trust", "Public keys are on the trusted list"),
+        (
+            "signatures",
+            "Every signature verifies (strict Ed25519) on its run record",
+        ),
+        ("order", "Signatures follow each other in order"),
+        (
+            "policy",
+            "Each signature was allowed by the policy in force",
+        ),
+        ("rendered", "The PDF was rendered from this manifest"),
+    ];
+    let title = |id: &str| {
+        TITLES
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, t)| *t)
+            .unwrap_or("")
+    };
+
+    let Some(manifest_bytes) = &input.manifest else {
+        checks.push(
+            "manifest",
+            title("manifest"),
+            String::new(),
+            vec![format!(
+                "the package has no {MANIFEST_FILE}; it is not a Countersign package"
+            )],
+        );
+        report.checks = checks.0;
+        return report;
+    };
+    let manifest_sha = Sha256::of(manifest_bytes);
+    report.manifest_sha256 = Some(manifest_sha);
+    let manifest = match PackageManifest::parse(manifest_bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            checks.push(
+                "manifest",
+                title("manifest"),
+                String::new(),
+                vec![e.to_string()],
+            );
+            report.checks = checks.0;
+            return report;
+        }
+    };
+    report.package_id = Some(manifest.package_id.clone());
+    checks.push(
+        "manifest",
+        title("manifest"),
+        format!(
+            "{}, {} runs, {} files, SHA-256 {manifest_sha}",
+            manifest.package_id,
+            manifest.runs.len(),
+            manifest.files.len()
+        ),
+        Vec::new(),
+    );
+
+    // files
+    let mut problems = Vec::new();
+    let mut checked = 0usize;
+    let mut bytes_checked = 0u64;
+    let mut not_in_form = 0usize;
+    for f in &manifest.files {
+        match input.files.get(&f.path) {
+            Some(bytes) => {
+                checked += 1;
+                bytes_checked = bytes_checked.saturating_add(bytes.len() as u64);
+                if bytes.len() as u64 != f.size {
+                    problems.push(format!(
+                        "{}: {} bytes, the manifest says {}",
+                        f.path,
+                        bytes.len(),
+                        f.size
+                    ));
+                } else if Sha256::of(bytes) != f.sha256 {
+                    problems.push(format!(
+                        "{}: SHA-256 {} does not match the manifest's {}",
+                        f.path,
+                        Sha256::of(bytes),
+                        f.sha256
+                    ));
+                }
+            }
+            None if form == Form::Pdf && !f.role.embedded_in_pdf() => not_in_form += 1,
+            None => problems.push(format!(
+                "{}: listed in the manifest ({}) but missing from the package",
+                f.path, f.role
+            )),
+        }
+    }
+    for path in input.files.keys() {
+        if manifest.file(path).is_none() {
+            problems.push(format!(
+                "{path}: in the package but not listed in the manifest"
+            ));
+        }
+    }
+    let mut detail = format!("{checked} files, {bytes_checked} bytes");
+    if not_in_form > 0 {
+        detail.push_str(&format!(
+            "; {not_in_form} evidence files are listed but travel in the bundle, not the PDF (verify the bundle to check them)"
+        ));
+    }
+    checks.push("files", title("files"), detail, problems);
+
+    // records
+    let mut problems = Vec::new();
+    let mut records: BTreeMap<&str, (RunRecord, Sha256, Option<RunData>)> = BTreeMap::new();
+    for r in &manifest.runs {
+        let Some(bytes) = input.files.get(&r.record) else {
+            problems.push(format!(
+                "{}: the run record of {} is missing",
+                r.record, r.run
+            ));
+            continue;
+        };
+        let record: RunRecord = match serde_json::from_slice(bytes) {
+            Ok(rec) => rec,
+            Err(e) => {
+                problems.push(format!("{}: not a run record: {e}", r.record));
+                continue;
+            }
+        };
+        if record.canonical_bytes().ok().as_deref() != Some(bytes.as_slice()) {
+            problems.push(format!(
+                "{}: not in canonical form (the run record was re-encoded or edited)",
+                r.record
+            ));
+        }
+        if record.run != r.run {
+            problems.push(format!(
+                "{}: records run {}, the manifest says {}",
+                r.record, record.run, r.run
+            ));
+        }
+        for file in &record.files {
+            let path = format!("runs/{}/files/{}", r.run, file.path);
+            match manifest.file(&path) {
+                Some(m) if m.role == FileRole::Evidence && m.sha256 == file.sha256 => {}
+                Some(m) => problems.push(format!(
+                    "{path}: the run record says SHA-256 {}, the manifest lists {} ({})",
+                    file.sha256, m.sha256, m.role
+                )),
+                None => problems.push(format!(
+                    "{path}: in the run record of {} but not in the manifest",
+                    r.run
+                )),
+            }
+        }
+        let evidence_prefix = format!("runs/{}/files/", r.run);
+        for m in manifest
+            .files
+            .iter()
+            .filter(|m| m.role == FileRole::Evidence && m.path.starts_with(&evidence_prefix))
+        {
+            let rel = &m.path[evidence_prefix.len()..];
+            if !record.files.iter().any(|f| f.path == rel) {
+                problems.push(format!(
+                    "{}: evidence of {} not in its run record",
+                    m.path, r.run
+                ));
+            }
+        }
+        let data = input
+            .files
+            .get(&r.data)
+            .and_then(|b| match RunData::parse(b) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    problems.push(format!("{}: not run data: {e}", r.data));
+                    None
+                }
+            });
+        if let Some(d) = &data {
+            if d.run != r.run || d.totals != r.totals || d.status != r.status {
+                problems.push(format!(
+                    "{}: run, status or totals differ from the manifest's entry for {}",
+                    r.data, r.run
+                ));
+            }
+        }
+        records.insert(r.run.as_str(), (record, Sha256::of(bytes), data));
+    }
+    checks.push(
+        "records",
+        title("records"),
+        format!("{} run records", manifest.runs.len()),
+        problems,
+    );
+
+    // keys
+    let mut problems = Vec::new();
+    let mut registry = KeyRegistry::new();
+    let mut key_ids = Vec::new();
+    for f in manifest
+        .files
+        .iter()
+        .filter(|f| f.role == FileRole::PublicKey)
+    {
+        let Some(bytes) = input.files.get(&f.path) else {
+            continue; // reported under files
+        };
+        match PublicKeyFile::parse(bytes) {
+            Ok((file, enrolled)) => {
+                if f.path != public_key_path(&file.key_id) {
+                    problems.push(format!(
+                        "{}: holds key {}, whose file is {}",
+                        f.path,
+                        file.key_id,
+                        public_key_path(&file.key_id)
+                    ));
+                }
+                key_ids.push((f.path.clone(), registry.insert(enrolled)));
+            }
+            Err(e) => problems.push(format!("{}: {e}", f.path)),
+        }
+    }
+    checks.push(
+        "keys",
+        title("keys"),
+        format!("{} public keys", key_ids.len()),
+        problems,
+    );
+
+    // trust
+    match &options.trusted_keys {
+        Some(trusted) => {
+            let problems = key_ids
+                .iter()
+                .filter(|(_, id)| !trusted.contains(id))
+                .map(|(path, id)| format!("{path}: key {id} is not on the trusted list"))
+                .collect();
+            checks.push(
+                "trust",
+                title("trust"),
+                format!("{} trusted keys given", trusted.len()),
+                problems,
+            );
+        }
+        None => checks.skip(
+            "trust",
+            title("trust"),
+            "no trusted key list given (--trusted-keys): the embedded keys were used as they are",
+        ),
+    }
+
+    // signatures, order, policy
+    let policy = manifest
+        .files
+        .iter()
+        .find(|f| f.role == FileRole::Policy)
+        .and_then(|f| input.files.get(&f.path))
+        .and_then(|b| Policy::parse(b).ok());
+    let mut sig_problems = Vec::new();
+    let mut order_problems = Vec::new();
+    let mut policy_problems = Vec::new();
+    let mut policy_notes = Vec::new();
+    let mut total = 0usize;
+    for r in &manifest.runs {
+        let prefix = format!("signatures/{}/", r.run);
+        let paths: Vec<&str> = manifest
+            .files
+            .iter()
+            .filter(|f| f.path.starts_with(&prefix))
+            .map(|f| f.path.as_str())
+            .collect();
+        let mut history: Vec<PriorSignature> = Vec::new();
+        for (i, path) in paths.iter().enumerate() {
+            total += 1;
+            let expected = signature_path(&r.run, i + 1);
+            if *path != expected {
+                order_problems.push(format!(
+                    "{path}: signature {} of {} should be {expected}",
+                    i + 1,
+                    r.run
+                ));
+            }
+            let Some(bytes) = input.files.get(*path) else {
+                continue;
+            };
+            let Some((_, record_sha, data)) = records.get(r.run.as_str()) else {
+                continue;
+            };
+            let name = format!("run:{}", r.run);
+            let outcome = verify_envelope(
+                bytes,
+                &RecordRef {
+                    name: &name,
+                    sha256: *record_sha,
+                },
+                &registry,
+            );
+            let statement = statement_of(bytes);
+            report.signatures.push(SignatureResult {
+                path: (*path).to_owned(),
+                run: r.run.clone(),
+                outcome: outcome.code().to_owned(),
+                meaning: statement.as_ref().map(|s| s.predicate.meaning.to_string()),
+                printed_name: statement.as_ref().map(|s| s.predicate.printed_name.clone()),
+                signed_at: statement
+                    .as_ref()
+                    .map(|s| s.predicate.signed_at.to_string()),
+                utc_offset: statement
+                    .as_ref()
+                    .map(|s| s.predicate.utc_offset.to_string()),
+                key_id: statement.as_ref().map(|s| s.predicate.key_id.to_hex()),
+            });
+            let verified = match outcome {
+                Outcome::Valid(v) => v,
+                other => {
+                    sig_problems.push(format!("{path}: {}", describe(&other)));
+                    continue;
+                }
+            };
+            let st = &verified.statement;
+            let p = &st.predicate;
+            let want: Vec<Sha256> = history.iter().map(|h| h.envelope_sha256).collect();
+            if p.follows != want {
+                order_problems.push(format!(
+                    "{path}: follows {} earlier signature(s), but {} precede it in the package (a signature was removed, added or reordered)",
+                    p.follows.len(),
+                    want.len()
+                ));
+            }
+            let signer = Signer {
+                arn: p.iam_arn.clone(),
+                printed_name: p.printed_name.clone(),
+                key_id: verified.key_id,
+                groups: policy.as_ref().map(group_names).unwrap_or_default(),
+            };
+            match &policy {
+                Some(pol) if pol.sha256 == p.policy.sha256 => {
+                    let facts = RecordFacts {
+                        name: name.clone(),
+                        phase: phase_of(&r.run).unwrap_or(Phase::Iq),
+                        executor_arn: data.as_ref().and_then(|d| d.executor_arn.clone()),
+                        undispositioned: data
+                            .as_ref()
+                            .map(|d| undispositioned(d, records.get(r.run.as_str())))
+                            .unwrap_or_default(),
+                    };
+                    let request = SignRequest {
+                        signer: signer.clone(),
+                        meaning: p.meaning,
+                        record: facts,
+                    };
+                    if let Err(refusal) = evaluate(pol, &request, &history) {
+                        policy_problems.push(format!("{path}: {}", refusal.message));
+                    }
+                }
+                _ => policy_notes.push((*path).to_owned()),
+            }
+            history.push(PriorSignature {
+                meaning: p.meaning,
+                arn: p.iam_arn.clone(),
+                printed_name: p.printed_name.clone(),
+                key_id: verified.key_id,
+                envelope_sha256: verified.envelope_sha256,
+            });
+        }
+    }
+    checks.push(
+        "signatures",
+        title("signatures"),
+        format!("{total} signatures"),
+        sig_problems,
+    );
+    checks.push(
+        "order",
+        title("order"),
+        format!("{total} signatures"),
+        order_problems,
+    );
+    if total == 0 {
+        checks.skip("policy", title("policy"), "no signatures");
+    } else if policy.is_none() {
+        checks.push(
+            "policy",
+            title("policy"),
+            String::new(),
+            vec!["the package carries no readable policy file (policy.json)".into()],
+        );
+    } else {
+        let mut detail = format!(
+            "{} of {total} signatures re-checked",
+            total - policy_notes.len()
+        );
+        if !policy_notes.is_empty() {
+            detail.push_str(&format!(
+                "; made under another policy version, not re-checked: {}",
+                policy_notes.join(", ")
+            ));
+        }
+        detail
+            .push_str("; IAM group membership is taken as granted (it cannot be checked offline)");
+        checks.push("policy", title("policy"), detail, policy_problems);
+    }
+
+    // rendered
+    match &input.rendered {
+        None => checks.skip("rendered", title("rendered"), "no PDF in this form"),
+        Some(rendered) => {
+            let mut problems = Vec::new();
+            let hex = manifest_sha.to_hex();
+            if rendered
+                .manifest_sha256
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                != Some(hex.clone())
+            {
+                problems.push(format!(
+                    "the PDF was rendered from manifest {}, the embedded manifest is {hex}",
+                    rendered.manifest_sha256.as_deref().unwrap_or("(none)")
+                ));
+            }
+            if rendered.package_id.as_deref() != Some(manifest.package_id.as_str()) {
+                problems.push(format!(
+                    "the PDF names package {}, the manifest {}",
+                    rendered.package_id.as_deref().unwrap_or("(none)"),
+                    manifest.package_id
+                ));
+            }
+            if rendered
+                .trailer_id
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+                != Some(&hex[..32])
+            {
+                problems.push(format!(
+                    "the PDF's trailer /ID {} is not derived from the manifest digest",
+                    rendered.trailer_id.as_deref().unwrap_or("(none)")
+                ));
+            }
+            checks.push(
+                "rendered",
+                title("rendered"),
+                "document information and trailer /ID".into(),
+                problems,
+            );
+        }
+    }
+
+    report.verified = !checks.0.iter().any(|c| c.state == CheckState::Failed);
+    report.checks = checks.0;
+    report
+}
+
+fn statement_of(envelope: &[u8]) -> Option<Statement> {
+    let env = crate::signature::dsse::Envelope::from_json(envelope).ok()?;
+    Statement::from_payload(&env.payload_bytes().ok()?).ok()
+}
+
+fn group_names(policy: &Policy) -> Vec<String> {
+    policy
+        .grants
+        .iter()
+        .filter_map(|g| match &g.principal {
+            Principal::Group(name) => Some(name.clone()),
+            Principal::Arn(_) => None,
+        })
+        .collect()
+}
+
+fn phase_of(run: &str) -> Option<Phase> {
+    run.split('/').nth(1)?.parse().ok()
+}
+
+fn undispositioned(
+    data: &RunData,
+    record: Option<&(RunRecord, Sha256, Option<RunData>)>,
+) -> Vec<String> {
+    let Some((record, _, _)) = record else {
+        return data.undispositioned();
+    };
+    data.cases
+        .iter()
+        .filter(|c| c.status.needs_disposition())
+        .filter(|c| !record.dispositions.iter().any(|d| d.case_id == c.id))
+        .map(|c| c.id.clone())
+        .collect()
+}
+
+fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Valid(_) => "valid".into(),
+        Outcome::RecordChanged { signed, current } => format!(
+            "record_changed: signed run record {signed}, the package's is {current}"
+        ),
+        Outcome::SignatureMoved { signed_for } => {
+            format!("signature_moved: made for {signed_for}")
+        }
+        Outcome::UnknownKey { key_id } => {
+            format!("unknown_key: no public key {key_id} in the package")
+        }
+        Outcome::RevokedKey { key_id } => format!("revoked_key: key {key_id} was revoked"),
+        Outcome::SignerNotEnrolled {
+            key_id,
+            enrolled_arn,
+            claimed_arn,
+        } => format!(
+            "signer_not_enrolled: key {key_id} is enrolled to {enrolled_arn}, the signature claims {claimed_arn}"
+        ),
+        Outcome::Malformed { detail } => format!("malformed: {detail}"),
+        Outcome::UnsupportedVersion { found } => format!("unsupported_version: {found}"),
+        Outcome::BadSignature => {
+            "bad_signature: the Ed25519 signature does not verify over the envelope".into()
+        }
+    }
+}
+
+/// The key of a run path `SYSTEM/PHASE/RUN-ID`, if well formed.
+pub fn run_key(run: &str) -> Option<RunKey> {
+    let mut parts = run.splitn(3, '/');
+    let system = parts.next()?.to_owned();
+    let phase = parts.next()?.parse().ok()?;
+    let run_id = parts.next()?.to_owned();
+    Some(RunKey {
+        system,
+        phase,
+        run_id,
+    })
+}
