@@ -6,10 +6,73 @@ use std::path::Path;
 use countersign_core::ledger_event::Actor;
 use rusqlite::OpenFlags;
 
-use crate::clock::Clock;
+use crate::clock::{utc_text, Clock};
 use crate::error::{db_error, LedgerError};
 use crate::event::NewEvent;
-use crate::{open_connection, verify_connection, Checkpoint, Ledger};
+use crate::lock::LedgerLock;
+use crate::{open_connection, verify_connection, Checkpoint, Ledger, SCHEMA_VERSION};
+
+/// Action of the event recording a backup.
+pub const LEDGER_BACKED_UP: &str = "ledger.backed_up";
+/// Action of the event recording a restore.
+pub const LEDGER_RESTORED: &str = "ledger.restored";
+
+/// What a backup copied.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BackupInfo {
+    /// The copy.
+    pub path: std::path::PathBuf,
+    /// Events in the copy.
+    pub events: u64,
+    /// The copy's last entry and its hash (hex).
+    pub head_seq: u64,
+    /// Hash of the copy's last entry (hex).
+    pub head_hash: String,
+}
+
+/// A restore that replaced a ledger.
+#[derive(Debug)]
+pub struct Restored {
+    /// The restored ledger, open, with its `ledger.restored` event recorded.
+    pub ledger: Ledger,
+    /// Where the ledger that was in place was moved to (never deleted), if there was one.
+    pub set_aside: Option<std::path::PathBuf>,
+}
+
+/// Actions a ledger has before anyone used it.
+const HOUSEKEEPING: [&str; 2] = ["ledger.created", "ledger.migrated"];
+
+/// Moves `path` and its WAL/shared-memory files to `<path>.before-restore-<stamp>` (a new
+/// name; nothing is overwritten).
+fn set_aside(path: &Path, stamp: &str) -> Result<std::path::PathBuf, LedgerError> {
+    let with_suffix = |p: &Path, suffix: &str| {
+        let mut n = p.as_os_str().to_os_string();
+        n.push(suffix);
+        std::path::PathBuf::from(n)
+    };
+    let mut aside = with_suffix(path, &format!(".before-restore-{stamp}"));
+    let mut i = 1;
+    while aside.exists() {
+        aside = with_suffix(path, &format!(".before-restore-{stamp}-{i}"));
+        i += 1;
+    }
+    for suffix in ["-wal", "-shm"] {
+        let side = with_suffix(path, suffix);
+        if side.exists() {
+            fs::rename(&side, with_suffix(&aside, suffix)).map_err(|source| LedgerError::Io {
+                path: side.clone(),
+                context: "setting aside the ledger file",
+                source,
+            })?;
+        }
+    }
+    fs::rename(path, &aside).map_err(|source| LedgerError::Io {
+        path: path.to_path_buf(),
+        context: "setting aside the ledger",
+        source,
+    })?;
+    Ok(aside)
+}
 
 impl Ledger {
     /// Writes a consistent copy of the ledger to `dest` with the SQLite online backup API,
@@ -35,6 +98,126 @@ impl Ledger {
         Ok(())
     }
 
+    /// [`Ledger::backup_to`], then records a `ledger.backed_up` event naming the copy and the
+    /// head it holds. The copy does not contain its own event.
+    pub fn backup(&mut self, dest: &Path, actor: &Actor) -> Result<BackupInfo, LedgerError> {
+        self.backup_to(dest)?;
+        let copy = open_connection(dest, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let report = verify_connection(&copy, dest, &[])?;
+        drop(copy);
+        let (head_seq, head_hash) = report
+            .head
+            .map(|(s, h)| (s, h.to_hex()))
+            .unwrap_or_default();
+        let info = BackupInfo {
+            path: dest.to_path_buf(),
+            events: report.events,
+            head_seq,
+            head_hash,
+        };
+        let after = serde_json::json!({
+            "events": info.events,
+            "head_seq": info.head_seq,
+            "head_hash": info.head_hash,
+        });
+        self.append(
+            &NewEvent::new(
+                actor,
+                LEDGER_BACKED_UP,
+                "ledger",
+                dest.display().to_string(),
+            )
+            .after(after.to_string()),
+        )?;
+        Ok(info)
+    }
+
+    /// Restores a backup over the ledger at `dest`. When `dest` holds a ledger in use (any
+    /// entry besides its creation and migrations), refuses unless `replace`; the backup must
+    /// then also agree with that ledger's checkpoints, so an older copy cannot silently roll
+    /// it back. The ledger in place is moved aside (never deleted) under the instance lock,
+    /// then [`Ledger::restore`]'s checks and `ledger.restored` event follow.
+    pub fn restore_over(
+        backup: &Path,
+        dest: &Path,
+        checkpoints: &[Checkpoint],
+        clock: Box<dyn Clock>,
+        actor: &Actor,
+        replace: bool,
+    ) -> Result<Restored, LedgerError> {
+        let lock = LedgerLock::acquire(dest)?;
+        let mut all = checkpoints.to_vec();
+        if dest.exists() {
+            // A damaged ledger in place counts as in use: only `replace` moves it.
+            let in_place = open_connection(dest, OpenFlags::SQLITE_OPEN_READ_ONLY).and_then(|c| {
+                let used: i64 = c
+                    .query_row(
+                        "SELECT count(*) FROM events WHERE action NOT IN (?1, ?2)",
+                        HOUSEKEEPING,
+                        |r| r.get(0),
+                    )
+                    .map_err(|e| db_error(dest, "reading the ledger in place", e))?;
+                Ok((used, crate::checkpoint::read_checkpoints(&c, dest)?))
+            });
+            let used = match &in_place {
+                Ok((used, _)) => *used > 0,
+                Err(_) => true,
+            };
+            if used && !replace {
+                return Err(LedgerError::InUse {
+                    path: dest.to_path_buf(),
+                    detail: match in_place {
+                        Ok((n, _)) => format!("it holds {n} recorded entries"),
+                        Err(e) => format!("it cannot be read: {e}"),
+                    },
+                });
+            }
+            if let Ok((_, own)) = in_place {
+                all.extend(own);
+            }
+        }
+        Self::check_backup(backup, &all)?;
+        let set_aside = if dest.exists() {
+            let stamp = utc_text(clock.now())?.replace([':', '.'], "");
+            Some(set_aside(dest, &stamp)?)
+        } else {
+            None
+        };
+        let ledger =
+            Self::restore_locked(backup, dest, &all, clock, actor, lock, set_aside.as_deref())?;
+        Ok(Restored { ledger, set_aside })
+    }
+
+    fn check_backup(backup: &Path, checkpoints: &[Checkpoint]) -> Result<(), LedgerError> {
+        if !backup.is_file() {
+            return Err(LedgerError::Io {
+                path: backup.to_path_buf(),
+                context: "reading the backup",
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
+        let src = open_connection(backup, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let version: i64 = src
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| db_error(backup, "reading the backup", e))?;
+        if version == 0 || version > SCHEMA_VERSION {
+            return Err(LedgerError::Corrupt {
+                path: backup.to_path_buf(),
+                detail: format!(
+                    "schema version {version}; this Countersign reads 1 to {SCHEMA_VERSION}"
+                ),
+            });
+        }
+        let report = verify_connection(&src, backup, checkpoints)?;
+        if let Some(problem) = report.problem {
+            return Err(LedgerError::NotVerified {
+                path: backup.to_path_buf(),
+                problem,
+            });
+        }
+        Ok(())
+    }
+
     /// Restores a backup to `dest` (which must not exist): verifies the backup's chain, also
     /// against `checkpoints` kept outside it, copies it into place, opens it and records a
     /// `ledger.restored` event. A backup that does not verify is not used.
@@ -45,20 +228,24 @@ impl Ledger {
         clock: Box<dyn Clock>,
         actor: &Actor,
     ) -> Result<Ledger, LedgerError> {
+        let lock = LedgerLock::acquire(dest)?;
+        Self::check_backup(backup, checkpoints)?;
+        Self::restore_locked(backup, dest, checkpoints, clock, actor, lock, None)
+    }
+
+    fn restore_locked(
+        backup: &Path,
+        dest: &Path,
+        checkpoints: &[Checkpoint],
+        clock: Box<dyn Clock>,
+        actor: &Actor,
+        lock: LedgerLock,
+        replaced: Option<&Path>,
+    ) -> Result<Ledger, LedgerError> {
         if dest.exists() {
             return Err(LedgerError::Exists {
                 path: dest.to_path_buf(),
             });
-        }
-        {
-            let src = open_connection(backup, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-            let report = verify_connection(&src, backup, checkpoints)?;
-            if let Some(problem) = report.problem {
-                return Err(LedgerError::NotVerified {
-                    path: backup.to_path_buf(),
-                    problem,
-                });
-            }
         }
         // Copy through a temporary name so a failed copy never leaves a half ledger at `dest`.
         let mut tmp_name = dest
@@ -84,7 +271,7 @@ impl Ledger {
             context: "moving the restored ledger into place at",
             source,
         })?;
-        let mut ledger = Ledger::open(dest, clock)?;
+        let mut ledger = Ledger::open_locked(dest, clock, SCHEMA_VERSION, lock)?;
         let report = ledger.verify_against(checkpoints)?;
         if let Some(problem) = report.problem {
             return Err(LedgerError::NotVerified {
@@ -96,15 +283,17 @@ impl Ledger {
             .head
             .map(|(s, h)| format!("seq {s} {h}"))
             .unwrap_or_default();
-        ledger.append(
-            &NewEvent::new(
-                actor,
-                "ledger.restored",
-                "ledger",
-                backup.display().to_string(),
-            )
-            .after(head),
-        )?;
+        let mut event = NewEvent::new(
+            actor,
+            LEDGER_RESTORED,
+            "ledger",
+            backup.display().to_string(),
+        )
+        .after(head);
+        if let Some(aside) = replaced {
+            event = event.before(format!("set aside as {}", aside.display()));
+        }
+        ledger.append(&event)?;
         Ok(ledger)
     }
 }

@@ -38,14 +38,35 @@ struct CheckpointJson {
     signature: String,
 }
 
+/// Whatever holds a signer's ed25519 key and can sign a checkpoint statement with it (an
+/// unlocked key file, or a bare key in tests). The message is always the domain-separated
+/// [`CheckpointStatement::encode`], so a checkpoint signer is never a general signing oracle.
+pub trait CheckpointSigner {
+    /// The ed25519 public key.
+    fn public_key(&self) -> [u8; 32];
+    /// The ed25519 signature over `statement.encode()`.
+    fn sign_checkpoint(&self, statement: &CheckpointStatement) -> Result<[u8; 64], LedgerError>;
+}
+
+impl CheckpointSigner for SigningKey {
+    fn public_key(&self) -> [u8; 32] {
+        self.verifying_key().to_bytes()
+    }
+    fn sign_checkpoint(&self, statement: &CheckpointStatement) -> Result<[u8; 64], LedgerError> {
+        Ok(self.sign(&statement.encode()?).to_bytes())
+    }
+}
+
 impl Checkpoint {
     /// Signs a statement.
-    pub fn sign(statement: CheckpointStatement, key: &SigningKey) -> Result<Self, LedgerError> {
-        let msg = statement.encode()?;
-        let signature = key.sign(&msg).to_bytes();
+    pub fn sign(
+        statement: CheckpointStatement,
+        key: &dyn CheckpointSigner,
+    ) -> Result<Self, LedgerError> {
+        let signature = key.sign_checkpoint(&statement)?;
         Ok(Self {
             statement,
-            public_key: key.verifying_key().to_bytes(),
+            public_key: key.public_key(),
             signature,
         })
     }
@@ -112,7 +133,7 @@ impl Ledger {
     /// its own event.
     pub fn checkpoint(
         &mut self,
-        key: &SigningKey,
+        key: &dyn CheckpointSigner,
         actor: &Actor,
     ) -> Result<Checkpoint, LedgerError> {
         self.write("recording a checkpoint", |tx, clock| {
@@ -157,9 +178,18 @@ impl Ledger {
 
     /// The checkpoints recorded in this ledger, oldest first.
     pub fn checkpoints(&self) -> Result<Vec<Checkpoint>, LedgerError> {
-        let path = &self.path;
-        let mut stmt = self
-            .conn
+        read_checkpoints(&self.conn, &self.path)
+    }
+}
+
+/// The checkpoints recorded in the ledger open on `conn`, oldest first.
+pub(crate) fn read_checkpoints(
+    conn: &rusqlite::Connection,
+    path: &std::path::Path,
+) -> Result<Vec<Checkpoint>, LedgerError> {
+    let path = &path.to_path_buf();
+    {
+        let mut stmt = conn
             .prepare("SELECT id, seq, head_hash, time_utc, public_key, signature FROM checkpoints ORDER BY id")
             .map_err(|e| db_error(path, "reading checkpoints", e))?;
         let rows = stmt

@@ -100,6 +100,13 @@ pub enum LedgerError {
     #[error("{path} already exists; choose a new file name (nothing is overwritten)")]
     Exists { path: PathBuf },
 
+    /// A restore would replace a ledger that is in use.
+    #[error(
+        "the ledger {path} is in use ({detail}); restoring would replace it. Pass the explicit \
+         replace option to set it aside (it is kept, never deleted) and restore the backup"
+    )]
+    InUse { path: PathBuf, detail: String },
+
     /// The clock gave a time that cannot be written as RFC 3339.
     #[error("the system clock gave a time that cannot be recorded: {0}")]
     Clock(String),

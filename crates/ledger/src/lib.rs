@@ -26,7 +26,8 @@ use std::time::Duration;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-pub use checkpoint::Checkpoint;
+pub use backup::{BackupInfo, Restored, LEDGER_BACKED_UP, LEDGER_RESTORED};
+pub use checkpoint::{Checkpoint, CheckpointSigner, CHECKPOINT_FORMAT};
 pub use clock::{Clock, SteppingClock, SystemClock};
 pub use countersign_core::ledger_event::{
     Actor, ChainFault, ChainProblem, ChainReport, CheckpointStatement, LedgerEvent,
@@ -81,6 +82,16 @@ impl Ledger {
         target: i64,
     ) -> Result<Ledger, LedgerError> {
         let lock = LedgerLock::acquire(path)?;
+        Self::open_locked(path, clock, target, lock)
+    }
+
+    /// Opens with the instance lock already held.
+    pub(crate) fn open_locked(
+        path: &Path,
+        clock: Box<dyn Clock>,
+        target: i64,
+        lock: LedgerLock,
+    ) -> Result<Ledger, LedgerError> {
         let mut conn = open_connection(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
