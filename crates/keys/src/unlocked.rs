@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use countersign_core::ledger_event::{CheckpointStatement, EncodeError};
 use countersign_core::signature::dsse::{sign_statement, CanonicalJsonError, Envelope};
 use countersign_core::signature::key_id::KeyId;
 use countersign_core::signature::statement::Statement;
@@ -50,8 +51,41 @@ impl UnlockedKey {
         &self.printed_name
     }
 
+    /// Signs a ledger checkpoint statement (`countersign/ledger-checkpoint/v1`, domain
+    /// separated from every other message this key signs): the 64-byte ed25519 signature over
+    /// [`CheckpointStatement::encode`].
+    pub fn sign_checkpoint(
+        &self,
+        statement: &CheckpointStatement,
+    ) -> Result<[u8; 64], EncodeError> {
+        Ok(ed25519_dalek::Signer::sign(&self.signing, &statement.encode()?).to_bytes())
+    }
+
     /// Signs `statement`: a DSSE envelope with one ed25519 signature over its PAE.
     pub fn sign(&self, statement: &Statement) -> Result<Envelope, CanonicalJsonError> {
         sign_statement(statement, &self.signing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use countersign_core::digest::Sha256;
+    use ed25519_dalek::Verifier;
+
+    #[test]
+    fn a_checkpoint_signature_verifies_over_the_domain_separated_statement() {
+        let key = UnlockedKey::new(SigningKey::from_bytes(&[9; 32]), "Dana".into());
+        let statement = CheckpointStatement {
+            seq: 12,
+            head_hash: Sha256::of(b"head"),
+            time_utc: "2026-03-01T10:00:00.000Z".into(),
+        };
+        let sig = key.sign_checkpoint(&statement).unwrap();
+        let msg = statement.encode().unwrap();
+        assert!(msg.starts_with(b"countersign/ledger-checkpoint/v1\0"));
+        key.public_key()
+            .verify(&msg, &ed25519_dalek::Signature::from_bytes(&sig))
+            .unwrap();
     }
 }

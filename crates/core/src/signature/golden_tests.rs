@@ -139,3 +139,40 @@ fn the_golden_envelope_verifies_and_reads_back_the_statement() {
     assert_eq!(statement, fixture_statement());
     assert_eq!(env.digest(), Sha256::of(GOLDEN_ENVELOPE.as_bytes()));
 }
+
+/// The hash of the second golden ledger event (docs/ledger-format.md): the head an audit-trail
+/// review up to entry 2 binds.
+const REVIEW_HEAD_HEX: &str = "c52a637ca5ef2fc4ed93d68cc747f3280302f172939d1b6d5ad038dde96e9e21";
+
+fn review_statement() -> Statement {
+    let head: [u8; 32] = hex::decode(REVIEW_HEAD_HEX).unwrap().try_into().unwrap();
+    let mut predicate = fixture_predicate(Meaning::Reviewed);
+    predicate.reason = "Audit trail reviewed up to entry 2; no unexplained changes.".into();
+    Statement::new(
+        Subject::new(
+            super::statement::audit_trail_subject_name(2),
+            Sha256::from_bytes(head),
+        ),
+        predicate,
+    )
+}
+
+const GOLDEN_REVIEW_PAYLOAD: &str = r#"{"_type":"https://in-toto.io/Statement/v1","predicate":{"follows":[],"iam_arn":"arn:aws:iam::123456789012:user/dana","key_id":"a42bbcc6bdf0cf620158cc9c1a2bbff7","meaning":"Reviewed","policy":{"sha256":"823412d1eacb67956220e532959f0104603057c88704863ca38e7cd188fda812","version":1},"printed_name":"Dana Whitfield","reason":"Audit trail reviewed up to entry 2; no unexplained changes.","signed_at":"2026-11-03T14:05:09.120Z","sts":{"mfa_serial":"arn:aws:iam::123456789012:mfa/dana","server_time":"2026-11-03T14:00:00.000Z","session_expires_at":"2026-11-04T02:00:00.000Z"},"utc_offset":"+01:00"},"predicateType":"https://countersign.dev/signature/v1","subject":[{"digest":{"sha256":"c52a637ca5ef2fc4ed93d68cc747f3280302f172939d1b6d5ad038dde96e9e21"},"name":"audit-trail:2"}]}"#;
+const GOLDEN_REVIEW_SIG_HEX: &str = "\
+    5aeb793ca314eeb3d33f16b1c365f9d1d79f6a1182866d2827509ba5034064da\
+    e19e6c05b187ff86cd322c531d8212a0416796972edcb5f5521a89aa6b19970d";
+
+#[test]
+fn an_audit_trail_review_is_an_addition_with_its_own_frozen_bytes() {
+    // The subject name kind `audit-trail:<seq>` is an addition: the run vector above is
+    // unchanged, and a review statement is encoded by the same rules.
+    let payload = canonical_json(&review_statement()).unwrap();
+    let text = String::from_utf8(payload).unwrap();
+    let env = sign_statement(&review_statement(), &fixture_key()).unwrap();
+    let sig = decode_base64(&env.signatures[0].sig).unwrap();
+    assert_eq!(text, GOLDEN_REVIEW_PAYLOAD);
+    assert_eq!(hex::encode(sig), GOLDEN_REVIEW_SIG_HEX);
+    let back = Statement::from_payload(text.as_bytes()).unwrap();
+    assert_eq!(back.subject[0].name, "audit-trail:2");
+    assert_eq!(back.subject[0].digest.sha256.to_hex(), REVIEW_HEAD_HEX);
+}

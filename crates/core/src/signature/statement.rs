@@ -1,6 +1,7 @@
 //! The in-toto Statement v1 that every Countersign envelope carries as its payload.
 //!
-//! The subject is the signed record, named `run:<system>/<phase>/<run-id>` or `package:<id>`,
+//! The subject is the signed record, named `run:<system>/<phase>/<run-id>`, `package:<id>` or
+//! `audit-trail:<seq>`,
 //! with the SHA-256 of its canonical bytes; the predicate is [`Predicate`]. The payload must be
 //! RFC 8785 canonical JSON: a statement has exactly one byte form, so two verifiers can never
 //! disagree about which object was signed (duplicate keys, for instance, are not canonical).
@@ -25,6 +26,13 @@ pub fn package_subject_name(package_id: &str) -> String {
     format!("package:{package_id}")
 }
 
+/// The subject name of an audit-trail review up to ledger entry `seq`: `audit-trail:<seq>`
+/// (decimal, no leading zeros). Its digest is the hash of that entry, which binds every
+/// entry before it.
+pub fn audit_trail_subject_name(seq: u64) -> String {
+    format!("audit-trail:{seq}")
+}
+
 /// The digests of a subject. Version 1 uses exactly one algorithm, SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,7 +45,7 @@ pub struct SubjectDigest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Subject {
-    /// `run:…` or `package:…`.
+    /// `run:…`, `package:…` or `audit-trail:…`.
     pub name: String,
     /// Its digest.
     pub digest: SubjectDigest,
