@@ -7,6 +7,7 @@ use lopdf::{dictionary, Dictionary, Document, Object, Stream, StringFormat};
 use time::OffsetDateTime;
 
 use crate::model::{Attachment, PackageDocument};
+use crate::read::{KEYWORDS_PREFIX, SUBJECT_PREFIX};
 use crate::PdfError;
 
 static SRGB_ICC: &[u8] = include_bytes!("../icc/sRGB.icc");
@@ -28,7 +29,8 @@ pub(crate) fn finish(
     // Document information, matching the XMP below.
     let info_id = lo.add_object(dictionary! {
         "Title" => text_string(&doc.title),
-        "Subject" => text_string(&format!("Validation package {}", doc.package_id)),
+        "Subject" => text_string(&format!("{SUBJECT_PREFIX}{}", doc.package_id)),
+        "Keywords" => text_string(&format!("{KEYWORDS_PREFIX}{}", hex::encode(digest))),
         "Producer" => text_string(PRODUCER),
         "Creator" => text_string(PRODUCER),
         "CreationDate" => Object::string_literal(pdf_date.clone()),
@@ -43,7 +45,7 @@ pub(crate) fn finish(
         ]),
     );
 
-    let xmp = xmp_packet(doc, created);
+    let xmp = xmp_packet(doc, created, digest);
     let metadata_id = lo.add_object(
         Stream::new(
             dictionary! { "Type" => "Metadata", "Subtype" => "XML" },
@@ -190,10 +192,11 @@ fn xml_escape(s: &str) -> String {
 }
 
 /// The XMP packet: Dublin Core title, dates, producer, and `pdfaid:part=3`, `conformance=B`.
-fn xmp_packet(doc: &PackageDocument, created: OffsetDateTime) -> String {
+fn xmp_packet(doc: &PackageDocument, created: OffsetDateTime, digest: &[u8; 32]) -> String {
     let date = xmp_date(created);
+    let keywords = format!("{KEYWORDS_PREFIX}{}", hex::encode(digest));
     let title = xml_escape(&doc.title);
-    let subject = xml_escape(&format!("Validation package {}", doc.package_id));
+    let subject = xml_escape(&format!("{SUBJECT_PREFIX}{}", doc.package_id));
     format!(
         r#"<?xpacket begin="{bom}" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
@@ -211,6 +214,7 @@ fn xmp_packet(doc: &PackageDocument, created: OffsetDateTime) -> String {
    <xmp:MetadataDate>{date}</xmp:MetadataDate>
    <xmp:CreatorTool>{PRODUCER}</xmp:CreatorTool>
    <pdf:Producer>{PRODUCER}</pdf:Producer>
+   <pdf:Keywords>{keywords}</pdf:Keywords>
    <pdfaid:part>3</pdfaid:part>
    <pdfaid:conformance>B</pdfaid:conformance>
   </rdf:Description>

@@ -11,6 +11,7 @@ mod finish;
 mod fonts;
 mod model;
 mod page;
+mod read;
 mod sections;
 mod table;
 mod wrap;
@@ -20,6 +21,7 @@ pub use model::{
     Attachment, Column, PackageDocument, PhaseRow, Relationship, Section, SignatureManifestation,
     Table,
 };
+pub use read::{read_package, ReadError, ReadPackage, MAX_ATTACHMENT_BYTES};
 
 use printpdf::{Mm, Op, PdfDocument, PdfPage, PdfSaveOptions};
 use time::format_description::well_known::Rfc3339;

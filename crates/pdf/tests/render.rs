@@ -405,3 +405,29 @@ fn bad_input_is_refused_with_the_reason() {
         Err(PdfError::EmptyAttachmentName)
     );
 }
+
+#[test]
+fn a_rendered_package_reads_back_its_attachments_and_self_description() {
+    let pdf = render(&sample(false), &attachments()).unwrap();
+    let read = countersign_pdf::read_package(&pdf).unwrap();
+    assert_eq!(read.package_id.as_deref(), Some("PKG-2026-0001"));
+    assert_eq!(
+        read.manifest_sha256.as_deref(),
+        Some("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+    );
+    assert_eq!(
+        read.trailer_id.as_deref(),
+        Some("9f86d081884c7d659a2feaa0c55ad015")
+    );
+    let want: std::collections::BTreeMap<String, Vec<u8>> = attachments()
+        .into_iter()
+        .map(|a| (a.name, a.bytes))
+        .collect();
+    assert_eq!(read.attachments, want);
+}
+
+#[test]
+fn reading_something_that_is_not_a_pdf_says_so() {
+    let err = countersign_pdf::read_package(b"%PDF-1.7\nnot really").unwrap_err();
+    assert!(err.to_string().starts_with("not a readable PDF"), "{err}");
+}
