@@ -16,6 +16,7 @@ mod event;
 mod export;
 mod lock;
 mod objects;
+mod packages;
 mod records;
 mod records_check;
 mod schema;
@@ -35,6 +36,7 @@ pub use countersign_core::ledger_event::{
 pub use error::LedgerError;
 pub use event::{EventClass, EventFilter, EventRecord, NewEvent, MAX_FIELD_BYTES};
 pub use export::ExportFormat;
+pub use packages::{NewPackage, PackageRecord, PACKAGE_BUILT, PACKAGE_VERIFIED};
 pub use objects::{NewObject, NewRejection, ObjectRecord, RejectionRecord, SourceKind};
 pub use records::{
     CaseDispositionRecord, NewCaseDisposition, NewEnrollment, NewSignature, Revocation,
@@ -180,6 +182,17 @@ impl Ledger {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT 1");
         let mut out = None;
         self.for_each_row(&sql, &[], |r| {
+            out = Some(r);
+            Ok(false)
+        })?;
+        Ok(out)
+    }
+
+    /// The event at `seq`, if the ledger has one.
+    pub fn event_at(&self, seq: u64) -> Result<Option<EventRecord>, LedgerError> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = ?1");
+        let mut out = None;
+        self.for_each_row(&sql, &[seq.to_string()], |r| {
             out = Some(r);
             Ok(false)
         })?;
