@@ -338,3 +338,76 @@ pub async fn ensure_bucket(
     }
     Ok(())
 }
+
+/// Reads a small object whole. `Ok(None)` when the key does not exist; a body larger than
+/// `max_bytes` is refused as [`DownloadError::Sink`] (nothing beyond the limit is kept).
+pub async fn get_small(
+    ctx: &AwsContext,
+    bucket: &str,
+    key: &str,
+    max_bytes: u64,
+) -> Result<Option<(Vec<u8>, ObjectMeta)>, DownloadError> {
+    let mut body = Vec::new();
+    let sink = |chunk: &[u8]| {
+        if body.len() as u64 + chunk.len() as u64 > max_bytes {
+            return Err(format!(
+                "s3://{bucket}/{key} is larger than the {max_bytes}-byte limit for this object"
+            ));
+        }
+        body.extend_from_slice(chunk);
+        Ok(())
+    };
+    match download(ctx, bucket, key, sink).await {
+        Ok(meta) => Ok(Some((body, meta))),
+        Err(DownloadError::Aws(e)) if e.kind == AwsErrorKind::NoSuchKey => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Uploads one object only when no object has its key yet (`If-None-Match: *`), with a SHA-256
+/// checksum, and with Object Lock COMPLIANCE retention until `retain_until` when given. An
+/// object that appeared in the meantime gives an error with code `PreconditionFailed`.
+pub async fn put_if_absent(
+    ctx: &AwsContext,
+    bucket: &str,
+    upload: Upload<'_>,
+    retain_until: Option<time::OffsetDateTime>,
+) -> Result<ObjectMeta, AwsError> {
+    let action = format!("upload s3://{bucket}/{} (only if absent)", upload.key);
+    let mut req = ctx
+        .s3()
+        .put_object()
+        .bucket(bucket)
+        .key(upload.key)
+        .if_none_match("*")
+        .checksum_algorithm(ChecksumAlgorithm::Sha256)
+        .body(ByteStream::from(upload.body));
+    if let Some(ct) = upload.content_type {
+        req = req.content_type(ct);
+    }
+    for (k, v) in upload.metadata {
+        req = req.metadata(k, v);
+    }
+    if let Some(until) = retain_until {
+        req = req
+            .object_lock_mode(aws_sdk_s3::types::ObjectLockMode::Compliance)
+            .object_lock_retain_until_date(aws_smithy_types::DateTime::from_secs(
+                until.unix_timestamp(),
+            ));
+    }
+    let out = req.send().await.map_err(|e| {
+        let mut err = ctx_err(AwsError::from_sdk(&e, &action), ctx, bucket).with_key(upload.key);
+        if err.code.as_deref() == Some("InvalidRequest") && retain_until.is_some() {
+            err = err.with_hint(
+                "Object Lock retention needs a bucket created with Object Lock enabled; publish to such a bucket or leave out --object-lock-days",
+            );
+        }
+        err
+    })?;
+    Ok(ObjectMeta {
+        version_id: out.version_id().map(str::to_owned),
+        etag: out.e_tag().map(strip_quotes),
+        checksum_sha256_b64: out.checksum_sha256().map(str::to_owned),
+        ..ObjectMeta::default()
+    })
+}

@@ -97,6 +97,11 @@ pub enum Command {
     },
     /// Part 11 signature on a run (asks for the MFA code and the key passphrase; never in argv).
     Sign(SignArgs),
+    /// Hand a signed run to the next signer's desktop through S3, or take it over from there.
+    Signoff {
+        #[command(subcommand)]
+        command: SignoffCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -306,4 +311,70 @@ pub struct SignArgs {
     /// Read the MFA code from this file (`-` = standard input) instead of the terminal.
     #[arg(long, value_name = "FILE")]
     pub mfa_code_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SignoffCommand {
+    /// Publish the run's record, its valid signatures and the signers' public keys to
+    /// s3://BUCKET/PREFIX/<system>/<phase>/<run-id>/signoff/ (never over a different object).
+    Publish(SignoffPublishArgs),
+    /// Fetch a published sign-off, verify every item against this desktop, record the accepted
+    /// signatures; exit 1 when any item is refused.
+    Fetch(SignoffFetchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SignoffPublishArgs {
+    /// SYSTEM/PHASE/RUN-ID, or an unambiguous RUN-ID.
+    pub run: String,
+    /// Where to publish: s3://BUCKET/PREFIX.
+    #[arg(long, value_name = "S3_URI")]
+    pub to: String,
+    /// Put the objects with Object Lock COMPLIANCE retention for this many days (the bucket
+    /// must have Object Lock enabled); meant for final records.
+    #[arg(long, value_name = "N")]
+    pub object_lock_days: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct SignoffFetchArgs {
+    /// SYSTEM/PHASE/RUN-ID, or an unambiguous RUN-ID (already fetched into this home).
+    pub run: String,
+    /// Where the sign-off was published: s3://BUCKET/PREFIX.
+    #[arg(long, value_name = "S3_URI")]
+    pub from: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// The runs: SYSTEM/PHASE/RUN-ID, or unambiguous RUN-IDs.
+    #[arg(required = true)]
+    pub runs: Vec<String>,
+    /// The PDF to write (never overwritten).
+    #[arg(long, value_name = "FILE.pdf")]
+    pub out: PathBuf,
+    /// Also write the bundle (manifest, PDF, every file, original evidence): a new folder, or a
+    /// file ending in .zip.
+    #[arg(long, value_name = "DIR|FILE.zip")]
+    pub bundle: Option<PathBuf>,
+    /// Title on the cover (default: "<systems> qualification package").
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// Mark the package "DEMO — NOT FOR GxP USE" (automatic for runs of the demo dataset).
+    #[arg(long)]
+    pub demo: bool,
+    /// The trail's public key(s) (PEM, or `aws cloudtrail list-public-keys` JSON), to validate
+    /// the CloudTrail digest chain reported in the package.
+    #[arg(long, value_name = "FILE")]
+    pub trail_public_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A package PDF, a bundle folder, or a bundle .zip.
+    pub path: PathBuf,
+    /// Keys you trust (PEM blocks as `keys export` prints, hex public keys or key ids, or
+    /// countersign.public-key/v1 JSON); every key in the package must be one of them.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_keys: Option<PathBuf>,
 }

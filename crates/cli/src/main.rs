@@ -107,18 +107,22 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
         }
         Command::Show(a) => {
             let service = open(cli)?;
-            output::show(&service.show(&a.run)?, json)?;
-            if !json {
-                match service.signatures(&a.run) {
-                    Ok(sigs) => signoff::signatures(&sigs),
-                    Err(e) => eprintln!("signatures not verified: {}", e.message),
-                }
+            let view = service.show(&a.run)?;
+            let sigs = service.signatures(&a.run);
+            if json {
+                return output::show_with_signatures(&view, &sigs);
+            }
+            output::show(&view, json)?;
+            match sigs {
+                Ok(sigs) => signoff::signatures(&sigs),
+                Err(e) => eprintln!("signatures not verified: {}", e.message),
             }
             Ok(())
         }
         Command::Disposition(a) => signoff::disposition(&open(cli)?, a, json),
         Command::Keys { command } => signoff::keys(cli, &open(cli)?, command).await,
         Command::Sign(a) => signoff::sign(cli, &open(cli)?, a).await,
+        Command::Signoff { command } => signoff::handoff(cli, &open(cli)?, command).await,
         Command::AuditEvidence(a) => {
             let service = open(cli)?;
             let key = match &a.public_key {

@@ -183,6 +183,26 @@ pub fn runs(list: &[RunSummary], json: bool) -> Result<(), ServiceError> {
     Ok(())
 }
 
+/// `show --json`: the run view with its signatures, each verified against the record as it
+/// stands now (`signatures` is null and `signatures_error` says why when they could not be).
+pub fn show_with_signatures(
+    v: &RunView,
+    sigs: &Result<Vec<countersign_service::SignatureView>, ServiceError>,
+) -> Result<(), ServiceError> {
+    #[derive(Serialize)]
+    struct ShowJson<'a> {
+        #[serde(flatten)]
+        view: &'a RunView,
+        signatures: Option<&'a [countersign_service::SignatureView]>,
+        signatures_error: Option<&'a str>,
+    }
+    print_json(&ShowJson {
+        view: v,
+        signatures: sigs.as_ref().ok().map(Vec::as_slice),
+        signatures_error: sigs.as_ref().err().map(|e| e.message.as_str()),
+    })
+}
+
 pub fn show(v: &RunView, json: bool) -> Result<(), ServiceError> {
     if json {
         return print_json(v);

@@ -6,12 +6,13 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use countersign_service::{
-    DispositionRequest, EnrollRequest, ErrorCode, Passphrase, Service, ServiceError, SignRequest,
-    SignSecrets, SignatureView, SigningSession, CERTIFICATION_STATEMENT,
+    DispositionRequest, EnrollRequest, ErrorCode, FetchSignoffRequest, Passphrase, PublishRequest,
+    Service, ServiceError, SignRequest, SignSecrets, SignatureView, SigningSession,
+    CERTIFICATION_STATEMENT,
 };
 use serde::Serialize;
 
-use crate::args::{Cli, DispositionArgs, KeysCommand, SignArgs};
+use crate::args::{Cli, DispositionArgs, KeysCommand, SignArgs, SignoffCommand};
 
 fn print_json<T: Serialize>(value: &T) -> Result<(), ServiceError> {
     let text = serde_json::to_string_pretty(value)
@@ -281,5 +282,101 @@ pub fn signatures(sigs: &[SignatureView]) {
             s.key_id
         );
         outln!("            verification: {}", s.outcome_detail);
+        if let Some(from) = &s.key_known_from {
+            outln!("            key known from hand-off {from} (not enrolled on this desktop)");
+        }
+    }
+}
+
+/// `countersign signoff publish|fetch`.
+pub async fn handoff(
+    cli: &Cli,
+    service: &Service,
+    cmd: &SignoffCommand,
+) -> Result<(), ServiceError> {
+    let json = cli.global.json;
+    match cmd {
+        SignoffCommand::Publish(a) => {
+            let report = service
+                .signoff_publish(
+                    &cli.global.aws(),
+                    &PublishRequest {
+                        run: a.run.clone(),
+                        to: a.to.parse()?,
+                        object_lock_days: a.object_lock_days,
+                    },
+                )
+                .await?;
+            if json {
+                return print_json(&report);
+            }
+            outln!(
+                "Published {} to {} (record sha256 {})",
+                report.run,
+                report.location,
+                report.record_sha256.to_hex()
+            );
+            for o in &report.objects {
+                outln!("  {:<9} {}", o.status, o.uri);
+            }
+            for (sha, outcome) in &report.not_published {
+                outln!(
+                    "  not published: signature {} ({outcome} for the current record)",
+                    sha.to_hex()
+                );
+            }
+            if let Some(until) = &report.retain_until {
+                outln!("Object Lock COMPLIANCE retention until {until}");
+            }
+            Ok(())
+        }
+        SignoffCommand::Fetch(a) => {
+            let report = service
+                .signoff_fetch(
+                    &cli.global.aws(),
+                    &FetchSignoffRequest {
+                        run: a.run.clone(),
+                        from: a.from.parse()?,
+                    },
+                )
+                .await?;
+            let rejected = report.rejected().count();
+            if json {
+                print_json(&report)?;
+            } else {
+                outln!("Sign-off of {} from {}", report.run, report.location);
+                for i in &report.items {
+                    outln!(
+                        "  {:<16} {:<9} {}",
+                        i.status,
+                        i.kind,
+                        i.uri.rsplit('/').next().unwrap_or(&i.uri)
+                    );
+                    outln!("{:>20}{}", "", i.detail);
+                }
+                if report.same_record {
+                    outln!(
+                        "This desktop's record is the published one (sha256 {}): a signature now covers the same bytes.",
+                        report.local_record_sha256.to_hex()
+                    );
+                } else {
+                    outln!(
+                        "This desktop's record (sha256 {}) differs from the published one; a signature here would not cover the same bytes.",
+                        report.local_record_sha256.to_hex()
+                    );
+                }
+            }
+            if rejected > 0 {
+                let first = report
+                    .rejected()
+                    .next()
+                    .map(|i| i.detail.clone())
+                    .unwrap_or_default();
+                return Err(ServiceError::integrity(format!(
+                    "{rejected} item(s) of the sign-off were refused (first: {first}); they are recorded in the ledger"
+                )));
+            }
+            Ok(())
+        }
     }
 }

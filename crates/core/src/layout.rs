@@ -69,6 +69,10 @@ pub fn normalise_prefix(prefix: &str) -> String {
     }
 }
 
+/// The folder inside a run folder that holds its sign-off hand-off (`docs/handoff.md`): never
+/// part of the run's evidence, so publishing a sign-off never changes the record it signs.
+pub const SIGNOFF_DIR: &str = "signoff";
+
 /// What an object key (relative to the prefix) is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -122,6 +126,13 @@ pub fn classify(relative_key: &str) -> KeyKind {
             };
         }
     };
+    if parts[3] == SIGNOFF_DIR {
+        return KeyKind::Unrecognised {
+            reason: format!(
+                "a sign-off hand-off object (read with `countersign signoff fetch`), not run evidence: {relative_key}"
+            ),
+        };
+    }
     KeyKind::RunFile {
         run: RunKey {
             system: parts[0].to_owned(),
@@ -135,6 +146,18 @@ pub fn classify(relative_key: &str) -> KeyKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_runs_signoff_folder_is_not_evidence() {
+        assert!(matches!(
+            classify("LIMS/OQ/r1/signoff/record.json"),
+            KeyKind::Unrecognised { .. }
+        ));
+        assert!(matches!(
+            classify("LIMS/OQ/r1/results/signoff/x.xml"),
+            KeyKind::RunFile { .. }
+        ));
+    }
 
     #[test]
     fn refuses_keys_that_could_escape() {

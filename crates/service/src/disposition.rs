@@ -158,6 +158,27 @@ impl Service {
         for d in all {
             latest.insert(d.case_id.clone(), d);
         }
+        // Dispositions taken over from a verified hand-off (docs/handoff.md) keep their
+        // original author and time; per case the newest wins, a local one on a tie.
+        for (d, seq) in self.handoff_dispositions(run_key)? {
+            let newer = latest.get(&d.case_id).is_none_or(|l| d.at > l.at);
+            if newer {
+                latest.insert(
+                    d.case_id.clone(),
+                    CaseDispositionRecord {
+                        run_key: run_key.to_owned(),
+                        case_id: d.case_id,
+                        kind: d.kind,
+                        reference: d.reference,
+                        reason: d.reason,
+                        by_arn: d.by_arn,
+                        by_name: None,
+                        at: d.at,
+                        event_seq: seq,
+                    },
+                );
+            }
+        }
         Ok(latest.into_values().collect())
     }
 

@@ -506,7 +506,7 @@ pub(crate) fn s3_uri(bucket: &str, key: &str) -> String {
 }
 
 /// The ARN of the caller, when STS answers (best effort: S3-compatible stores may lack STS).
-async fn caller_identity(ctx: &AwsContext) -> Option<String> {
+pub(crate) async fn caller_identity(ctx: &AwsContext) -> Option<String> {
     let out = ctx.sts().get_caller_identity().send().await.ok()?;
     out.arn().map(str::to_owned)
 }

@@ -12,6 +12,7 @@ mod demo;
 mod disposition;
 mod error;
 mod fetch;
+mod handoff;
 mod import;
 mod intake;
 mod keys;
@@ -35,6 +36,11 @@ pub use demo::SeedReport;
 pub use disposition::{DispositionKind, DispositionRequest};
 pub use error::{ErrorCode, ServiceError};
 pub use fetch::{FetchFailure, FetchProgress, FetchReport, FetchRequest, Rejected, Skipped};
+pub use handoff::{
+    FetchSignoffReport, FetchSignoffRequest, HandoffItem, PublishReport, PublishRequest,
+    PublishedObject, SignoffKey, SignoffLocation, SIGNOFF_KEY_ACCEPTED, SIGNOFF_KEY_FORMAT,
+    SIGNOFF_PUBLISHED, SIGNOFF_RECORD_ACCEPTED, SIGNOFF_REJECTED, SIGNOFF_SIGNATURE_ACCEPTED,
+};
 pub use import::{ImportLimits, ImportReport};
 pub use keys::{
     public_key_pem, EnrollRequest, Enrollment, KeyInfo, PublicKeyExport, CERTIFICATION_STATEMENT,

@@ -145,6 +145,9 @@ pub struct SignatureView {
     pub envelope_sha256: Sha256,
     /// Envelope bytes.
     pub envelope: String,
+    /// Where the signer's key is known from: `None` when it was enrolled on this desktop,
+    /// else the hand-off object it was taken over from (docs/handoff.md).
+    pub key_known_from: Option<String>,
 }
 
 struct Resolved {
@@ -254,6 +257,7 @@ impl Service {
         let digest = ctx.record.digest().map_err(canonical)?;
         let name = countersign_core::run_record::RunRecord::subject_name(&ctx.view.run.key);
         let registry = self.key_registry()?;
+        let handoff_keys = self.handoff_keys()?;
         let rows = self
             .ledger()?
             .signatures_of("run", &ctx.view.summary.id)
@@ -271,7 +275,9 @@ impl Service {
                 );
                 let st = statement_of(&r.envelope);
                 let local_time = local_time(&r.signed_at, &r.utc_offset);
+                let key_known_from = handoff_keys.get(&r.key_id).map(|(uri, _)| uri.clone());
                 SignatureView {
+                    key_known_from,
                     meaning: r.meaning,
                     printed_name: r.printed_name,
                     iam_arn: st.as_ref().map(|s| s.predicate.iam_arn.clone()),

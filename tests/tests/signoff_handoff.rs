@@ -1,0 +1,541 @@
+//! Sign-off hand-off between two desktops through S3, against the emulator: Alice (home A)
+//! dispositions, reviews and publishes; Bob (home B) fetches, verifies everything against his own
+//! verified store, approves and publishes; Alice takes Bob's approval back. Tampered variants in
+//! the bucket are refused with their precise outcome and recorded; a final publish goes to an
+//! Object Lock bucket with COMPLIANCE retention.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use countersign_aws::s3::{self, Upload};
+use countersign_aws::AwsContext;
+use countersign_core::digest::Sha256;
+use countersign_core::model::CaseStatus;
+use countersign_core::run_record::RunRecord;
+use countersign_core::signature::dsse::{canonical_json, Envelope};
+use countersign_core::signature::predicate::Meaning;
+use countersign_ledger::EventFilter;
+use countersign_service::{
+    CancelToken, DispositionKind, DispositionRequest, EnrollRequest, ErrorCode, FetchRequest,
+    FetchSignoffReport, FetchSignoffRequest, KdfParams, KeyInfo, ManualClock, Passphrase,
+    PublishRequest, Service, SignRequest, SignSecrets, SigningSession, SIGNOFF_KEY_ACCEPTED,
+    SIGNOFF_PUBLISHED, SIGNOFF_RECORD_ACCEPTED, SIGNOFF_REJECTED, SIGNOFF_SIGNATURE_ACCEPTED,
+};
+use countersign_tests::{buckets, Harness, TestUser};
+use time::OffsetDateTime;
+
+const BUCKET: &str = "qualification-evidence";
+const PREFIX: &str = "gxp";
+const SIGNOFF: &str = "signoff-handoff";
+const RUN: &str = "LIMS/OQ/2026-11-03-oq-1";
+const PASS_A: &str = "alice passphrase 1";
+const PASS_B: &str = "bob passphrase 22";
+
+async fn desktop(admin: &AwsContext) -> (tempfile::TempDir, Service) {
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::open(home.path()).unwrap();
+    let req = FetchRequest {
+        aws: Default::default(),
+        bucket: BUCKET.into(),
+        prefix: PREFIX.into(),
+        concurrency: 4,
+    };
+    service
+        .fetch_with(admin, &req, &|_| {}, &CancelToken::new())
+        .await
+        .unwrap();
+    (home, service)
+}
+
+async fn enrolled_key(
+    h: &Harness,
+    service: &Service,
+    user: &TestUser,
+    name: &str,
+    pass: &str,
+) -> KeyInfo {
+    let key = service
+        .keys_init_with_kdf(
+            name,
+            &Passphrase::new(pass.into()),
+            KdfParams::insecure_for_tests_only(),
+        )
+        .unwrap();
+    service
+        .keys_enroll_with(
+            &h.user_context(user).await.unwrap(),
+            &EnrollRequest {
+                mfa_serial: user.mfa_serial.clone(),
+                mfa_code: user.current_code(),
+                key_id: Some(key.key_id.clone()),
+                certification_accepted: true,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    key
+}
+
+async fn sign(
+    h: &Harness,
+    service: &Service,
+    user: &TestUser,
+    key: &KeyInfo,
+    meaning: Meaning,
+    pass: &str,
+) -> Result<countersign_service::SignatureInfo, countersign_service::ServiceError> {
+    let mut session = SigningSession::new(Arc::new(ManualClock::new(OffsetDateTime::now_utc())));
+    service
+        .sign_with(
+            &h.user_context(user).await.unwrap(),
+            &mut session,
+            &SignRequest {
+                run: RUN.into(),
+                meaning,
+                reason: format!("{meaning} after reading every result"),
+                key_id: Some(key.key_id.clone()),
+                mfa_serial: None,
+            },
+            SignSecrets {
+                passphrase: Passphrase::new(pass.into()),
+                mfa_code: Some(user.current_code()),
+            },
+        )
+        .await
+}
+
+fn to(prefix: &str) -> PublishRequest {
+    PublishRequest {
+        run: RUN.into(),
+        to: format!("s3://{SIGNOFF}/{prefix}").parse().unwrap(),
+        object_lock_days: None,
+    }
+}
+
+async fn fetch(ctx: &AwsContext, service: &Service, prefix: &str) -> FetchSignoffReport {
+    service
+        .signoff_fetch_with(
+            ctx,
+            &FetchSignoffRequest {
+                run: RUN.into(),
+                from: format!("s3://{SIGNOFF}/{prefix}").parse().unwrap(),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+fn events(service: &Service, action: &str) -> Vec<countersign_ledger::EventRecord> {
+    service
+        .ledger_events(&EventFilter {
+            action: Some(action.into()),
+            ..EventFilter::default()
+        })
+        .unwrap()
+}
+
+fn statuses(r: &FetchSignoffReport, kind: &str) -> Vec<String> {
+    r.items
+        .iter()
+        .filter(|i| i.kind == kind)
+        .map(|i| i.status.clone())
+        .collect()
+}
+
+fn run_base(prefix: &str) -> String {
+    format!("{prefix}/{RUN}/signoff/")
+}
+
+/// Every object of a published sign-off: relative key → bytes.
+async fn published(ctx: &AwsContext, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    let base = run_base(prefix);
+    let mut out = Vec::new();
+    for o in s3::list(ctx, SIGNOFF, &base).await.unwrap() {
+        let (bytes, _) = s3::get_small(ctx, SIGNOFF, &o.key, 1 << 24)
+            .await
+            .unwrap()
+            .unwrap();
+        out.push((o.key.strip_prefix(&base).unwrap().to_owned(), bytes));
+    }
+    out
+}
+
+/// Writes a copy of a sign-off under another prefix, with `edit` applied to each object.
+async fn copy_with(
+    ctx: &AwsContext,
+    objects: &[(String, Vec<u8>)],
+    prefix: &str,
+    edit: impl Fn(&str, &[u8]) -> (String, Vec<u8>),
+) {
+    for (rel, bytes) in objects {
+        let (rel, body) = edit(rel, bytes);
+        let key = format!("{}{rel}", run_base(prefix));
+        s3::put(
+            ctx,
+            SIGNOFF,
+            Upload {
+                key: &key,
+                body,
+                content_type: None,
+                metadata: &[],
+            },
+        )
+        .await
+        .unwrap();
+    }
+}
+
+fn tamper_reason(bytes: &[u8]) -> Vec<u8> {
+    let mut env = Envelope::from_json(bytes).unwrap();
+    let payload = String::from_utf8(env.payload_bytes().unwrap()).unwrap();
+    let forged = payload.replace("after reading every result", "without reading the results");
+    assert_ne!(payload, forged);
+    env.payload = aws_smithy_types::base64::encode(forged.as_bytes());
+    env.to_canonical_json()
+}
+
+#[tokio::test]
+async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
+    let h = Harness::start().await.unwrap();
+    let admin = h.admin().await.unwrap();
+    Service::demo_seed_with(&admin, BUCKET, PREFIX)
+        .await
+        .unwrap();
+    buckets::create_versioned_bucket(&admin, SIGNOFF)
+        .await
+        .unwrap();
+    let alice = h.create_user_with_mfa("alice").await.unwrap();
+    let bob = h.create_user_with_mfa("bob").await.unwrap();
+    let ctx_a = h.user_context(&alice).await.unwrap();
+    let ctx_b = h.user_context(&bob).await.unwrap();
+
+    // Two desktops, each with its own verified copy of the evidence and its own ledger.
+    let (_home_a, a) = desktop(&admin).await;
+    let (_home_b, b) = desktop(&admin).await;
+    let ka = enrolled_key(&h, &a, &alice, "Alice Adams", PASS_A).await;
+    let kb = enrolled_key(&h, &b, &bob, "Bob Brown", PASS_B).await;
+
+    // Nothing to hand off before a signature.
+    let early = a
+        .signoff_publish_with(&ctx_a, &to("lims"), OffsetDateTime::now_utc())
+        .await
+        .unwrap_err();
+    assert_eq!(early.code, ErrorCode::Refused);
+    assert!(early.message.contains("sign it first"), "{early}");
+
+    // Alice dispositions both failures, reviews, and publishes.
+    let view = a.show(RUN).unwrap();
+    let failed: Vec<String> = view
+        .run
+        .cases
+        .iter()
+        .filter(|c| matches!(c.status, CaseStatus::Failed | CaseStatus::Errored))
+        .map(|c| c.id.clone())
+        .collect();
+    assert_eq!(failed.len(), 2);
+    for case in &failed {
+        a.disposition(
+            &DispositionRequest {
+                run: RUN.into(),
+                case_id: case.clone(),
+                kind: DispositionKind::Deviation,
+                reference: "DEV-0042".into(),
+                reason: "Investigated; impact assessed".into(),
+            },
+            Some(&ka.key_id),
+        )
+        .unwrap();
+    }
+    let reviewed = sign(&h, &a, &alice, &ka, Meaning::Reviewed, PASS_A)
+        .await
+        .unwrap();
+    let report = a
+        .signoff_publish_with(&ctx_a, &to("lims"), OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(report.record_sha256, reviewed.record_sha256);
+    let written: Vec<&str> = report
+        .objects
+        .iter()
+        .map(|o| o.uri.rsplit_once("/signoff/").unwrap().1)
+        .collect();
+    assert_eq!(
+        written,
+        vec![
+            format!("keys/{}.json", ka.key_id).as_str(),
+            "record.json",
+            format!(
+                "signatures/0001-{}.dsse.json",
+                reviewed.envelope_sha256.to_hex()
+            )
+            .as_str(),
+        ]
+    );
+    assert!(report.objects.iter().all(|o| o.status == "written"));
+    // Publishing again writes nothing.
+    let again = a
+        .signoff_publish_with(&ctx_a, &to("lims"), OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert!(again.objects.iter().all(|o| o.status == "unchanged"));
+    assert_eq!(events(&a, SIGNOFF_PUBLISHED).len(), 2);
+
+    // Bob's desktop has no dispositions and does not know Alice's key until the fetch.
+    assert!(b.signatures(RUN).unwrap().is_empty());
+    let before = fetch(&ctx_b, &b, "lims").await;
+    assert_eq!(before.rejected().count(), 0, "{:#?}", before.items);
+    assert!(before.same_record, "{before:#?}");
+    assert_eq!(before.published_record_sha256, Some(reviewed.record_sha256));
+    assert_eq!(statuses(&before, "key"), vec!["accepted"]);
+    assert_eq!(statuses(&before, "signature"), vec!["accepted"]);
+    assert_eq!(statuses(&before, "record"), vec!["accepted"]);
+    let key_item = before.items.iter().find(|i| i.kind == "key").unwrap();
+    assert!(
+        key_item.detail.contains("known from hand-off") && key_item.detail.contains(&alice.arn),
+        "{key_item:?}"
+    );
+    assert_eq!(events(&b, SIGNOFF_KEY_ACCEPTED).len(), 1);
+    assert_eq!(events(&b, SIGNOFF_SIGNATURE_ACCEPTED).len(), 1);
+    assert_eq!(events(&b, SIGNOFF_RECORD_ACCEPTED).len(), 1);
+    let on_b = b.signatures(RUN).unwrap();
+    assert_eq!(on_b.len(), 1);
+    assert_eq!(on_b[0].outcome, "valid");
+    assert_eq!(on_b[0].iam_arn.as_deref(), Some(alice.arn.as_str()));
+    assert!(on_b[0]
+        .key_known_from
+        .as_deref()
+        .unwrap()
+        .ends_with(&format!("/signoff/keys/{}.json", ka.key_id)));
+    // Alice's own desktop says her key was enrolled there.
+    assert_eq!(a.signatures(RUN).unwrap()[0].key_known_from, None);
+    // A taken-over key is not one of Bob's keys.
+    assert_eq!(b.keys().unwrap().len(), 1);
+
+    // Fetching again changes nothing.
+    let repeat = fetch(&ctx_b, &b, "lims").await;
+    assert_eq!(statuses(&repeat, "signature"), vec!["already_recorded"]);
+    assert_eq!(statuses(&repeat, "key"), vec!["known"]);
+    assert_eq!(events(&b, SIGNOFF_SIGNATURE_ACCEPTED).len(), 1);
+    assert_eq!(b.signatures(RUN).unwrap().len(), 1);
+
+    // Bob approves on his desktop: the dispositions came with the record, his statement
+    // follows Alice's, and the hand-off makes Alice the reviewer he may not be.
+    let approved = sign(&h, &b, &bob, &kb, Meaning::Approved, PASS_B)
+        .await
+        .unwrap();
+    assert_eq!(approved.record_sha256, reviewed.record_sha256);
+    let st = countersign_core::signature::statement::Statement::from_payload(
+        &Envelope::from_json(approved.envelope.as_bytes())
+            .unwrap()
+            .payload_bytes()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(st.predicate.follows, vec![reviewed.envelope_sha256]);
+    let published_b = b
+        .signoff_publish_with(&ctx_b, &to("lims"), OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let status_of = |suffix: &str| {
+        published_b
+            .objects
+            .iter()
+            .find(|o| o.uri.ends_with(suffix))
+            .unwrap()
+            .status
+            .clone()
+    };
+    assert_eq!(status_of(&format!("keys/{}.json", ka.key_id)), "unchanged");
+    assert_eq!(status_of("record.json"), "unchanged");
+    assert_eq!(
+        status_of(&format!(
+            "0002-{}.dsse.json",
+            approved.envelope_sha256.to_hex()
+        )),
+        "written"
+    );
+
+    // Alice takes the approval back: her own signature is already on file, Bob's verifies.
+    let back = fetch(&ctx_a, &a, "lims").await;
+    assert_eq!(back.rejected().count(), 0, "{:#?}", back.items);
+    assert_eq!(
+        statuses(&back, "signature"),
+        vec!["already_recorded", "accepted"]
+    );
+    let on_a = a.signatures(RUN).unwrap();
+    assert_eq!(on_a.len(), 2);
+    assert!(on_a.iter().all(|s| s.outcome == "valid"), "{on_a:#?}");
+    assert_eq!(on_a[1].meaning, "Approved");
+
+    // A third desktop receives tampered copies and refuses each with its reason.
+    let (_home_c, c) = desktop(&admin).await;
+    let good = published(&admin, "lims").await;
+    let sig_a = format!(
+        "signatures/0001-{}.dsse.json",
+        reviewed.envelope_sha256.to_hex()
+    );
+
+    // 1. A payload altered and re-named with its new digest: the signature no longer verifies.
+    copy_with(&admin, &good, "t-payload", |rel, bytes| {
+        if rel == sig_a {
+            let forged = tamper_reason(bytes);
+            (
+                format!("signatures/0001-{}.dsse.json", Sha256::of(&forged).to_hex()),
+                forged,
+            )
+        } else {
+            (rel.to_owned(), bytes.to_vec())
+        }
+    })
+    .await;
+    let r = fetch(&admin, &c, "t-payload").await;
+    let first = r.items.iter().find(|i| i.kind == "signature").unwrap();
+    assert_eq!(first.status, "rejected");
+    assert_eq!(first.outcome.as_deref(), Some("bad_signature"));
+    // Bob's approval follows the genuine review, which is not there.
+    let second = r
+        .items
+        .iter()
+        .filter(|i| i.kind == "signature")
+        .nth(1)
+        .unwrap();
+    assert_eq!(
+        second.outcome.as_deref(),
+        Some("out_of_order"),
+        "{second:?}"
+    );
+    assert_eq!(statuses(&r, "record"), vec!["rejected"]);
+    assert!(c.signatures(RUN).unwrap().is_empty());
+
+    // 2. An envelope changed after publishing, under its old name.
+    copy_with(&admin, &good, "t-bytes", |rel, bytes| {
+        let body = if rel == sig_a {
+            tamper_reason(bytes)
+        } else {
+            bytes.to_vec()
+        };
+        (rel.to_owned(), body)
+    })
+    .await;
+    let r = fetch(&admin, &c, "t-bytes").await;
+    let first = r.items.iter().find(|i| i.kind == "signature").unwrap();
+    assert_eq!(first.outcome.as_deref(), Some("digest_mismatch"));
+    assert!(
+        first.detail.contains("altered after publishing"),
+        "{first:?}"
+    );
+
+    // 3. A record whose file digest differs from the receiver's verified store.
+    copy_with(&admin, &good, "t-record", |rel, bytes| {
+        if rel == "record.json" {
+            let mut rec: RunRecord = serde_json::from_slice(bytes).unwrap();
+            rec.files[0].sha256 = Sha256::of(b"other bytes");
+            (rel.to_owned(), canonical_json(&rec).unwrap())
+        } else {
+            (rel.to_owned(), bytes.to_vec())
+        }
+    })
+    .await;
+    let r = fetch(&admin, &c, "t-record").await;
+    assert_eq!(
+        r.items.len(),
+        1,
+        "nothing else is looked at: {:#?}",
+        r.items
+    );
+    assert_eq!(r.items[0].outcome.as_deref(), Some("record_mismatch"));
+    assert!(
+        r.items[0].detail.starts_with("record digest mismatch: ")
+            && r.items[0].detail.contains("this desktop's verified store"),
+        "{:?}",
+        r.items[0]
+    );
+
+    // 4. Alice's key republished as Bob's identity: the signature does not match its signer.
+    copy_with(&admin, &good, "t-key", |rel, bytes| {
+        if rel == format!("keys/{}.json", ka.key_id) {
+            let mut doc: countersign_service::SignoffKey = serde_json::from_slice(bytes).unwrap();
+            doc.iam_arn = bob.arn.clone();
+            doc.printed_name = "Bob Brown".into();
+            (rel.to_owned(), canonical_json(&doc).unwrap())
+        } else {
+            (rel.to_owned(), bytes.to_vec())
+        }
+    })
+    .await;
+    let r = fetch(&admin, &c, "t-key").await;
+    let first = r.items.iter().find(|i| i.kind == "signature").unwrap();
+    assert_eq!(first.outcome.as_deref(), Some("signer_not_enrolled"));
+    // Bob's desktop already knows Alice's key: the re-binding is refused as such.
+    let r = fetch(&ctx_b, &b, "t-key").await;
+    let key = r
+        .items
+        .iter()
+        .find(|i| i.kind == "key" && i.uri.contains(&ka.key_id))
+        .unwrap();
+    assert_eq!(key.outcome.as_deref(), Some("key_conflict"), "{key:?}");
+    assert!(key.detail.contains("never re-bound"), "{key:?}");
+
+    // Nothing of the tampered copies reached desktop C; every refusal is in its ledger.
+    assert!(c.signatures(RUN).unwrap().is_empty());
+    assert!(events(&c, SIGNOFF_KEY_ACCEPTED).is_empty());
+    let refusals = events(&c, SIGNOFF_REJECTED);
+    assert!(refusals.len() >= 5, "{}", refusals.len());
+    assert!(refusals.iter().all(|e| e.event.reason.is_some()));
+    assert!(c.ledger_verify().unwrap().is_ok());
+    let vb = b.ledger_verify().unwrap();
+    assert!(vb.is_ok(), "{vb:?}");
+
+    // A different record is never published over the one in the bucket.
+    copy_with(&admin, &good, "t-conflict", |rel, bytes| {
+        if rel == "record.json" {
+            (rel.to_owned(), b"{}".to_vec())
+        } else {
+            (rel.to_owned(), bytes.to_vec())
+        }
+    })
+    .await;
+    let conflict = b
+        .signoff_publish_with(&ctx_b, &to("t-conflict"), OffsetDateTime::now_utc())
+        .await
+        .unwrap_err();
+    assert_eq!(conflict.code, ErrorCode::Refused);
+    assert!(conflict.message.contains("never overwritten"), "{conflict}");
+
+    // The final record goes to an Object Lock bucket with COMPLIANCE retention.
+    let locked = "signoff-final";
+    buckets::create_object_lock_bucket(&admin, locked, None)
+        .await
+        .unwrap();
+    let final_report = b
+        .signoff_publish_with(
+            &ctx_b,
+            &PublishRequest {
+                run: RUN.into(),
+                to: format!("s3://{locked}/final").parse().unwrap(),
+                object_lock_days: Some(30),
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    assert!(final_report.retain_until.is_some());
+    for o in &final_report.objects {
+        let key = o.uri.strip_prefix(&format!("s3://{locked}/")).unwrap();
+        let head = admin
+            .s3()
+            .head_object()
+            .bucket(locked)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            head.object_lock_mode().map(|m| m.as_str()),
+            Some("COMPLIANCE"),
+            "{key}"
+        );
+        assert!(head.object_lock_retain_until_date().is_some());
+    }
+}
