@@ -9,6 +9,7 @@
 pub mod cloudformation;
 pub mod config;
 pub mod error;
+pub mod object_lock;
 pub mod s3;
 pub mod stack_snapshot;
 pub mod sts;

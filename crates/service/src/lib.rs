@@ -8,6 +8,7 @@
 mod audit;
 mod audit_evidence;
 mod cancel;
+mod checkpoint;
 mod demo;
 mod disposition;
 mod error;
@@ -16,6 +17,7 @@ mod handoff;
 mod import;
 mod intake;
 mod keys;
+mod review;
 mod runs;
 mod session;
 mod signing;
@@ -27,11 +29,17 @@ use std::sync::{Mutex, MutexGuard};
 use countersign_ledger::{Ledger, SystemClock};
 use countersign_store::Store;
 
+pub use audit::{export_filter, parse_time_bound, RestoreReport};
 pub use audit_evidence::{AuditEvidenceReport, EvidenceProblem, ProblemKind, StackEvidence};
 pub use cancel::CancelToken;
+pub use checkpoint::{
+    CheckpointInfo, CheckpointRequest, CheckpointSource, ExternalCheckpoint, LedgerVerification,
+    PublishedCheckpoint, S3Location, CHECKPOINT_CONFIG_FILE, CHECKPOINT_PUBLISHED,
+    MAX_RETENTION_DAYS,
+};
 pub use countersign_aws::AwsSettings;
 pub use countersign_keys::{KdfParams, Passphrase};
-pub use countersign_ledger::{ChainReport, ExportFormat};
+pub use countersign_ledger::{BackupInfo, ChainReport, EventFilter, ExportFormat};
 pub use demo::SeedReport;
 pub use disposition::{DispositionKind, DispositionRequest};
 pub use error::{ErrorCode, ServiceError};
@@ -46,6 +54,7 @@ pub use keys::{
     public_key_pem, EnrollRequest, Enrollment, KeyInfo, PublicKeyExport, CERTIFICATION_STATEMENT,
     KEYS_DIR,
 };
+pub use review::{ReviewInfo, ReviewPlan, ReviewRequest, AUDIT_TRAIL_SUBJECT};
 pub use runs::{FileContent, RunSummary, RunView};
 pub use session::{
     ManualClock, SessionClock, SigningSession, SystemSessionClock, DEFAULT_MAX_CLOCK_SKEW_SECS,

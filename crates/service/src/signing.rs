@@ -161,7 +161,7 @@ struct Resolved {
     mfa_serial: String,
 }
 
-fn refused(message: impl Into<String>) -> ServiceError {
+pub(crate) fn refused(message: impl Into<String>) -> ServiceError {
     ServiceError::new(ErrorCode::Refused, message)
 }
 
@@ -295,7 +295,7 @@ impl Service {
             .collect())
     }
 
-    fn enrollment_serial(&self, key_id: &str) -> Result<Option<String>, ServiceError> {
+    pub(crate) fn enrollment_serial(&self, key_id: &str) -> Result<Option<String>, ServiceError> {
         let events = self
             .ledger()?
             .events(&EventFilter {
@@ -452,7 +452,7 @@ impl Service {
     }
 
     /// When signing is locked for `arn`, the time it unlocks.
-    fn locked_until(
+    pub(crate) fn locked_until(
         &self,
         arn: &str,
         policy: &Policy,
@@ -472,7 +472,7 @@ impl Service {
 
     /// Records a failed attempt; when it is the last allowed one, records the lockout. Returns
     /// the message for the signer.
-    fn record_failure(
+    pub(crate) fn record_failure(
         &self,
         key: &SignerKeyRecord,
         policy: &Policy,
@@ -570,93 +570,29 @@ impl Service {
         let r = self.resolve(req, now)?;
         let run_id = r.ctx.view.summary.id.clone();
         let actor = Actor::person(r.key.iam_arn.clone(), r.key.printed_name.clone());
-        let idle = Duration::minutes(i64::from(r.policy.session.idle_timeout_minutes));
-        let mut clock_warning = None;
-        let mut fresh: Option<OpenSession> = None;
-        if !session.usable_for(&r.key.iam_arn, idle) {
-            let code = secrets.mfa_code.as_deref().ok_or_else(|| {
-                ServiceError::bad_input(
-                    "the signing session is not open: the MFA code from your device is needed as well as the passphrase",
-                )
-            })?;
-            if r.mfa_serial.is_empty() {
-                return Err(ServiceError::bad_input(
-                    "no MFA device is known for this key; pass --mfa-serial ARN",
-                ));
-            }
-            let (mfa, identity) = match open_mfa_session(aws, &r.mfa_serial, code, None).await {
-                Ok(ok) => ok,
-                Err(e) if e.kind == AwsErrorKind::MfaCodeRejected => {
-                    let msg = self.record_failure(
-                        &r.key,
-                        &r.policy,
-                        "mfa_rejected",
-                        "MFA code rejected: STS did not accept the one-time code",
-                        now,
-                    )?;
-                    return Err(refused(msg));
-                }
-                Err(e) => return Err(from_sts_error(e)),
-            };
-            if identity.arn != r.key.iam_arn {
-                let msg = format!(
-                    "the MFA session belongs to {}, but the key {} is enrolled to {}; sign with your own key",
-                    identity.arn, r.key.key_id, r.key.iam_arn
-                );
-                self.ledger()?
-                    .record_signing_refusal(
-                        "run",
-                        &run_id,
-                        req.meaning.as_str(),
-                        "identity",
-                        &msg,
-                        &Actor::person(identity.arn.clone(), r.key.printed_name.clone()),
-                    )
-                    .map_err(err::from_ledger)?;
-                return Err(refused(msg));
-            }
-            if let Some((skew, text)) = clock_skew(&identity, now, session.max_clock_skew) {
-                self.ledger()?
-                    .record_clock_skew(&identity.arn, skew, &text, &actor)
-                    .map_err(err::from_ledger)?;
-                clock_warning = Some(text);
-            }
-            // The session opens only when this first signing completes with both components.
-            fresh = Some(OpenSession {
-                mfa,
-                identity,
-                last_activity: now,
-            });
-        }
-        let unlocked = match r.file.unlock(&secrets.passphrase) {
-            Ok(k) => k,
-            Err(KeyError::WrongPassphrase { .. }) => {
-                let msg = self.record_failure(
-                    &r.key,
-                    &r.policy,
-                    "wrong_passphrase",
-                    "wrong passphrase: the key did not open",
-                    now,
-                )?;
-                return Err(refused(msg));
-            }
-            Err(e) => return Err(from_key_error(e)),
-        };
-        if unlocked.key_id().to_hex() != r.key.key_id {
-            return Err(ServiceError::integrity(format!(
-                "the key file opened a key other than {}; the key file is damaged",
-                r.key.key_id
-            )));
-        }
-        let Some(identity) = fresh
-            .as_ref()
-            .or(session.open.as_ref())
-            .map(|o| o.identity.clone())
-        else {
-            return Err(ServiceError::storage(
-                "the signing session closed unexpectedly",
-            ));
-        };
+        let auth = self
+            .authenticate(
+                aws,
+                session,
+                &Signing {
+                    key: &r.key,
+                    file: &r.file,
+                    policy: &r.policy,
+                    mfa_serial: &r.mfa_serial,
+                    subject_kind: "run",
+                    subject_id: &run_id,
+                    meaning: req.meaning,
+                },
+                secrets,
+                now,
+            )
+            .await?;
+        let Authenticated {
+            unlocked,
+            identity,
+            fresh,
+            clock_warning,
+        } = auth;
         let name = countersign_core::run_record::RunRecord::subject_name(&r.ctx.view.run.key);
         let predicate = Predicate {
             meaning: req.meaning,
@@ -731,6 +667,151 @@ impl Service {
             envelope: String::from_utf8_lossy(&bytes).into_owned(),
             clock_warning,
         })
+    }
+}
+
+/// Who signs what: the inputs of [`Service::authenticate`].
+pub(crate) struct Signing<'a> {
+    pub(crate) key: &'a SignerKeyRecord,
+    pub(crate) file: &'a KeyFile,
+    pub(crate) policy: &'a Policy,
+    pub(crate) mfa_serial: &'a str,
+    /// The subject a refusal is recorded against (`run`, `audit-trail`).
+    pub(crate) subject_kind: &'a str,
+    pub(crate) subject_id: &'a str,
+    pub(crate) meaning: Meaning,
+}
+
+/// Both signature components checked: the unlocked key and the session identity.
+pub(crate) struct Authenticated {
+    pub(crate) unlocked: countersign_keys::UnlockedKey,
+    pub(crate) identity: countersign_aws::sts::SessionIdentity,
+    /// A session opened by this signing; it becomes the session only once the signature is
+    /// recorded.
+    pub(crate) fresh: Option<OpenSession>,
+    pub(crate) clock_warning: Option<String>,
+}
+
+impl Service {
+    /// The two components of a signature (21 CFR 11.200): the open session for the enrolled
+    /// identity, or an MFA code that opens one (which must resolve to that identity), then the
+    /// key passphrase. Rejected codes and wrong passphrases are recorded and count towards
+    /// the lockout; an identity mismatch is recorded as a refusal.
+    pub(crate) async fn authenticate(
+        &self,
+        aws: &AwsContext,
+        session: &mut SigningSession,
+        s: &Signing<'_>,
+        secrets: SignSecrets,
+        now: OffsetDateTime,
+    ) -> Result<Authenticated, ServiceError> {
+        let actor = Actor::person(s.key.iam_arn.clone(), s.key.printed_name.clone());
+        let idle = Duration::minutes(i64::from(s.policy.session.idle_timeout_minutes));
+        let mut clock_warning = None;
+        let mut fresh: Option<OpenSession> = None;
+        if !session.usable_for(&s.key.iam_arn, idle) {
+            let code = secrets.mfa_code.as_deref().ok_or_else(|| {
+                ServiceError::bad_input(
+                    "the signing session is not open: the MFA code from your device is needed as well as the passphrase",
+                )
+            })?;
+            if s.mfa_serial.is_empty() {
+                return Err(ServiceError::bad_input(
+                    "no MFA device is known for this key; pass --mfa-serial ARN",
+                ));
+            }
+            let (mfa, identity) = match open_mfa_session(aws, s.mfa_serial, code, None).await {
+                Ok(ok) => ok,
+                Err(e) if e.kind == AwsErrorKind::MfaCodeRejected => {
+                    let msg = self.record_failure(
+                        s.key,
+                        s.policy,
+                        "mfa_rejected",
+                        "MFA code rejected: STS did not accept the one-time code",
+                        now,
+                    )?;
+                    return Err(refused(msg));
+                }
+                Err(e) => return Err(from_sts_error(e)),
+            };
+            if identity.arn != s.key.iam_arn {
+                let msg = format!(
+                    "the MFA session belongs to {}, but the key {} is enrolled to {}; sign with your own key",
+                    identity.arn, s.key.key_id, s.key.iam_arn
+                );
+                self.ledger()?
+                    .record_signing_refusal(
+                        s.subject_kind,
+                        s.subject_id,
+                        s.meaning.as_str(),
+                        "identity",
+                        &msg,
+                        &Actor::person(identity.arn.clone(), s.key.printed_name.clone()),
+                    )
+                    .map_err(err::from_ledger)?;
+                return Err(refused(msg));
+            }
+            if let Some((skew, text)) = clock_skew(&identity, now, session.max_clock_skew) {
+                self.ledger()?
+                    .record_clock_skew(&identity.arn, skew, &text, &actor)
+                    .map_err(err::from_ledger)?;
+                clock_warning = Some(text);
+            }
+            fresh = Some(OpenSession {
+                mfa,
+                identity,
+                last_activity: now,
+            });
+        }
+        let unlocked = self.unlock_key(s.key, s.file, s.policy, &secrets.passphrase, now)?;
+        let Some(identity) = fresh
+            .as_ref()
+            .or(session.open.as_ref())
+            .map(|o| o.identity.clone())
+        else {
+            return Err(ServiceError::storage(
+                "the signing session closed unexpectedly",
+            ));
+        };
+        Ok(Authenticated {
+            unlocked,
+            identity,
+            fresh,
+            clock_warning,
+        })
+    }
+
+    /// Opens the enrolled key with its passphrase. A wrong passphrase is recorded as a failed
+    /// attempt (counting towards the lockout) and refused.
+    pub(crate) fn unlock_key(
+        &self,
+        key: &SignerKeyRecord,
+        file: &KeyFile,
+        policy: &Policy,
+        passphrase: &Passphrase,
+        now: OffsetDateTime,
+    ) -> Result<countersign_keys::UnlockedKey, ServiceError> {
+        let unlocked = match file.unlock(passphrase) {
+            Ok(k) => k,
+            Err(KeyError::WrongPassphrase { .. }) => {
+                let msg = self.record_failure(
+                    key,
+                    policy,
+                    "wrong_passphrase",
+                    "wrong passphrase: the key did not open",
+                    now,
+                )?;
+                return Err(refused(msg));
+            }
+            Err(e) => return Err(from_key_error(e)),
+        };
+        if unlocked.key_id().to_hex() != key.key_id {
+            return Err(ServiceError::integrity(format!(
+                "the key file opened a key other than {}; the key file is damaged",
+                key.key_id
+            )));
+        }
+        Ok(unlocked)
     }
 }
 
