@@ -163,9 +163,29 @@ pub struct AuditEvidenceArgs {
 #[derive(Debug, Subcommand)]
 pub enum LedgerCommand {
     /// Re-derive every hash of the audit trail and check its links; names the first bad entry.
-    Verify,
-    /// Write the whole audit trail as CSV or JSON (the export is itself recorded).
+    /// With published checkpoints, also detects a ledger rolled back to an older copy.
+    Verify(LedgerVerifyArgs),
+    /// Write the audit trail as CSV or JSON, optionally filtered (the export is itself recorded).
     Export(ExportArgs),
+    /// Sign the ledger's head with your enrolled key and record it; optionally publish it to S3
+    /// under Object Lock (COMPLIANCE).
+    Checkpoint(CheckpointArgs),
+    /// Part 11 signature: "audit trail reviewed up to entry N" (MFA code + passphrase).
+    Review(ReviewArgs),
+    /// A consistent copy of the ledger while Countersign runs (never over an existing file).
+    Backup(BackupArgs),
+    /// Restore the ledger from a backup after verifying it.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerVerifyArgs {
+    /// Also compare with the checkpoints published under s3://BUCKET/PREFIX/checkpoints/.
+    #[arg(long, value_name = "s3://BUCKET/PREFIX", conflicts_with = "checkpoint_dir")]
+    pub checkpoints: Option<String>,
+    /// Also compare with the checkpoint .json files in this folder.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -175,6 +195,78 @@ pub struct ExportArgs {
     /// Output file (never overwritten).
     #[arg(long)]
     pub out: PathBuf,
+    /// Only entries at or after this time (2026-03-01 or 2026-03-01T09:30:00Z).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only entries before this time (exclusive).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only entries by this person (IAM ARN or printed name) or `system`.
+    #[arg(long, value_name = "WHO")]
+    pub actor: Option<String>,
+    /// Only entries about this object id (a run key, an S3 URI, a key id, …).
+    #[arg(long, value_name = "ID")]
+    pub object: Option<String>,
+    /// Only entries about objects of this kind (run, object, key, ledger, …).
+    #[arg(long, value_name = "KIND")]
+    pub object_kind: Option<String>,
+    /// Only entries with this action (object.stored, signature.applied, …).
+    #[arg(long, value_name = "ACTION")]
+    pub action: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {
+    /// Publish the checkpoint JSON to s3://BUCKET/PREFIX/checkpoints/ under Object Lock.
+    #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+    pub publish: Option<String>,
+    /// Days of COMPLIANCE retention (default: retention_days in <home>/checkpoint.json).
+    #[arg(long, value_name = "N")]
+    pub retention_days: Option<u32>,
+    /// Your enrolled key (needed only when the home holds several).
+    #[arg(long, value_name = "KEY_ID")]
+    pub key: Option<String>,
+    /// Read the passphrase from this file (`-` = standard input) instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The last audit-trail entry reviewed.
+    #[arg(long, value_name = "N")]
+    pub up_to: u64,
+    /// What was reviewed and found (mandatory).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Your MFA device (default: the one used at enrollment).
+    #[arg(long, value_name = "ARN")]
+    pub mfa_serial: Option<String>,
+    /// Your enrolled key (needed only when the home holds several).
+    #[arg(long, value_name = "KEY_ID")]
+    pub key: Option<String>,
+    /// Read the passphrase from this file (`-` = standard input) instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Read the MFA code from this file (`-` = standard input) instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub mfa_code_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The copy to write (never overwritten).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup to restore.
+    pub file: PathBuf,
+    /// Replace a ledger in use: it is set aside beside itself (kept, never deleted).
+    #[arg(long)]
+    pub replace: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -14,6 +14,7 @@ macro_rules! outln {
 }
 
 mod args;
+mod ledger;
 mod output;
 mod signoff;
 
@@ -24,7 +25,7 @@ use std::time::Instant;
 use clap::Parser;
 use countersign_service::{CancelToken, FetchProgress, FetchRequest, Service, ServiceError};
 
-use crate::args::{Cli, Command, DemoCommand, LedgerCommand};
+use crate::args::{Cli, Command, DemoCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -147,16 +148,7 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
             }
             Ok(())
         }
-        Command::Ledger { command } => {
-            let service = open(cli)?;
-            match command {
-                LedgerCommand::Verify => output::ledger_verify(&service.ledger_verify()?, json),
-                LedgerCommand::Export(a) => {
-                    let n = service.ledger_export(a.format.into(), &a.out)?;
-                    output::ledger_export(n, &a.out, json)
-                }
-            }
-        }
+        Command::Ledger { command } => ledger::run(cli, command).await,
     }
 }
 
@@ -172,6 +164,6 @@ fn write_stdout_line(args: std::fmt::Arguments<'_>) {
     }
 }
 
-fn open(cli: &Cli) -> Result<Service, ServiceError> {
+pub(crate) fn open(cli: &Cli) -> Result<Service, ServiceError> {
     Service::open(&cli.global.home_dir()?)
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::args::{Cli, DispositionArgs, KeysCommand, SignArgs, SignoffCommand};
 
-fn print_json<T: Serialize>(value: &T) -> Result<(), ServiceError> {
+pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), ServiceError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| ServiceError::storage(format!("could not encode the output: {e}")))?;
     outln!("{text}");
@@ -22,7 +22,7 @@ fn print_json<T: Serialize>(value: &T) -> Result<(), ServiceError> {
 }
 
 /// Reads one secret: from `file` (`-` = standard input, first line) or the terminal.
-fn read_secret(prompt: &str, file: Option<&Path>) -> Result<Passphrase, ServiceError> {
+pub(crate) fn read_secret(prompt: &str, file: Option<&Path>) -> Result<Passphrase, ServiceError> {
     let text = match file {
         Some(p) if p == Path::new("-") => {
             let mut line = String::new();
@@ -44,7 +44,7 @@ fn read_secret(prompt: &str, file: Option<&Path>) -> Result<Passphrase, ServiceE
     Ok(Passphrase::new(trimmed.to_owned()))
 }
 
-fn both_stdin(a: Option<&Path>, b: Option<&Path>) -> bool {
+pub(crate) fn both_stdin(a: Option<&Path>, b: Option<&Path>) -> bool {
     a == Some(Path::new("-")) && b == Some(Path::new("-"))
 }
 

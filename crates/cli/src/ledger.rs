@@ -1,0 +1,205 @@
+//! `ledger verify|export|checkpoint|review|backup|restore`: thin adapters over the service.
+//! Passphrases and MFA codes come from the terminal (echo off) or a file, never from argv.
+
+use countersign_service::{
+    export_filter, CheckpointRequest, CheckpointSource, LedgerVerification, ReviewRequest, Service,
+    ServiceError, SignSecrets, SigningSession,
+};
+
+use crate::args::{Cli, LedgerCommand};
+use crate::signoff::{both_stdin, print_json, read_secret};
+use crate::{open, output};
+
+/// Runs one `ledger` subcommand. `restore` works on the home without opening it first.
+pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError> {
+    let json = cli.global.json;
+    match command {
+        LedgerCommand::Verify(a) => {
+            let service = open(cli)?;
+            let source = match (&a.checkpoints, &a.checkpoint_dir) {
+                (Some(uri), _) => Some(CheckpointSource::S3(uri.clone())),
+                (None, Some(dir)) => Some(CheckpointSource::Dir(dir.clone())),
+                (None, None) => None,
+            };
+            match source {
+                None => output::ledger_verify(&service.ledger_verify()?, json),
+                Some(source) => {
+                    let v = service
+                        .ledger_verify_published(&cli.global.aws(), &source)
+                        .await?;
+                    verification(&v, json)
+                }
+            }
+        }
+        LedgerCommand::Export(a) => {
+            let service = open(cli)?;
+            let filter = export_filter(
+                a.since.as_deref(),
+                a.until.as_deref(),
+                a.actor.as_deref(),
+                a.object_kind.as_deref(),
+                a.object.as_deref(),
+                a.action.as_deref(),
+            )?;
+            let n = service.ledger_export_filtered(a.format.into(), &filter, &a.out)?;
+            output::ledger_export(n, &a.out, json)
+        }
+        LedgerCommand::Checkpoint(a) => {
+            let service = open(cli)?;
+            let req = CheckpointRequest {
+                key_id: a.key.clone(),
+                publish: a.publish.clone(),
+                retention_days: a.retention_days,
+            };
+            // Checked before the passphrase is asked for.
+            if let Some(uri) = &req.publish {
+                countersign_service::S3Location::parse(uri)?;
+                service.checkpoint_retention_days(req.retention_days)?;
+            }
+            let passphrase = read_secret("Key passphrase: ", a.passphrase_file.as_deref())?;
+            let info = service
+                .ledger_checkpoint(&cli.global.aws(), &req, &passphrase)
+                .await?;
+            if json {
+                return print_json(&info);
+            }
+            outln!(
+                "Checkpoint: entry {} head {} at {} signed by {} (key {})",
+                info.seq,
+                info.head_hash,
+                info.time_utc,
+                info.printed_name,
+                info.key_id
+            );
+            if let Some(p) = &info.published {
+                outln!(
+                    "Published: {} (version {}), {} until {}",
+                    p.uri,
+                    p.version_id.as_deref().unwrap_or("-"),
+                    p.mode,
+                    p.retain_until
+                );
+            }
+            Ok(())
+        }
+        LedgerCommand::Review(a) => {
+            let service = open(cli)?;
+            if both_stdin(a.passphrase_file.as_deref(), a.mfa_code_file.as_deref()) {
+                return Err(ServiceError::bad_input(
+                    "--passphrase-file and --mfa-code-file cannot both be standard input",
+                ));
+            }
+            let req = ReviewRequest {
+                up_to: a.up_to,
+                reason: a.reason.clone(),
+                key_id: a.key.clone(),
+                mfa_serial: a.mfa_serial.clone(),
+            };
+            let mut session = SigningSession::system();
+            let plan = service.review_check(&session, &req)?;
+            eprintln!(
+                "Signing the audit trail as reviewed up to entry {} (hash {}) as {} ({}, key {})",
+                plan.up_to, plan.head_hash, plan.printed_name, plan.iam_arn, plan.key_id
+            );
+            let mfa_code = if plan.needs_mfa {
+                let code = read_secret(
+                    &format!("MFA code ({}): ", plan.mfa_serial),
+                    a.mfa_code_file.as_deref(),
+                )?;
+                Some(code.to_string())
+            } else {
+                None
+            };
+            let passphrase = read_secret("Key passphrase: ", a.passphrase_file.as_deref())?;
+            let info = service
+                .ledger_review(
+                    &cli.global.aws(),
+                    &mut session,
+                    &req,
+                    SignSecrets {
+                        passphrase,
+                        mfa_code,
+                    },
+                )
+                .await?;
+            if let Some(w) = &info.clock_warning {
+                eprintln!("warning: {w}");
+            }
+            if json {
+                return print_json(&info);
+            }
+            outln!(
+                "Signed: audit trail reviewed up to entry {} by {} at {} (UTC{}); entry hash {}",
+                info.up_to,
+                info.printed_name,
+                info.signed_at,
+                info.utc_offset,
+                info.head_hash
+            );
+            Ok(())
+        }
+        LedgerCommand::Backup(a) => {
+            let service = open(cli)?;
+            let info = service.ledger_backup(&a.out)?;
+            if json {
+                return print_json(&info);
+            }
+            outln!(
+                "Backed up {} entries (head {} {}) to {}; the copy verifies",
+                info.events,
+                info.head_seq,
+                info.head_hash,
+                info.path.display()
+            );
+            Ok(())
+        }
+        LedgerCommand::Restore(a) => {
+            let report = Service::ledger_restore(&cli.global.home_dir()?, &a.file, a.replace)?;
+            if json {
+                return print_json(&report);
+            }
+            if let Some(aside) = &report.set_aside {
+                outln!("The previous ledger was set aside as {}", aside.display());
+            }
+            outln!(
+                "Restored {} into {} ({} entries, the restore recorded); run `countersign ledger verify --checkpoints s3://BUCKET/PREFIX` to compare with published checkpoints",
+                a.file.display(),
+                report.ledger.display(),
+                report.events
+            );
+            Ok(())
+        }
+    }
+}
+
+fn verification(v: &LedgerVerification, json: bool) -> Result<(), ServiceError> {
+    if json {
+        print_json(v)?;
+    } else {
+        for e in &v.external {
+            let seq = e.seq.map(|s| format!("entry {s}")).unwrap_or_default();
+            match &e.problem {
+                None => outln!(
+                    "checkpoint {} {seq}: trusted, signed by {}",
+                    e.source,
+                    e.signer.as_deref().unwrap_or("?")
+                ),
+                Some(p) => outln!("checkpoint {} {seq}: NOT TRUSTED: {p}", e.source),
+            }
+        }
+        // Prints the chain's verdict; its error is returned below, with the checkpoints'.
+        let _ = output::ledger_verify(&v.report, false);
+    }
+    if let Some(p) = &v.report.problem {
+        return Err(ServiceError::integrity(format!(
+            "the audit trail does not verify: {p}"
+        )));
+    }
+    let untrusted = v.external.iter().filter(|e| !e.trusted).count();
+    if untrusted > 0 {
+        return Err(ServiceError::integrity(format!(
+            "{untrusted} published checkpoint(s) could not be trusted (see above); find out who wrote them"
+        )));
+    }
+    Ok(())
+}
