@@ -97,6 +97,12 @@ pub enum Command {
     },
     /// Part 11 signature on a run (asks for the MFA code and the key passphrase; never in argv).
     Sign(SignArgs),
+    /// Build a validation package: a PDF with the machine-readable record embedded, and
+    /// optionally the bundle with the original evidence (docs/package-format.md).
+    Package(PackageArgs),
+    /// Verify a package offline: a PDF, a bundle folder or a bundle .zip; exit 1 naming the
+    /// first failed check.
+    Verify(VerifyArgs),
     /// Hand a signed run to the next signer's desktop through S3, or take it over from there.
     Signoff {
         #[command(subcommand)]

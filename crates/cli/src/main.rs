@@ -16,6 +16,7 @@ macro_rules! outln {
 mod args;
 mod ledger;
 mod output;
+mod package_out;
 mod signoff;
 
 use std::io::IsTerminal;
@@ -123,6 +124,8 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
         Command::Disposition(a) => signoff::disposition(&open(cli)?, a, json),
         Command::Keys { command } => signoff::keys(cli, &open(cli)?, command).await,
         Command::Sign(a) => signoff::sign(cli, &open(cli)?, a).await,
+        Command::Package(a) => package_out::package(&open(cli)?, a, json),
+        Command::Verify(a) => package_out::verify(cli, a, json),
         Command::Signoff { command } => signoff::handoff(cli, &open(cli)?, command).await,
         Command::AuditEvidence(a) => {
             let service = open(cli)?;

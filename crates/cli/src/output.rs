@@ -13,7 +13,7 @@ use countersign_service::{
 };
 use serde::Serialize;
 
-fn print_json<T: Serialize>(value: &T) -> Result<(), ServiceError> {
+pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), ServiceError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| {
         ServiceError::new(
             ErrorCode::Storage,

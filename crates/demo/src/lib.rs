@@ -20,6 +20,18 @@ pub use cloudtrail::data_signing_string;
 /// Key (relative to the prefix) of the PEM public key that verifies the demo digest files.
 pub const PUBLIC_KEY_KEY: &str = "countersign-demo/cloudtrail-public-key.pem";
 
+/// SHA-256 of every bundled demo run file other than `run.json` (whose digests are completed at
+/// seed time). A run holding any of these bytes comes from the demo dataset; packages of it
+/// carry the "DEMO — NOT FOR GxP USE" watermark.
+pub fn run_file_digests() -> Vec<[u8; 32]> {
+    use sha2::Digest as _;
+    embedded::RUN_FILES
+        .iter()
+        .filter(|f| !f.key.ends_with("/run.json"))
+        .map(|f| sha2::Sha256::digest(f.body).into())
+        .collect()
+}
+
 /// Where and when the dataset is seeded.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {

@@ -17,6 +17,9 @@ mod handoff;
 mod import;
 mod intake;
 mod keys;
+mod package;
+mod package_document;
+mod package_verify;
 mod review;
 mod runs;
 mod session;
@@ -54,6 +57,8 @@ pub use keys::{
     public_key_pem, EnrollRequest, Enrollment, KeyInfo, PublicKeyExport, CERTIFICATION_STATEMENT,
     KEYS_DIR,
 };
+pub use package::{PackageBuilt, PackageRequest};
+pub use package_verify::{verify_package_file, PackageVerification, TrustedKeys};
 pub use review::{ReviewInfo, ReviewPlan, ReviewRequest, AUDIT_TRAIL_SUBJECT};
 pub use runs::{FileContent, RunSummary, RunView};
 pub use session::{

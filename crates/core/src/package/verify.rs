@@ -526,6 +526,16 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
                 Outcome::Valid(v) => v,
                 other => {
                     sig_problems.push(format!("{path}: {}", describe(&other)));
+                    // Keep its place in the order, so one bad signature is reported once.
+                    if let Some(st) = &statement {
+                        history.push(PriorSignature {
+                            meaning: st.predicate.meaning,
+                            arn: st.predicate.iam_arn.clone(),
+                            printed_name: st.predicate.printed_name.clone(),
+                            key_id: st.predicate.key_id,
+                            envelope_sha256: Sha256::of(bytes),
+                        });
+                    }
                     continue;
                 }
             };

@@ -1,0 +1,385 @@
+//! Verifying a package file offline: a PDF, a bundle folder or a bundle zip is read into bytes
+//! (nothing trusted, sizes bounded, no path followed out of the bundle) and checked by the core.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use countersign_core::digest::Sha256;
+use countersign_core::package::manifest::{check_path, MANIFEST_FILE};
+use countersign_core::package::public_key::PublicKeyFile;
+use countersign_core::package::verify::{
+    verify_package, Form, PackageInput, PackageReport, Rendered, VerifyOptions,
+};
+use countersign_core::signature::key_id::KeyId;
+use countersign_core::text_encoding;
+use serde::Serialize;
+
+use crate::error::ServiceError;
+
+/// Largest bundle read (all files together).
+const MAX_BUNDLE_BYTES: u64 = 16 * 1024 * 1024 * 1024;
+/// Most files in a bundle.
+const MAX_BUNDLE_FILES: usize = 200_000;
+
+/// Public keys a verifier trusts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedKeys(pub BTreeSet<KeyId>);
+
+impl TrustedKeys {
+    /// Reads a trusted-keys file: any mix of `countersign.public-key/v1` JSON documents (one
+    /// per line or the whole file), ed25519 `PUBLIC KEY` PEM blocks (as `keys export` prints),
+    /// 64-hex public keys and 32-hex key ids, one per line; `#` starts a comment.
+    pub fn parse(name: &str, text: &str) -> Result<Self, ServiceError> {
+        let bad = |line: usize, what: &str| {
+            ServiceError::bad_input(format!(
+                "{name}, line {line}: {what}; expected a PEM public key, a 64-hex public key, a 32-hex key id or a countersign.public-key/v1 JSON document"
+            ))
+        };
+        let mut keys = BTreeSet::new();
+        if let Ok((f, _)) = PublicKeyFile::parse(text.trim().as_bytes()) {
+            if let Some(k) = f.key_bytes() {
+                keys.insert(KeyId::of_public_key_bytes(&k));
+                return Ok(Self(keys));
+            }
+        }
+        let mut pem: Option<(usize, String)> = None;
+        for (i, raw) in text.lines().enumerate() {
+            let n = i + 1;
+            let line = raw.split('#').next().unwrap_or_default().trim();
+            if line.is_empty() {
+                continue;
+            }
+            if line == "-----BEGIN PUBLIC KEY-----" {
+                pem = Some((n, String::new()));
+                continue;
+            }
+            if line == "-----END PUBLIC KEY-----" {
+                let Some((start, body)) = pem.take() else {
+                    return Err(bad(n, "an END line without a BEGIN line"));
+                };
+                let der = text_encoding::decode_base64_lenient(&body)
+                    .ok_or_else(|| bad(start, "the PEM body is not base64"))?;
+                let key: [u8; 32] = der
+                    .strip_prefix(&ED25519_SPKI_PREFIX[..])
+                    .and_then(|k| k.try_into().ok())
+                    .ok_or_else(|| bad(start, "the PEM block is not an ed25519 public key"))?;
+                keys.insert(KeyId::of_public_key_bytes(&key));
+                continue;
+            }
+            if let Some((_, body)) = pem.as_mut() {
+                body.push_str(line);
+                continue;
+            }
+            if line.starts_with('{') {
+                let (f, _) =
+                    PublicKeyFile::parse(line.as_bytes()).map_err(|e| bad(n, &e.to_string()))?;
+                let k = f.key_bytes().ok_or_else(|| bad(n, "no key"))?;
+                keys.insert(KeyId::of_public_key_bytes(&k));
+                continue;
+            }
+            let hex = line.to_ascii_lowercase();
+            match hex.len() {
+                64 => {
+                    let k: [u8; 32] = hex::decode(&hex)
+                        .ok()
+                        .and_then(|v| v.try_into().ok())
+                        .ok_or_else(|| bad(n, "not hex"))?;
+                    keys.insert(KeyId::of_public_key_bytes(&k));
+                }
+                32 => {
+                    keys.insert(hex.parse().map_err(|_| bad(n, "not a key id"))?);
+                }
+                _ => return Err(bad(n, "not a key")),
+            }
+        }
+        if let Some((start, _)) = pem {
+            return Err(bad(start, "a PEM block without its END line"));
+        }
+        if keys.is_empty() {
+            return Err(ServiceError::bad_input(format!(
+                "{name} lists no keys; a trusted-keys file needs at least one"
+            )));
+        }
+        Ok(Self(keys))
+    }
+}
+
+/// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410 §4).
+const ED25519_SPKI_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
+
+/// The result of verifying a package file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackageVerification {
+    /// What was verified.
+    pub path: PathBuf,
+    /// SHA-256 of the file (for a folder: of its manifest).
+    pub sha256: Sha256,
+    /// Whether every part verified.
+    pub verified: bool,
+    /// One report per part: the bundle's files, and the PDF (alone, or inside the bundle).
+    pub reports: Vec<(String, PackageReport)>,
+}
+
+impl PackageVerification {
+    /// The first problem found, naming the part and the check.
+    pub fn first_problem(&self) -> Option<String> {
+        self.reports
+            .iter()
+            .find_map(|(part, r)| r.first_problem().map(|p| format!("{part}: {p}")))
+    }
+
+    /// The package id, when a manifest could be read.
+    pub fn package_id(&self) -> Option<&str> {
+        self.reports
+            .iter()
+            .find_map(|(_, r)| r.package_id.as_deref())
+    }
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> ServiceError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        ServiceError::not_found(format!("{} does not exist", path.display()))
+    } else {
+        ServiceError::storage(format!("could not read {}: {e}", path.display()))
+    }
+}
+
+fn pdf_input(name: &str, bytes: &[u8]) -> Result<PackageInput, ServiceError> {
+    let read = countersign_pdf::read_package(bytes).map_err(|e| {
+        ServiceError::integrity(format!(
+            "{name}: {e}; it is not a Countersign package PDF, or it is damaged"
+        ))
+    })?;
+    let mut files = read.attachments;
+    let manifest = files.remove(MANIFEST_FILE);
+    Ok(PackageInput {
+        manifest,
+        files,
+        rendered: Some(Rendered {
+            package_id: read.package_id,
+            manifest_sha256: read.manifest_sha256,
+            trailer_id: read.trailer_id,
+        }),
+    })
+}
+
+/// A bundle's files by relative path, with the PDF(s) at its root kept apart.
+struct Bundle {
+    manifest: Option<Vec<u8>>,
+    files: BTreeMap<String, Vec<u8>>,
+    pdfs: BTreeMap<String, Vec<u8>>,
+}
+
+impl Bundle {
+    fn new() -> Self {
+        Self {
+            manifest: None,
+            files: BTreeMap::new(),
+            pdfs: BTreeMap::new(),
+        }
+    }
+
+    fn add(&mut self, name: String, bytes: Vec<u8>) {
+        if name == MANIFEST_FILE {
+            self.manifest = Some(bytes);
+        } else if !name.contains('/') && name.to_ascii_lowercase().ends_with(".pdf") {
+            self.pdfs.insert(name, bytes);
+        } else {
+            self.files.insert(name, bytes);
+        }
+    }
+}
+
+fn read_folder(root: &Path) -> Result<Bundle, ServiceError> {
+    let mut bundle = Bundle::new();
+    let mut total = 0u64;
+    let mut stack = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, rel)) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| io_error(&dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error(&dir, e))?;
+            let name = entry.file_name().into_string().map_err(|n| {
+                ServiceError::integrity(format!(
+                    "{}: a file name that is not UTF-8 ({n:?}) cannot be part of a package",
+                    dir.display()
+                ))
+            })?;
+            let path = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let kind = entry.file_type().map_err(|e| io_error(&entry.path(), e))?;
+            if kind.is_symlink() {
+                return Err(ServiceError::integrity(format!(
+                    "{}: a symbolic link inside a bundle is not followed; a package holds plain files only",
+                    entry.path().display()
+                )));
+            }
+            if kind.is_dir() {
+                stack.push((entry.path(), path));
+                continue;
+            }
+            check_path(&path).map_err(|e| ServiceError::integrity(format!("bundle {e}")))?;
+            let bytes = std::fs::read(entry.path()).map_err(|e| io_error(&entry.path(), e))?;
+            total += bytes.len() as u64;
+            if total > MAX_BUNDLE_BYTES || bundle.files.len() >= MAX_BUNDLE_FILES {
+                return Err(ServiceError::bad_input(format!(
+                    "{} is larger than a package bundle may be ({} files, {MAX_BUNDLE_BYTES} bytes at most)",
+                    root.display(),
+                    MAX_BUNDLE_FILES
+                )));
+            }
+            bundle.add(path, bytes);
+        }
+    }
+    Ok(bundle)
+}
+
+fn read_zip(path: &Path) -> Result<Bundle, ServiceError> {
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| {
+        ServiceError::integrity(format!("{} is not a readable zip: {e}", path.display()))
+    })?;
+    if archive.len() > MAX_BUNDLE_FILES {
+        return Err(ServiceError::bad_input(format!(
+            "{} holds {} entries; a bundle holds at most {MAX_BUNDLE_FILES}",
+            path.display(),
+            archive.len()
+        )));
+    }
+    let mut bundle = Bundle::new();
+    let mut total = 0u64;
+    for i in 0..archive.len() {
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|e| ServiceError::integrity(format!("{} entry {i}: {e}", path.display())))?;
+        if entry.is_dir() {
+            continue;
+        }
+        let name = entry.name().to_owned();
+        check_path(&name).map_err(|e| {
+            ServiceError::integrity(format!("{}: entry {e}; it is not read", path.display()))
+        })?;
+        let budget = MAX_BUNDLE_BYTES.saturating_sub(total);
+        let mut bytes = Vec::new();
+        (&mut entry)
+            .take(budget + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| {
+                ServiceError::integrity(format!("{} entry {name}: {e}", path.display()))
+            })?;
+        total += bytes.len() as u64;
+        if total > MAX_BUNDLE_BYTES {
+            return Err(ServiceError::bad_input(format!(
+                "{} expands beyond {MAX_BUNDLE_BYTES} bytes; it is not read further",
+                path.display()
+            )));
+        }
+        if bundle.files.contains_key(&name) || bundle.pdfs.contains_key(&name) {
+            return Err(ServiceError::integrity(format!(
+                "{}: entry {name} appears twice",
+                path.display()
+            )));
+        }
+        bundle.add(name, bytes);
+    }
+    Ok(bundle)
+}
+
+/// Verifies the package at `path` (a PDF, a bundle folder, or a bundle `.zip`). Offline; no
+/// Countersign home needed.
+pub fn verify_package_file(
+    path: &Path,
+    trusted: Option<&TrustedKeys>,
+) -> Result<PackageVerification, ServiceError> {
+    let options = VerifyOptions {
+        trusted_keys: trusted.map(|t| t.0.clone()),
+    };
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
+    let is_zip = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    let mut reports = Vec::new();
+    let sha256;
+    if meta.is_dir() || is_zip {
+        let bundle = if meta.is_dir() {
+            read_folder(path)?
+        } else {
+            read_zip(path)?
+        };
+        sha256 = match (&bundle.manifest, meta.is_dir()) {
+            (Some(m), true) => Sha256::of(m),
+            _ => Sha256::of(&std::fs::read(path).map_err(|e| io_error(path, e))?),
+        };
+        let mut rendered = None;
+        for (name, bytes) in &bundle.pdfs {
+            let input = pdf_input(name, bytes)?;
+            rendered = rendered.or(input.rendered.clone());
+            reports.push((
+                format!("PDF {name}"),
+                verify_package(Form::Pdf, &input, &options),
+            ));
+        }
+        if bundle.pdfs.len() > 1 {
+            return Err(ServiceError::integrity(format!(
+                "{} holds {} PDFs at its root; a bundle holds exactly one package PDF",
+                path.display(),
+                bundle.pdfs.len()
+            )));
+        }
+        let input = PackageInput {
+            manifest: bundle.manifest,
+            files: bundle.files,
+            rendered,
+        };
+        reports.insert(
+            0,
+            (
+                "bundle".to_owned(),
+                verify_package(Form::Bundle, &input, &options),
+            ),
+        );
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+        sha256 = Sha256::of(&bytes);
+        let name = path.display().to_string();
+        let input = pdf_input(&name, &bytes)?;
+        reports.push((
+            "PDF".to_owned(),
+            verify_package(Form::Pdf, &input, &options),
+        ));
+    }
+    let verified = reports.iter().all(|(_, r)| r.verified);
+    Ok(PackageVerification {
+        path: path.to_path_buf(),
+        sha256,
+        verified,
+        reports,
+    })
+}
+
+impl crate::Service {
+    /// Verifies a package file and records the verification in the ledger.
+    pub fn verify_package(
+        &self,
+        path: &Path,
+        trusted: Option<&TrustedKeys>,
+    ) -> Result<PackageVerification, ServiceError> {
+        let v = verify_package_file(path, trusted)?;
+        let id = v.package_id().unwrap_or("(unreadable)").to_owned();
+        self.ledger()?
+            .record_package_verification(
+                &id,
+                &v.sha256,
+                v.verified,
+                v.first_problem().as_deref(),
+                &countersign_core::ledger_event::Actor::system(),
+            )
+            .map_err(crate::error::from_ledger)?;
+        Ok(v)
+    }
+}

@@ -1,0 +1,506 @@
+//! Validation packages end to end: the demo fetched from the emulator, reviewed and approved by
+//! two IAM users with MFA, packaged as a PDF (with a bundle folder and a zip), checked with
+//! qpdf, pdftotext and pdfdetach, verified by the `countersign` binary, and each tampered
+//! variant refused with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use countersign_core::model::CaseStatus;
+use countersign_core::package::manifest::PackageManifest;
+use countersign_core::signature::predicate::Meaning;
+use countersign_service::{
+    CancelToken, DispositionKind, DispositionRequest, EnrollRequest, ErrorCode, FetchRequest,
+    KdfParams, KeyInfo, ManualClock, PackageRequest, Passphrase, Service, SignRequest, SignSecrets,
+    SigningSession,
+};
+use countersign_tests::binaries::build_cli;
+use countersign_tests::{Harness, TestUser};
+use lopdf::{Document, Object};
+use time::macros::offset;
+use time::OffsetDateTime;
+
+const BUCKET: &str = "qualification-evidence";
+const RUN: &str = "LIMS/OQ/2026-11-03-oq-1";
+const OTHER_RUN: &str = "LIMS/IQ/2026-11-02-iq-1";
+
+fn pass(s: &str) -> Passphrase {
+    Passphrase::new(s.to_owned())
+}
+
+async fn enroll(h: &Harness, service: &Service, user: &TestUser, name: &str, pw: &str) -> KeyInfo {
+    let key = service
+        .keys_init_with_kdf(name, &pass(pw), KdfParams::insecure_for_tests_only())
+        .unwrap();
+    let ctx = h.user_context(user).await.unwrap();
+    service
+        .keys_enroll_with(
+            &ctx,
+            &EnrollRequest {
+                mfa_serial: user.mfa_serial.clone(),
+                mfa_code: user.current_code(),
+                key_id: Some(key.key_id.clone()),
+                certification_accepted: true,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    key
+}
+
+async fn sign(
+    h: &Harness,
+    service: &Service,
+    user: &TestUser,
+    key: &KeyInfo,
+    pw: &str,
+    run: &str,
+    meaning: Meaning,
+) {
+    let ctx = h.user_context(user).await.unwrap();
+    let mut session = SigningSession::new(Arc::new(ManualClock::new(OffsetDateTime::now_utc())));
+    service
+        .sign_with(
+            &ctx,
+            &mut session,
+            &SignRequest {
+                run: run.into(),
+                meaning,
+                reason: format!("{meaning}: every result and deviation read"),
+                key_id: Some(key.key_id.clone()),
+                mfa_serial: None,
+            },
+            SignSecrets {
+                passphrase: pass(pw),
+                mfa_code: Some(user.current_code()),
+            },
+        )
+        .await
+        .unwrap();
+}
+
+fn tool(name: &str, args: &[&str]) -> Output {
+    Command::new(name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{name} is needed (scripts/setup.sh installs it): {e}"))
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn verify(cli: &Path, target: &Path, extra: &[&str]) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    Command::new(cli)
+        .arg("verify")
+        .arg(target)
+        .args(extra)
+        .env("COUNTERSIGN_HOME", home.path())
+        .output()
+        .unwrap()
+}
+
+/// Exit 1 and the reason in the output.
+fn refused(cli: &Path, target: &Path, reason: &str) {
+    let o = verify(cli, target, &[]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{}: {t}", target.display());
+    assert!(
+        t.contains(reason),
+        "{}: expected {reason:?} in:\n{t}",
+        target.display()
+    );
+}
+
+/// Rewrites the embedded file `name` of a package PDF: `None` removes it from the name tree.
+fn tamper_pdf(pdf: &[u8], name: &str, change: impl FnOnce(Vec<u8>) -> Option<Vec<u8>>) -> Vec<u8> {
+    let mut doc = Document::load_mem(pdf).unwrap();
+    let names_id = {
+        let catalog = doc.catalog().unwrap();
+        let names = catalog.get(b"Names").unwrap();
+        match names {
+            Object::Reference(id) => Some(*id),
+            _ => None,
+        }
+    };
+    let tree = match names_id {
+        Some(id) => doc.get_object(id).unwrap().as_dict().unwrap().clone(),
+        None => doc
+            .catalog()
+            .unwrap()
+            .get(b"Names")
+            .unwrap()
+            .as_dict()
+            .unwrap()
+            .clone(),
+    };
+    let ef = tree.get(b"EmbeddedFiles").unwrap();
+    let (ef_id, ef_dict) = match ef {
+        Object::Reference(id) => (
+            Some(*id),
+            doc.get_object(*id).unwrap().as_dict().unwrap().clone(),
+        ),
+        other => (None, other.as_dict().unwrap().clone()),
+    };
+    let mut entries = ef_dict.get(b"Names").unwrap().as_array().unwrap().clone();
+    let at = entries
+        .chunks(2)
+        .position(|p| p[0].as_str().map(|s| s == name.as_bytes()).unwrap_or(false))
+        .unwrap_or_else(|| panic!("no attachment {name}"));
+    let spec_id = entries[at * 2 + 1].as_reference().unwrap();
+    let spec = doc.get_object(spec_id).unwrap().as_dict().unwrap().clone();
+    let stream_id = spec
+        .get(b"EF")
+        .unwrap()
+        .as_dict()
+        .unwrap()
+        .get(b"F")
+        .unwrap()
+        .as_reference()
+        .unwrap();
+    let old = doc
+        .get_object(stream_id)
+        .unwrap()
+        .as_stream()
+        .unwrap()
+        .get_plain_content()
+        .unwrap();
+    match change(old) {
+        Some(new) => doc
+            .get_object_mut(stream_id)
+            .unwrap()
+            .as_stream_mut()
+            .unwrap()
+            .set_plain_content(new),
+        None => {
+            entries.drain(at * 2..at * 2 + 2);
+            let mut d = ef_dict.clone();
+            d.set("Names", entries);
+            match ef_id {
+                Some(id) => *doc.get_object_mut(id).unwrap() = Object::Dictionary(d),
+                None => {
+                    let mut t = tree.clone();
+                    t.set("EmbeddedFiles", d);
+                    match names_id {
+                        Some(id) => *doc.get_object_mut(id).unwrap() = Object::Dictionary(t),
+                        None => doc.catalog_mut().unwrap().set("Names", t),
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[tokio::test]
+async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refused() {
+    let cli = build_cli().unwrap();
+    let h = Harness::start().await.unwrap();
+    let admin = h.admin().await.unwrap();
+    Service::demo_seed_with(&admin, BUCKET, "").await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::open(home.path()).unwrap();
+    service
+        .fetch_with(
+            &admin,
+            &FetchRequest {
+                aws: Default::default(),
+                bucket: BUCKET.into(),
+                prefix: String::new(),
+                concurrency: 4,
+            },
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+
+    // Alice dispositions the failures and reviews; Bob approves.
+    let alice = h.create_user_with_mfa("alice").await.unwrap();
+    let bob = h.create_user_with_mfa("bob").await.unwrap();
+    let ka = enroll(&h, &service, &alice, "Alice Adams", "alice passphrase 1").await;
+    let kb = enroll(&h, &service, &bob, "Bob Brown", "bob passphrase 22").await;
+    let failed: Vec<String> = service
+        .show(RUN)
+        .unwrap()
+        .run
+        .cases
+        .iter()
+        .filter(|c| matches!(c.status, CaseStatus::Failed | CaseStatus::Errored))
+        .map(|c| c.id.clone())
+        .collect();
+    assert!(!failed.is_empty());
+    for case in &failed {
+        service
+            .disposition(
+                &DispositionRequest {
+                    run: RUN.into(),
+                    case_id: case.clone(),
+                    kind: DispositionKind::Deviation,
+                    reference: "DEV-0042".into(),
+                    reason: "Investigated; impact assessed — Grüße ✓".into(),
+                },
+                Some(&ka.key_id),
+            )
+            .unwrap();
+    }
+    sign(
+        &h,
+        &service,
+        &alice,
+        &ka,
+        "alice passphrase 1",
+        RUN,
+        Meaning::Reviewed,
+    )
+    .await;
+    sign(
+        &h,
+        &service,
+        &bob,
+        &kb,
+        "bob passphrase 22",
+        RUN,
+        Meaning::Approved,
+    )
+    .await;
+
+    let out = tempfile::tempdir().unwrap();
+    let pdf_path = out.path().join("package.pdf");
+    let bundle = out.path().join("bundle");
+    let now = OffsetDateTime::now_utc().to_offset(offset!(+1));
+    let built = service
+        .package_at(
+            &PackageRequest {
+                runs: vec![RUN.into(), OTHER_RUN.into()],
+                out: pdf_path.clone(),
+                bundle: Some(bundle.clone()),
+                ..PackageRequest::default()
+            },
+            now,
+        )
+        .unwrap();
+    assert!(built.demo, "demo runs give a demo package");
+    assert_eq!(built.signatures, 2);
+    let pdf = std::fs::read(&pdf_path).unwrap();
+
+    // Nothing is ever overwritten.
+    let again = service
+        .package(&PackageRequest {
+            runs: vec![RUN.into()],
+            out: pdf_path.clone(),
+            ..PackageRequest::default()
+        })
+        .unwrap_err();
+    assert_eq!(again.code, ErrorCode::BadInput);
+    assert_eq!(std::fs::read(&pdf_path).unwrap(), pdf);
+
+    // qpdf: structurally clean.
+    let o = tool("qpdf", &["--check", pdf_path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("WARNING"), "{}", text(&o));
+
+    // pdftotext: each signer's printed name, meaning, date and time with UTC offset.
+    let o = tool("pdftotext", &["-layout", pdf_path.to_str().unwrap(), "-"]);
+    let body = String::from_utf8_lossy(&o.stdout).replace('\n', " ");
+    for sig in service.signatures(RUN).unwrap() {
+        assert!(body.contains(&sig.printed_name), "{}", sig.printed_name);
+        assert!(body.contains(&sig.meaning), "{}", sig.meaning);
+        let local = sig.local_time.clone().unwrap();
+        assert!(body.contains(&local), "signing time {local} not in the PDF");
+    }
+    for word in [
+        &built.package_id,
+        "Traceability matrix",
+        "Evidence index",
+        "DEV-0042",
+        "How to verify this package",
+    ] {
+        assert!(body.contains(word), "{word} not in the PDF");
+    }
+
+    // pdfdetach: the manifest, the envelopes and the keys are attached.
+    let o = tool("pdfdetach", &["-list", pdf_path.to_str().unwrap()]);
+    let list = text(&o);
+    for name in [
+        "manifest.json".to_owned(),
+        format!("signatures/{RUN}/001.dsse.json"),
+        format!("signatures/{RUN}/002.dsse.json"),
+        format!("keys/{}.json", ka.key_id),
+        format!("keys/{}.json", kb.key_id),
+        "policy.json".to_owned(),
+        format!("runs/{RUN}/record.json"),
+    ] {
+        assert!(list.contains(&name), "{name} not attached:\n{list}");
+    }
+
+    // The embedded manifest is the one the cover names, and lists the bundle's evidence.
+    let read = countersign_pdf::read_package(&pdf).unwrap();
+    let manifest = PackageManifest::parse(&read.attachments["manifest.json"]).unwrap();
+    assert_eq!(manifest.package_id, built.package_id);
+    assert!(manifest.demo);
+
+    // The binary verifies the PDF, the bundle folder and a zip of it.
+    let o = verify(&cli, &pdf_path, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("VERIFIED"), "{}", text(&o));
+    let o = verify(&cli, &bundle, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let zip_path = out.path().join("bundle.zip");
+    service
+        .package(&PackageRequest {
+            runs: vec![RUN.into()],
+            out: out.path().join("second.pdf"),
+            bundle: Some(zip_path.clone()),
+            ..PackageRequest::default()
+        })
+        .unwrap();
+    let o = verify(&cli, &zip_path, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // Key trust: both signers trusted passes; one missing is named.
+    let export = |k: &KeyInfo| service.keys_export(Some(&k.key_id)).unwrap().pem;
+    let both = write(
+        out.path(),
+        "both.pem",
+        format!("{}{}", export(&ka), export(&kb)).as_bytes(),
+    );
+    let only_a = write(out.path(), "a.pem", export(&ka).as_bytes());
+    let o = verify(&cli, &pdf_path, &["--trusted-keys", both.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = verify(
+        &cli,
+        &pdf_path,
+        &["--trusted-keys", only_a.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains(&format!("key {} is not on the trusted list", kb.key_id)),
+        "{}",
+        text(&o)
+    );
+
+    // Tampered PDFs.
+    let sig1 = format!("signatures/{RUN}/001.dsse.json");
+    let flipped = tamper_pdf(&pdf, &sig1, |mut b| {
+        let i = b.len() / 2;
+        b[i] ^= 0x01;
+        Some(b)
+    });
+    let p = write(out.path(), "flipped.pdf", &flipped);
+    refused(&cli, &p, &format!("files: {sig1}: SHA-256"));
+
+    let removed = tamper_pdf(&pdf, &format!("signatures/{RUN}/002.dsse.json"), |_| None);
+    let p = write(out.path(), "removed.pdf", &removed);
+    refused(&cli, &p, "listed in the manifest (signature) but missing");
+
+    let bob_key = read.attachments[&format!("keys/{}.json", kb.key_id)].clone();
+    let swapped = tamper_pdf(&pdf, &format!("keys/{}.json", ka.key_id), |_| {
+        Some(bob_key.clone())
+    });
+    let p = write(out.path(), "swapped.pdf", &swapped);
+    refused(&cli, &p, &format!("files: keys/{}.json: ", ka.key_id));
+
+    // Tampered bundle: one evidence byte.
+    let evidence = manifest
+        .files
+        .iter()
+        .find(|f| f.path.starts_with(&format!("runs/{RUN}/files/")))
+        .unwrap();
+    let ev_path = bundle.join(&evidence.path);
+    let mut bytes = std::fs::read(&ev_path).unwrap();
+    bytes[0] ^= 0x01;
+    std::fs::write(&ev_path, &bytes).unwrap();
+    refused(&cli, &bundle, &format!("{}: SHA-256", evidence.path));
+
+    // Not a package at all.
+    let p = write(out.path(), "plain.pdf", b"%PDF-1.4\nnothing here");
+    refused(&cli, &p, "not a Countersign package PDF");
+
+    // The build and the verifications are in the ledger.
+    let events = service.ledger_events(&Default::default()).unwrap();
+    assert!(events
+        .iter()
+        .any(|e| e.event.action == "package.built" && e.event.object_id == built.package_id));
+    assert!(service.ledger_verify().unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn a_missing_evidence_blob_refuses_the_package_and_lists_it() {
+    let h = Harness::start().await.unwrap();
+    let admin = h.admin().await.unwrap();
+    Service::demo_seed_with(&admin, BUCKET, "").await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::open(home.path()).unwrap();
+    service
+        .fetch_with(
+            &admin,
+            &FetchRequest {
+                aws: Default::default(),
+                bucket: BUCKET.into(),
+                prefix: String::new(),
+                concurrency: 4,
+            },
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    let view = service.show(RUN).unwrap();
+    let gone = view
+        .run
+        .files
+        .iter()
+        .find(|f| f.path.ends_with(".log"))
+        .unwrap();
+    let blob = home
+        .path()
+        .join("store")
+        .join(blob_rel(&gone.sha256.unwrap().to_hex()));
+    std::fs::remove_file(&blob).unwrap_or_else(|e| panic!("{}: {e}", blob.display()));
+    let out = tempfile::tempdir().unwrap();
+    let pdf = out.path().join("p.pdf");
+    let err = service
+        .package(&PackageRequest {
+            runs: vec![RUN.into(), OTHER_RUN.into()],
+            out: pdf.clone(),
+            bundle: Some(out.path().join("b")),
+            ..PackageRequest::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Integrity);
+    assert!(
+        err.message
+            .contains(&format!("{RUN} {}: missing from the store", gone.path)),
+        "{err}"
+    );
+    assert!(
+        !pdf.exists() && !out.path().join("b").exists(),
+        "nothing half-written"
+    );
+    assert!(service
+        .ledger_events(&Default::default())
+        .unwrap()
+        .iter()
+        .all(|e| e.event.action != "package.built"));
+}
+
+fn blob_rel(hex: &str) -> PathBuf {
+    PathBuf::from("objects/sha256").join(&hex[..2]).join(hex)
+}
