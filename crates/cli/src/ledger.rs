@@ -52,10 +52,11 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
                 retention_days: a.retention_days,
             };
             // Checked before the passphrase is asked for.
-            if let Some(uri) = &req.publish {
-                countersign_service::S3Location::parse(uri)?;
-                service.checkpoint_retention_days(req.retention_days)?;
-            }
+            let key = service.ledger_checkpoint_check(&req)?;
+            eprintln!(
+                "Signing a checkpoint of the ledger as {} ({}, key {})",
+                key.printed_name, key.iam_arn, key.key_id
+            );
             let passphrase = read_secret("Key passphrase: ", a.passphrase_file.as_deref())?;
             let info = service
                 .ledger_checkpoint(&cli.global.aws(), &req, &passphrase)

@@ -252,6 +252,45 @@ impl Service {
         Ok(days)
     }
 
+    /// Checks a checkpoint request before the passphrase is asked for: the publication
+    /// location, the retention, and the signer's enrolled, unrevoked key. Returns the key.
+    pub fn ledger_checkpoint_check(
+        &self,
+        req: &CheckpointRequest,
+    ) -> Result<countersign_ledger::SignerKeyRecord, ServiceError> {
+        if let Some(uri) = &req.publish {
+            S3Location::parse(uri)?;
+            self.checkpoint_retention_days(req.retention_days)?;
+        }
+        Ok(self.checkpoint_key(req)?.0)
+    }
+
+    fn checkpoint_key(
+        &self,
+        req: &CheckpointRequest,
+    ) -> Result<
+        (
+            countersign_ledger::SignerKeyRecord,
+            countersign_keys::KeyFile,
+        ),
+        ServiceError,
+    > {
+        let (info, file) = self.key_file(req.key_id.as_deref(), |k| {
+            k.enrolled.as_ref().is_some_and(|e| e.revoked.is_none())
+        })?;
+        match info.enrolled {
+            Some(k) if k.revoked.is_none() => Ok((k, file)),
+            Some(k) => Err(refused(format!(
+                "the key {} was revoked; it cannot sign a checkpoint",
+                k.key_id
+            ))),
+            None => Err(refused(format!(
+                "the key {} is not enrolled; a checkpoint is trusted only when signed by an enrolled key (`countersign keys enroll`)",
+                info.key_id
+            ))),
+        }
+    }
+
     /// Signs the ledger's head with the enrolled key, records the checkpoint, and with
     /// `publish` writes it to S3 under Object Lock (COMPLIANCE).
     pub async fn ledger_checkpoint(
@@ -289,24 +328,7 @@ impl Service {
             }
             None => None,
         };
-        let (info, file) = self.key_file(req.key_id.as_deref(), |k| {
-            k.enrolled.as_ref().is_some_and(|e| e.revoked.is_none())
-        })?;
-        let key = match info.enrolled {
-            Some(k) if k.revoked.is_none() => k,
-            Some(k) => {
-                return Err(refused(format!(
-                    "the key {} was revoked; it cannot sign a checkpoint",
-                    k.key_id
-                )))
-            }
-            None => {
-                return Err(refused(format!(
-                    "the key {} is not enrolled; a checkpoint is trusted only when signed by an enrolled key (`countersign keys enroll`)",
-                    info.key_id
-                )))
-            }
-        };
+        let (key, file) = self.checkpoint_key(req)?;
         let (policy, _) = self.signing_policy()?;
         if let Some(until) = self.locked_until(&key.iam_arn, &policy, now)? {
             return Err(refused(format!(
