@@ -15,6 +15,7 @@ pub mod iam;
 pub mod proxy;
 pub mod stacks;
 pub mod sts_front;
+pub mod synthetic;
 pub mod totp;
 pub mod webdriver;
 
