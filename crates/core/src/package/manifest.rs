@@ -209,16 +209,15 @@ impl PackageManifest {
                 return Err(ManifestError::Content(format!("runs list {} twice", r.run)));
             }
             let record = self.file(&r.record);
-            if !record.is_some_and(|f| f.role == FileRole::RunRecord && f.sha256 == r.record_sha256)
-            {
+            if record.is_none_or(|f| f.role != FileRole::RunRecord || f.sha256 != r.record_sha256) {
                 return Err(ManifestError::Content(format!(
                     "run {} names the record {:?}, which is not a run-record file with digest {}",
                     r.run, r.record, r.record_sha256
                 )));
             }
-            if !self
+            if self
                 .file(&r.data)
-                .is_some_and(|f| f.role == FileRole::RunData)
+                .is_none_or(|f| f.role != FileRole::RunData)
             {
                 return Err(ManifestError::Content(format!(
                     "run {} names the data file {:?}, which is not a run-data file",

@@ -1,0 +1,337 @@
+//! The golden example package of format version 1 (`tests/golden/package-v1/`): a PDF and its
+//! bundle, built from fixed keys, times and bytes. Every later verifier must still accept them,
+//! and the same inputs must still give the same manifest bytes.
+//!
+//! Regenerate (only when introducing a new format version, into a new folder):
+//! `cargo test -p countersign-tests --test golden_package -- --ignored write_golden_example`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use countersign_core::digest::Sha256;
+use countersign_core::model::{CaseStatus, RunKey, TestCase, Totals};
+use countersign_core::package::manifest::{
+    package_id, FileRole, ManifestFile, ManifestRun, PackageManifest, MANIFEST_SCHEMA_V1,
+};
+use countersign_core::package::public_key::PublicKeyFile;
+use countersign_core::package::run_data::{RunData, RUN_DATA_SCHEMA_V1};
+use countersign_core::package::verify::{public_key_path, signature_path};
+use countersign_core::run_record::{RecordDisposition, RecordFile, RunRecord};
+use countersign_core::signature::dsse::sign_statement;
+use countersign_core::signature::key_id::KeyId;
+use countersign_core::signature::predicate::{
+    Meaning, Offset, PolicyRef, Predicate, StsEvidence, UtcTimestamp,
+};
+use countersign_core::signature::statement::{Statement, Subject};
+use countersign_core::signature::SigningKey;
+use countersign_core::trace::Traceability;
+use countersign_pdf::{Attachment, PackageDocument, Relationship, Section, SignatureManifestation};
+use countersign_service::{verify_package_file, TrustedKeys};
+use time::macros::{datetime, offset};
+
+const RUN: &str = "LIMS/OQ/2026-11-03-oq-1";
+const POLICY: &str = r#"{"format":"countersign.policy/v1","version":1,"separation_of_duties":{"no_self_approval":true},"grants":[{"arn":"arn:aws:iam::123456789012:*","meanings":["Authored","Reviewed","Approved","Rejected"],"phases":["IQ","OQ","PQ"]}]}"#;
+const CREATED_AT: &str = "2026-11-05T09:30:00.000Z";
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden/package-v1")
+}
+
+struct Signer {
+    key: SigningKey,
+    name: &'static str,
+    arn: &'static str,
+}
+
+fn signers() -> [Signer; 2] {
+    [
+        Signer {
+            key: SigningKey::from_bytes(&[0x11; 32]),
+            name: "Dana Whitfield",
+            arn: "arn:aws:iam::123456789012:user/dana",
+        },
+        Signer {
+            key: SigningKey::from_bytes(&[0x22; 32]),
+            name: "Sam Okafor",
+            arn: "arn:aws:iam::123456789012:user/sam",
+        },
+    ]
+}
+
+fn case(id: &str, status: CaseStatus, message: Option<&str>) -> TestCase {
+    TestCase {
+        id: id.into(),
+        name: id.rsplit("::").next().unwrap_or(id).into(),
+        group: "lims.oq".into(),
+        status,
+        duration_ms: Some(120),
+        message: message.map(str::to_owned),
+        detail: None,
+        stdout: None,
+        stderr: None,
+        requirements: vec!["URS-LIMS-020".into()],
+        properties: vec![],
+        source_file: "reports/junit-oq.xml".into(),
+    }
+}
+
+/// The example package: manifest bytes, every file by path with its role, and the PDF.
+fn build_example() -> (Vec<u8>, BTreeMap<String, (FileRole, Vec<u8>)>, Vec<u8>) {
+    let key = RunKey {
+        system: "LIMS".into(),
+        phase: "OQ".parse().unwrap(),
+        run_id: "2026-11-03-oq-1".into(),
+    };
+    let junit = br#"<testsuite name="oq" tests="2" failures="1"><testcase classname="lims.oq" name="URS-LIMS-020 login requires MFA"><failure message="MFA prompt missing">expected prompt</failure></testcase><testcase classname="lims.oq" name="URS-LIMS-021 audit trail on"/></testsuite>"#.to_vec();
+    let record = RunRecord::new(
+        &key,
+        vec![RecordFile {
+            path: "reports/junit-oq.xml".into(),
+            sha256: Sha256::of(&junit),
+            uri: "s3://qualification-evidence/LIMS/OQ/2026-11-03-oq-1/reports/junit-oq.xml".into(),
+            version_id: Some("v1".into()),
+        }],
+        vec![RecordDisposition {
+            case_id: "reports/junit-oq.xml#oq::URS-LIMS-020 login requires MFA".into(),
+            kind: "deviation".into(),
+            reference: "DEV-0042".into(),
+            reason: "Prompt shown after redirect; accepted with CAPA-7 — Grüße ✓".into(),
+            by_arn: Some("arn:aws:iam::123456789012:user/dana".into()),
+            at: "2026-11-04T10:00:00.000Z".into(),
+        }],
+    );
+    let cases = vec![
+        case(
+            "reports/junit-oq.xml#oq::URS-LIMS-020 login requires MFA",
+            CaseStatus::Failed,
+            Some("MFA prompt missing"),
+        ),
+        case(
+            "reports/junit-oq.xml#oq::URS-LIMS-021 audit trail on",
+            CaseStatus::Passed,
+            None,
+        ),
+    ];
+    let data = RunData {
+        schema: RUN_DATA_SCHEMA_V1.into(),
+        run: RUN.into(),
+        status: "failed".into(),
+        totals: Totals::of(&cases),
+        executed_at: Some("2026-11-03T12:00:00Z".into()),
+        executor_name: Some("CI pipeline".into()),
+        executor_arn: Some("arn:aws:iam::123456789012:role/ci".into()),
+        protocol: Some("OQ-LIMS-001".into()),
+        cases,
+        traceability: Traceability::default(),
+        dispositions: record.dispositions.clone(),
+        problems: vec![],
+    };
+    let record_bytes = record.canonical_bytes().unwrap();
+    let mut files: BTreeMap<String, (FileRole, Vec<u8>)> = BTreeMap::new();
+    files.insert(
+        format!("runs/{RUN}/files/reports/junit-oq.xml"),
+        (FileRole::Evidence, junit),
+    );
+    files.insert(
+        format!("runs/{RUN}/record.json"),
+        (FileRole::RunRecord, record_bytes.clone()),
+    );
+    files.insert(
+        format!("runs/{RUN}/results.json"),
+        (
+            FileRole::RunData,
+            countersign_core::signature::dsse::canonical_json(&data).unwrap(),
+        ),
+    );
+    files.insert(
+        "policy.json".into(),
+        (FileRole::Policy, POLICY.as_bytes().to_vec()),
+    );
+
+    let mut envelopes: Vec<Vec<u8>> = Vec::new();
+    let mut manifestations = Vec::new();
+    for (signer, (meaning, at)) in signers().iter().zip([
+        (Meaning::Reviewed, datetime!(2026-11-04 11:00:00 UTC)),
+        (Meaning::Approved, datetime!(2026-11-05 08:00:00 UTC)),
+    ]) {
+        let pk = PublicKeyFile::new(
+            signer.key.verifying_key().as_bytes(),
+            signer.name,
+            signer.arn,
+            "2026-11-01T08:00:00.000Z",
+            None,
+        );
+        files.insert(
+            public_key_path(&pk.key_id),
+            (FileRole::PublicKey, pk.canonical_bytes().unwrap()),
+        );
+        let predicate = Predicate {
+            meaning,
+            reason: format!("{meaning}: every result and the deviation read"),
+            printed_name: signer.name.into(),
+            iam_arn: signer.arn.into(),
+            key_id: KeyId::of(&signer.key.verifying_key()),
+            signed_at: UtcTimestamp::new(at),
+            utc_offset: Offset::new(offset!(+1)),
+            sts: StsEvidence {
+                mfa_serial: format!("{}-mfa", signer.arn),
+                session_expires_at: UtcTimestamp::new(at + time::Duration::hours(12)),
+                server_time: Some(UtcTimestamp::new(at)),
+            },
+            policy: PolicyRef {
+                version: 1,
+                sha256: Sha256::of(POLICY.as_bytes()),
+            },
+            follows: envelopes.iter().map(|e| Sha256::of(e)).collect(),
+        };
+        let statement = Statement::new(
+            Subject::new(format!("run:{RUN}"), Sha256::of(&record_bytes)),
+            predicate,
+        );
+        let env = sign_statement(&statement, &signer.key)
+            .unwrap()
+            .to_canonical_json();
+        manifestations.push(SignatureManifestation {
+            printed_name: signer.name.into(),
+            signed_at: at
+                .to_offset(offset!(+1))
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap(),
+            meaning: meaning.to_string(),
+            reason: statement.predicate.reason.clone(),
+            key_id: pk.key_id.clone(),
+            verification: "Verified".into(),
+        });
+        envelopes.push(env);
+    }
+    for (i, env) in envelopes.iter().enumerate() {
+        files.insert(
+            signature_path(RUN, i + 1),
+            (FileRole::Signature, env.clone()),
+        );
+    }
+
+    let manifest = PackageManifest {
+        schema: MANIFEST_SCHEMA_V1.into(),
+        package_id: package_id(CREATED_AT, &[Sha256::of(&record_bytes)]),
+        title: "LIMS OQ validation package — example".into(),
+        systems: vec!["LIMS".into()],
+        phases: vec!["OQ".into()],
+        stacks: vec![],
+        created_at: CREATED_AT.into(),
+        utc_offset: "+01:00".into(),
+        demo: false,
+        runs: vec![ManifestRun {
+            run: RUN.into(),
+            record: format!("runs/{RUN}/record.json"),
+            record_sha256: Sha256::of(&record_bytes),
+            data: format!("runs/{RUN}/results.json"),
+            status: data.status.clone(),
+            totals: data.totals,
+        }],
+        files: files
+            .iter()
+            .map(|(path, (role, bytes))| ManifestFile {
+                path: path.clone(),
+                role: *role,
+                size: bytes.len() as u64,
+                sha256: Sha256::of(bytes),
+            })
+            .collect(),
+    };
+    let manifest_bytes = manifest.canonical_bytes().unwrap();
+    let doc = PackageDocument {
+        package_id: manifest.package_id.clone(),
+        title: manifest.title.clone(),
+        system: "LIMS".into(),
+        stack: "none recorded".into(),
+        phases: "OQ".into(),
+        status: "Approved".into(),
+        manifest_sha256: Sha256::of(&manifest_bytes).to_hex(),
+        demo: false,
+        generated_at: "2026-11-05T10:30:00+01:00".into(),
+        sections: vec![
+            Section::Cover,
+            Section::Contents,
+            Section::Signatures {
+                title: format!("Signatures — {RUN}"),
+                manifestations,
+            },
+            Section::Paragraphs {
+                title: "How to verify this package".into(),
+                text: "countersign verify example.pdf; the format is docs/package-format.md."
+                    .into(),
+            },
+        ],
+    };
+    let mut attachments = vec![Attachment {
+        name: "manifest.json".into(),
+        mime: "application/json".into(),
+        bytes: manifest_bytes.clone(),
+        relationship: Relationship::Data,
+        description: "Package manifest".into(),
+    }];
+    for (path, (role, bytes)) in &files {
+        if role.embedded_in_pdf() {
+            attachments.push(Attachment {
+                name: path.clone(),
+                mime: "application/json".into(),
+                bytes: bytes.clone(),
+                relationship: Relationship::Data,
+                description: path.clone(),
+            });
+        }
+    }
+    let pdf = countersign_pdf::render(&doc, &attachments).unwrap();
+    (manifest_bytes, files, pdf)
+}
+
+#[test]
+#[ignore = "writes the golden example; run only for a new format version"]
+fn write_golden_example() {
+    let (manifest, files, pdf) = build_example();
+    let dir = golden_dir();
+    let bundle = dir.join("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::write(dir.join("example.pdf"), &pdf).unwrap();
+    std::fs::write(bundle.join("manifest.json"), &manifest).unwrap();
+    std::fs::write(bundle.join("example.pdf"), &pdf).unwrap();
+    for (path, (_, bytes)) in files {
+        let p = bundle.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+}
+
+#[test]
+fn the_golden_example_still_verifies_as_pdf_and_as_bundle() {
+    let dir = golden_dir();
+    for target in [dir.join("example.pdf"), dir.join("bundle")] {
+        let v = verify_package_file(&target, None).unwrap();
+        assert!(v.verified, "{}: {:?}", target.display(), v.first_problem());
+    }
+    // Trusting only the first signer names the second.
+    let dana = KeyId::of(&signers()[0].key.verifying_key());
+    let trusted = TrustedKeys([dana].into());
+    let v = verify_package_file(&dir.join("example.pdf"), Some(&trusted)).unwrap();
+    assert!(!v.verified);
+    assert!(v
+        .first_problem()
+        .unwrap()
+        .contains("is not on the trusted list"));
+}
+
+#[test]
+fn the_same_inputs_still_give_the_same_manifest() {
+    let (manifest, files, _) = build_example();
+    let dir = golden_dir().join("bundle");
+    assert_eq!(
+        std::fs::read(dir.join("manifest.json")).unwrap(),
+        manifest,
+        "the manifest encoding changed: that needs a new format version"
+    );
+    for (path, (_, bytes)) in files {
+        assert_eq!(std::fs::read(dir.join(&path)).unwrap(), bytes, "{path}");
+    }
+}
