@@ -34,6 +34,8 @@ fn every_command_has_help() {
         vec!["audit-evidence", "--help"],
         vec!["ledger", "--help"],
         vec!["ledger", "verify", "--help"],
+        vec!["package", "--help"],
+        vec!["verify", "--help"],
         vec!["ledger", "export", "--help"],
         vec!["disposition", "--help"],
         vec!["keys", "--help"],
@@ -278,4 +280,47 @@ fn runs_into_a_closed_pipe_exits_cleanly() {
         .unwrap();
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(status.code(), Some(0), "{err}");
+}
+
+fn golden(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/golden/package-v1")
+        .join(name)
+}
+
+#[test]
+fn verify_needs_no_home_and_says_what_is_wrong() {
+    let pdf = golden("example.pdf");
+    let o = countersign(&["verify", pdf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("VERIFIED"), "{}", text(&o));
+
+    let o = countersign(&["--json", "verify", golden("bundle").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verified"], true);
+
+    let o = countersign(&["verify", "/nonexistent/package.pdf"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("does not exist"), "{}", text(&o));
+
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys.txt");
+    std::fs::write(&keys, "# trusted\nnot-a-key\n").unwrap();
+    let o = countersign(&[
+        "verify",
+        pdf.to_str().unwrap(),
+        "--trusted-keys",
+        keys.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("line 2"), "{}", text(&o));
+
+    let o = countersign(&["package", "--out", "x.pdf"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a package needs runs: {}",
+        text(&o)
+    );
 }
