@@ -52,7 +52,14 @@ else
   if [ -n "$first_failed" ]; then
     "$bin" show "$first_failed"
   fi
+  echo
+  echo "[demo] Building a validation package of every run (unsigned demo runs: the cover says so," >&2
+  echo "[demo] and every page carries the DEMO watermark), then verifying it offline:" >&2
+  rm -f "$demo_dir/demo-package.pdf" "$demo_dir/demo-package.zip"
+  mapfile -t all_runs < <("$bin" runs --json | python3 -c 'import json,sys; [print(x["id"]) for x in json.load(sys.stdin)]')
+  "$bin" package "${all_runs[@]}" --out "$demo_dir/demo-package.pdf" --bundle "$demo_dir/demo-package.zip"
+  "$bin" verify "$demo_dir/demo-package.pdf"
   echo >&2
-  echo "[demo] The store and ledger are in $COUNTERSIGN_HOME; try:" >&2
+  echo "[demo] The store and ledger are in $COUNTERSIGN_HOME; the package is $demo_dir/demo-package.pdf; try:" >&2
   echo "[demo]   COUNTERSIGN_HOME=$COUNTERSIGN_HOME $bin show <RUN>   or   ... ledger verify" >&2
 fi

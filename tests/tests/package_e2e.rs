@@ -433,6 +433,36 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
     let p = write(out.path(), "plain.pdf", b"%PDF-1.4\nnothing here");
     refused(&cli, &p, "not a Countersign package PDF");
 
+    // A disposition changed after the signatures: they no longer cover the record, and a
+    // package is refused rather than carrying them.
+    service
+        .disposition(
+            &DispositionRequest {
+                run: RUN.into(),
+                case_id: failed[0].clone(),
+                kind: DispositionKind::Accepted,
+                reference: "CHG-7".into(),
+                reason: "Re-assessed after the approval".into(),
+            },
+            Some(&ka.key_id),
+        )
+        .unwrap();
+    let stale = service
+        .package(&PackageRequest {
+            runs: vec![RUN.into()],
+            out: out.path().join("stale.pdf"),
+            ..PackageRequest::default()
+        })
+        .unwrap_err();
+    assert_eq!(stale.code, ErrorCode::Integrity);
+    assert!(
+        stale
+            .message
+            .contains("signature 1 (Reviewed by Alice Adams): record changed since signing"),
+        "{stale}"
+    );
+    assert!(!out.path().join("stale.pdf").exists());
+
     // The build and the verifications are in the ledger.
     let events = service.ledger_events(&Default::default()).unwrap();
     assert!(events
