@@ -13,6 +13,22 @@ const COMMANDS: &[&str] = &[
     "open_file",
     "fetch",
     "cancel_fetch",
+    "build_package",
+    "verify_package",
+    "audit_events",
+    "audit_verify",
+    "audit_export",
+    "list_keys",
+    "create_key",
+    "enroll_key",
+    "export_key",
+    "record_disposition",
+    "run_dispositions",
+    "run_signatures",
+    "sign_check",
+    "sign",
+    "signing_session",
+    "lock_session",
 ];
 
 fn main() {

@@ -39,3 +39,59 @@ export function fetchRuns(form, onProgress) {
 
 /** Cancels the running sync. */
 export const cancelFetch = () => call("cancel_fetch");
+
+/** Builds a validation package ({runs, out, bundle, title}); resolves with PackageBuilt. */
+export const buildPackage = (form) => call("build_package", { form });
+
+/** Verifies a package file ({path, trustedKeys}); resolves with PackageVerification. */
+export const verifyPackage = (form) => call("verify_package", { form });
+
+/** Audit-trail entries matching {since, until, actor, objectKind, object, action}. */
+export const auditEvents = (filter) => call("audit_events", { filter });
+
+/** Re-derives every hash of the audit trail; resolves with the chain report. */
+export const auditVerify = () => call("audit_verify");
+
+/** Exports the filtered trail ({filter, format, out}); resolves with the entry count. */
+export const auditExport = (form) => call("audit_export", { form });
+
+/** Signer keys in the home. */
+export const listKeys = () => call("list_keys");
+
+/**
+ * Creates a signer key. The passphrase goes straight into this one call and is not kept.
+ */
+export const createKey = (printedName, passphrase, confirm) => call("create_key", { form: { printedName, passphrase, confirm } });
+
+/** Enrolls a key ({aws, keyId, mfaSerial, mfaCode, acceptCertification}). */
+export const enrollKey = (form) => call("enroll_key", { form });
+
+/** A key's public half. */
+export const exportKey = (keyId) => call("export_key", { keyId });
+
+/** Records a disposition ({run, caseId, kind, reference, reason, keyId}). */
+export const recordDisposition = (form) => call("record_disposition", { form });
+
+/** Current dispositions of a run (by SYSTEM/PHASE/RUN-ID). */
+export const runDispositions = (run) => call("run_dispositions", { run });
+
+/** A run's signatures, each verified now. */
+export const runSignatures = (run) => call("run_signatures", { run });
+
+/** The window's UTC offset in minutes east of UTC (recorded with a signature). */
+export const utcOffsetMinutes = () => -new Date().getTimezoneOffset();
+
+/** What signing would sign ({run, meaning, reason, keyId}), checked before any secret. */
+export const signCheck = (form) => call("sign_check", { form: { ...form, utcOffsetMinutes: utcOffsetMinutes() } });
+
+/**
+ * Signs. `secrets` ({passphrase, mfaCode}) is passed to this one call only; callers clear
+ * their fields right after.
+ */
+export const sign = (form, aws, secrets) => call("sign", { form: { ...form, utcOffsetMinutes: utcOffsetMinutes() }, aws, secrets });
+
+/** Whether the signing session is open and for how long. */
+export const signingSession = () => call("signing_session");
+
+/** Ends the signing session now. */
+export const lockSession = () => call("lock_session");

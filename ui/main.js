@@ -7,8 +7,12 @@ import * as overlay from "./overlay.js";
 import * as connect from "./screens/connect.js";
 import * as runs from "./screens/runs.js";
 import * as run from "./screens/run.js";
+import * as sign from "./screens/sign.js";
+import * as packages from "./screens/packages.js";
+import * as audit from "./screens/audit.js";
+import * as keys from "./screens/keys.js";
 
-const SCREENS = { connect, runs, run };
+const SCREENS = { connect, runs, run, sign, packages, audit, keys };
 
 const ctx = {
   /** AppInfo from the shell: home, version, demo connection. */
@@ -82,7 +86,9 @@ function showTopbarInfo() {
 async function start() {
   document.addEventListener("keydown", onKey);
   document.getElementById("nav-connect").addEventListener("click", () => replace("connect"));
-  document.getElementById("nav-runs").addEventListener("click", () => replace("runs"));
+  for (const name of ["runs", "packages", "audit", "keys"]) {
+    document.getElementById(`nav-${name}`).addEventListener("click", () => replace(name));
+  }
   try {
     ctx.info = await api.appInfo();
   } catch (err) {

@@ -87,6 +87,10 @@ export function virtualList({ id, label, columns, rowHeight, cells, onSelect, on
         onSelect(null, -1);
       }
     },
+    /** Draws the rows in view again (after the data behind `cells` changed). */
+    redraw() {
+      draw();
+    },
     /** Selects the row for which `pred` is true. */
     selectWhere(pred) {
       const i = items.findIndex(pred);

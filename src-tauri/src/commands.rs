@@ -3,13 +3,21 @@
 //!
 //! Every command here must also be listed in `build.rs` and granted in `capabilities/main.json`.
 
+use countersign_ledger::{CaseDispositionRecord, EventRecord};
 use countersign_service::{
-    FetchProgress, FetchReport, FileContent, RunSummary, RunView, Service, ServiceError,
+    ChainReport, Enrollment, FetchProgress, FetchReport, FileContent, KeyInfo, PackageBuilt,
+    PackageVerification, PublicKeyExport, RunSummary, RunView, Service, ServiceError, SignPlan,
+    SignatureInfo, SignatureView,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
 
+use crate::forms::{
+    AuditExportForm, AuditFilterForm, AwsForm, DispositionForm, EnrollForm, NewKeyForm,
+    PackageForm, SecretsForm, SignForm, VerifyForm,
+};
+use crate::signing::{SessionState, SignDesk};
 use crate::startup::DemoConnection;
 use crate::sync::{ConnectForm, FetchSlot};
 
@@ -22,6 +30,8 @@ pub struct AppInfo {
     pub version: String,
     /// Set when the demo started the app: the Connect screen preselects it.
     pub demo: Option<DemoConnection>,
+    /// Where exports (packages, audit-trail files) are suggested: the documents folder.
+    pub export_dir: String,
 }
 
 /// The home, version and demo connection.
@@ -72,6 +82,163 @@ pub async fn fetch(
 #[tauri::command]
 pub fn cancel_fetch(slot: State<'_, FetchSlot>) -> Result<bool, ServiceError> {
     slot.cancel()
+}
+
+/// Builds a validation package from runs (PDF, optional bundle). Runs on a worker thread, never
+/// the window's; the service offers no progress or cancellation for it.
+#[tauri::command]
+pub async fn build_package(
+    service: State<'_, Service>,
+    form: PackageForm,
+) -> Result<PackageBuilt, ServiceError> {
+    service.package(&form.to_request()?)
+}
+
+/// Verifies any package file (PDF, bundle folder or zip) offline, check by check; recorded.
+#[tauri::command]
+pub async fn verify_package(
+    service: State<'_, Service>,
+    form: VerifyForm,
+) -> Result<PackageVerification, ServiceError> {
+    let (path, trusted) = form.to_request()?;
+    service.verify_package(&path, trusted.as_ref())
+}
+
+/// The audit-trail entries matching the filter, in order.
+#[tauri::command]
+pub async fn audit_events(
+    service: State<'_, Service>,
+    filter: AuditFilterForm,
+) -> Result<Vec<EventRecord>, ServiceError> {
+    service.ledger_events(&filter.to_filter()?)
+}
+
+/// Re-derives every hash of the audit trail.
+#[tauri::command]
+pub async fn audit_verify(service: State<'_, Service>) -> Result<ChainReport, ServiceError> {
+    service.ledger_verify()
+}
+
+/// Exports the (filtered) audit trail to a new file; answers the number of entries written.
+#[tauri::command]
+pub async fn audit_export(
+    service: State<'_, Service>,
+    form: AuditExportForm,
+) -> Result<u64, ServiceError> {
+    let (format, filter, out) = form.to_request()?;
+    service.ledger_export_filtered(format, &filter, &out)
+}
+
+/// The signer keys in the home, with their enrollment.
+#[tauri::command]
+pub async fn list_keys(service: State<'_, Service>) -> Result<Vec<KeyInfo>, ServiceError> {
+    service.keys()
+}
+
+/// Creates a signer key sealed with the passphrase (typed twice).
+#[tauri::command]
+pub async fn create_key(
+    service: State<'_, Service>,
+    form: NewKeyForm,
+) -> Result<KeyInfo, ServiceError> {
+    let (name, passphrase) = form.into_request()?;
+    service.keys_init(&name, &passphrase)
+}
+
+/// Binds a key to the signer's MFA-backed IAM identity.
+#[tauri::command]
+pub async fn enroll_key(
+    service: State<'_, Service>,
+    form: EnrollForm,
+) -> Result<Enrollment, ServiceError> {
+    let (aws, request) = form.into_request()?;
+    service.keys_enroll(&aws, &request).await
+}
+
+/// A key's public half (PEM, hex, key id) for auditors.
+#[tauri::command]
+pub async fn export_key(
+    service: State<'_, Service>,
+    key_id: String,
+) -> Result<PublicKeyExport, ServiceError> {
+    service.keys_export(Some(&key_id))
+}
+
+/// Records a disposition of a failed or errored case.
+#[tauri::command]
+pub async fn record_disposition(
+    service: State<'_, Service>,
+    form: DispositionForm,
+) -> Result<CaseDispositionRecord, ServiceError> {
+    let (request, key_id) = form.to_request()?;
+    service.disposition(&request, key_id.as_deref())
+}
+
+/// The current disposition of each dispositioned case of a run (`SYSTEM/PHASE/RUN-ID`).
+#[tauri::command]
+pub async fn run_dispositions(
+    service: State<'_, Service>,
+    run: String,
+) -> Result<Vec<CaseDispositionRecord>, ServiceError> {
+    service.current_dispositions(&run)
+}
+
+/// A run's signatures, each verified against the record as it stands now.
+#[tauri::command]
+pub async fn run_signatures(
+    service: State<'_, Service>,
+    run: String,
+) -> Result<Vec<SignatureView>, ServiceError> {
+    service.signatures(&run)
+}
+
+/// What signing would sign, checked against the policy before any secret is asked for.
+#[tauri::command]
+pub async fn sign_check(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: SignForm,
+) -> Result<SignPlan, ServiceError> {
+    desk.clock.set_offset_minutes(form.utc_offset_minutes);
+    service.sign_check(&*desk.session.lock().await, &form.to_request()?)
+}
+
+/// Signs: MFA code (when the session is closed) and passphrase, then the envelope.
+#[tauri::command]
+pub async fn sign(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: SignForm,
+    aws: AwsForm,
+    secrets: SecretsForm,
+) -> Result<SignatureInfo, ServiceError> {
+    desk.clock.set_offset_minutes(form.utc_offset_minutes);
+    let mut session = desk.session.lock().await;
+    service
+        .sign(
+            &aws.settings()?,
+            &mut session,
+            &form.to_request()?,
+            secrets.into_secrets(),
+        )
+        .await
+}
+
+/// Whether the signing session is open, for whom, and for how long without a signing.
+#[tauri::command]
+pub async fn signing_session(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+) -> Result<SessionState, ServiceError> {
+    let idle = service.signing_policy()?.0.session.idle_timeout_minutes;
+    Ok(SessionState::of(&*desk.session.lock().await, idle))
+}
+
+/// Ends the signing session now: the next signing needs the MFA code again.
+#[tauri::command]
+pub async fn lock_session(desk: State<'_, SignDesk>) -> Result<(), ServiceError> {
+    desk.session.lock().await.lock();
+    Ok(())
 }
 
 #[cfg(test)]
@@ -200,5 +367,170 @@ pub(crate) mod tests {
         let home = tempfile::tempdir().unwrap();
         let (_app, window) = app(home.path());
         assert_eq!(invoke(&window, "cancel_fetch", json!({})), Ok(json!(false)));
+    }
+
+    /// The golden example package of format v1, as shipped with the tests.
+    fn golden_pdf() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/package-v1/example.pdf")
+    }
+
+    #[test]
+    fn verify_package_reports_every_check_of_the_golden_package_and_records_it() {
+        let home = tempfile::tempdir().unwrap();
+        let (app, window) = app(home.path());
+        let pdf = golden_pdf().canonicalize().unwrap();
+        let got = invoke(
+            &window,
+            "verify_package",
+            json!({ "form": { "path": pdf.display().to_string() } }),
+        )
+        .unwrap();
+        assert_eq!(got["verified"], json!(true), "{got}");
+        let (part, report) = (&got["reports"][0][0], &got["reports"][0][1]);
+        assert_eq!(part, &json!("PDF"));
+        let checks: Vec<&str> = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            checks.contains(&"manifest") && checks.contains(&"signatures"),
+            "{checks:?}"
+        );
+        let recorded = app
+            .state::<Service>()
+            .ledger_events(&countersign_service::EventFilter {
+                object_kind: Some("package".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(
+            !recorded.is_empty(),
+            "the verification is in the audit trail"
+        );
+    }
+
+    #[test]
+    fn a_package_path_that_is_not_absolute_or_a_file_that_is_not_a_package_is_explained() {
+        let home = tempfile::tempdir().unwrap();
+        let (_app, window) = app(home.path());
+        let got = invoke(
+            &window,
+            "verify_package",
+            json!({ "form": { "path": "x.pdf" } }),
+        )
+        .unwrap_err();
+        assert_eq!(got["code"], json!("bad_input"), "{got}");
+        let not_pdf = home.path().join("notes.pdf");
+        std::fs::write(&not_pdf, b"just text").unwrap();
+        let got = invoke(
+            &window,
+            "verify_package",
+            json!({ "form": { "path": not_pdf.display().to_string() } }),
+        );
+        match got {
+            Ok(v) => assert_eq!(v["verified"], json!(false), "{v}"),
+            Err(e) => assert!(
+                ["integrity", "bad_input"].contains(&e["code"].as_str().unwrap()),
+                "{e}"
+            ),
+        }
+        let got = invoke(
+            &window,
+            "build_package",
+            json!({ "form": { "runs": [], "out": home.path().join("p.pdf").display().to_string() } }),
+        )
+        .unwrap_err();
+        assert_eq!(got["code"], json!("bad_input"), "{got}");
+    }
+
+    #[test]
+    fn the_audit_trail_lists_verifies_and_exports_once_per_file() {
+        let home = tempfile::tempdir().unwrap();
+        let (app, window) = app(home.path());
+        let expected = serde_json::to_value(
+            app.state::<Service>()
+                .ledger_events(&countersign_service::EventFilter::all())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            invoke(&window, "audit_events", json!({ "filter": {} })),
+            Ok(expected.clone())
+        );
+        let report = invoke(&window, "audit_verify", json!({})).unwrap();
+        assert_eq!(report["problem"], json!(null), "{report}");
+
+        let out = home.path().join("trail.csv");
+        let form =
+            json!({ "form": { "filter": {}, "format": "csv", "out": out.display().to_string() } });
+        let n = invoke(&window, "audit_export", form.clone()).unwrap();
+        assert!(out.exists());
+        assert_eq!(n, json!(expected.as_array().unwrap().len()));
+        let again = invoke(&window, "audit_export", form).unwrap_err();
+        assert!(!again["message"].as_str().unwrap().is_empty(), "{again}");
+
+        let bad = invoke(
+            &window,
+            "audit_events",
+            json!({ "filter": { "since": "last tuesday" } }),
+        )
+        .unwrap_err();
+        assert_eq!(bad["code"], json!("bad_input"), "{bad}");
+    }
+
+    #[test]
+    fn keys_start_empty_and_a_passphrase_must_be_typed_the_same_twice() {
+        let home = tempfile::tempdir().unwrap();
+        let (_app, window) = app(home.path());
+        assert_eq!(invoke(&window, "list_keys", json!({})), Ok(json!([])));
+        let got = invoke(
+            &window,
+            "create_key",
+            json!({ "form": { "printedName": "Alice Adams", "passphrase": "a long passphrase", "confirm": "a long passphrasE" } }),
+        )
+        .unwrap_err();
+        assert_eq!(got["code"], json!("bad_input"), "{got}");
+        assert_eq!(invoke(&window, "list_keys", json!({})), Ok(json!([])));
+        let got = invoke(&window, "export_key", json!({ "keyId": "nope" })).unwrap_err();
+        assert_eq!(got["code"], json!("bad_input"), "{got}");
+    }
+
+    #[test]
+    fn signing_without_a_key_is_refused_before_any_secret_and_the_session_is_closed() {
+        let home = tempfile::tempdir().unwrap();
+        let (_app, window) = app(home.path());
+        let session = invoke(&window, "signing_session", json!({})).unwrap();
+        assert_eq!(session["open"], json!(false));
+        assert_eq!(session["idle_timeout_secs"], json!(600));
+        let form = json!({ "run": "LIMS/OQ/x", "meaning": "Reviewed", "reason": "read it", "utcOffsetMinutes": 60 });
+        let got = invoke(&window, "sign_check", json!({ "form": form })).unwrap_err();
+        assert_eq!(got["code"], json!("not_found"), "{got}");
+        assert!(got["message"].as_str().unwrap().contains("key"), "{got}");
+        let got = invoke(
+            &window,
+            "sign",
+            json!({ "form": form, "aws": { "region": "us-east-1" }, "secrets": { "passphrase": "x", "mfaCode": "123456" } }),
+        )
+        .unwrap_err();
+        assert_eq!(got["code"], json!("not_found"), "{got}");
+        assert_eq!(invoke(&window, "lock_session", json!({})), Ok(json!(null)));
+    }
+
+    #[test]
+    fn a_disposition_needs_a_known_kind_and_an_enrolled_key() {
+        let home = tempfile::tempdir().unwrap();
+        let (_app, window) = app(home.path());
+        let form = |kind: &str| json!({ "form": { "run": "LIMS/OQ/x", "caseId": "c1", "kind": kind, "reference": "DEV-1", "reason": "why" } });
+        let got = invoke(&window, "record_disposition", form("waived")).unwrap_err();
+        assert_eq!(got["code"], json!("bad_input"), "{got}");
+        assert!(got["message"].as_str().unwrap().contains("waived"), "{got}");
+        let got = invoke(&window, "record_disposition", form("deviation")).unwrap_err();
+        assert_eq!(got["code"], json!("not_found"), "{got}");
+        assert_eq!(
+            invoke(&window, "run_dispositions", json!({ "run": "LIMS/OQ/x" })),
+            Ok(json!([]))
+        );
     }
 }

@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 
 pub mod commands;
+pub mod forms;
+pub mod signing;
 pub mod startup;
 pub mod sync;
 
@@ -14,6 +16,7 @@ use countersign_service::{Service, ServiceError};
 use tauri::{Manager, Runtime};
 
 use crate::commands::AppInfo;
+use crate::signing::SignDesk;
 use crate::startup::{Startup, StartupError};
 use crate::sync::FetchSlot;
 
@@ -33,6 +36,7 @@ pub enum AppError {
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .manage(FetchSlot::default())
+        .manage(SignDesk::default())
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::list_runs,
@@ -40,6 +44,22 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::open_file,
             commands::fetch,
             commands::cancel_fetch,
+            commands::build_package,
+            commands::verify_package,
+            commands::audit_events,
+            commands::audit_verify,
+            commands::audit_export,
+            commands::list_keys,
+            commands::create_key,
+            commands::enroll_key,
+            commands::export_key,
+            commands::record_disposition,
+            commands::run_dispositions,
+            commands::run_signatures,
+            commands::sign_check,
+            commands::sign,
+            commands::signing_session,
+            commands::lock_session,
         ])
 }
 
@@ -55,10 +75,16 @@ pub fn prepare<R: Runtime>(app: &tauri::App<R>, startup: Startup) -> Result<(), 
         home: home.display().to_string(),
         source,
     })?;
+    let export_dir = app
+        .path()
+        .document_dir()
+        .or_else(|_| app.path().home_dir())
+        .unwrap_or_else(|_| home.clone());
     app.manage(AppInfo {
         home: home.display().to_string(),
         version: app.package_info().version.to_string(),
         demo: startup.demo,
+        export_dir: export_dir.display().to_string(),
     });
     app.manage(service);
     Ok(())
@@ -121,6 +147,13 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(invoke(&main, "list_runs", json!({})), Ok(json!([])));
+        // Every command of the app is granted to the main window.
+        assert_eq!(invoke(&main, "list_keys", json!({})), Ok(json!([])));
+        assert!(invoke(&main, "audit_verify", json!({})).is_ok());
+        assert_eq!(
+            invoke(&main, "signing_session", json!({})).unwrap()["open"],
+            json!(false)
+        );
 
         let refused =
             invoke(&main, "plugin:window|set_title", json!({ "title": "x" })).unwrap_err();
@@ -132,8 +165,13 @@ mod tests {
         let other = tauri::WebviewWindowBuilder::new(&app, "other", Default::default())
             .build()
             .unwrap();
-        let refused = invoke(&other, "list_runs", json!({})).unwrap_err();
-        assert!(refused.to_string().contains("not allowed"), "{refused}");
+        for cmd in ["list_runs", "sign_check", "audit_export", "create_key"] {
+            let refused = invoke(&other, cmd, json!({})).unwrap_err();
+            assert!(
+                refused.to_string().contains("not allowed"),
+                "{cmd}: {refused}"
+            );
+        }
     }
 
     #[test]

@@ -30,6 +30,64 @@ function totalsLine(t) {
   );
 }
 
+/** The sign-off line: dispositions done, and the way to sign and package. */
+function signoff(ctx, view, state) {
+  const attention = view.run.cases.filter((c) => c.status === "failed" || c.status === "errored");
+  const done = attention.filter((c) => state.dispositions.has(c.id)).length;
+  const line = h(
+    "div",
+    { class: "meta signoff", id: "signoff" },
+    attention.length
+      ? h("span", { id: "disposition-count", class: done === attention.length ? "t-passed" : "t-failed", "data-done": String(done), "data-total": String(attention.length) }, `${done} of ${attention.length} failed or errored cases dispositioned`)
+      : h("span", { class: "muted" }, "No failed or errored case: nothing to disposition."),
+    h("div", { class: "spacer" }),
+    h("button", { type: "button", id: "open-sign", onclick: () => ctx.go("sign", { id: view.summary.id }) }, "Sign…"),
+    h("button", { type: "button", id: "open-package", onclick: () => ctx.go("packages", { runs: [view.summary.id] }) }, "Package…"),
+  );
+  state.refreshSignoff = () => line.replaceWith(signoff(ctx, view, state));
+  return line;
+}
+
+function dispositionSection(view, c, state, redraw) {
+  if (!(c.status === "failed" || c.status === "errored")) return null;
+  const current = state.dispositions.get(c.id);
+  const kind = h("select", { id: "disp-kind" }, h("option", { value: "deviation" }, "Deviation raised"), h("option", { value: "accepted" }, "Accepted (justified)"));
+  const reference = h("input", { type: "text", id: "disp-ref", placeholder: "DEV-0042 or change record", autocomplete: "off", spellcheck: "false" });
+  const reason = h("textarea", { id: "disp-reason", rows: "2", placeholder: "Why: investigation, impact, justification" });
+  const key = h("select", { id: "disp-key" }, state.keys.map((k) => h("option", { value: k.key_id }, `${k.printed_name} — ${k.enrolled.iam_arn}`)));
+  const out = h("div", { id: "disp-out" });
+  const save = h("button", { type: "submit", class: "primary", id: "disp-save" }, current ? "Record a new disposition" : "Record disposition");
+  const form = h(
+    "form",
+    { class: "disp-form", id: "disposition-form", novalidate: true },
+    h("div", { class: "grid-form" }, h("label", {}, "Disposition", kind), h("label", {}, "Reference", reference), h("label", { class: "wide" }, "Reason", reason), h("label", { class: "wide" }, "Recorded by (enrolled key)", key)),
+    h("div", { class: "actions" }, save),
+    out,
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    save.disabled = true;
+    try {
+      const d = await api.recordDisposition({ run: view.summary.id, caseId: c.id, kind: kind.value, reference: reference.value, reason: reason.value, keyId: key.value });
+      state.dispositions.set(d.case_id, d);
+      state.refreshSignoff();
+      redraw();
+    } catch (err) {
+      mount(out, errorBox(err));
+      save.disabled = false;
+    }
+  });
+  return h(
+    "section",
+    { id: "disposition", "data-dispositioned": current ? "true" : "false" },
+    h("h3", {}, "Disposition"),
+    current
+      ? h("div", { class: "panel", id: "disposition-current" }, h("b", {}, current.kind === "deviation" ? "Deviation raised" : "Accepted"), ` — ${current.reference}: ${current.reason}`, h("div", { class: "muted" }, `by ${current.by_name ?? current.by_arn ?? "unknown"} at ${formatTime(current.at)}`))
+      : h("p", { class: "t-failed" }, "No disposition yet: this case needs one before the run can be Approved."),
+    state.keys.length ? form : h("p", { class: "muted" }, "Recording a disposition needs an enrolled key (Keys)."),
+  );
+}
+
 function summary(view) {
   const s = view.summary;
   const m = view.run.manifest ?? {};
@@ -77,20 +135,26 @@ function stackLine(snap) {
   );
 }
 
-function casesPanel(view, caseIndex) {
+function casesPanel(view, caseIndex, state) {
   const cases = view.run.cases;
   const detail = h("div", { class: "detail panel", id: "case-detail", tabindex: "-1", "aria-live": "polite" });
   const showing = h("span", { class: "muted", id: "cases-count" });
   const statusSelect = h("select", { id: "case-status", name: "status" }, STATUS_FILTERS.map(([v, l]) => h("option", { value: v }, l)));
   const search = h("input", { type: "search", id: "case-search", placeholder: "Search name, group, message, requirement…", spellcheck: "false" });
 
+  // After a disposition the row's mark and the detail are drawn again.
+  const showDetail = (c) =>
+    mount(detail, c ? caseDetail(view, c, state, () => {
+      list.redraw();
+      showDetail(c);
+    }) : h("p", { class: "muted" }, "No case matches."));
   const list = virtualList({
     id: "cases",
     label: "Test cases, failures first",
     columns: ["Status", "Case", "Group", "Requirements"],
     rowHeight: 32,
-    cells: (c) => [h("span", {}, badge(c.status)), h("span", { title: c.name }, c.name), h("span", { class: "muted", title: c.group }, c.group), h("span", { class: "mono muted" }, (c.requirements ?? []).join(", "))],
-    onSelect: (c) => mount(detail, c ? caseDetail(view, c) : h("p", { class: "muted" }, "No case matches.")),
+    cells: (c) => [h("span", {}, badge(c.status), state.dispositions.has(c.id) ? h("span", { class: "disp-mark", title: "dispositioned" }, " ✓") : null), h("span", { title: c.name }, c.name), h("span", { class: "muted", title: c.group }, c.group), h("span", { class: "mono muted" }, (c.requirements ?? []).join(", "))],
+    onSelect: (c) => showDetail(c),
     onOpen: () => detail.focus(),
   });
 
@@ -139,7 +203,7 @@ function pre(label, text) {
   return text ? h("section", {}, h("h3", {}, label), h("pre", {}, text)) : null;
 }
 
-function caseDetail(view, c) {
+function caseDetail(view, c, state, redraw) {
   const attachments = (view.run.attachments ?? []).filter((a) => a.case_id === c.id);
   return [
     h("div", { class: "run-title" }, badge(c.status), h("h2", { id: "case-name" }, c.name)),
@@ -156,6 +220,7 @@ function caseDetail(view, c) {
       h("dd", {}, c.duration_ms === null || c.duration_ms === undefined ? "—" : `${c.duration_ms} ms`),
     ),
     h("section", {}, h("h3", {}, "Requirements"), (c.requirements ?? []).length ? h("div", { class: "chips" }, c.requirements.map((r) => h("span", { class: "chip" }, r))) : h("span", { class: "muted" }, "This case names no requirement.")),
+    dispositionSection(view, c, state, redraw),
     pre("Message", c.message),
     pre("Detail", c.detail),
     pre("Standard output", c.stdout),
@@ -237,7 +302,7 @@ function problemsPanel(view) {
   );
 }
 
-function tabs(view, caseIndex) {
+function tabs(view, caseIndex, state) {
   const content = h("div", { class: "tabpanel" });
   const defs = [
     ["cases", `Cases (${view.run.cases.length.toLocaleString()})`],
@@ -250,7 +315,7 @@ function tabs(view, caseIndex) {
   function select(key) {
     buttons.forEach((b, i) => b.setAttribute("aria-selected", defs[i][0] === key ? "true" : "false"));
     if (!built[key]) {
-      built[key] = { cases: () => casesPanel(view, caseIndex), evidence: () => evidencePanel(view), trace: () => tracePanel(view, caseIndex, () => select("cases")), problems: () => problemsPanel(view) }[key]();
+      built[key] = { cases: () => casesPanel(view, caseIndex, state), evidence: () => evidencePanel(view), trace: () => tracePanel(view, caseIndex, () => select("cases")), problems: () => problemsPanel(view) }[key]();
     }
     mount(content, built[key]);
   }
@@ -270,9 +335,18 @@ export function render(ctx, params) {
   const el = h("section", { class: "run-screen", id: "run-screen" }, h("p", { class: "loading" }, `Opening ${params.id}…`));
   const caseIndex = { select: () => {}, clearSearch: () => false };
   const back = h("button", { type: "button", id: "back", onclick: () => ctx.back() }, "← Runs (Esc)");
-  api.showRun(params.id).then(
-    (view) => {
-      mount(el, h("div", { class: "toolbar" }, back), summary(view), tabs(view, caseIndex));
+  const state = { dispositions: new Map(), keys: [], refreshSignoff: () => {} };
+  Promise.all([api.showRun(params.id), api.runDispositions(params.id).catch(() => []), api.listKeys().catch(() => [])]).then(
+    ([view, dispositions, keys]) => {
+      // Dispositions are kept per canonical run id; the route may have used a short id.
+      if (view.summary.id !== params.id) return api.runDispositions(view.summary.id).then((d) => [view, d, keys]);
+      return [view, dispositions, keys];
+    },
+  ).then(
+    ([view, dispositions, keys]) => {
+      for (const d of dispositions) state.dispositions.set(d.case_id, d);
+      state.keys = keys.filter((k) => k.enrolled && !k.enrolled.revoked);
+      mount(el, h("div", { class: "toolbar" }, back), summary(view), signoff(ctx, view, state), tabs(view, caseIndex, state));
       const list = el.querySelector("#cases");
       if (list) list.focus();
     },

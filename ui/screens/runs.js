@@ -1,5 +1,5 @@
-// Runs: every run in the store, filterable by system, phase and status, with a per-phase chart
-// and a Sync button for the current connection.
+// Runs: every run in the store, filterable by system, phase, status and execution date, with a
+// per-phase chart and a Sync button for the current connection.
 import * as api from "../api.js";
 import { resultsByPhase } from "../chart.js";
 import { enterOpens, formatTime, h, mount } from "../dom.js";
@@ -11,6 +11,13 @@ const COLUMNS = ["System", "Phase", "Run ID", "Status", "Tests", "Passed", "Fail
 function select(label, name, values) {
   return h("label", {}, label, h("select", { name, id: `filter-${name}` }, h("option", { value: "" }, "All"), values.map((v) => h("option", { value: v }, v))));
 }
+
+function dateInput(label, name) {
+  return h("label", {}, label, h("input", { type: "date", name, id: `filter-${name}` }));
+}
+
+/** The run's execution date as written in its results (YYYY-MM-DD), or "". */
+const executedOn = (r) => (r.executed_at ? String(r.executed_at).slice(0, 10) : "");
 
 function runRow(ctx, r) {
   const open = () => ctx.go("run", { id: r.id });
@@ -46,12 +53,16 @@ export function render(ctx) {
     "Sync",
   );
 
-  const values = (name) => filters.querySelector(`select[name=${name}]`)?.value ?? "";
+  const values = (name) => filters.querySelector(`[name=${name}]`)?.value ?? "";
   const draw = () => {
     const sys = values("system");
     const phase = values("phase");
     const status = values("status");
-    const shown = all.filter((r) => (!sys || r.key.system === sys) && (!phase || r.key.phase === phase) && (!status || r.status === status));
+    const from = values("from");
+    const to = values("to");
+    // A date filter leaves out runs without an execution date.
+    const inDates = (r) => (!from && !to) || (executedOn(r) && (!from || executedOn(r) >= from) && (!to || executedOn(r) <= to));
+    const shown = all.filter((r) => (!sys || r.key.system === sys) && (!phase || r.key.phase === phase) && (!status || r.status === status) && inDates(r));
     mount(tableBody, shown.length ? shown.map((r) => runRow(ctx, r)) : h("tr", {}, h("td", { colspan: COLUMNS.length, class: "empty" }, all.length ? "No run matches the filters." : "No runs in the store yet. Sync from a source under Connect.")));
     mount(chartSlot, resultsByPhase(shown));
     count.textContent = `${shown.length} of ${all.length} runs`;
@@ -65,7 +76,7 @@ export function render(ctx) {
       all = [];
     }
     const systems = [...new Set(all.map((r) => r.key.system))].sort();
-    mount(filters, select("System", "system", systems), select("Phase", "phase", ["IQ", "OQ", "PQ"]), select("Status", "status", ["failed", "incomplete", "passed"]), h("div", { class: "spacer" }), count);
+    mount(filters, select("System", "system", systems), select("Phase", "phase", ["IQ", "OQ", "PQ"]), select("Status", "status", ["failed", "incomplete", "passed"]), dateInput("Executed from", "from"), dateInput("to", "to"), h("div", { class: "spacer" }), count);
     draw();
   };
   filters.addEventListener("change", draw);

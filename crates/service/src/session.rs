@@ -73,6 +73,9 @@ pub(crate) struct OpenSession {
     pub(crate) mfa: MfaSession,
     pub(crate) identity: SessionIdentity,
     pub(crate) last_activity: OffsetDateTime,
+    /// The identity's IAM groups, once read with this session's credentials (only when the
+    /// policy grants by group); kept for the session's later signings.
+    pub(crate) groups: Option<Vec<String>>,
 }
 
 /// One person's continuous signing session. Holds the STS credentials in memory only; they are
@@ -126,6 +129,27 @@ impl SigningSession {
             .as_ref()
             .filter(|o| now - o.last_activity < idle_timeout && !o.mfa.is_expired_at(now))
             .map(|o| &o.identity)
+    }
+
+    /// The open session's identity and how long it stays open without another signing: the
+    /// idle time left, or the time to the STS session's expiry when that comes first. `None`
+    /// when the session is closed (so a window can show a countdown without holding secrets).
+    pub fn time_left(&self, idle_timeout: Duration) -> Option<(&SessionIdentity, Duration)> {
+        let now = self.clock.now();
+        let open = self.open.as_ref()?;
+        let idle_left = idle_timeout - (now - open.last_activity);
+        let expiry_left = open.identity.expires_at - now;
+        let left = idle_left.min(expiry_left);
+        (left.is_positive() && !open.mfa.is_expired_at(now)).then_some((&open.identity, left))
+    }
+
+    /// The IAM groups read for `arn` in the open session, when the session is open for `arn`
+    /// and they have been read.
+    pub(crate) fn open_groups(&self, arn: &str, idle_timeout: Duration) -> Option<&[String]> {
+        self.open_identity(idle_timeout)
+            .filter(|i| i.arn == arn)
+            .and(self.open.as_ref())
+            .and_then(|o| o.groups.as_deref())
     }
 
     /// Locks the session if it timed out or expired; true when it is (still) open for `arn`.

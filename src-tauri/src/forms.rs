@@ -1,0 +1,449 @@
+//! The window's forms, as it sends them, and the service requests they become. Only shape and
+//! presence are checked here (a required field, a path, two passphrase entries that must agree);
+//! every rule about the content belongs to the service.
+
+use std::path::PathBuf;
+
+use countersign_core::signature::predicate::Meaning;
+use countersign_service::{
+    export_filter, AwsSettings, DispositionKind, DispositionRequest, EnrollRequest, EventFilter,
+    ExportFormat, PackageRequest, Passphrase, ServiceError, SignRequest, SignSecrets, TrustedKeys,
+};
+use serde::Deserialize;
+
+fn non_empty(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+fn path(value: &str, what: &str) -> Result<PathBuf, ServiceError> {
+    let p = non_empty(value).ok_or_else(|| ServiceError::bad_input(format!("enter {what}")))?;
+    let p = PathBuf::from(p);
+    if !p.is_absolute() {
+        return Err(ServiceError::bad_input(format!(
+            "{what} must be a full path (starting with /): {}",
+            p.display()
+        )));
+    }
+    Ok(p)
+}
+
+/// Where AWS calls go: the profile, region and endpoint of a connection (no bucket).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AwsForm {
+    #[serde(default)]
+    pub profile: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub endpoint: String,
+}
+
+impl AwsForm {
+    /// The settings, or a message naming the field to fix.
+    pub fn settings(&self) -> Result<AwsSettings, ServiceError> {
+        let endpoint_url = non_empty(&self.endpoint);
+        if let Some(url) = &endpoint_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ServiceError::bad_input(format!(
+                    "endpoint {url:?} is not an http:// or https:// URL; leave it empty to use AWS"
+                )));
+            }
+        }
+        Ok(AwsSettings {
+            profile: non_empty(&self.profile),
+            region: non_empty(&self.region),
+            force_path_style: endpoint_url.is_some(),
+            endpoint_url,
+        })
+    }
+}
+
+/// Packages: which runs, and where the PDF (and optionally the bundle) go.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PackageForm {
+    pub runs: Vec<String>,
+    pub out: String,
+    #[serde(default)]
+    pub bundle: String,
+    #[serde(default)]
+    pub title: String,
+}
+
+impl PackageForm {
+    pub fn to_request(&self) -> Result<PackageRequest, ServiceError> {
+        let mut out = path(&self.out, "where to save the package PDF")?;
+        if out.extension().is_none() {
+            out.set_extension("pdf");
+        }
+        let bundle = match non_empty(&self.bundle) {
+            Some(b) => Some(path(&b, "where to save the bundle")?),
+            None => None,
+        };
+        Ok(PackageRequest {
+            runs: self.runs.clone(),
+            out,
+            bundle,
+            title: non_empty(&self.title),
+            ..PackageRequest::default()
+        })
+    }
+}
+
+/// Verifying a package file, optionally against a file of trusted public keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifyForm {
+    pub path: String,
+    #[serde(default)]
+    pub trusted_keys: String,
+}
+
+impl VerifyForm {
+    /// The package path and the trusted keys (read and parsed now).
+    pub fn to_request(&self) -> Result<(PathBuf, Option<TrustedKeys>), ServiceError> {
+        let target = path(
+            &self.path,
+            "the package file to verify (a PDF, a bundle folder or a .zip)",
+        )?;
+        let trusted = match non_empty(&self.trusted_keys) {
+            None => None,
+            Some(f) => {
+                let file = path(&f, "the trusted-keys file")?;
+                let text = std::fs::read_to_string(&file).map_err(|e| {
+                    ServiceError::bad_input(format!("cannot read {}: {e}", file.display()))
+                })?;
+                Some(TrustedKeys::parse(&file.display().to_string(), &text)?)
+            }
+        };
+        Ok((target, trusted))
+    }
+}
+
+/// The audit-trail filter (`ledger export`'s filters; empty fields match everything).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuditFilterForm {
+    #[serde(default)]
+    pub since: String,
+    #[serde(default)]
+    pub until: String,
+    #[serde(default)]
+    pub actor: String,
+    #[serde(default)]
+    pub object_kind: String,
+    #[serde(default)]
+    pub object: String,
+    #[serde(default)]
+    pub action: String,
+}
+
+impl AuditFilterForm {
+    pub fn to_filter(&self) -> Result<EventFilter, ServiceError> {
+        let f = |s: &String| non_empty(s);
+        export_filter(
+            f(&self.since).as_deref(),
+            f(&self.until).as_deref(),
+            f(&self.actor).as_deref(),
+            f(&self.object_kind).as_deref(),
+            f(&self.object).as_deref(),
+            f(&self.action).as_deref(),
+        )
+    }
+}
+
+/// Exporting the (filtered) audit trail to a new file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuditExportForm {
+    pub filter: AuditFilterForm,
+    /// `csv` or `json`.
+    pub format: String,
+    pub out: String,
+}
+
+impl AuditExportForm {
+    pub fn to_request(&self) -> Result<(ExportFormat, EventFilter, PathBuf), ServiceError> {
+        let format = match self.format.trim() {
+            "csv" => ExportFormat::Csv,
+            "json" => ExportFormat::Json,
+            other => {
+                return Err(ServiceError::bad_input(format!(
+                    "unknown export format {other:?}: choose csv or json"
+                )))
+            }
+        };
+        let out = path(&self.out, "where to save the export")?;
+        Ok((format, self.filter.to_filter()?, out))
+    }
+}
+
+/// A new signer key: printed name and the passphrase typed twice. The passphrase never leaves
+/// this process except sealed in the key file.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewKeyForm {
+    pub printed_name: String,
+    passphrase: String,
+    confirm: String,
+}
+
+impl std::fmt::Debug for NewKeyForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewKeyForm")
+            .field("printed_name", &self.printed_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NewKeyForm {
+    /// The printed name and the passphrase, once both entries agree.
+    pub fn into_request(self) -> Result<(String, Passphrase), ServiceError> {
+        let passphrase = Passphrase::new(self.passphrase);
+        let confirm = Passphrase::new(self.confirm);
+        if passphrase.as_str() != confirm.as_str() {
+            return Err(ServiceError::bad_input(
+                "the two passphrase entries differ; type the same passphrase twice",
+            ));
+        }
+        Ok((self.printed_name, passphrase))
+    }
+}
+
+/// Enrolling a key to the MFA-backed IAM identity of the signer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnrollForm {
+    pub aws: AwsForm,
+    #[serde(default)]
+    pub key_id: String,
+    pub mfa_serial: String,
+    mfa_code: String,
+    #[serde(default)]
+    pub accept_certification: bool,
+}
+
+impl std::fmt::Debug for EnrollForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollForm")
+            .field("key_id", &self.key_id)
+            .field("mfa_serial", &self.mfa_serial)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EnrollForm {
+    pub fn into_request(self) -> Result<(AwsSettings, EnrollRequest), ServiceError> {
+        let aws = self.aws.settings()?;
+        let mfa_serial = non_empty(&self.mfa_serial)
+            .ok_or_else(|| ServiceError::bad_input("enter the MFA device serial (its ARN)"))?;
+        Ok((
+            aws,
+            EnrollRequest {
+                mfa_serial,
+                mfa_code: self.mfa_code.trim().to_owned(),
+                key_id: non_empty(&self.key_id),
+                certification_accepted: self.accept_certification,
+            },
+        ))
+    }
+}
+
+/// A disposition of a failed or errored case.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DispositionForm {
+    pub run: String,
+    pub case_id: String,
+    /// `deviation` or `accepted`.
+    pub kind: String,
+    pub reference: String,
+    pub reason: String,
+    /// The signer key whose enrolled owner records it; empty = the only enrolled key.
+    #[serde(default)]
+    pub key_id: String,
+}
+
+impl DispositionForm {
+    pub fn to_request(&self) -> Result<(DispositionRequest, Option<String>), ServiceError> {
+        let kind: DispositionKind = self.kind.trim().parse()?;
+        Ok((
+            DispositionRequest {
+                run: self.run.clone(),
+                case_id: self.case_id.clone(),
+                kind,
+                reference: self.reference.clone(),
+                reason: self.reason.clone(),
+            },
+            non_empty(&self.key_id),
+        ))
+    }
+}
+
+/// What to sign: the run, meaning, reason and key; `utcOffsetMinutes` is the signer's offset
+/// as the window's clock knows it (recorded with the signature).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignForm {
+    pub run: String,
+    pub meaning: String,
+    pub reason: String,
+    #[serde(default)]
+    pub key_id: String,
+    #[serde(default)]
+    pub mfa_serial: String,
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
+}
+
+impl SignForm {
+    pub fn to_request(&self) -> Result<SignRequest, ServiceError> {
+        let meaning = meaning(&self.meaning)?;
+        if self.reason.trim().is_empty() {
+            return Err(ServiceError::bad_input(
+                "a signature needs a reason: say what you checked",
+            ));
+        }
+        Ok(SignRequest {
+            run: self.run.clone(),
+            meaning,
+            reason: self.reason.clone(),
+            key_id: non_empty(&self.key_id),
+            mfa_serial: non_empty(&self.mfa_serial),
+        })
+    }
+}
+
+/// `reviewed`, `Approved`, … in any case.
+fn meaning(text: &str) -> Result<Meaning, ServiceError> {
+    Meaning::ALL
+        .into_iter()
+        .find(|m| m.as_str().eq_ignore_ascii_case(text.trim()))
+        .ok_or_else(|| {
+            ServiceError::bad_input(format!(
+                "unknown meaning {text:?}: choose Authored, Reviewed, Approved or Rejected"
+            ))
+        })
+}
+
+/// The secrets of one signing: the passphrase, and the MFA code when the session is closed.
+/// Taken from the window for this call only; never logged.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretsForm {
+    passphrase: String,
+    #[serde(default)]
+    mfa_code: String,
+}
+
+impl std::fmt::Debug for SecretsForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretsForm(<redacted>)")
+    }
+}
+
+impl SecretsForm {
+    pub fn into_secrets(self) -> SignSecrets {
+        let code = self.mfa_code.trim().to_owned();
+        SignSecrets {
+            passphrase: Passphrase::new(self.passphrase),
+            mfa_code: (!code.is_empty()).then_some(code),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn package_paths_must_be_absolute_and_get_a_pdf_extension() {
+        let f = PackageForm {
+            runs: vec!["A/IQ/1".into()],
+            out: "/tmp/out/package".into(),
+            ..PackageForm::default()
+        };
+        let req = f.to_request().unwrap();
+        assert_eq!(req.out, PathBuf::from("/tmp/out/package.pdf"));
+        assert_eq!(req.bundle, None);
+        let err = PackageForm {
+            out: "package.pdf".into(),
+            ..f.clone()
+        }
+        .to_request()
+        .unwrap_err();
+        assert!(err.message.contains("full path"), "{}", err.message);
+        let err = PackageForm {
+            out: " ".into(),
+            ..f
+        }
+        .to_request()
+        .unwrap_err();
+        assert!(err.message.contains("package PDF"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_passphrase_typed_differently_twice_is_refused_and_debug_hides_it() {
+        let form: NewKeyForm = serde_json::from_value(json!({
+            "printedName": "Alice Adams", "passphrase": "one secret", "confirm": "one secreT"
+        }))
+        .unwrap();
+        assert!(!format!("{form:?}").contains("secret"));
+        let err = form.into_request().unwrap_err();
+        assert!(err.message.contains("differ"), "{}", err.message);
+        let secrets: SecretsForm =
+            serde_json::from_value(json!({"passphrase": "p w", "mfaCode": " 123456 "})).unwrap();
+        assert_eq!(format!("{secrets:?}"), "SecretsForm(<redacted>)");
+        assert_eq!(secrets.into_secrets().mfa_code.as_deref(), Some("123456"));
+    }
+
+    #[test]
+    fn meanings_parse_in_any_case_and_a_reason_is_required() {
+        let form = SignForm {
+            run: "A/OQ/1".into(),
+            meaning: "reviewed".into(),
+            reason: "read every result".into(),
+            ..SignForm::default()
+        };
+        assert_eq!(form.to_request().unwrap().meaning, Meaning::Reviewed);
+        let err = SignForm {
+            meaning: "okayed".into(),
+            ..form.clone()
+        }
+        .to_request()
+        .unwrap_err();
+        assert!(err.message.contains("okayed"), "{}", err.message);
+        let err = SignForm {
+            reason: "  ".into(),
+            ..form
+        }
+        .to_request()
+        .unwrap_err();
+        assert!(err.message.contains("reason"), "{}", err.message);
+    }
+
+    #[test]
+    fn audit_filters_and_formats_are_checked() {
+        let f = AuditFilterForm {
+            since: "2026-03-01".into(),
+            action: "signature.applied".into(),
+            ..AuditFilterForm::default()
+        };
+        let filter = f.to_filter().unwrap();
+        assert!(filter.from.is_some());
+        assert_eq!(filter.action.as_deref(), Some("signature.applied"));
+        assert_eq!(filter.actor, None, "an empty field matches everything");
+        let err = AuditExportForm {
+            filter: f,
+            format: "xml".into(),
+            out: "/tmp/x".into(),
+        }
+        .to_request()
+        .unwrap_err();
+        assert!(err.message.contains("xml"), "{}", err.message);
+    }
+}

@@ -1,0 +1,179 @@
+// Keys: the signer keys of this home; create one (passphrase typed twice), enroll it to the
+// signer's MFA-backed IAM identity, export its public half for auditors.
+// Passphrases and MFA codes are read from their fields for the one call that needs them, and
+// the fields are cleared right after; nothing here keeps them.
+import * as api from "../api.js";
+import { formatTime, h, mount } from "../dom.js";
+import { errorBox } from "../errors.js";
+
+const CERTIFICATION =
+  "I certify that my electronic signature is the legally binding equivalent of my traditional handwritten signature (21 CFR 11.100(c)).";
+
+function input(id, attrs = {}) {
+  return h("input", { type: "text", id, autocomplete: "off", spellcheck: "false", ...attrs });
+}
+
+function keyState(k) {
+  if (!k.enrolled) return h("span", { class: "badge badge--incomplete" }, "not enrolled");
+  if (k.enrolled.revoked) return h("span", { class: "badge badge--failed" }, "revoked");
+  return h("span", { class: "badge badge--verified" }, "enrolled");
+}
+
+function exportBox(x) {
+  return h(
+    "div",
+    { class: "panel", id: "key-export", role: "status" },
+    h("strong", {}, `Public key of ${x.printed_name}`),
+    h("dl", { class: "kv" }, h("dt", {}, "Key id"), h("dd", { class: "mono" }, x.key_id), h("dt", {}, "Public key (hex)"), h("dd", { class: "mono" }, x.public_key_hex), h("dt", {}, "IAM identity"), h("dd", { class: "mono" }, x.iam_arn ?? "not enrolled")),
+    h("pre", { id: "key-pem", tabindex: "0" }, x.pem),
+    h("p", { class: "muted" }, "Give this PEM to auditors: `countersign verify --trusted-keys FILE` and Packages → Verify accept it."),
+  );
+}
+
+export function render(ctx) {
+  const body = h("tbody", {});
+  const exportOut = h("div", { id: "key-export-out" });
+  const keySelect = h("select", { id: "enroll-key" });
+
+  const load = async () => {
+    let keys = [];
+    try {
+      keys = await api.listKeys();
+    } catch (err) {
+      mount(body, h("tr", {}, h("td", { colspan: "5" }, errorBox(err))));
+      return;
+    }
+    mount(
+      body,
+      keys.length
+        ? keys.map((k) =>
+            h(
+              "tr",
+              { "data-key": k.key_id },
+              h("td", {}, k.printed_name),
+              h("td", { class: "mono" }, k.key_id),
+              h("td", {}, keyState(k), k.enrolled ? h("div", { class: "mono muted" }, k.enrolled.iam_arn) : null),
+              h("td", {}, k.enrolled ? formatTime(k.enrolled.enrolled_at) : "—"),
+              h(
+                "td",
+                {},
+                h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "key-export",
+                    onclick: async () => {
+                      try {
+                        mount(exportOut, exportBox(await api.exportKey(k.key_id)));
+                      } catch (err) {
+                        mount(exportOut, errorBox(err));
+                      }
+                    },
+                  },
+                  "Export public key",
+                ),
+              ),
+            ),
+          )
+        : h("tr", {}, h("td", { colspan: "5", class: "empty" }, "No keys yet. Create one below.")),
+    );
+    const open = keys.filter((k) => !k.enrolled);
+    mount(keySelect, open.length ? open.map((k) => h("option", { value: k.key_id }, `${k.printed_name} (${k.key_id.slice(0, 8)}…)`)) : h("option", { value: "" }, "no key waiting for enrollment"));
+  };
+
+  // Create.
+  const name = input("key-name", { placeholder: "Full name as printed on signatures" });
+  const pass1 = input("key-pass", { type: "password", autocomplete: "new-password" });
+  const pass2 = input("key-pass2", { type: "password", autocomplete: "new-password" });
+  const createOut = h("div", { id: "key-create-out" });
+  const createButton = h("button", { type: "submit", class: "primary", id: "key-create" }, "Create key");
+  const createForm = h(
+    "form",
+    { class: "panel", id: "key-create-form", novalidate: true },
+    h("h2", {}, "Create a signer key"),
+    h("p", { class: "muted" }, "An ed25519 key sealed with your passphrase (argon2id); one key per person. Sealing takes a few seconds."),
+    h("div", { class: "grid-form" }, h("label", { class: "wide" }, "Printed name", name), h("label", {}, "Passphrase", pass1), h("label", {}, "Passphrase again", pass2)),
+    h("div", { class: "actions" }, createButton),
+    createOut,
+  );
+  createForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    createButton.disabled = true;
+    mount(createOut, h("p", { class: "loading" }, "Sealing the key…"));
+    const call = api.createKey(name.value, pass1.value, pass2.value);
+    pass1.value = "";
+    pass2.value = "";
+    try {
+      const k = await call;
+      mount(createOut, h("div", { class: "panel", role: "status", id: "key-created" }, `Key ${k.key_id} created for ${k.printed_name}. Enroll it next.`));
+      name.value = "";
+      await load();
+    } catch (err) {
+      mount(createOut, errorBox(err));
+    } finally {
+      createButton.disabled = false;
+    }
+  });
+
+  // Enroll.
+  const conn = ctx.connection && ctx.connection.form ? ctx.connection.form : {};
+  const profile = input("enroll-profile", { value: conn.profile ?? "", placeholder: "default credential chain" });
+  const region = input("enroll-region", { value: conn.region ?? "", placeholder: "from the profile" });
+  const endpoint = input("enroll-endpoint", { value: conn.endpoint ?? "", placeholder: "only for an STS-compatible endpoint" });
+  const serial = input("enroll-serial", { placeholder: "arn:aws:iam::123456789012:mfa/you" });
+  const code = input("enroll-code", { inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6" });
+  const certify = h("input", { type: "checkbox", id: "enroll-certify" });
+  const enrollOut = h("div", { id: "enroll-out" });
+  const enrollButton = h("button", { type: "submit", class: "primary", id: "enroll-go" }, "Enroll");
+  const enrollForm = h(
+    "form",
+    { class: "panel", id: "enroll-form", novalidate: true },
+    h("h2", {}, "Enroll a key"),
+    h("p", { class: "muted" }, "Opens an MFA-backed AWS session, reads your IAM identity, and binds it to the key in the audit trail. A key is never re-bound."),
+    h(
+      "div",
+      { class: "grid-form" },
+      h("label", {}, "Key", keySelect),
+      h("label", {}, "AWS profile", profile),
+      h("label", {}, "Region", region),
+      h("label", {}, "Endpoint URL", endpoint),
+      h("label", { class: "wide" }, "MFA device serial", serial),
+      h("label", {}, "MFA code", code),
+    ),
+    h("label", { class: "check" }, certify, h("span", {}, CERTIFICATION)),
+    h("div", { class: "actions" }, enrollButton),
+    enrollOut,
+  );
+  enrollForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    enrollButton.disabled = true;
+    const call = api.enrollKey({
+      aws: { profile: profile.value, region: region.value, endpoint: endpoint.value },
+      keyId: keySelect.value,
+      mfaSerial: serial.value,
+      mfaCode: code.value,
+      acceptCertification: certify.checked,
+    });
+    code.value = "";
+    try {
+      const x = await call;
+      mount(enrollOut, h("div", { class: "panel", role: "status", id: "enrolled" }, `Key ${x.key.key_id} enrolled to ${x.key.iam_arn}.`, x.clock_warning ? h("p", { class: "error error--warn" }, x.clock_warning) : null));
+      await load();
+    } catch (err) {
+      mount(enrollOut, errorBox(err));
+    } finally {
+      enrollButton.disabled = false;
+    }
+  });
+
+  const el = h(
+    "section",
+    { class: "keys", id: "keys-screen" },
+    h("div", { class: "toolbar" }, h("h1", {}, "Keys")),
+    h("table", { class: "grid", id: "keys-table" }, h("thead", {}, h("tr", {}, ["Printed name", "Key id", "State", "Enrolled at", ""].map((c) => h("th", { scope: "col" }, c)))), body),
+    exportOut,
+    h("div", { class: "two-col" }, createForm, enrollForm),
+  );
+  load();
+  return { el, title: "Keys", focus: null };
+}

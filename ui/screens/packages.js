@@ -1,0 +1,210 @@
+// Packages: assemble a validation package from chosen runs and save it; open and verify any
+// package file (PDF, bundle folder or .zip) with a report of every check.
+//
+// Files are named by a path field, not a native dialog: a GTK file chooser cannot be driven by
+// the WebDriver tests, and a plugin for it would widen what the window may do (see
+// ARCHITECTURE.md, "Files in the app").
+import * as api from "../api.js";
+import { formatBytes, formatTime, h, mount } from "../dom.js";
+import { errorBox } from "../errors.js";
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+function field(label, id, value, attrs = {}) {
+  return h("label", { class: "wide" }, label, h("input", { type: "text", id, value: value ?? "", autocomplete: "off", spellcheck: "false", ...attrs }));
+}
+
+/** A busy line shown while a long operation runs on the app's worker threads. */
+function busy(text) {
+  return h("div", { class: "panel progress", role: "status" }, h("progress", { "aria-label": text }), h("div", { class: "progress-text" }, text));
+}
+
+function builtBox(b) {
+  return h(
+    "div",
+    { class: "panel", id: "package-built", role: "status" },
+    h("strong", {}, `Package ${b.package_id} saved`),
+    h(
+      "dl",
+      { class: "kv" },
+      h("dt", {}, "PDF"),
+      h("dd", { class: "mono", id: "package-built-pdf" }, b.pdf),
+      h("dt", {}, "PDF SHA-256"),
+      h("dd", { class: "mono" }, b.pdf_sha256),
+      h("dt", {}, "Manifest SHA-256"),
+      h("dd", { class: "mono" }, b.manifest_sha256),
+      h("dt", {}, "Size"),
+      h("dd", {}, formatBytes(b.pdf_size)),
+      b.bundle ? [h("dt", {}, "Bundle"), h("dd", { class: "mono" }, b.bundle)] : null,
+      h("dt", {}, "Contents"),
+      h("dd", {}, `${b.runs.length} run(s), ${b.files} files, ${b.signatures} signature(s), ${b.embedded} embedded`),
+      h("dt", {}, "Sign-off"),
+      h("dd", {}, b.status),
+    ),
+    b.demo ? h("p", { class: "error error--warn" }, "Marked DEMO — NOT FOR GxP USE (built from demo data).") : null,
+  );
+}
+
+const STATE_LABEL = { passed: "passed", failed: "FAILED", skipped: "not applicable" };
+
+function checkRow(c) {
+  return h(
+    "tr",
+    { "data-check": c.id, "data-state": c.state },
+    h("td", {}, h("span", { class: `badge badge--${c.state === "passed" ? "verified" : c.state === "failed" ? "failed" : "skipped"}` }, STATE_LABEL[c.state] ?? c.state)),
+    h("td", {}, h("b", {}, c.title), h("div", { class: "muted mono" }, c.id)),
+    h("td", {}, c.detail, c.problems.length ? h("ul", { class: "problems" }, c.problems.map((p) => h("li", {}, p))) : null),
+  );
+}
+
+function signatureRows(sigs) {
+  if (!sigs.length) return h("p", { class: "muted" }, "No signatures in this part.");
+  return h(
+    "table",
+    { class: "grid" },
+    h("thead", {}, h("tr", {}, ["Run", "Meaning", "Signer", "Signed (UTC)", "Offset", "Outcome"].map((c) => h("th", { scope: "col" }, c)))),
+    h(
+      "tbody",
+      {},
+      sigs.map((s) =>
+        h(
+          "tr",
+          {},
+          h("td", { class: "mono" }, s.run),
+          h("td", {}, s.meaning ?? "—"),
+          h("td", {}, s.printed_name ?? "—"),
+          h("td", {}, formatTime(s.signed_at)),
+          h("td", {}, s.utc_offset ?? "—"),
+          h("td", {}, h("span", { class: `badge badge--${s.outcome === "valid" ? "verified" : "failed"}` }, s.outcome)),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The verification report: a verdict, then each part with every check and signature. */
+export function verificationReport(v) {
+  const parts = v.reports.map(([part, r]) =>
+    h(
+      "section",
+      { class: "panel report-part", "data-part": part },
+      h("div", { class: "run-title" }, h("h3", {}, part), h("span", { class: `badge badge--${r.verified ? "verified" : "failed"}` }, r.verified ? "verified" : "NOT VERIFIED")),
+      h("p", { class: "muted mono" }, `form ${r.form} · package ${r.package_id ?? "(no readable manifest)"} · manifest SHA-256 ${r.manifest_sha256 ?? "—"}`),
+      h("table", { class: "grid checks" }, h("thead", {}, h("tr", {}, ["Result", "Check", "What was found"].map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, r.checks.map(checkRow))),
+      h("h3", {}, "Signatures"),
+      signatureRows(r.signatures),
+    ),
+  );
+  return h(
+    "div",
+    { id: "verify-report", "data-verified": v.verified ? "true" : "false" },
+    h(
+      "div",
+      { class: v.verified ? "panel verdict verdict--ok" : "error error--integrity", role: "status" },
+      h("strong", { class: "error-title" }, v.verified ? "✓ Package verified" : "⚠ Package NOT verified"),
+      h("p", { class: "mono" }, v.path),
+      h("p", { class: "mono muted" }, `SHA-256 ${v.sha256}`),
+      v.verified ? null : h("p", {}, "Do not rely on this package: at least one check failed (see below)."),
+    ),
+    parts,
+  );
+}
+
+export function render(ctx, params) {
+  const dir = ctx.info.export_dir;
+  const runList = h("div", { class: "checklist", id: "package-runs", role: "group", "aria-label": "Runs to package" }, h("p", { class: "loading" }, "Loading runs…"));
+  const out = field("Save the package PDF as", "package-out", `${dir}/countersign-package-${today()}.pdf`);
+  const bundle = field("Also save the bundle (optional: a new folder, or a path ending in .zip)", "package-bundle", "", { placeholder: "leave empty for the PDF alone" });
+  const title = field("Title (optional)", "package-title", "", { placeholder: "default: <systems> qualification package" });
+  const buildStatus = h("div", { id: "package-status" });
+  const build = h("button", { type: "submit", class: "primary", id: "package-build" }, "Build package");
+
+  const verifyPath = field("Package file (PDF, bundle folder or .zip)", "verify-path", params.verify ?? "");
+  const trusted = field("Trusted public keys file (optional)", "verify-trusted", "", { placeholder: "PEM or hex keys, as Keys → Export gives them" });
+  const verifyStatus = h("div", { id: "verify-status" });
+  const verify = h("button", { type: "submit", class: "primary", id: "verify-go" }, "Verify");
+
+  const chosen = new Set(params.runs ?? []);
+  api.listRuns().then(
+    (runs) => {
+      mount(
+        runList,
+        runs.length
+          ? runs.map((r) =>
+              h(
+                "label",
+                { class: "check" },
+                h("input", {
+                  type: "checkbox",
+                  value: r.id,
+                  "data-run": r.id,
+                  checked: chosen.has(r.id),
+                  onchange: (e) => (e.target.checked ? chosen.add(r.id) : chosen.delete(r.id)),
+                }),
+                h("span", { class: "mono" }, r.id),
+                h("span", { class: `badge badge--${r.status}` }, r.status),
+                h("span", { class: "muted" }, formatTime(r.executed_at)),
+              ),
+            )
+          : h("p", { class: "muted" }, "No runs in the store yet."),
+      );
+    },
+    (err) => mount(runList, errorBox(err)),
+  );
+
+  const assemble = h(
+    "form",
+    { class: "panel", id: "package-form", novalidate: true },
+    h("h2", {}, "Assemble a package"),
+    h("p", { class: "muted" }, "The PDF carries the machine-readable record (manifest, run records, signatures, public keys, policy, audit-trail excerpt). Existing files are never overwritten."),
+    runList,
+    h("div", { class: "grid-form" }, out, bundle, title),
+    h("div", { class: "actions" }, build),
+    buildStatus,
+  );
+  assemble.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    build.disabled = true;
+    mount(buildStatus, busy("Building the package: every stored file is re-read and re-hashed…"));
+    try {
+      const built = await api.buildPackage({
+        runs: [...chosen],
+        out: out.querySelector("input").value,
+        bundle: bundle.querySelector("input").value,
+        title: title.querySelector("input").value,
+      });
+      mount(buildStatus, builtBox(built));
+      verifyPath.querySelector("input").value = built.pdf;
+    } catch (err) {
+      mount(buildStatus, errorBox(err));
+    } finally {
+      build.disabled = false;
+    }
+  });
+
+  const check = h(
+    "form",
+    { class: "panel", id: "verify-form", novalidate: true },
+    h("h2", {}, "Verify a package"),
+    h("p", { class: "muted" }, "Offline: reads the file, checks the manifest, every file digest, the records, keys, signatures, signing order and policy, and what the PDF shows. The verification is recorded in the audit trail."),
+    h("div", { class: "grid-form" }, verifyPath, trusted),
+    h("div", { class: "actions" }, verify),
+    verifyStatus,
+  );
+  check.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    verify.disabled = true;
+    mount(verifyStatus, busy("Verifying…"));
+    try {
+      const v = await api.verifyPackage({ path: verifyPath.querySelector("input").value, trustedKeys: trusted.querySelector("input").value });
+      mount(verifyStatus, verificationReport(v));
+    } catch (err) {
+      mount(verifyStatus, errorBox(err));
+    } finally {
+      verify.disabled = false;
+    }
+  });
+
+  const el = h("section", { class: "packages", id: "packages-screen" }, h("div", { class: "toolbar" }, h("h1", {}, "Packages")), assemble, check);
+  return { el, title: "Packages", focus: null };
+}

@@ -1,0 +1,279 @@
+// Sign: a Part 11 signature on a run. First the request is checked against the policy and the
+// screen shows exactly what will be signed (record, digest, meaning, reason, printed name,
+// date and time with UTC offset); only then are the MFA code and/or the passphrase asked for.
+// They go into the one signing call and the fields are cleared; nothing here keeps them.
+import * as api from "../api.js";
+import { formatTime, h, mount } from "../dom.js";
+import { errorBox, ErrorCode, toAppError } from "../errors.js";
+
+const MEANINGS = [
+  ["Reviewed", "Reviewed — I reviewed this record and its dispositions"],
+  ["Approved", "Approved — I approve this record"],
+  ["Rejected", "Rejected — I reject this record"],
+  ["Authored", "Authored — I prepared this record"],
+];
+
+/** Why a refusal happened, in the words of the rule that refused it. */
+const RULES = [
+  [/rule no-self-approval/, "Separation of duties", "The person who executed or signed an earlier level of this record may not also approve or reject it. Another person must sign this level."],
+  [/rule one-person-one-level/, "Separation of duties", "One person may fill only one level of a record's sign-off."],
+  [/rule sequence/, "Signing order", "Signatures follow the order Reviewed → Approved or Rejected, and a final record takes no further signature."],
+  [/rule disposition-before-approval/, "Missing dispositions", "Every failed or errored case needs a disposition before the record can be Approved. Open the run and disposition them."],
+  [/rule authority/, "Not authorised", "The signing policy grants this identity no right to sign this meaning for this phase."],
+  [/signing is locked|lockout/, "Signing locked", "Repeated failed attempts locked signing for this identity for a while, as the policy requires. Wait until the time given, then try again."],
+  [/MFA session belongs to/, "Wrong identity", "The MFA code opened a session for a different IAM identity than the one the key is enrolled to. Sign with your own key and your own device."],
+  [/MFA code rejected/, "MFA code rejected", "AWS did not accept the one-time code. Wait for the next code on your device."],
+  [/passphrase/i, "Passphrase", "The key's passphrase did not open it. Failed attempts count towards the lockout."],
+];
+
+function refusalBox(raw) {
+  const err = toAppError(raw);
+  const rule = err.code === ErrorCode.REFUSED ? RULES.find(([re]) => re.test(err.message)) : null;
+  return h(
+    "div",
+    { id: "sign-refusal", "data-code": err.code, "data-rule": rule ? rule[1] : "" },
+    rule ? h("div", { class: "error error--warn explain" }, h("strong", { class: "error-title" }, `Refused: ${rule[1]}`), h("p", {}, rule[2])) : null,
+    errorBox(err),
+  );
+}
+
+const pad = (n) => String(n).padStart(2, "0");
+
+/** The window's local time with its UTC offset: "2026-11-29 09:41:07 +01:00". */
+export function localStamp(d = new Date()) {
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? "+" : "-";
+  const a = Math.abs(off);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+}
+
+function countdown(secs) {
+  return `${Math.floor(secs / 60)}:${pad(secs % 60)}`;
+}
+
+function signaturesTable(sigs) {
+  if (!sigs.length) return h("p", { class: "muted", id: "signatures-none" }, "No signatures on this run yet.");
+  return h(
+    "table",
+    { class: "grid", id: "signatures-table" },
+    h("thead", {}, h("tr", {}, ["Meaning", "Printed name", "Signed (signer's time)", "Reason", "Verification"].map((c) => h("th", { scope: "col" }, c)))),
+    h(
+      "tbody",
+      {},
+      sigs.map((s) =>
+        h(
+          "tr",
+          { "data-meaning": s.meaning },
+          h("td", {}, h("b", {}, s.meaning)),
+          h("td", {}, s.printed_name, s.iam_arn ? h("div", { class: "mono muted" }, s.iam_arn) : null),
+          h("td", {}, s.local_time ?? `${formatTime(s.signed_at)} UTC`, " ", h("span", { class: "muted" }, s.utc_offset)),
+          h("td", {}, s.reason ?? "—"),
+          h("td", {}, h("span", { class: `badge badge--${s.outcome === "valid" ? "verified" : "failed"}`, title: s.outcome_detail }, s.outcome)),
+        ),
+      ),
+    ),
+  );
+}
+
+export function render(ctx, params) {
+  const run = params.id;
+  const sigSlot = h("div", { id: "signatures" });
+  const sessionSlot = h("div", { class: "panel session", id: "session-state", "aria-live": "polite" });
+  const planSlot = h("div", { id: "sign-plan" });
+  const resultSlot = h("div", { id: "sign-result" });
+  let timer = null;
+  let plan = null;
+
+  const loadSignatures = () =>
+    api.runSignatures(run).then(
+      (sigs) => mount(sigSlot, signaturesTable(sigs)),
+      (err) => mount(sigSlot, errorBox(err)),
+    );
+
+  const lockButton = h("button", { type: "button", id: "session-lock" }, "Lock session now");
+  lockButton.addEventListener("click", async () => {
+    await api.lockSession().catch(() => {});
+    plan = null;
+    mount(planSlot);
+    refreshSession();
+  });
+  const refreshSession = async () => {
+    try {
+      const s = await api.signingSession();
+      mount(
+        sessionSlot,
+        s.open
+          ? [
+              h("span", { class: "badge badge--verified", id: "session-open" }, "session open"),
+              h("span", {}, ` for ${s.iam_arn}. The next signing needs the passphrase only; locks in `),
+              h("b", { id: "session-countdown" }, countdown(s.seconds_left)),
+              h("span", { class: "muted" }, ` (idle timeout ${s.idle_timeout_secs / 60} min).`),
+              lockButton,
+            ]
+          : [
+              h("span", { class: "badge badge--skipped", id: "session-closed" }, "no session"),
+              h("span", {}, ` Signing needs your MFA code and your passphrase. After a signing, the session stays open for ${s.idle_timeout_secs / 60} min of inactivity.`),
+            ],
+      );
+    } catch (err) {
+      mount(sessionSlot, errorBox(err));
+    }
+  };
+
+  // The request.
+  const meaning = h("select", { id: "sign-meaning" }, MEANINGS.map(([v, l]) => h("option", { value: v, selected: v === params.meaning }, l)));
+  const reason = h("textarea", { id: "sign-reason", rows: "2", placeholder: "What you checked, in your words (recorded inside the signature)" });
+  const keySelect = h("select", { id: "sign-key" });
+  const checkButton = h("button", { type: "submit", class: "primary", id: "sign-check" }, "Review what will be signed");
+  const requestForm = h(
+    "form",
+    { class: "panel", id: "sign-form", novalidate: true },
+    h("h2", {}, "1. What you sign"),
+    h("div", { class: "grid-form" }, h("label", {}, "Meaning", meaning), h("label", {}, "Signer key", keySelect), h("label", { class: "wide" }, "Reason", reason)),
+    h("div", { class: "actions" }, checkButton),
+  );
+  const request = () => ({ run, meaning: meaning.value, reason: reason.value, keyId: keySelect.value });
+  // Any change to the request voids the reviewed plan: what is shown is what is signed.
+  requestForm.addEventListener("input", () => {
+    if (plan) {
+      plan = null;
+      mount(planSlot, h("p", { class: "muted" }, "The request changed: review it again before signing."));
+    }
+  });
+  api.listKeys().then(
+    (keys) => {
+      const usable = keys.filter((k) => k.enrolled && !k.enrolled.revoked);
+      mount(keySelect, usable.length ? usable.map((k) => h("option", { value: k.key_id, selected: k.key_id === params.keyId }, `${k.printed_name} — ${k.enrolled.iam_arn}`)) : h("option", { value: "" }, "no enrolled key: create and enroll one under Keys"));
+    },
+    (err) => mount(planSlot, errorBox(err)),
+  );
+
+  requestForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    checkButton.disabled = true;
+    mount(resultSlot);
+    try {
+      const req = request();
+      plan = await api.signCheck(req);
+      mount(planSlot, planPanel(plan, req));
+      const first = planSlot.querySelector("input");
+      if (first) first.focus();
+    } catch (err) {
+      plan = null;
+      mount(planSlot, refusalBox(err));
+    } finally {
+      checkButton.disabled = false;
+      refreshSession();
+    }
+  });
+
+  const conn = ctx.connection && ctx.connection.form ? ctx.connection.form : {};
+  function planPanel(p, req) {
+    const when = h("dd", { id: "plan-time" }, localStamp());
+    const profile = h("input", { type: "text", id: "sign-profile", value: conn.profile ?? "", autocomplete: "off", spellcheck: "false", placeholder: "default credential chain" });
+    const region = h("input", { type: "text", id: "sign-region", value: conn.region ?? "", autocomplete: "off", spellcheck: "false" });
+    const endpoint = h("input", { type: "text", id: "sign-endpoint", value: conn.endpoint ?? "", autocomplete: "off", spellcheck: "false" });
+    const code = h("input", { type: "text", id: "sign-mfa", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6" });
+    const pass = h("input", { type: "password", id: "sign-passphrase", autocomplete: "current-password" });
+    const signButton = h("button", { type: "submit", class: "primary", id: "sign-go" }, `Sign as ${req.meaning}`);
+    const form = h(
+      "form",
+      { class: "panel", id: "sign-secrets", novalidate: true },
+      h("h2", {}, "3. Your signature components"),
+      p.needs_mfa
+        ? [
+            h("p", { class: "muted" }, `No open session for ${p.iam_arn}: your MFA code (device ${p.mfa_serial || "from enrollment"}) and your passphrase are needed.`),
+            h("div", { class: "grid-form" }, h("label", {}, "AWS profile", profile), h("label", {}, "Region", region), h("label", { class: "wide" }, "Endpoint URL", endpoint), h("label", {}, "MFA code", code)),
+          ]
+        : h("p", { class: "muted" }, "Your session is open: the passphrase alone completes the signature."),
+      h("div", { class: "grid-form" }, h("label", {}, "Passphrase", pass)),
+      h("div", { class: "actions" }, signButton),
+    );
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!plan) return;
+      signButton.disabled = true;
+      const call = api.sign(req, { profile: profile.value, region: region.value, endpoint: endpoint.value }, { passphrase: pass.value, mfaCode: code.value });
+      pass.value = "";
+      code.value = "";
+      try {
+        const s = await call;
+        plan = null;
+        mount(planSlot);
+        mount(
+          resultSlot,
+          h(
+            "div",
+            { class: "panel verdict verdict--ok", id: "signed", role: "status" },
+            h("strong", { class: "error-title" }, `✓ Signed ${s.meaning} by ${s.printed_name}`),
+            h("p", {}, `${s.signed_at} UTC, offset ${s.utc_offset}; record SHA-256 `, h("span", { class: "mono" }, s.record_sha256)),
+            s.clock_warning ? h("p", { class: "error error--warn" }, s.clock_warning) : null,
+          ),
+        );
+        reason.value = "";
+        loadSignatures();
+      } catch (err) {
+        mount(resultSlot, refusalBox(err));
+      } finally {
+        signButton.disabled = false;
+        refreshSession();
+      }
+    });
+    const tick = setInterval(() => {
+      if (!when.isConnected) clearInterval(tick);
+      else when.textContent = localStamp();
+    }, 1000);
+    return [
+      h(
+        "div",
+        { class: "panel what", id: "sign-what" },
+        h("h2", {}, "2. Exactly this will be signed"),
+        h(
+          "dl",
+          { class: "kv" },
+          h("dt", {}, "Record"),
+          h("dd", { class: "mono", id: "plan-run" }, p.run),
+          h("dt", {}, "Record digest (SHA-256)"),
+          h("dd", { class: "mono", id: "plan-digest" }, p.record_sha256),
+          h("dt", {}, "Meaning"),
+          h("dd", { id: "plan-meaning" }, h("b", {}, req.meaning)),
+          h("dt", {}, "Reason"),
+          h("dd", { id: "plan-reason" }, req.reason.trim()),
+          h("dt", {}, "Printed name"),
+          h("dd", { id: "plan-name" }, p.printed_name),
+          h("dt", {}, "IAM identity"),
+          h("dd", { class: "mono" }, p.iam_arn),
+          h("dt", {}, "Key"),
+          h("dd", { class: "mono" }, p.key_id),
+          h("dt", {}, "Date and time"),
+          when,
+          h("dt", {}, "Policy"),
+          h("dd", {}, `version ${p.policy_version} (${p.policy_source})`),
+        ),
+        h("p", { class: "muted" }, "The date and time are taken when you sign and recorded with your UTC offset. The digest covers the run's files, their SHA-256 and every disposition; if any of them changes, this signature will show as made for a different record."),
+      ),
+      form,
+    ];
+  }
+
+  const back = h("button", { type: "button", id: "back", onclick: () => ctx.back() }, "← Run (Esc)");
+  const el = h(
+    "section",
+    { class: "sign", id: "sign-screen" },
+    h("div", { class: "toolbar" }, back, h("h1", {}, `Sign ${run}`)),
+    sessionSlot,
+    h("div", { class: "panel" }, h("h2", {}, "Signatures on this run"), sigSlot),
+    requestForm,
+    planSlot,
+    resultSlot,
+  );
+  loadSignatures();
+  refreshSession();
+  timer = setInterval(refreshSession, 1000);
+  return {
+    el,
+    title: `Sign ${run}`,
+    focus: meaning,
+    dispose: () => clearInterval(timer),
+  };
+}
