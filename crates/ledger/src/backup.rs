@@ -79,14 +79,28 @@ impl Ledger {
     /// while the ledger stays open. Refuses to overwrite an existing file. The copy is
     /// verified before this returns.
     pub fn backup_to(&self, dest: &Path) -> Result<(), LedgerError> {
-        if dest.exists() {
-            return Err(LedgerError::Exists {
-                path: dest.to_path_buf(),
-            });
+        // Reserve the name atomically, so a file that appears meanwhile is never overwritten;
+        // SQLite then writes the copy into the empty file.
+        match fs::File::options().write(true).create_new(true).open(dest) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(LedgerError::Exists {
+                    path: dest.to_path_buf(),
+                })
+            }
+            Err(source) => {
+                return Err(LedgerError::Io {
+                    path: dest.to_path_buf(),
+                    context: "creating the backup file",
+                    source,
+                })
+            }
         }
-        self.conn
-            .backup(rusqlite::MAIN_DB, dest, None)
-            .map_err(|e| db_error(dest, "writing the backup", e))?;
+        if let Err(e) = self.conn.backup(rusqlite::MAIN_DB, dest, None) {
+            // The file is ours (created above): leave no half copy behind.
+            let _ = fs::remove_file(dest);
+            return Err(db_error(dest, "writing the backup", e));
+        }
         let copy = open_connection(dest, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let report = verify_connection(&copy, dest, &self.checkpoints()?)?;
         if let Some(problem) = report.problem {
