@@ -76,8 +76,11 @@ fn case(id: &str, status: CaseStatus, message: Option<&str>) -> TestCase {
     }
 }
 
+/// Every file of a package by path, with its role.
+type Files = BTreeMap<String, (FileRole, Vec<u8>)>;
+
 /// The example package: manifest bytes, every file by path with its role, and the PDF.
-fn build_example() -> (Vec<u8>, BTreeMap<String, (FileRole, Vec<u8>)>, Vec<u8>) {
+fn build_example() -> (Vec<u8>, Files, Vec<u8>) {
     let key = RunKey {
         system: "LIMS".into(),
         phase: "OQ".parse().unwrap(),
@@ -128,7 +131,7 @@ fn build_example() -> (Vec<u8>, BTreeMap<String, (FileRole, Vec<u8>)>, Vec<u8>) 
         problems: vec![],
     };
     let record_bytes = record.canonical_bytes().unwrap();
-    let mut files: BTreeMap<String, (FileRole, Vec<u8>)> = BTreeMap::new();
+    let mut files: Files = BTreeMap::new();
     files.insert(
         format!("runs/{RUN}/files/reports/junit-oq.xml"),
         (FileRole::Evidence, junit),
