@@ -2,7 +2,13 @@
 //! `source_profile`), region resolution, `AWS_ENDPOINT_URL`, and path-style addressing for
 //! S3-compatible endpoints such as a local emulator.
 
+use std::borrow::Cow;
+use std::path::Path;
+
 use aws_config::BehaviorVersion;
+use aws_runtime::env_config::file::{
+    EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+};
 use aws_types::region::Region;
 
 use crate::error::{AwsError, AwsErrorKind};
@@ -23,6 +29,31 @@ pub struct AwsSettings {
 pub struct AwsContext {
     sdk: aws_config::SdkConfig,
     settings: AwsSettings,
+    /// Where profiles come from: `None` for a context not built from profiles (tests, MFA
+    /// sessions), else the profile files (`Default` = ~/.aws or AWS_CONFIG_FILE /
+    /// AWS_SHARED_CREDENTIALS_FILE).
+    profiles: Option<ProfileFiles>,
+}
+
+/// A role profile: `role_arn` with `source_profile` (and usually `mfa_serial`) in the AWS config
+/// file. Countersign opens its MFA-backed session for such a profile with STS AssumeRole, using
+/// the source profile's credentials, the device serial and the code the signer typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleProfile {
+    /// The profile's name.
+    pub profile: String,
+    /// `role_arn`.
+    pub role_arn: String,
+    /// `source_profile`: the profile whose credentials call AssumeRole.
+    pub source_profile: String,
+    /// `mfa_serial`, when the profile names the device.
+    pub mfa_serial: Option<String>,
+    /// `role_session_name`, when set.
+    pub role_session_name: Option<String>,
+    /// `duration_seconds`, when set.
+    pub duration_seconds: Option<i32>,
+    /// `external_id`, when set.
+    pub external_id: Option<String>,
 }
 
 impl AwsContext {
@@ -40,7 +71,37 @@ impl AwsContext {
             loader = loader.endpoint_url(url);
         }
         let sdk = loader.load().await;
-        Self::from_sdk_config(sdk, settings.clone())
+        let mut ctx = Self::from_sdk_config(sdk, settings.clone())?;
+        ctx.profiles = Some(ProfileFiles::default());
+        Ok(ctx)
+    }
+
+    /// [`Self::load`] with profiles read from `config_file` and `credentials_file` instead of
+    /// ~/.aws (as AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE would choose them).
+    pub async fn load_from_files(
+        settings: &AwsSettings,
+        config_file: &Path,
+        credentials_file: &Path,
+    ) -> Result<Self, AwsError> {
+        let files = ProfileFiles::builder()
+            .with_file(ProfileFileKind::Config, config_file)
+            .with_file(ProfileFileKind::Credentials, credentials_file)
+            .build();
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).profile_files(files.clone());
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &settings.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &settings.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let sdk = loader.load().await;
+        let mut ctx = Self::from_sdk_config(sdk, settings.clone())?;
+        ctx.profiles = Some(files);
+        Ok(ctx)
     }
 
     /// Wraps an already-built SDK configuration (tests, or credentials from an MFA session).
@@ -58,7 +119,95 @@ impl AwsContext {
                 "set --region, AWS_REGION, or `region = ...` in the profile of ~/.aws/config",
             ));
         }
-        Ok(Self { sdk, settings })
+        Ok(Self {
+            sdk,
+            settings,
+            profiles: None,
+        })
+    }
+
+    /// The role profile this context was loaded with, if it is one (`role_arn` in the selected
+    /// profile). `None` for a context not built from profiles, for a plain profile, and when no
+    /// profile was chosen and the environment carries credentials (which then win, as in the
+    /// AWS CLI).
+    pub async fn role_profile(&self) -> Result<Option<RoleProfile>, AwsError> {
+        let Some(files) = &self.profiles else {
+            return Ok(None);
+        };
+        if self.settings.profile.is_none() && std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+            return Ok(None);
+        }
+        let name = self.profile_name();
+        let read_failed = |detail: String| {
+            AwsError::new(AwsErrorKind::Other, format!("read the AWS profile {name}"))
+                .with_profile(Some(name.clone()))
+                .with_detail(detail)
+                .with_hint("check ~/.aws/config (or AWS_CONFIG_FILE) and ~/.aws/credentials")
+        };
+        let set = aws_config::profile::load(
+            &aws_types::os_shim_internal::Fs::real(),
+            &aws_types::os_shim_internal::Env::real(),
+            files,
+            Some(Cow::Owned(name.clone())),
+        )
+        .await
+        .map_err(|e| read_failed(e.to_string()))?;
+        let Some(profile) = set.get_profile(&name) else {
+            return Ok(None);
+        };
+        let Some(role_arn) = profile.get("role_arn") else {
+            return Ok(None);
+        };
+        let Some(source_profile) = profile.get("source_profile") else {
+            return Err(AwsError::new(
+                AwsErrorKind::InvalidInput,
+                format!("open an MFA session with the role profile {name}"),
+            )
+            .with_profile(Some(name.clone()))
+            .with_detail(format!(
+                "the profile assumes {role_arn} but has no source_profile (credential_source and web identity roles cannot take an MFA code)"
+            ))
+            .with_hint("add `source_profile = NAME` (a profile with your own access key) and `mfa_serial = ARN` to the profile"));
+        };
+        let duration_seconds = match profile.get("duration_seconds") {
+            None => None,
+            Some(text) => Some(text.trim().parse::<i32>().map_err(|_| {
+                read_failed(format!(
+                    "duration_seconds = {text} is not a whole number of seconds"
+                ))
+            })?),
+        };
+        Ok(Some(RoleProfile {
+            profile: name.clone(),
+            role_arn: role_arn.to_owned(),
+            source_profile: source_profile.to_owned(),
+            mfa_serial: profile.get("mfa_serial").map(str::to_owned),
+            role_session_name: profile.get("role_session_name").map(str::to_owned),
+            duration_seconds,
+            external_id: profile.get("external_id").map(str::to_owned),
+        }))
+    }
+
+    /// The same configuration with the credentials of `source_profile` (read from the same
+    /// profile files), for the AssumeRole call of a role profile.
+    pub(crate) fn with_profile_credentials(&self, source_profile: &str) -> Self {
+        let mut provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .profile_name(source_profile);
+        if let Some(files) = &self.profiles {
+            provider = provider.profile_files(files.clone());
+        }
+        let sdk = self
+            .sdk
+            .to_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(provider.build()),
+            )
+            .build();
+        Self {
+            sdk,
+            settings: self.settings.clone(),
+            profiles: None,
+        }
     }
 
     pub fn sdk_config(&self) -> &aws_config::SdkConfig {
@@ -99,6 +248,10 @@ impl AwsContext {
         aws_sdk_cloudformation::Client::new(&self.sdk)
     }
 
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk)
+    }
+
     /// The same configuration with other credentials (e.g. those of an MFA-backed STS session).
     pub fn with_credentials(&self, credentials: aws_credential_types::Credentials) -> Self {
         let sdk = self
@@ -111,6 +264,7 @@ impl AwsContext {
         Self {
             sdk,
             settings: self.settings.clone(),
+            profiles: None,
         }
     }
 }

@@ -9,10 +9,11 @@
 pub mod cloudformation;
 pub mod config;
 pub mod error;
+pub mod iam;
 pub mod object_lock;
 pub mod s3;
 pub mod stack_snapshot;
 pub mod sts;
 
-pub use config::{AwsContext, AwsSettings};
+pub use config::{AwsContext, AwsSettings, RoleProfile};
 pub use error::{AwsError, AwsErrorKind};

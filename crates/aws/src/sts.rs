@@ -1,8 +1,10 @@
 //! MFA-backed STS sessions: the first identity component of an electronic signature.
 //!
 //! `GetSessionToken` with the MFA device serial and the current one-time code gives temporary
-//! credentials; `GetCallerIdentity` with those credentials says who they belong to (IAM ARN,
-//! account, user id). The temporary credentials stay in memory only ([`MfaSession`]: no
+//! credentials; for a role profile (`role_arn` + `source_profile` + `mfa_serial`) it is
+//! `AssumeRole` with the same serial and code, called with the source profile's credentials.
+//! `GetCallerIdentity` with the temporary credentials says who they belong to (IAM ARN, or the
+//! assumed-role ARN, account, user id). The temporary credentials stay in memory only ([`MfaSession`]: no
 //! `Serialize`, redacted `Debug`, secrets zeroized on drop). The HTTP `Date` of the STS answer is
 //! kept as the server's time so callers can check the local clock against it.
 
@@ -23,13 +25,16 @@ use aws_smithy_types::date_time::{DateTime, Format};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::config::AwsContext;
+use crate::config::{AwsContext, RoleProfile};
 use crate::error::{AwsError, AwsErrorKind};
 
 /// Shortest session STS grants with GetSessionToken, in seconds (15 minutes).
 pub const MIN_SESSION_SECS: i32 = 900;
 /// Longest session STS grants to an IAM user with GetSessionToken, in seconds (36 hours).
 pub const MAX_SESSION_SECS: i32 = 129_600;
+/// Longest role session AssumeRole can grant, in seconds (12 hours; the role's own maximum
+/// session duration may be lower).
+pub const MAX_ROLE_SESSION_SECS: i32 = 43_200;
 
 /// Temporary credentials from an MFA-backed STS session. In memory only.
 pub struct MfaSession {
@@ -95,10 +100,23 @@ pub struct SessionIdentity {
     pub user_id: String,
     /// The MFA device serial the session was opened with.
     pub mfa_serial: String,
+    /// For a role profile: the role assumed and the identity that assumed it.
+    pub assumed_role: Option<AssumedRole>,
     /// When the session's credentials expire.
     pub expires_at: OffsetDateTime,
     /// The HTTP `Date` header of the GetSessionToken answer (the server's clock), when present.
     pub server_time: Option<String>,
+}
+
+/// How a role session was opened: which role, by whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumedRole {
+    /// The profile's `role_arn`.
+    pub role_arn: String,
+    /// The role session name (the last part of the assumed-role ARN).
+    pub session_name: String,
+    /// The ARN of the source profile's identity, which called AssumeRole.
+    pub source_arn: String,
 }
 
 impl SessionIdentity {
@@ -214,6 +232,58 @@ pub fn validate_duration(duration_secs: Option<i32>) -> Result<Option<i32>, AwsE
     }
 }
 
+/// Checks a requested role session length against what AssumeRole allows.
+pub fn validate_role_duration(duration_secs: Option<i32>) -> Result<Option<i32>, AwsError> {
+    match duration_secs {
+        Some(d) if !(MIN_SESSION_SECS..=MAX_ROLE_SESSION_SECS).contains(&d) => Err(invalid(
+            "check the role session length",
+            format!("a role session of {d} seconds is outside what AssumeRole allows"),
+            "choose between 900 seconds (15 minutes) and 43200 seconds (12 hours), and no more than the role's maximum session duration (duration_seconds in the profile)",
+        )),
+        other => Ok(other),
+    }
+}
+
+/// Checks a role session name: 2–64 of letters, digits and `+=,.@_-`.
+pub fn validate_role_session_name(name: &str) -> Result<&str, AwsError> {
+    let ok = (2..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    if ok {
+        Ok(name)
+    } else {
+        Err(invalid(
+            "check the role session name",
+            format!("`{name}` is not a role session name"),
+            "set role_session_name in the profile to 2-64 letters, digits or +=,.@_- (your user name is a good choice: it becomes part of your signing identity)",
+        ))
+    }
+}
+
+/// The device serial for a role profile: the profile's `mfa_serial` unless another one is
+/// given; both given and different is an error (the role's trust policy names one device).
+fn role_serial(role: &RoleProfile, given: &str) -> Result<String, AwsError> {
+    let given = given.trim();
+    match (role.mfa_serial.as_deref().map(str::trim), given.is_empty()) {
+        (Some(p), true) => Ok(validate_mfa_serial(p)?.to_owned()),
+        (Some(p), false) if p != given => Err(invalid(
+            CHECK_SERIAL,
+            format!(
+                "the profile {} assumes its role with the MFA device {p} (mfa_serial), but {given} was given",
+                role.profile
+            ),
+            "use the device named in the profile, or change mfa_serial in the profile",
+        )),
+        (None, true) => Err(invalid(
+            CHECK_SERIAL,
+            format!("the role profile {} names no MFA device", role.profile),
+            "add `mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME` to the profile, or pass --mfa-serial",
+        )),
+        _ => Ok(validate_mfa_serial(given)?.to_owned()),
+    }
+}
+
 /// Records the `Date` header of the answer to the operation it is attached to.
 #[derive(Debug, Default, Clone)]
 struct ServerDate(Arc<Mutex<Option<String>>>);
@@ -245,7 +315,13 @@ impl Intercept for ServerDate {
 }
 
 /// Opens an MFA-backed session: validates the input, calls GetSessionToken with the device
-/// serial and code, then GetCallerIdentity with the new credentials.
+/// serial and code (or, for a role profile, AssumeRole with them and the source profile's
+/// credentials), then GetCallerIdentity with the new credentials.
+///
+/// For a role profile `mfa_serial` may be empty (the profile's `mfa_serial` is used) and
+/// `duration_secs` defaults to the profile's `duration_seconds`. The role session name is the
+/// profile's `role_session_name`, else the source identity's IAM user name, so the assumed-role
+/// ARN (the signer's identity) is the same at every sign-in.
 ///
 /// A code STS refuses gives [`AwsErrorKind::MfaCodeRejected`]; malformed input gives
 /// [`AwsErrorKind::InvalidInput`] before any request is sent.
@@ -255,27 +331,108 @@ pub async fn open_mfa_session(
     code: &str,
     duration_secs: Option<i32>,
 ) -> Result<(MfaSession, SessionIdentity), AwsError> {
-    let serial = validate_mfa_serial(mfa_serial)?;
+    let role = ctx.role_profile().await?;
+    let serial = match &role {
+        Some(r) => role_serial(r, mfa_serial)?,
+        None => validate_mfa_serial(mfa_serial)?.to_owned(),
+    };
+    let serial = serial.as_str();
     let code = validate_mfa_code(code)?;
-    let duration = validate_duration(duration_secs)?;
+    let duration = match &role {
+        Some(r) => validate_role_duration(duration_secs.or(r.duration_seconds))?,
+        None => validate_duration(duration_secs)?,
+    };
     let profile = Some(ctx.profile_name());
     let region = ctx.region_name();
     let with_context = |e: AwsError| e.with_profile(profile.clone()).with_region(region.clone());
 
-    let action = format!("open an MFA session with device {serial}");
     let date = ServerDate::default();
-    let out = ctx
-        .sts()
-        .get_session_token()
-        .serial_number(serial)
-        .token_code(code)
-        .set_duration_seconds(duration)
-        .customize()
-        .interceptor(date.clone())
-        .send()
-        .await
-        .map_err(|e| with_context(AwsError::from_sdk(&e, &action)))?;
-    let creds = out.credentials.ok_or_else(|| {
+    let (creds, assumed_role) = match &role {
+        None => {
+            let action = format!("open an MFA session with device {serial}");
+            let out = ctx
+                .sts()
+                .get_session_token()
+                .serial_number(serial)
+                .token_code(code)
+                .set_duration_seconds(duration)
+                .customize()
+                .interceptor(date.clone())
+                .send()
+                .await
+                .map_err(|e| with_context(AwsError::from_sdk(&e, &action)))?;
+            (out.credentials, None)
+        }
+        Some(r) => {
+            let source = ctx.with_profile_credentials(&r.source_profile);
+            let source_action = format!(
+                "identify the source profile {} of the role profile {} with GetCallerIdentity",
+                r.source_profile, r.profile
+            );
+            let source_arn = source
+                .sts()
+                .get_caller_identity()
+                .send()
+                .await
+                .map_err(|e| with_context(AwsError::from_sdk(&e, &source_action)))?
+                .arn
+                .ok_or_else(|| {
+                    with_context(
+                        AwsError::new(AwsErrorKind::Other, &source_action)
+                            .with_detail("STS answered without the caller's ARN"),
+                    )
+                })?;
+            let session_name = match &r.role_session_name {
+                Some(name) => validate_role_session_name(name.trim())?.to_owned(),
+                None => {
+                    let name = crate::iam::user_name_of(&source_arn).map_err(|why| {
+                        invalid(
+                            "choose the role session name",
+                            format!("{why}; the role session name cannot be derived from it"),
+                            "set role_session_name in the profile (it becomes part of your signing identity)",
+                        )
+                    })?;
+                    validate_role_session_name(&name)?.to_owned()
+                }
+            };
+            let action = format!(
+                "assume the role {} with MFA device {serial} (profile {})",
+                r.role_arn, r.profile
+            );
+            let out = source
+                .sts()
+                .assume_role()
+                .role_arn(&r.role_arn)
+                .role_session_name(&session_name)
+                .serial_number(serial)
+                .token_code(code)
+                .set_duration_seconds(duration)
+                .set_external_id(r.external_id.clone())
+                .customize()
+                .interceptor(date.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    let err = with_context(AwsError::from_sdk(&e, &action));
+                    if err.kind == AwsErrorKind::AccessDenied {
+                        err.with_hint(format!(
+                            "the role's trust policy must allow {source_arn} to call sts:AssumeRole on {} with MFA; ask your AWS administrator, and check role_arn and source_profile in the profile {}",
+                            r.role_arn, r.profile
+                        ))
+                    } else {
+                        err
+                    }
+                })?;
+            let assumed = AssumedRole {
+                role_arn: r.role_arn.clone(),
+                session_name,
+                source_arn,
+            };
+            (out.credentials, Some(assumed))
+        }
+    };
+    let action = format!("open an MFA session with device {serial}");
+    let creds = creds.ok_or_else(|| {
         with_context(
             AwsError::new(AwsErrorKind::Other, &action)
                 .with_detail("STS answered without credentials"),
@@ -314,6 +471,7 @@ pub async fn open_mfa_session(
         account: who.account.ok_or_else(|| missing("account"))?,
         user_id: who.user_id.ok_or_else(|| missing("user id"))?,
         mfa_serial: serial.to_owned(),
+        assumed_role,
         expires_at,
         server_time: date.get(),
     };
