@@ -136,6 +136,9 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             if let Some(w) = &e.clock_warning {
                 eprintln!("warning: {w}");
             }
+            if let Some(w) = &e.group_warning {
+                eprintln!("warning: {w}");
+            }
             if json {
                 return print_json(&e);
             }
@@ -146,6 +149,14 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
                 e.key.iam_arn,
                 e.account
             );
+            if let Some(groups) = &e.groups {
+                let list = if groups.is_empty() {
+                    "none".to_owned()
+                } else {
+                    groups.join(", ")
+                };
+                outln!("IAM groups (for the policy's group grants): {list}");
+            }
             Ok(())
         }
         KeysCommand::Revoke(a) => {

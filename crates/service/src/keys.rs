@@ -5,9 +5,11 @@ use std::path::PathBuf;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use countersign_aws::sts::{open_mfa_session, SessionIdentity};
+use countersign_aws::iam::{groups_of, GroupMembership};
+use countersign_aws::sts::{open_mfa_session, MfaSession, SessionIdentity};
 use countersign_aws::{AwsContext, AwsErrorKind, AwsSettings};
 use countersign_core::signature::key_id::KeyId;
+use countersign_core::signature::policy::Principal;
 use countersign_keys::{KdfParams, KeyError, KeyFile, Passphrase};
 use countersign_ledger::{Actor, NewEnrollment, SignerKeyRecord};
 use serde::Serialize;
@@ -57,6 +59,12 @@ pub struct Enrollment {
     pub account: String,
     /// A warning when the local clock and STS disagree by more than the limit.
     pub clock_warning: Option<String>,
+    /// The identity's IAM groups as IAM reported them, when the signing policy grants by
+    /// group (`None` when it does not, or when they could not be read).
+    pub groups: Option<Vec<String>>,
+    /// Why group grants will not apply to this identity, when the policy has some: the
+    /// groups could not be read (naming the permission), or the identity cannot have groups.
+    pub group_warning: Option<String>,
 }
 
 /// A public key for auditors.
@@ -338,9 +346,11 @@ impl Service {
             ));
         }
         let public_key = file.public_key().map_err(from_key_error)?.to_bytes();
-        let (_session, identity) = open_mfa_session(ctx, &req.mfa_serial, &req.mfa_code, None)
+        let (session, identity) = open_mfa_session(ctx, &req.mfa_serial, &req.mfa_code, None)
             .await
             .map_err(from_sts_error)?;
+        let (groups, group_warning) = self.enrollment_groups(ctx, &session, &identity).await?;
+        drop(session);
         let actor = Actor::person(identity.arn.clone(), file.printed_name.clone());
         let mut ledger = self.ledger()?;
         let active = ledger
@@ -384,6 +394,43 @@ impl Service {
             key,
             account: identity.account,
             clock_warning: clock_warning.map(|(_, t)| t),
+            groups,
+            group_warning,
+        })
+    }
+
+    /// When the signing policy grants by IAM group: the identity's groups, read with the new
+    /// MFA session, so a missing permission shows at enrollment rather than at the first
+    /// signing. Never fails the enrollment (grants by ARN may still apply); says why instead.
+    async fn enrollment_groups(
+        &self,
+        ctx: &AwsContext,
+        session: &MfaSession,
+        identity: &SessionIdentity,
+    ) -> Result<(Option<Vec<String>>, Option<String>), ServiceError> {
+        let (policy, _) = self.signing_policy()?;
+        let grants_groups = policy
+            .grants
+            .iter()
+            .any(|g| matches!(g.principal, Principal::Group(_)));
+        if !grants_groups {
+            return Ok((None, None));
+        }
+        Ok(match groups_of(&session.context(ctx), &identity.arn).await {
+            Ok(GroupMembership::User { groups, .. }) => (Some(groups), None),
+            Ok(GroupMembership::NotAUser { why }) => (
+                Some(Vec::new()),
+                Some(format!(
+                    "the signing policy grants by IAM group, but {why}: only grants by ARN can authorise it"
+                )),
+            ),
+            Err(e) => (
+                None,
+                Some(format!(
+                    "the signing policy grants by IAM group, but the groups of {} could not be read, so group grants cannot authorise its signatures until this is fixed: {e}",
+                    identity.arn
+                )),
+            ),
         })
     }
 

@@ -3,13 +3,15 @@
 //! the ledger, the DSSE envelope, and verification of every signature against the record as it
 //! stands now.
 
+use countersign_aws::iam::{groups_of, GroupMembership};
 use countersign_aws::sts::open_mfa_session;
 use countersign_aws::{AwsContext, AwsErrorKind, AwsSettings};
 use countersign_core::digest::Sha256;
 use countersign_core::signature::dsse::Envelope;
 use countersign_core::signature::key_id::KeyId;
 use countersign_core::signature::policy::{
-    self, evaluate, Policy, PriorSignature, RecordFacts, SignRequest as PolicyRequest, Signer,
+    self, evaluate, Policy, Principal, PriorSignature, RecordFacts, SignRequest as PolicyRequest,
+    Signer,
 };
 use countersign_core::signature::predicate::{
     Meaning, Offset, Predicate, StsEvidence, UtcTimestamp,
@@ -159,6 +161,31 @@ struct Resolved {
     history: Vec<PriorSignature>,
     record_sha256: Sha256,
     mfa_serial: String,
+    /// Set when only a grant to an IAM group can authorise this signing and the signer's
+    /// groups are not known yet: they are read once the MFA session is open.
+    group_check: Option<GroupCheck>,
+}
+
+/// The authority check still owed once the signer's IAM groups can be read (with the MFA
+/// session's credentials): the request without groups, and the record's history.
+pub(crate) struct GroupCheck {
+    request: PolicyRequest,
+    history: Vec<PriorSignature>,
+}
+
+/// The IAM group names the policy grants anything to.
+fn granted_groups(policy: &Policy) -> Vec<String> {
+    let mut names: Vec<String> = policy
+        .grants
+        .iter()
+        .filter_map(|g| match &g.principal {
+            Principal::Group(name) => Some(name.clone()),
+            Principal::Arn(_) => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 pub(crate) fn refused(message: impl Into<String>) -> ServiceError {
@@ -312,7 +339,19 @@ impl Service {
 
     /// Resolves the signer's key and the record, checks the lockout and the policy. Refusals
     /// are recorded. Asks for nothing secret.
-    fn resolve(&self, req: &SignRequest, now: OffsetDateTime) -> Result<Resolved, ServiceError> {
+    ///
+    /// Grants to IAM groups: the signer's groups are known when the session is open and they
+    /// were read in it. Otherwise the check here assumes membership of every group the policy
+    /// names (so every other rule still refuses before any secret is asked for), and when only
+    /// a group grant could authorise the signing, [`Resolved::group_check`] repeats the
+    /// authority check with the groups IAM reports once the MFA session is open, before the
+    /// passphrase is used.
+    fn resolve(
+        &self,
+        req: &SignRequest,
+        session: &SigningSession,
+    ) -> Result<Resolved, ServiceError> {
+        let now = session.now();
         if req.reason.trim().is_empty() {
             return Err(ServiceError::bad_input(
                 "a signature needs a reason (--reason TEXT)",
@@ -360,6 +399,12 @@ impl Service {
         let record_sha256 = ctx.record.digest().map_err(canonical)?;
         let name = countersign_core::run_record::RunRecord::subject_name(&ctx.view.run.key);
         let history = self.history(&run_id, &name, record_sha256)?;
+        let idle = Duration::minutes(i64::from(policy.session.idle_timeout_minutes));
+        let known_groups = session
+            .open_groups(&key.iam_arn, idle)
+            .map(<[String]>::to_vec);
+        let group_names = granted_groups(&policy);
+        let groups_pending = known_groups.is_none() && !group_names.is_empty();
         let signer = Signer {
             arn: key.iam_arn.clone(),
             printed_name: key.printed_name.clone(),
@@ -367,7 +412,13 @@ impl Service {
                 .key_id
                 .parse::<KeyId>()
                 .map_err(|e| ServiceError::integrity(e.to_string()))?,
-            groups: Vec::new(),
+            groups: known_groups.unwrap_or_else(|| {
+                if groups_pending {
+                    group_names.clone()
+                } else {
+                    Vec::new()
+                }
+            }),
         };
         let request = PolicyRequest {
             signer,
@@ -398,6 +449,16 @@ impl Service {
                 .map_err(err::from_ledger)?;
             return Err(refused(refusal.message));
         }
+        let group_check = if groups_pending {
+            let mut bare = request;
+            bare.signer.groups = Vec::new();
+            (!policy.allows(&bare.signer, bare.meaning, bare.record.phase)).then(|| GroupCheck {
+                request: bare,
+                history: history.clone(),
+            })
+        } else {
+            None
+        };
         let mfa_serial = match &req.mfa_serial {
             Some(s) => s.clone(),
             None => self.enrollment_serial(&key.key_id)?.unwrap_or_default(),
@@ -411,6 +472,7 @@ impl Service {
             history,
             record_sha256,
             mfa_serial,
+            group_check,
         })
     }
 
@@ -527,7 +589,7 @@ impl Service {
         session: &SigningSession,
         req: &SignRequest,
     ) -> Result<SignPlan, ServiceError> {
-        let r = self.resolve(req, session.now())?;
+        let r = self.resolve(req, session)?;
         let idle = Duration::minutes(i64::from(r.policy.session.idle_timeout_minutes));
         let needs_mfa = session
             .open_identity(idle)
@@ -567,11 +629,11 @@ impl Service {
         secrets: SignSecrets,
     ) -> Result<SignatureInfo, ServiceError> {
         let now = session.now();
-        let r = self.resolve(req, now)?;
+        let r = self.resolve(req, session)?;
         let run_id = r.ctx.view.summary.id.clone();
         let actor = Actor::person(r.key.iam_arn.clone(), r.key.printed_name.clone());
         let auth = self
-            .authenticate(
+            .authenticate_checked(
                 aws,
                 session,
                 &Signing {
@@ -585,6 +647,7 @@ impl Service {
                 },
                 secrets,
                 now,
+                r.group_check.as_ref(),
             )
             .await?;
         let Authenticated {
@@ -705,6 +768,23 @@ impl Service {
         secrets: SignSecrets,
         now: OffsetDateTime,
     ) -> Result<Authenticated, ServiceError> {
+        self.authenticate_checked(aws, session, s, secrets, now, None)
+            .await
+    }
+
+    /// [`Self::authenticate`], and when `group_check` is given, the authority check with the
+    /// signer's IAM groups as IAM reports them to the session's credentials, after the
+    /// session is open and before the passphrase is used. A refusal is recorded with rule
+    /// `authority`; groups that cannot be read are an error naming the permission.
+    pub(crate) async fn authenticate_checked(
+        &self,
+        aws: &AwsContext,
+        session: &mut SigningSession,
+        s: &Signing<'_>,
+        secrets: SignSecrets,
+        now: OffsetDateTime,
+        group_check: Option<&GroupCheck>,
+    ) -> Result<Authenticated, ServiceError> {
         let actor = Actor::person(s.key.iam_arn.clone(), s.key.printed_name.clone());
         let idle = Duration::minutes(i64::from(s.policy.session.idle_timeout_minutes));
         let mut clock_warning = None;
@@ -761,7 +841,20 @@ impl Service {
                 mfa,
                 identity,
                 last_activity: now,
+                groups: None,
             });
+        }
+        if let Some(check) = group_check {
+            let open = match fresh.as_mut() {
+                Some(f) => Some(f),
+                None => session.open.as_mut(),
+            };
+            let Some(open) = open else {
+                return Err(ServiceError::storage(
+                    "the signing session closed unexpectedly",
+                ));
+            };
+            self.check_groups(aws, open, s, check).await?;
         }
         let unlocked = self.unlock_key(s.key, s.file, s.policy, &secrets.passphrase, now)?;
         let Some(identity) = fresh
@@ -779,6 +872,90 @@ impl Service {
             fresh,
             clock_warning,
         })
+    }
+
+    /// Reads the signer's IAM groups with the open session's credentials (once per session),
+    /// then repeats the policy check with them. A refusal is recorded with its rule.
+    async fn check_groups(
+        &self,
+        aws: &AwsContext,
+        open: &mut OpenSession,
+        s: &Signing<'_>,
+        check: &GroupCheck,
+    ) -> Result<(), ServiceError> {
+        let (groups, not_a_user) = match &open.groups {
+            Some(g) => (g.clone(), None),
+            None => {
+                let membership = groups_of(&open.mfa.context(aws), &open.identity.arn)
+                    .await
+                    .map_err(|e| {
+                        let mut se = ServiceError::from(e);
+                        se.message = format!(
+                            "the signing policy grants {} only to IAM groups, and the groups of {} could not be read: {}",
+                            s.meaning, open.identity.arn, se.message
+                        );
+                        se
+                    })?;
+                let why = match &membership {
+                    GroupMembership::NotAUser { why } => Some(why.clone()),
+                    GroupMembership::User { .. } => None,
+                };
+                let groups = membership.groups().to_vec();
+                open.groups = Some(groups.clone());
+                (groups, why)
+            }
+        };
+        let mut request = check.request.clone();
+        request.signer.groups = groups.clone();
+        let Err(mut refusal) = evaluate(s.policy, &request, &check.history) else {
+            return Ok(());
+        };
+        if refusal.rule.id() == "authority" {
+            let granted: Vec<String> = s
+                .policy
+                .grants
+                .iter()
+                .filter(|g| {
+                    g.meanings.contains(&s.meaning) && g.phases.contains(&request.record.phase)
+                })
+                .filter_map(|g| match &g.principal {
+                    Principal::Group(name) => Some(name.clone()),
+                    Principal::Arn(_) => None,
+                })
+                .collect();
+            let member_of = match (&not_a_user, groups.is_empty()) {
+                (Some(why), _) => why.clone(),
+                (None, true) => format!("IAM reports no groups for {}", open.identity.arn),
+                (None, false) => format!(
+                    "IAM reports {} in the groups {}",
+                    open.identity.arn,
+                    groups.join(", ")
+                ),
+            };
+            refusal.message = format!(
+                "{}; {member_of}, and the policy grants {} on {} records to the groups {}",
+                refusal.message,
+                s.meaning,
+                request.record.phase,
+                if granted.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    granted.join(", ")
+                }
+            );
+        }
+        let actor = Actor::person(s.key.iam_arn.clone(), s.key.printed_name.clone());
+        self.ledger()?
+            .record_signing_refusal(
+                s.subject_kind,
+                s.subject_id,
+                s.meaning.as_str(),
+                refusal.rule.id(),
+                &refusal.message,
+                &actor,
+            )
+            .map_err(err::from_ledger)?;
+        Err(refused(refusal.message))
     }
 
     /// Opens the enrolled key with its passphrase. A wrong passphrase is recorded as a failed
