@@ -37,4 +37,22 @@ impl Harness {
         let admin = self.emulator.sdk_config().await;
         iam::create_user_with_mfa(&admin, &self.proxy, name).await
     }
+
+    /// Creates IAM group `group` (unless it exists) with `members` in it.
+    pub async fn create_group(&self, group: &str, members: &[&TestUser]) -> Result<()> {
+        let admin = self.emulator.sdk_config().await;
+        let names: Vec<&str> = members.iter().map(|u| u.name.as_str()).collect();
+        iam::create_group_with_members(&admin, group, &names).await
+    }
+
+    /// Creates IAM role `name` that `trusted` may assume only with MFA; returns its ARN.
+    pub async fn create_role_requiring_mfa(
+        &self,
+        name: &str,
+        trusted: &[&TestUser],
+    ) -> Result<String> {
+        let admin = self.emulator.sdk_config().await;
+        let arns: Vec<&str> = trusted.iter().map(|u| u.arn.as_str()).collect();
+        iam::create_role_requiring_mfa(&admin, name, &arns).await
+    }
 }

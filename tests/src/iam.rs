@@ -158,3 +158,75 @@ pub async fn create_user_with_mfa(
         totp_seed: seed,
     })
 }
+
+/// Creates IAM group `group` (unless it exists) and adds each of `members` to it.
+pub async fn create_group_with_members(
+    admin: &aws_config::SdkConfig,
+    group: &str,
+    members: &[&str],
+) -> Result<()> {
+    let iam = aws_sdk_iam::Client::new(admin);
+    let failed = |what: String, e: &dyn fmt::Display| HarnessError::new(format!("{what}: {e}"));
+    let exists = iam.get_group().group_name(group).send().await.is_ok();
+    if !exists {
+        iam.create_group()
+            .group_name(group)
+            .send()
+            .await
+            .map_err(|e| {
+                failed(
+                    format!("create the IAM group {group}"),
+                    &aws_sdk_iam::error::DisplayErrorContext(&e),
+                )
+            })?;
+    }
+    for user in members {
+        iam.add_user_to_group()
+            .group_name(group)
+            .user_name(*user)
+            .send()
+            .await
+            .map_err(|e| {
+                failed(
+                    format!("add {user} to the IAM group {group}"),
+                    &aws_sdk_iam::error::DisplayErrorContext(&e),
+                )
+            })?;
+    }
+    Ok(())
+}
+
+/// Creates IAM role `name` that `trusted` (IAM user ARNs) may assume only with MFA (the trust
+/// policy's `aws:MultiFactorAuthPresent` condition, which the proxy's STS front enforces).
+/// Returns the role's ARN.
+pub async fn create_role_requiring_mfa(
+    admin: &aws_config::SdkConfig,
+    name: &str,
+    trusted: &[&str],
+) -> Result<String> {
+    let iam = aws_sdk_iam::Client::new(admin);
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": trusted},
+            "Action": "sts:AssumeRole",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+        }]
+    });
+    let role = iam
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .map_err(|e| {
+            HarnessError::new(format!(
+                "create the IAM role {name}: {}",
+                aws_sdk_iam::error::DisplayErrorContext(&e)
+            ))
+        })?
+        .role
+        .ok_or_else(|| HarnessError::new(format!("IAM returned no role for {name}")))?;
+    Ok(role.arn)
+}

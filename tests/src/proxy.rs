@@ -3,12 +3,15 @@
 //!
 //! - an STS front that answers `GetSessionToken` the way real STS does (caller identified from
 //!   the request's signing key, TOTP code checked against the caller's MFA device, temporary
-//!   credentials that keep the caller's identity) — see [`crate::sts_front`];
+//!   credentials that keep the caller's identity), and checks `AssumeRole` (existing role, MFA
+//!   code, MFA required by the trust policy) before forwarding it — see [`crate::sts_front`];
 //! - faults on S3 object GETs: a connection dropped mid-body, a body with one byte flipped (with
 //!   the `x-amz-checksum-*` headers removed, so that only the application's own SHA-256 check
 //!   can catch it), or an error status such as 503 SlowDown; each applied a given number of
 //!   times, then the object is served normally again, so resuming can be tested;
-//! - a record of every request seen, so a test can count GetObject calls.
+//! - a record of every request seen, so a test can count GetObject calls;
+//! - IAM AccessDenied for an action and user a test names ([`FaultProxy::deny_action`]), since
+//!   the emulator enforces no IAM policy.
 //!
 //! Everything else is forwarded to the emulator unchanged.
 
@@ -94,6 +97,8 @@ pub(crate) struct ProxyState {
     pub session_keys: HashMap<String, String>,
     /// Every access key id ever minted as session credentials.
     pub minted: HashSet<String>,
+    /// (Query-protocol action, IAM user name) pairs answered with AccessDenied.
+    pub denied: Vec<(String, String)>,
     pub next_request: u64,
 }
 
@@ -271,6 +276,15 @@ impl FaultProxy {
             .insert(access_key_id.to_owned(), user.to_owned());
     }
 
+    /// Answers `action` (a Query-protocol action such as `ListGroupsForUser`) with IAM's
+    /// AccessDenied whenever a key of IAM user `user` (long-term or session) signs it, as IAM
+    /// does when no policy allows the action.
+    pub fn deny_action(&self, action: &str, user: &str) {
+        lock(&self.state)
+            .denied
+            .push((action.to_owned(), user.to_owned()));
+    }
+
     /// Tells the STS front that the virtual MFA device `serial` belongs to `user` and computes
     /// its codes from `seed` (the decoded Base32 seed).
     pub fn register_mfa_device(&self, serial: &str, user: &str, seed: Vec<u8>) {
@@ -350,7 +364,17 @@ async fn handle(ctx: Upstream, req: Request<Incoming>) -> Response<ProxyBody> {
         .and_then(|v| v.to_str().ok())
         .and_then(form::sigv4_access_key);
 
-    let response = if action.as_deref() == Some("GetSessionToken") {
+    let refusal = match action.as_deref() {
+        Some("AssumeRole") => {
+            sts_front::check_assume_role(&ctx.state, &ctx.iam, access_key_id.as_deref(), &fields)
+                .await
+        }
+        Some(a) => denied(&ctx, a, access_key_id.as_deref()).await,
+        None => None,
+    };
+    let response = if let Some(refusal) = refusal {
+        refusal
+    } else if action.as_deref() == Some("GetSessionToken") {
         sts_front::get_session_token(&ctx.state, &ctx.iam, access_key_id.as_deref(), &fields).await
     } else {
         let rule = if method == "GET" && action.is_none() && !is_listing_query(&query) {
@@ -380,6 +404,24 @@ async fn handle(ctx: Upstream, req: Request<Incoming>) -> Response<ProxyBody> {
         status: response.status().as_u16(),
     });
     response
+}
+
+/// IAM's AccessDenied when `action` is denied to the user owning `akid` ([`FaultProxy::deny_action`]).
+async fn denied(ctx: &Upstream, action: &str, akid: Option<&str>) -> Option<Response<ProxyBody>> {
+    let akid = akid?;
+    let users: Vec<String> = lock(&ctx.state)
+        .denied
+        .iter()
+        .filter(|(a, _)| a == action)
+        .map(|(_, u)| u.clone())
+        .collect();
+    if users.is_empty() {
+        return None;
+    }
+    let user = sts_front::caller(&ctx.state, &ctx.iam, akid).await?;
+    users
+        .contains(&user)
+        .then(|| sts_front::iam_access_denied(&ctx.state, action, &user))
 }
 
 /// The first rule with applications left that matches `path`, counted as applied.
