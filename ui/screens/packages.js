@@ -198,6 +198,7 @@ export function render(ctx, params) {
     try {
       const v = await api.verifyPackage({ path: verifyPath.querySelector("input").value, trustedKeys: trusted.querySelector("input").value });
       mount(verifyStatus, verificationReport(v));
+      verifyStatus.scrollIntoView({ block: "start" });
     } catch (err) {
       mount(verifyStatus, errorBox(err));
     } finally {

@@ -1,0 +1,489 @@
+//! The sign-off flow in the desktop app, end to end in a real WebKit window: open the demo,
+//! review a run with failures, disposition them, sign Reviewed as Alice, see Approved as Alice
+//! refused (separation of duties), sign Approved as Bob, build the package and verify it in the
+//! app. Two IAM users with virtual MFA devices sign through the fault proxy's STS front, each with
+//! their own AWS profile. A screenshot of every screen goes to `test-artifacts/`.
+//!
+//! Needs an X display (`xvfb-run -a`, or Xvfb installed); without one it FAILS, never skips.
+
+// A test file through and through: its helpers fail the test loudly with what they waited for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use countersign_core::model::CaseStatus;
+use countersign_ledger::EventFilter;
+use countersign_service::{
+    CancelToken, EnrollRequest, FetchRequest, KdfParams, KeyInfo, Passphrase, Service,
+};
+use countersign_tests::emulator::{ADMIN_KEY, REGION};
+use countersign_tests::webdriver::{
+    artifacts_dir, build_app, tauri_capabilities, Display, SessionGuard, TauriDriver,
+};
+use countersign_tests::{Harness, TestUser};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+const BUCKET: &str = "countersign-demo";
+const RUN: &str = "LIMS/OQ/2026-11-03-oq-1";
+const PASS_A: &str = "alice passphrase 1";
+const PASS_B: &str = "bob passphrase 22";
+const WAIT: Duration = Duration::from_secs(60);
+const ENTER: &str = "\u{E007}";
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = tokio::time::timeout(WAIT, client.screenshot())
+        .await
+        .unwrap_or_else(|_| panic!("the screenshot {name} did not come back"))
+        .expect("take a screenshot");
+    let path = artifacts_dir()
+        .unwrap()
+        .join(format!("app-signoff-{name}.png"));
+    std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}
+
+async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
+}
+
+async fn run_js(client: &Client, script: &str, args: Vec<Value>) -> Value {
+    client
+        .execute(script, args)
+        .await
+        .unwrap_or_else(|e| panic!("run {script}: {e}"))
+}
+
+/// Sets a field's value as typing would (text inputs, text areas, selects), firing `input`
+/// and `change` so the screen reacts. Values with Unicode are typed reliably this way.
+async fn set(client: &Client, css: &str, value: &str) {
+    wait_for(client, css).await;
+    run_js(
+        client,
+        "const el = document.querySelector(arguments[0]); el.value = arguments[1]; \
+         el.dispatchEvent(new Event('input', {bubbles: true})); \
+         el.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![json!(css), json!(value)],
+    )
+    .await;
+}
+
+/// Types into a field through WebDriver key events (secrets: no script ever sees them twice).
+async fn type_into(client: &Client, css: &str, text: &str) {
+    let el = wait_for(client, css).await;
+    el.clear().await.ok();
+    el.send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
+async fn click(client: &Client, css: &str) {
+    wait_for(client, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    wait_for(client, css).await.text().await.unwrap()
+}
+
+/// Polls `script` until it returns `want`.
+async fn wait_value(client: &Client, script: &str, want: Value) {
+    let mut last = json!(null);
+    for _ in 0..300 {
+        last = run_js(client, script, vec![]).await;
+        if last == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{script} stayed at {last}, expected {want}");
+}
+
+fn pass(s: &str) -> Passphrase {
+    Passphrase::new(s.to_owned())
+}
+
+async fn enrolled_key(
+    h: &Harness,
+    service: &Service,
+    user: &TestUser,
+    name: &str,
+    pw: &str,
+) -> KeyInfo {
+    let key = service
+        .keys_init_with_kdf(name, &pass(pw), KdfParams::insecure_for_tests_only())
+        .unwrap();
+    service
+        .keys_enroll_with(
+            &h.user_context(user).await.unwrap(),
+            &EnrollRequest {
+                mfa_serial: user.mfa_serial.clone(),
+                mfa_code: user.current_code(),
+                key_id: Some(key.key_id.clone()),
+                certification_accepted: true,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    key
+}
+
+/// AWS profile files: `default` (the demo reader), `alice` and `bob` with their own keys.
+fn write_profiles(dir: &Path, users: &[&TestUser]) -> (String, String) {
+    let mut credentials = format!(
+        "[default]\naws_access_key_id = {ADMIN_KEY}\naws_secret_access_key = {ADMIN_KEY}\n"
+    );
+    let mut config = format!("[default]\nregion = {REGION}\n");
+    for u in users {
+        credentials.push_str(&format!(
+            "[{}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            u.name, u.access_key_id, u.secret_access_key
+        ));
+        config.push_str(&format!("[profile {}]\nregion = {REGION}\n", u.name));
+    }
+    let c = dir.join("aws-credentials");
+    let f = dir.join("aws-config");
+    std::fs::write(&c, credentials).unwrap();
+    std::fs::write(&f, config).unwrap();
+    (f.display().to_string(), c.display().to_string())
+}
+
+/// Fills the sign screen's request and asks for the plan.
+async fn request_signature(client: &Client, meaning: &str, key_id: &str, reason: &str) {
+    set(client, "#sign-meaning", meaning).await;
+    wait_value(
+        client,
+        "return document.querySelectorAll('#sign-key option[value]').length > 1",
+        json!(true),
+    )
+    .await;
+    set(client, "#sign-key", key_id).await;
+    set(client, "#sign-reason", reason).await;
+    click(client, "#sign-check").await;
+}
+
+/// Signs the reviewed plan with the user's profile, MFA code (when asked) and passphrase.
+async fn complete_signature(client: &Client, user: &TestUser, passphrase: &str) -> String {
+    wait_for(client, "#sign-what").await;
+    if run_js(
+        client,
+        "return !!document.getElementById('sign-mfa')",
+        vec![],
+    )
+    .await
+        == json!(true)
+    {
+        set(client, "#sign-profile", &user.name).await;
+        type_into(client, "#sign-mfa", &user.current_code()).await;
+    }
+    type_into(client, "#sign-passphrase", passphrase).await;
+    let digest = text_of(client, "#plan-digest").await;
+    click(client, "#sign-go").await;
+    wait_for(client, "#signed").await;
+    digest
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
+    let display = Display::acquire().unwrap_or_else(|e| panic!("{e}"));
+    let app = build_app().unwrap_or_else(|e| panic!("{e}"));
+
+    // The demo in the emulator, fetched into a fresh home; Alice and Bob with enrolled keys.
+    let h = Harness::start().await.unwrap();
+    let admin = h.admin().await.unwrap();
+    Service::demo_seed_with(&admin, BUCKET, "").await.unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let service = Service::open(&home).unwrap();
+    service
+        .fetch_with(
+            &admin,
+            &FetchRequest {
+                aws: Default::default(),
+                bucket: BUCKET.into(),
+                prefix: String::new(),
+                concurrency: 4,
+            },
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    let alice = h.create_user_with_mfa("alice").await.unwrap();
+    let bob = h.create_user_with_mfa("bob").await.unwrap();
+    let ka = enrolled_key(&h, &service, &alice, "Alice Adams", PASS_A).await;
+    let kb = enrolled_key(&h, &service, &bob, "Bob Brown", PASS_B).await;
+    let failures: Vec<String> = service
+        .show(RUN)
+        .unwrap()
+        .run
+        .cases
+        .iter()
+        .filter(|c| matches!(c.status, CaseStatus::Failed | CaseStatus::Errored))
+        .map(|c| c.id.clone())
+        .collect();
+    assert!(!failures.is_empty(), "the demo run has failures");
+    drop(service);
+
+    // The app: the demo connection through the proxy; each signer has an AWS profile.
+    let endpoint = h.proxy.endpoint();
+    let (config, credentials) = write_profiles(scratch.path(), &[&alice, &bob]);
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+    ] {
+        // Credentials in the environment would win over the signer's profile.
+        std::env::remove_var(var);
+    }
+    let out = scratch.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let pdf = out.join("oq-package.pdf");
+    let home_str = home.display().to_string();
+    let env = [
+        ("COUNTERSIGN_HOME", home_str.as_str()),
+        ("COUNTERSIGN_DEMO", "1"),
+        ("COUNTERSIGN_DEMO_ENDPOINT", endpoint.as_str()),
+        ("COUNTERSIGN_DEMO_BUCKET", BUCKET),
+        ("AWS_CONFIG_FILE", config.as_str()),
+        ("AWS_SHARED_CREDENTIALS_FILE", credentials.as_str()),
+        ("AWS_REGION", REGION),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        // A fixed offset of +01:00 all year (tzdata names it Etc/GMT-1).
+        ("TZ", "Etc/GMT-1"),
+    ];
+    let driver = TauriDriver::start(&display, &env).unwrap_or_else(|e| panic!("{e}"));
+    let client = ClientBuilder::rustls()
+        .expect("a WebDriver client")
+        .capabilities(tauri_capabilities(Path::new(&app), &[]))
+        .connect(&driver.url())
+        .await
+        .unwrap_or_else(|e| panic!("open a WebDriver session on {}: {e}", driver.url()));
+    let session = client
+        .session_id()
+        .await
+        .ok()
+        .flatten()
+        .expect("a WebDriver session id");
+    let mut guard = SessionGuard::new(driver.port(), session);
+
+    // 1. Open the demo.
+    click(&client, "#connect-go").await;
+    wait_for(&client, &format!("#runs-table tr[data-run='{RUN}']")).await;
+    screenshot(&client, "01-runs").await;
+
+    // 2. Review the run with failures.
+    wait_for(&client, &format!("#runs-table tr[data-run='{RUN}']"))
+        .await
+        .send_keys(ENTER)
+        .await
+        .unwrap();
+    wait_for(&client, "#cases .vrow").await;
+    assert_eq!(
+        text_of(&client, "#disposition-count").await,
+        format!(
+            "0 of {} failed or errored cases dispositioned",
+            failures.len()
+        )
+    );
+    screenshot(&client, "02-run-review").await;
+
+    // 3. Disposition every failure, as Alice.
+    set(&client, "#case-status", "attention").await;
+    for i in 0..failures.len() {
+        click(&client, &format!("#cases .vrow[data-index='{i}']")).await;
+        wait_for(&client, "#disposition[data-dispositioned='false']").await;
+        set(&client, "#disp-kind", "deviation").await;
+        set(&client, "#disp-ref", "DEV-0042").await;
+        set(
+            &client,
+            "#disp-reason",
+            "Investigated; impact assessed — Grüße ✓",
+        )
+        .await;
+        set(&client, "#disp-key", &ka.key_id).await;
+        click(&client, "#disp-save").await;
+        wait_for(&client, "#disposition[data-dispositioned='true']").await;
+        if i == 0 {
+            screenshot(&client, "03-disposition").await;
+        }
+    }
+    wait_value(
+        &client,
+        "return document.getElementById('disposition-count').dataset.done",
+        json!(failures.len().to_string()),
+    )
+    .await;
+    screenshot(&client, "04-dispositioned").await;
+
+    // 4. Sign Reviewed as Alice: the plan first, then MFA code and passphrase.
+    click(&client, "#open-sign").await;
+    wait_for(&client, "#session-closed").await;
+    request_signature(
+        &client,
+        "Reviewed",
+        &ka.key_id,
+        "Every result and deviation read",
+    )
+    .await;
+    wait_for(&client, "#sign-what").await;
+    assert_eq!(text_of(&client, "#plan-run").await, RUN);
+    assert_eq!(text_of(&client, "#plan-name").await, "Alice Adams");
+    assert_eq!(text_of(&client, "#plan-meaning").await, "Reviewed");
+    let when = text_of(&client, "#plan-time").await;
+    assert!(
+        when.ends_with("+01:00"),
+        "the date and time carry the desktop's UTC offset: {when}"
+    );
+    let digest = text_of(&client, "#plan-digest").await;
+    assert_eq!(digest.len(), 64, "{digest}");
+    screenshot(&client, "05-sign-plan").await;
+    let signed_digest = complete_signature(&client, &alice, PASS_A).await;
+    assert_eq!(signed_digest, digest);
+    assert!(
+        text_of(&client, "#signed").await.contains(&digest),
+        "the signature is over the digest shown"
+    );
+    wait_for(&client, "#session-open").await;
+    wait_for(&client, "#signatures-table tr[data-meaning='Reviewed']").await;
+    screenshot(&client, "06-signed-reviewed").await;
+
+    // 5. Approved as Alice is refused, before any secret is asked for.
+    request_signature(&client, "Approved", &ka.key_id, "Approving my own review").await;
+    let refusal = wait_for(&client, "#sign-refusal").await;
+    assert_eq!(
+        refusal.attr("data-rule").await.unwrap().as_deref(),
+        Some("Separation of duties")
+    );
+    assert_eq!(
+        run_js(
+            &client,
+            "return !!document.getElementById('sign-passphrase')",
+            vec![]
+        )
+        .await,
+        json!(false),
+        "no secret is asked for a refused request"
+    );
+    screenshot(&client, "07-approved-by-alice-refused").await;
+
+    // 6. Approved as Bob: his own MFA session.
+    request_signature(&client, "Approved", &kb.key_id, "Approved for release").await;
+    wait_for(&client, "#sign-mfa").await;
+    complete_signature(&client, &bob, PASS_B).await;
+    wait_for(&client, "#signatures-table tr[data-meaning='Approved']").await;
+    screenshot(&client, "08-signed-approved").await;
+
+    // 7. Export the package.
+    click(&client, "#back").await;
+    click(&client, "#open-package").await;
+    wait_for(&client, &format!("#package-runs input[data-run='{RUN}']")).await;
+    assert_eq!(
+        run_js(
+            &client,
+            "return document.querySelector(`#package-runs input[data-run='${arguments[0]}']`).checked",
+            vec![json!(RUN)]
+        )
+        .await,
+        json!(true),
+        "the run under review is preselected"
+    );
+    set(&client, "#package-out", &pdf.display().to_string()).await;
+    click(&client, "#package-build").await;
+    wait_for(&client, "#package-built").await;
+    assert_eq!(
+        text_of(&client, "#package-built-pdf").await,
+        pdf.display().to_string()
+    );
+    assert!(pdf.exists());
+    screenshot(&client, "09-package-built").await;
+
+    // 8. Verify it in the app.
+    click(&client, "#verify-go").await;
+    let report = wait_for(&client, "#verify-report").await;
+    let verified = report.attr("data-verified").await.unwrap();
+    if verified.as_deref() != Some("true") {
+        let text = report.text().await.unwrap_or_default();
+        screenshot(&client, "10-package-verified").await;
+        panic!("the package did not verify in the app:\n{text}");
+    }
+    wait_for(&client, "[data-check='signatures'][data-state='passed']").await;
+    screenshot(&client, "10-package-verified").await;
+
+    // The audit trail verifies and shows the sign-off.
+    click(&client, "#nav-audit").await;
+    wait_for(&client, "#audit-list .vrow").await;
+    click(&client, "#audit-verify").await;
+    wait_for(&client, "#chain-report[data-ok='true']").await;
+    screenshot(&client, "11-audit-trail").await;
+    click(&client, "#nav-keys").await;
+    wait_for(
+        &client,
+        &format!("#keys-table tr[data-key='{}']", kb.key_id),
+    )
+    .await;
+    screenshot(&client, "12-keys").await;
+
+    client.close().await.expect("close the WebDriver session");
+    guard.disarm();
+    drop(driver);
+
+    // What the app did is in the ledger: two valid signatures, the refusal, the verification.
+    // (The app's process may take a moment to exit and release the ledger.)
+    let mut opened = Service::open(&home);
+    for _ in 0..30 {
+        if opened.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        opened = Service::open(&home);
+    }
+    let service = opened.unwrap();
+    let sigs = service.signatures(RUN).unwrap();
+    let got: Vec<(&str, &str, &str)> = sigs
+        .iter()
+        .map(|s| {
+            (
+                s.meaning.as_str(),
+                s.printed_name.as_str(),
+                s.outcome.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Reviewed", "Alice Adams", "valid"),
+            ("Approved", "Bob Brown", "valid")
+        ]
+    );
+    assert!(sigs.iter().all(|s| s.utc_offset == "+01:00"), "{sigs:?}");
+    let refused = service
+        .ledger_events(&EventFilter {
+            action: Some("signature.refused".into()),
+            ..EventFilter::default()
+        })
+        .unwrap();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    let refusal = serde_json::to_string(&refused[0]).unwrap();
+    assert!(refusal.contains("no-self-approval"), "{refusal}");
+    assert!(refusal.contains(&alice.arn), "{refusal}");
+    let verified = service
+        .ledger_events(&EventFilter {
+            action: Some("package.verified".into()),
+            ..EventFilter::default()
+        })
+        .unwrap();
+    assert_eq!(verified.len(), 1);
+}
