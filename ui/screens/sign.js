@@ -66,7 +66,8 @@ function signaturesTable(sigs) {
           { "data-meaning": s.meaning },
           h("td", {}, h("b", {}, s.meaning)),
           h("td", {}, s.printed_name, s.iam_arn ? h("div", { class: "mono muted" }, s.iam_arn) : null),
-          h("td", {}, s.local_time ?? `${formatTime(s.signed_at)} UTC`, " ", h("span", { class: "muted" }, s.utc_offset)),
+          // local_time already carries the signer's offset.
+          h("td", {}, s.local_time ?? `${formatTime(s.signed_at)} UTC (signer's offset ${s.utc_offset})`),
           h("td", {}, s.reason ?? "—"),
           h("td", {}, h("span", { class: `badge badge--${s.outcome === "valid" ? "verified" : "failed"}`, title: s.outcome_detail }, s.outcome)),
         ),
