@@ -187,7 +187,11 @@ pub enum LedgerCommand {
 #[derive(Debug, Args)]
 pub struct LedgerVerifyArgs {
     /// Also compare with the checkpoints published under s3://BUCKET/PREFIX/checkpoints/.
-    #[arg(long, value_name = "s3://BUCKET/PREFIX", conflicts_with = "checkpoint_dir")]
+    #[arg(
+        long,
+        value_name = "s3://BUCKET/PREFIX",
+        conflicts_with = "checkpoint_dir"
+    )]
     pub checkpoints: Option<String>,
     /// Also compare with the checkpoint .json files in this folder.
     #[arg(long, value_name = "DIR")]
