@@ -83,7 +83,7 @@ pub struct PublicKeyExport {
 }
 
 /// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410 §4).
-const ED25519_SPKI_PREFIX: [u8; 12] = [
+pub(crate) const ED25519_SPKI_PREFIX: [u8; 12] = [
     0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
 ];
 

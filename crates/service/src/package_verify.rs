@@ -16,6 +16,7 @@ use countersign_core::text_encoding;
 use serde::Serialize;
 
 use crate::error::ServiceError;
+use crate::keys::ED25519_SPKI_PREFIX;
 
 /// Largest bundle read (all files together).
 const MAX_BUNDLE_BYTES: u64 = 16 * 1024 * 1024 * 1024;
@@ -104,11 +105,6 @@ impl TrustedKeys {
         Ok(Self(keys))
     }
 }
-
-/// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410 §4).
-const ED25519_SPKI_PREFIX: [u8; 12] = [
-    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-];
 
 /// The result of verifying a package file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -381,5 +377,102 @@ impl crate::Service {
             )
             .map_err(crate::error::from_ledger)?;
         Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::public_key_pem;
+
+    const RFC8032_PK: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+    const RFC8032_KEY_ID: &str = "a42bbcc6bdf0cf620158cc9c1a2bbff7";
+
+    #[test]
+    fn trusted_keys_read_every_documented_spelling() {
+        let pk: [u8; 32] = hex::decode(RFC8032_PK).unwrap().try_into().unwrap();
+        let other = [7u8; 32];
+        let json = String::from_utf8(
+            PublicKeyFile::new(&[9u8; 32], "Sam", "arn:aws:iam::1:user/sam", "t", None)
+                .canonical_bytes()
+                .unwrap(),
+        )
+        .unwrap();
+        let text = format!(
+            "# QA approvers\n{}{}  # hex public key\n{RFC8032_KEY_ID}\n{json}\n",
+            public_key_pem(&other),
+            RFC8032_PK.to_uppercase(),
+        );
+        let keys = TrustedKeys::parse("trusted.txt", &text).unwrap();
+        let want: BTreeSet<KeyId> = [
+            KeyId::of_public_key_bytes(&other),
+            KeyId::of_public_key_bytes(&pk),
+            KeyId::of_public_key_bytes(&[9u8; 32]),
+        ]
+        .into();
+        assert_eq!(keys.0, want);
+    }
+
+    #[test]
+    fn a_bad_trusted_keys_file_names_the_line() {
+        for (text, line, what) in [
+            ("abc\n", "line 1", "not a key"),
+            (
+                "# c\n\n-----BEGIN PUBLIC KEY-----\nAAAA\n",
+                "line 3",
+                "without its END",
+            ),
+            ("-----END PUBLIC KEY-----\n", "line 1", "without a BEGIN"),
+            (
+                "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+                "line 1",
+                "not an ed25519",
+            ),
+            ("zz".repeat(32).as_str(), "line 1", "not hex"),
+        ] {
+            let err = TrustedKeys::parse("k.txt", text).unwrap_err();
+            assert_eq!(err.code, crate::ErrorCode::BadInput);
+            assert!(
+                err.message.contains(&format!("k.txt, {line}")) && err.message.contains(what),
+                "{text:?}: {err}"
+            );
+        }
+        let err = TrustedKeys::parse("k.txt", "# nothing\n").unwrap_err();
+        assert!(err.message.contains("lists no keys"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_path_and_a_non_pdf_are_told_apart() {
+        let err = verify_package_file(Path::new("/nonexistent/p.pdf"), None).unwrap_err();
+        assert_eq!(err.code, crate::ErrorCode::NotFound);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.pdf");
+        std::fs::write(&p, b"not a pdf").unwrap();
+        let err = verify_package_file(&p, None).unwrap_err();
+        assert_eq!(err.code, crate::ErrorCode::Integrity);
+        assert!(
+            err.message.contains("not a Countersign package PDF"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_bundle_with_a_symbolic_link_or_an_unsafe_zip_entry_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("b");
+        std::fs::create_dir_all(&bundle).unwrap();
+        std::fs::write(bundle.join("manifest.json"), b"{}").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", bundle.join("passwd")).unwrap();
+        let err = verify_package_file(&bundle, None).unwrap_err();
+        assert!(err.message.contains("symbolic link"), "{err}");
+
+        let zip_path = dir.path().join("b.zip");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+        zip.start_file("../escape.json", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut zip, b"{}").unwrap();
+        zip.finish().unwrap();
+        let err = verify_package_file(&zip_path, None).unwrap_err();
+        assert!(err.message.contains("\"../escape.json\""), "{err}");
     }
 }
