@@ -3,11 +3,11 @@
 
 use countersign_service::{
     export_filter, CheckpointRequest, CheckpointSource, LedgerVerification, ReviewRequest, Service,
-    ServiceError, SignSecrets, SigningSession,
+    ServiceError, SigningSession,
 };
 
 use crate::args::{Cli, LedgerCommand};
-use crate::signoff::{both_stdin, print_json, read_secret};
+use crate::signoff::{both_stdin, print_json, read_secret, signing_secrets};
 use crate::{open, output};
 
 /// Runs one `ledger` subcommand. `restore` works on the home without opening it first.
@@ -102,26 +102,13 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
                 "Signing the audit trail as reviewed up to entry {} (hash {}) as {} ({}, key {})",
                 plan.up_to, plan.head_hash, plan.printed_name, plan.iam_arn, plan.key_id
             );
-            let mfa_code = if plan.needs_mfa {
-                let code = read_secret(
-                    &format!("MFA code ({}): ", plan.mfa_serial),
-                    a.mfa_code_file.as_deref(),
-                )?;
-                Some(code.to_string())
-            } else {
-                None
-            };
-            let passphrase = read_secret("Key passphrase: ", a.passphrase_file.as_deref())?;
+            let secrets = signing_secrets(
+                plan.needs_mfa.then_some(plan.mfa_serial.as_str()),
+                a.mfa_code_file.as_deref(),
+                a.passphrase_file.as_deref(),
+            )?;
             let info = service
-                .ledger_review(
-                    &cli.global.aws(),
-                    &mut session,
-                    &req,
-                    SignSecrets {
-                        passphrase,
-                        mfa_code,
-                    },
-                )
+                .ledger_review(&cli.global.aws(), &mut session, &req, secrets)
                 .await?;
             if let Some(w) = &info.clock_warning {
                 eprintln!("warning: {w}");

@@ -21,6 +21,26 @@ pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), ServiceError> {
     Ok(())
 }
 
+/// The secrets of one signing: the MFA code when the session needs one (`mfa_serial` names the
+/// device in the prompt), then the key passphrase. From the terminal or the given files, never argv.
+pub(crate) fn signing_secrets(
+    mfa_serial: Option<&str>,
+    mfa_code_file: Option<&Path>,
+    passphrase_file: Option<&Path>,
+) -> Result<SignSecrets, ServiceError> {
+    let mfa_code = match mfa_serial {
+        Some(serial) => {
+            Some(read_secret(&format!("MFA code ({serial}): "), mfa_code_file)?.to_string())
+        }
+        None => None,
+    };
+    let passphrase = read_secret("Key passphrase: ", passphrase_file)?;
+    Ok(SignSecrets {
+        passphrase,
+        mfa_code,
+    })
+}
+
 /// Reads one secret: from `file` (`-` = standard input, first line) or the terminal.
 pub(crate) fn read_secret(prompt: &str, file: Option<&Path>) -> Result<Passphrase, ServiceError> {
     let text = match file {
@@ -228,26 +248,13 @@ pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), Serv
         plan.policy_version,
         plan.policy_source
     );
-    let mfa_code = if plan.needs_mfa {
-        let code = read_secret(
-            &format!("MFA code ({}): ", plan.mfa_serial),
-            a.mfa_code_file.as_deref(),
-        )?;
-        Some(code.to_string())
-    } else {
-        None
-    };
-    let passphrase = read_secret("Key passphrase: ", a.passphrase_file.as_deref())?;
+    let secrets = signing_secrets(
+        plan.needs_mfa.then_some(plan.mfa_serial.as_str()),
+        a.mfa_code_file.as_deref(),
+        a.passphrase_file.as_deref(),
+    )?;
     let info = service
-        .sign(
-            &cli.global.aws(),
-            &mut session,
-            &req,
-            SignSecrets {
-                passphrase,
-                mfa_code,
-            },
-        )
+        .sign(&cli.global.aws(), &mut session, &req, secrets)
         .await?;
     if let Some(w) = &info.clock_warning {
         eprintln!("warning: {w}");
