@@ -418,6 +418,16 @@ async fn an_audit_trail_review_is_signed_recorded_and_verified_like_any_signatur
     );
     assert_eq!(moved.code(), "signature_moved");
     assert!(service.ledger_verify().unwrap().is_ok());
+    // The reviews as the app lists them: one, valid, with the reviewer's reason.
+    let reviews = service.audit_reviews().unwrap();
+    assert_eq!(reviews.len(), 1, "{reviews:?}");
+    assert_eq!(reviews[0].up_to, head.0);
+    assert_eq!(reviews[0].signature.outcome, "valid", "{reviews:?}");
+    assert_eq!(reviews[0].signature.meaning, "Reviewed");
+    assert_eq!(
+        reviews[0].signature.reason.as_deref(),
+        Some(req.reason.as_str())
+    );
 }
 
 #[tokio::test]

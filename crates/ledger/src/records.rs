@@ -579,6 +579,23 @@ impl Ledger {
             .map_err(|e| db_error(&self.path, "listing signatures", e))
     }
 
+    /// Every signature on records of one kind (`run`, `audit-trail`, …), in signing order.
+    pub fn signatures_of_kind(
+        &self,
+        subject_kind: &str,
+    ) -> Result<Vec<SignatureRecord>, LedgerError> {
+        let sql = format!(
+            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE subject_kind = ?1 ORDER BY id"
+        );
+        let mut stmt = self
+            .conn
+            .prepare(&sql)
+            .map_err(|e| db_error(&self.path, "listing signatures", e))?;
+        stmt.query_map(params![subject_kind], signature_row)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| db_error(&self.path, "listing signatures", e))
+    }
+
     /// Records a signing request the policy refused (`signature.refused`, the rule id in
     /// `after`, the explanation as the reason).
     pub fn record_signing_refusal(
@@ -791,13 +808,22 @@ mod tests {
         let rec = l.record_signature(&sig, &dana()).unwrap();
         let all = l.signatures_of("run", "LIMS/OQ/r1").unwrap();
         assert_eq!(all, vec![rec.clone()]);
+        let review = NewSignature {
+            subject_kind: "audit-trail".into(),
+            subject_id: "2".into(),
+            ..sig.clone()
+        };
+        let rev = l.record_signature(&review, &dana()).unwrap();
+        assert_eq!(l.signatures_of_kind("run").unwrap(), vec![rec.clone()]);
+        assert_eq!(l.signatures_of_kind("audit-trail").unwrap(), vec![rev]);
+        assert!(l.signatures_of_kind("package").unwrap().is_empty());
         let ev = l
             .events(&EventFilter {
                 action: Some(SIGNATURE_APPLIED.into()),
                 ..EventFilter::default()
             })
             .unwrap();
-        assert_eq!(ev.len(), 1);
+        assert_eq!(ev.len(), 2);
         assert_eq!(ev[0].event.seq, rec.event_seq);
         // A signature by an unknown key is refused by the schema; no event is left behind.
         let n = l.event_count().unwrap();

@@ -59,7 +59,7 @@ pub use keys::{
 };
 pub use package::{PackageBuilt, PackageRequest};
 pub use package_verify::{verify_package_file, PackageVerification, TrustedKeys};
-pub use review::{ReviewInfo, ReviewPlan, ReviewRequest, AUDIT_TRAIL_SUBJECT};
+pub use review::{AuditReview, ReviewInfo, ReviewPlan, ReviewRequest, AUDIT_TRAIL_SUBJECT};
 pub use runs::{FileContent, RunSummary, RunView};
 pub use session::{
     ManualClock, SessionClock, SigningSession, SystemSessionClock, DEFAULT_MAX_CLOCK_SKEW_SECS,

@@ -15,7 +15,9 @@ use serde::Serialize;
 
 use crate::error::{self as err, ServiceError};
 use crate::session::SigningSession;
-use crate::signing::{outcome_text, refused, Authenticated, SignSecrets, Signing};
+use crate::signing::{
+    outcome_text, refused, signature_view, Authenticated, SignSecrets, SignatureView, Signing,
+};
 use crate::Service;
 
 /// Subject kind of an audit-trail review in the `signatures` table and its event.
@@ -74,6 +76,16 @@ pub struct ReviewInfo {
     pub clock_warning: Option<String>,
 }
 
+/// A recorded audit-trail review, verified against the trail as it stands now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditReview {
+    /// The last entry reviewed.
+    pub up_to: u64,
+    /// The signature (meaning Reviewed), with its outcome: `valid` while entry `up_to` still
+    /// has the hash that was signed.
+    pub signature: SignatureView,
+}
+
 impl Service {
     /// The signatures recorded on one subject (`run`, `audit-trail`, …), in signing order.
     pub fn ledger_signatures(
@@ -84,6 +96,40 @@ impl Service {
         self.ledger()?
             .signatures_of(subject_kind, subject_id)
             .map_err(err::from_ledger)
+    }
+
+    /// Every audit-trail review, oldest first, each verified against entry N's hash now.
+    pub fn audit_reviews(&self) -> Result<Vec<AuditReview>, ServiceError> {
+        let registry = self.key_registry()?;
+        let handoff_keys = self.handoff_keys()?;
+        let ledger = self.ledger()?;
+        let rows = ledger
+            .signatures_of_kind(AUDIT_TRAIL_SUBJECT)
+            .map_err(err::from_ledger)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let Ok(up_to) = r.subject_id.parse::<u64>() else {
+                return Err(ServiceError::integrity(format!(
+                    "the audit-trail review recorded at entry {} names no entry ({:?})",
+                    r.event_seq, r.subject_id
+                )));
+            };
+            let name = audit_trail_subject_name(up_to);
+            let entry = ledger.event_at(up_to).map_err(err::from_ledger)?;
+            let signature = match entry {
+                Some(e) => signature_view(r, &name, e.hash, &registry, &handoff_keys),
+                None => {
+                    let mut v = signature_view(r, &name, Sha256::of(b""), &registry, &handoff_keys);
+                    v.outcome = "entry_missing".into();
+                    v.outcome_detail = format!(
+                        "the audit trail has no entry {up_to}: it was truncated or replaced"
+                    );
+                    v
+                }
+            };
+            out.push(AuditReview { up_to, signature });
+        }
+        Ok(out)
     }
 
     /// Checks a review request without asking for secrets: a reason, an entry that exists in

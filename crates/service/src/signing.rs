@@ -291,34 +291,7 @@ impl Service {
             .map_err(err::from_ledger)?;
         Ok(rows
             .into_iter()
-            .map(|r| {
-                let outcome = verify_envelope(
-                    &r.envelope,
-                    &RecordRef {
-                        name: &name,
-                        sha256: digest,
-                    },
-                    &registry,
-                );
-                let st = statement_of(&r.envelope);
-                let local_time = local_time(&r.signed_at, &r.utc_offset);
-                let key_known_from = handoff_keys.get(&r.key_id).map(|(uri, _)| uri.clone());
-                SignatureView {
-                    key_known_from,
-                    meaning: r.meaning,
-                    printed_name: r.printed_name,
-                    iam_arn: st.as_ref().map(|s| s.predicate.iam_arn.clone()),
-                    key_id: r.key_id,
-                    signed_at: r.signed_at,
-                    utc_offset: r.utc_offset,
-                    local_time,
-                    reason: st.map(|s| s.predicate.reason),
-                    outcome: outcome.code().to_owned(),
-                    outcome_detail: outcome_text(&outcome),
-                    envelope_sha256: Sha256::of(&r.envelope),
-                    envelope: String::from_utf8_lossy(&r.envelope).into_owned(),
-                }
-            })
+            .map(|r| signature_view(r, &name, digest, &registry, &handoff_keys))
             .collect())
     }
 
@@ -989,6 +962,43 @@ impl Service {
             )));
         }
         Ok(unlocked)
+    }
+}
+
+/// A recorded signature as the window and `show --json` present it, verified against the record
+/// `name` as it stands now (`digest`).
+pub(crate) fn signature_view(
+    r: countersign_ledger::SignatureRecord,
+    name: &str,
+    digest: Sha256,
+    registry: &KeyRegistry,
+    handoff_keys: &std::collections::BTreeMap<String, (String, Vec<u8>)>,
+) -> SignatureView {
+    let outcome = verify_envelope(
+        &r.envelope,
+        &RecordRef {
+            name,
+            sha256: digest,
+        },
+        registry,
+    );
+    let st = statement_of(&r.envelope);
+    let local_time = local_time(&r.signed_at, &r.utc_offset);
+    let key_known_from = handoff_keys.get(&r.key_id).map(|(uri, _)| uri.clone());
+    SignatureView {
+        key_known_from,
+        meaning: r.meaning,
+        printed_name: r.printed_name,
+        iam_arn: st.as_ref().map(|s| s.predicate.iam_arn.clone()),
+        key_id: r.key_id,
+        signed_at: r.signed_at,
+        utc_offset: r.utc_offset,
+        local_time,
+        reason: st.map(|s| s.predicate.reason),
+        outcome: outcome.code().to_owned(),
+        outcome_detail: outcome_text(&outcome),
+        envelope_sha256: Sha256::of(&r.envelope),
+        envelope: String::from_utf8_lossy(&r.envelope).into_owned(),
     }
 }
 
