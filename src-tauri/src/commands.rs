@@ -5,17 +5,17 @@
 
 use countersign_ledger::{CaseDispositionRecord, EventRecord};
 use countersign_service::{
-    ChainReport, Enrollment, FetchProgress, FetchReport, FileContent, KeyInfo, PackageBuilt,
-    PackageVerification, PublicKeyExport, RunSummary, RunView, Service, ServiceError, SignPlan,
-    SignatureInfo, SignatureView,
+    AuditReview, BackupInfo, ChainReport, Enrollment, FetchProgress, FetchReport, FileContent,
+    KeyInfo, PackageBuilt, PackageVerification, PublicKeyExport, ReviewInfo, ReviewPlan,
+    RunSummary, RunView, Service, ServiceError, SignPlan, SignatureInfo, SignatureView,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::forms::{
-    AuditExportForm, AuditFilterForm, AwsForm, DispositionForm, EnrollForm, NewKeyForm,
-    PackageForm, SecretsForm, SignForm, VerifyForm,
+    AuditExportForm, AuditFilterForm, AwsForm, BackupForm, DispositionForm, EnrollForm, NewKeyForm,
+    PackageForm, ReviewForm, RevokeForm, SecretsForm, SignForm, VerifyForm,
 };
 use crate::signing::{SessionState, SignDesk};
 use crate::startup::DemoConnection;
@@ -129,6 +129,49 @@ pub async fn audit_export(
     service.ledger_export_filtered(format, &filter, &out)
 }
 
+/// Every audit-trail review, each verified against the trail as it stands now.
+#[tauri::command]
+pub async fn audit_reviews(service: State<'_, Service>) -> Result<Vec<AuditReview>, ServiceError> {
+    service.audit_reviews()
+}
+
+/// What marking the trail reviewed up to an entry would sign, before any secret.
+#[tauri::command]
+pub async fn review_check(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: ReviewForm,
+) -> Result<ReviewPlan, ServiceError> {
+    desk.clock.set_offset_minutes(form.utc_offset_minutes);
+    service.review_check(&*desk.session.lock().await, &form.to_request())
+}
+
+/// Signs "audit trail reviewed up to entry N" (meaning Reviewed) in the signing session.
+#[tauri::command]
+pub async fn review_audit_trail(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: ReviewForm,
+    aws: AwsForm,
+    secrets: SecretsForm,
+) -> Result<ReviewInfo, ServiceError> {
+    desk.clock.set_offset_minutes(form.utc_offset_minutes);
+    let mut session = desk.session.lock().await;
+    let (aws, req) = (aws.settings()?, form.to_request());
+    service
+        .ledger_review(&aws, &mut session, &req, secrets.into_secrets())
+        .await
+}
+
+/// A consistent, verified copy of the ledger in a new file; recorded.
+#[tauri::command]
+pub async fn backup_ledger(
+    service: State<'_, Service>,
+    form: BackupForm,
+) -> Result<BackupInfo, ServiceError> {
+    service.ledger_backup(&form.to_request()?)
+}
+
 /// The signer keys in the home, with their enrollment.
 #[tauri::command]
 pub async fn list_keys(service: State<'_, Service>) -> Result<Vec<KeyInfo>, ServiceError> {
@@ -153,6 +196,13 @@ pub async fn enroll_key(
 ) -> Result<Enrollment, ServiceError> {
     let (aws, request) = form.into_request()?;
     service.keys_enroll(&aws, &request).await
+}
+
+/// Revokes an enrolled key; its signatures then verify as made with a revoked key.
+#[tauri::command]
+pub async fn revoke_key(service: State<'_, Service>, form: RevokeForm) -> Result<(), ServiceError> {
+    let (key_id, reason) = form.to_request()?;
+    service.keys_revoke(&key_id, &reason)
 }
 
 /// A key's public half (PEM, hex, key id) for auditors.
@@ -516,6 +566,65 @@ pub(crate) mod tests {
         .unwrap_err();
         assert_eq!(got["code"], json!("not_found"), "{got}");
         assert_eq!(invoke(&window, "lock_session", json!({})), Ok(json!(null)));
+    }
+
+    #[test]
+    fn an_audit_trail_review_needs_an_enrolled_key_and_none_are_listed_yet() {
+        let home = tempfile::tempdir().unwrap();
+        let (_app, window) = app(home.path());
+        assert_eq!(invoke(&window, "audit_reviews", json!({})), Ok(json!([])));
+        let form = json!({ "upTo": 1, "reason": "read every entry", "utcOffsetMinutes": 0 });
+        let got = invoke(&window, "review_check", json!({ "form": form })).unwrap_err();
+        assert_eq!(got["code"], json!("not_found"), "{got}");
+        let got = invoke(
+            &window,
+            "review_check",
+            json!({ "form": { "upTo": 0, "reason": "x" } }),
+        )
+        .unwrap_err();
+        assert_eq!(got["code"], json!("bad_input"), "{got}");
+        let got = invoke(
+            &window,
+            "review_audit_trail",
+            json!({ "form": form, "aws": { "region": "us-east-1" }, "secrets": { "passphrase": "x", "mfaCode": "123456" } }),
+        )
+        .unwrap_err();
+        assert_eq!(got["code"], json!("not_found"), "{got}");
+    }
+
+    #[test]
+    fn revoking_an_unknown_key_is_not_found_and_a_backup_is_written_once() {
+        let home = tempfile::tempdir().unwrap();
+        let (_app, window) = app(home.path());
+        let got = invoke(
+            &window,
+            "revoke_key",
+            json!({ "form": { "keyId": "0123", "reason": "laptop lost" } }),
+        )
+        .unwrap_err();
+        assert_eq!(got["code"], json!("not_found"), "{got}");
+        let got = invoke(
+            &window,
+            "revoke_key",
+            json!({ "form": { "keyId": "0123", "reason": "" } }),
+        )
+        .unwrap_err();
+        assert_eq!(got["code"], json!("bad_input"), "{got}");
+
+        let out = home.path().join("backup.sqlite");
+        let form = json!({ "form": { "out": out.display().to_string() } });
+        let info = invoke(&window, "backup_ledger", form.clone()).unwrap();
+        assert!(out.is_file());
+        assert!(info.is_object(), "{info}");
+        let again = invoke(&window, "backup_ledger", form).unwrap_err();
+        assert_eq!(again["code"], json!("bad_input"), "{again}");
+        assert!(
+            again["message"]
+                .as_str()
+                .unwrap()
+                .contains("already exists"),
+            "{again}"
+        );
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use countersign_core::signature::predicate::Meaning;
 use countersign_service::{
     export_filter, AwsSettings, DispositionKind, DispositionRequest, EnrollRequest, EventFilter,
-    ExportFormat, PackageRequest, Passphrase, ServiceError, SignRequest, SignSecrets, TrustedKeys,
+    ExportFormat, PackageRequest, Passphrase, ReviewRequest, ServiceError, SignRequest,
+    SignSecrets, TrustedKeys,
 };
 use serde::Deserialize;
 
@@ -316,6 +317,64 @@ impl SignForm {
     }
 }
 
+/// Marking the audit trail reviewed up to an entry: the entry, the reason and the key;
+/// `utcOffsetMinutes` as for [`SignForm`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReviewForm {
+    pub up_to: u64,
+    pub reason: String,
+    #[serde(default)]
+    pub key_id: String,
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
+}
+
+impl ReviewForm {
+    pub fn to_request(&self) -> ReviewRequest {
+        ReviewRequest {
+            up_to: self.up_to,
+            reason: self.reason.clone(),
+            key_id: non_empty(&self.key_id),
+            mfa_serial: None,
+        }
+    }
+}
+
+/// Revoking an enrolled key, with the reason (lost laptop, person left, …).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RevokeForm {
+    pub key_id: String,
+    pub reason: String,
+}
+
+impl RevokeForm {
+    pub fn to_request(&self) -> Result<(String, String), ServiceError> {
+        let key_id = non_empty(&self.key_id)
+            .ok_or_else(|| ServiceError::bad_input("choose the key to revoke"))?;
+        let reason = non_empty(&self.reason).ok_or_else(|| {
+            ServiceError::bad_input(
+                "a revocation needs a reason: say why the key may no longer sign",
+            )
+        })?;
+        Ok((key_id, reason))
+    }
+}
+
+/// Backing the ledger up to a new file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BackupForm {
+    pub out: String,
+}
+
+impl BackupForm {
+    pub fn to_request(&self) -> Result<PathBuf, ServiceError> {
+        path(&self.out, "where to save the ledger backup")
+    }
+}
+
 /// `reviewed`, `Approved`, … in any case.
 fn meaning(text: &str) -> Result<Meaning, ServiceError> {
     Meaning::ALL
@@ -445,5 +504,46 @@ mod tests {
         .to_request()
         .unwrap_err();
         assert!(err.message.contains("xml"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_revocation_needs_a_key_and_a_reason_and_a_backup_a_full_path() {
+        let form = |key: &str, reason: &str| RevokeForm {
+            key_id: key.into(),
+            reason: reason.into(),
+        };
+        assert!(form("", "lost")
+            .to_request()
+            .unwrap_err()
+            .message
+            .contains("key"));
+        assert!(form("ab", " ")
+            .to_request()
+            .unwrap_err()
+            .message
+            .contains("reason"));
+        assert_eq!(
+            form(" ab ", " laptop lost ").to_request().unwrap(),
+            ("ab".to_owned(), "laptop lost".to_owned())
+        );
+        let backup = |out: &str| BackupForm { out: out.into() }.to_request();
+        assert!(backup("ledger.sqlite")
+            .unwrap_err()
+            .message
+            .contains("full path"));
+        assert_eq!(
+            backup("/var/backups/l.sqlite").unwrap(),
+            PathBuf::from("/var/backups/l.sqlite")
+        );
+    }
+
+    #[test]
+    fn a_review_form_leaves_the_device_to_the_enrollment() {
+        let form: ReviewForm = serde_json::from_value(
+            json!({ "upTo": 12, "reason": "all read", "keyId": "", "utcOffsetMinutes": 60 }),
+        )
+        .unwrap();
+        let req = form.to_request();
+        assert_eq!((req.up_to, req.key_id, req.mfa_serial), (12, None, None));
     }
 }

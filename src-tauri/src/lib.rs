@@ -49,10 +49,15 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::audit_events,
             commands::audit_verify,
             commands::audit_export,
+            commands::audit_reviews,
+            commands::review_check,
+            commands::review_audit_trail,
+            commands::backup_ledger,
             commands::list_keys,
             commands::create_key,
             commands::enroll_key,
             commands::export_key,
+            commands::revoke_key,
             commands::record_disposition,
             commands::run_dispositions,
             commands::run_signatures,
@@ -165,13 +170,61 @@ mod tests {
         let other = tauri::WebviewWindowBuilder::new(&app, "other", Default::default())
             .build()
             .unwrap();
-        for cmd in ["list_runs", "sign_check", "audit_export", "create_key"] {
+        for cmd in [
+            "list_runs",
+            "sign_check",
+            "audit_export",
+            "create_key",
+            "review_audit_trail",
+            "revoke_key",
+            "backup_ledger",
+        ] {
             let refused = invoke(&other, cmd, json!({})).unwrap_err();
             assert!(
                 refused.to_string().contains("not allowed"),
                 "{cmd}: {refused}"
             );
         }
+    }
+
+    /// The three lists of commands (the handler, the build script's ACL manifest and the
+    /// capability) must agree: a command missing from one is either uncallable or ungranted.
+    #[test]
+    fn every_registered_command_is_in_the_acl_manifest_and_granted() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let read = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap();
+        let handler: Vec<String> = read("src/lib.rs")
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("commands::"))
+            .map(|c| c.trim_end_matches(',').to_owned())
+            .collect();
+        let build = read("build.rs");
+        let manifest_block = build
+            .split("const COMMANDS: &[&str] = &[")
+            .nth(1)
+            .and_then(|rest| rest.split("];").next())
+            .unwrap();
+        let manifest: Vec<String> = manifest_block
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('"'))
+            .map(|c| c.trim_end_matches(['"', ',']).to_owned())
+            .collect();
+        let capability: serde_json::Value =
+            serde_json::from_str(&read("capabilities/main.json")).unwrap();
+        let granted: Vec<String> = capability["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                p.as_str()
+                    .unwrap()
+                    .trim_start_matches("allow-")
+                    .replace('-', "_")
+            })
+            .collect();
+        assert!(handler.len() > 20, "{handler:?}");
+        assert_eq!(handler, manifest, "src/lib.rs vs build.rs");
+        assert_eq!(handler, granted, "src/lib.rs vs capabilities/main.json");
     }
 
     #[test]
