@@ -55,6 +55,24 @@ export const auditVerify = () => call("audit_verify");
 /** Exports the filtered trail ({filter, format, out}); resolves with the entry count. */
 export const auditExport = (form) => call("audit_export", { form });
 
+/** Every audit-trail review, each verified against the trail now. */
+export const auditReviews = () => call("audit_reviews");
+
+/** What marking the trail reviewed ({upTo, reason, keyId}) would sign, before any secret. */
+export const reviewCheck = (form) => call("review_check", { form: { ...form, utcOffsetMinutes: utcOffsetMinutes() } });
+
+/**
+ * Signs the audit trail as reviewed up to an entry. `secrets` ({passphrase, mfaCode}) is
+ * passed to this one call only.
+ */
+export const reviewAuditTrail = (form, aws, secrets) => call("review_audit_trail", { form: { ...form, utcOffsetMinutes: utcOffsetMinutes() }, aws, secrets });
+
+/** Backs the ledger up to a new file ({out}); resolves with what was copied. */
+export const backupLedger = (form) => call("backup_ledger", { form });
+
+/** Revokes an enrolled key ({keyId, reason}). */
+export const revokeKey = (form) => call("revoke_key", { form });
+
 /** Signer keys in the home. */
 export const listKeys = () => call("list_keys");
 

@@ -1,8 +1,11 @@
 // Audit trail: every ledger entry, filtered as `ledger export` filters; verify the hash chain;
-// export the (filtered) trail to a new CSV or JSON file (the export is itself recorded).
+// export the (filtered) trail to a new CSV or JSON file (the export is itself recorded); mark
+// the trail reviewed up to an entry with a Part 11 signature (meaning Reviewed, signed over that
+// entry's hash, which binds every entry before it); back the ledger up to a new file.
 import * as api from "../api.js";
 import { formatTime, h, mount } from "../dom.js";
 import { errorBox } from "../errors.js";
+import { keyOptions, liveStamp, refusalBox, secretsForm } from "../signing.js";
 import { virtualList } from "../vlist.js";
 
 const FILTERS = [
@@ -48,6 +51,185 @@ function detail(e) {
   ];
 }
 
+function reviewsTable(reviews) {
+  if (!reviews.length) return h("p", { class: "muted", id: "reviews-none" }, "The audit trail has not been signed as reviewed yet.");
+  return h(
+    "table",
+    { class: "grid", id: "reviews-table" },
+    h("thead", {}, h("tr", {}, ["Reviewed up to entry", "Reviewer", "Signed (signer's time)", "Reason", "Verification"].map((c) => h("th", { scope: "col" }, c)))),
+    h(
+      "tbody",
+      {},
+      reviews.map(({ up_to, signature: s }) =>
+        h(
+          "tr",
+          { "data-up-to": String(up_to), "data-outcome": s.outcome },
+          h("td", { class: "mono" }, up_to),
+          h("td", {}, s.printed_name, s.iam_arn ? h("div", { class: "mono muted" }, s.iam_arn) : null),
+          h("td", {}, s.local_time ?? `${formatTime(s.signed_at)} UTC (signer's offset ${s.utc_offset})`),
+          h("td", {}, s.reason ?? "—"),
+          h("td", {}, h("span", { class: `badge badge--${s.outcome === "valid" ? "verified" : "failed"}`, title: s.outcome_detail }, s.outcome)),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The "mark reviewed" panel: request, then exactly what will be signed, then the components. */
+function reviewPanel(ctx, onSigned) {
+  const reviewsSlot = h("div", { id: "reviews" });
+  const planSlot = h("div", { id: "review-plan" });
+  const resultSlot = h("div", { id: "review-result" });
+  const upTo = h("input", { type: "number", id: "review-up-to", min: "1", step: "1", inputmode: "numeric" });
+  const reason = h("textarea", { id: "review-reason", rows: "2", placeholder: "What you reviewed and what you found (recorded inside the signature)" });
+  const keySelect = h("select", { id: "review-key" });
+  const checkButton = h("button", { type: "submit", id: "review-check" }, "Review what will be signed");
+  let plan = null;
+  const conn = ctx.connection && ctx.connection.form ? ctx.connection.form : {};
+
+  const loadReviews = () =>
+    api.auditReviews().then(
+      (r) => mount(reviewsSlot, reviewsTable(r)),
+      (err) => mount(reviewsSlot, errorBox(err)),
+    );
+  api.listKeys().then(
+    (keys) => mount(keySelect, keyOptions(keys)),
+    (err) => mount(planSlot, errorBox(err)),
+  );
+
+  const form = h(
+    "form",
+    { id: "review-form", novalidate: true },
+    h("div", { class: "grid-form grid-form--3" }, h("label", {}, "Reviewed up to entry", upTo), h("label", {}, "Reviewer key", keySelect), h("label", { class: "wide" }, "Reason", reason)),
+    h("div", { class: "actions" }, checkButton),
+  );
+  const request = () => ({ upTo: Number(upTo.value), reason: reason.value, keyId: keySelect.value });
+  form.addEventListener("input", () => {
+    if (plan) {
+      plan = null;
+      mount(planSlot, h("p", { class: "muted" }, "The request changed: review it again before signing."));
+    }
+  });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    checkButton.disabled = true;
+    mount(resultSlot);
+    const req = request();
+    try {
+      plan = await api.reviewCheck(req);
+      mount(planSlot, planView(plan, req));
+      const first = planSlot.querySelector("input");
+      if (first) first.focus();
+    } catch (err) {
+      plan = null;
+      mount(planSlot, refusalBox(err, "review-refusal"));
+    } finally {
+      checkButton.disabled = false;
+    }
+  });
+
+  function planView(p, req) {
+    const secrets = secretsForm({
+      plan: p,
+      conn,
+      prefix: "review",
+      title: "Your signature components",
+      label: "Sign as Reviewed",
+      submit: async (aws, components) => {
+        if (!plan) return;
+        try {
+          const r = await api.reviewAuditTrail(req, aws, components);
+          plan = null;
+          mount(planSlot);
+          mount(
+            resultSlot,
+            h(
+              "div",
+              { class: "panel verdict verdict--ok", id: "reviewed", role: "status" },
+              h("strong", { class: "error-title" }, `✓ Audit trail signed as reviewed up to entry ${r.up_to} by ${r.printed_name}`),
+              h("p", {}, `${r.signed_at} UTC, offset ${r.utc_offset}; entry hash `, h("span", { class: "mono" }, r.head_hash)),
+              r.clock_warning ? h("p", { class: "error error--warn" }, r.clock_warning) : null,
+            ),
+          );
+          reason.value = "";
+          loadReviews();
+          onSigned();
+        } catch (err) {
+          mount(resultSlot, refusalBox(err, "review-refusal"));
+        }
+      },
+    });
+    return [
+      h(
+        "div",
+        { class: "panel what", id: "review-what" },
+        h("h3", {}, "Exactly this will be signed"),
+        h(
+          "dl",
+          { class: "kv" },
+          h("dt", {}, "Record"),
+          h("dd", { class: "mono", id: "review-plan-record" }, `audit-trail:${p.up_to}`),
+          h("dt", {}, "Entry hash (SHA-256)"),
+          h("dd", { class: "mono", id: "review-plan-hash" }, p.head_hash),
+          h("dt", {}, "Meaning"),
+          h("dd", {}, h("b", {}, "Reviewed"), " — I reviewed the audit trail up to and including this entry"),
+          h("dt", {}, "Reason"),
+          h("dd", { id: "review-plan-reason" }, req.reason.trim()),
+          h("dt", {}, "Printed name"),
+          h("dd", { id: "review-plan-name" }, p.printed_name),
+          h("dt", {}, "IAM identity"),
+          h("dd", { class: "mono" }, p.iam_arn),
+          h("dt", {}, "Key"),
+          h("dd", { class: "mono" }, p.key_id),
+          h("dt", {}, "Date and time"),
+          liveStamp("review-plan-time"),
+        ),
+        h("p", { class: "muted" }, "The entry's hash chains every earlier entry: a later change to any of them shows this review as made for a different trail."),
+      ),
+      secrets,
+    ];
+  }
+
+  loadReviews();
+  return {
+    el: h("div", { class: "panel", id: "review-panel" }, h("h2", {}, "Reviews of the audit trail"), reviewsSlot, h("h3", {}, "Mark reviewed"), form, planSlot, resultSlot),
+    setLast: (seq) => {
+      if (seq && !upTo.value) upTo.value = String(seq);
+    },
+  };
+}
+
+/** Backs the ledger up to a new file (SQLite online backup, verified, recorded). */
+function backupPanel(ctx, onDone) {
+  const stamp = () => new Date().toISOString().slice(0, 19).replace(/:/g, "");
+  const out = h("input", { type: "text", id: "backup-out", value: `${ctx.info.export_dir}/countersign-ledger-${stamp()}.sqlite`, autocomplete: "off", spellcheck: "false" });
+  const button = h("button", { type: "submit", id: "backup-go" }, "Back up");
+  const result = h("div", { id: "backup-out-result" });
+  const form = h("form", { class: "toolbar", novalidate: true }, h("label", { class: "grow" }, "Save as", out), button);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    try {
+      const b = await api.backupLedger({ out: out.value });
+      mount(result, h("div", { class: "panel", role: "status", id: "backup-done" }, `${b.events.toLocaleString()} entries copied to `, h("span", { class: "mono" }, b.path), `; head entry ${b.head_seq}, hash `, h("span", { class: "mono" }, b.head_hash), ". The copy verifies and the backup is recorded in the trail."));
+      out.value = `${ctx.info.export_dir}/countersign-ledger-${stamp()}.sqlite`;
+      onDone();
+    } catch (err) {
+      mount(result, errorBox(err));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h(
+    "div",
+    { class: "panel" },
+    h("h2", {}, "Backup"),
+    h("p", { class: "muted" }, "A consistent copy of the ledger, safe while the app runs. Restore with `countersign ledger restore` while the app is closed."),
+    form,
+    result,
+  );
+}
+
 export function render(ctx) {
   const inputs = Object.fromEntries(FILTERS.map(([name, , placeholder]) => [name, h("input", { type: "text", id: `audit-${name}`, name, placeholder, autocomplete: "off", spellcheck: "false" })]));
   const filterForm = h(
@@ -70,10 +252,12 @@ export function render(ctx) {
   });
 
   const filter = () => Object.fromEntries(FILTERS.map(([name]) => [name, inputs[name].value]));
+  let review = null;
   const load = async () => {
     try {
       const events = await api.auditEvents(filter());
       list.setItems(events);
+      if (events.length) review.setLast(events[events.length - 1].seq);
       count.textContent = `${events.length.toLocaleString()} entries`;
       mount(status);
     } catch (err) {
@@ -127,6 +311,7 @@ export function render(ctx) {
     }
   });
 
+  review = reviewPanel(ctx, () => load());
   const el = h(
     "section",
     { class: "audit", id: "audit-screen" },
@@ -136,6 +321,8 @@ export function render(ctx) {
     status,
     h("div", { class: "cases-split" }, list.el, side),
     h("div", { class: "panel" }, h("h2", {}, "Export"), exportForm, exportOut),
+    review.el,
+    backupPanel(ctx, () => load()),
   );
   load();
   return { el, title: "Audit trail", focus: null };

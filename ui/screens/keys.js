@@ -1,5 +1,6 @@
 // Keys: the signer keys of this home; create one (passphrase typed twice), enroll it to the
-// signer's MFA-backed IAM identity, export its public half for auditors.
+// signer's MFA-backed IAM identity, export its public half for auditors, revoke it (with a
+// reason) when it may no longer sign.
 // Passphrases and MFA codes are read from their fields for the one call that needs them, and
 // the fields are cleared right after; nothing here keeps them.
 import * as api from "../api.js";
@@ -28,6 +29,44 @@ function exportBox(x) {
     h("pre", { id: "key-pem", tabindex: "0" }, x.pem),
     h("p", { class: "muted" }, "Give this PEM to auditors: `countersign verify --trusted-keys FILE` and Packages → Verify accept it."),
   );
+}
+
+/** The revocation form for one key: the reason is required and recorded in the trail. */
+function revokeBox(k, onDone) {
+  const reason = h("textarea", { id: "revoke-reason", rows: "2", placeholder: "Why this key may no longer sign (lost device, person left, suspected compromise…)" });
+  const go = h("button", { type: "submit", class: "danger", id: "revoke-go" }, "Revoke key");
+  const cancel = h("button", { type: "button", id: "revoke-cancel" }, "Cancel");
+  const out = h("div", { id: "revoke-result" });
+  const form = h(
+    "form",
+    { class: "panel", id: "revoke-form", "data-key": k.key_id, novalidate: true },
+    h("h2", {}, `Revoke the key of ${k.printed_name}`),
+    h("p", {}, "Revocation is permanent and recorded in the audit trail. The key can no longer sign; signatures it made stay in the records and verify as made with a revoked key. ", h("span", { class: "mono" }, k.key_id)),
+    h("label", { class: "wide" }, "Reason", reason),
+    h("div", { class: "actions" }, go, cancel),
+    out,
+  );
+  cancel.addEventListener("click", () => form.remove());
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    go.disabled = true;
+    try {
+      await api.revokeKey({ keyId: k.key_id, reason: reason.value });
+      onDone(h("div", { class: "panel", role: "status", id: "revoked" }, `Key ${k.key_id} of ${k.printed_name} revoked.`));
+    } catch (err) {
+      mount(out, errorBox(err));
+    } finally {
+      go.disabled = false;
+    }
+  });
+  return form;
+}
+
+/** What enrollment found about IAM groups, when the signing policy grants by group. */
+function groupsNote(x) {
+  if (x.group_warning) return h("p", { class: "error error--warn", id: "enroll-groups-warning" }, x.group_warning);
+  if (x.groups) return h("p", { id: "enroll-groups" }, x.groups.length ? `IAM groups: ${x.groups.join(", ")}.` : "The identity is in no IAM group: only grants by ARN apply to it.");
+  return null;
 }
 
 export function render(ctx) {
@@ -72,6 +111,24 @@ export function render(ctx) {
                   },
                   "Export public key",
                 ),
+                k.enrolled && !k.enrolled.revoked
+                  ? h(
+                      "button",
+                      {
+                        type: "button",
+                        class: "key-revoke",
+                        onclick: () =>
+                          mount(
+                            exportOut,
+                            revokeBox(k, async (done) => {
+                              mount(exportOut, done);
+                              await load();
+                            }),
+                          ),
+                      },
+                      "Revoke…",
+                    )
+                  : null,
               ),
             ),
           )
@@ -157,7 +214,7 @@ export function render(ctx) {
     code.value = "";
     try {
       const x = await call;
-      mount(enrollOut, h("div", { class: "panel", role: "status", id: "enrolled" }, `Key ${x.key.key_id} enrolled to ${x.key.iam_arn}.`, x.clock_warning ? h("p", { class: "error error--warn" }, x.clock_warning) : null));
+      mount(enrollOut, h("div", { class: "panel", role: "status", id: "enrolled" }, `Key ${x.key.key_id} enrolled to ${x.key.iam_arn}.`, groupsNote(x), x.clock_warning ? h("p", { class: "error error--warn" }, x.clock_warning) : null));
       await load();
     } catch (err) {
       mount(enrollOut, errorBox(err));

@@ -4,7 +4,8 @@
 // They go into the one signing call and the fields are cleared; nothing here keeps them.
 import * as api from "../api.js";
 import { formatTime, h, mount } from "../dom.js";
-import { errorBox, ErrorCode, toAppError } from "../errors.js";
+import { errorBox } from "../errors.js";
+import { countdown, keyOptions, liveStamp, refusalBox as refusal, secretsForm } from "../signing.js";
 
 const MEANINGS = [
   ["Reviewed", "Reviewed — I reviewed this record and its dispositions"],
@@ -13,43 +14,7 @@ const MEANINGS = [
   ["Authored", "Authored — I prepared this record"],
 ];
 
-/** Why a refusal happened, in the words of the rule that refused it. */
-const RULES = [
-  [/rule no-self-approval/, "Separation of duties", "The person who executed or signed an earlier level of this record may not also approve or reject it. Another person must sign this level."],
-  [/rule one-person-one-level/, "Separation of duties", "One person may fill only one level of a record's sign-off."],
-  [/rule sequence/, "Signing order", "Signatures follow the order Reviewed → Approved or Rejected, and a final record takes no further signature."],
-  [/rule disposition-before-approval/, "Missing dispositions", "Every failed or errored case needs a disposition before the record can be Approved. Open the run and disposition them."],
-  [/rule authority/, "Not authorised", "The signing policy grants this identity no right to sign this meaning for this phase."],
-  [/signing is locked|lockout/, "Signing locked", "Repeated failed attempts locked signing for this identity for a while, as the policy requires. Wait until the time given, then try again."],
-  [/MFA session belongs to/, "Wrong identity", "The MFA code opened a session for a different IAM identity than the one the key is enrolled to. Sign with your own key and your own device."],
-  [/MFA code rejected/, "MFA code rejected", "AWS did not accept the one-time code. Wait for the next code on your device."],
-  [/passphrase/i, "Passphrase", "The key's passphrase did not open it. Failed attempts count towards the lockout."],
-];
-
-function refusalBox(raw) {
-  const err = toAppError(raw);
-  const rule = err.code === ErrorCode.REFUSED ? RULES.find(([re]) => re.test(err.message)) : null;
-  return h(
-    "div",
-    { id: "sign-refusal", "data-code": err.code, "data-rule": rule ? rule[1] : "" },
-    rule ? h("div", { class: "error error--warn explain" }, h("strong", { class: "error-title" }, `Refused: ${rule[1]}`), h("p", {}, rule[2])) : null,
-    errorBox(err),
-  );
-}
-
-const pad = (n) => String(n).padStart(2, "0");
-
-/** The window's local time with its UTC offset: "2026-11-29 09:41:07 +01:00". */
-export function localStamp(d = new Date()) {
-  const off = -d.getTimezoneOffset();
-  const sign = off >= 0 ? "+" : "-";
-  const a = Math.abs(off);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
-}
-
-function countdown(secs) {
-  return `${Math.floor(secs / 60)}:${pad(secs % 60)}`;
-}
+const refusalBox = (raw) => refusal(raw, "sign-refusal");
 
 function signaturesTable(sigs) {
   if (!sigs.length) return h("p", { class: "muted", id: "signatures-none" }, "No signatures on this run yet.");
@@ -142,10 +107,7 @@ export function render(ctx, params) {
     }
   });
   api.listKeys().then(
-    (keys) => {
-      const usable = keys.filter((k) => k.enrolled && !k.enrolled.revoked);
-      mount(keySelect, usable.length ? usable.map((k) => h("option", { value: k.key_id, selected: k.key_id === params.keyId }, `${k.printed_name} — ${k.enrolled.iam_arn}`)) : h("option", { value: "" }, "no enrolled key: create and enroll one under Keys"));
-    },
+    (keys) => mount(keySelect, keyOptions(keys, params.keyId)),
     (err) => mount(planSlot, errorBox(err)),
   );
 
@@ -170,60 +132,38 @@ export function render(ctx, params) {
 
   const conn = ctx.connection && ctx.connection.form ? ctx.connection.form : {};
   function planPanel(p, req) {
-    const when = h("dd", { id: "plan-time" }, localStamp());
-    const profile = h("input", { type: "text", id: "sign-profile", value: conn.profile ?? "", autocomplete: "off", spellcheck: "false", placeholder: "default credential chain" });
-    const region = h("input", { type: "text", id: "sign-region", value: conn.region ?? "", autocomplete: "off", spellcheck: "false" });
-    const endpoint = h("input", { type: "text", id: "sign-endpoint", value: conn.endpoint ?? "", autocomplete: "off", spellcheck: "false" });
-    const code = h("input", { type: "text", id: "sign-mfa", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6" });
-    const pass = h("input", { type: "password", id: "sign-passphrase", autocomplete: "current-password" });
-    const signButton = h("button", { type: "submit", class: "primary", id: "sign-go" }, `Sign as ${req.meaning}`);
-    const form = h(
-      "form",
-      { class: "panel", id: "sign-secrets", novalidate: true },
-      h("h2", {}, "3. Your signature components"),
-      p.needs_mfa
-        ? [
-            h("p", { class: "muted" }, `No open session for ${p.iam_arn}: your MFA code (device ${p.mfa_serial || "from enrollment"}) and your passphrase are needed.`),
-            h("div", { class: "grid-form" }, h("label", {}, "AWS profile", profile), h("label", {}, "Region", region), h("label", { class: "wide" }, "Endpoint URL", endpoint), h("label", {}, "MFA code", code)),
-          ]
-        : h("p", { class: "muted" }, "Your session is open: the passphrase alone completes the signature."),
-      h("div", { class: "grid-form" }, h("label", {}, "Passphrase", pass)),
-      h("div", { class: "actions" }, signButton),
-    );
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      if (!plan) return;
-      signButton.disabled = true;
-      const call = api.sign(req, { profile: profile.value, region: region.value, endpoint: endpoint.value }, { passphrase: pass.value, mfaCode: code.value });
-      pass.value = "";
-      code.value = "";
-      try {
-        const s = await call;
-        plan = null;
-        mount(planSlot);
-        mount(
-          resultSlot,
-          h(
-            "div",
-            { class: "panel verdict verdict--ok", id: "signed", role: "status" },
-            h("strong", { class: "error-title" }, `✓ Signed ${s.meaning} by ${s.printed_name}`),
-            h("p", {}, `${s.signed_at} UTC, offset ${s.utc_offset}; record SHA-256 `, h("span", { class: "mono" }, s.record_sha256)),
-            s.clock_warning ? h("p", { class: "error error--warn" }, s.clock_warning) : null,
-          ),
-        );
-        reason.value = "";
-        loadSignatures();
-      } catch (err) {
-        mount(resultSlot, refusalBox(err));
-      } finally {
-        signButton.disabled = false;
-        refreshSession();
-      }
+    const when = liveStamp("plan-time");
+    const form = secretsForm({
+      plan: p,
+      conn,
+      prefix: "sign",
+      title: "3. Your signature components",
+      label: `Sign as ${req.meaning}`,
+      submit: async (aws, secrets) => {
+        if (!plan) return;
+        try {
+          const s = await api.sign(req, aws, secrets);
+          plan = null;
+          mount(planSlot);
+          mount(
+            resultSlot,
+            h(
+              "div",
+              { class: "panel verdict verdict--ok", id: "signed", role: "status" },
+              h("strong", { class: "error-title" }, `✓ Signed ${s.meaning} by ${s.printed_name}`),
+              h("p", {}, `${s.signed_at} UTC, offset ${s.utc_offset}; record SHA-256 `, h("span", { class: "mono" }, s.record_sha256)),
+              s.clock_warning ? h("p", { class: "error error--warn" }, s.clock_warning) : null,
+            ),
+          );
+          reason.value = "";
+          loadSignatures();
+        } catch (err) {
+          mount(resultSlot, refusalBox(err));
+        } finally {
+          refreshSession();
+        }
+      },
     });
-    const tick = setInterval(() => {
-      if (!when.isConnected) clearInterval(tick);
-      else when.textContent = localStamp();
-    }, 1000);
     return [
       h(
         "div",
