@@ -10,22 +10,40 @@ use crate::{HarnessError, Result};
 /// Builds `countersign` (`cargo build -p countersign-cli`) and returns its path. Cheap when it
 /// is up to date (the test script builds it first).
 pub fn build_cli() -> Result<PathBuf> {
-    build("countersign-cli", "countersign")
+    build("countersign-cli", "countersign", &[])
 }
 
-fn build(package: &str, bin: &str) -> Result<PathBuf> {
+/// Variables `cargo test` sets for the test process that some build scripts watch
+/// (`rerun-if-env-changed`: ring watches `CARGO_MANIFEST_DIR` and `CARGO_PKG_*`). Passed on to
+/// a nested `cargo build`, they would make it rebuild ring and everything above it, and the next
+/// build from a shell would rebuild it all again.
+fn is_test_process_variable(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || name.starts_with("CARGO_BIN_")
+        || matches!(
+            name,
+            "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "CARGO_TARGET_TMPDIR" | "OUT_DIR"
+        )
+}
+
+/// Builds `bin` of `package` with `extra` cargo arguments (e.g. `--release`), in the
+/// environment a shell would have, and returns the executable's path.
+pub fn build(package: &str, bin: &str, extra: &[&str]) -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = Command::new(&cargo)
-        .args([
-            "build",
-            "-p",
-            package,
-            "--bin",
-            bin,
-            "--message-format=json-render-diagnostics",
-        ])
+    let mut command = Command::new(&cargo);
+    command
+        .args(["build", "-p", package, "--bin", bin])
+        .args(extra)
+        .arg("--message-format=json-render-diagnostics")
         .current_dir(project_root())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::inherit());
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(is_test_process_variable) {
+            command.env_remove(&name);
+        }
+    }
+    let output = command
         .output()
         .map_err(|e| HarnessError::during(&format!("run {cargo} build -p {package}"), &e))?;
     if !output.status.success() {
@@ -44,4 +62,24 @@ fn build(package: &str, bin: &str) -> Result<PathBuf> {
                 "cargo built {package} but reported no executable {bin}"
             ))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_variables_of_the_test_process_are_not_passed_to_a_nested_build() {
+        for name in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION_MAJOR",
+            "CARGO_CRATE_NAME",
+        ] {
+            assert!(is_test_process_variable(name), "{name}");
+        }
+        for name in ["CARGO", "CARGO_HOME", "CARGO_TARGET_DIR", "PATH", "DISPLAY"] {
+            assert!(!is_test_process_variable(name), "{name}");
+        }
+    }
 }

@@ -121,34 +121,17 @@ impl Drop for Display {
 /// cargo reports it (so `CARGO_TARGET_DIR` and target-dir settings are honoured). Cheap when it
 /// is up to date. Uses the `cargo` running the tests (`$CARGO`).
 pub fn build_app() -> Result<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = Command::new(&cargo)
-        .args([
-            "build",
-            "-p",
-            "countersign-app",
-            "--bin",
-            "countersign-app",
-            "--message-format=json-render-diagnostics",
-        ])
-        .current_dir(project_root())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| HarnessError::during(&format!("run {cargo} build -p countersign-app"), &e))?;
-    if !output.status.success() {
-        return Err(HarnessError::new(format!(
-            "cargo build -p countersign-app failed ({}); see the compiler output above",
-            output.status
-        )));
-    }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "countersign-app")
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .ok_or_else(|| {
-            HarnessError::new("cargo built countersign-app but reported no executable for it")
-        })
+    crate::binaries::build("countersign-app", "countersign-app", &[])
+}
+
+/// Builds `package`'s binary of the same name as a release, the way the Tauri bundler builds
+/// the shipped app (`--release --features tauri/custom-protocol`), and returns its path.
+pub fn build_release(package: &str) -> Result<PathBuf> {
+    crate::binaries::build(
+        package,
+        package,
+        &["--release", "--features", "tauri/custom-protocol"],
+    )
 }
 
 /// A running `tauri-driver` on free loopback ports, in its own process group (with the
