@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use countersign_core::model::{Integrity, Totals};
 use countersign_demo::DemoOptions;
 use countersign_ledger::{Ledger, SourceKind, SystemClock};
-use countersign_service::{ErrorCode, ImportLimits, Service};
+use countersign_service::{CancelToken, ErrorCode, FetchProgress, ImportLimits, Service};
 use zip::write::SimpleFileOptions;
 
 const IQ_REPORT: &str = "LIMS/IQ/2026-11-02-iq-1/reports/junit-iq.xml";
@@ -186,6 +186,51 @@ fn a_folder_import_gives_the_runs_and_totals_of_a_fetch_and_a_reimport_stores_no
     assert!(objects
         .iter()
         .all(|o| o.uri == format!("{}/{}", first.source, o.key.as_deref().unwrap())));
+}
+
+#[test]
+fn a_cancelled_import_keeps_what_it_took_and_the_next_import_takes_the_rest() {
+    let objects = demo_objects();
+    let src = tempfile::tempdir().unwrap();
+    export_folder(src.path(), &objects);
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::open(home.path()).unwrap();
+
+    // Cancelled from the progress callback once five entries are in.
+    let cancel = CancelToken::new();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let progress = |p: &FetchProgress| {
+        seen.lock().unwrap().push((p.done, p.total));
+        if p.done == 5 {
+            cancel.cancel();
+        }
+    };
+    let first = service
+        .import_with(src.path(), &ImportLimits::default(), &progress, &cancel)
+        .unwrap();
+    assert!(first.cancelled, "{first:?}");
+    assert_eq!(first.new, 5, "{first:?}");
+    let seen = seen.into_inner().unwrap();
+    // Every object but the demo's CloudTrail public key (outside the layout, skipped).
+    let total = objects.len() as u64 - 1;
+    assert_eq!(seen.first(), Some(&(0, total)), "listing first: {seen:?}");
+    assert_eq!(seen.last(), Some(&(5, total)), "{seen:?}");
+    assert!(service.ledger_verify().unwrap().is_ok());
+
+    // Nothing half-written: the next import stores exactly the rest and reports every entry.
+    let done = std::sync::Mutex::new(0u64);
+    let rest = service
+        .import_with(
+            src.path(),
+            &ImportLimits::default(),
+            &|p: &FetchProgress| *done.lock().unwrap() = p.done,
+            &CancelToken::new(),
+        )
+        .unwrap();
+    assert!(!rest.cancelled);
+    assert_eq!((rest.new, rest.unchanged), (total - 5, 5), "{rest:?}");
+    assert_eq!(done.into_inner().unwrap(), total);
+    assert_eq!(runs(&service), expected_runs());
 }
 
 #[test]

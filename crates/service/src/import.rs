@@ -20,8 +20,9 @@ use countersign_ledger::{Actor, NewObject, NewRejection, SourceKind};
 use countersign_store::StoreError;
 use serde::Serialize;
 
+use crate::cancel::CancelToken;
 use crate::error::{self as err, ServiceError};
-use crate::fetch::{Rejected, Skipped};
+use crate::fetch::{FetchProgress, Rejected, Skipped};
 use crate::intake::{self, Placement};
 use crate::Service;
 
@@ -65,6 +66,8 @@ pub struct ImportReport {
     pub bytes: u64,
     pub rejected: Vec<Rejected>,
     pub skipped: Vec<Skipped>,
+    /// Stopped on request before every entry was taken; what was taken is complete.
+    pub cancelled: bool,
 }
 
 /// Where an entry's bytes are.
@@ -102,6 +105,20 @@ impl Service {
         &self,
         path: &Path,
         limits: &ImportLimits,
+    ) -> Result<ImportReport, ServiceError> {
+        self.import_with(path, limits, &|_| {}, &CancelToken::new())
+    }
+
+    /// [`Self::import_with_limits`], reporting progress after each entry (in the shape of a
+    /// fetch's: entries are the objects) and stopping between entries once `cancel` is set.
+    /// Each entry is stored and recorded whole or not at all, so a cancelled import loses
+    /// nothing and the next import takes up the rest.
+    pub fn import_with(
+        &self,
+        path: &Path,
+        limits: &ImportLimits,
+        progress: &dyn Fn(&FetchProgress),
+        cancel: &CancelToken,
     ) -> Result<ImportReport, ServiceError> {
         let canonical = path.canonicalize().map_err(|e| {
             ServiceError::bad_input(format!(
@@ -147,8 +164,18 @@ impl Service {
         let mut declared: HashMap<String, Sha256> = HashMap::new();
         let actor = Actor::system();
         let mut total = 0u64;
+        let mut state = FetchProgress {
+            listed: report.listed,
+            total: (manifests.len() + rest.len()) as u64,
+            ..FetchProgress::default()
+        };
+        progress(&state);
         for batch in [manifests, rest] {
             for e in batch {
+                if cancel.is_cancelled() {
+                    report.cancelled = true;
+                    return Ok(report);
+                }
                 let uri = format!("{}/{}", report.source, e.rel);
                 let expected = declared.get(&e.rel).copied();
                 let taken = self.take_entry(
@@ -172,6 +199,13 @@ impl Service {
                         reason,
                     }),
                 }
+                state.done += 1;
+                state.new = report.new;
+                state.unchanged = report.unchanged;
+                state.rejected = report.rejected.len() as u64;
+                state.bytes = report.bytes;
+                state.current_key = Some(e.rel.clone());
+                progress(&state);
                 if let (Placement::Run(run), true) =
                     (&e.placement, intake::is_manifest(&e.rel, &e.placement))
                 {
