@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "show_run",
     "open_file",
     "fetch",
+    "import_runs",
     "cancel_fetch",
     "build_package",
     "verify_package",

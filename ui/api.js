@@ -37,7 +37,14 @@ export function fetchRuns(form, onProgress) {
   return call("fetch", { form, onProgress: channel });
 }
 
-/** Cancels the running sync. */
+/** Imports a folder or .zip ({path}); `onProgress` gets FetchProgress objects. */
+export function importRuns(form, onProgress) {
+  const channel = new (core().Channel)();
+  channel.onmessage = onProgress;
+  return call("import_runs", { form, onProgress: channel });
+}
+
+/** Cancels the running sync or import. */
 export const cancelFetch = () => call("cancel_fetch");
 
 /** Builds a validation package ({runs, out, bundle, title}); resolves with PackageBuilt. */

@@ -17,7 +17,7 @@ const SCREENS = { connect, runs, run, sign, packages, audit, keys };
 const ctx = {
   /** AppInfo from the shell: home, version, demo connection. */
   info: null,
-  /** The chosen connection: {kind: "demo" | "aws" | "offline", form}. */
+  /** The chosen connection: {kind: "demo" | "aws" | "import" | "offline", form}; form only for a bucket. */
   connection: null,
   go,
   back,

@@ -1,17 +1,24 @@
-// Sync from S3 with a progress bar and a Cancel button; used by Connect and Runs.
+// Sync from S3, or import a folder or .zip, with a progress bar and a Cancel button; used by
+// Connect and Runs. Both take objects into the store one by one, each whole or not at all, so a
+// cancelled sync or import loses nothing.
 import * as api from "./api.js";
 import { formatBytes, h, mount } from "./dom.js";
 import { errorBox, toAppError } from "./errors.js";
 
 /**
  * Runs a sync for `form`, drawing progress into `container`. Resolves with the FetchReport,
- * or null when it failed or was cancelled (the reason is left on screen).
+ * or null when it failed (the reason is left on screen).
  */
-export async function runSync(form, container) {
-  const bar = h("progress", { max: "1", value: "0", "aria-label": "Sync progress" });
-  const counts = h("div", { class: "progress-text", "aria-live": "polite" }, "Listing objects…");
+export const runSync = (form, container) => run((onProgress) => api.fetchRuns(form, onProgress), container, "sync");
+
+/** Imports the folder or .zip at `path` the same way; resolves with the ImportReport or null. */
+export const runImport = (path, container) => run((onProgress) => api.importRuns({ path }, onProgress), container, "import");
+
+async function run(start, container, what) {
+  const bar = h("progress", { max: "1", value: "0", "aria-label": `${what} progress` });
+  const counts = h("div", { class: "progress-text", "aria-live": "polite" }, what === "sync" ? "Listing objects…" : "Listing files…");
   const current = h("div", { class: "progress-text mono" });
-  const cancel = h("button", { type: "button", id: "sync-cancel" }, "Cancel sync");
+  const cancel = h("button", { type: "button", id: "sync-cancel" }, `Cancel ${what}`);
   cancel.addEventListener("click", async () => {
     cancel.disabled = true;
     cancel.textContent = "Cancelling…";
@@ -41,7 +48,7 @@ export async function runSync(form, container) {
   };
 
   try {
-    const report = await api.fetchRuns(form, onProgress);
+    const report = await start(onProgress);
     mount(container, reportBox(report));
     return report;
   } catch (raw) {
@@ -60,7 +67,7 @@ function reportBox(report) {
   return h(
     "div",
     { class: "panel", id: "sync-report", role: "status" },
-    h("strong", {}, `${report.cancelled ? "Sync cancelled" : "Synced"}: s3://${report.bucket}/${report.prefix ?? ""}`),
+    h("strong", {}, report.source ? `${report.cancelled ? "Import cancelled" : "Imported"}: ${report.source}` : `${report.cancelled ? "Sync cancelled" : "Synced"}: s3://${report.bucket}/${report.prefix ?? ""}`),
     report.identity ? h("div", { class: "progress-text" }, `as ${report.identity}`) : null,
     h(
       "div",

@@ -6,16 +6,17 @@
 use countersign_ledger::{CaseDispositionRecord, EventRecord};
 use countersign_service::{
     AuditReview, BackupInfo, ChainReport, Enrollment, FetchProgress, FetchReport, FileContent,
-    KeyInfo, PackageBuilt, PackageVerification, PublicKeyExport, ReviewInfo, ReviewPlan,
-    RunSummary, RunView, Service, ServiceError, SignPlan, SignatureInfo, SignatureView,
+    ImportLimits, ImportReport, KeyInfo, PackageBuilt, PackageVerification, PublicKeyExport,
+    ReviewInfo, ReviewPlan, RunSummary, RunView, Service, ServiceError, SignPlan, SignatureInfo,
+    SignatureView,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::forms::{
-    AuditExportForm, AuditFilterForm, AwsForm, BackupForm, DispositionForm, EnrollForm, NewKeyForm,
-    PackageForm, ReviewForm, RevokeForm, SecretsForm, SignForm, VerifyForm,
+    AuditExportForm, AuditFilterForm, AwsForm, BackupForm, DispositionForm, EnrollForm, ImportForm,
+    NewKeyForm, PackageForm, ReviewForm, RevokeForm, SecretsForm, SignForm, VerifyForm,
 };
 use crate::signing::{SessionState, SignDesk};
 use crate::startup::DemoConnection;
@@ -78,7 +79,23 @@ pub async fn fetch(
     service.fetch(&request, &progress, &running.token).await
 }
 
-/// Cancels the running sync; answers whether one was running.
+/// Imports a folder or `.zip` laid out like the bucket, checked as a sync checks it, streaming
+/// progress; shares the one sync slot (and so `cancel_fetch`) with `fetch`.
+#[tauri::command]
+pub async fn import_runs(
+    service: State<'_, Service>,
+    slot: State<'_, FetchSlot>,
+    form: ImportForm,
+    on_progress: Channel<FetchProgress>,
+) -> Result<ImportReport, ServiceError> {
+    let (path, running) = (form.to_request()?, slot.begin()?);
+    let progress = move |p: &FetchProgress| {
+        let _ = on_progress.send(p.clone());
+    };
+    service.import_with(&path, &ImportLimits::default(), &progress, &running.token)
+}
+
+/// Cancels the running sync or import; answers whether one was running.
 #[tauri::command]
 pub fn cancel_fetch(slot: State<'_, FetchSlot>) -> Result<bool, ServiceError> {
     slot.cancel()
@@ -410,6 +427,45 @@ pub(crate) mod tests {
         .unwrap_err();
         assert_eq!(got["code"], json!("bad_input"), "{got}");
         assert!(got["message"].as_str().unwrap().contains("bucket"), "{got}");
+    }
+
+    #[test]
+    fn import_takes_a_folder_into_the_store_and_explains_a_bad_path() {
+        let home = tempfile::tempdir().unwrap();
+        let (_app, window) = app(home.path());
+        let src = tempfile::tempdir().unwrap();
+        let reports = src.path().join("LIMS/IQ/2026-11-02-iq-1/reports");
+        std::fs::create_dir_all(&reports).unwrap();
+        std::fs::write(
+            reports.join("junit.xml"),
+            r#"<testsuite name="iq" tests="1"><testcase classname="iq" name="URS-001 installed"/></testsuite>"#,
+        )
+        .unwrap();
+        let form = |path: &str| json!({ "form": { "path": path }, "onProgress": "__CHANNEL__:7" });
+        let report = invoke(
+            &window,
+            "import_runs",
+            form(&src.path().display().to_string()),
+        )
+        .unwrap();
+        assert_eq!(report["new"], json!(1), "{report}");
+        assert_eq!(report["cancelled"], json!(false), "{report}");
+        let runs = invoke(&window, "list_runs", json!({})).unwrap();
+        assert_eq!(runs[0]["id"], json!("LIMS/IQ/2026-11-02-iq-1"), "{runs}");
+
+        let got = invoke(&window, "import_runs", form("evidence.zip")).unwrap_err();
+        assert_eq!(got["code"], json!("bad_input"), "{got}");
+        assert!(
+            got["message"].as_str().unwrap().contains("full path"),
+            "{got}"
+        );
+        let missing = src.path().join("nope.zip").display().to_string();
+        let got = invoke(&window, "import_runs", form(&missing)).unwrap_err();
+        assert_eq!(got["code"], json!("bad_input"), "{got}");
+        assert!(
+            got["message"].as_str().unwrap().contains("nope.zip"),
+            "{got}"
+        );
     }
 
     #[test]

@@ -341,6 +341,19 @@ impl ReviewForm {
     }
 }
 
+/// Importing a folder or `.zip` laid out like the bucket (evidence carried on removable media).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImportForm {
+    pub path: String,
+}
+
+impl ImportForm {
+    pub fn to_request(&self) -> Result<PathBuf, ServiceError> {
+        path(&self.path, "the folder or .zip file to import")
+    }
+}
+
 /// Revoking an enrolled key, with the reason (lost laptop, person left, …).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

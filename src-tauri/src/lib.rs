@@ -43,6 +43,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::show_run,
             commands::open_file,
             commands::fetch,
+            commands::import_runs,
             commands::cancel_fetch,
             commands::build_package,
             commands::verify_package,

@@ -1,9 +1,10 @@
 // Connect: where runs come from. Demo (when the demo started the app), an AWS account or an
-// S3-compatible store, or offline work from what is already in the store.
+// S3-compatible store, a folder or .zip carried over from the bucket (imported with the same
+// checks), or offline work from what is already in the store.
 import * as api from "../api.js";
 import { h } from "../dom.js";
 import { errorBox } from "../errors.js";
-import { runSync } from "../sync.js";
+import { runImport, runSync } from "../sync.js";
 
 function field(label, name, value, attrs = {}) {
   return h("label", { class: attrs.wide ? "wide" : null }, label, h("input", { type: "text", name, value: value ?? "", autocomplete: "off", spellcheck: "false", ...attrs, wide: null }));
@@ -33,6 +34,12 @@ export function render(ctx) {
     field("Endpoint URL", "endpoint", prevForm.endpoint, { wide: true, placeholder: "only for S3-compatible stores, e.g. http://127.0.0.1:9000" }),
   );
 
+  const importFields = h(
+    "div",
+    { class: "grid-form", id: "import-fields" },
+    field("Folder or .zip (full path)", "importPath", previous && previous.kind === "import" ? previous.path : "", { wide: true, id: "import-path", placeholder: "/media/usb/qualification-results or …/results.zip" }),
+  );
+
   const form = h(
     "form",
     { class: "connect", id: "connect-form", novalidate: true },
@@ -44,15 +51,20 @@ export function render(ctx) {
       h("legend", {}, "Source"),
       demo ? choice("demo", "Demo", `The local demo emulator at ${demo.endpoint}, bucket ${demo.bucket}`, false) : null,
       choice("aws", "AWS or an S3-compatible store", "Sync from a bucket with your AWS profile", false),
+      choice("import", "Import a folder or .zip", "Results copied from the bucket (same layout), e.g. on removable media; checked exactly as a sync checks them", false),
       choice("offline", "Offline", "Work from the runs already in the local store (no network)", false),
       awsFields,
+      importFields,
     ),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "connect-go" }, "Continue")),
     h("div", { id: "connect-status" }),
   );
 
   const kind = () => form.querySelector("input[name=kind]:checked")?.value ?? "aws";
-  const update = () => awsFields.classList.toggle("hidden", kind() !== "aws");
+  const update = () => {
+    awsFields.classList.toggle("hidden", kind() !== "aws");
+    importFields.classList.toggle("hidden", kind() !== "import");
+  };
   form.addEventListener("change", update);
   update();
 
@@ -78,6 +90,20 @@ export function render(ctx) {
     if (k === "offline") {
       ctx.connection = { kind: "offline", form: null };
       ctx.replace("runs");
+      return;
+    }
+    if (k === "import") {
+      const path = form.querySelector("#import-path").value;
+      go.disabled = true;
+      try {
+        const report = await runImport(path, status);
+        if (report && !report.cancelled) {
+          ctx.connection = { kind: "import", form: null, path };
+          ctx.replace("runs");
+        }
+      } finally {
+        go.disabled = false;
+      }
       return;
     }
     const f = readForm();

@@ -46,7 +46,7 @@ export function render(ctx) {
   const syncStatus = h("div", { id: "runs-sync" });
   const filters = h("div", { class: "toolbar", id: "runs-filters" });
   const conn = ctx.connection;
-  const canSync = conn && conn.kind !== "offline";
+  const canSync = !!(conn && conn.form);
   const syncButton = h(
     "button",
     { type: "button", id: "sync", disabled: !canSync, title: canSync ? `Sync s3://${conn.form.bucket}/${conn.form.prefix ?? ""}` : "Working offline: choose a source under Connect to sync" },
