@@ -1,4 +1,5 @@
-//! The desktop app end to end, in a real WebKit window driven through tauri-driver.
+//! The desktop app end to end, in a real WebKit window driven through tauri-driver: the demo
+//! runs listed and one reviewed, then a 10,000-case run imported from a folder and browsed.
 //!
 //! Needs an X display: run under `xvfb-run -a` (as the test command does), or have `Xvfb`
 //! installed. Without either this test FAILS with a message saying so; it never skips.
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use countersign_service::{AwsSettings, CancelToken, FetchRequest, Service};
 use countersign_tests::emulator::{Emulator, ADMIN_KEY, REGION};
+use countersign_tests::synthetic::write_large_run;
 use countersign_tests::webdriver::{
     artifacts_dir, build_app, tauri_capabilities, Display, SessionGuard, TauriDriver,
 };
@@ -25,8 +27,18 @@ const BUCKET: &str = "countersign-demo";
 const WAIT: Duration = Duration::from_secs(60);
 const ESCAPE: &str = "\u{E00C}";
 const ENTER: &str = "\u{E007}";
+const END: &str = "\u{E010}";
 
 async fn screenshot(client: &Client, name: &str) {
+    // Two animation frames: the last DOM change is painted before the capture.
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("wait for a painted frame before {name}: {e}"));
     let png = tokio::time::timeout(WAIT, client.screenshot())
         .await
         .unwrap_or_else(|_| panic!("the screenshot {name} did not come back"))
@@ -270,6 +282,43 @@ async fn the_app_lists_the_demo_runs_and_opens_a_run_failures_first() {
     // Esc goes back to the runs.
     press(&client, ESCAPE).await;
     wait_for(&client, "#runs-screen").await;
+
+    // Import: a 10,000-case run carried over on removable media, taken in through Connect with
+    // progress, then opened; End jumps to the last of the 10,000 rows.
+    let media = scratch.path().join("media");
+    let large = write_large_run(&media, 10_000, 5).unwrap();
+    wait_for(&client, "#nav-connect")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(&client, "#kind-import")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(&client, "#import-path")
+        .await
+        .send_keys(&media.display().to_string())
+        .await
+        .unwrap();
+    wait_for(&client, "#connect-go")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = wait_for(&client, &format!("#runs-table tr[data-run='{large}']")).await;
+    screenshot(&client, "7-imported").await;
+    row.send_keys(ENTER).await.unwrap();
+    wait_for(&client, "#cases[aria-rowcount='10000']").await;
+    wait_for(&client, "#cases").await.click().await.unwrap();
+    press(&client, END).await;
+    wait_for(
+        &client,
+        "#cases .vrow[data-index='9999'][aria-selected='true']",
+    )
+    .await;
+    screenshot(&client, "8-large-run-end").await;
 
     client.close().await.expect("close the WebDriver session");
     guard.disarm();

@@ -1,8 +1,10 @@
 //! The sign-off flow in the desktop app, end to end in a real WebKit window: open the demo,
-//! review a run with failures, disposition them, sign Reviewed as Alice, see Approved as Alice
-//! refused (separation of duties), sign Approved as Bob, build the package and verify it in the
-//! app. Two IAM users with virtual MFA devices sign through the fault proxy's STS front, each with
-//! their own AWS profile. A screenshot of every screen goes to `test-artifacts/`.
+//! create and enroll Alice's key on the Keys screen, review a run with failures, disposition
+//! them, sign Reviewed as Alice, see Approved as Alice refused (separation of duties), sign
+//! Approved as Bob, build the package and verify it in the app, sign the audit trail as reviewed,
+//! back the ledger up and revoke a key. Two IAM users with virtual MFA devices sign through the
+//! fault proxy's STS front, each with their own AWS profile. A screenshot of every screen goes to
+//! `test-artifacts/`.
 //!
 //! Needs an X display (`xvfb-run -a`, or Xvfb installed); without one it FAILS, never skips.
 
@@ -34,6 +36,15 @@ const WAIT: Duration = Duration::from_secs(60);
 const ENTER: &str = "\u{E007}";
 
 async fn screenshot(client: &Client, name: &str) {
+    // Two animation frames: the last DOM change is painted before the capture.
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("wait for a painted frame before {name}: {e}"));
     let png = tokio::time::timeout(WAIT, client.screenshot())
         .await
         .unwrap_or_else(|_| panic!("the screenshot {name} did not come back"))
@@ -221,7 +232,6 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         .unwrap();
     let alice = h.create_user_with_mfa("alice").await.unwrap();
     let bob = h.create_user_with_mfa("bob").await.unwrap();
-    let ka = enrolled_key(&h, &service, &alice, "Alice Adams", PASS_A).await;
     let kb = enrolled_key(&h, &service, &bob, "Bob Brown", PASS_B).await;
     let failures: Vec<String> = service
         .show(RUN)
@@ -283,6 +293,46 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     wait_for(&client, &format!("#runs-table tr[data-run='{RUN}']")).await;
     screenshot(&client, "01-runs").await;
 
+    // Alice creates her key (sealed with the production KDF) and enrolls it with her MFA device.
+    click(&client, "#nav-keys").await;
+    wait_for(&client, "#key-create-form").await;
+    set(&client, "#key-name", "Alice Adams").await;
+    type_into(&client, "#key-pass", PASS_A).await;
+    type_into(&client, "#key-pass2", PASS_A).await;
+    click(&client, "#key-create").await;
+    wait_for(&client, "#key-created").await;
+    wait_value(
+        &client,
+        "return document.getElementById('enroll-key').value.length",
+        json!(32),
+    )
+    .await;
+    let ka_id = run_js(
+        &client,
+        "return document.getElementById('enroll-key').value",
+        vec![],
+    )
+    .await
+    .as_str()
+    .unwrap()
+    .to_owned();
+    set(&client, "#enroll-profile", &alice.name).await;
+    set(&client, "#enroll-region", REGION).await;
+    set(&client, "#enroll-endpoint", &endpoint).await;
+    set(&client, "#enroll-serial", &alice.mfa_serial).await;
+    type_into(&client, "#enroll-code", &alice.current_code()).await;
+    click(&client, "#enroll-certify").await;
+    click(&client, "#enroll-go").await;
+    let enrolled = text_of(&client, "#enrolled").await;
+    assert!(enrolled.contains(&alice.arn), "{enrolled}");
+    wait_for(
+        &client,
+        &format!("#keys-table tr[data-key='{ka_id}'] .badge--verified"),
+    )
+    .await;
+    screenshot(&client, "02-key-enrolled").await;
+    click(&client, "#nav-runs").await;
+
     // 2. Review the run with failures.
     wait_for(&client, &format!("#runs-table tr[data-run='{RUN}']"))
         .await
@@ -297,7 +347,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
             failures.len()
         )
     );
-    screenshot(&client, "02-run-review").await;
+    screenshot(&client, "03-run-review").await;
 
     // 3. Disposition every failure, as Alice.
     set(&client, "#case-status", "attention").await;
@@ -312,11 +362,11 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
             "Investigated; impact assessed — Grüße ✓",
         )
         .await;
-        set(&client, "#disp-key", &ka.key_id).await;
+        set(&client, "#disp-key", &ka_id).await;
         click(&client, "#disp-save").await;
         wait_for(&client, "#disposition[data-dispositioned='true']").await;
         if i == 0 {
-            screenshot(&client, "03-disposition").await;
+            screenshot(&client, "04-disposition").await;
         }
     }
     wait_value(
@@ -325,7 +375,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         json!(failures.len().to_string()),
     )
     .await;
-    screenshot(&client, "04-dispositioned").await;
+    screenshot(&client, "05-dispositioned").await;
 
     // 4. Sign Reviewed as Alice: the plan first, then MFA code and passphrase.
     click(&client, "#open-sign").await;
@@ -333,7 +383,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     request_signature(
         &client,
         "Reviewed",
-        &ka.key_id,
+        &ka_id,
         "Every result and deviation read",
     )
     .await;
@@ -348,7 +398,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     );
     let digest = text_of(&client, "#plan-digest").await;
     assert_eq!(digest.len(), 64, "{digest}");
-    screenshot(&client, "05-sign-plan").await;
+    screenshot(&client, "06-sign-plan").await;
     let signed_digest = complete_signature(&client, &alice, PASS_A).await;
     assert_eq!(signed_digest, digest);
     assert!(
@@ -357,10 +407,10 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     );
     wait_for(&client, "#session-open").await;
     wait_for(&client, "#signatures-table tr[data-meaning='Reviewed']").await;
-    screenshot(&client, "06-signed-reviewed").await;
+    screenshot(&client, "07-signed-reviewed").await;
 
     // 5. Approved as Alice is refused, before any secret is asked for.
-    request_signature(&client, "Approved", &ka.key_id, "Approving my own review").await;
+    request_signature(&client, "Approved", &ka_id, "Approving my own review").await;
     let refusal = wait_for(&client, "#sign-refusal").await;
     assert_eq!(
         refusal.attr("data-rule").await.unwrap().as_deref(),
@@ -376,14 +426,14 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         json!(false),
         "no secret is asked for a refused request"
     );
-    screenshot(&client, "07-approved-by-alice-refused").await;
+    screenshot(&client, "08-approved-by-alice-refused").await;
 
     // 6. Approved as Bob: his own MFA session.
     request_signature(&client, "Approved", &kb.key_id, "Approved for release").await;
     wait_for(&client, "#sign-mfa").await;
     complete_signature(&client, &bob, PASS_B).await;
     wait_for(&client, "#signatures-table tr[data-meaning='Approved']").await;
-    screenshot(&client, "08-signed-approved").await;
+    screenshot(&client, "09-signed-approved").await;
 
     // 7. Export the package.
     click(&client, "#back").await;
@@ -407,7 +457,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         pdf.display().to_string()
     );
     assert!(pdf.exists());
-    screenshot(&client, "09-package-built").await;
+    screenshot(&client, "10-package-built").await;
 
     // 8. Verify it in the app.
     click(&client, "#verify-go").await;
@@ -415,25 +465,101 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     let verified = report.attr("data-verified").await.unwrap();
     if verified.as_deref() != Some("true") {
         let text = report.text().await.unwrap_or_default();
-        screenshot(&client, "10-package-verified").await;
+        screenshot(&client, "11-package-verified").await;
         panic!("the package did not verify in the app:\n{text}");
     }
     wait_for(&client, "[data-check='signatures'][data-state='passed']").await;
-    screenshot(&client, "10-package-verified").await;
+    screenshot(&client, "11-package-verified").await;
 
     // The audit trail verifies and shows the sign-off.
     click(&client, "#nav-audit").await;
     wait_for(&client, "#audit-list .vrow").await;
     click(&client, "#audit-verify").await;
     wait_for(&client, "#chain-report[data-ok='true']").await;
-    screenshot(&client, "11-audit-trail").await;
-    click(&client, "#nav-keys").await;
-    wait_for(
+    screenshot(&client, "12-audit-trail").await;
+
+    // 9. Alice signs the audit trail as reviewed up to its last entry (Bob's session is open,
+    // so her MFA code is asked for again).
+    wait_for(&client, "#reviews-none").await;
+    wait_value(
         &client,
-        &format!("#keys-table tr[data-key='{}']", kb.key_id),
+        "return document.getElementById('review-up-to').value !== ''",
+        json!(true),
     )
     .await;
-    screenshot(&client, "12-keys").await;
+    let up_to: u64 = run_js(
+        &client,
+        "return document.getElementById('review-up-to').value",
+        vec![],
+    )
+    .await
+    .as_str()
+    .unwrap()
+    .parse()
+    .unwrap();
+    wait_value(
+        &client,
+        "return document.querySelectorAll('#review-key option[value]').length > 1",
+        json!(true),
+    )
+    .await;
+    set(&client, "#review-key", &ka_id).await;
+    set(
+        &client,
+        "#review-reason",
+        "Read every entry of the sign-off; nothing unexplained",
+    )
+    .await;
+    click(&client, "#review-check").await;
+    wait_for(&client, "#review-what").await;
+    assert_eq!(
+        text_of(&client, "#review-plan-record").await,
+        format!("audit-trail:{up_to}")
+    );
+    assert_eq!(text_of(&client, "#review-plan-name").await, "Alice Adams");
+    assert!(text_of(&client, "#review-plan-time")
+        .await
+        .ends_with("+01:00"));
+    set(&client, "#review-profile", &alice.name).await;
+    type_into(&client, "#review-mfa", &alice.current_code()).await;
+    type_into(&client, "#review-passphrase", PASS_A).await;
+    let entry_hash = text_of(&client, "#review-plan-hash").await;
+    click(&client, "#review-go").await;
+    let reviewed = text_of(&client, "#reviewed").await;
+    assert!(reviewed.contains(&entry_hash), "{reviewed}");
+    wait_for(
+        &client,
+        &format!("#reviews-table tr[data-up-to='{up_to}'][data-outcome='valid']"),
+    )
+    .await;
+    screenshot(&client, "13-audit-trail-reviewed").await;
+
+    // 10. A backup of the ledger, to a file of the user's choosing.
+    let backup = out.join("ledger-backup.sqlite");
+    set(&client, "#backup-out", &backup.display().to_string()).await;
+    click(&client, "#backup-go").await;
+    wait_for(&client, "#backup-done").await;
+    assert!(backup.is_file());
+
+    // 11. Bob's key is revoked (he left): a reason is required and recorded.
+    click(&client, "#nav-keys").await;
+    click(
+        &client,
+        &format!("#keys-table tr[data-key='{}'] .key-revoke", kb.key_id),
+    )
+    .await;
+    click(&client, "#revoke-go").await;
+    let missing_reason = wait_for(&client, "#revoke-result .error").await;
+    assert!(missing_reason.text().await.unwrap().contains("reason"));
+    set(&client, "#revoke-reason", "Bob left the company").await;
+    click(&client, "#revoke-go").await;
+    wait_for(&client, "#revoked").await;
+    wait_for(
+        &client,
+        &format!("#keys-table tr[data-key='{}'] .badge--failed", kb.key_id),
+    )
+    .await;
+    screenshot(&client, "14-keys").await;
 
     client.close().await.expect("close the WebDriver session");
     guard.disarm();
@@ -461,12 +587,41 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
             )
         })
         .collect();
+    // Bob's signature now verifies as made with a revoked key.
     assert_eq!(
         got,
         [
             ("Reviewed", "Alice Adams", "valid"),
-            ("Approved", "Bob Brown", "valid")
+            ("Approved", "Bob Brown", "revoked_key")
         ]
+    );
+    let keys = service.keys().unwrap();
+    let alice_key = keys.iter().find(|k| k.key_id == ka_id).unwrap();
+    assert_eq!(
+        alice_key.enrolled.as_ref().map(|e| e.iam_arn.as_str()),
+        Some(alice.arn.as_str()),
+        "enrolled in the app to her own identity"
+    );
+    let reviews = service.audit_reviews().unwrap();
+    assert_eq!(reviews.len(), 1, "{reviews:?}");
+    assert_eq!(
+        (
+            reviews[0].up_to,
+            reviews[0].signature.printed_name.as_str(),
+            reviews[0].signature.outcome.as_str()
+        ),
+        (up_to, "Alice Adams", "valid")
+    );
+    let revoked = service
+        .ledger_events(&EventFilter {
+            action: Some("key.revoked".into()),
+            ..EventFilter::default()
+        })
+        .unwrap();
+    assert_eq!(revoked.len(), 1, "{revoked:?}");
+    assert_eq!(
+        revoked[0].event.reason.as_deref(),
+        Some("Bob left the company")
     );
     assert!(sigs.iter().all(|s| s.utc_offset == "+01:00"), "{sigs:?}");
     let refused = service
