@@ -5,7 +5,10 @@
 use std::process::Command;
 
 use countersign_core::package::manifest::{FileRole, PackageManifest};
-use countersign_service::{verify_package_file, PackageRequest, Service};
+use countersign_service::{
+    verify_package_file, CancelToken, ErrorCode, EventFilter, PackageProgress, PackageRequest,
+    Service,
+};
 use countersign_tests::synthetic::write_large_run;
 
 #[test]
@@ -66,4 +69,66 @@ fn ten_thousand_cases_and_two_thousand_evidence_files_make_a_correct_package() {
         body.contains("expected 9950, got 9951"),
         "the last failure message is printed"
     );
+}
+
+#[test]
+fn a_cancelled_package_build_writes_and_records_nothing_and_progress_names_every_step() {
+    let src = tempfile::tempdir().unwrap();
+    let run = write_large_run(src.path(), 200, 3).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::open(home.path()).unwrap();
+    service.import(src.path()).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let req = PackageRequest {
+        runs: vec![run.clone()],
+        out: out.path().join("p.pdf"),
+        bundle: Some(out.path().join("p.zip")),
+        ..PackageRequest::default()
+    };
+    let built_events = |service: &Service| {
+        service
+            .ledger_events(&EventFilter {
+                action: Some("package.built".into()),
+                ..EventFilter::default()
+            })
+            .unwrap()
+            .len()
+    };
+
+    // Cancelled when rendering is announced: the next step never starts.
+    let cancel = CancelToken::new();
+    let stop_at_render = |p: &PackageProgress| {
+        if p.what.contains("rendering") {
+            cancel.cancel();
+        }
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let e = service
+        .package_with(&req, now, &stop_at_render, &cancel)
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Cancelled, "{e}");
+    assert!(!req.out.exists() && !out.path().join("p.zip").exists());
+    assert_eq!(
+        std::fs::read_dir(out.path()).unwrap().count(),
+        0,
+        "no temporary left"
+    );
+    assert_eq!(built_events(&service), 0);
+
+    // Uncancelled: every step reported once, in order, the run named where it is about one.
+    let seen = std::sync::Mutex::new(Vec::new());
+    service
+        .package_with(
+            &req,
+            now,
+            &|p: &PackageProgress| seen.lock().unwrap().push(p.clone()),
+            &CancelToken::new(),
+        )
+        .unwrap();
+    let seen = seen.into_inner().unwrap();
+    let steps: Vec<(u64, u64)> = seen.iter().map(|p| (p.step, p.steps)).collect();
+    assert_eq!(steps, [(1, 4), (2, 4), (3, 4), (4, 4)]);
+    assert_eq!(seen[0].run.as_deref(), Some(run.as_str()));
+    assert!(req.out.is_file());
+    assert_eq!(built_events(&service), 1);
 }

@@ -57,7 +57,7 @@ pub use keys::{
     public_key_pem, EnrollRequest, Enrollment, KeyInfo, PublicKeyExport, CERTIFICATION_STATEMENT,
     KEYS_DIR,
 };
-pub use package::{PackageBuilt, PackageRequest};
+pub use package::{PackageBuilt, PackageProgress, PackageRequest};
 pub use package_verify::{verify_package_file, PackageVerification, TrustedKeys};
 pub use review::{AuditReview, ReviewInfo, ReviewPlan, ReviewRequest, AUDIT_TRAIL_SUBJECT};
 pub use runs::{FileContent, RunSummary, RunView};

@@ -26,7 +26,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::audit_evidence::AuditEvidenceReport;
-use crate::error::{self as err, ServiceError};
+use crate::cancel::CancelToken;
+use crate::error::{self as err, ErrorCode, ServiceError};
 use crate::package_document::{document, DocumentInput};
 use crate::runs::RunView;
 use crate::signing::{SignatureView, DEFAULT_POLICY_JSON, POLICY_FILE};
@@ -158,6 +159,43 @@ fn offset_text(t: OffsetDateTime) -> String {
     format!("{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs())
 }
 
+/// How far a package build is: `step` of `steps`, named; `run` when the step is about one run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackageProgress {
+    pub step: u64,
+    pub steps: u64,
+    pub what: String,
+    pub run: Option<String>,
+}
+
+/// Reports a step, or stops the build when it was cancelled. Every check comes before anything
+/// is written, so a cancelled build leaves no file behind and records nothing.
+struct Steps<'a> {
+    progress: &'a dyn Fn(&PackageProgress),
+    cancel: &'a CancelToken,
+    step: u64,
+    steps: u64,
+}
+
+impl Steps<'_> {
+    fn next(&mut self, what: &str, run: Option<&str>) -> Result<(), ServiceError> {
+        if self.cancel.is_cancelled() {
+            return Err(ServiceError::new(
+                ErrorCode::Cancelled,
+                "the package build was cancelled; nothing was written or recorded",
+            ));
+        }
+        self.step += 1;
+        (self.progress)(&PackageProgress {
+            step: self.step,
+            steps: self.steps,
+            what: what.to_owned(),
+            run: run.map(str::to_owned),
+        });
+        Ok(())
+    }
+}
+
 impl Service {
     /// Builds a package now (UTC, like every other time Countersign records by default).
     pub fn package(&self, req: &PackageRequest) -> Result<PackageBuilt, ServiceError> {
@@ -170,6 +208,18 @@ impl Service {
         req: &PackageRequest,
         now: OffsetDateTime,
     ) -> Result<PackageBuilt, ServiceError> {
+        self.package_with(req, now, &|_| {}, &CancelToken::new())
+    }
+
+    /// [`Self::package_at`], reporting each step (every run checked, every run assembled,
+    /// rendering, writing) and stopping before the next one once `cancel` is set.
+    pub fn package_with(
+        &self,
+        req: &PackageRequest,
+        now: OffsetDateTime,
+        progress: &dyn Fn(&PackageProgress),
+        cancel: &CancelToken,
+    ) -> Result<PackageBuilt, ServiceError> {
         if req.runs.is_empty() {
             return Err(ServiceError::bad_input(
                 "name at least one run to package (SYSTEM/PHASE/RUN-ID)",
@@ -181,10 +231,17 @@ impl Service {
         }
 
         // Runs, with every stored file re-read and re-hashed; nothing is silently omitted.
+        let mut steps = Steps {
+            progress,
+            cancel,
+            step: 0,
+            steps: 2 * req.runs.len() as u64 + 2,
+        };
         let mut views = Vec::new();
         let mut seen = BTreeSet::new();
         let mut problems = Vec::new();
         for run in &req.runs {
+            steps.next("checking the run's evidence", Some(run))?;
             let view = self.show(run)?;
             if !seen.insert(view.summary.id.clone()) {
                 return Err(ServiceError::bad_input(format!(
@@ -244,6 +301,7 @@ impl Service {
         let mut snapshot_refs = BTreeMap::new();
         for view in views {
             let id = view.summary.id.clone();
+            steps.next("assembling the run's record and signatures", Some(&id))?;
             let ctx = self.record_context(&id)?;
             let record_bytes = canonical(&ctx.record, "the run record")?;
             let record_sha256 = Sha256::of(&record_bytes);
@@ -492,9 +550,11 @@ impl Service {
                 });
             }
         }
+        steps.next("rendering the PDF", None)?;
         let pdf = countersign_pdf::render(&doc, &attachments)
             .map_err(|e| ServiceError::storage(format!("could not render the package PDF: {e}")))?;
         let pdf_sha256 = Sha256::of(&pdf);
+        steps.next("writing the package", None)?;
 
         // Keep the manifest; write the outputs; record.
         self.store()
