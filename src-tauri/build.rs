@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "import_runs",
     "cancel_fetch",
     "build_package",
+    "cancel_package",
     "verify_package",
     "audit_events",
     "audit_verify",

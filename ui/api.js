@@ -47,8 +47,18 @@ export function importRuns(form, onProgress) {
 /** Cancels the running sync or import. */
 export const cancelFetch = () => call("cancel_fetch");
 
-/** Builds a validation package ({runs, out, bundle, title}); resolves with PackageBuilt. */
-export const buildPackage = (form) => call("build_package", { form });
+/**
+ * Builds a validation package ({runs, out, bundle, title}); `onProgress` gets PackageProgress
+ * objects ({step, steps, what, run}); resolves with PackageBuilt.
+ */
+export function buildPackage(form, onProgress) {
+  const channel = new (core().Channel)();
+  channel.onmessage = onProgress;
+  return call("build_package", { form, onProgress: channel });
+}
+
+/** Cancels the package build in progress. */
+export const cancelPackage = () => call("cancel_package");
 
 /** Verifies a package file ({path, trustedKeys}); resolves with PackageVerification. */
 export const verifyPackage = (form) => call("verify_package", { form });

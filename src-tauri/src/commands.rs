@@ -6,9 +6,9 @@
 use countersign_ledger::{CaseDispositionRecord, EventRecord};
 use countersign_service::{
     AuditReview, BackupInfo, ChainReport, Enrollment, FetchProgress, FetchReport, FileContent,
-    ImportLimits, ImportReport, KeyInfo, PackageBuilt, PackageVerification, PublicKeyExport,
-    ReviewInfo, ReviewPlan, RunSummary, RunView, Service, ServiceError, SignPlan, SignatureInfo,
-    SignatureView,
+    ImportLimits, ImportReport, KeyInfo, PackageBuilt, PackageProgress, PackageVerification,
+    PublicKeyExport, ReviewInfo, ReviewPlan, RunSummary, RunView, Service, ServiceError, SignPlan,
+    SignatureInfo, SignatureView,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -20,7 +20,7 @@ use crate::forms::{
 };
 use crate::signing::{SessionState, SignDesk};
 use crate::startup::DemoConnection;
-use crate::sync::{ConnectForm, FetchSlot};
+use crate::sync::{ConnectForm, FetchSlot, PackageSlot};
 
 /// What the window needs to know about this app instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -101,14 +101,27 @@ pub fn cancel_fetch(slot: State<'_, FetchSlot>) -> Result<bool, ServiceError> {
     slot.cancel()
 }
 
-/// Builds a validation package from runs (PDF, optional bundle). Runs on a worker thread, never
-/// the window's; the service offers no progress or cancellation for it.
+/// Builds a validation package from runs (PDF, optional bundle), streaming each step; one at a
+/// time, cancellable until it is written.
 #[tauri::command]
 pub async fn build_package(
     service: State<'_, Service>,
+    slot: State<'_, PackageSlot>,
     form: PackageForm,
+    on_progress: Channel<PackageProgress>,
 ) -> Result<PackageBuilt, ServiceError> {
-    service.package(&form.to_request()?)
+    let (request, running) = (form.to_request()?, slot.begin()?);
+    let progress = move |p: &PackageProgress| {
+        let _ = on_progress.send(p.clone());
+    };
+    let now = time::OffsetDateTime::now_utc();
+    service.package_with(&request, now, &progress, &running.token)
+}
+
+/// Cancels the package build in progress; answers whether one was running.
+#[tauri::command]
+pub fn cancel_package(slot: State<'_, PackageSlot>) -> Result<bool, ServiceError> {
+    slot.cancel()
 }
 
 /// Verifies any package file (PDF, bundle folder or zip) offline, check by check; recorded.
@@ -473,6 +486,10 @@ pub(crate) mod tests {
         let home = tempfile::tempdir().unwrap();
         let (_app, window) = app(home.path());
         assert_eq!(invoke(&window, "cancel_fetch", json!({})), Ok(json!(false)));
+        assert_eq!(
+            invoke(&window, "cancel_package", json!({})),
+            Ok(json!(false))
+        );
     }
 
     /// The golden example package of format v1, as shipped with the tests.
@@ -545,7 +562,7 @@ pub(crate) mod tests {
         let got = invoke(
             &window,
             "build_package",
-            json!({ "form": { "runs": [], "out": home.path().join("p.pdf").display().to_string() } }),
+            json!({ "form": { "runs": [], "out": home.path().join("p.pdf").display().to_string() }, "onProgress": "__CHANNEL__:7" }),
         )
         .unwrap_err();
         assert_eq!(got["code"], json!("bad_input"), "{got}");

@@ -18,7 +18,7 @@ use tauri::{Manager, Runtime};
 use crate::commands::AppInfo;
 use crate::signing::SignDesk;
 use crate::startup::{Startup, StartupError};
-use crate::sync::FetchSlot;
+use crate::sync::{FetchSlot, PackageSlot};
 
 /// Why the app could not start.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,7 @@ pub enum AppError {
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .manage(FetchSlot::default())
+        .manage(PackageSlot::default())
         .manage(SignDesk::default())
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
@@ -46,6 +47,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::import_runs,
             commands::cancel_fetch,
             commands::build_package,
+            commands::cancel_package,
             commands::verify_package,
             commands::audit_events,
             commands::audit_verify,

@@ -1,5 +1,7 @@
-//! Syncing from S3 in the app: the Connect form and the one fetch that may run at a time.
+//! Long operations in the app: the Connect form, and the one sync or import and the one package
+//! build that may run at a time, each cancellable.
 
+use std::marker::PhantomData;
 use std::sync::Mutex;
 
 use countersign_service::{AwsSettings, CancelToken, ErrorCode, FetchRequest, ServiceError};
@@ -59,43 +61,77 @@ impl ConnectForm {
     }
 }
 
-/// The fetch in progress, if any. One at a time: two syncs into one store would only race.
-#[derive(Debug, Default)]
-pub struct FetchSlot {
-    current: Mutex<Option<CancelToken>>,
+/// What runs in a [`Slot`], and what the window is told when one already does.
+pub trait SlotKind: Send + Sync + 'static {
+    const BUSY: &'static str;
 }
 
-/// Holds the slot while a fetch runs; frees it when dropped, however the fetch ends.
+/// Syncs and imports: both take objects into the store, so one at a time (two would only race).
 #[derive(Debug)]
-pub struct FetchGuard<'a> {
-    slot: &'a FetchSlot,
-    /// Cancelled by [`FetchSlot::cancel`].
+pub struct Intake;
+
+impl SlotKind for Intake {
+    const BUSY: &'static str =
+        "a sync or import is already running; wait for it to finish or cancel it";
+}
+
+/// Package builds: one at a time, cancellable until the package is written.
+#[derive(Debug)]
+pub struct Packaging;
+
+impl SlotKind for Packaging {
+    const BUSY: &'static str = "a package is already being built; wait for it or cancel it";
+}
+
+/// The long operation of kind `K` in progress, if any.
+#[derive(Debug)]
+pub struct Slot<K> {
+    current: Mutex<Option<CancelToken>>,
+    kind: PhantomData<K>,
+}
+
+/// The one sync or import.
+pub type FetchSlot = Slot<Intake>;
+/// The one package build.
+pub type PackageSlot = Slot<Packaging>;
+
+impl<K> Default for Slot<K> {
+    fn default() -> Self {
+        Self {
+            current: Mutex::new(None),
+            kind: PhantomData,
+        }
+    }
+}
+
+/// Holds the slot while its operation runs; frees it when dropped, however the operation ends.
+#[derive(Debug)]
+pub struct SlotGuard<'a, K> {
+    slot: &'a Slot<K>,
+    /// Cancelled by [`Slot::cancel`].
     pub token: CancelToken,
 }
 
-impl FetchSlot {
-    /// Claims the slot, or refuses when a fetch is already running.
-    pub fn begin(&self) -> Result<FetchGuard<'_>, ServiceError> {
+impl<K: SlotKind> Slot<K> {
+    /// Claims the slot, or refuses when an operation of this kind is already running.
+    pub fn begin(&self) -> Result<SlotGuard<'_, K>, ServiceError> {
         let mut current = self.current.lock().map_err(|_| poisoned())?;
         if current.is_some() {
-            return Err(ServiceError::new(
-                ErrorCode::Refused,
-                "a sync is already running; wait for it to finish or cancel it",
-            ));
+            return Err(ServiceError::new(ErrorCode::Refused, K::BUSY));
         }
         let token = CancelToken::default();
         *current = Some(token.clone());
-        Ok(FetchGuard { slot: self, token })
+        Ok(SlotGuard { slot: self, token })
     }
 
-    /// Cancels the running fetch; returns whether there was one.
+    /// Cancels the running operation; returns whether there was one.
     pub fn cancel(&self) -> Result<bool, ServiceError> {
         let current = self.current.lock().map_err(|_| poisoned())?;
         Ok(current.as_ref().map(CancelToken::cancel).is_some())
     }
 }
 
-impl Drop for FetchGuard<'_> {
+impl<K> Drop for SlotGuard<'_, K> {
     fn drop(&mut self) {
         if let Ok(mut current) = self.slot.current.lock() {
             *current = None;
@@ -191,5 +227,11 @@ mod tests {
             !again.token.is_cancelled(),
             "a new fetch starts uncancelled"
         );
+        // A package build has its own slot: it runs beside a sync, not beside another build.
+        let packages = PackageSlot::default();
+        let building = packages.begin().unwrap();
+        let busy = packages.begin().unwrap_err();
+        assert!(busy.message.contains("package"), "{}", busy.message);
+        assert!(!again.token.is_cancelled() && !building.token.is_cancelled());
     }
 }

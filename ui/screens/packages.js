@@ -165,14 +165,30 @@ export function render(ctx, params) {
   assemble.addEventListener("submit", async (event) => {
     event.preventDefault();
     build.disabled = true;
-    mount(buildStatus, busy("Building the package: every stored file is re-read and re-hashed…"));
+    const bar = h("progress", { max: "1", value: "0", "aria-label": "Package progress" });
+    const step = h("div", { class: "progress-text", "aria-live": "polite" }, "Building the package: every stored file is re-read and re-hashed…");
+    const cancel = h("button", { type: "button", id: "package-cancel" }, "Cancel");
+    cancel.addEventListener("click", async () => {
+      cancel.disabled = true;
+      cancel.textContent = "Cancelling…";
+      await api.cancelPackage().catch(() => {});
+    });
+    mount(buildStatus, h("div", { class: "panel progress", role: "status", id: "package-progress" }, bar, step, h("div", { class: "actions" }, cancel)));
+    const onProgress = (p) => {
+      bar.max = String(p.steps);
+      bar.value = String(p.step);
+      step.textContent = `Step ${p.step} of ${p.steps}: ${p.what}${p.run ? ` — ${p.run}` : ""}`;
+    };
     try {
-      const built = await api.buildPackage({
-        runs: [...chosen],
-        out: out.querySelector("input").value,
-        bundle: bundle.querySelector("input").value,
-        title: title.querySelector("input").value,
-      });
+      const built = await api.buildPackage(
+        {
+          runs: [...chosen],
+          out: out.querySelector("input").value,
+          bundle: bundle.querySelector("input").value,
+          title: title.querySelector("input").value,
+        },
+        onProgress,
+      );
       mount(buildStatus, builtBox(built));
       verifyPath.querySelector("input").value = built.pdf;
     } catch (err) {
