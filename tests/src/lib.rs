@@ -18,6 +18,7 @@ pub mod sts_front;
 pub mod synthetic;
 pub mod totp;
 pub mod webdriver;
+pub mod window;
 
 pub use emulator::Emulator;
 pub use error::{HarnessError, Result};

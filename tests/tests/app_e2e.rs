@@ -18,42 +18,27 @@ use countersign_service::{AwsSettings, CancelToken, FetchRequest, Service};
 use countersign_tests::emulator::{Emulator, ADMIN_KEY, REGION};
 use countersign_tests::synthetic::write_large_run;
 use countersign_tests::webdriver::{
-    artifacts_dir, build_app, tauri_capabilities, Display, SessionGuard, TauriDriver,
+    build_app, tauri_capabilities, Display, SessionGuard, TauriDriver,
 };
-use fantoccini::{Client, ClientBuilder, Locator};
+use countersign_tests::window;
+use fantoccini::{Client, ClientBuilder};
 use serde_json::json;
 
 const BUCKET: &str = "countersign-demo";
-const WAIT: Duration = Duration::from_secs(60);
 const ESCAPE: &str = "\u{E00C}";
 const ENTER: &str = "\u{E007}";
 const END: &str = "\u{E010}";
 
 async fn screenshot(client: &Client, name: &str) {
-    // Two animation frames: the last DOM change is painted before the capture.
-    client
-        .execute_async(
-            "const done = arguments[arguments.length - 1]; \
-             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-            vec![],
-        )
+    window::screenshot(client, &format!("app-{name}"))
         .await
-        .unwrap_or_else(|e| panic!("wait for a painted frame before {name}: {e}"));
-    let png = tokio::time::timeout(WAIT, client.screenshot())
-        .await
-        .unwrap_or_else(|_| panic!("the screenshot {name} did not come back"))
-        .expect("take a screenshot");
-    let path = artifacts_dir().unwrap().join(format!("app-{name}.png"));
-    std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
+    window::wait_for(client, css)
         .await
-        .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn texts(client: &Client, script: &str) -> Vec<String> {

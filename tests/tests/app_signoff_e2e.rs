@@ -21,10 +21,11 @@ use countersign_service::{
 };
 use countersign_tests::emulator::{ADMIN_KEY, REGION};
 use countersign_tests::webdriver::{
-    artifacts_dir, build_app, tauri_capabilities, Display, SessionGuard, TauriDriver,
+    build_app, tauri_capabilities, Display, SessionGuard, TauriDriver,
 };
+use countersign_tests::window;
 use countersign_tests::{Harness, TestUser};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, ClientBuilder};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
@@ -32,36 +33,18 @@ const BUCKET: &str = "countersign-demo";
 const RUN: &str = "LIMS/OQ/2026-11-03-oq-1";
 const PASS_A: &str = "alice passphrase 1";
 const PASS_B: &str = "bob passphrase 22";
-const WAIT: Duration = Duration::from_secs(60);
 const ENTER: &str = "\u{E007}";
 
 async fn screenshot(client: &Client, name: &str) {
-    // Two animation frames: the last DOM change is painted before the capture.
-    client
-        .execute_async(
-            "const done = arguments[arguments.length - 1]; \
-             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-            vec![],
-        )
+    window::screenshot(client, &format!("app-signoff-{name}"))
         .await
-        .unwrap_or_else(|e| panic!("wait for a painted frame before {name}: {e}"));
-    let png = tokio::time::timeout(WAIT, client.screenshot())
-        .await
-        .unwrap_or_else(|_| panic!("the screenshot {name} did not come back"))
-        .expect("take a screenshot");
-    let path = artifacts_dir()
-        .unwrap()
-        .join(format!("app-signoff-{name}.png"));
-    std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
+    window::wait_for(client, css)
         .await
-        .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn run_js(client: &Client, script: &str, args: Vec<Value>) -> Value {

@@ -1,0 +1,46 @@
+//! The app's window under WebDriver (fantoccini), as the app tests and the start-up benchmark
+//! drive it: waits that say what they waited for, and screenshots taken once the last change to
+//! the page has been painted.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, Locator};
+
+use crate::webdriver::artifacts_dir;
+use crate::{HarnessError, Result};
+
+/// How long a test waits for the window before it gives up.
+pub const WAIT: Duration = Duration::from_secs(60);
+
+/// The element matching `css`, once it is in the page.
+pub async fn wait_for(client: &Client, css: &str) -> Result<Element> {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .map_err(|e| HarnessError::new(format!("waiting for {css}: {e}")))
+}
+
+/// Saves a screenshot of the window as `test-artifacts/<stem>.png`, after two animation frames
+/// (so the capture shows the last change to the page, not the frame before it).
+pub async fn screenshot(client: &Client, stem: &str) -> Result<PathBuf> {
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        )
+        .await
+        .map_err(|e| HarnessError::new(format!("wait for a painted frame before {stem}: {e}")))?;
+    let png = tokio::time::timeout(WAIT, client.screenshot())
+        .await
+        .map_err(|_| HarnessError::new(format!("the screenshot {stem} did not come back")))?
+        .map_err(|e| HarnessError::new(format!("take the screenshot {stem}: {e}")))?;
+    let path = artifacts_dir()?.join(format!("{stem}.png"));
+    std::fs::write(&path, png)
+        .map_err(|e| HarnessError::during(&format!("write {}", path.display()), &e))?;
+    Ok(path)
+}
