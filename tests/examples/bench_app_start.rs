@@ -1,0 +1,296 @@
+//! Start-up time and memory of the desktop app with a 10,000-case run open, next to an empty
+//! Tauri window built the same way (`countersign-bench-window`: same Tauri, features, release
+//! profile, window size and CSP). Both are release builds as the bundler makes them
+//! (`--release --features tauri/custom-protocol`), launched through tauri-driver and
+//! WebKitWebDriver on an X display (a private Xvfb unless `DISPLAY` is set).
+//!
+//! Measured per launch, after one discarded warm-up launch of each:
+//! - start-up: from the WebDriver new-session request (which spawns the app) until the first
+//!   screen is in the page (the app: the Connect screen; the baseline: its one paragraph). The
+//!   driver's own overhead is in both figures alike;
+//! - open run: the app only, from pressing Enter on the run in the Runs table until the cases
+//!   table shows its first rows (the run is read from the local store and every case sent to
+//!   the window);
+//! - memory: resident (RSS) and proportional (PSS, shared pages split between the processes
+//!   that map them) set size, summed over the app process and every process it started
+//!   (WebKit's web and network processes), two seconds after the screen is ready; for the app
+//!   also with the run open, after scrolling the cases table to its end.
+//!
+//! cargo run --release -p countersign-tests --example bench_app_start -- [rounds] [cases]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use countersign_service::Service;
+use countersign_tests::synthetic::write_large_run;
+use countersign_tests::webdriver::{
+    build_release, tauri_capabilities, Display, SessionGuard, TauriDriver,
+};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+const ENTER: &str = "\u{E007}";
+const SETTLE: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Memory {
+    rss_kib: u64,
+    pss_kib: u64,
+    processes: usize,
+}
+
+#[derive(Debug, Default)]
+struct Sample {
+    startup: Duration,
+    at_start: Memory,
+    open_run: Option<Duration>,
+    run_open: Option<Memory>,
+}
+
+/// Every process id with its parent, from `/proc/<pid>/stat`.
+fn parents() -> HashMap<u32, u32> {
+    let mut out = HashMap::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid …": comm may hold spaces and parentheses, so split after the last ')'.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
+        if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
+            out.insert(pid, ppid);
+        }
+    }
+    out
+}
+
+/// The running process whose executable is `exe`.
+fn pid_of(exe: &Path) -> Option<u32> {
+    let exe = exe.canonicalize().ok()?;
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid = e.file_name().to_string_lossy().parse::<u32>().ok()?;
+        (std::fs::read_link(e.path().join("exe")).ok()? == exe).then_some(pid)
+    })
+}
+
+/// RSS and PSS of `root` and all its descendants, from `/proc/<pid>/smaps_rollup`.
+fn memory_of_tree(root: u32) -> Memory {
+    let parents = parents();
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let p = tree[i];
+        tree.extend(parents.iter().filter(|(_, pp)| **pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    let mut m = Memory::default();
+    for pid in &tree {
+        let Ok(rollup) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else {
+            continue;
+        };
+        m.processes += 1;
+        for line in rollup.lines() {
+            let kib = |l: &str| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            if line.starts_with("Rss:") {
+                m.rss_kib += kib(line);
+            } else if line.starts_with("Pss:") {
+                m.pss_kib += kib(line);
+            }
+        }
+    }
+    m
+}
+
+async fn until(client: &Client, script: &str) {
+    let give_up = Instant::now() + Duration::from_secs(120);
+    loop {
+        if client.execute(script, vec![]).await.ok() == Some(json!(true)) {
+            return;
+        }
+        assert!(Instant::now() < give_up, "waited two minutes for {script}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// One launch: start-up to the first screen, memory, and for the app the run opened.
+async fn launch(display: &Display, exe: &Path, home: &Path, run: Option<&str>) -> Sample {
+    let home = home.display().to_string();
+    let driver = TauriDriver::start(display, &[("COUNTERSIGN_HOME", home.as_str())]).unwrap();
+    let started = Instant::now();
+    let client = ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(tauri_capabilities(exe, &[]))
+        .connect(&driver.url())
+        .await
+        .unwrap();
+    let session = client.session_id().await.ok().flatten().unwrap();
+    let mut guard = SessionGuard::new(driver.port(), session);
+    let first = if run.is_some() {
+        "return !!document.getElementById('connect-go')"
+    } else {
+        "return !!document.getElementById('ready')"
+    };
+    until(&client, first).await;
+    let mut sample = Sample {
+        startup: started.elapsed(),
+        ..Sample::default()
+    };
+    let pid = pid_of(exe).expect("the launched app is running");
+    tokio::time::sleep(SETTLE).await;
+    sample.at_start = memory_of_tree(pid);
+
+    if let Some(run) = run {
+        client
+            .find(Locator::Css("#kind-offline"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("#connect-go"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let row = format!("#runs-table tr[data-run='{run}']");
+        let row = client
+            .wait()
+            .at_most(Duration::from_secs(60))
+            .for_element(Locator::Css(&row))
+            .await
+            .unwrap();
+        let t = Instant::now();
+        row.send_keys(ENTER).await.unwrap();
+        until(&client, "return !!document.querySelector('#cases .vrow')").await;
+        sample.open_run = Some(t.elapsed());
+        // Scroll the cases table to its end and back, as a reviewer would.
+        client
+            .execute(
+                "const l = document.getElementById('cases'); l.scrollTop = l.scrollHeight; return true;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        tokio::time::sleep(SETTLE).await;
+        sample.run_open = Some(memory_of_tree(pid));
+    }
+    client.close().await.unwrap();
+    guard.disarm();
+    drop(driver);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    sample
+}
+
+fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let mid = if v.len() % 2 == 1 {
+        v[v.len() / 2]
+    } else {
+        (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+    };
+    (mid, v[0], v[v.len() - 1])
+}
+
+fn row(what: &str, unit: &str, values: Vec<f64>) {
+    let (m, lo, hi) = median(values);
+    println!("| {what} | {m:.0} {unit} | {lo:.0}–{hi:.0} {unit} |");
+}
+
+fn report(name: &str, samples: &[Sample]) {
+    println!("\n{name} ({} launches)\n", samples.len());
+    println!("| measure | median | range |");
+    println!("|---|---|---|");
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mib = |k: u64| k as f64 / 1024.0;
+    row(
+        "start-up to first screen",
+        "ms",
+        samples.iter().map(|s| ms(s.startup)).collect(),
+    );
+    row(
+        "RSS at first screen",
+        "MiB",
+        samples.iter().map(|s| mib(s.at_start.rss_kib)).collect(),
+    );
+    row(
+        "PSS at first screen",
+        "MiB",
+        samples.iter().map(|s| mib(s.at_start.pss_kib)).collect(),
+    );
+    if samples.iter().all(|s| s.open_run.is_some()) {
+        row(
+            "open the run (Enter to first rows)",
+            "ms",
+            samples.iter().filter_map(|s| s.open_run.map(ms)).collect(),
+        );
+        row(
+            "RSS with the run open",
+            "MiB",
+            samples
+                .iter()
+                .filter_map(|s| s.run_open.map(|m| mib(m.rss_kib)))
+                .collect(),
+        );
+        row(
+            "PSS with the run open",
+            "MiB",
+            samples
+                .iter()
+                .filter_map(|s| s.run_open.map(|m| mib(m.pss_kib)))
+                .collect(),
+        );
+    }
+    let procs: Vec<usize> = samples.iter().map(|s| s.at_start.processes).collect();
+    println!("\nprocesses counted: {procs:?}");
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let rounds: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
+    let cases: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+
+    let app: PathBuf = build_release("countersign-app").unwrap();
+    let baseline: PathBuf = build_release("countersign-bench-window").unwrap();
+    for exe in [&app, &baseline] {
+        let size = std::fs::metadata(exe).unwrap().len();
+        println!("{}: {:.1} MiB", exe.display(), size as f64 / 1_048_576.0);
+    }
+
+    // A home with one run of `cases` cases (every 50th failed) imported offline.
+    let src = tempfile::tempdir().unwrap();
+    let run = write_large_run(src.path(), cases, 20).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::open(home.path()).unwrap();
+    service.import(src.path()).unwrap();
+    let summary = service.show(&run).unwrap().summary;
+    println!("run {} with {cases} cases imported", summary.id);
+    drop(service);
+
+    let display = Display::acquire().unwrap();
+    // Warm-up: the first launch of each pays for cold caches.
+    launch(&display, &baseline, home.path(), None).await;
+    launch(&display, &app, home.path(), Some(&summary.id)).await;
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        b.push(launch(&display, &baseline, home.path(), None).await);
+        a.push(launch(&display, &app, home.path(), Some(&summary.id)).await);
+    }
+    report("baseline: empty Tauri window", &b);
+    report(&format!("Countersign with a {cases}-case run"), &a);
+    let v: Value = json!({ "rounds": rounds, "cases": cases });
+    println!("\nparameters: {v}");
+}
