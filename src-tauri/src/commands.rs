@@ -173,7 +173,7 @@ pub async fn review_check(
     form: ReviewForm,
 ) -> Result<ReviewPlan, ServiceError> {
     desk.clock.set_offset_minutes(form.utc_offset_minutes);
-    service.review_check(&*desk.session.lock().await, &form.to_request())
+    service.review_check(&*desk.session.lock().await, &form.to_request()?)
 }
 
 /// Signs "audit trail reviewed up to entry N" (meaning Reviewed) in the signing session.
@@ -187,7 +187,7 @@ pub async fn review_audit_trail(
 ) -> Result<ReviewInfo, ServiceError> {
     desk.clock.set_offset_minutes(form.utc_offset_minutes);
     let mut session = desk.session.lock().await;
-    let (aws, req) = (aws.settings()?, form.to_request());
+    let (aws, req) = (aws.settings()?, form.to_request()?);
     service
         .ledger_review(&aws, &mut session, &req, secrets.into_secrets())
         .await

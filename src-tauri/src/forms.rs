@@ -331,13 +331,18 @@ pub struct ReviewForm {
 }
 
 impl ReviewForm {
-    pub fn to_request(&self) -> ReviewRequest {
-        ReviewRequest {
+    pub fn to_request(&self) -> Result<ReviewRequest, ServiceError> {
+        if self.up_to == 0 {
+            return Err(ServiceError::bad_input(
+                "enter the last entry you reviewed (its number in the # column; the first is 1)",
+            ));
+        }
+        Ok(ReviewRequest {
             up_to: self.up_to,
             reason: self.reason.clone(),
             key_id: non_empty(&self.key_id),
             mfa_serial: None,
-        }
+        })
     }
 }
 
@@ -556,7 +561,16 @@ mod tests {
             json!({ "upTo": 12, "reason": "all read", "keyId": "", "utcOffsetMinutes": 60 }),
         )
         .unwrap();
-        let req = form.to_request();
+        let req = form.to_request().unwrap();
         assert_eq!((req.up_to, req.key_id, req.mfa_serial), (12, None, None));
+        let none = ReviewForm {
+            up_to: 0,
+            ..ReviewForm::default()
+        };
+        assert!(none
+            .to_request()
+            .unwrap_err()
+            .message
+            .contains("last entry"));
     }
 }

@@ -117,14 +117,16 @@ export function render(ctx) {
                       {
                         type: "button",
                         class: "key-revoke",
-                        onclick: () =>
+                        onclick: () => {
                           mount(
                             exportOut,
                             revokeBox(k, async (done) => {
                               mount(exportOut, done);
                               await load();
                             }),
-                          ),
+                          );
+                          exportOut.querySelector("#revoke-reason").focus();
+                        },
                       },
                       "Revoke…",
                     )
