@@ -567,16 +567,10 @@ impl Ledger {
         subject_kind: &str,
         subject_id: &str,
     ) -> Result<Vec<SignatureRecord>, LedgerError> {
-        let sql = format!(
-            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE subject_kind = ?1 AND subject_id = ?2 ORDER BY id"
-        );
-        let mut stmt = self
-            .conn
-            .prepare(&sql)
-            .map_err(|e| db_error(&self.path, "listing signatures", e))?;
-        stmt.query_map(params![subject_kind, subject_id], signature_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| db_error(&self.path, "listing signatures", e))
+        self.signatures_where(
+            "subject_kind = ?1 AND subject_id = ?2",
+            params![subject_kind, subject_id],
+        )
     }
 
     /// Every signature on records of one kind (`run`, `audit-trail`, …), in signing order.
@@ -584,14 +578,21 @@ impl Ledger {
         &self,
         subject_kind: &str,
     ) -> Result<Vec<SignatureRecord>, LedgerError> {
-        let sql = format!(
-            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE subject_kind = ?1 ORDER BY id"
-        );
+        self.signatures_where("subject_kind = ?1", params![subject_kind])
+    }
+
+    fn signatures_where(
+        &self,
+        condition: &str,
+        values: impl rusqlite::Params,
+    ) -> Result<Vec<SignatureRecord>, LedgerError> {
+        let sql =
+            format!("SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE {condition} ORDER BY id");
         let mut stmt = self
             .conn
             .prepare(&sql)
             .map_err(|e| db_error(&self.path, "listing signatures", e))?;
-        stmt.query_map(params![subject_kind], signature_row)
+        stmt.query_map(values, signature_row)
             .and_then(|rows| rows.collect())
             .map_err(|e| db_error(&self.path, "listing signatures", e))
     }
