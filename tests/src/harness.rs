@@ -1,9 +1,13 @@
 //! The usual test set-up in one value: a fresh emulator with the fault proxy in front of it.
 
 use countersign_aws::AwsContext;
+use countersign_service::{
+    CancelToken, EnrollRequest, Enrollment, FetchRequest, KdfParams, KeyInfo, Passphrase, Service,
+};
+use time::OffsetDateTime;
 
 use crate::emulator::{admin_credentials, Emulator};
-use crate::error::Result;
+use crate::error::{HarnessError, Result};
 use crate::iam::{self, TestUser};
 use crate::proxy::FaultProxy;
 
@@ -43,6 +47,61 @@ impl Harness {
         let admin = self.emulator.sdk_config().await;
         let names: Vec<&str> = members.iter().map(|u| u.name.as_str()).collect();
         iam::create_group_with_members(&admin, group, &names).await
+    }
+
+    /// A signer key for `printed_name` in `service`'s home (sealed with the cheap test KDF),
+    /// enrolled to `user`'s identity with a current MFA code, through the proxy.
+    pub async fn enrolled_key(
+        &self,
+        service: &Service,
+        user: &TestUser,
+        printed_name: &str,
+        passphrase: &str,
+    ) -> Result<(KeyInfo, Enrollment)> {
+        let key = service
+            .keys_init_with_kdf(
+                printed_name,
+                &Passphrase::new(passphrase.to_owned()),
+                KdfParams::insecure_for_tests_only(),
+            )
+            .map_err(|e| HarnessError::during("create a test key", &e))?;
+        let enrollment = service
+            .keys_enroll_with(
+                &self.user_context(user).await?,
+                &EnrollRequest {
+                    mfa_serial: user.mfa_serial.clone(),
+                    mfa_code: user.current_code(),
+                    key_id: Some(key.key_id.clone()),
+                    certification_accepted: true,
+                },
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .map_err(|e| HarnessError::during(&format!("enroll the key of {}", user.name), &e))?;
+        Ok((key, enrollment))
+    }
+
+    /// Seeds the demo dataset into `bucket` and fetches it into `service`'s home, as the admin.
+    pub async fn demo_fetched(&self, service: &Service, bucket: &str) -> Result<()> {
+        let admin = self.admin().await?;
+        Service::demo_seed_with(&admin, bucket, "")
+            .await
+            .map_err(|e| HarnessError::during("seed the demo", &e))?;
+        service
+            .fetch_with(
+                &admin,
+                &FetchRequest {
+                    aws: Default::default(),
+                    bucket: bucket.into(),
+                    prefix: String::new(),
+                    concurrency: 4,
+                },
+                &|_| {},
+                &CancelToken::new(),
+            )
+            .await
+            .map_err(|e| HarnessError::during("fetch the demo", &e))?;
+        Ok(())
     }
 
     /// Creates IAM role `name` that `trusted` may assume only with MFA; returns its ARN.

@@ -16,9 +16,7 @@ use std::time::Duration;
 
 use countersign_core::model::CaseStatus;
 use countersign_ledger::EventFilter;
-use countersign_service::{
-    CancelToken, EnrollRequest, FetchRequest, KdfParams, KeyInfo, Passphrase, Service,
-};
+use countersign_service::{KeyInfo, Service};
 use countersign_tests::emulator::{ADMIN_KEY, REGION};
 use countersign_tests::webdriver::{
     build_app, tauri_capabilities, Display, SessionGuard, TauriDriver,
@@ -27,7 +25,6 @@ use countersign_tests::window;
 use countersign_tests::{Harness, TestUser};
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
 const BUCKET: &str = "countersign-demo";
 const RUN: &str = "LIMS/OQ/2026-11-03-oq-1";
@@ -102,10 +99,6 @@ async fn wait_value(client: &Client, script: &str, want: Value) {
     panic!("{script} stayed at {last}, expected {want}");
 }
 
-fn pass(s: &str) -> Passphrase {
-    Passphrase::new(s.to_owned())
-}
-
 async fn enrolled_key(
     h: &Harness,
     service: &Service,
@@ -113,23 +106,7 @@ async fn enrolled_key(
     name: &str,
     pw: &str,
 ) -> KeyInfo {
-    let key = service
-        .keys_init_with_kdf(name, &pass(pw), KdfParams::insecure_for_tests_only())
-        .unwrap();
-    service
-        .keys_enroll_with(
-            &h.user_context(user).await.unwrap(),
-            &EnrollRequest {
-                mfa_serial: user.mfa_serial.clone(),
-                mfa_code: user.current_code(),
-                key_id: Some(key.key_id.clone()),
-                certification_accepted: true,
-            },
-            OffsetDateTime::now_utc(),
-        )
-        .await
-        .unwrap();
-    key
+    h.enrolled_key(service, user, name, pw).await.unwrap().0
 }
 
 /// AWS profile files: `default` (the demo reader), `alice` and `bob` with their own keys.
@@ -194,25 +171,10 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
 
     // The demo in the emulator, fetched into a fresh home; Alice and Bob with enrolled keys.
     let h = Harness::start().await.unwrap();
-    let admin = h.admin().await.unwrap();
-    Service::demo_seed_with(&admin, BUCKET, "").await.unwrap();
     let scratch = tempfile::tempdir().unwrap();
     let home = scratch.path().join("home");
     let service = Service::open(&home).unwrap();
-    service
-        .fetch_with(
-            &admin,
-            &FetchRequest {
-                aws: Default::default(),
-                bucket: BUCKET.into(),
-                prefix: String::new(),
-                concurrency: 4,
-            },
-            &|_| {},
-            &CancelToken::new(),
-        )
-        .await
-        .unwrap();
+    h.demo_fetched(&service, BUCKET).await.unwrap();
     let alice = h.create_user_with_mfa("alice").await.unwrap();
     let bob = h.create_user_with_mfa("bob").await.unwrap();
     let kb = enrolled_key(&h, &service, &bob, "Bob Brown", PASS_B).await;

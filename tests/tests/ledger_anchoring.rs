@@ -13,9 +13,8 @@ use countersign_core::ledger_event::CheckpointStatement;
 use countersign_core::signature::verify::{verify_envelope, RecordRef};
 use countersign_ledger::{Checkpoint, EventFilter};
 use countersign_service::{
-    CheckpointRequest, CheckpointSource, EnrollRequest, ErrorCode, KdfParams, KeyInfo, ManualClock,
-    Passphrase, ReviewRequest, Service, SignSecrets, SigningSession, AUDIT_TRAIL_SUBJECT,
-    CHECKPOINT_PUBLISHED,
+    CheckpointRequest, CheckpointSource, ErrorCode, KdfParams, KeyInfo, ManualClock, Passphrase,
+    ReviewRequest, Service, SignSecrets, SigningSession, AUDIT_TRAIL_SUBJECT, CHECKPOINT_PUBLISHED,
 };
 use countersign_tests::{buckets, Harness, TestUser};
 use time::OffsetDateTime;
@@ -29,27 +28,10 @@ fn pass(s: &str) -> Passphrase {
 }
 
 async fn enrolled(h: &Harness, service: &Service, user: &TestUser) -> KeyInfo {
-    let key = service
-        .keys_init_with_kdf(
-            "Alice Adams",
-            &pass(PASS),
-            KdfParams::insecure_for_tests_only(),
-        )
-        .unwrap();
-    service
-        .keys_enroll_with(
-            &h.user_context(user).await.unwrap(),
-            &EnrollRequest {
-                mfa_serial: user.mfa_serial.clone(),
-                mfa_code: user.current_code(),
-                key_id: Some(key.key_id.clone()),
-                certification_accepted: true,
-            },
-            OffsetDateTime::now_utc(),
-        )
+    h.enrolled_key(service, user, "Alice Adams", PASS)
         .await
-        .unwrap();
-    key
+        .unwrap()
+        .0
 }
 
 fn count(service: &Service, action: &str) -> usize {

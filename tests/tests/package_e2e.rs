@@ -12,9 +12,8 @@ use countersign_core::model::CaseStatus;
 use countersign_core::package::manifest::PackageManifest;
 use countersign_core::signature::predicate::Meaning;
 use countersign_service::{
-    CancelToken, DispositionKind, DispositionRequest, EnrollRequest, ErrorCode, FetchRequest,
-    KdfParams, KeyInfo, ManualClock, PackageRequest, Passphrase, Service, SignRequest, SignSecrets,
-    SigningSession,
+    DispositionKind, DispositionRequest, ErrorCode, KeyInfo, ManualClock, PackageRequest,
+    Passphrase, Service, SignRequest, SignSecrets, SigningSession,
 };
 use countersign_tests::binaries::build_cli;
 use countersign_tests::{Harness, TestUser};
@@ -31,24 +30,7 @@ fn pass(s: &str) -> Passphrase {
 }
 
 async fn enroll(h: &Harness, service: &Service, user: &TestUser, name: &str, pw: &str) -> KeyInfo {
-    let key = service
-        .keys_init_with_kdf(name, &pass(pw), KdfParams::insecure_for_tests_only())
-        .unwrap();
-    let ctx = h.user_context(user).await.unwrap();
-    service
-        .keys_enroll_with(
-            &ctx,
-            &EnrollRequest {
-                mfa_serial: user.mfa_serial.clone(),
-                mfa_code: user.current_code(),
-                key_id: Some(key.key_id.clone()),
-                certification_accepted: true,
-            },
-            OffsetDateTime::now_utc(),
-        )
-        .await
-        .unwrap();
-    key
+    h.enrolled_key(service, user, name, pw).await.unwrap().0
 }
 
 async fn sign(
@@ -212,24 +194,9 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refused() {
     let cli = build_cli().unwrap();
     let h = Harness::start().await.unwrap();
-    let admin = h.admin().await.unwrap();
-    Service::demo_seed_with(&admin, BUCKET, "").await.unwrap();
     let home = tempfile::tempdir().unwrap();
     let service = Service::open(home.path()).unwrap();
-    service
-        .fetch_with(
-            &admin,
-            &FetchRequest {
-                aws: Default::default(),
-                bucket: BUCKET.into(),
-                prefix: String::new(),
-                concurrency: 4,
-            },
-            &|_| {},
-            &CancelToken::new(),
-        )
-        .await
-        .unwrap();
+    h.demo_fetched(&service, BUCKET).await.unwrap();
 
     // Alice dispositions the failures and reviews; Bob approves.
     let alice = h.create_user_with_mfa("alice").await.unwrap();
@@ -474,24 +441,9 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
 #[tokio::test]
 async fn a_missing_evidence_blob_refuses_the_package_and_lists_it() {
     let h = Harness::start().await.unwrap();
-    let admin = h.admin().await.unwrap();
-    Service::demo_seed_with(&admin, BUCKET, "").await.unwrap();
     let home = tempfile::tempdir().unwrap();
     let service = Service::open(home.path()).unwrap();
-    service
-        .fetch_with(
-            &admin,
-            &FetchRequest {
-                aws: Default::default(),
-                bucket: BUCKET.into(),
-                prefix: String::new(),
-                concurrency: 4,
-            },
-            &|_| {},
-            &CancelToken::new(),
-        )
-        .await
-        .unwrap();
+    h.demo_fetched(&service, BUCKET).await.unwrap();
     let view = service.show(RUN).unwrap();
     let gone = view
         .run

@@ -11,9 +11,8 @@ use countersign_core::model::CaseStatus;
 use countersign_core::signature::predicate::Meaning;
 use countersign_ledger::EventFilter;
 use countersign_service::{
-    CancelToken, DispositionKind, DispositionRequest, EnrollRequest, Enrollment, ErrorCode,
-    FetchRequest, KdfParams, KeyInfo, ManualClock, Passphrase, Service, SignRequest, SignSecrets,
-    SigningSession,
+    CancelToken, DispositionKind, DispositionRequest, Enrollment, ErrorCode, FetchRequest, KeyInfo,
+    ManualClock, Passphrase, Service, SignRequest, SignSecrets, SigningSession,
 };
 use countersign_tests::{Harness, TestUser};
 use time::OffsetDateTime;
@@ -56,24 +55,8 @@ async fn fetched(h: &Harness) -> (tempfile::TempDir, Service) {
 }
 
 async fn enrolled(h: &Harness, service: &Service, user: &TestUser) -> (KeyInfo, Enrollment) {
-    let key = service
-        .keys_init_with_kdf(
-            &format!("{} Tester", user.name),
-            &Passphrase::new(PASS.to_owned()),
-            KdfParams::insecure_for_tests_only(),
-        )
-        .unwrap();
-    let e = service
-        .keys_enroll_with(
-            &h.user_context(user).await.unwrap(),
-            &EnrollRequest {
-                mfa_serial: user.mfa_serial.clone(),
-                mfa_code: user.current_code(),
-                key_id: Some(key.key_id.clone()),
-                certification_accepted: true,
-            },
-            OffsetDateTime::now_utc(),
-        )
+    let (key, e) = h
+        .enrolled_key(service, user, &format!("{} Tester", user.name), PASS)
         .await
         .unwrap();
     assert_eq!(e.key.iam_arn, user.arn);

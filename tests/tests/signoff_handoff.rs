@@ -16,10 +16,10 @@ use countersign_core::signature::dsse::{canonical_json, Envelope};
 use countersign_core::signature::predicate::Meaning;
 use countersign_ledger::EventFilter;
 use countersign_service::{
-    CancelToken, DispositionKind, DispositionRequest, EnrollRequest, ErrorCode, FetchRequest,
-    FetchSignoffReport, FetchSignoffRequest, KdfParams, KeyInfo, ManualClock, Passphrase,
-    PublishRequest, Service, SignRequest, SignSecrets, SigningSession, SIGNOFF_KEY_ACCEPTED,
-    SIGNOFF_PUBLISHED, SIGNOFF_RECORD_ACCEPTED, SIGNOFF_REJECTED, SIGNOFF_SIGNATURE_ACCEPTED,
+    CancelToken, DispositionKind, DispositionRequest, ErrorCode, FetchRequest, FetchSignoffReport,
+    FetchSignoffRequest, KeyInfo, ManualClock, Passphrase, PublishRequest, Service, SignRequest,
+    SignSecrets, SigningSession, SIGNOFF_KEY_ACCEPTED, SIGNOFF_PUBLISHED, SIGNOFF_RECORD_ACCEPTED,
+    SIGNOFF_REJECTED, SIGNOFF_SIGNATURE_ACCEPTED,
 };
 use countersign_tests::{buckets, Harness, TestUser};
 use time::OffsetDateTime;
@@ -54,27 +54,7 @@ async fn enrolled_key(
     name: &str,
     pass: &str,
 ) -> KeyInfo {
-    let key = service
-        .keys_init_with_kdf(
-            name,
-            &Passphrase::new(pass.into()),
-            KdfParams::insecure_for_tests_only(),
-        )
-        .unwrap();
-    service
-        .keys_enroll_with(
-            &h.user_context(user).await.unwrap(),
-            &EnrollRequest {
-                mfa_serial: user.mfa_serial.clone(),
-                mfa_code: user.current_code(),
-                key_id: Some(key.key_id.clone()),
-                certification_accepted: true,
-            },
-            OffsetDateTime::now_utc(),
-        )
-        .await
-        .unwrap();
-    key
+    h.enrolled_key(service, user, name, pass).await.unwrap().0
 }
 
 async fn sign(
