@@ -72,6 +72,13 @@ pub struct Run {
     pub traceability: Traceability,
 }
 
+impl Run {
+    /// The failed and errored cases: the ones that need a disposition before approval.
+    pub fn cases_needing_disposition(&self) -> impl Iterator<Item = &TestCase> {
+        self.cases.iter().filter(|c| c.status.needs_disposition())
+    }
+}
+
 /// Builds a run from its files. Never fails: what cannot be read becomes a problem and the
 /// rest of the run still loads.
 pub fn assemble(key: RunKey, inputs: &[RunInput<'_>], options: &ParseOptions) -> Run {

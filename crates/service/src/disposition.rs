@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use countersign_core::model::{CaseStatus, Integrity};
+use countersign_core::model::Integrity;
 use countersign_core::run_record::{RecordDisposition, RecordFile, RunRecord};
 use countersign_ledger::{Actor, CaseDispositionRecord, NewCaseDisposition};
 use serde::Serialize;
@@ -100,7 +100,7 @@ impl Service {
                     view.summary.id, req.case_id, view.summary.id
                 ))
             })?;
-        if !matches!(case.status, CaseStatus::Failed | CaseStatus::Errored) {
+        if !case.status.needs_disposition() {
             return Err(ServiceError::bad_input(format!(
                 "case {:?} of run {} did not fail or error; only failed or errored cases take a disposition",
                 req.case_id, view.summary.id
@@ -220,9 +220,7 @@ impl Service {
         let current = self.current_dispositions(&view.summary.id)?;
         let undispositioned = view
             .run
-            .cases
-            .iter()
-            .filter(|c| matches!(c.status, CaseStatus::Failed | CaseStatus::Errored))
+            .cases_needing_disposition()
             .filter(|c| !current.iter().any(|d| d.case_id == c.id))
             .map(|c| c.id.clone())
             .collect();

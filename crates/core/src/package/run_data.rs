@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{CaseStatus, FileProblem, TestCase, Totals};
+use crate::model::{FileProblem, TestCase, Totals};
 use crate::run::Run;
 use crate::run_record::RecordDisposition;
 use crate::signature::dsse::canonical_json;
@@ -93,7 +93,7 @@ impl RunData {
     pub fn undispositioned(&self) -> Vec<String> {
         self.cases
             .iter()
-            .filter(|c| matches!(c.status, CaseStatus::Failed | CaseStatus::Errored))
+            .filter(|c| c.status.needs_disposition())
             .filter(|c| !self.dispositions.iter().any(|d| d.case_id == c.id))
             .map(|c| c.id.clone())
             .collect()
