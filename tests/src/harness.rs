@@ -65,20 +65,31 @@ impl Harness {
                 KdfParams::insecure_for_tests_only(),
             )
             .map_err(|e| HarnessError::during("create a test key", &e))?;
-        let enrollment = service
+        let enrollment = self.enroll(service, user, &key.key_id).await?;
+        Ok((key, enrollment))
+    }
+
+    /// Enrolls the key `key_id` of `service`'s home to `user`'s identity with a current MFA
+    /// code (certification accepted), through the proxy.
+    pub async fn enroll(
+        &self,
+        service: &Service,
+        user: &TestUser,
+        key_id: &str,
+    ) -> Result<Enrollment> {
+        service
             .keys_enroll_with(
                 &self.user_context(user).await?,
                 &EnrollRequest {
                     mfa_serial: user.mfa_serial.clone(),
                     mfa_code: user.current_code(),
-                    key_id: Some(key.key_id.clone()),
+                    key_id: Some(key_id.to_owned()),
                     certification_accepted: true,
                 },
                 OffsetDateTime::now_utc(),
             )
             .await
-            .map_err(|e| HarnessError::during(&format!("enroll the key of {}", user.name), &e))?;
-        Ok((key, enrollment))
+            .map_err(|e| HarnessError::during(&format!("enroll the key of {}", user.name), &e))
     }
 
     /// Seeds the demo dataset into `bucket` and fetches it into `service`'s home, as the admin.

@@ -14,7 +14,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use countersign_core::model::CaseStatus;
 use countersign_ledger::EventFilter;
 use countersign_service::{KeyInfo, Service};
 use countersign_tests::emulator::{ADMIN_KEY, REGION};
@@ -182,9 +181,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         .show(RUN)
         .unwrap()
         .run
-        .cases
-        .iter()
-        .filter(|c| matches!(c.status, CaseStatus::Failed | CaseStatus::Errored))
+        .cases_needing_disposition()
         .map(|c| c.id.clone())
         .collect();
     assert!(!failures.is_empty(), "the demo run has failures");

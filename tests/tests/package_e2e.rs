@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use countersign_core::model::CaseStatus;
 use countersign_core::package::manifest::PackageManifest;
 use countersign_core::signature::predicate::Meaning;
 use countersign_service::{
@@ -207,9 +206,7 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
         .show(RUN)
         .unwrap()
         .run
-        .cases
-        .iter()
-        .filter(|c| matches!(c.status, CaseStatus::Failed | CaseStatus::Errored))
+        .cases_needing_disposition()
         .map(|c| c.id.clone())
         .collect();
     assert!(!failed.is_empty());

@@ -66,20 +66,7 @@ fn new_key(service: &Service, name: &str, passphrase: &str) -> KeyInfo {
 }
 
 async fn enroll(h: &Harness, service: &Service, user: &TestUser, key: &KeyInfo) {
-    let ctx = h.user_context(user).await.unwrap();
-    let e = service
-        .keys_enroll_with(
-            &ctx,
-            &EnrollRequest {
-                mfa_serial: user.mfa_serial.clone(),
-                mfa_code: user.current_code(),
-                key_id: Some(key.key_id.clone()),
-                certification_accepted: true,
-            },
-            OffsetDateTime::now_utc(),
-        )
-        .await
-        .unwrap();
+    let e = h.enroll(service, user, &key.key_id).await.unwrap();
     assert_eq!(e.key.iam_arn, user.arn);
     assert_eq!(e.account, "123456789012");
 }
@@ -182,9 +169,7 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
     let view = service.show(RUN).unwrap();
     let failed: Vec<String> = view
         .run
-        .cases
-        .iter()
-        .filter(|c| matches!(c.status, CaseStatus::Failed | CaseStatus::Errored))
+        .cases_needing_disposition()
         .map(|c| c.id.clone())
         .collect();
     assert_eq!(failed.len(), 2);

@@ -7,7 +7,6 @@
 
 use std::sync::Arc;
 
-use countersign_core::model::CaseStatus;
 use countersign_core::signature::predicate::Meaning;
 use countersign_ledger::EventFilter;
 use countersign_service::{
@@ -136,12 +135,7 @@ async fn only_members_of_the_granted_group_may_approve() {
 
     // The failures get their dispositions, so only authority decides the approvals below.
     let view = service.show(RUN).unwrap();
-    for case in view
-        .run
-        .cases
-        .iter()
-        .filter(|c| matches!(c.status, CaseStatus::Failed | CaseStatus::Errored))
-    {
+    for case in view.run.cases_needing_disposition() {
         service
             .disposition(
                 &DispositionRequest {

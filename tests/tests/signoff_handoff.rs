@@ -10,7 +10,6 @@ use std::sync::Arc;
 use countersign_aws::s3::{self, Upload};
 use countersign_aws::AwsContext;
 use countersign_core::digest::Sha256;
-use countersign_core::model::CaseStatus;
 use countersign_core::run_record::RunRecord;
 use countersign_core::signature::dsse::{canonical_json, Envelope};
 use countersign_core::signature::predicate::Meaning;
@@ -208,9 +207,7 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
     let view = a.show(RUN).unwrap();
     let failed: Vec<String> = view
         .run
-        .cases
-        .iter()
-        .filter(|c| matches!(c.status, CaseStatus::Failed | CaseStatus::Errored))
+        .cases_needing_disposition()
         .map(|c| c.id.clone())
         .collect();
     assert_eq!(failed.len(), 2);
