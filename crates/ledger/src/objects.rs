@@ -291,6 +291,8 @@ impl Ledger {
             "last_modified": obj.last_modified,
             "source": obj.source.as_str(),
             "run_key": obj.run_key,
+            "bucket": obj.bucket,
+            "key": obj.key,
         });
         let metadata_text = metadata_json(metadata);
         if !metadata.is_empty() {
