@@ -78,6 +78,7 @@ pub(crate) fn document(input: &DocumentInput<'_>) -> PackageDocument {
     let mut sections = vec![Section::Cover, Section::Contents];
     sections.push(phase_summary(input.runs));
     sections.push(runs_table(input.runs));
+    sections.push(problems(input.runs));
     sections.push(traceability(input.runs));
     sections.push(results(input.runs));
     sections.push(deviations(input.runs));
@@ -196,6 +197,36 @@ fn runs_table(runs: &[RunPart]) -> Section {
         ],
         rows,
     )
+}
+
+/// Every problem of every run (a file that could not be read, counts a report declares but
+/// does not hold, a rejected or changed file): a run with problems is never a clean pass, and
+/// the reader of the package sees why.
+fn problems(runs: &[RunPart]) -> Section {
+    let mut rows: Vec<Vec<String>> = runs
+        .iter()
+        .flat_map(|r| {
+            r.view.run.problems.iter().map(|p| {
+                vec![
+                    r.view.summary.id.clone(),
+                    if p.path.is_empty() {
+                        "(run)".to_owned()
+                    } else {
+                        p.path.clone()
+                    },
+                    p.message.clone(),
+                ]
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        rows.push(vec![
+            "—".into(),
+            "No problems: every file of these runs was read and agrees with itself".into(),
+            String::new(),
+        ]);
+    }
+    table("Problems", &[("Run", 3), ("File", 4), ("Problem", 9)], rows)
 }
 
 fn traceability(runs: &[RunPart]) -> Section {
