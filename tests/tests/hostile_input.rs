@@ -75,3 +75,61 @@ fn declared_versus_found_shows_in_show_and_in_the_package() {
         assert!(text.contains(word), "{word:?} not in the package:\n{text}");
     }
 }
+
+/// Names and messages in the package PDF are shown escaped: a carriage return, an escape
+/// sequence or a bidi override in a case name cannot rearrange what the reader sees.
+#[test]
+fn untrusted_names_are_escaped_in_the_package_pdf() {
+    let home = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let run = "SYS/OQ/r\u{202e}1";
+    folder(
+        src.path(),
+        &[
+            (
+                &format!("{run}/results/junit.xml"),
+                br#"<testsuite name="oq" tests="1" failures="1"><testcase name="critical_check&#13;  PASSED"><failure message="boom&#13;&#x202E;gnissap"/></testcase></testsuite>"#,
+            ),
+            (
+                &format!("{run}/results/cucumber.json"),
+                "[{\"name\":\"F\\u001b[31m\",\"elements\":[{\"name\":\"S\\u2066x\",\"steps\":[{\"keyword\":\"Then \",\"name\":\"x\",\"result\":{\"status\":\"failed\",\"error_message\":\"bad\\u001b[2K\"}}]}]}]".as_bytes(),
+            ),
+        ],
+    );
+    let service = Service::open(home.path()).unwrap();
+    service.import(src.path()).unwrap();
+    let out = home.path().join("package.pdf");
+    service
+        .package(&PackageRequest {
+            runs: vec![run.into()],
+            out: out.clone(),
+            ..PackageRequest::default()
+        })
+        .unwrap();
+    let o = Command::new("pdftotext")
+        .args(["-raw", out.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(o.stdout).unwrap();
+    for c in text.chars() {
+        // pdftotext itself writes line breaks and a form feed between pages.
+        assert!(
+            c == '\n' || c == '\u{c}' || !countersign_core::display::is_unsafe(c),
+            "raw {c:?} in the package text"
+        );
+    }
+    let flat = text.replace('\n', "");
+    for shown in [
+        "SYS/OQ/r\\u{202e}1",
+        "critical_check\\u{d} PASSED",
+        "boom\\u{d}\\u{202e}gnissap",
+        "F\\u{1b}[31m::S\\u{2066}x",
+        "bad\\u{1b}[2K",
+    ] {
+        let squeezed = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            squeezed.contains(shown) || flat.contains(shown),
+            "{shown:?} not in the package:\n{text}"
+        );
+    }
+}

@@ -24,6 +24,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
+use countersign_core::display::{escape_lines, is_unsafe, Shown};
 use countersign_service::{CancelToken, FetchProgress, FetchRequest, Service, ServiceError};
 
 use crate::args::{Cli, Command, DemoCommand};
@@ -43,7 +44,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(&cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", e.message);
+            eprintln!("error: {}", Shown(&e.message));
             ExitCode::from(u8::try_from(e.code.exit_code()).unwrap_or(3))
         }
     }
@@ -117,7 +118,7 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
             output::show(&view, json)?;
             match sigs {
                 Ok(sigs) => signoff::signatures(&sigs),
-                Err(e) => eprintln!("signatures not verified: {}", e.message),
+                Err(e) => eprintln!("signatures not verified: {}", Shown(&e.message)),
             }
             Ok(())
         }
@@ -155,10 +156,22 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
     }
 }
 
+/// Writes one line of human output. Every untrusted string in it was escaped by its printer
+/// (`Shown`); should one have been missed, a control character that reaches this point is
+/// escaped here, so nothing but text and line breaks ever reaches the terminal.
 fn write_stdout_line(args: std::fmt::Arguments<'_>) {
     use std::io::Write;
+    let line = args.to_string();
+    let line = if line.chars().any(|c| c != '\n' && is_unsafe(c)) {
+        escape_lines(&line).into_owned()
+    } else {
+        line
+    };
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+    if let Err(e) = out
+        .write_all(line.as_bytes())
+        .and_then(|()| out.write_all(b"\n"))
+    {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }

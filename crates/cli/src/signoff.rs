@@ -5,21 +5,16 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
+use countersign_core::display::Shown;
 use countersign_service::{
     DispositionRequest, EnrollRequest, ErrorCode, FetchSignoffRequest, Passphrase, PublishRequest,
     Service, ServiceError, SignRequest, SignSecrets, SignatureView, SigningSession,
     CERTIFICATION_STATEMENT,
 };
-use serde::Serialize;
 
 use crate::args::{Cli, DispositionArgs, KeysCommand, SignArgs, SignoffCommand};
 
-pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), ServiceError> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| ServiceError::storage(format!("could not encode the output: {e}")))?;
-    outln!("{text}");
-    Ok(())
-}
+pub(crate) use crate::output::print_json;
 
 /// The secrets of one signing: the MFA code when the session needs one (`mfa_serial` names the
 /// device in the prompt), then the key passphrase. From the terminal or the given files, never argv.
@@ -85,12 +80,12 @@ pub fn disposition(service: &Service, a: &DispositionArgs, json: bool) -> Result
     }
     outln!(
         "Recorded: {} case {} {} ({}) by {} at {}",
-        rec.run_key,
-        rec.case_id,
-        rec.kind,
-        rec.reference,
-        rec.by_name.as_deref().unwrap_or("unknown"),
-        rec.at
+        Shown(&rec.run_key),
+        Shown(&rec.case_id),
+        Shown(&rec.kind),
+        Shown(&rec.reference),
+        Shown(rec.by_name.as_deref().unwrap_or("unknown")),
+        Shown(&rec.at)
     );
     Ok(())
 }
@@ -116,9 +111,9 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             }
             outln!(
                 "Created key {} for {} at {}",
-                k.key_id,
-                k.printed_name,
-                k.path.display()
+                Shown(&k.key_id),
+                Shown(&k.printed_name),
+                Shown(&k.path.display().to_string())
             );
             outln!("Next: countersign keys enroll --mfa-serial ARN");
             Ok(())
@@ -154,20 +149,20 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
                 )
                 .await?;
             if let Some(w) = &e.clock_warning {
-                eprintln!("warning: {w}");
+                eprintln!("warning: {}", Shown(w));
             }
             if let Some(w) = &e.group_warning {
-                eprintln!("warning: {w}");
+                eprintln!("warning: {}", Shown(w));
             }
             if json {
                 return print_json(&e);
             }
             outln!(
                 "Enrolled key {} for {} as {} (account {})",
-                e.key.key_id,
-                e.key.printed_name,
-                e.key.iam_arn,
-                e.account
+                Shown(&e.key.key_id),
+                Shown(&e.key.printed_name),
+                Shown(&e.key.iam_arn),
+                Shown(&e.account)
             );
             if let Some(groups) = &e.groups {
                 let list = if groups.is_empty() {
@@ -175,7 +170,10 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
                 } else {
                     groups.join(", ")
                 };
-                outln!("IAM groups (for the policy's group grants): {list}");
+                outln!(
+                    "IAM groups (for the policy's group grants): {}",
+                    Shown(&list)
+                );
             }
             Ok(())
         }
@@ -184,7 +182,7 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             if json {
                 return print_json(&serde_json::json!({"revoked": a.key}));
             }
-            outln!("Revoked key {}", a.key);
+            outln!("Revoked key {}", Shown(&a.key));
             Ok(())
         }
         KeysCommand::Export(a) => {
@@ -192,10 +190,10 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             if json {
                 return print_json(&e);
             }
-            outln!("Key id:     {}", e.key_id);
-            outln!("Name:       {}", e.printed_name);
+            outln!("Key id:     {}", Shown(&e.key_id));
+            outln!("Name:       {}", Shown(&e.printed_name));
             if let Some(arn) = &e.iam_arn {
-                outln!("Enrolled:   {arn}");
+                outln!("Enrolled:   {}", Shown(arn));
             }
             outln!("Public key: {}", e.public_key_hex);
             print!("{}", e.pem);
@@ -215,7 +213,12 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
                     Some(e) if e.revoked.is_some() => format!("{} (revoked)", e.iam_arn),
                     Some(e) => e.iam_arn.clone(),
                 };
-                outln!("{}  {}  {}", k.key_id, k.printed_name, state);
+                outln!(
+                    "{}  {}  {}",
+                    Shown(&k.key_id),
+                    Shown(&k.printed_name),
+                    Shown(&state)
+                );
             }
             Ok(())
         }
@@ -241,12 +244,12 @@ pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), Serv
     let plan = service.sign_check(&session, &req)?;
     eprintln!(
         "Signing {} as {} ({}, key {}) under policy v{} ({})",
-        plan.run,
-        plan.printed_name,
-        plan.iam_arn,
-        plan.key_id,
-        plan.policy_version,
-        plan.policy_source
+        Shown(&plan.run),
+        Shown(&plan.printed_name),
+        Shown(&plan.iam_arn),
+        Shown(&plan.key_id),
+        Shown(&plan.policy_version.to_string()),
+        Shown(&plan.policy_source.to_string())
     );
     let secrets = signing_secrets(
         plan.needs_mfa.then_some(plan.mfa_serial.as_str()),
@@ -257,18 +260,18 @@ pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), Serv
         .sign(&cli.global.aws(), &mut session, &req, secrets)
         .await?;
     if let Some(w) = &info.clock_warning {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", Shown(w));
     }
     if cli.global.json {
         return print_json(&info);
     }
     outln!(
         "Signed {} as {} by {} at {} (UTC{}); record sha256:{}",
-        info.run,
-        info.meaning,
-        info.printed_name,
-        info.signed_at,
-        info.utc_offset,
+        Shown(&info.run),
+        Shown(&info.meaning.to_string()),
+        Shown(&info.printed_name),
+        Shown(&info.signed_at.to_string()),
+        Shown(&info.utc_offset.to_string()),
         info.record_sha256.to_hex()
     );
     Ok(())
@@ -285,23 +288,28 @@ pub fn signatures(sigs: &[SignatureView]) {
     for s in sigs {
         outln!(
             "  {:<9} {}  {} (UTC {}){}",
-            s.meaning,
-            s.printed_name,
-            s.local_time.as_deref().unwrap_or(&s.signed_at),
-            s.signed_at,
-            s.iam_arn
-                .as_deref()
-                .map(|a| format!("  {a}"))
-                .unwrap_or_default()
+            Shown(&s.meaning),
+            Shown(&s.printed_name),
+            Shown(s.local_time.as_deref().unwrap_or(&s.signed_at)),
+            Shown(&s.signed_at),
+            Shown(
+                &s.iam_arn
+                    .as_deref()
+                    .map(|a| format!("  {a}"))
+                    .unwrap_or_default()
+            )
         );
         outln!(
             "            reason: {}  key {}",
-            s.reason.as_deref().unwrap_or("?"),
-            s.key_id
+            Shown(s.reason.as_deref().unwrap_or("?")),
+            Shown(&s.key_id)
         );
-        outln!("            verification: {}", s.outcome_detail);
+        outln!("            verification: {}", Shown(&s.outcome_detail));
         if let Some(from) = &s.key_known_from {
-            outln!("            key known from hand-off {from} (not enrolled on this desktop)");
+            outln!(
+                "            key known from hand-off {} (not enrolled on this desktop)",
+                Shown(from)
+            );
         }
     }
 }
@@ -330,21 +338,25 @@ pub async fn handoff(
             }
             outln!(
                 "Published {} to {} (record sha256 {})",
-                report.run,
-                report.location,
+                Shown(&report.run),
+                Shown(&report.location.to_string()),
                 report.record_sha256.to_hex()
             );
             for o in &report.objects {
-                outln!("  {:<9} {}", o.status, o.uri);
+                outln!("  {:<9} {}", Shown(&o.status.to_string()), Shown(&o.uri));
             }
             for (sha, outcome) in &report.not_published {
                 outln!(
-                    "  not published: signature {} ({outcome} for the current record)",
-                    sha.to_hex()
+                    "  not published: signature {} ({} for the current record)",
+                    sha.to_hex(),
+                    Shown(&outcome.to_string())
                 );
             }
             if let Some(until) = &report.retain_until {
-                outln!("Object Lock COMPLIANCE retention until {until}");
+                outln!(
+                    "Object Lock COMPLIANCE retention until {}",
+                    Shown(&until.to_string())
+                );
             }
             Ok(())
         }
@@ -362,15 +374,19 @@ pub async fn handoff(
             if json {
                 print_json(&report)?;
             } else {
-                outln!("Sign-off of {} from {}", report.run, report.location);
+                outln!(
+                    "Sign-off of {} from {}",
+                    Shown(&report.run),
+                    Shown(&report.location.to_string())
+                );
                 for i in &report.items {
                     outln!(
                         "  {:<16} {:<9} {}",
-                        i.status,
-                        i.kind,
-                        i.uri.rsplit('/').next().unwrap_or(&i.uri)
+                        Shown(&i.status.to_string()),
+                        Shown(&i.kind.to_string()),
+                        Shown(i.uri.rsplit('/').next().unwrap_or(&i.uri))
                     );
-                    outln!("{:>20}{}", "", i.detail);
+                    outln!("{:>20}{}", "", Shown(&i.detail));
                 }
                 if report.same_record {
                     outln!(

@@ -10,6 +10,7 @@ pub mod aws_config_items;
 pub mod cloudtrail;
 pub mod cucumber;
 pub mod digest;
+pub mod display;
 pub mod junit;
 pub mod layout;
 pub mod ledger_event;
