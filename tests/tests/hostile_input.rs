@@ -133,3 +133,120 @@ fn untrusted_names_are_escaped_in_the_package_pdf() {
         );
     }
 }
+
+fn zip_of(entries: &[(&str, &[u8])], method: zip::CompressionMethod) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(method);
+    for (name, body) in entries {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(body).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// Replaces the `n`-th occurrence (0-based; `None` = every one) of `from` with `to`.
+fn patch(bytes: &mut [u8], from: &[u8], to: &[u8], n: Option<usize>) {
+    assert_eq!(from.len(), to.len());
+    let hits: Vec<usize> = (0..=bytes.len() - from.len())
+        .filter(|&i| &bytes[i..i + from.len()] == from)
+        .collect();
+    assert!(!hits.is_empty());
+    for (k, &i) in hits.iter().enumerate() {
+        if n.is_none_or(|n| n == k) {
+            bytes[i..i + to.len()].copy_from_slice(to);
+        }
+    }
+}
+
+const FAILING: &[u8] =
+    br#"<testsuite tests="1" failures="1"><testcase name="a"><failure/></testcase></testsuite>"#;
+const PASSING: &[u8] = br#"<testsuite tests="1"><testcase name="a"/></testsuite>"#;
+
+fn import_zip(
+    bytes: &[u8],
+) -> (
+    tempfile::TempDir,
+    Result<countersign_service::ImportReport, countersign_service::ServiceError>,
+    Service,
+) {
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("evidence.zip");
+    std::fs::write(&path, bytes).unwrap();
+    let service = Service::open(&home.path().join("home")).unwrap();
+    let r = service.import(&path);
+    (home, r, service)
+}
+
+/// Two entries with one name (a failing report, then a passing one): an extractor keeps the
+/// last, so the run would show passed. Refused, naming the entry, and nothing is imported.
+#[test]
+fn a_zip_with_two_entries_of_one_name_is_refused() {
+    let mut bytes = zip_of(
+        &[
+            ("LIMS/OQ/r1/junit.xml", FAILING),
+            ("LIMS/OQ/r1/junit.xmm", PASSING),
+        ],
+        zip::CompressionMethod::Stored,
+    );
+    patch(&mut bytes, b"junit.xmm", b"junit.xml", None);
+    let (_d, r, service) = import_zip(&bytes);
+    let e = r.unwrap_err();
+    assert_eq!(e.code, countersign_service::ErrorCode::BadInput, "{e:?}");
+    assert!(
+        e.message
+            .contains("more than one entry named \"LIMS/OQ/r1/junit.xml\""),
+        "{}",
+        e.message
+    );
+    assert!(service.runs().unwrap().is_empty());
+}
+
+/// A local header that names an entry differently from the central directory: a streaming
+/// extractor would write another file than the one listed. Refused, naming both.
+#[test]
+fn a_zip_whose_local_header_names_another_file_is_refused() {
+    let mut bytes = zip_of(
+        &[("LIMS/OQ/r1/a.xml", PASSING), ("LIMS/OQ/r1/b.xml", FAILING)],
+        zip::CompressionMethod::Deflated,
+    );
+    // The first occurrence of a name is its local header; the directory comes last.
+    patch(
+        &mut bytes,
+        b"LIMS/OQ/r1/b.xml",
+        b"LIMS/OQ/r1/c.xml",
+        Some(0),
+    );
+    let (_d, r, service) = import_zip(&bytes);
+    let e = r.unwrap_err();
+    assert_eq!(e.code, countersign_service::ErrorCode::BadInput, "{e:?}");
+    assert!(
+        e.message.contains(
+            "entry \"LIMS/OQ/r1/b.xml\" is named \"LIMS/OQ/r1/c.xml\" in its local header"
+        ),
+        "{}",
+        e.message
+    );
+    assert!(service.runs().unwrap().is_empty());
+}
+
+/// A byte changed in an entry's data fails its CRC-32: bad input naming the entry (exit 2),
+/// not trouble with the machine, and nothing of that entry is stored.
+#[test]
+fn a_zip_entry_with_a_bad_crc_is_bad_input_naming_it() {
+    let mut bytes = zip_of(
+        &[("LIMS/OQ/r1/junit.xml", FAILING)],
+        zip::CompressionMethod::Stored,
+    );
+    patch(&mut bytes, b"failures=\"1\"", b"failures=\"0\"", Some(0));
+    let (_d, r, service) = import_zip(&bytes);
+    let e = r.unwrap_err();
+    assert_eq!(e.code, countersign_service::ErrorCode::BadInput, "{e:?}");
+    assert_eq!(e.code.exit_code(), 2);
+    assert!(
+        e.message.contains("entry LIMS/OQ/r1/junit.xml is damaged"),
+        "{}",
+        e.message
+    );
+    assert!(service.runs().unwrap().is_empty());
+}

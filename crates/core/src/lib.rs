@@ -6,6 +6,7 @@
 //! auditor's verifier and the desktop app share exactly the same checks.
 #![forbid(unsafe_code)]
 
+pub mod archive_directory;
 pub mod aws_config_items;
 pub mod cloudtrail;
 pub mod cucumber;

@@ -15,6 +15,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use countersign_core::archive_directory::{self, ArchiveError};
 use countersign_core::digest::Sha256;
 use countersign_ledger::{Actor, NewObject, NewRejection, SourceKind};
 use countersign_store::StoreError;
@@ -240,19 +241,32 @@ impl Service {
         let copied = match (source, &e.location) {
             (Source::Folder, Location::File(p)) => {
                 let f = File::open(p).map_err(|x| read_error(uri, &x))?;
-                copy_capped(f, &mut writer, limits.max_entry_bytes, uri)?
+                copy_capped(f, &mut writer, limits.max_entry_bytes, uri).map_err(|x| x.error)?
             }
             (Source::Zip(archive), Location::Zip(i)) => {
                 let f = archive.by_index(*i).map_err(|x| {
                     ServiceError::bad_input(format!("cannot read {uri} from the archive: {x}"))
                 })?;
                 let declared_size = f.size();
+                // The archive's own checks (CRC-32, a stream cut short) fail as InvalidData or
+                // UnexpectedEof: the archive is bad input, not trouble with this machine.
                 let n = copy_capped(
                     f,
                     &mut writer,
                     declared_size.min(limits.max_entry_bytes),
                     uri,
-                )?;
+                )
+                .map_err(|x| {
+                    if x.damaged {
+                        ServiceError::bad_input(format!(
+                            "refused the archive: entry {} is damaged ({}); nothing of it was \
+                             stored, get an intact copy of the archive",
+                            e.rel, x.error.message
+                        ))
+                    } else {
+                        x.error
+                    }
+                })?;
                 if n != declared_size {
                     return Err(ServiceError::bad_input(format!(
                         "refused the archive: entry {} inflates to {n} bytes but declares {declared_size}; \
@@ -333,18 +347,39 @@ fn read_error(uri: &str, e: &io::Error) -> ServiceError {
     ServiceError::storage(format!("cannot read {uri}: {e}"))
 }
 
+/// A failed copy, and whether the source reported its own bytes as damaged.
+struct CopyError {
+    error: ServiceError,
+    damaged: bool,
+}
+
+impl From<ServiceError> for CopyError {
+    fn from(error: ServiceError) -> Self {
+        Self {
+            error,
+            damaged: false,
+        }
+    }
+}
+
 /// Copies at most `cap` bytes into the store writer; more is an error naming the entry.
 fn copy_capped(
     reader: impl Read,
     writer: &mut countersign_store::BlobWriter,
     cap: u64,
     uri: &str,
-) -> Result<u64, ServiceError> {
+) -> Result<u64, CopyError> {
     let mut limited = reader.take(cap.saturating_add(1));
     let mut buf = vec![0u8; 64 * 1024];
     let mut n = 0u64;
     loop {
-        let got = limited.read(&mut buf).map_err(|e| read_error(uri, &e))?;
+        let got = limited.read(&mut buf).map_err(|e| CopyError {
+            error: read_error(uri, &e),
+            damaged: matches!(
+                e.kind(),
+                io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
+            ),
+        })?;
         if got == 0 {
             break;
         }
@@ -352,7 +387,8 @@ fn copy_capped(
         if n > cap {
             return Err(ServiceError::bad_input(format!(
                 "refused the import: {uri} is larger than the {cap}-byte limit for one file"
-            )));
+            ))
+            .into());
         }
         writer.write(&buf[..got]).map_err(err::from_store)?;
     }
@@ -447,6 +483,56 @@ fn push_entry(
     Ok(())
 }
 
+/// Largest central directory read to check entry names: a million entries with long names.
+const MAX_DIRECTORY_BYTES: u64 = 512 << 20;
+
+/// Refuses an archive with two entries of one name (an extractor keeps one of them, so the
+/// archive's author chooses which report is seen) or whose local headers name an entry
+/// differently from its central directory. The zip reader keeps only the last of equal names,
+/// so the directory is read here record by record.
+fn check_names(path: &Path, archive: &zip::ZipArchive<File>) -> Result<(), String> {
+    use std::io::{Seek, SeekFrom};
+    let io = |what: &str, e: io::Error| format!("cannot read its {what} ({e})");
+    let mut file = File::open(path).map_err(|e| io("directory", e))?;
+    let start = archive.central_directory_start();
+    let len = file.metadata().map_err(|e| io("directory", e))?.len();
+    let size = len.saturating_sub(start);
+    if size > MAX_DIRECTORY_BYTES {
+        return Err(format!(
+            "its central directory is {size} bytes, more than the {MAX_DIRECTORY_BYTES} this \
+             importer reads"
+        ));
+    }
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| io("directory", e))?;
+    let mut directory = Vec::new();
+    file.by_ref()
+        .take(size)
+        .read_to_end(&mut directory)
+        .map_err(|e| io("directory", e))?;
+    let entries =
+        archive_directory::central_entries(&directory, archive.len()).map_err(|e| e.to_string())?;
+    if let Some(dup) = archive_directory::first_duplicate(&entries) {
+        return Err(ArchiveError::DuplicateName {
+            name: dup.shown_name(),
+        }
+        .to_string());
+    }
+    let mut header = Vec::new();
+    for entry in &entries {
+        let at = archive.offset().saturating_add(entry.local_header_offset);
+        file.seek(SeekFrom::Start(at))
+            .map_err(|e| io("local headers", e))?;
+        header.clear();
+        file.by_ref()
+            .take(archive_directory::local_header_len(entry) as u64)
+            .read_to_end(&mut header)
+            .map_err(|e| io("local headers", e))?;
+        archive_directory::check_local_header(entry, &header).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// Opens an archive and lists its entries, refusing it when its declared sizes exceed the caps.
 fn open_zip(
     path: &Path,
@@ -460,6 +546,12 @@ fn open_zip(
     let mut archive = zip::ZipArchive::new(file).map_err(|e| {
         ServiceError::bad_input(format!(
             "cannot import {shown}: not a readable .zip archive ({e}); give a folder or a .zip file"
+        ))
+    })?;
+    check_names(path, &archive).map_err(|e| {
+        ServiceError::bad_input(format!(
+            "refused {shown}: {e}; different tools would see different files in it, so nothing \
+             was imported (build the archive again from the run folders)"
         ))
     })?;
     let mut total = 0u64;
