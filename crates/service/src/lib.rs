@@ -20,6 +20,7 @@ mod keys;
 mod package;
 mod package_document;
 mod package_verify;
+mod partial_output;
 mod review;
 mod runs;
 mod session;

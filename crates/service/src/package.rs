@@ -29,6 +29,7 @@ use crate::audit_evidence::AuditEvidenceReport;
 use crate::cancel::CancelToken;
 use crate::error::{self as err, ErrorCode, ServiceError};
 use crate::package_document::{document, DocumentInput};
+use crate::partial_output::{self, PartialOutput};
 use crate::runs::RunView;
 use crate::signing::{SignatureView, DEFAULT_POLICY_JSON, POLICY_FILE};
 use crate::Service;
@@ -228,6 +229,20 @@ impl Service {
         refuse_existing(&req.out, "the package PDF")?;
         if let Some(b) = &req.bundle {
             refuse_existing(b, "the bundle")?;
+        }
+        // Both folders must exist before anything is built; partial outputs a killed run left
+        // there are cleared.
+        for target in std::iter::once(&req.out).chain(req.bundle.as_ref()) {
+            let folder = partial_output::folder_of(target);
+            if !folder.is_dir() {
+                return Err(ServiceError::bad_input(format!(
+                    "the folder {} for {} does not exist; create it or choose another place \
+                     (nothing was written)",
+                    folder.display(),
+                    target.display()
+                )));
+            }
+            partial_output::sweep(folder);
         }
 
         // Runs, with every stored file re-read and re-hashed; nothing is silently omitted.
@@ -556,15 +571,35 @@ impl Service {
         let pdf_sha256 = Sha256::of(&pdf);
         steps.next("writing the package", None)?;
 
-        // Keep the manifest; write the outputs; record.
+        // Keep the manifest; write every output whole under a partial name; place them; record.
+        // If anything fails, what was placed is withdrawn: all of it written and recorded, or
+        // nothing left behind.
         self.store()
             .put(&manifest_bytes, Some(&manifest_sha256))
             .map_err(err::from_store)?;
-        if let Some(bundle) = &req.bundle {
-            let pdf_name = format!("{}.pdf", manifest.package_id);
-            self.write_bundle(bundle, &manifest_bytes, &files, &pdf_name, &pdf)?;
+        let mut bundle_out = match &req.bundle {
+            Some(bundle) => {
+                let pdf_name = format!("{}.pdf", manifest.package_id);
+                Some(self.write_bundle(bundle, &manifest_bytes, &files, &pdf_name, &pdf)?)
+            }
+            None => None,
+        };
+        let mut pdf_out = write_partial(&req.out, &pdf)?;
+        if let Some(b) = bundle_out.as_mut() {
+            b.place()?;
         }
-        write_new(&req.out, &pdf)?;
+        if let Err(e) = pdf_out.place() {
+            if let Some(b) = bundle_out {
+                b.withdraw();
+            }
+            return Err(e);
+        }
+        let withdraw = |pdf_out: PartialOutput, bundle_out: Option<PartialOutput>| {
+            pdf_out.withdraw();
+            if let Some(b) = bundle_out {
+                b.withdraw();
+            }
+        };
         let record = NewPackage {
             package_id: manifest.package_id.clone(),
             manifest_sha256,
@@ -573,10 +608,15 @@ impl Service {
             file_name: req.out.display().to_string(),
             runs: manifest.runs.iter().map(|r| r.run.clone()).collect(),
         };
-        let actor = self.package_actor()?;
-        self.ledger()?
-            .record_package(&record, &actor)
-            .map_err(err::from_ledger)?;
+        let recorded = self.package_actor().and_then(|actor| {
+            self.ledger()?
+                .record_package(&record, &actor)
+                .map_err(err::from_ledger)
+        });
+        if let Err(e) = recorded {
+            withdraw(pdf_out, bundle_out);
+            return Err(e);
+        }
         Ok(PackageBuilt {
             package_id: manifest.package_id.clone(),
             manifest_sha256,
@@ -659,7 +699,7 @@ impl Service {
         files: &BTreeMap<String, PackageFile>,
         pdf_name: &str,
         pdf: &[u8],
-    ) -> Result<(), ServiceError> {
+    ) -> Result<PartialOutput, ServiceError> {
         let is_zip = target
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
@@ -669,10 +709,6 @@ impl Service {
                 Content::Stored(sha) => self.store().read(sha).map_err(err::from_store),
             }
         };
-        let parent = target
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or_else(|| Path::new("."));
         let io = |what: &str, e: &dyn std::fmt::Display| {
             ServiceError::storage(format!(
                 "could not write the bundle {}: {what}: {e}",
@@ -680,9 +716,8 @@ impl Service {
             ))
         };
         if is_zip {
-            let tmp =
-                tempfile::NamedTempFile::new_in(parent).map_err(|e| io("temporary file", &e))?;
-            let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(tmp));
+            let (out, file) = PartialOutput::file(target)?;
+            let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
             let options = zip::write::SimpleFileOptions::default()
                 .compression_method(zip::CompressionMethod::Deflated)
                 .last_modified_time(zip::DateTime::default());
@@ -695,22 +730,18 @@ impl Service {
             for (path, f) in files {
                 put(path, &content(f)?)?;
             }
-            let tmp = zip
+            let file = zip
                 .finish()
                 .map_err(|e| io("finishing", &e))?
                 .into_inner()
                 .map_err(|e| io("flushing", &e.error()))?;
-            tmp.as_file().sync_all().map_err(|e| io("syncing", &e))?;
-            tmp.persist_noclobber(target)
-                .map_err(|e| io("moving into place", &e.error))?;
+            file.sync_all().map_err(|e| io("syncing", &e))?;
+            Ok(out)
         } else {
-            // Written into a temporary folder beside the target, then renamed: no half bundle.
-            let tmp = tempfile::Builder::new()
-                .prefix(".countersign-bundle-")
-                .tempdir_in(parent)
-                .map_err(|e| io("temporary folder", &e))?;
+            // Written into a partial folder beside the target, placed when complete.
+            let out = PartialOutput::dir(target)?;
             let write = |rel: &str, bytes: &[u8]| -> Result<(), ServiceError> {
-                let path = tmp.path().join(rel);
+                let path = out.path().join(rel);
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir).map_err(|e| io(rel, &e))?;
                 }
@@ -721,13 +752,8 @@ impl Service {
             for (path, f) in files {
                 write(path, &content(f)?)?;
             }
-            let kept = tmp.keep();
-            if let Err(e) = std::fs::rename(&kept, target) {
-                let _ = std::fs::remove_dir_all(&kept);
-                return Err(io("moving into place", &e));
-            }
+            Ok(out)
         }
-        Ok(())
     }
 }
 
@@ -741,30 +767,15 @@ fn refuse_existing(path: &Path, what: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// Writes `bytes` to a new file at `path` through a temporary file: never a half PDF, never
-/// over an existing file.
-fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ServiceError> {
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
+/// Writes `bytes` whole under a partial name beside `path`, ready to be placed.
+fn write_partial(path: &Path, bytes: &[u8]) -> Result<PartialOutput, ServiceError> {
     let fail = |e: &dyn std::fmt::Display| {
         ServiceError::storage(format!("could not write {}: {e}", path.display()))
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(|e| fail(&e))?;
-    tmp.write_all(bytes).map_err(|e| fail(&e))?;
-    tmp.as_file().sync_all().map_err(|e| fail(&e))?;
-    tmp.persist_noclobber(path).map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            ServiceError::bad_input(format!(
-                "{} already exists; choose a new name (nothing is overwritten)",
-                path.display()
-            ))
-        } else {
-            fail(&e.error)
-        }
-    })?;
-    Ok(())
+    let (out, mut file) = PartialOutput::file(path)?;
+    file.write_all(bytes).map_err(|e| fail(&e))?;
+    file.sync_all().map_err(|e| fail(&e))?;
+    Ok(out)
 }
 
 fn event_json(e: &EventRecord) -> serde_json::Value {
