@@ -47,6 +47,82 @@ impl Store {
         })
     }
 
+    /// Opens an existing store for reading only (an auditor's copy): nothing is created.
+    pub fn open_read_only(root: &Path) -> Result<Self, StoreError> {
+        let objects = root.join("objects").join("sha256");
+        if !objects.is_dir() {
+            return Err(StoreError::io(
+                "find the store's objects in",
+                root,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ));
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// Removes what writers left in `tmp/` (a process killed while writing a blob leaves its
+    /// `.part` file). Only safe while no other writer uses the store: the caller holds the
+    /// home's lock. Returns how many files were removed.
+    pub fn remove_leftovers(&self) -> Result<usize, StoreError> {
+        let dir = self.tmp_dir();
+        let listing = match fs::read_dir(&dir) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(StoreError::io("list", &dir, e)),
+        };
+        let mut removed = 0;
+        for entry in listing {
+            let entry = entry.map_err(|e| StoreError::io("list", &dir, e))?;
+            let path = entry.path();
+            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+            if is_file {
+                fs::remove_file(&path)
+                    .map_err(|e| StoreError::io("remove the leftover", &path, e))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Whether any blob is stored.
+    pub fn has_objects(&self) -> Result<bool, StoreError> {
+        let objects = self.root.join("objects").join("sha256");
+        let shards = match fs::read_dir(&objects) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(StoreError::io("list", &objects, e)),
+        };
+        for shard in shards {
+            let shard = shard.map_err(|e| StoreError::io("list", &objects, e))?;
+            let mut blobs =
+                fs::read_dir(shard.path()).map_err(|e| StoreError::io("list", &shard.path(), e))?;
+            if blobs.next().is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// How many blobs are stored.
+    pub fn count_objects(&self) -> Result<u64, StoreError> {
+        let objects = self.root.join("objects").join("sha256");
+        let mut n = 0u64;
+        let shards = match fs::read_dir(&objects) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(StoreError::io("list", &objects, e)),
+        };
+        for shard in shards {
+            let shard = shard.map_err(|e| StoreError::io("list", &objects, e))?;
+            let blobs =
+                fs::read_dir(shard.path()).map_err(|e| StoreError::io("list", &shard.path(), e))?;
+            n += blobs.count() as u64;
+        }
+        Ok(n)
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -158,6 +234,23 @@ mod tests {
         assert_eq!(store.verify(&a.sha256).unwrap(), 8);
         // nothing is left behind in tmp/
         assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn leftovers_in_tmp_are_removed_and_blobs_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert!(!store.has_objects().unwrap());
+        store.put(b"kept", None).unwrap();
+        // What a writer killed mid-blob leaves.
+        fs::write(store.tmp_dir().join("4242-0-1.part"), b"half a blo").unwrap();
+        assert_eq!(store.remove_leftovers().unwrap(), 1);
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+        assert!(store.has_objects().unwrap());
+        assert_eq!(store.count_objects().unwrap(), 1);
+        let ro = Store::open_read_only(dir.path()).unwrap();
+        assert_eq!(ro.read(&Sha256::of(b"kept")).unwrap(), b"kept");
+        assert!(Store::open_read_only(&dir.path().join("none")).is_err());
     }
 
     #[test]
