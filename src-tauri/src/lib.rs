@@ -72,14 +72,15 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 }
 
 /// Opens the service on the home and puts it, with the app's facts, into managed state. Done
-/// before the window exists, so a home that cannot be opened is a clean error, not a panic.
+/// before the window exists, so a home that cannot be opened is a clean error, not a panic. A
+/// home that cannot be written (an auditor's copy) opens read-only: browsing and verifying work.
 pub fn prepare<R: Runtime>(app: &tauri::App<R>, startup: Startup) -> Result<(), AppError> {
     let home = match startup.home {
         Some(home) => home,
         // `$XDG_DATA_HOME/countersign` or `~/.local/share/countersign`, as the CLI uses.
         None => app.path().data_dir()?.join("countersign"),
     };
-    let service = Service::open(&home).map_err(|source| AppError::Home {
+    let service = Service::open_for_reading(&home).map_err(|source| AppError::Home {
         home: home.display().to_string(),
         source,
     })?;

@@ -9,14 +9,14 @@ use countersign_service::{
 
 use crate::args::{Cli, LedgerCommand};
 use crate::signoff::{both_stdin, print_json, read_secret, signing_secrets};
-use crate::{open, output};
+use crate::{open, open_for_reading, output};
 
 /// Runs one `ledger` subcommand. `restore` works on the home without opening it first.
 pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError> {
     let json = cli.global.json;
     match command {
         LedgerCommand::Verify(a) => {
-            let service = open(cli)?;
+            let service = open_for_reading(cli)?;
             let source = match (&a.checkpoints, &a.checkpoint_dir) {
                 (Some(uri), _) => Some(CheckpointSource::S3(uri.clone())),
                 (None, Some(dir)) => Some(CheckpointSource::Dir(dir.clone())),
@@ -163,6 +163,20 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
                 "Restored {} into {} ({} entries, the restore recorded); run `countersign ledger verify --checkpoints s3://BUCKET/PREFIX` to compare with published checkpoints",
                 Shown(&a.file.display().to_string()),
                 Shown(&report.ledger.display().to_string()),
+                report.events
+            );
+            Ok(())
+        }
+        LedgerCommand::StartOver(a) => {
+            let home = cli.global.home_dir()?;
+            let service = Service::start_over(&home, &a.reason)?;
+            let report = service.ledger_verify()?;
+            if json {
+                return print_json(&report);
+            }
+            outln!(
+                "Started a new audit trail in {} ({} entries, the decision recorded with its reason)",
+                Shown(&home.display().to_string()),
                 report.events
             );
             Ok(())

@@ -105,11 +105,11 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
             output::import(&service.import(&a.path)?, json)
         }
         Command::Runs => {
-            let service = open(cli)?;
+            let service = open_for_reading(cli)?;
             output::runs(&service.runs()?, json)
         }
         Command::Show(a) => {
-            let service = open(cli)?;
+            let service = open_for_reading(cli)?;
             let view = service.show(&a.run)?;
             let sigs = service.signatures(&a.run);
             if json {
@@ -129,7 +129,7 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
         Command::Verify(a) => package_out::verify(cli, a, json),
         Command::Signoff { command } => signoff::handoff(cli, &open(cli)?, command).await,
         Command::AuditEvidence(a) => {
-            let service = open(cli)?;
+            let service = open_for_reading(cli)?;
             let key = match &a.public_key {
                 Some(path) => Some((
                     path.display().to_string(),
@@ -182,4 +182,9 @@ fn write_stdout_line(args: std::fmt::Arguments<'_>) {
 
 pub(crate) fn open(cli: &Cli) -> Result<Service, ServiceError> {
     Service::open(&cli.global.home_dir()?)
+}
+
+/// For commands that only read: an auditor's read-only copy of a home works too.
+pub(crate) fn open_for_reading(cli: &Cli) -> Result<Service, ServiceError> {
+    Service::open_for_reading(&cli.global.home_dir()?)
 }

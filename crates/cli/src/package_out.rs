@@ -88,7 +88,7 @@ pub fn verify(cli: &Cli, a: &VerifyArgs, json: bool) -> Result<(), ServiceError>
         .ok()
         .filter(|h| h.join(countersign_service::LEDGER_FILE).exists());
     let v = match home {
-        Some(h) => Service::open(&h)?.verify_package(&a.path, trusted.as_ref())?,
+        Some(h) => Service::open_for_reading(&h)?.verify_package(&a.path, trusted.as_ref())?,
         None => verify_package_file(&a.path, trusted.as_ref())?,
     };
     print_verification(&v, json)?;

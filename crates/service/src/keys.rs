@@ -170,7 +170,7 @@ impl Service {
         kdf: KdfParams,
     ) -> Result<KeyInfo, ServiceError> {
         let dir = self.keys_dir();
-        std::fs::create_dir_all(&dir).map_err(|e| {
+        crate::home::create_private_dir(&dir).map_err(|e| {
             ServiceError::storage(format!(
                 "could not create the key directory {}: {e}",
                 dir.display()

@@ -14,6 +14,7 @@ mod disposition;
 mod error;
 mod fetch;
 mod handoff;
+mod home;
 mod import;
 mod intake;
 mod keys;
@@ -30,7 +31,7 @@ mod snapshot;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use countersign_ledger::{Ledger, SystemClock};
+use countersign_ledger::Ledger;
 use countersign_store::Store;
 
 pub use audit::{export_filter, parse_time_bound, RestoreReport};
@@ -53,6 +54,7 @@ pub use handoff::{
     PublishedObject, SignoffKey, SignoffLocation, SIGNOFF_KEY_ACCEPTED, SIGNOFF_KEY_FORMAT,
     SIGNOFF_PUBLISHED, SIGNOFF_RECORD_ACCEPTED, SIGNOFF_REJECTED, SIGNOFF_SIGNATURE_ACCEPTED,
 };
+pub use home::LEDGER_STARTED_OVER;
 pub use import::{ImportLimits, ImportReport};
 pub use keys::{
     public_key_pem, EnrollRequest, Enrollment, KeyInfo, PublicKeyExport, CERTIFICATION_STATEMENT,
@@ -82,27 +84,11 @@ pub struct Service {
     home: PathBuf,
     store: Store,
     ledger: Mutex<Ledger>,
+    /// Opened read-only (an auditor's copy): nothing can be recorded.
+    read_only: bool,
 }
 
 impl Service {
-    /// Opens (creating if needed) the home: `ledger.sqlite`, `store/`.
-    pub fn open(home: &Path) -> Result<Self, ServiceError> {
-        std::fs::create_dir_all(home).map_err(|e| {
-            ServiceError::storage(format!(
-                "could not create the Countersign home {}: {e}; choose another with --home or COUNTERSIGN_HOME",
-                home.display()
-            ))
-        })?;
-        let store = Store::open(&home.join(STORE_DIR)).map_err(error::from_store)?;
-        let ledger = Ledger::open(&home.join(LEDGER_FILE), Box::new(SystemClock::utc()))
-            .map_err(error::from_ledger)?;
-        Ok(Self {
-            home: home.to_path_buf(),
-            store,
-            ledger: Mutex::new(ledger),
-        })
-    }
-
     pub fn home(&self) -> &Path {
         &self.home
     }
