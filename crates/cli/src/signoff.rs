@@ -2,7 +2,7 @@
 //! MFA codes) come from the terminal with echo off, or from a file or standard input; never
 //! from argv.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::Path;
 
 use countersign_core::display::Shown;
@@ -36,18 +36,44 @@ pub(crate) fn signing_secrets(
     })
 }
 
-/// Reads one secret: from `file` (`-` = standard input, first line) or the terminal.
+/// Longest secret read from a file or standard input. A passphrase or MFA code is a line; a
+/// file much larger than that (`/dev/zero`, a log named by mistake) is refused, never read on.
+pub(crate) const MAX_SECRET_BYTES: u64 = 4096;
+
+/// Reads at most [`MAX_SECRET_BYTES`] from `reader`: the first line when `first_line`, else all
+/// of it; more is refused, naming `what`.
+fn read_capped(reader: impl Read, first_line: bool, what: &str) -> Result<String, ServiceError> {
+    let mut bytes = Vec::new();
+    let mut limited = std::io::BufReader::new(reader.take(MAX_SECRET_BYTES + 1));
+    let read = if first_line {
+        limited.read_until(b'\n', &mut bytes)
+    } else {
+        limited.read_to_end(&mut bytes)
+    };
+    read.map_err(|e| ServiceError::bad_input(format!("could not read {what}: {e}")))?;
+    if bytes.len() as u64 > MAX_SECRET_BYTES {
+        return Err(ServiceError::bad_input(format!(
+            "{what} holds more than {MAX_SECRET_BYTES} bytes; a passphrase or MFA code file holds \
+             one line (nothing was read further)"
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| ServiceError::bad_input(format!("{what} is not UTF-8 text")))
+}
+
+/// Reads one secret: from `file` (`-` = standard input, first line) or the terminal; at most
+/// [`MAX_SECRET_BYTES`] from a file or standard input.
 pub(crate) fn read_secret(prompt: &str, file: Option<&Path>) -> Result<Passphrase, ServiceError> {
     let text = match file {
         Some(p) if p == Path::new("-") => {
-            let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-                ServiceError::bad_input(format!("could not read standard input: {e}"))
-            })?;
-            line
+            read_capped(std::io::stdin().lock(), true, "standard input")?
         }
-        Some(p) => std::fs::read_to_string(p)
-            .map_err(|e| ServiceError::bad_input(format!("could not read {}: {e}", p.display())))?,
+        Some(p) => {
+            let shown = p.display().to_string();
+            let f = std::fs::File::open(p)
+                .map_err(|e| ServiceError::bad_input(format!("could not read {shown}: {e}")))?;
+            read_capped(f, false, &shown)?
+        }
         None => rpassword::prompt_password(prompt).map_err(|e| {
             ServiceError::bad_input(format!(
                 "could not read from the terminal ({e}); use a --…-file option instead"
