@@ -250,3 +250,35 @@ fn a_zip_entry_with_a_bad_crc_is_bad_input_naming_it() {
     );
     assert!(service.runs().unwrap().is_empty());
 }
+
+/// Two run ids that differ only in Unicode normalisation display identically (`SYS/IQ/rün`
+/// twice, one failed, one passed). The one not in NFC is refused at intake, and the report
+/// says why.
+#[test]
+fn a_look_alike_run_id_is_refused_at_intake_and_reported() {
+    let home = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    folder(
+        src.path(),
+        &[
+            ("SYS/IQ/r\u{fc}n/junit.xml", FAILING),
+            ("SYS/IQ/ru\u{308}n/junit.xml", PASSING),
+        ],
+    );
+    let service = Service::open(home.path()).unwrap();
+    let report = service.import(src.path()).unwrap();
+    assert_eq!(report.new, 1);
+    assert_eq!(report.skipped.len(), 1, "{report:?}");
+    assert_eq!(report.skipped[0].key, "SYS/IQ/ru\u{308}n/junit.xml");
+    assert!(
+        report.skipped[0]
+            .reason
+            .contains("not in Unicode normal form C (NFC)"),
+        "{}",
+        report.skipped[0].reason
+    );
+    let runs = service.runs().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].id, "SYS/IQ/r\u{fc}n");
+    assert_eq!(runs[0].status, RunStatus::Failed);
+}

@@ -127,6 +127,11 @@ pub fn assemble(key: RunKey, inputs: &[RunInput<'_>], options: &ParseOptions) ->
         }
     }
 
+    // A run stored before look-alike names were refused at intake still says what it is.
+    if let Some(reason) = crate::layout::look_alike_reason(&key.to_string()) {
+        problem(&mut problems, "", format!("the run id: {reason}"));
+    }
+
     // The manifest first: it declares digests and requirement mappings.
     let mut manifest = None;
     if let Some(&i) = by_path.get(MANIFEST_PATH) {

@@ -451,3 +451,31 @@ fn declared_versus_found_is_a_problem_of_the_run_never_a_pass() {
         );
     }
 }
+
+/// A run stored under a look-alike id (before intake refused them) says so.
+#[test]
+fn a_run_id_not_in_nfc_is_a_problem() {
+    let junit = br#"<testsuite tests="1"><testcase name="a"/></testsuite>"#.to_vec();
+    let inputs = [RunInput {
+        file: file("junit.xml", &junit),
+        content: Some(&junit),
+    }];
+    let nfd = RunKey {
+        system: "SYS".into(),
+        phase: Phase::Iq,
+        run_id: "ru\u{308}n".into(),
+    };
+    let run = assemble(nfd, &inputs, &ParseOptions::default());
+    assert_eq!(run.status, RunStatus::Incomplete);
+    assert!(run.problems[0]
+        .message
+        .contains("the run id: the name is not in Unicode normal form C"));
+    let nfc = RunKey {
+        run_id: "r\u{fc}n".into(),
+        ..key()
+    };
+    assert_eq!(
+        assemble(nfc, &inputs, &ParseOptions::default()).status,
+        RunStatus::Passed
+    );
+}
