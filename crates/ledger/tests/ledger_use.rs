@@ -397,3 +397,28 @@ fn a_failing_export_output_records_nothing() {
     assert!(err.to_string().contains("device unplugged"), "{err}");
     assert_eq!(l.event_count().unwrap(), 2);
 }
+
+/// Many objects in one transaction: each with its own event, all or none, idempotent.
+#[test]
+fn objects_recorded_together_are_all_or_none() {
+    let (_d, path) = home();
+    let mut l = open(&path);
+    let before = l.event_count().unwrap();
+    let mut bad = object(3);
+    bad.uri = String::new();
+    let err = l
+        .add_objects(&[object(1), object(2), bad], &alice())
+        .unwrap_err();
+    assert!(err.to_string().contains("URI is empty"), "{err}");
+    assert_eq!(l.event_count().unwrap(), before);
+    assert!(l.objects().unwrap().is_empty());
+    let recs = l
+        .add_objects(&[object(1), object(2), object(3)], &alice())
+        .unwrap();
+    assert_eq!(recs.len(), 3);
+    assert_eq!(l.event_count().unwrap(), before + 3);
+    let again = l.add_objects(&[object(2), object(4)], &alice()).unwrap();
+    assert_eq!(again[0], recs[1]);
+    assert_eq!(l.event_count().unwrap(), before + 4);
+    assert!(l.verify().unwrap().is_ok());
+}

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use countersign_core::digest::{Sha256, Sha256Stream};
 
-pub use blob_writer::BlobWriter;
+pub use blob_writer::{BlobWriter, PendingBlob};
 pub use error::StoreError;
 
 /// A blob as stored.
@@ -251,6 +251,37 @@ mod tests {
         let ro = Store::open_read_only(dir.path()).unwrap();
         assert_eq!(ro.read(&Sha256::of(b"kept")).unwrap(), b"kept");
         assert!(Store::open_read_only(&dir.path().join("none")).is_err());
+    }
+
+    #[test]
+    fn a_batch_is_committed_in_order_with_mismatches_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.put(b"already here", None).unwrap();
+        let pending = |bytes: &[u8]| {
+            let mut w = store.writer().unwrap();
+            w.write(bytes).unwrap();
+            w.finish()
+        };
+        let results = store.commit_all(vec![
+            (pending(b"one"), None),
+            (pending(b"two"), Some(Sha256::of(b"not two"))),
+            (pending(b"already here"), None),
+            (pending(b"three"), Some(Sha256::of(b"three"))),
+            (pending(b"one"), None),
+        ]);
+        assert!(results[0].as_ref().unwrap().newly_written);
+        assert!(matches!(results[1], Err(StoreError::DigestMismatch { .. })));
+        assert!(!results[2].as_ref().unwrap().newly_written);
+        assert!(results[3].as_ref().unwrap().newly_written);
+        assert!(!results[4].as_ref().unwrap().newly_written);
+        assert_eq!(store.read(&Sha256::of(b"three")).unwrap(), b"three");
+        assert!(!store.contains(&Sha256::of(b"two")));
+        assert_eq!(store.count_objects().unwrap(), 3);
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+        // Dropped without committing: nothing stays.
+        drop(pending(b"abandoned"));
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
     }
 
     #[test]
