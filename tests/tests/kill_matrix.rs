@@ -165,29 +165,31 @@ fn import_killed_anywhere_keeps_the_home_consistent() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
     evidence_folder(&src, 20, 150);
-    let home = dir.path().join("home");
     let src_arg = src.to_str().unwrap();
     // How long an uninterrupted import takes: kills land anywhere in it.
-    let timing = dir.path().join("timing");
     binary();
     let t = Instant::now();
-    assert!(cli(&timing, &["import", src_arg]).status.success());
+    assert!(cli(&dir.path().join("timing"), &["import", src_arg])
+        .status
+        .success());
     let span = t.elapsed() + Duration::from_millis(50);
     let mut points = Points::new("import");
     let mut killed = 0;
     for i in 0..iterations() {
+        // Each iteration kills a cold import of its own home, then resumes it there.
+        let home = dir.path().join(format!("home-{i}"));
         if run_and_kill(&home, &["import", src_arg], points.next(span)) {
             killed += 1;
         }
         check_home(&home, &format!("import, iteration {i}"));
+        let o = cli(&home, &["import", src_arg]);
+        assert!(o.status.success(), "{}", text(&o));
+        check_home(&home, &format!("import resumed, iteration {i}"));
+        let o = cli(&home, &["--json", "runs"]);
+        let runs: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(runs.as_array().unwrap().len(), 20, "iteration {i}");
+        std::fs::remove_dir_all(&home).unwrap();
     }
-    // Whatever was killed, the next import completes the store.
-    let o = cli(&home, &["import", src_arg]);
-    assert!(o.status.success(), "{}", text(&o));
-    check_home(&home, "import, final");
-    let o = cli(&home, &["--json", "runs"]);
-    let runs: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(runs.as_array().unwrap().len(), 20);
     eprintln!("import: {killed} of {} runs killed mid-way", iterations());
 }
 
