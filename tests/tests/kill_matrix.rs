@@ -110,6 +110,10 @@ fn check_home(home: &Path, what: &str) {
     );
     let o = cli(home, &["ledger", "verify"]);
     assert!(o.status.success(), "{what}: ledger verify: {}", text(&o));
+    assert!(
+        !home.join("ledger.sqlite.restoring").exists(),
+        "{what}: a partial restore was left"
+    );
     let tmp = home.join("store/tmp");
     let left: Vec<_> = std::fs::read_dir(&tmp)
         .map(|d| d.flatten().map(|e| e.file_name()).collect())

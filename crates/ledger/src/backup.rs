@@ -66,12 +66,47 @@ fn set_aside(path: &Path, stamp: &str) -> Result<std::path::PathBuf, LedgerError
             })?;
         }
     }
-    fs::rename(path, &aside).map_err(|source| LedgerError::Io {
+    // A second name for the ledger in place: it stays at `path` until the restored copy
+    // replaces it in one rename, so a restore killed at any point leaves a ledger at `path`.
+    fs::hard_link(path, &aside).map_err(|source| LedgerError::Io {
         path: path.to_path_buf(),
         context: "setting aside the ledger",
         source,
     })?;
     Ok(aside)
+}
+
+/// The temporary name a restore copies the backup to, beside `dest`.
+pub(crate) fn restoring_path(dest: &Path) -> std::path::PathBuf {
+    let mut tmp_name = dest
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    tmp_name.push(".restoring");
+    dest.with_file_name(tmp_name)
+}
+
+/// Copies the verified backup to the temporary name beside `dest`, synced.
+fn copy_to_restoring(backup: &Path, dest: &Path) -> Result<std::path::PathBuf, LedgerError> {
+    let tmp = restoring_path(dest);
+    let src = open_connection(backup, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    if tmp.exists() {
+        fs::remove_file(&tmp).map_err(|source| LedgerError::Io {
+            path: tmp.clone(),
+            context: "removing a stale partial restore",
+            source,
+        })?;
+    }
+    src.backup(rusqlite::MAIN_DB, &tmp, None)
+        .map_err(|e| db_error(&tmp, "copying the backup", e))?;
+    fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|source| LedgerError::Io {
+            path: tmp.clone(),
+            context: "syncing the restored copy",
+            source,
+        })?;
+    Ok(tmp)
 }
 
 impl Ledger {
@@ -191,14 +226,22 @@ impl Ledger {
             }
         }
         Self::check_backup(backup, &all)?;
+        // The copy is made whole first; the ledger in place gets its second name; then one
+        // rename replaces it. At no point is there no ledger at `dest`.
+        let tmp = copy_to_restoring(backup, dest)?;
         let set_aside = if dest.exists() {
             let stamp = utc_text(clock.now())?.replace([':', '.'], "");
             Some(set_aside(dest, &stamp)?)
         } else {
             None
         };
+        fs::rename(&tmp, dest).map_err(|source| LedgerError::Io {
+            path: dest.to_path_buf(),
+            context: "moving the restored ledger into place at",
+            source,
+        })?;
         let ledger =
-            Self::restore_locked(backup, dest, &all, clock, actor, lock, set_aside.as_deref())?;
+            Self::open_restored(backup, dest, &all, clock, actor, lock, set_aside.as_deref())?;
         Ok(Restored { ledger, set_aside })
     }
 
@@ -262,29 +305,26 @@ impl Ledger {
             });
         }
         // Copy through a temporary name so a failed copy never leaves a half ledger at `dest`.
-        let mut tmp_name = dest
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        tmp_name.push(".restoring");
-        let tmp = dest.with_file_name(tmp_name);
-        {
-            let src = open_connection(backup, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-            if tmp.exists() {
-                fs::remove_file(&tmp).map_err(|source| LedgerError::Io {
-                    path: tmp.clone(),
-                    context: "removing a stale partial restore",
-                    source,
-                })?;
-            }
-            src.backup(rusqlite::MAIN_DB, &tmp, None)
-                .map_err(|e| db_error(&tmp, "copying the backup", e))?;
-        }
+        let tmp = copy_to_restoring(backup, dest)?;
         fs::rename(&tmp, dest).map_err(|source| LedgerError::Io {
             path: dest.to_path_buf(),
             context: "moving the restored ledger into place at",
             source,
         })?;
+        Self::open_restored(backup, dest, checkpoints, clock, actor, lock, replaced)
+    }
+
+    /// Opens the ledger just put in place at `dest`, verifies it and records `ledger.restored`.
+    #[allow(clippy::too_many_arguments)]
+    fn open_restored(
+        backup: &Path,
+        dest: &Path,
+        checkpoints: &[Checkpoint],
+        clock: Box<dyn Clock>,
+        actor: &Actor,
+        lock: LedgerLock,
+        replaced: Option<&Path>,
+    ) -> Result<Ledger, LedgerError> {
         let mut ledger = Ledger::open_locked(dest, clock, SCHEMA_VERSION, lock)?;
         let report = ledger.verify_against(checkpoints)?;
         if let Some(problem) = report.problem {

@@ -109,10 +109,20 @@ impl Service {
                 OpenFailure::Other(e)
             }
         })?;
-        // This process holds the home's lock, so no other writer is using `tmp/`.
+        // This process holds the home's lock, so no other writer is using `tmp/`, and no
+        // restore is copying a backup beside the ledger.
         store
             .remove_leftovers()
             .map_err(|e| OpenFailure::Other(error::from_store(e)))?;
+        let restoring = home.join(format!("{LEDGER_FILE}.restoring"));
+        if restoring.exists() {
+            std::fs::remove_file(&restoring).map_err(|e| {
+                OpenFailure::Other(ServiceError::storage(format!(
+                    "could not remove the partial restore {}: {e}",
+                    restoring.display()
+                )))
+            })?;
+        }
         Ok(Self {
             home: home.to_path_buf(),
             store,
