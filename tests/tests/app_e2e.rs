@@ -310,7 +310,7 @@ async fn the_app_lists_the_demo_runs_and_opens_a_run_failures_first() {
     )
     .await;
     assert!(
-        listed.iter().any(|t| t.contains("SYS/OQ/r\\u{202e}1")),
+        listed.iter().any(|t| t.contains("r\\u{202e}1")),
         "{listed:?}"
     );
     assert!(!listed.iter().any(|t| t.contains('\u{202e}')), "{listed:?}");
