@@ -36,6 +36,12 @@ const COMMANDS: &[&str] = &[
     "sign",
     "signing_session",
     "lock_session",
+    "audit_evidence",
+    "publish_signoff",
+    "fetch_signoff",
+    "checkpoint_ledger",
+    "verify_ledger_published",
+    "restore_ledger",
 ];
 
 fn main() {

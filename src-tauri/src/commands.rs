@@ -5,18 +5,21 @@
 
 use countersign_ledger::{CaseDispositionRecord, EventRecord};
 use countersign_service::{
-    AuditReview, BackupInfo, ChainReport, Enrollment, FetchProgress, FetchReport, FileContent,
-    ImportLimits, ImportReport, KeyInfo, PackageBuilt, PackageProgress, PackageVerification,
-    PublicKeyExport, ReviewInfo, ReviewPlan, RunSummary, RunView, Service, ServiceError, SignPlan,
-    SignatureInfo, SignatureView,
+    AuditEvidenceReport, AuditReview, BackupInfo, ChainReport, CheckpointInfo, Enrollment,
+    FetchProgress, FetchReport, FetchSignoffReport, FileContent, ImportReport, ImportRequest,
+    KeyInfo, LedgerVerification, PackageBuilt, PackageProgress, PackageVerification,
+    PublicKeyExport, PublishReport, RestoreReport, ReviewInfo, ReviewPlan, RunSummary, RunView,
+    Service, ServiceError, SignPlan, SignatureInfo, SignatureView,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::forms::{
-    AuditExportForm, AuditFilterForm, AwsForm, BackupForm, DispositionForm, EnrollForm, ImportForm,
-    NewKeyForm, PackageForm, ReviewForm, RevokeForm, SecretsForm, SignForm, VerifyForm,
+    AuditEvidenceForm, AuditExportForm, AuditFilterForm, AwsForm, BackupForm, CheckpointForm,
+    DispositionForm, EnrollForm, ImportForm, NewKeyForm, PackageForm, PassphraseForm,
+    PublishedCheckpointsForm, RestoreForm, ReviewForm, RevokeForm, SecretsForm, SignForm,
+    SignoffForm, VerifyForm,
 };
 use crate::signing::{SessionState, SignDesk};
 use crate::startup::DemoConnection;
@@ -92,7 +95,7 @@ pub async fn import_runs(
     let progress = move |p: &FetchProgress| {
         let _ = on_progress.send(p.clone());
     };
-    service.import_with(&path, &ImportLimits::default(), &progress, &running.token)
+    service.import(&ImportRequest::new(path), &progress, &running.token)
 }
 
 /// Cancels the running sync or import; answers whether one was running.
@@ -114,8 +117,7 @@ pub async fn build_package(
     let progress = move |p: &PackageProgress| {
         let _ = on_progress.send(p.clone());
     };
-    let now = time::OffsetDateTime::now_utc();
-    service.package_with(&request, now, &progress, &running.token)
+    service.package(&request, &progress, &running.token)
 }
 
 /// Cancels the package build in progress; answers whether one was running.
@@ -311,7 +313,11 @@ pub async fn signing_session(
     desk: State<'_, SignDesk>,
 ) -> Result<SessionState, ServiceError> {
     let idle = service.signing_policy()?.0.session.idle_timeout_minutes;
-    Ok(SessionState::of(&*desk.session.lock().await, idle))
+    Ok(SessionState::of(
+        &*desk.session.lock().await,
+        service.now(),
+        idle,
+    ))
 }
 
 /// Ends the signing session now: the next signing needs the MFA code again.
@@ -319,6 +325,79 @@ pub async fn signing_session(
 pub async fn lock_session(desk: State<'_, SignDesk>) -> Result<(), ServiceError> {
     desk.session.lock().await.lock();
     Ok(())
+}
+
+/// Validates the CloudTrail digest chain in the store (with the trail's public key file when
+/// given) and lists the events and AWS Config items of a stack, or of all stacks.
+#[tauri::command]
+pub async fn audit_evidence(
+    service: State<'_, Service>,
+    form: AuditEvidenceForm,
+) -> Result<AuditEvidenceReport, ServiceError> {
+    let (key, stack) = form.to_request()?;
+    let key = key.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));
+    service.audit_evidence(key, stack.as_deref())
+}
+
+/// Hands a signed run to the next signer's desktop: its record, the signatures that verify for
+/// it and the signers' keys, written to S3 once and never over a different object.
+#[tauri::command]
+pub async fn publish_signoff(
+    service: State<'_, Service>,
+    form: SignoffForm,
+    aws: AwsForm,
+) -> Result<PublishReport, ServiceError> {
+    let (aws, req) = (aws.settings()?, form.to_publish()?);
+    service.signoff_publish(&aws, &req).await
+}
+
+/// Takes over a published sign-off: every item checked against this desktop, the accepted ones
+/// and every refusal recorded.
+#[tauri::command]
+pub async fn fetch_signoff(
+    service: State<'_, Service>,
+    form: SignoffForm,
+    aws: AwsForm,
+) -> Result<FetchSignoffReport, ServiceError> {
+    let (aws, req) = (aws.settings()?, form.to_fetch()?);
+    service.signoff_fetch(&aws, &req).await
+}
+
+/// Signs the audit trail's head with the user's enrolled key and records it; with a location,
+/// publishes it to S3 under Object Lock (COMPLIANCE).
+#[tauri::command]
+pub async fn checkpoint_ledger(
+    service: State<'_, Service>,
+    form: CheckpointForm,
+    aws: AwsForm,
+    secret: PassphraseForm,
+) -> Result<CheckpointInfo, ServiceError> {
+    let (aws, req) = (aws.settings()?, form.to_request()?);
+    service
+        .ledger_checkpoint(&aws, &req, &secret.into_passphrase())
+        .await
+}
+
+/// Verifies the audit trail against checkpoints published outside this desktop, so a trail
+/// rolled back to an older copy is caught.
+#[tauri::command]
+pub async fn verify_ledger_published(
+    service: State<'_, Service>,
+    form: PublishedCheckpointsForm,
+    aws: AwsForm,
+) -> Result<LedgerVerification, ServiceError> {
+    let (aws, source) = (aws.settings()?, form.to_request()?);
+    service.ledger_verify_published(&aws, &source).await
+}
+
+/// Restores the audit trail from a backup after verifying it (also against this trail's
+/// checkpoints); the trail in use is set aside, never deleted.
+#[tauri::command]
+pub async fn restore_ledger(
+    service: State<'_, Service>,
+    form: RestoreForm,
+) -> Result<RestoreReport, ServiceError> {
+    service.ledger_restore_here(&form.to_request()?)
 }
 
 #[cfg(test)]
@@ -698,6 +777,58 @@ pub(crate) mod tests {
                 .contains("already exists"),
             "{again}"
         );
+    }
+
+    #[test]
+    fn the_trail_is_restored_in_place_from_a_verified_backup_and_checked_against_checkpoints() {
+        let home = tempfile::tempdir().unwrap();
+        let (_app, window) = app(home.path());
+        let out = home.path().join("copy.sqlite");
+        invoke(
+            &window,
+            "backup_ledger",
+            json!({ "form": { "out": out.display().to_string() } }),
+        )
+        .unwrap();
+        let missing = invoke(
+            &window,
+            "restore_ledger",
+            json!({ "form": { "path": home.path().join("none.sqlite").display().to_string() } }),
+        )
+        .unwrap_err();
+        assert_eq!(missing["code"], json!("bad_input"), "{missing}");
+        let restored = invoke(
+            &window,
+            "restore_ledger",
+            json!({ "form": { "path": out.display().to_string() } }),
+        )
+        .unwrap();
+        assert!(restored["set_aside"].is_string(), "{restored}");
+        // The restored trail is the one in use from now on, and it verifies.
+        let report = invoke(&window, "audit_verify", json!({})).unwrap();
+        assert_eq!(report["problem"], json!(null), "{report}");
+
+        let none = invoke(
+            &window,
+            "verify_ledger_published",
+            json!({ "form": {}, "aws": {} }),
+        )
+        .unwrap_err();
+        assert_eq!(none["code"], json!("bad_input"), "{none}");
+        let bad = invoke(
+            &window,
+            "publish_signoff",
+            json!({ "form": { "run": "LIMS/OQ/r", "location": "s3://Not_A_Bucket/x" }, "aws": {} }),
+        )
+        .unwrap_err();
+        assert_eq!(bad["code"], json!("bad_input"), "{bad}");
+        assert!(
+            bad["message"].as_str().unwrap().contains("bucket name"),
+            "{bad}"
+        );
+        // No CloudTrail digests in an empty store: the chain does not validate, and says so.
+        let evidence = invoke(&window, "audit_evidence", json!({ "form": {} })).unwrap();
+        assert_eq!(evidence["valid"], json!(false), "{evidence}");
     }
 
     #[test]

@@ -4,10 +4,12 @@
 
 use std::path::PathBuf;
 
+use countersign_core::layout::S3Location;
 use countersign_core::signature::predicate::Meaning;
 use countersign_service::{
-    export_filter, AwsSettings, DispositionKind, DispositionRequest, EnrollRequest, EventFilter,
-    ExportFormat, PackageRequest, Passphrase, ReviewRequest, ServiceError, SignRequest,
+    export_filter, AwsSettings, CheckpointRequest, CheckpointSource, DispositionKind,
+    DispositionRequest, EnrollRequest, EventFilter, ExportFormat, FetchSignoffRequest, MfaCode,
+    PackageRequest, Passphrase, PublishRequest, ReviewRequest, ServiceError, SignRequest,
     SignSecrets, TrustedKeys,
 };
 use serde::Deserialize;
@@ -181,30 +183,22 @@ impl AuditExportForm {
     }
 }
 
-/// A new signer key: printed name and the passphrase typed twice. The passphrase never leaves
-/// this process except sealed in the key file.
-#[derive(Deserialize)]
+/// A new signer key: printed name and the passphrase typed twice. The passphrase is a
+/// [`Passphrase`] from the moment it is read, and never leaves this process except sealed in
+/// the key file.
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewKeyForm {
     pub printed_name: String,
-    passphrase: String,
-    confirm: String,
-}
-
-impl std::fmt::Debug for NewKeyForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewKeyForm")
-            .field("printed_name", &self.printed_name)
-            .finish_non_exhaustive()
-    }
+    passphrase: Passphrase,
+    confirm: Passphrase,
 }
 
 impl NewKeyForm {
     /// The printed name and the passphrase, once both entries agree.
     pub fn into_request(self) -> Result<(String, Passphrase), ServiceError> {
-        let passphrase = Passphrase::new(self.passphrase);
-        let confirm = Passphrase::new(self.confirm);
-        if passphrase.as_str() != confirm.as_str() {
+        let (passphrase, confirm) = (self.passphrase, self.confirm);
+        if passphrase != confirm {
             return Err(ServiceError::bad_input(
                 "the two passphrase entries differ; type the same passphrase twice",
             ));
@@ -214,25 +208,16 @@ impl NewKeyForm {
 }
 
 /// Enrolling a key to the MFA-backed IAM identity of the signer.
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnrollForm {
     pub aws: AwsForm,
     #[serde(default)]
     pub key_id: String,
     pub mfa_serial: String,
-    mfa_code: String,
+    mfa_code: MfaCode,
     #[serde(default)]
     pub accept_certification: bool,
-}
-
-impl std::fmt::Debug for EnrollForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EnrollForm")
-            .field("key_id", &self.key_id)
-            .field("mfa_serial", &self.mfa_serial)
-            .finish_non_exhaustive()
-    }
 }
 
 impl EnrollForm {
@@ -244,7 +229,7 @@ impl EnrollForm {
             aws,
             EnrollRequest {
                 mfa_serial,
-                mfa_code: self.mfa_code.trim().to_owned(),
+                mfa_code: MfaCode::new(self.mfa_code.expose().trim().to_owned()),
                 key_id: non_empty(&self.key_id),
                 certification_accepted: self.accept_certification,
             },
@@ -393,40 +378,34 @@ impl BackupForm {
     }
 }
 
-/// `reviewed`, `Approved`, … in any case.
+/// `reviewed`, `Approved`, … in any case (the core's one parser).
 fn meaning(text: &str) -> Result<Meaning, ServiceError> {
-    Meaning::ALL
-        .into_iter()
-        .find(|m| m.as_str().eq_ignore_ascii_case(text.trim()))
-        .ok_or_else(|| {
-            ServiceError::bad_input(format!(
-                "unknown meaning {text:?}: choose Authored, Reviewed, Approved or Rejected"
-            ))
-        })
+    text.parse().map_err(|_| {
+        ServiceError::bad_input(format!(
+            "unknown meaning {text:?}: choose Authored, Reviewed, Approved or Rejected"
+        ))
+    })
 }
 
 /// The secrets of one signing: the passphrase, and the MFA code when the session is closed.
-/// Taken from the window for this call only; never logged.
-#[derive(Deserialize)]
+/// Taken from the window for this call only, as secret types from the moment they are read.
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecretsForm {
-    passphrase: String,
+    passphrase: Passphrase,
     #[serde(default)]
-    mfa_code: String,
-}
-
-impl std::fmt::Debug for SecretsForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretsForm(<redacted>)")
-    }
+    mfa_code: Option<MfaCode>,
 }
 
 impl SecretsForm {
     pub fn into_secrets(self) -> SignSecrets {
-        let code = self.mfa_code.trim().to_owned();
+        let code = self
+            .mfa_code
+            .map(|c| MfaCode::new(c.expose().trim().to_owned()))
+            .filter(|c| !c.is_blank());
         SignSecrets {
-            passphrase: Passphrase::new(self.passphrase),
-            mfa_code: (!code.is_empty()).then_some(code),
+            passphrase: self.passphrase,
+            mfa_code: code,
         }
     }
 }
@@ -436,6 +415,43 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// Every form that carries a secret, and every service request it becomes, formatted
+    /// with `{:?}` as a log line or a panic message would: no secret appears.
+    #[test]
+    fn no_request_or_form_prints_a_secret() {
+        const PASS: &str = "correct horse battery staple";
+        const CODE: &str = "864209";
+        let secrets: SecretsForm =
+            serde_json::from_value(json!({ "passphrase": PASS, "mfaCode": CODE })).unwrap();
+        let enroll: EnrollForm = serde_json::from_value(json!({
+            "aws": {}, "mfaSerial": "arn:aws:iam::1:mfa/a", "mfaCode": CODE,
+            "acceptCertification": true
+        }))
+        .unwrap();
+        let new_key: NewKeyForm = serde_json::from_value(json!({
+            "printedName": "Dana Whitfield", "passphrase": PASS, "confirm": PASS
+        }))
+        .unwrap();
+        let passphrase: PassphraseForm =
+            serde_json::from_value(json!({ "passphrase": PASS })).unwrap();
+        let mut shown = vec![
+            format!("{secrets:?}"),
+            format!("{enroll:?}"),
+            format!("{new_key:?}"),
+            format!("{passphrase:?}"),
+        ];
+        shown.push(format!("{:?}", secrets.into_secrets()));
+        shown.push(format!("{:?}", enroll.into_request().unwrap()));
+        shown.push(format!("{:?}", new_key.into_request().unwrap()));
+        shown.push(format!("{:?}", passphrase.into_passphrase()));
+        for text in shown {
+            assert!(
+                !text.contains(PASS) && !text.contains(CODE),
+                "a secret in Debug output: {text}"
+            );
+        }
+    }
 
     #[test]
     fn package_paths_must_be_absolute_and_get_a_pdf_extension() {
@@ -474,8 +490,19 @@ mod tests {
         assert!(err.message.contains("differ"), "{}", err.message);
         let secrets: SecretsForm =
             serde_json::from_value(json!({"passphrase": "p w", "mfaCode": " 123456 "})).unwrap();
-        assert_eq!(format!("{secrets:?}"), "SecretsForm(<redacted>)");
-        assert_eq!(secrets.into_secrets().mfa_code.as_deref(), Some("123456"));
+        let shown = format!("{secrets:?}");
+        assert!(
+            !shown.contains("p w") && !shown.contains("123456"),
+            "{shown}"
+        );
+        assert_eq!(
+            secrets
+                .into_secrets()
+                .mfa_code
+                .as_ref()
+                .map(MfaCode::expose),
+            Some("123456")
+        );
     }
 
     #[test]
@@ -572,5 +599,158 @@ mod tests {
             .unwrap_err()
             .message
             .contains("last entry"));
+    }
+}
+
+/// A location in S3 typed in the window: `s3://BUCKET/PREFIX`, parsed by the core's one rule.
+fn s3_location(text: &str, what: &str) -> Result<S3Location, ServiceError> {
+    let t = non_empty(text).ok_or_else(|| ServiceError::bad_input(format!("enter {what}")))?;
+    t.parse()
+        .map_err(|e: countersign_core::layout::LocationError| {
+            ServiceError::bad_input(e.to_string())
+        })
+}
+
+/// A file read for a request: its name (for messages) and its bytes.
+pub type KeyFile = (String, Vec<u8>);
+
+/// Validating the CloudTrail digest chain, with the trail's public key file when one is given,
+/// for all stacks or one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuditEvidenceForm {
+    #[serde(default)]
+    pub public_key: String,
+    #[serde(default)]
+    pub stack: String,
+}
+
+impl AuditEvidenceForm {
+    /// The public key file (name and bytes, read now) and the stack.
+    pub fn to_request(&self) -> Result<(Option<KeyFile>, Option<String>), ServiceError> {
+        let key = match non_empty(&self.public_key) {
+            None => None,
+            Some(p) => {
+                let file = path(&p, "the CloudTrail public key file")?;
+                let bytes = std::fs::read(&file).map_err(|e| {
+                    ServiceError::bad_input(format!("cannot read {}: {e}", file.display()))
+                })?;
+                Some((file.display().to_string(), bytes))
+            }
+        };
+        Ok((key, non_empty(&self.stack)))
+    }
+}
+
+/// Handing a signed run to the next signer's desktop through S3, or taking it over.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignoffForm {
+    pub run: String,
+    pub location: String,
+    #[serde(default)]
+    pub object_lock_days: Option<u32>,
+}
+
+impl SignoffForm {
+    /// The publish request.
+    pub fn to_publish(&self) -> Result<PublishRequest, ServiceError> {
+        Ok(PublishRequest {
+            run: self.run.clone(),
+            to: s3_location(
+                &self.location,
+                "where to publish the sign-off (s3://BUCKET/PREFIX)",
+            )?,
+            object_lock_days: self.object_lock_days,
+        })
+    }
+
+    /// The fetch request.
+    pub fn to_fetch(&self) -> Result<FetchSignoffRequest, ServiceError> {
+        Ok(FetchSignoffRequest {
+            run: self.run.clone(),
+            from: s3_location(
+                &self.location,
+                "where the sign-off was published (s3://BUCKET/PREFIX)",
+            )?,
+        })
+    }
+}
+
+/// A signed checkpoint of the audit trail, published to S3 when a location is given. The
+/// passphrase comes in its own form and is kept only as a [`Passphrase`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CheckpointForm {
+    #[serde(default)]
+    pub key_id: String,
+    #[serde(default)]
+    pub publish: String,
+    #[serde(default)]
+    pub retention_days: Option<u32>,
+}
+
+impl CheckpointForm {
+    pub fn to_request(&self) -> Result<CheckpointRequest, ServiceError> {
+        let publish = match non_empty(&self.publish) {
+            None => None,
+            Some(p) => Some(s3_location(&p, "where to publish the checkpoint")?),
+        };
+        Ok(CheckpointRequest {
+            key_id: non_empty(&self.key_id),
+            publish,
+            retention_days: self.retention_days,
+        })
+    }
+}
+
+/// A key passphrase typed for one call.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PassphraseForm {
+    passphrase: Passphrase,
+}
+
+impl PassphraseForm {
+    pub fn into_passphrase(self) -> Passphrase {
+        self.passphrase
+    }
+}
+
+/// Where published checkpoints are read from: an S3 location or a folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PublishedCheckpointsForm {
+    #[serde(default)]
+    pub location: String,
+    #[serde(default)]
+    pub folder: String,
+}
+
+impl PublishedCheckpointsForm {
+    pub fn to_request(&self) -> Result<CheckpointSource, ServiceError> {
+        match (non_empty(&self.location), non_empty(&self.folder)) {
+            (Some(l), None) => Ok(CheckpointSource::S3(s3_location(&l, "the checkpoint location")?)),
+            (None, Some(f)) => Ok(CheckpointSource::Dir(path(&f, "the folder of checkpoint files")?)),
+            (None, None) => Err(ServiceError::bad_input(
+                "enter where the checkpoints were published (s3://BUCKET/PREFIX) or a folder of checkpoint files",
+            )),
+            (Some(_), Some(_)) => Err(ServiceError::bad_input(
+                "give either an S3 location or a folder of checkpoint files, not both",
+            )),
+        }
+    }
+}
+
+/// Restoring the audit trail from a backup file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RestoreForm {
+    pub path: String,
+}
+
+impl RestoreForm {
+    pub fn to_request(&self) -> Result<PathBuf, ServiceError> {
+        path(&self.path, "the backup file to restore")
     }
 }

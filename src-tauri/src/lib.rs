@@ -12,11 +12,14 @@ pub mod signing;
 pub mod startup;
 pub mod sync;
 
-use countersign_service::{Service, ServiceError};
+use std::sync::Arc;
+
+use countersign_service::{Env, Service, ServiceError};
 use tauri::{Manager, Runtime};
+use time::UtcOffset;
 
 use crate::commands::AppInfo;
-use crate::signing::SignDesk;
+use crate::signing::{SignDesk, WindowClock};
 use crate::startup::{Startup, StartupError};
 use crate::sync::{FetchSlot, PackageSlot};
 
@@ -37,7 +40,6 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .manage(FetchSlot::default())
         .manage(PackageSlot::default())
-        .manage(SignDesk::default())
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::list_runs,
@@ -68,6 +70,12 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::sign,
             commands::signing_session,
             commands::lock_session,
+            commands::audit_evidence,
+            commands::publish_signoff,
+            commands::fetch_signoff,
+            commands::checkpoint_ledger,
+            commands::verify_ledger_published,
+            commands::restore_ledger,
         ])
 }
 
@@ -79,7 +87,13 @@ pub fn prepare<R: Runtime>(app: &tauri::App<R>, startup: Startup) -> Result<(), 
         // `$XDG_DATA_HOME/countersign` or `~/.local/share/countersign`, as the CLI uses.
         None => app.path().data_dir()?.join("countersign"),
     };
-    let service = Service::open(&home).map_err(|source| AppError::Home {
+    // One clock for the service and the signing desk: the window sets its UTC offset.
+    let clock = Arc::new(WindowClock::default());
+    let env = Env {
+        clock: clock.clone(),
+        ..Env::desktop(UtcOffset::UTC)
+    };
+    let service = Service::open(&home, env).map_err(|source| AppError::Home {
         home: home.display().to_string(),
         source,
     })?;
@@ -95,6 +109,7 @@ pub fn prepare<R: Runtime>(app: &tauri::App<R>, startup: Startup) -> Result<(), 
         export_dir: export_dir.display().to_string(),
     });
     app.manage(service);
+    app.manage(SignDesk::new(clock));
     Ok(())
 }
 
@@ -181,6 +196,10 @@ mod tests {
             "review_audit_trail",
             "revoke_key",
             "backup_ledger",
+            "checkpoint_ledger",
+            "restore_ledger",
+            "publish_signoff",
+            "fetch_signoff",
         ] {
             let refused = invoke(&other, cmd, json!({})).unwrap_err();
             assert!(

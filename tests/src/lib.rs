@@ -6,6 +6,8 @@
 
 pub mod binaries;
 pub mod buckets;
+pub mod connector;
+pub mod drift_front;
 pub mod emulator;
 pub mod error;
 pub mod form;

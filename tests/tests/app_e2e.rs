@@ -14,7 +14,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use countersign_service::{AwsSettings, CancelToken, FetchRequest, Service};
+use countersign_core::layout::Prefix;
+use countersign_service::{AwsSettings, CancelToken, Env, FetchRequest, Service};
 use countersign_tests::emulator::{Emulator, ADMIN_KEY, REGION};
 use countersign_tests::synthetic::write_large_run;
 use countersign_tests::webdriver::{
@@ -102,16 +103,19 @@ async fn the_app_lists_the_demo_runs_and_opens_a_run_failures_first() {
         endpoint_url: Some(endpoint.clone()),
         force_path_style: true,
     };
-    Service::demo_seed(&aws, BUCKET, "")
+    // The SDK's own resolution, as the app resolves it.
+    let bucket = BUCKET.parse().expect("a bucket name");
+    Service::demo_seed(&Env::system(), &aws, &bucket, &Prefix::root())
         .await
         .expect("seed the demo");
     let home = scratch.path().join("home");
-    let service = Service::open(&home).expect("open the home");
+    let service = Service::open(&home, Env::system()).expect("open the home");
     let request = FetchRequest {
         aws: aws.clone(),
-        bucket: BUCKET.to_owned(),
-        prefix: String::new(),
+        bucket,
+        prefix: Prefix::root(),
         concurrency: 4,
+        stack: None,
     };
     service
         .fetch(&request, &|_| {}, &CancelToken::default())

@@ -172,7 +172,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     let h = Harness::start().await.unwrap();
     let scratch = tempfile::tempdir().unwrap();
     let home = scratch.path().join("home");
-    let service = Service::open(&home).unwrap();
+    let service = h.service(&home).unwrap();
     h.demo_fetched(&service, BUCKET).await.unwrap();
     let alice = h.create_user_with_mfa("alice").await.unwrap();
     let bob = h.create_user_with_mfa("bob").await.unwrap();
@@ -509,13 +509,13 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
 
     // What the app did is in the ledger: two valid signatures, the refusal, the verification.
     // (The app's process may take a moment to exit and release the ledger.)
-    let mut opened = Service::open(&home);
+    let mut opened = Service::open(&home, h.env());
     for _ in 0..30 {
         if opened.is_ok() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
-        opened = Service::open(&home);
+        opened = Service::open(&home, h.env());
     }
     let service = opened.unwrap();
     let sigs = service.signatures(RUN).unwrap();

@@ -2,12 +2,13 @@
 //! Passphrases and MFA codes come from the terminal (echo off) or a file, never from argv.
 
 use countersign_service::{
-    export_filter, CheckpointRequest, CheckpointSource, LedgerVerification, ReviewRequest, Service,
-    ServiceError, SigningSession,
+    export_filter, CheckpointRequest, CheckpointSource, Env, LedgerVerification, ReviewRequest,
+    Service, ServiceError, SigningSession,
 };
 
 use crate::args::{Cli, LedgerCommand};
-use crate::signoff::{both_stdin, print_json, read_secret, signing_secrets};
+use crate::output::print_json;
+use crate::signoff::{both_stdin, read_secret, signing_secrets};
 use crate::{open, output};
 
 /// Runs one `ledger` subcommand. `restore` works on the home without opening it first.
@@ -96,7 +97,7 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
                 key_id: a.key.clone(),
                 mfa_serial: a.mfa_serial.clone(),
             };
-            let mut session = SigningSession::system();
+            let mut session = SigningSession::new();
             let plan = service.review_check(&session, &req)?;
             eprintln!(
                 "Signing the audit trail as reviewed up to entry {} (hash {}) as {} ({}, key {})",
@@ -142,7 +143,12 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
             Ok(())
         }
         LedgerCommand::Restore(a) => {
-            let report = Service::ledger_restore(&cli.global.home_dir()?, &a.file, a.replace)?;
+            let report = Service::ledger_restore(
+                &cli.global.home_dir()?,
+                &Env::system(),
+                &a.file,
+                a.replace,
+            )?;
             if json {
                 return print_json(&report);
             }

@@ -6,20 +6,13 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use countersign_service::{
-    DispositionRequest, EnrollRequest, ErrorCode, FetchSignoffRequest, Passphrase, PublishRequest,
-    Service, ServiceError, SignRequest, SignSecrets, SignatureView, SigningSession,
+    DispositionRequest, EnrollRequest, ErrorCode, FetchSignoffRequest, MfaCode, Passphrase,
+    PublishRequest, Service, ServiceError, SignRequest, SignSecrets, SignatureView, SigningSession,
     CERTIFICATION_STATEMENT,
 };
-use serde::Serialize;
 
 use crate::args::{Cli, DispositionArgs, KeysCommand, SignArgs, SignoffCommand};
-
-pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), ServiceError> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| ServiceError::storage(format!("could not encode the output: {e}")))?;
-    outln!("{text}");
-    Ok(())
-}
+use crate::output::print_json;
 
 /// The secrets of one signing: the MFA code when the session needs one (`mfa_serial` names the
 /// device in the prompt), then the key passphrase. From the terminal or the given files, never argv.
@@ -29,9 +22,10 @@ pub(crate) fn signing_secrets(
     passphrase_file: Option<&Path>,
 ) -> Result<SignSecrets, ServiceError> {
     let mfa_code = match mfa_serial {
-        Some(serial) => {
-            Some(read_secret(&format!("MFA code ({serial}): "), mfa_code_file)?.to_string())
-        }
+        Some(serial) => Some(read_mfa_code(
+            &format!("MFA code ({serial}): "),
+            mfa_code_file,
+        )?),
         None => None,
     };
     let passphrase = read_secret("Key passphrase: ", passphrase_file)?;
@@ -60,8 +54,14 @@ pub(crate) fn read_secret(prompt: &str, file: Option<&Path>) -> Result<Passphras
         })?,
     };
     let secret = Passphrase::new(text);
-    let trimmed = secret.trim_end_matches(['\r', '\n']);
+    let trimmed = secret.expose().trim_end_matches(['\r', '\n']);
     Ok(Passphrase::new(trimmed.to_owned()))
+}
+
+/// Reads an MFA one-time code as [`read_secret`] reads a passphrase.
+pub(crate) fn read_mfa_code(prompt: &str, file: Option<&Path>) -> Result<MfaCode, ServiceError> {
+    let text = read_secret(prompt, file)?;
+    Ok(MfaCode::new(text.expose().trim().to_owned()))
 }
 
 pub(crate) fn both_stdin(a: Option<&Path>, b: Option<&Path>) -> bool {
@@ -104,7 +104,7 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             let first = read_secret("New key passphrase (10+ characters): ", p)?;
             if p.is_none() {
                 let second = read_secret("Repeat the passphrase: ", None)?;
-                if *first != *second {
+                if first != second {
                     return Err(ServiceError::bad_input(
                         "the two passphrases differ; nothing was created",
                     ));
@@ -141,13 +141,13 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
                     })?;
                     line.trim().eq_ignore_ascii_case("I accept")
                 };
-            let code = read_secret("MFA code: ", a.mfa_code_file.as_deref())?;
+            let code = read_mfa_code("MFA code: ", a.mfa_code_file.as_deref())?;
             let e = service
                 .keys_enroll(
                     &cli.global.aws(),
                     &EnrollRequest {
                         mfa_serial: a.mfa_serial.clone(),
-                        mfa_code: code.to_string(),
+                        mfa_code: code,
                         key_id: a.key.clone(),
                         certification_accepted: accepted,
                     },
@@ -231,13 +231,13 @@ pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), Serv
     }
     let req = SignRequest {
         run: a.run.clone(),
-        meaning: a.meaning.into(),
+        meaning: a.meaning,
         reason: a.reason.clone(),
         key_id: a.key.clone(),
         mfa_serial: a.mfa_serial.clone(),
     };
     // One process per command: the session is new, so this is always a first signing.
-    let mut session = SigningSession::system();
+    let mut session = SigningSession::new();
     let plan = service.sign_check(&session, &req)?;
     eprintln!(
         "Signing {} as {} ({}, key {}) under policy v{} ({})",
@@ -320,7 +320,7 @@ pub async fn handoff(
                     &cli.global.aws(),
                     &PublishRequest {
                         run: a.run.clone(),
-                        to: a.to.parse()?,
+                        to: a.to.clone(),
                         object_lock_days: a.object_lock_days,
                     },
                 )
@@ -335,7 +335,7 @@ pub async fn handoff(
                 report.record_sha256.to_hex()
             );
             for o in &report.objects {
-                outln!("  {:<9} {}", o.status, o.uri);
+                outln!("  {:<9} {}", o.status.as_str(), o.uri);
             }
             for (sha, outcome) in &report.not_published {
                 outln!(
@@ -354,7 +354,7 @@ pub async fn handoff(
                     &cli.global.aws(),
                     &FetchSignoffRequest {
                         run: a.run.clone(),
-                        from: a.from.parse()?,
+                        from: a.from.clone(),
                     },
                 )
                 .await?;
@@ -366,8 +366,8 @@ pub async fn handoff(
                 for i in &report.items {
                     outln!(
                         "  {:<16} {:<9} {}",
-                        i.status,
-                        i.kind,
+                        i.status.as_str(),
+                        i.kind.as_str(),
                         i.uri.rsplit('/').next().unwrap_or(&i.uri)
                     );
                     outln!("{:>20}{}", "", i.detail);

@@ -324,3 +324,56 @@ fn verify_needs_no_home_and_says_what_is_wrong() {
         text(&o)
     );
 }
+
+#[test]
+fn show_prints_a_stored_file_re_verified_and_a_changed_one_exits_1() {
+    let home = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let run = src.path().join("LIMS/IQ/r1");
+    std::fs::create_dir_all(run.join("logs")).unwrap();
+    std::fs::write(
+        run.join("report.xml"),
+        r#"<testsuite name="s" tests="1"><testcase classname="c" name="t"/></testsuite>"#,
+    )
+    .unwrap();
+    std::fs::write(run.join("logs/run.log"), "line one\n\u{1b}[2Kline two\n").unwrap();
+    let imported = countersign_in(home.path(), &["import", src.path().to_str().unwrap()], "");
+    assert!(imported.status.success(), "{}", text(&imported));
+
+    // Piped: the bytes as stored.
+    let o = countersign_in(
+        home.path(),
+        &["show", "LIMS/IQ/r1", "--file", "logs/run.log"],
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(o.stdout, b"line one\n\x1b[2Kline two\n");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("sha256 "));
+    let o = countersign_in(
+        home.path(),
+        &["show", "LIMS/IQ/r1", "--file", "no/such.log"],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+
+    // The stored blob changed on disk: the file no longer verifies.
+    let blobs = home.path().join("store/objects/sha256");
+    let sha = sha256_hex(b"line one\n\x1b[2Kline two\n");
+    let blob = blobs.join(&sha[..2]).join(&sha);
+    let mut perms = std::fs::metadata(&blob).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&blob, perms).unwrap();
+    std::fs::write(&blob, b"tampered").unwrap();
+    let o = countersign_in(
+        home.path(),
+        &["show", "LIMS/IQ/r1", "--file", "logs/run.log"],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("does not verify"), "{}", text(&o));
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    countersign_core::digest::Sha256::of(bytes).to_hex()
+}

@@ -2,11 +2,13 @@
 
 use std::fs;
 use std::path::Path;
+use std::sync::Arc;
 
+use countersign_core::clock::Clock;
 use countersign_core::ledger_event::Actor;
-use rusqlite::OpenFlags;
+use rusqlite::{Connection, OpenFlags};
 
-use crate::clock::{utc_text, Clock};
+use crate::clock::utc_text;
 use crate::error::{db_error, LedgerError};
 use crate::event::NewEvent;
 use crate::lock::LedgerLock;
@@ -155,7 +157,7 @@ impl Ledger {
         backup: &Path,
         dest: &Path,
         checkpoints: &[Checkpoint],
-        clock: Box<dyn Clock>,
+        clock: Arc<dyn Clock>,
         actor: &Actor,
         replace: bool,
     ) -> Result<Restored, LedgerError> {
@@ -239,7 +241,7 @@ impl Ledger {
         backup: &Path,
         dest: &Path,
         checkpoints: &[Checkpoint],
-        clock: Box<dyn Clock>,
+        clock: Arc<dyn Clock>,
         actor: &Actor,
     ) -> Result<Ledger, LedgerError> {
         let lock = LedgerLock::acquire(dest)?;
@@ -251,45 +253,81 @@ impl Ledger {
         backup: &Path,
         dest: &Path,
         checkpoints: &[Checkpoint],
-        clock: Box<dyn Clock>,
+        clock: Arc<dyn Clock>,
         actor: &Actor,
         lock: LedgerLock,
         replaced: Option<&Path>,
     ) -> Result<Ledger, LedgerError> {
-        if dest.exists() {
-            return Err(LedgerError::Exists {
-                path: dest.to_path_buf(),
-            });
-        }
-        // Copy through a temporary name so a failed copy never leaves a half ledger at `dest`.
-        let mut tmp_name = dest
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        tmp_name.push(".restoring");
-        let tmp = dest.with_file_name(tmp_name);
-        {
-            let src = open_connection(backup, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-            if tmp.exists() {
-                fs::remove_file(&tmp).map_err(|source| LedgerError::Io {
-                    path: tmp.clone(),
-                    context: "removing a stale partial restore",
-                    source,
-                })?;
-            }
-            src.backup(rusqlite::MAIN_DB, &tmp, None)
-                .map_err(|e| db_error(&tmp, "copying the backup", e))?;
-        }
-        fs::rename(&tmp, dest).map_err(|source| LedgerError::Io {
-            path: dest.to_path_buf(),
-            context: "moving the restored ledger into place at",
-            source,
-        })?;
+        copy_into_place(backup, dest)?;
         let mut ledger = Ledger::open_locked(dest, clock, SCHEMA_VERSION, lock)?;
-        let report = ledger.verify_against(checkpoints)?;
+        ledger.record_restore(backup, checkpoints, actor, replaced)?;
+        Ok(ledger)
+    }
+
+    /// Restores a backup over this ledger while it stays open (the desktop app holds its
+    /// ledger for as long as it runs): the backup must verify, also against this ledger's
+    /// checkpoints, so an older copy cannot roll it back; this ledger is then set aside
+    /// (never deleted) and the copy takes its place under the same instance lock, with a
+    /// `ledger.restored` event. When anything fails after the set-aside, the set-aside
+    /// ledger is put back and reopened.
+    pub fn restore_here(
+        &mut self,
+        backup: &Path,
+        actor: &Actor,
+    ) -> Result<std::path::PathBuf, LedgerError> {
+        let checkpoints = self.checkpoints()?;
+        Self::check_backup(backup, &checkpoints)?;
+        let stamp = utc_text(self.clock.now())?.replace([':', '.'], "");
+        let dest = self.path.clone();
+        // Close this connection (SQLite folds the WAL into the file) before moving the file.
+        let closed = Connection::open_in_memory()
+            .map_err(|e| db_error(&dest, "closing the ledger for the restore", e))?;
+        drop(std::mem::replace(&mut self.conn, closed));
+        let aside = set_aside(&dest, &stamp)?;
+        let restored = copy_into_place(backup, &dest).and_then(|()| {
+            self.conn = crate::connect(&dest, self.clock.as_ref(), SCHEMA_VERSION)?;
+            self.record_restore(backup, &checkpoints, actor, Some(&aside))
+        });
+        match restored {
+            Ok(()) => Ok(aside),
+            Err(e) => {
+                let _ = fs::remove_file(&dest);
+                let back = fs::rename(&aside, &dest)
+                    .map_err(|source| LedgerError::Io {
+                        path: aside.clone(),
+                        context: "putting the ledger back after a failed restore",
+                        source,
+                    })
+                    .and_then(|()| crate::connect(&dest, self.clock.as_ref(), SCHEMA_VERSION));
+                match back {
+                    Ok(conn) => {
+                        self.conn = conn;
+                        Err(e)
+                    }
+                    Err(back) => Err(LedgerError::Corrupt {
+                        path: dest,
+                        detail: format!(
+                            "the restore failed ({e}) and the ledger could not be reopened ({back}); it is kept at {}",
+                            aside.display()
+                        ),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Checks the restored ledger (also against `checkpoints`) and records `ledger.restored`.
+    fn record_restore(
+        &mut self,
+        backup: &Path,
+        checkpoints: &[Checkpoint],
+        actor: &Actor,
+        replaced: Option<&Path>,
+    ) -> Result<(), LedgerError> {
+        let report = self.verify_against(checkpoints)?;
         if let Some(problem) = report.problem {
             return Err(LedgerError::NotVerified {
-                path: dest.to_path_buf(),
+                path: self.path.clone(),
                 problem,
             });
         }
@@ -307,7 +345,40 @@ impl Ledger {
         if let Some(aside) = replaced {
             event = event.before(format!("set aside as {}", aside.display()));
         }
-        ledger.append(&event)?;
-        Ok(ledger)
+        self.append(&event)?;
+        Ok(())
     }
+}
+
+/// Copies a verified backup to `dest` (which must not exist) through a temporary name, so a
+/// failed copy never leaves half a ledger at `dest`.
+fn copy_into_place(backup: &Path, dest: &Path) -> Result<(), LedgerError> {
+    if dest.exists() {
+        return Err(LedgerError::Exists {
+            path: dest.to_path_buf(),
+        });
+    }
+    let mut tmp_name = dest
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    tmp_name.push(".restoring");
+    let tmp = dest.with_file_name(tmp_name);
+    {
+        let src = open_connection(backup, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        if tmp.exists() {
+            fs::remove_file(&tmp).map_err(|source| LedgerError::Io {
+                path: tmp.clone(),
+                context: "removing a stale partial restore",
+                source,
+            })?;
+        }
+        src.backup(rusqlite::MAIN_DB, &tmp, None)
+            .map_err(|e| db_error(&tmp, "copying the backup", e))?;
+    }
+    fs::rename(&tmp, dest).map_err(|source| LedgerError::Io {
+        path: dest.to_path_buf(),
+        context: "moving the restored ledger into place at",
+        source,
+    })
 }

@@ -6,7 +6,9 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::clock::{stamp, Clock};
+use countersign_core::clock::Clock;
+
+use crate::clock::stamp;
 use crate::error::LedgerError;
 
 /// The largest text field accepted in an event (1 MiB); larger values belong in the store,

@@ -1,0 +1,161 @@
+//! Writing a package: the PDF through a temporary file (never half a file, never over an
+//! existing one) and the bundle folder or zip, built beside its target and moved into place.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::Path;
+
+use countersign_core::package::manifest::{FileRole, MANIFEST_FILE};
+use countersign_pdf::Relationship;
+
+use super::assemble::{Content, PackageFile};
+use crate::error::{self as err, ServiceError};
+use crate::Service;
+
+pub(super) fn media_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or_default() {
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "png" => "image/png",
+        "txt" | "log" => "text/plain",
+        _ => "application/octet-stream",
+    }
+}
+
+pub(super) fn relationship(role: FileRole) -> Relationship {
+    match role {
+        FileRole::Signature | FileRole::PublicKey | FileRole::Policy => Relationship::Supplement,
+        _ => Relationship::Data,
+    }
+}
+
+pub(super) fn describe(role: FileRole, path: &str) -> String {
+    let what = match role {
+        FileRole::RunRecord => "Run record (what run signatures sign)",
+        FileRole::RunData => "Run results, normalised",
+        FileRole::Evidence => "Original evidence file",
+        FileRole::Signature => "DSSE signature envelope",
+        FileRole::PublicKey => "Signer public key and enrollment",
+        FileRole::Policy => "Signing policy",
+        FileRole::StackSnapshot => "CloudFormation stack snapshot",
+        FileRole::AuditEvidence => "Audit evidence summary",
+        FileRole::AuditTrail => "Audit trail excerpt",
+    };
+    format!("{what}: {path}")
+}
+
+impl Service {
+    pub(super) fn write_bundle(
+        &self,
+        target: &Path,
+        manifest: &[u8],
+        files: &BTreeMap<String, PackageFile>,
+        pdf_name: &str,
+        pdf: &[u8],
+    ) -> Result<(), ServiceError> {
+        let is_zip = target
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+        let content = |f: &PackageFile| -> Result<Vec<u8>, ServiceError> {
+            match &f.content {
+                Content::Bytes(b) => Ok(b.clone()),
+                Content::Stored(sha) => self.store().read(sha).map_err(err::from_store),
+            }
+        };
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| Path::new("."));
+        let io = |what: &str, e: &dyn std::fmt::Display| {
+            ServiceError::storage(format!(
+                "could not write the bundle {}: {what}: {e}",
+                target.display()
+            ))
+        };
+        if is_zip {
+            let tmp =
+                tempfile::NamedTempFile::new_in(parent).map_err(|e| io("temporary file", &e))?;
+            let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(tmp));
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .last_modified_time(zip::DateTime::default());
+            let mut put = |name: &str, bytes: &[u8]| -> Result<(), ServiceError> {
+                zip.start_file(name, options).map_err(|e| io(name, &e))?;
+                zip.write_all(bytes).map_err(|e| io(name, &e))
+            };
+            put(MANIFEST_FILE, manifest)?;
+            put(pdf_name, pdf)?;
+            for (path, f) in files {
+                put(path, &content(f)?)?;
+            }
+            let tmp = zip
+                .finish()
+                .map_err(|e| io("finishing", &e))?
+                .into_inner()
+                .map_err(|e| io("flushing", &e.error()))?;
+            tmp.as_file().sync_all().map_err(|e| io("syncing", &e))?;
+            tmp.persist_noclobber(target)
+                .map_err(|e| io("moving into place", &e.error))?;
+        } else {
+            // Written into a temporary folder beside the target, then renamed: no half bundle.
+            let tmp = tempfile::Builder::new()
+                .prefix(".countersign-bundle-")
+                .tempdir_in(parent)
+                .map_err(|e| io("temporary folder", &e))?;
+            let write = |rel: &str, bytes: &[u8]| -> Result<(), ServiceError> {
+                let path = tmp.path().join(rel);
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| io(rel, &e))?;
+                }
+                std::fs::write(&path, bytes).map_err(|e| io(rel, &e))
+            };
+            write(MANIFEST_FILE, manifest)?;
+            write(pdf_name, pdf)?;
+            for (path, f) in files {
+                write(path, &content(f)?)?;
+            }
+            let kept = tmp.keep();
+            if let Err(e) = std::fs::rename(&kept, target) {
+                let _ = std::fs::remove_dir_all(&kept);
+                return Err(io("moving into place", &e));
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn refuse_existing(path: &Path, what: &str) -> Result<(), ServiceError> {
+    if path.exists() {
+        return Err(ServiceError::bad_input(format!(
+            "{what} {} already exists; choose a new name (nothing is overwritten)",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to a new file at `path` through a temporary file: never a half PDF, never
+/// over an existing file.
+pub(super) fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ServiceError> {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let fail = |e: &dyn std::fmt::Display| {
+        ServiceError::storage(format!("could not write {}: {e}", path.display()))
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(|e| fail(&e))?;
+    tmp.write_all(bytes).map_err(|e| fail(&e))?;
+    tmp.as_file().sync_all().map_err(|e| fail(&e))?;
+    tmp.persist_noclobber(path).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            ServiceError::bad_input(format!(
+                "{} already exists; choose a new name (nothing is overwritten)",
+                path.display()
+            ))
+        } else {
+            fail(&e.error)
+        }
+    })?;
+    Ok(())
+}
