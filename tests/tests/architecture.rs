@@ -88,18 +88,33 @@ fn crates_depend_only_downwards() {
         ("crates/cli", &["countersign-core", "countersign-service"]),
         (
             "src-tauri",
-            &["countersign-core", "countersign-ledger", "countersign-service"],
+            &[
+                "countersign-core",
+                "countersign-ledger",
+                "countersign-service",
+            ],
         ),
     ];
     for (dir, may) in allowed {
         let deps = dependencies(&root.join(dir).join("Cargo.toml"));
         let found = ours(&deps);
         let may: BTreeSet<String> = may.iter().map(|s| s.to_string()).collect();
-        assert!(found.is_subset(&may), "{dir} depends on {found:?}; it may depend on {may:?}");
+        assert!(
+            found.is_subset(&may),
+            "{dir} depends on {found:?}; it may depend on {may:?}"
+        );
         let tauri = deps.iter().any(|d| d.starts_with("tauri"));
-        assert_eq!(tauri, *dir == "src-tauri", "{dir}: only src-tauri knows Tauri");
+        assert_eq!(
+            tauri,
+            *dir == "src-tauri",
+            "{dir}: only src-tauri knows Tauri"
+        );
         let sdk = deps.iter().any(|d| d.starts_with("aws-"));
-        assert_eq!(sdk, *dir == "crates/aws", "{dir}: only crates/aws knows the AWS SDK");
+        assert_eq!(
+            sdk,
+            *dir == "crates/aws",
+            "{dir}: only crates/aws knows the AWS SDK"
+        );
     }
 }
 
@@ -143,13 +158,21 @@ fn the_time_comes_from_one_clock() {
     let root = project_root();
     for dir in ["crates", "src-tauri/src"] {
         for file in rust_files(&root.join(dir)) {
-            let rel = file.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
-            if rel.contains("/tests/") || rel.contains("/examples/") || rel.contains("bench-window") {
+            let rel = file
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if rel.contains("/tests/") || rel.contains("/examples/") || rel.contains("bench-window")
+            {
                 continue;
             }
             for (n, line) in production_lines(&file) {
                 if line.contains("now_utc()") || line.contains("SystemTime::now") {
-                    assert!(allowed.contains(&rel.as_str()), "{rel}:{n} reads the system clock");
+                    assert!(
+                        allowed.contains(&rel.as_str()),
+                        "{rel}:{n} reads the system clock"
+                    );
                 }
             }
         }
@@ -173,7 +196,11 @@ fn the_service_api_has_no_test_seams() {
                 "{}:{n}: {name} looks like a test seam in the public API; tests open the service with their own Env",
                 file.display()
             );
-            assert!(!l.contains("#[doc(hidden)]"), "{}:{n}: hidden API", file.display());
+            assert!(
+                !l.contains("#[doc(hidden)]"),
+                "{}:{n}: hidden API",
+                file.display()
+            );
         }
     }
 }

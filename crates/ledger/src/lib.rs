@@ -18,6 +18,7 @@ mod dispositions;
 mod error;
 mod event;
 mod export;
+mod formats;
 mod lock;
 mod objects;
 mod packages;

@@ -281,7 +281,7 @@ fn export_csv_and_json_are_complete_and_recorded() {
         .unwrap();
     assert_eq!(n, BASE + 3, "the first export is itself in the trail");
     let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
-    assert_eq!(doc["format"], "countersign-ledger-export/v1");
+    assert_eq!(doc["format"], "countersign.ledger-export/v2");
     let events = doc["events"].as_array().unwrap();
     assert_eq!(events.len() as u64, BASE + 3);
     let base = BASE as usize;

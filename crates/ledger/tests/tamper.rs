@@ -206,6 +206,15 @@ fn checkpoint_json_round_trips_and_bad_json_is_named() {
     let mut l = open(&path);
     let cp = l.checkpoint(&key(), &Actor::system()).unwrap();
     assert_eq!(Checkpoint::from_json(&cp.to_json(), "x").unwrap(), cp);
+    assert!(cp
+        .to_json()
+        .contains("\"countersign.ledger-checkpoint/v2\""));
+    // A checkpoint published under the first tag reads as the same checkpoint, for ever.
+    let v1 = cp.to_json().replace(
+        "countersign.ledger-checkpoint/v2",
+        "countersign-ledger-checkpoint/v1",
+    );
+    assert_eq!(Checkpoint::from_json(&v1, "x").unwrap(), cp);
     assert_eq!(l.checkpoints().unwrap(), vec![cp.clone()]);
     let ev = l.head().unwrap().unwrap().event;
     assert_eq!(
@@ -219,7 +228,7 @@ fn checkpoint_json_round_trips_and_bad_json_is_named() {
             .contains("s3://anchor/x.json: not a checkpoint"),
         "{err}"
     );
-    let wrong = cp.to_json().replace("checkpoint/v1", "checkpoint/v9");
+    let wrong = cp.to_json().replace("checkpoint/v2", "checkpoint/v9");
     assert!(Checkpoint::from_json(&wrong, "f")
         .unwrap_err()
         .to_string()
