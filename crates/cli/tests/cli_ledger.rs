@@ -140,7 +140,10 @@ fn checkpoints_are_refused_before_any_secret_and_verify_needs_a_real_location() 
     // Bad locations and a missing retention: exit 2, no passphrase prompt.
     for (args, says) in [
         (vec!["--publish", "bucket/prefix"], "s3://BUCKET/PREFIX"),
-        (vec!["--publish", "s3://ok-bucket/../up"], "unsafe prefix"),
+        (
+            vec!["--publish", "s3://ok-bucket/../up"],
+            "prefix \"../up\" is not usable",
+        ),
         (vec!["--publish", "s3://ok-bucket/p"], "--retention-days"),
     ] {
         let mut all = vec!["ledger", "checkpoint"];

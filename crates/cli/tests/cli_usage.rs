@@ -89,7 +89,7 @@ fn bad_concurrency_is_bad_input() {
     let o = countersign(&[
         "fetch",
         "--bucket",
-        "b",
+        "qual-bucket",
         "--concurrency",
         "0",
         "--region",
@@ -172,7 +172,11 @@ fn secrets_never_come_from_argv() {
     }
     let o = countersign(&["sign", "R", "--meaning", "signed", "--reason", "r"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("authored"), "{}", text(&o));
+    assert!(
+        text(&o).contains("Authored, Reviewed, Approved or Rejected"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -376,4 +380,27 @@ fn show_prints_a_stored_file_re_verified_and_a_changed_one_exits_1() {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     countersign_core::digest::Sha256::of(bytes).to_hex()
+}
+
+#[test]
+fn a_bucket_or_location_is_refused_by_the_rule_it_breaks() {
+    for (args, says) in [
+        (vec!["fetch", "--bucket", "b"], "3 to 63 characters"),
+        (
+            vec!["fetch", "--bucket", "Qual_Bucket"],
+            "lowercase letters",
+        ),
+        (
+            vec!["fetch", "--bucket", "qual-bucket", "--prefix", "a//b"],
+            "empty segment",
+        ),
+        (
+            vec!["signoff", "publish", "R", "--to", "qual-bucket/x"],
+            "s3://BUCKET/PREFIX",
+        ),
+    ] {
+        let o = countersign(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(says), "{args:?}: {}", text(&o));
+    }
 }
