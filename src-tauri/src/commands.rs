@@ -1,5 +1,6 @@
 //! The commands the window may call. Each is a one-line adapter over the service layer; errors
-//! reach the window as the service's `{code, message}` (mirrored in `ui/errors.js`).
+//! reach the window as a [`WindowError`]: the service's code, its message in the window's words
+//! and the field it is about (`ui/errors.js` mirrors the codes).
 //!
 //! Every command here must also be listed in `build.rs` and granted in `capabilities/main.json`.
 
@@ -7,8 +8,8 @@ use countersign_ledger::{CaseDispositionRecord, EventRecord};
 use countersign_service::{
     AuditReview, BackupInfo, ChainReport, Enrollment, FetchProgress, FetchReport, FileContent,
     ImportLimits, ImportReport, KeyInfo, PackageBuilt, PackageProgress, PackageVerification,
-    PublicKeyExport, ReviewInfo, ReviewPlan, RunSummary, RunView, Service, ServiceError, SignPlan,
-    SignatureInfo, SignatureView,
+    PublicKeyExport, ReviewInfo, ReviewPlan, RunSummary, RunView, Service, SignPlan, SignatureInfo,
+    SignatureView,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -21,6 +22,7 @@ use crate::forms::{
 use crate::signing::{SessionState, SignDesk};
 use crate::startup::DemoConnection;
 use crate::sync::{ConnectForm, FetchSlot, PackageSlot};
+use crate::wording::{self, WindowError};
 
 /// What the window needs to know about this app instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,14 +45,14 @@ pub fn app_info(info: State<'_, AppInfo>) -> AppInfo {
 
 /// Every run in the store, sorted by system, phase and run id.
 #[tauri::command]
-pub async fn list_runs(service: State<'_, Service>) -> Result<Vec<RunSummary>, ServiceError> {
-    service.runs()
+pub async fn list_runs(service: State<'_, Service>) -> Result<Vec<RunSummary>, WindowError> {
+    Ok(service.runs()?)
 }
 
 /// One run in full, cases failures first.
 #[tauri::command]
-pub async fn show_run(service: State<'_, Service>, run: String) -> Result<RunView, ServiceError> {
-    service.show(&run)
+pub async fn show_run(service: State<'_, Service>, run: String) -> Result<RunView, WindowError> {
+    Ok(service.show(&run)?)
 }
 
 /// One stored file of a run, re-verified against its digest.
@@ -59,8 +61,8 @@ pub async fn open_file(
     service: State<'_, Service>,
     run: String,
     path: String,
-) -> Result<FileContent, ServiceError> {
-    service.open_file(&run, &path)
+) -> Result<FileContent, WindowError> {
+    Ok(service.open_file(&run, &path)?)
 }
 
 /// Syncs the form's bucket into the store, streaming progress; one sync at a time.
@@ -70,13 +72,13 @@ pub async fn fetch(
     slot: State<'_, FetchSlot>,
     form: ConnectForm,
     on_progress: Channel<FetchProgress>,
-) -> Result<FetchReport, ServiceError> {
+) -> Result<FetchReport, WindowError> {
     let (request, running) = (form.to_request()?, slot.begin()?);
     // A closed window drops the channel; the sync still completes into the store.
     let progress = move |p: &FetchProgress| {
         let _ = on_progress.send(p.clone());
     };
-    service.fetch(&request, &progress, &running.token).await
+    Ok(service.fetch(&request, &progress, &running.token).await?)
 }
 
 /// Imports a folder or `.zip` laid out like the bucket, checked as a sync checks it, streaming
@@ -87,18 +89,18 @@ pub async fn import_runs(
     slot: State<'_, FetchSlot>,
     form: ImportForm,
     on_progress: Channel<FetchProgress>,
-) -> Result<ImportReport, ServiceError> {
+) -> Result<ImportReport, WindowError> {
     let (path, running) = (form.to_request()?, slot.begin()?);
     let progress = move |p: &FetchProgress| {
         let _ = on_progress.send(p.clone());
     };
-    service.import_with(&path, &ImportLimits::default(), &progress, &running.token)
+    Ok(service.import_with(&path, &ImportLimits::default(), &progress, &running.token)?)
 }
 
 /// Cancels the running sync or import; answers whether one was running.
 #[tauri::command]
-pub fn cancel_fetch(slot: State<'_, FetchSlot>) -> Result<bool, ServiceError> {
-    slot.cancel()
+pub fn cancel_fetch(slot: State<'_, FetchSlot>) -> Result<bool, WindowError> {
+    Ok(slot.cancel()?)
 }
 
 /// Builds a validation package from runs (PDF, optional bundle), streaming each step; one at a
@@ -109,19 +111,19 @@ pub async fn build_package(
     slot: State<'_, PackageSlot>,
     form: PackageForm,
     on_progress: Channel<PackageProgress>,
-) -> Result<PackageBuilt, ServiceError> {
+) -> Result<PackageBuilt, WindowError> {
     let (request, running) = (form.to_request()?, slot.begin()?);
     let progress = move |p: &PackageProgress| {
         let _ = on_progress.send(p.clone());
     };
     let now = time::OffsetDateTime::now_utc();
-    service.package_with(&request, now, &progress, &running.token)
+    Ok(service.package_with(&request, now, &progress, &running.token)?)
 }
 
 /// Cancels the package build in progress; answers whether one was running.
 #[tauri::command]
-pub fn cancel_package(slot: State<'_, PackageSlot>) -> Result<bool, ServiceError> {
-    slot.cancel()
+pub fn cancel_package(slot: State<'_, PackageSlot>) -> Result<bool, WindowError> {
+    Ok(slot.cancel()?)
 }
 
 /// Verifies any package file (PDF, bundle folder or zip) offline, check by check; recorded.
@@ -129,9 +131,11 @@ pub fn cancel_package(slot: State<'_, PackageSlot>) -> Result<bool, ServiceError
 pub async fn verify_package(
     service: State<'_, Service>,
     form: VerifyForm,
-) -> Result<PackageVerification, ServiceError> {
+) -> Result<PackageVerification, WindowError> {
     let (path, trusted) = form.to_request()?;
-    service.verify_package(&path, trusted.as_ref())
+    Ok(wording::verification(
+        service.verify_package(&path, trusted.as_ref())?,
+    ))
 }
 
 /// The audit-trail entries matching the filter, in order.
@@ -139,14 +143,14 @@ pub async fn verify_package(
 pub async fn audit_events(
     service: State<'_, Service>,
     filter: AuditFilterForm,
-) -> Result<Vec<EventRecord>, ServiceError> {
-    service.ledger_events(&filter.to_filter()?)
+) -> Result<Vec<EventRecord>, WindowError> {
+    Ok(service.ledger_events(&filter.to_filter()?)?)
 }
 
 /// Re-derives every hash of the audit trail.
 #[tauri::command]
-pub async fn audit_verify(service: State<'_, Service>) -> Result<ChainReport, ServiceError> {
-    service.ledger_verify()
+pub async fn audit_verify(service: State<'_, Service>) -> Result<ChainReport, WindowError> {
+    Ok(service.ledger_verify()?)
 }
 
 /// Exports the (filtered) audit trail to a new file; answers the number of entries written.
@@ -154,15 +158,15 @@ pub async fn audit_verify(service: State<'_, Service>) -> Result<ChainReport, Se
 pub async fn audit_export(
     service: State<'_, Service>,
     form: AuditExportForm,
-) -> Result<u64, ServiceError> {
+) -> Result<u64, WindowError> {
     let (format, filter, out) = form.to_request()?;
-    service.ledger_export_filtered(format, &filter, &out)
+    Ok(service.ledger_export_filtered(format, &filter, &out)?)
 }
 
 /// Every audit-trail review, each verified against the trail as it stands now.
 #[tauri::command]
-pub async fn audit_reviews(service: State<'_, Service>) -> Result<Vec<AuditReview>, ServiceError> {
-    service.audit_reviews()
+pub async fn audit_reviews(service: State<'_, Service>) -> Result<Vec<AuditReview>, WindowError> {
+    Ok(service.audit_reviews()?)
 }
 
 /// What marking the trail reviewed up to an entry would sign, before any secret.
@@ -171,9 +175,9 @@ pub async fn review_check(
     service: State<'_, Service>,
     desk: State<'_, SignDesk>,
     form: ReviewForm,
-) -> Result<ReviewPlan, ServiceError> {
+) -> Result<ReviewPlan, WindowError> {
     desk.clock.set_offset_minutes(form.utc_offset_minutes);
-    service.review_check(&*desk.session.lock().await, &form.to_request()?)
+    Ok(service.review_check(&*desk.session.lock().await, &form.to_request()?)?)
 }
 
 /// Signs "audit trail reviewed up to entry N" (meaning Reviewed) in the signing session.
@@ -184,13 +188,13 @@ pub async fn review_audit_trail(
     form: ReviewForm,
     aws: AwsForm,
     secrets: SecretsForm,
-) -> Result<ReviewInfo, ServiceError> {
+) -> Result<ReviewInfo, WindowError> {
     desk.clock.set_offset_minutes(form.utc_offset_minutes);
     let mut session = desk.session.lock().await;
     let (aws, req) = (aws.settings()?, form.to_request()?);
-    service
+    Ok(service
         .ledger_review(&aws, &mut session, &req, secrets.into_secrets())
-        .await
+        .await?)
 }
 
 /// A consistent, verified copy of the ledger in a new file; recorded.
@@ -198,14 +202,14 @@ pub async fn review_audit_trail(
 pub async fn backup_ledger(
     service: State<'_, Service>,
     form: BackupForm,
-) -> Result<BackupInfo, ServiceError> {
-    service.ledger_backup(&form.to_request()?)
+) -> Result<BackupInfo, WindowError> {
+    Ok(service.ledger_backup(&form.to_request()?)?)
 }
 
 /// The signer keys in the home, with their enrollment.
 #[tauri::command]
-pub async fn list_keys(service: State<'_, Service>) -> Result<Vec<KeyInfo>, ServiceError> {
-    service.keys()
+pub async fn list_keys(service: State<'_, Service>) -> Result<Vec<KeyInfo>, WindowError> {
+    Ok(service.keys()?)
 }
 
 /// Creates a signer key sealed with the passphrase (typed twice).
@@ -213,9 +217,9 @@ pub async fn list_keys(service: State<'_, Service>) -> Result<Vec<KeyInfo>, Serv
 pub async fn create_key(
     service: State<'_, Service>,
     form: NewKeyForm,
-) -> Result<KeyInfo, ServiceError> {
+) -> Result<KeyInfo, WindowError> {
     let (name, passphrase) = form.into_request()?;
-    service.keys_init(&name, &passphrase)
+    Ok(service.keys_init(&name, &passphrase)?)
 }
 
 /// Binds a key to the signer's MFA-backed IAM identity.
@@ -223,16 +227,16 @@ pub async fn create_key(
 pub async fn enroll_key(
     service: State<'_, Service>,
     form: EnrollForm,
-) -> Result<Enrollment, ServiceError> {
+) -> Result<Enrollment, WindowError> {
     let (aws, request) = form.into_request()?;
-    service.keys_enroll(&aws, &request).await
+    Ok(service.keys_enroll(&aws, &request).await?)
 }
 
 /// Revokes an enrolled key; its signatures then verify as made with a revoked key.
 #[tauri::command]
-pub async fn revoke_key(service: State<'_, Service>, form: RevokeForm) -> Result<(), ServiceError> {
+pub async fn revoke_key(service: State<'_, Service>, form: RevokeForm) -> Result<(), WindowError> {
     let (key_id, reason) = form.to_request()?;
-    service.keys_revoke(&key_id, &reason)
+    Ok(service.keys_revoke(&key_id, &reason)?)
 }
 
 /// A key's public half (PEM, hex, key id) for auditors.
@@ -240,8 +244,8 @@ pub async fn revoke_key(service: State<'_, Service>, form: RevokeForm) -> Result
 pub async fn export_key(
     service: State<'_, Service>,
     key_id: String,
-) -> Result<PublicKeyExport, ServiceError> {
-    service.keys_export(Some(&key_id))
+) -> Result<PublicKeyExport, WindowError> {
+    Ok(service.keys_export(Some(&key_id))?)
 }
 
 /// Records a disposition of a failed or errored case.
@@ -249,9 +253,9 @@ pub async fn export_key(
 pub async fn record_disposition(
     service: State<'_, Service>,
     form: DispositionForm,
-) -> Result<CaseDispositionRecord, ServiceError> {
+) -> Result<CaseDispositionRecord, WindowError> {
     let (request, key_id) = form.to_request()?;
-    service.disposition(&request, key_id.as_deref())
+    Ok(service.disposition(&request, key_id.as_deref())?)
 }
 
 /// The current disposition of each dispositioned case of a run (`SYSTEM/PHASE/RUN-ID`).
@@ -259,8 +263,8 @@ pub async fn record_disposition(
 pub async fn run_dispositions(
     service: State<'_, Service>,
     run: String,
-) -> Result<Vec<CaseDispositionRecord>, ServiceError> {
-    service.current_dispositions(&run)
+) -> Result<Vec<CaseDispositionRecord>, WindowError> {
+    Ok(service.current_dispositions(&run)?)
 }
 
 /// A run's signatures, each verified against the record as it stands now.
@@ -268,8 +272,8 @@ pub async fn run_dispositions(
 pub async fn run_signatures(
     service: State<'_, Service>,
     run: String,
-) -> Result<Vec<SignatureView>, ServiceError> {
-    service.signatures(&run)
+) -> Result<Vec<SignatureView>, WindowError> {
+    Ok(service.signatures(&run)?)
 }
 
 /// What signing would sign, checked against the policy before any secret is asked for.
@@ -278,9 +282,9 @@ pub async fn sign_check(
     service: State<'_, Service>,
     desk: State<'_, SignDesk>,
     form: SignForm,
-) -> Result<SignPlan, ServiceError> {
+) -> Result<SignPlan, WindowError> {
     desk.clock.set_offset_minutes(form.utc_offset_minutes);
-    service.sign_check(&*desk.session.lock().await, &form.to_request()?)
+    Ok(service.sign_check(&*desk.session.lock().await, &form.to_request()?)?)
 }
 
 /// Signs: MFA code (when the session is closed) and passphrase, then the envelope.
@@ -291,17 +295,17 @@ pub async fn sign(
     form: SignForm,
     aws: AwsForm,
     secrets: SecretsForm,
-) -> Result<SignatureInfo, ServiceError> {
+) -> Result<SignatureInfo, WindowError> {
     desk.clock.set_offset_minutes(form.utc_offset_minutes);
     let mut session = desk.session.lock().await;
-    service
+    Ok(service
         .sign(
             &aws.settings()?,
             &mut session,
             &form.to_request()?,
             secrets.into_secrets(),
         )
-        .await
+        .await?)
 }
 
 /// Whether the signing session is open, for whom, and for how long without a signing.
@@ -309,14 +313,14 @@ pub async fn sign(
 pub async fn signing_session(
     service: State<'_, Service>,
     desk: State<'_, SignDesk>,
-) -> Result<SessionState, ServiceError> {
+) -> Result<SessionState, WindowError> {
     let idle = service.signing_policy()?.0.session.idle_timeout_minutes;
     Ok(SessionState::of(&*desk.session.lock().await, idle))
 }
 
 /// Ends the signing session now: the next signing needs the MFA code again.
 #[tauri::command]
-pub async fn lock_session(desk: State<'_, SignDesk>) -> Result<(), ServiceError> {
+pub async fn lock_session(desk: State<'_, SignDesk>) -> Result<(), WindowError> {
     desk.session.lock().await.lock();
     Ok(())
 }
@@ -398,26 +402,30 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn show_run_errors_arrive_as_the_services_code_and_message() {
+    fn show_run_errors_arrive_as_the_services_code_and_message_in_the_window_s_words() {
         let home = tempfile::tempdir().unwrap();
         let (app, window) = app(home.path());
-        let expected =
-            serde_json::to_value(app.state::<Service>().show("LIMS/IQ/nope").unwrap_err()).unwrap();
+        let expected = serde_json::to_value(WindowError::from(
+            app.state::<Service>().show("LIMS/IQ/nope").unwrap_err(),
+        ))
+        .unwrap();
         let got = invoke(&window, "show_run", json!({ "run": "LIMS/IQ/nope" })).unwrap_err();
         assert_eq!(got, expected);
         assert_eq!(got["code"], json!("not_found"), "{got}");
-        assert!(!got["message"].as_str().unwrap().is_empty());
+        let message = got["message"].as_str().unwrap();
+        assert!(message.contains("LIMS/IQ/nope"), "{got}");
+        assert!(!wording::names_the_command_line(message), "{got}");
     }
 
     #[test]
     fn open_file_errors_arrive_as_the_services_code_and_message() {
         let home = tempfile::tempdir().unwrap();
         let (app, window) = app(home.path());
-        let expected = serde_json::to_value(
+        let expected = serde_json::to_value(WindowError::from(
             app.state::<Service>()
                 .open_file("LIMS/IQ/nope", "log.txt")
                 .unwrap_err(),
-        )
+        ))
         .unwrap();
         let got = invoke(
             &window,

@@ -11,6 +11,7 @@ pub mod forms;
 pub mod signing;
 pub mod startup;
 pub mod sync;
+pub mod wording;
 
 use countersign_service::{Service, ServiceError};
 use tauri::{Manager, Runtime};

@@ -224,7 +224,7 @@ function backupPanel(ctx, onDone) {
     "div",
     { class: "panel" },
     h("h2", {}, "Backup"),
-    h("p", { class: "muted" }, "A consistent copy of the ledger, safe while the app runs. Restore with `countersign ledger restore` while the app is closed."),
+    h("p", { class: "muted" }, "A consistent copy of the ledger, safe while the app runs. A backup is restored with the command-line tool (“ledger restore” in its manual) while the app is closed."),
     form,
     result,
   );

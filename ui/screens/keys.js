@@ -27,7 +27,7 @@ function exportBox(x) {
     h("strong", {}, `Public key of ${x.printed_name}`),
     h("dl", { class: "kv" }, h("dt", {}, "Key id"), h("dd", { class: "mono" }, x.key_id), h("dt", {}, "Public key (hex)"), h("dd", { class: "mono" }, x.public_key_hex), h("dt", {}, "IAM identity"), h("dd", { class: "mono" }, x.iam_arn ?? "not enrolled")),
     h("pre", { id: "key-pem", tabindex: "0" }, x.pem),
-    h("p", { class: "muted" }, "Give this PEM to auditors: `countersign verify --trusted-keys FILE` and Packages → Verify accept it."),
+    h("p", { class: "muted" }, "Give this PEM to auditors: a package verification (Packages → Verify, or the command-line tool) accepts it as a trusted public key."),
   );
 }
 
