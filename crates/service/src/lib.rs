@@ -20,6 +20,7 @@ mod keys;
 mod package;
 mod package_document;
 mod package_verify;
+mod public_key_out;
 mod review;
 mod runs;
 mod session;
@@ -42,7 +43,7 @@ pub use checkpoint::{
 };
 pub use countersign_aws::AwsSettings;
 pub use countersign_keys::{KdfParams, Passphrase};
-pub use countersign_ledger::{BackupInfo, ChainReport, EventFilter, ExportFormat};
+pub use countersign_ledger::{BackupInfo, ChainReport, EventFilter, ExportFormat, TextMatch};
 pub use demo::SeedReport;
 pub use disposition::{DispositionKind, DispositionRequest};
 pub use error::{ErrorCode, ServiceError};

@@ -735,7 +735,7 @@ impl Service {
 
 /// The folder `path` goes into must exist before any work starts: a package is never written
 /// into a folder made up on the way, and the user hears about the folder, not a temporary file.
-fn refuse_missing_folder(path: &Path, what: &str) -> Result<(), ServiceError> {
+pub(crate) fn refuse_missing_folder(path: &Path, what: &str) -> Result<(), ServiceError> {
     let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
         return Ok(());
     };
