@@ -13,11 +13,14 @@ use countersign_service::{
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
+use tauri_plugin_opener::OpenerExt;
 
+use crate::files::WrittenFiles;
 use crate::forms::{
     AuditExportForm, AuditFilterForm, AwsForm, BackupForm, DispositionForm, EnrollForm, ImportForm,
-    NewKeyForm, PackageForm, ReviewForm, RevokeForm, SecretsForm, SignForm, VerifyForm,
+    KeySaveForm, NewKeyForm, PackageForm, ReviewForm, RevokeForm, SecretsForm, SignForm,
+    VerifyForm,
 };
 use crate::signing::{SessionState, SignDesk};
 use crate::startup::DemoConnection;
@@ -109,6 +112,7 @@ pub fn cancel_fetch(slot: State<'_, FetchSlot>) -> Result<bool, WindowError> {
 pub async fn build_package(
     service: State<'_, Service>,
     slot: State<'_, PackageSlot>,
+    written: State<'_, WrittenFiles>,
     form: PackageForm,
     on_progress: Channel<PackageProgress>,
 ) -> Result<PackageBuilt, WindowError> {
@@ -117,7 +121,12 @@ pub async fn build_package(
         let _ = on_progress.send(p.clone());
     };
     let now = time::OffsetDateTime::now_utc();
-    Ok(service.package_with(&request, now, &progress, &running.token)?)
+    let built = service.package_with(&request, now, &progress, &running.token)?;
+    written.add(&built.pdf);
+    if let Some(bundle) = &built.bundle {
+        written.add(bundle);
+    }
+    Ok(built)
 }
 
 /// Cancels the package build in progress; answers whether one was running.
@@ -157,10 +166,13 @@ pub async fn audit_verify(service: State<'_, Service>) -> Result<ChainReport, Wi
 #[tauri::command]
 pub async fn audit_export(
     service: State<'_, Service>,
+    written: State<'_, WrittenFiles>,
     form: AuditExportForm,
 ) -> Result<u64, WindowError> {
     let (format, filter, out) = form.to_request()?;
-    Ok(service.ledger_export_filtered(format, &filter, &out)?)
+    let n = service.ledger_export_filtered(format, &filter, &out)?;
+    written.add(&out);
+    Ok(n)
 }
 
 /// Every audit-trail review, each verified against the trail as it stands now.
@@ -175,9 +187,23 @@ pub async fn review_check(
     service: State<'_, Service>,
     desk: State<'_, SignDesk>,
     form: ReviewForm,
-) -> Result<ReviewPlan, WindowError> {
+) -> Result<ReviewCheck, WindowError> {
     desk.clock.set_offset_minutes(form.utc_offset_minutes);
-    Ok(service.review_check(&*desk.session.lock().await, &form.to_request()?)?)
+    let req = form.to_request()?;
+    let plan = service.review_check(&*desk.session.lock().await, &req)?;
+    Ok(ReviewCheck {
+        plan,
+        reason: req.reason,
+    })
+}
+
+/// What marking the trail reviewed would sign, with the reason exactly as it will be signed
+/// (the reviewer's words and what the window displayed).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewCheck {
+    #[serde(flatten)]
+    pub plan: ReviewPlan,
+    pub reason: String,
 }
 
 /// Signs "audit trail reviewed up to entry N" (meaning Reviewed) in the signing session.
@@ -201,9 +227,13 @@ pub async fn review_audit_trail(
 #[tauri::command]
 pub async fn backup_ledger(
     service: State<'_, Service>,
+    written: State<'_, WrittenFiles>,
     form: BackupForm,
 ) -> Result<BackupInfo, WindowError> {
-    Ok(service.ledger_backup(&form.to_request()?)?)
+    let out = form.to_request()?;
+    let info = service.ledger_backup(&out)?;
+    written.add(&out);
+    Ok(info)
 }
 
 /// The signer keys in the home, with their enrollment.
@@ -246,6 +276,57 @@ pub async fn export_key(
     key_id: String,
 ) -> Result<PublicKeyExport, WindowError> {
     Ok(service.keys_export(Some(&key_id))?)
+}
+
+/// Saves a key's public half (PEM) to a new file, for auditors.
+#[tauri::command]
+pub async fn save_public_key(
+    service: State<'_, Service>,
+    written: State<'_, WrittenFiles>,
+    form: KeySaveForm,
+) -> Result<PublicKeyExport, WindowError> {
+    let (key_id, out) = form.to_request()?;
+    let export = service.keys_export_to(Some(&key_id), &out)?;
+    written.add(&out);
+    Ok(export)
+}
+
+/// Opens a file the app wrote in this run (a package PDF) in the desktop's default viewer.
+#[tauri::command]
+pub async fn open_written<R: Runtime>(
+    app: AppHandle<R>,
+    written: State<'_, WrittenFiles>,
+    path: String,
+) -> Result<(), WindowError> {
+    let path = written.written(&path)?;
+    app.opener()
+        .open_path(path.display().to_string(), None::<&str>)
+        .map_err(|e| desktop_refused("open", &path, &e))
+}
+
+/// Shows a file the app wrote in this run in the desktop's file manager (or, without one on the
+/// session bus, opens its folder).
+#[tauri::command]
+pub async fn reveal_written<R: Runtime>(
+    app: AppHandle<R>,
+    written: State<'_, WrittenFiles>,
+    path: String,
+) -> Result<(), WindowError> {
+    let path = written.written(&path)?;
+    // A desktop without a file manager on the session bus still opens the folder.
+    let folder = path.parent().unwrap_or(&path).display().to_string();
+    app.opener()
+        .reveal_item_in_dir(&path)
+        .or_else(|_| app.opener().open_path(folder, None::<&str>))
+        .map_err(|e| desktop_refused("show", &path, &e))
+}
+
+fn desktop_refused(what: &str, path: &std::path::Path, e: &dyn std::fmt::Display) -> WindowError {
+    countersign_service::ServiceError::storage(format!(
+        "the desktop could not {what} {} ({e}); open it from your file manager instead",
+        path.display()
+    ))
+    .into()
 }
 
 /// Records a disposition of a failed or errored case.

@@ -261,11 +261,18 @@ const FLAGS: &[(&str, &str, Option<Field>)] = &[
 /// The window's own form messages (src-tauri/src/forms.rs) and the field each is about.
 const FORM_FIELDS: &[(&str, Field)] = &[
     ("a signature needs a reason", Field::Reason),
+    ("the reason is ", Field::Reason),
     ("a revocation needs a reason", Field::Reason),
     ("choose the key to revoke", Field::Key),
     ("enter the MFA device serial", Field::MfaSerial),
     ("the last entry you reviewed", Field::UpTo),
     ("the two passphrase entries differ", Field::Passphrase),
+    ("for the bundle ", Field::Bundle),
+    ("the bundle /", Field::Bundle),
+    ("for the package PDF ", Field::Out),
+    ("the package PDF /", Field::Out),
+    ("for the file ", Field::Out),
+    ("already exists; choose a new", Field::Out),
     ("where to save the package PDF", Field::Out),
     ("where to save the bundle", Field::Bundle),
     ("where to save the export", Field::Out),
@@ -503,6 +510,21 @@ mod tests {
                 "enter where to save the package PDF",
                 Some(Field::Out),
             ),
+            (
+                "the folder /o/x for the package PDF does not exist; choose an existing folder, or create it first",
+                "the folder /o/x for the package PDF does not exist; choose an existing folder, or create it first",
+                Some(Field::Out),
+            ),
+            (
+                "the folder /o/x for the bundle does not exist; choose an existing folder, or create it first",
+                "the folder /o/x for the bundle does not exist; choose an existing folder, or create it first",
+                Some(Field::Bundle),
+            ),
+            (
+                "/o/t.csv already exists; choose a new file name (nothing is overwritten)",
+                "/o/t.csv already exists; choose a new file name (nothing is overwritten)",
+                Some(Field::Out),
+            ),
         ] {
             let (text, f) = for_window(service);
             assert_eq!(text, window, "{service}");
@@ -713,6 +735,47 @@ mod tests {
             }
         }
         assert!(checked >= 15, "{checked} files");
+    }
+
+    /// Every action the ledger can record has a name in the window (ui/actions.js): a new
+    /// action fails here until a QA approver can read it.
+    #[test]
+    fn every_audit_trail_action_has_a_name_in_the_window() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for krate in ["ledger", "service"] {
+            rust_files(&root.join("crates").join(krate).join("src"), &mut files);
+        }
+        let is_action = |lit: &str| {
+            let Some((noun, verb)) = lit.split_once('.') else {
+                return false;
+            };
+            let word =
+                |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+            let file = [
+                "json", "sqlite", "xml", "pdf", "zip", "txt", "csv", "pem", "gz", "svg", "png",
+            ]
+            .contains(&verb);
+            word(noun) && word(verb) && !file
+        };
+        let names = std::fs::read_to_string(root.join("ui/actions.js")).unwrap();
+        let mut actions = std::collections::BTreeSet::new();
+        for file in &files {
+            let source = std::fs::read_to_string(file).unwrap();
+            actions.extend(literals(&source).into_iter().filter(|l| is_action(l)));
+        }
+        assert!(
+            actions.contains("object.stored") && actions.contains("signature.applied"),
+            "{actions:?}"
+        );
+        let unnamed: Vec<&String> = actions
+            .iter()
+            .filter(|a| !names.contains(&format!("\"{a}\":")))
+            .collect();
+        assert!(
+            unnamed.is_empty(),
+            "actions without a name in ui/actions.js: {unnamed:?}"
+        );
     }
 
     #[test]

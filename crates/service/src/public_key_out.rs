@@ -51,7 +51,7 @@ mod tests {
         let trusted = TrustedKeys::parse("dana.pem", &text).unwrap();
         assert_eq!(
             trusted.0.iter().map(|k| k.to_hex()).collect::<Vec<_>>(),
-            [key.key_id.clone()]
+            std::slice::from_ref(&key.key_id)
         );
 
         let again = service.keys_export_to(Some(&key.key_id), &out).unwrap_err();
