@@ -95,7 +95,14 @@ fn backup_restore_and_filtered_export_keep_their_contract() {
     for (contains, rows) in [(false, 1), (true, 2)] {
         let f = out.path().join(format!("part-{contains}.csv"));
         let mut args = vec![
-            "ledger", "export", "--format", "csv", "--out", p(&f), "--action", "BACKED",
+            "ledger",
+            "export",
+            "--format",
+            "csv",
+            "--out",
+            p(&f),
+            "--action",
+            "BACKED",
         ];
         if contains {
             args.push("--contains");
