@@ -380,6 +380,26 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     );
     screenshot(&client, "03-run-review").await;
     accessible(&client, &axe, "Run review (dark)").await;
+    // The other tabs and the evidence viewer, in the dark theme too.
+    click(&client, "#tab-evidence").await;
+    wait_for(&client, "#evidence-table tr[data-path]").await;
+    screenshot(&client, "03b-evidence").await;
+    accessible(&client, &axe, "Run review: evidence (dark)").await;
+    wait_for(&client, "#evidence-table tr[data-path]")
+        .await
+        .send_keys(ENTER)
+        .await
+        .unwrap();
+    wait_for(&client, "#overlay [data-integrity]").await;
+    screenshot(&client, "03c-file").await;
+    accessible(&client, &axe, "File viewer (dark)").await;
+    click(&client, "#overlay .close").await;
+    click(&client, "#tab-trace").await;
+    wait_for(&client, "#trace-table").await;
+    screenshot(&client, "03d-traceability").await;
+    accessible(&client, &axe, "Run review: traceability (dark)").await;
+    click(&client, "#tab-cases").await;
+    wait_for(&client, "#cases .vrow").await;
 
     // 3. Disposition every failure, as Alice.
     set(&client, "#case-status", "attention").await;
