@@ -62,7 +62,7 @@ function detail(e) {
     ["Sequence", e.seq, null],
     ["Time (UTC)", e.time_utc, "mono"],
     ["Actor's UTC offset", e.utc_offset, null],
-    ["Actor", `${actorText(e.actor)}${e.actor && e.actor.arn ? ` (${e.actor.arn})` : ""}`, null],
+    ["Actor", e.actor && e.actor.printed_name && e.actor.arn ? `${e.actor.printed_name} (${e.actor.arn})` : actorText(e.actor), "wrap-any"],
     ["Action", `${actionName(e.action)} (${e.action})`, null],
     ["Object", `${e.object_kind} ${e.object_id}`, "wrap-any"],
     ["Reason", e.reason ?? "—", null],
