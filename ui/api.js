@@ -104,6 +104,9 @@ export const enrollKey = (form) => call("enroll_key", { form });
 /** A key's public half. */
 export const exportKey = (keyId) => call("export_key", { keyId });
 
+/** Saves a key's public half (PEM) to a new file ({keyId, out}). */
+export const savePublicKey = (form) => call("save_public_key", { form });
+
 /** Records a disposition ({run, caseId, kind, reference, reason, keyId}). */
 export const recordDisposition = (form) => call("record_disposition", { form });
 

@@ -33,6 +33,8 @@ function show(entry) {
   const screen = SCREENS[entry.name];
   current = screen.render(ctx, entry.params ?? {}) ?? {};
   mount(main, current.el);
+  // A screen opens at its top; going back returns to where the previous one was left.
+  main.scrollTop = entry.scrollTop ?? 0;
   for (const b of document.querySelectorAll("[data-nav]")) {
     if (b.dataset.nav === entry.name) b.setAttribute("aria-current", "page");
     else b.removeAttribute("aria-current");
@@ -43,6 +45,7 @@ function show(entry) {
 
 /** Opens a screen on top of the current one. */
 function go(name, params) {
+  if (stack.length) stack[stack.length - 1].scrollTop = document.getElementById("main").scrollTop;
   stack.push({ name, params });
   show(stack[stack.length - 1]);
 }

@@ -10,9 +10,25 @@ use countersign_service::{
     export_filter, AwsSettings, CheckpointRequest, CheckpointSource, DispositionKind,
     DispositionRequest, EnrollRequest, EventFilter, ExportFormat, FetchSignoffRequest, MfaCode,
     PackageRequest, Passphrase, PublishRequest, ReviewRequest, ServiceError, SignRequest,
-    SignSecrets, TrustedKeys,
+    SignSecrets, TextMatch, TrustedKeys,
 };
 use serde::Deserialize;
+
+/// The longest reason the window takes for a signature, a disposition, a review or a
+/// revocation: enough for what was checked and found; details belong in the deviation or change
+/// record the reason names. The window counts down to it as the reason is typed.
+pub const REASON_MAX_CHARS: usize = 1000;
+
+/// A reason of at most [`REASON_MAX_CHARS`] characters.
+fn bounded_reason(reason: &str) -> Result<(), ServiceError> {
+    let n = reason.trim().chars().count();
+    if n > REASON_MAX_CHARS {
+        return Err(ServiceError::bad_input(format!(
+            "the reason is {n} characters long; keep it to {REASON_MAX_CHARS}: say what you checked and found, and put longer detail in the deviation or change record it names"
+        )));
+    }
+    Ok(())
+}
 
 fn non_empty(s: &str) -> Option<String> {
     let s = s.trim();
@@ -125,7 +141,10 @@ impl VerifyForm {
     }
 }
 
-/// The audit-trail filter (`ledger export`'s filters; empty fields match everything).
+/// The audit-trail filter (`ledger export`'s filters; empty fields match everything). The
+/// window's text fields find what contains them, in any letter case ("signature" finds
+/// `signature.applied` and `signature.refused`); the export of a filtered list holds exactly
+/// the entries the list showed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuditFilterForm {
@@ -146,14 +165,17 @@ pub struct AuditFilterForm {
 impl AuditFilterForm {
     pub fn to_filter(&self) -> Result<EventFilter, ServiceError> {
         let f = |s: &String| non_empty(s);
-        export_filter(
-            f(&self.since).as_deref(),
-            f(&self.until).as_deref(),
-            f(&self.actor).as_deref(),
-            f(&self.object_kind).as_deref(),
-            f(&self.object).as_deref(),
-            f(&self.action).as_deref(),
-        )
+        Ok(EventFilter {
+            text_match: TextMatch::Contains,
+            ..export_filter(
+                f(&self.since).as_deref(),
+                f(&self.until).as_deref(),
+                f(&self.actor).as_deref(),
+                f(&self.object_kind).as_deref(),
+                f(&self.object).as_deref(),
+                f(&self.action).as_deref(),
+            )?
+        })
     }
 }
 
@@ -255,6 +277,7 @@ pub struct DispositionForm {
 impl DispositionForm {
     pub fn to_request(&self) -> Result<(DispositionRequest, Option<String>), ServiceError> {
         let kind: DispositionKind = self.kind.trim().parse()?;
+        bounded_reason(&self.reason)?;
         Ok((
             DispositionRequest {
                 run: self.run.clone(),
@@ -292,6 +315,7 @@ impl SignForm {
                 "a signature needs a reason: say what you checked",
             ));
         }
+        bounded_reason(&self.reason)?;
         Ok(SignRequest {
             run: self.run.clone(),
             meaning,
@@ -303,7 +327,7 @@ impl SignForm {
 }
 
 /// Marking the audit trail reviewed up to an entry: the entry, the reason and the key;
-/// `utcOffsetMinutes` as for [`SignForm`].
+/// `utcOffsetMinutes` as for [`SignForm`]; `shown`, what the window displayed of the trail.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReviewForm {
@@ -313,18 +337,74 @@ pub struct ReviewForm {
     pub key_id: String,
     #[serde(default)]
     pub utc_offset_minutes: i32,
+    #[serde(default)]
+    pub shown: Option<ReviewShown>,
+}
+
+/// What the reviewer actually looked at: the filter the list was shown with, and how many of
+/// the entries 1 to `upTo` were displayed on screen (a row drawn in view, or opened).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReviewShown {
+    pub filter: AuditFilterForm,
+    pub displayed: u64,
+}
+
+impl ReviewShown {
+    /// The statement recorded after the reviewer's reason, inside the signature: the range
+    /// reviewed, the filter it was shown with, and how many of its entries were never displayed.
+    pub fn statement(&self, up_to: u64) -> String {
+        let f = &self.filter;
+        let parts: Vec<String> = [
+            ("Since", &f.since, "from"),
+            ("Until", &f.until, "before"),
+            ("Actor", &f.actor, "contains"),
+            ("Action", &f.action, "contains"),
+            ("Object kind", &f.object_kind, "contains"),
+            ("Object id", &f.object, "contains"),
+        ]
+        .iter()
+        .filter(|(_, v, _)| !v.trim().is_empty())
+        .map(|(label, v, how)| format!("{label} {how} \u{201c}{}\u{201d}", v.trim()))
+        .collect();
+        let filter = if parts.is_empty() {
+            "without a filter".to_owned()
+        } else {
+            format!("filtered by {} (case-insensitive)", parts.join(", "))
+        };
+        let displayed = self.displayed.min(up_to);
+        let never = up_to - displayed;
+        format!(
+            "Shown in the app before signing: entries 1 to {up_to} of the audit trail, {filter}. Of these {up_to} entries, {displayed} were displayed and {never} were never displayed."
+        )
+    }
 }
 
 impl ReviewForm {
+    /// The reason that is signed: the reviewer's words, then what the window displayed.
+    pub fn signed_reason(&self) -> String {
+        let own = self.reason.trim();
+        match &self.shown {
+            Some(shown) => format!("{own}\n\n{}", shown.statement(self.up_to)),
+            None => own.to_owned(),
+        }
+    }
+
     pub fn to_request(&self) -> Result<ReviewRequest, ServiceError> {
         if self.up_to == 0 {
             return Err(ServiceError::bad_input(
                 "enter the last entry you reviewed (its number in the # column; the first is 1)",
             ));
         }
+        if self.reason.trim().is_empty() {
+            return Err(ServiceError::bad_input(
+                "an audit-trail review needs a reason: what was reviewed and found",
+            ));
+        }
+        bounded_reason(&self.reason)?;
         Ok(ReviewRequest {
             up_to: self.up_to,
-            reason: self.reason.clone(),
+            reason: self.signed_reason(),
             key_id: non_empty(&self.key_id),
             mfa_serial: None,
         })
@@ -361,7 +441,24 @@ impl RevokeForm {
                 "a revocation needs a reason: say why the key may no longer sign",
             )
         })?;
+        bounded_reason(&reason)?;
         Ok((key_id, reason))
+    }
+}
+
+/// Saving a key's public half to a new file, for auditors.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeySaveForm {
+    pub key_id: String,
+    pub out: String,
+}
+
+impl KeySaveForm {
+    pub fn to_request(&self) -> Result<(String, PathBuf), ServiceError> {
+        let key_id = non_empty(&self.key_id)
+            .ok_or_else(|| ServiceError::bad_input("choose the key to save"))?;
+        Ok((key_id, path(&self.out, "where to save the public key")?))
     }
 }
 
@@ -540,6 +637,11 @@ mod tests {
         let filter = f.to_filter().unwrap();
         assert!(filter.from.is_some());
         assert_eq!(filter.action.as_deref(), Some("signature.applied"));
+        assert_eq!(
+            filter.text_match,
+            TextMatch::Contains,
+            "the window's filters find parts"
+        );
         assert_eq!(filter.actor, None, "an empty field matches everything");
         let err = AuditExportForm {
             filter: f,
@@ -580,6 +682,104 @@ mod tests {
             backup("/var/backups/l.sqlite").unwrap(),
             PathBuf::from("/var/backups/l.sqlite")
         );
+    }
+
+    #[test]
+    fn a_reason_longer_than_the_limit_is_refused_with_its_length_everywhere() {
+        let long = "x".repeat(REASON_MAX_CHARS + 1);
+        let at_limit = "é".repeat(REASON_MAX_CHARS);
+        let sign = |reason: &str| {
+            SignForm {
+                run: "A/OQ/1".into(),
+                meaning: "Reviewed".into(),
+                reason: reason.into(),
+                ..SignForm::default()
+            }
+            .to_request()
+            .map(|_| ())
+        };
+        let review = |reason: &str| {
+            ReviewForm {
+                up_to: 3,
+                reason: reason.into(),
+                ..ReviewForm::default()
+            }
+            .to_request()
+            .map(|_| ())
+        };
+        let disposition = |reason: &str| {
+            DispositionForm {
+                kind: "deviation".into(),
+                reason: reason.into(),
+                ..DispositionForm::default()
+            }
+            .to_request()
+            .map(|_| ())
+        };
+        let revoke = |reason: &str| {
+            RevokeForm {
+                key_id: "ab".into(),
+                reason: reason.into(),
+            }
+            .to_request()
+            .map(|_| ())
+        };
+        for check in [sign, review, disposition, revoke] {
+            assert_eq!(check(&at_limit), Ok(()), "1,000 characters, not bytes");
+            let err = check(&long).unwrap_err();
+            assert_eq!(err.code, countersign_service::ErrorCode::BadInput);
+            assert!(err.message.contains("1001 characters"), "{}", err.message);
+            let (_, field) = crate::wording::for_window(&err.message);
+            assert_eq!(field, Some(crate::wording::Field::Reason));
+        }
+    }
+
+    #[test]
+    fn the_window_counts_down_to_the_same_limit() {
+        let dom = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/dom.js"),
+        )
+        .unwrap();
+        assert!(
+            dom.contains(&format!(
+                "export const REASON_MAX_CHARS = {REASON_MAX_CHARS};"
+            )),
+            "ui/dom.js and forms.rs disagree on the reason limit"
+        );
+    }
+
+    #[test]
+    fn a_review_states_the_range_the_filter_and_what_was_never_displayed() {
+        let form: ReviewForm = serde_json::from_value(json!({
+            "upTo": 57, "reason": " Read the sign-off entries ", "keyId": "",
+            "shown": { "filter": { "action": "signature", "actor": "" }, "displayed": 9 }
+        }))
+        .unwrap();
+        let req = form.to_request().unwrap();
+        assert_eq!(
+            req.reason,
+            "Read the sign-off entries\n\nShown in the app before signing: entries 1 to 57 of \
+             the audit trail, filtered by Action contains \u{201c}signature\u{201d} \
+             (case-insensitive). Of these 57 entries, 9 were displayed and 48 were never displayed."
+        );
+        // Unfiltered and all displayed; a count above the range is capped at the range.
+        let all = ReviewForm {
+            shown: Some(ReviewShown {
+                filter: AuditFilterForm::default(),
+                displayed: 80,
+            }),
+            ..form.clone()
+        };
+        assert!(all.signed_reason().ends_with(
+            "entries 1 to 57 of the audit trail, without a filter. Of these 57 entries, 57 were \
+             displayed and 0 were never displayed."
+        ));
+        // Without what was shown (an older window), the reason is the reviewer's alone.
+        let plain = ReviewForm {
+            shown: None,
+            ..form
+        };
+        assert_eq!(plain.signed_reason(), "Read the sign-off entries");
     }
 
     #[test]

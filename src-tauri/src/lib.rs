@@ -2,15 +2,19 @@
 //!
 //! The shell only wires things together: it reads the start-up configuration, opens the
 //! [`Service`] on the Countersign home, and exposes each use case as a command (see
-//! [`commands`]). The window is the static `ui/` folder, embedded at build time. No plugins, no
-//! remote content; the window may call exactly the commands granted in `capabilities/main.json`.
+//! [`commands`]). The window is the static `ui/` folder, embedded at build time. No remote
+//! content; the window may call exactly the commands granted in `capabilities/main.json`, plus
+//! the dialog plugin's open and save file choosers (the opener plugin is used by the app's own
+//! commands only).
 #![forbid(unsafe_code)]
 
 pub mod commands;
+pub mod files;
 pub mod forms;
 pub mod signing;
 pub mod startup;
 pub mod sync;
+pub mod wording;
 
 use std::sync::Arc;
 
@@ -19,6 +23,7 @@ use tauri::{Manager, Runtime};
 use time::UtcOffset;
 
 use crate::commands::AppInfo;
+use crate::files::WrittenFiles;
 use crate::signing::{SignDesk, WindowClock};
 use crate::startup::{Startup, StartupError};
 use crate::sync::{FetchSlot, PackageSlot};
@@ -40,6 +45,9 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .manage(FetchSlot::default())
         .manage(PackageSlot::default())
+        .manage(WrittenFiles::default())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::list_runs,
@@ -62,6 +70,9 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::create_key,
             commands::enroll_key,
             commands::export_key,
+            commands::save_public_key,
+            commands::open_written,
+            commands::reveal_written,
             commands::revoke_key,
             commands::record_disposition,
             commands::run_dispositions,
@@ -178,6 +189,41 @@ mod tests {
             json!(false)
         );
 
+        // The dialog plugin: the open and save choosers only. Wrong arguments get past the
+        // permission check and fail on their shape, so no dialog opens here.
+        for cmd in ["plugin:dialog|open", "plugin:dialog|save"] {
+            let err = invoke(&main, cmd, json!({ "options": 42 })).unwrap_err();
+            assert!(!err.to_string().contains("not allowed"), "{cmd}: {err}");
+        }
+        for cmd in [
+            "plugin:dialog|message",
+            "plugin:dialog|ask",
+            "plugin:dialog|confirm",
+            "plugin:opener|open_path",
+            "plugin:opener|open_url",
+            "plugin:opener|reveal_item_in_dir",
+        ] {
+            let refused = invoke(&main, cmd, json!({})).unwrap_err();
+            assert!(
+                refused.to_string().contains("not allowed"),
+                "{cmd}: {refused}"
+            );
+        }
+        // No file-system plugin at all: a path from a chooser is text, nothing more.
+        let refused = invoke(
+            &main,
+            "plugin:fs|read_file",
+            json!({ "path": "/etc/passwd" }),
+        )
+        .unwrap_err();
+        assert!(!refused.to_string().is_empty());
+        // The app's opener commands open only what the app wrote in this run.
+        let refused = invoke(&main, "open_written", json!({ "path": "/etc/passwd" })).unwrap_err();
+        assert_eq!(refused["code"], json!("refused"), "{refused}");
+        let refused =
+            invoke(&main, "reveal_written", json!({ "path": "/etc/passwd" })).unwrap_err();
+        assert_eq!(refused["code"], json!("refused"), "{refused}");
+
         let refused =
             invoke(&main, "plugin:window|set_title", json!({ "title": "x" })).unwrap_err();
         assert!(refused.to_string().contains("not allowed"), "{refused}");
@@ -233,20 +279,27 @@ mod tests {
             .collect();
         let capability: serde_json::Value =
             serde_json::from_str(&read("capabilities/main.json")).unwrap();
-        let granted: Vec<String> = capability["permissions"]
+        let permissions: Vec<&str> = capability["permissions"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|p| {
-                p.as_str()
-                    .unwrap()
-                    .trim_start_matches("allow-")
-                    .replace('-', "_")
-            })
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        let granted: Vec<String> = permissions
+            .iter()
+            .filter(|p| !p.contains(':'))
+            .map(|p| p.trim_start_matches("allow-").replace('-', "_"))
+            .collect();
+        let plugins: Vec<&str> = permissions
+            .iter()
+            .copied()
+            .filter(|p| p.contains(':'))
             .collect();
         assert!(handler.len() > 20, "{handler:?}");
         assert_eq!(handler, manifest, "src/lib.rs vs build.rs");
         assert_eq!(handler, granted, "src/lib.rs vs capabilities/main.json");
+        // Of the plugins, exactly the two file choosers: no message boxes, no opener, no fs.
+        assert_eq!(plugins, ["dialog:allow-open", "dialog:allow-save"]);
     }
 
     #[test]

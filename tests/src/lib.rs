@@ -4,6 +4,7 @@
 //! See docs/emulator.md.
 #![forbid(unsafe_code)]
 
+pub mod accessibility;
 pub mod binaries;
 pub mod buckets;
 pub mod connector;

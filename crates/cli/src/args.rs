@@ -229,6 +229,10 @@ pub struct ExportArgs {
     /// Only entries with this action (object.stored, signature.applied, …).
     #[arg(long, value_name = "ACTION")]
     pub action: Option<String>,
+    /// Match --actor, --object, --object-kind and --action as parts, in any letter case (as the
+    /// app's filters do): `--action signature --contains` takes every signature entry.
+    #[arg(long)]
+    pub contains: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,8 +2,8 @@
 //! Passphrases and MFA codes come from the terminal (echo off) or a file, never from argv.
 
 use countersign_service::{
-    export_filter, CheckpointRequest, CheckpointSource, Env, LedgerVerification, ReviewRequest,
-    Service, ServiceError, SigningSession,
+    export_filter, CheckpointRequest, CheckpointSource, Env, EventFilter, LedgerVerification,
+    ReviewRequest, Service, ServiceError, SigningSession, TextMatch,
 };
 
 use crate::args::{Cli, LedgerCommand};
@@ -34,14 +34,21 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
         }
         LedgerCommand::Export(a) => {
             let service = open(cli)?;
-            let filter = export_filter(
-                a.since.as_deref(),
-                a.until.as_deref(),
-                a.actor.as_deref(),
-                a.object_kind.as_deref(),
-                a.object.as_deref(),
-                a.action.as_deref(),
-            )?;
+            let filter = EventFilter {
+                text_match: if a.contains {
+                    TextMatch::Contains
+                } else {
+                    TextMatch::Exact
+                },
+                ..export_filter(
+                    a.since.as_deref(),
+                    a.until.as_deref(),
+                    a.actor.as_deref(),
+                    a.object_kind.as_deref(),
+                    a.object.as_deref(),
+                    a.action.as_deref(),
+                )?
+            };
             let n = service.ledger_export_filtered(a.format.into(), &filter, &a.out)?;
             output::ledger_export(n, &a.out, json)
         }

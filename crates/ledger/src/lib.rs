@@ -47,7 +47,7 @@ pub use countersign_core::ledger_event::{
 };
 pub use dispositions::{CaseDispositionRecord, NewCaseDisposition, CASE_DISPOSITIONED};
 pub use error::LedgerError;
-pub use event::{EventClass, EventFilter, EventRecord, NewEvent, MAX_FIELD_BYTES};
+pub use event::{EventClass, EventFilter, EventRecord, NewEvent, TextMatch, MAX_FIELD_BYTES};
 pub use export::ExportFormat;
 pub use objects::{NewObject, NewRejection, ObjectRecord, RejectionRecord, SourceKind};
 pub use packages::{NewPackage, PackageRecord, PACKAGE_BUILT, PACKAGE_VERIFIED};

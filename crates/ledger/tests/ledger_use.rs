@@ -7,7 +7,7 @@ use common::*;
 use countersign_core::digest::Sha256;
 use countersign_ledger::{
     Actor, EventClass, EventFilter, ExportFormat, Ledger, LedgerError, NewEvent, NewRejection,
-    SCHEMA_VERSION,
+    TextMatch, SCHEMA_VERSION,
 };
 
 #[test]
@@ -375,6 +375,55 @@ fn export_filters_by_action_actor_object_and_time() {
     );
     let after = l.head().unwrap().unwrap().event.after.unwrap();
     assert!(after.contains("\"object_kind\":\"test\""), "{after}");
+}
+
+#[test]
+fn substring_filters_match_any_letter_case_and_are_recorded_as_such() {
+    let (_d, path) = home();
+    let mut l = open(&path);
+    l.add_object(&object(1), &alice()).unwrap();
+    l.add_object(&object(2), &Actor::system()).unwrap();
+    l.append(&note(1)).unwrap();
+    let contains = |f: EventFilter| EventFilter {
+        text_match: TextMatch::Contains,
+        ..f
+    };
+    let count = |l: &Ledger, f: EventFilter| l.events(&f).unwrap().len();
+    // "STORED" finds object.stored; exact matching finds nothing for it.
+    let stored = EventFilter {
+        action: Some("STORED".into()),
+        ..EventFilter::all()
+    };
+    assert_eq!(count(&l, stored.clone()), 0);
+    assert_eq!(count(&l, contains(stored.clone())), 2);
+    // A part of a printed name or an ARN, and "sys" for the system's entries.
+    for (actor, n) in [("martin", 2), ("user/ALICE", 2), ("sys", 3), ("nobody", 0)] {
+        let f = contains(EventFilter {
+            actor: Some(actor.into()),
+            ..EventFilter::all()
+        });
+        assert_eq!(count(&l, f), n, "{actor}");
+    }
+    let part_of_id = contains(EventFilter {
+        object_id: Some(object(2).uri[5..].to_uppercase()),
+        object_kind: Some("OBJ".into()),
+        ..EventFilter::all()
+    });
+    assert_eq!(count(&l, part_of_id.clone()), 1);
+
+    let mut out = Vec::new();
+    l.export(ExportFormat::Csv, &contains(stored), &mut out, &alice())
+        .unwrap();
+    let after = l.head().unwrap().unwrap().event.after.unwrap();
+    assert!(after.contains("\"match\":\"contains\""), "{after}");
+    let mut out = Vec::new();
+    l.export(ExportFormat::Csv, &EventFilter::all(), &mut out, &alice())
+        .unwrap();
+    let after = l.head().unwrap().unwrap().event.after.unwrap();
+    assert!(
+        !after.contains("\"match\""),
+        "an exact filter reads as before: {after}"
+    );
 }
 
 #[test]

@@ -148,7 +148,10 @@ impl Service {
     }
 }
 
-fn create_new(out: &Path) -> Result<std::fs::File, ServiceError> {
+/// Creates `out` as a new file: never over an existing one, and a folder that does not exist is
+/// named as such (not reported as a storage failure).
+pub(crate) fn create_new(out: &Path) -> Result<std::fs::File, ServiceError> {
+    crate::package::refuse_missing_folder(out, "the file")?;
     std::fs::File::options()
         .write(true)
         .create_new(true)
@@ -218,6 +221,7 @@ pub fn export_filter(
         object_kind: text("--object-kind", object_kind)?,
         object_id: text("--object", object)?,
         action: text("--action", action)?,
+        text_match: Default::default(),
     })
 }
 

@@ -20,6 +20,7 @@ mod import;
 mod intake;
 mod keys;
 mod package;
+mod public_key_out;
 mod review;
 mod runs;
 mod session;
@@ -45,7 +46,7 @@ pub use checkpoint::{
 pub use countersign_aws::AwsSettings;
 pub use countersign_core::secret::{MfaCode, Passphrase};
 pub use countersign_keys::KdfParams;
-pub use countersign_ledger::{BackupInfo, ChainReport, EventFilter, ExportFormat};
+pub use countersign_ledger::{BackupInfo, ChainReport, EventFilter, ExportFormat, TextMatch};
 pub use demo::SeedReport;
 pub use disposition::{DispositionKind, DispositionRequest};
 pub use env::{AwsConnector, Connecting, Env, SdkConnector, SystemClock};

@@ -30,6 +30,7 @@ pub use self::verify::{verify_package_file, PackageVerification, TrustedKeys};
 
 use self::assemble::{Content, Gathered};
 use self::document::{document, DocumentInput};
+pub(crate) use self::write::refuse_missing_folder;
 use self::write::{describe, media_type, refuse_existing, relationship, write_new};
 use crate::cancel::CancelToken;
 use crate::error::{self as err, ErrorCode, ServiceError};
@@ -155,8 +156,10 @@ impl Service {
                 "name at least one run to package (SYSTEM/PHASE/RUN-ID)",
             ));
         }
+        refuse_missing_folder(&req.out, "the package PDF")?;
         refuse_existing(&req.out, "the package PDF")?;
         if let Some(b) = &req.bundle {
+            refuse_missing_folder(b, "the bundle")?;
             refuse_existing(b, "the bundle")?;
         }
         let mut steps = Steps {

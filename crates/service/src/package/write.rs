@@ -124,6 +124,26 @@ impl Service {
     }
 }
 
+/// The folder `path` goes into must exist before any work starts: a package is never written
+/// into a folder made up on the way, and the user hears about the folder, not a temporary file.
+pub(crate) fn refuse_missing_folder(path: &Path, what: &str) -> Result<(), ServiceError> {
+    let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if parent.is_dir() {
+        return Ok(());
+    }
+    let why = if parent.exists() {
+        "is not a folder"
+    } else {
+        "does not exist"
+    };
+    Err(ServiceError::bad_input(format!(
+        "the folder {} for {what} {why}; choose an existing folder, or create it first",
+        parent.display()
+    )))
+}
+
 pub(super) fn refuse_existing(path: &Path, what: &str) -> Result<(), ServiceError> {
     if path.exists() {
         return Err(ServiceError::bad_input(format!(
@@ -158,4 +178,52 @@ pub(super) fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ServiceError> {
         }
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::package::PackageRequest;
+    use crate::CancelToken;
+
+    #[test]
+    fn a_package_into_a_folder_that_does_not_exist_names_the_folder_before_any_work() {
+        let home = tempfile::tempdir().unwrap();
+        let service = crate::test_env::service(home.path());
+        let out = home.path().join("no-such-folder/p.pdf");
+        let req = PackageRequest {
+            runs: vec!["LIMS/OQ/1".into()],
+            out: out.clone(),
+            ..PackageRequest::default()
+        };
+        let err = service
+            .package(&req, &|_| {}, &CancelToken::default())
+            .unwrap_err();
+        assert_eq!(err.code, crate::ErrorCode::BadInput, "{err}");
+        let folder = home.path().join("no-such-folder").display().to_string();
+        assert!(
+            err.message.contains(&folder) && err.message.contains("does not exist"),
+            "{err}"
+        );
+        assert!(
+            !err.message.contains(&format!("{folder}/")),
+            "no file inside the folder (no temporary file) is named: {err}"
+        );
+
+        // A file where the folder should be, and the bundle's folder, are named the same way.
+        let file = home.path().join("a-file");
+        std::fs::write(&file, b"x").unwrap();
+        let req = PackageRequest {
+            out: home.path().join("p.pdf"),
+            bundle: Some(file.join("bundle.zip")),
+            ..req
+        };
+        let err = service
+            .package(&req, &|_| {}, &CancelToken::default())
+            .unwrap_err();
+        assert!(
+            err.message.contains("is not a folder") && err.message.contains("the bundle"),
+            "{err}"
+        );
+        assert!(!out.exists());
+    }
 }
