@@ -58,7 +58,10 @@ if ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends npm >/dev/null
 fi
 axe_want="$(sed -n 's/.*"axe-core": "\(.*\)".*/\1/p' tools/axe/package.json)"
-axe_have="$(sed -n 's/.*"version": "\(.*\)".*/\1/p' tools/axe/node_modules/axe-core/package.json 2>/dev/null | head -n1)"
+axe_have=""
+if [ -f tools/axe/node_modules/axe-core/package.json ]; then
+  axe_have="$(sed -n 's/.*"version": "\(.*\)".*/\1/p' tools/axe/node_modules/axe-core/package.json | head -n1)"
+fi
 if [ "$axe_have" != "$axe_want" ]; then
   log "installing axe-core $axe_want (tools/axe)"
   npm ci --prefix tools/axe --ignore-scripts --no-audit --no-fund --loglevel=error
