@@ -11,8 +11,9 @@ import * as sign from "./screens/sign.js";
 import * as packages from "./screens/packages.js";
 import * as audit from "./screens/audit.js";
 import * as keys from "./screens/keys.js";
+import * as evidence from "./screens/evidence.js";
 
-const SCREENS = { connect, runs, run, sign, packages, audit, keys };
+const SCREENS = { connect, runs, run, sign, packages, audit, evidence, keys };
 
 const ctx = {
   /** AppInfo from the shell: home, version, demo connection. */
@@ -89,7 +90,7 @@ function showTopbarInfo() {
 async function start() {
   document.addEventListener("keydown", onKey);
   document.getElementById("nav-connect").addEventListener("click", () => replace("connect"));
-  for (const name of ["runs", "packages", "audit", "keys"]) {
+  for (const name of ["runs", "packages", "audit", "evidence", "keys"]) {
     document.getElementById(`nav-${name}`).addEventListener("click", () => replace(name));
   }
   try {

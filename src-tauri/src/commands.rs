@@ -27,7 +27,7 @@ use crate::forms::{
 use crate::signing::{SessionState, SignDesk};
 use crate::startup::DemoConnection;
 use crate::sync::{ConnectForm, FetchSlot, PackageSlot};
-use crate::wording::{self, WindowError};
+use crate::wording::{self, Field, WindowError};
 
 /// What the window needs to know about this app instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -418,7 +418,9 @@ pub async fn audit_evidence(
     service: State<'_, Service>,
     form: AuditEvidenceForm,
 ) -> Result<AuditEvidenceReport, WindowError> {
-    let (key, stack) = form.to_request()?;
+    let (key, stack) = form
+        .to_request()
+        .map_err(|e| WindowError::at(Field::Path, e))?;
     let key = key.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));
     Ok(service.audit_evidence(key, stack.as_deref())?)
 }
@@ -431,7 +433,11 @@ pub async fn publish_signoff(
     form: SignoffForm,
     aws: AwsForm,
 ) -> Result<PublishReport, WindowError> {
-    let (aws, req) = (aws.settings()?, form.to_publish()?);
+    let (aws, req) = (
+        aws.settings()?,
+        form.to_publish()
+            .map_err(|e| WindowError::at(form.field(), e))?,
+    );
     Ok(service.signoff_publish(&aws, &req).await?)
 }
 
@@ -443,7 +449,11 @@ pub async fn fetch_signoff(
     form: SignoffForm,
     aws: AwsForm,
 ) -> Result<FetchSignoffReport, WindowError> {
-    let (aws, req) = (aws.settings()?, form.to_fetch()?);
+    let (aws, req) = (
+        aws.settings()?,
+        form.to_fetch()
+            .map_err(|e| WindowError::at(form.field(), e))?,
+    );
     Ok(service.signoff_fetch(&aws, &req).await?)
 }
 
@@ -456,7 +466,11 @@ pub async fn checkpoint_ledger(
     aws: AwsForm,
     secret: PassphraseForm,
 ) -> Result<CheckpointInfo, WindowError> {
-    let (aws, req) = (aws.settings()?, form.to_request()?);
+    let (aws, req) = (
+        aws.settings()?,
+        form.to_request()
+            .map_err(|e| WindowError::at(form.field(), e))?,
+    );
     Ok(service
         .ledger_checkpoint(&aws, &req, &secret.into_passphrase())
         .await?)
@@ -470,7 +484,11 @@ pub async fn verify_ledger_published(
     form: PublishedCheckpointsForm,
     aws: AwsForm,
 ) -> Result<LedgerVerification, WindowError> {
-    let (aws, source) = (aws.settings()?, form.to_request()?);
+    let (aws, source) = (
+        aws.settings()?,
+        form.to_request()
+            .map_err(|e| WindowError::at(form.field(), e))?,
+    );
     Ok(service.ledger_verify_published(&aws, &source).await?)
 }
 
@@ -481,7 +499,10 @@ pub async fn restore_ledger(
     service: State<'_, Service>,
     form: RestoreForm,
 ) -> Result<RestoreReport, WindowError> {
-    Ok(service.ledger_restore_here(&form.to_request()?)?)
+    let backup = form
+        .to_request()
+        .map_err(|e| WindowError::at(Field::Path, e))?;
+    Ok(service.ledger_restore_here(&backup)?)
 }
 
 #[cfg(test)]

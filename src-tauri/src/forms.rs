@@ -14,6 +14,8 @@ use countersign_service::{
 };
 use serde::Deserialize;
 
+use crate::wording::Field;
+
 /// The longest reason the window takes for a signature, a disposition, a review or a
 /// revocation: enough for what was checked and found; details belong in the deviation or change
 /// record the reason names. The window counts down to it as the reason is typed.
@@ -865,6 +867,11 @@ impl SignoffForm {
         })
     }
 
+    /// The field a refused request is about.
+    pub fn field(&self) -> Field {
+        Field::Location
+    }
+
     /// The fetch request.
     pub fn to_fetch(&self) -> Result<FetchSignoffRequest, ServiceError> {
         Ok(FetchSignoffRequest {
@@ -891,6 +898,11 @@ pub struct CheckpointForm {
 }
 
 impl CheckpointForm {
+    /// The field a refused request is about.
+    pub fn field(&self) -> Field {
+        Field::Location
+    }
+
     pub fn to_request(&self) -> Result<CheckpointRequest, ServiceError> {
         let publish = match non_empty(&self.publish) {
             None => None,
@@ -928,6 +940,15 @@ pub struct PublishedCheckpointsForm {
 }
 
 impl PublishedCheckpointsForm {
+    /// The field a refused request is about: the folder when only it was given.
+    pub fn field(&self) -> Field {
+        if non_empty(&self.location).is_none() && non_empty(&self.folder).is_some() {
+            Field::Path
+        } else {
+            Field::Location
+        }
+    }
+
     pub fn to_request(&self) -> Result<CheckpointSource, ServiceError> {
         match (non_empty(&self.location), non_empty(&self.folder)) {
             (Some(l), None) => Ok(CheckpointSource::S3(s3_location(&l, "the checkpoint location")?)),

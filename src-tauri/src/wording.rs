@@ -40,6 +40,12 @@ pub enum Field {
     PrintedName,
     /// The runs chosen for a package.
     Runs,
+    /// An S3 location (`s3://BUCKET/PREFIX`) to publish to or read from.
+    Location,
+    /// A number of days (Object Lock retention).
+    Days,
+    /// A CloudFormation stack name.
+    Stack,
 }
 
 /// An error as the window receives it: the service's code, the message in the window's words,
@@ -126,8 +132,8 @@ const PHRASES: &[(&str, &str, Option<Field>)] = &[
     ),
     (
         "pass --retention-days N or write",
-        "write",
-        None,
+        "enter the retention period in days, or write",
+        Some(Field::Days),
     ),
     (
         "; fix the cause and run `countersign ledger checkpoint --publish` again",
@@ -245,10 +251,18 @@ const FLAGS: &[(&str, &str, Option<Field>)] = &[
         Some(Field::TrustedKeys),
     ),
     ("--concurrency", "the number of parallel downloads", None),
-    ("--object-lock-days", "the Object Lock period", None),
-    ("--retention-days", "the retention period", None),
+    (
+        "--object-lock-days",
+        "the Object Lock period",
+        Some(Field::Days),
+    ),
+    (
+        "--retention-days",
+        "the retention period",
+        Some(Field::Days),
+    ),
     ("--trail-public-key", "the CloudTrail public key", None),
-    ("--stack", "the stack", None),
+    ("--stack", "the stack", Some(Field::Stack)),
     ("--home", "the Countersign home", None),
     ("--name", "the printed name", Some(Field::PrintedName)),
     ("--to", "the destination", None),

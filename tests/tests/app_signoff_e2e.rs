@@ -1,13 +1,15 @@
 //! The sign-off flow in the desktop app, end to end in a real WebKit window: open the demo,
 //! create and enroll Alice's key on the Keys screen, review a run with failures, disposition
 //! them, sign Reviewed as Alice, see Approved as Alice refused (separation of duties), sign
-//! Approved as Bob, build the package and verify it in the app, sign the audit trail as reviewed,
-//! back the ledger up and revoke a key. Two IAM users with virtual MFA devices sign through the
-//! fault proxy's STS front, each with their own AWS profile. The window runs in the dark theme
-//! (`GTK_THEME=Adwaita:dark`) and every screen is checked with axe-core (the browse test checks
-//! them in the light theme). Errors land at their field; "Open PDF" and "Show in folder" reach
-//! the desktop (a recording `xdg-open` stands in for its file handler). A screenshot of every
-//! screen goes to `test-artifacts/`.
+//! Approved as Bob, publish the sign-off and take it over again, build the package and verify it
+//! in the app, sign the audit trail as reviewed, back the ledger up, sign a checkpoint of the
+//! trail and verify the trail against it, see a backup older than the checkpoint refused and a
+//! newer one restored, check the CloudTrail evidence and revoke a key. Two IAM users with
+//! virtual MFA devices sign through the fault proxy's STS front, each with their own AWS
+//! profile. The window runs in the dark theme (`GTK_THEME=Adwaita:dark`) and every screen is
+//! checked with axe-core (the browse test checks them in the light theme). Errors land at their
+//! field; "Open PDF" and "Show in folder" reach the desktop (a recording `xdg-open` stands in for
+//! its file handler). A screenshot of every screen goes to `test-artifacts/`.
 //!
 //! Needs an X display (`xvfb-run -a`, or Xvfb installed); without one it FAILS, never skips.
 
@@ -17,19 +19,22 @@
 use std::path::Path;
 use std::time::Duration;
 
+use countersign_aws::s3;
 use countersign_ledger::EventFilter;
 use countersign_service::{KeyInfo, Service};
-use countersign_tests::accessibility;
 use countersign_tests::emulator::{ADMIN_KEY, REGION};
 use countersign_tests::webdriver::{
     build_app, tauri_capabilities, Display, SessionGuard, TauriDriver,
 };
 use countersign_tests::window;
+use countersign_tests::{accessibility, buckets};
 use countersign_tests::{Harness, TestUser};
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{json, Value};
 
 const BUCKET: &str = "countersign-demo";
+/// A bucket with Object Lock, where the audit trail's checkpoints are published.
+const LOCKED: &str = "ledger-anchors";
 const RUN: &str = "LIMS/OQ/2026-11-03-oq-1";
 const PASS_A: &str = "alice passphrase 1";
 const PASS_B: &str = "bob passphrase 22";
@@ -205,6 +210,10 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     let home = scratch.path().join("home");
     let service = h.service(&home).unwrap();
     h.demo_fetched(&service, BUCKET).await.unwrap();
+    let admin = h.admin().await.unwrap();
+    buckets::create_object_lock_bucket(&admin, LOCKED, None)
+        .await
+        .unwrap();
     let alice = h.create_user_with_mfa("alice").await.unwrap();
     let bob = h.create_user_with_mfa("bob").await.unwrap();
     let kb = enrolled_key(&h, &service, &bob, "Bob Brown", PASS_B).await;
@@ -500,6 +509,39 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     wait_for(&client, "#signatures-table tr[data-meaning='Approved']").await;
     screenshot(&client, "09-signed-approved").await;
 
+    // 6b. The sign-off is handed off through the demo bucket: published with Bob's profile,
+    // then taken over again; this desktop's record is the published one.
+    assert_eq!(
+        run_js(
+            &client,
+            "return document.getElementById('handoff-location').value",
+            vec![]
+        )
+        .await,
+        json!(format!("s3://{BUCKET}")),
+        "the connection's bucket is offered"
+    );
+    set(&client, "#handoff-profile", &bob.name).await;
+    click(&client, "#handoff-publish").await;
+    let published = text_of(&client, "#handoff-published").await;
+    assert!(
+        published.contains(&format!("s3://{BUCKET}/{RUN}/signoff")),
+        "{published}"
+    );
+    click(&client, "#handoff-fetch").await;
+    wait_for(&client, "#handoff-fetched[data-same-record='true']").await;
+    assert_eq!(
+        run_js(
+            &client,
+            "return document.querySelectorAll(\"#handoff-items tr[data-status='rejected']\").length",
+            vec![]
+        )
+        .await,
+        json!(0)
+    );
+    screenshot(&client, "09b-handoff").await;
+    accessible(&client, &axe, "Sign: hand-off (dark)").await;
+
     // 7. Export the package.
     click(&client, "#back").await;
     click(&client, "#open-package").await;
@@ -667,6 +709,106 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     click(&client, "#backup-go").await;
     wait_for(&client, "#backup-done").await;
     assert!(backup.is_file());
+
+    // 10b. Alice signs a checkpoint of the trail and publishes it under Object Lock; the trail
+    // verifies against the published checkpoints.
+    set(&client, "#checkpoint-key", &ka_id).await;
+    set(
+        &client,
+        "#checkpoint-location",
+        &format!("s3://{LOCKED}/anchors"),
+    )
+    .await;
+    set(&client, "#checkpoint-days", "1").await;
+    set(&client, "#checkpoint-profile", &alice.name).await;
+    type_into(&client, "#checkpoint-passphrase", PASS_A).await;
+    click(&client, "#checkpoint-go").await;
+    let checkpoint = text_of(&client, "#checkpoint-published").await;
+    assert!(
+        checkpoint.contains(&format!("s3://{LOCKED}/anchors/"))
+            && checkpoint.contains("COMPLIANCE"),
+        "{checkpoint}"
+    );
+    assert_eq!(
+        run_js(
+            &client,
+            "return document.getElementById('checkpoint-passphrase').value",
+            vec![]
+        )
+        .await,
+        json!(""),
+        "the passphrase field is cleared"
+    );
+    accessible(&client, &axe, "Audit trail: checkpoint published (dark)").await;
+    set(
+        &client,
+        "#published-location",
+        &format!("s3://{LOCKED}/anchors"),
+    )
+    .await;
+    set(&client, "#published-profile", &alice.name).await;
+    click(&client, "#published-go").await;
+    wait_for(&client, "#published-verdict[data-ok='true']").await;
+    wait_for(&client, "#published-table tr[data-trusted='true']").await;
+    screenshot(&client, "13b-checkpoint").await;
+    accessible(
+        &client,
+        &axe,
+        "Audit trail: verified against published checkpoints (dark)",
+    )
+    .await;
+
+    // 10c. The backup taken before the checkpoint would roll the trail back past it: the
+    // restore is refused and nothing changes. A backup taken after it restores, and the trail in
+    // use is kept aside.
+    set(&client, "#restore-path", &backup.display().to_string()).await;
+    click(&client, "#restore-check").await;
+    click(&client, "#restore-go").await;
+    wait_for(&client, "#restore-result [data-code='integrity']").await;
+    accessible(&client, &axe, "Audit trail: restore refused (dark)").await;
+    let after = out.join("ledger-after-checkpoint.sqlite");
+    set(&client, "#backup-out", &after.display().to_string()).await;
+    click(&client, "#backup-go").await;
+    wait_value(
+        &client,
+        "const d = document.getElementById('backup-done'); \
+         return !!d && d.textContent.includes('ledger-after-checkpoint.sqlite')",
+        json!(true),
+    )
+    .await;
+    assert!(after.is_file());
+    set(&client, "#restore-path", &after.display().to_string()).await;
+    click(&client, "#restore-check").await;
+    wait_for(&client, "#restore-confirm [role='alertdialog']").await;
+    accessible(&client, &axe, "Audit trail: restore confirmation (dark)").await;
+    click(&client, "#restore-go").await;
+    let restored = text_of(&client, "#restore-set-aside").await;
+    assert!(restored.contains("ledger"), "{restored}");
+    screenshot(&client, "13c-restored").await;
+
+    // 10d. The CloudTrail evidence of the demo: without the trail's public key nothing is
+    // claimed; with it, the chain validates and the stack's events are listed.
+    let pem = scratch.path().join("trail-public-key.pem");
+    let mut pem_bytes = Vec::new();
+    s3::download(&admin, BUCKET, countersign_demo::PUBLIC_KEY_KEY, |chunk| {
+        pem_bytes.extend_from_slice(chunk);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    std::fs::write(&pem, &pem_bytes).unwrap();
+    click(&client, "#nav-evidence").await;
+    click(&client, "#evidence-go").await;
+    wait_for(&client, "#evidence-verdict[data-valid='false']").await;
+    let unchecked = text_of(&client, "#evidence-verdict").await;
+    assert!(unchecked.contains("no public key"), "{unchecked}");
+    set(&client, "#evidence-key", &pem.display().to_string()).await;
+    set(&client, "#evidence-stack", "lims-qual").await;
+    click(&client, "#evidence-go").await;
+    wait_for(&client, "#evidence-verdict[data-valid='true']").await;
+    wait_for(&client, "#evidence-events tbody tr").await;
+    screenshot(&client, "13d-aws-evidence").await;
+    accessible(&client, &axe, "AWS evidence (dark)").await;
 
     // 11. Bob's key is revoked (he left): a reason is required and recorded.
     click(&client, "#nav-keys").await;

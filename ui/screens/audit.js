@@ -3,12 +3,15 @@
 // JSON file (the export is itself recorded); mark the trail reviewed up to an entry with a Part
 // 11 signature (meaning Reviewed, signed over that entry's hash, which binds every entry before
 // it), the signed reason stating what the list showed and how many entries were never
-// displayed; back the ledger up to a new file.
+// displayed; sign a checkpoint of the trail (published to S3 under Object Lock) and verify the
+// trail against the published ones; back the ledger up to a new file and restore a backup.
 import { actionName } from "../actions.js";
 import * as api from "../api.js";
 import { formatTime, h, mount, pathRow, reasonField } from "../dom.js";
 import { errorBox, showError } from "../errors.js";
+import { checkpointPanel, publishedPanel } from "../checkpoints.js";
 import { chooserButton, openButtons } from "../files.js";
+import { restorePanel } from "../restore.js";
 import { keyOptions, liveStamp, refusalBox, secretsForm } from "../signing.js";
 import { virtualList } from "../vlist.js";
 
@@ -52,7 +55,7 @@ function chainBox(r) {
     h("p", {}, `${r.events} entries re-derived; head ${head}.`),
     compared > 0
       ? h("p", {}, `${compared} signed checkpoint${compared === 1 ? "" : "s"} compared: the trail has not been cut short or replaced by an older copy since.`)
-      : h("p", {}, "Every entry links to the one before it, but no signed checkpoint was there to compare with, so a trail restored from an older copy would pass this check too. Ask for checkpoints to be published (with the command-line tool) and verify against them."),
+      : h("p", {}, "Every entry links to the one before it, but no signed checkpoint was there to compare with, so a trail restored from an older copy would pass this check too. Sign and publish a checkpoint below, and verify against the published checkpoints."),
   );
 }
 
@@ -281,7 +284,7 @@ function backupPanel(ctx, onDone) {
     "div",
     { class: "panel" },
     h("h2", {}, "Backup"),
-    h("p", { class: "muted" }, "A consistent copy of the ledger, safe while the app runs. A backup is restored with the command-line tool (“ledger restore” in its manual) while the app is closed."),
+    h("p", { class: "muted" }, "A consistent copy of the ledger, safe while the app runs. The copy verifies before the backup is reported done."),
     form,
     result,
   );
@@ -436,7 +439,10 @@ export function render(ctx) {
     h("div", { class: "cases-split" }, list.el, side),
     h("div", { class: "panel" }, h("h2", {}, "Export the filtered entries"), exportForm, exportOut),
     review.el,
+    checkpointPanel(ctx, () => load()),
+    publishedPanel(ctx),
     backupPanel(ctx, () => load()),
+    restorePanel(ctx, () => load()),
   );
   load();
   return { el, title: "Audit trail", focus: null };

@@ -5,6 +5,7 @@
 import * as api from "../api.js";
 import { formatTime, h, mount, reasonField } from "../dom.js";
 import { errorBox, showError } from "../errors.js";
+import { handoffPanel } from "../handoff.js";
 import { countdown, keyOptions, liveStamp, refusalBox as refusal, secretsForm } from "../signing.js";
 
 const MEANINGS = [
@@ -207,6 +208,7 @@ export function render(ctx, params) {
     requestForm,
     planSlot,
     resultSlot,
+    handoffPanel(ctx, run, () => loadSignatures()),
   );
   loadSignatures();
   refreshSession();

@@ -122,7 +122,8 @@ impl Service {
 
     /// Restores a backup over this home's open ledger (the desktop app's case): the backup
     /// must verify, also against the ledger's checkpoints; the ledger in use is set aside,
-    /// never deleted, and the restore is recorded. The person restoring is the actor.
+    /// never deleted, and the restore is recorded (as the system's act: it signs nothing and
+    /// changes no record, it puts back a copy that verifies).
     pub fn ledger_restore_here(&self, backup: &Path) -> Result<RestoreReport, ServiceError> {
         if !backup.is_file() {
             return Err(ServiceError::bad_input(format!(

@@ -35,6 +35,9 @@ pub struct AuditEvidenceReport {
     pub config_files: usize,
     /// The digest-chain validation, per file.
     pub chain: ChainReport,
+    /// Every finding of the chain in words, digests first (the chain's findings, each with the
+    /// key of its file).
+    pub findings: Vec<EvidenceFinding>,
     /// The stack the events and items are filtered to, when one was asked for.
     pub stack: Option<StackEvidence>,
     /// Events in all log files read.
@@ -56,6 +59,15 @@ pub struct StackEvidence {
     pub created_at: Option<String>,
     /// Names, physical ids and ARNs events are matched against.
     pub identifiers: Vec<String>,
+}
+
+/// One finding of the digest-chain validation, in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceFinding {
+    /// The key of the digest or log file.
+    pub key: String,
+    /// What is wrong with it.
+    pub message: String,
 }
 
 /// Why a stored audit-evidence file could not be used.
@@ -200,6 +212,14 @@ impl Service {
             digest_files: g.digests.len(),
             log_files: g.logs.len(),
             config_files: g.configs.len(),
+            findings: chain
+                .findings()
+                .into_iter()
+                .map(|(key, f)| EvidenceFinding {
+                    key: key.to_owned(),
+                    message: f.to_string(),
+                })
+                .collect(),
             chain,
             stack: stack_view,
             events_total,

@@ -37,7 +37,9 @@ use countersign_ledger::Ledger;
 use countersign_store::Store;
 
 pub use audit::{export_filter, parse_time_bound, RestoreReport};
-pub use audit_evidence::{AuditEvidenceReport, EvidenceProblem, ProblemKind, StackEvidence};
+pub use audit_evidence::{
+    AuditEvidenceReport, EvidenceFinding, EvidenceProblem, ProblemKind, StackEvidence,
+};
 pub use cancel::CancelToken;
 pub use checkpoint::{
     CheckpointInfo, CheckpointRequest, CheckpointSource, ExternalCheckpoint, LedgerVerification,
