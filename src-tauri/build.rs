@@ -28,6 +28,9 @@ const COMMANDS: &[&str] = &[
     "create_key",
     "enroll_key",
     "export_key",
+    "save_public_key",
+    "open_written",
+    "reveal_written",
     "revoke_key",
     "record_disposition",
     "run_dispositions",
@@ -36,6 +39,12 @@ const COMMANDS: &[&str] = &[
     "sign",
     "signing_session",
     "lock_session",
+    "audit_evidence",
+    "publish_signoff",
+    "fetch_signoff",
+    "checkpoint_ledger",
+    "verify_ledger_published",
+    "restore_ledger",
 ];
 
 fn main() {

@@ -90,3 +90,28 @@ export function formatBytes(n) {
 export function formatTime(t) {
   return t ? String(t).replace("T", " ") : "—";
 }
+
+/** The longest reason the app takes (src-tauri/src/forms.rs REASON_MAX_CHARS). */
+export const REASON_MAX_CHARS = 1000;
+
+/**
+ * A reason field with a live count of the characters left; the window stops taking characters
+ * at the limit. Returns [textarea, counter]: put both in the field's label.
+ */
+export function reasonField(id, placeholder, rows = 2) {
+  const counter = h("span", { class: "counter", id: `${id}-count`, "aria-live": "polite" });
+  const area = h("textarea", { id, rows: String(rows), placeholder, maxlength: String(REASON_MAX_CHARS), "aria-describedby": `${id}-count` });
+  const update = () => {
+    const n = area.value.length;
+    counter.textContent = `${n.toLocaleString("en")} of ${REASON_MAX_CHARS.toLocaleString("en")} characters`;
+    counter.classList.toggle("counter--full", n >= REASON_MAX_CHARS * 0.9);
+  };
+  area.addEventListener("input", update);
+  update();
+  return [area, counter];
+}
+
+/** A file path field with its Browse (or Save as) button; see files.js. */
+export function pathRow(input, button) {
+  return h("span", { class: "path-row" }, input, button);
+}

@@ -11,8 +11,10 @@ const OVERSCAN = 8;
  * @param {(item: any, index: number) => Node[]} o.cells the cells of one row
  * @param {(item: any, index: number) => void} o.onSelect selection changed
  * @param {(item: any, index: number) => void} o.onOpen Enter or double click
+ * @param {(items: any[]) => void} [o.onVisible] the rows now wholly or partly in view (not the
+ *   margin drawn around them), after every draw
  */
-export function virtualList({ id, label, columns, rowHeight, cells, onSelect, onOpen }) {
+export function virtualList({ id, label, columns, rowHeight, cells, onSelect, onOpen, onVisible }) {
   let items = [];
   let selected = -1;
   const body = h("div", { class: "vlist-body", role: "rowgroup" });
@@ -27,10 +29,16 @@ export function virtualList({ id, label, columns, rowHeight, cells, onSelect, on
     const rows = [];
     for (let i = first; i < last; i += 1) {
       const row = h("div", { class: "vrow", role: "row", "aria-rowindex": String(i + 1), "aria-selected": i === selected ? "true" : "false", dataset: { index: String(i) } }, cells(items[i], i));
+      for (const cell of row.children) cell.setAttribute("role", "gridcell");
       row.style.transform = `translateY(${i * rowHeight}px)`;
       rows.push(row);
     }
     body.replaceChildren(...rows);
+    if (onVisible && items.length && el.clientHeight > 0) {
+      const from = Math.floor(top / rowHeight);
+      const to = Math.min(items.length, Math.ceil((top + el.clientHeight - headHeight()) / rowHeight));
+      if (to > from) onVisible(items.slice(from, to));
+    }
   }
 
   function scrollIntoView(i) {

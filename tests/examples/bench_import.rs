@@ -9,7 +9,7 @@ use std::io::Write;
 use std::process::Command;
 use std::time::Instant;
 
-use countersign_service::Service;
+use countersign_service::{CancelToken, ImportRequest, Service};
 
 fn main() {
     let entries: usize = std::env::args()
@@ -47,13 +47,25 @@ fn main() {
     let unzip = t.elapsed();
 
     let home = dir.path().join("home");
-    let service = Service::open(&home).unwrap();
+    let service = Service::open(&home, countersign_service::Env::system()).unwrap();
     let t = Instant::now();
-    let report = service.import(&archive).unwrap();
+    let report = service
+        .import(
+            &ImportRequest::new(archive.clone()),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
     let import = t.elapsed();
     assert_eq!(report.new as usize, entries, "{report:?}");
     let t = Instant::now();
-    let again = service.import(&archive).unwrap();
+    let again = service
+        .import(
+            &ImportRequest::new(archive.clone()),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
     let reimport = t.elapsed();
     assert_eq!(again.unchanged as usize, entries);
 

@@ -4,8 +4,11 @@
 //! See docs/emulator.md.
 #![forbid(unsafe_code)]
 
+pub mod accessibility;
 pub mod binaries;
 pub mod buckets;
+pub mod connector;
+pub mod drift_front;
 pub mod emulator;
 pub mod error;
 pub mod form;

@@ -31,6 +31,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::drift_front::{self, DriftAnswer};
 use crate::emulator::{self, admin_credentials};
 use crate::error::{HarnessError, Result};
 use crate::form;
@@ -104,6 +105,8 @@ pub(crate) struct ProxyState {
     pub minted: HashSet<String>,
     /// (Query-protocol action, IAM user name) pairs answered with AccessDenied.
     pub denied: Vec<(String, String)>,
+    /// What drift detection finds, by stack name ([`FaultProxy::answer_drift`]).
+    pub drift: HashMap<String, DriftAnswer>,
     pub next_request: u64,
 }
 
@@ -299,6 +302,11 @@ impl FaultProxy {
             .push((action.to_owned(), user.to_owned()));
     }
 
+    /// Drift detection of `stack` finds `answer` from now on (the emulator cannot detect drift).
+    pub fn answer_drift(&self, stack: &str, answer: DriftAnswer) {
+        lock(&self.state).drift.insert(stack.to_owned(), answer);
+    }
+
     /// Tells the STS front that the virtual MFA device `serial` belongs to `user` and computes
     /// its codes from `seed` (the decoded Base32 seed).
     pub fn register_mfa_device(&self, serial: &str, user: &str, seed: Vec<u8>) {
@@ -390,6 +398,11 @@ async fn handle(ctx: Upstream, req: Request<Incoming>) -> Response<ProxyBody> {
         refusal
     } else if action.as_deref() == Some("GetSessionToken") {
         sts_front::get_session_token(&ctx.state, &ctx.iam, access_key_id.as_deref(), &fields).await
+    } else if let Some(answer) = action
+        .as_deref()
+        .and_then(|a| drift_front::answer(&ctx.state, a, &fields))
+    {
+        answer
     } else {
         let listing = is_listing_query(&query);
         let rule = if method == "GET" && action.is_none() {

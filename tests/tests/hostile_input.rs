@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::Command;
 
 use countersign_core::model::RunStatus;
-use countersign_service::{PackageRequest, Service};
+use countersign_service::{CancelToken, ImportRequest, PackageRequest, Service};
+use countersign_tests::harness::offline_service;
 
 /// Writes `files` (run-relative to the folder) under `dir`.
 fn folder(dir: &Path, files: &[(&str, &[u8])]) {
@@ -44,8 +45,14 @@ fn declared_versus_found_shows_in_show_and_in_the_package() {
             ),
         ],
     );
-    let service = Service::open(home.path()).unwrap();
-    service.import(src.path()).unwrap();
+    let service = offline_service(home.path()).unwrap();
+    service
+        .import(
+            &ImportRequest::new(src.path().to_path_buf()),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
     let runs = service.runs().unwrap();
     assert!(
         runs.iter()
@@ -63,11 +70,15 @@ fn declared_versus_found_shows_in_show_and_in_the_package() {
 
     let out = home.path().join("package.pdf");
     service
-        .package(&PackageRequest {
-            runs: vec!["LIMS/OQ/r1".into(), "ELN/OQ/r1".into()],
-            out: out.clone(),
-            ..PackageRequest::default()
-        })
+        .package(
+            &PackageRequest {
+                runs: vec!["LIMS/OQ/r1".into(), "ELN/OQ/r1".into()],
+                out: out.clone(),
+                ..PackageRequest::default()
+            },
+            &|_| {},
+            &CancelToken::new(),
+        )
         .unwrap();
     let text = pdf_text(&out);
     assert!(text.contains("Problems"), "{text}");
@@ -96,15 +107,25 @@ fn untrusted_names_are_escaped_in_the_package_pdf() {
             ),
         ],
     );
-    let service = Service::open(home.path()).unwrap();
-    service.import(src.path()).unwrap();
+    let service = offline_service(home.path()).unwrap();
+    service
+        .import(
+            &ImportRequest::new(src.path().to_path_buf()),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
     let out = home.path().join("package.pdf");
     service
-        .package(&PackageRequest {
-            runs: vec![run.into()],
-            out: out.clone(),
-            ..PackageRequest::default()
-        })
+        .package(
+            &PackageRequest {
+                runs: vec![run.into()],
+                out: out.clone(),
+                ..PackageRequest::default()
+            },
+            &|_| {},
+            &CancelToken::new(),
+        )
         .unwrap();
     let o = Command::new("pdftotext")
         .args(["-raw", out.to_str().unwrap(), "-"])
@@ -173,8 +194,12 @@ fn import_zip(
     let home = tempfile::tempdir().unwrap();
     let path = home.path().join("evidence.zip");
     std::fs::write(&path, bytes).unwrap();
-    let service = Service::open(&home.path().join("home")).unwrap();
-    let r = service.import(&path);
+    let service = offline_service(&home.path().join("home")).unwrap();
+    let r = service.import(
+        &ImportRequest::new(path.to_path_buf()),
+        &|_| {},
+        &CancelToken::new(),
+    );
     (home, r, service)
 }
 
@@ -265,8 +290,14 @@ fn a_look_alike_run_id_is_refused_at_intake_and_reported() {
             ("SYS/IQ/ru\u{308}n/junit.xml", PASSING),
         ],
     );
-    let service = Service::open(home.path()).unwrap();
-    let report = service.import(src.path()).unwrap();
+    let service = offline_service(home.path()).unwrap();
+    let report = service
+        .import(
+            &ImportRequest::new(src.path().to_path_buf()),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
     assert_eq!(report.new, 1);
     assert_eq!(report.skipped.len(), 1, "{report:?}");
     assert_eq!(report.skipped[0].key, "SYS/IQ/ru\u{308}n/junit.xml");

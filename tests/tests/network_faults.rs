@@ -5,7 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use countersign_aws::s3::{self, Upload};
-use countersign_service::{CancelToken, FetchReport, FetchRequest, Service, ServiceError};
+use countersign_service::{CancelToken, FetchReport, Service, ServiceError};
+use countersign_tests::harness::fetch_request;
 use countersign_tests::Harness;
 
 const BUCKET: &str = "qualification-evidence";
@@ -48,17 +49,10 @@ async fn put(ctx: &countersign_aws::AwsContext, key: &str, body: Vec<u8>) {
     .unwrap();
 }
 
-async fn fetch(h: &Harness, service: &Service) -> Result<FetchReport, ServiceError> {
-    let ctx = h.admin().await.unwrap();
+async fn fetch(service: &Service) -> Result<FetchReport, ServiceError> {
     service
-        .fetch_with(
-            &ctx,
-            &FetchRequest {
-                aws: Default::default(),
-                bucket: BUCKET.into(),
-                prefix: "q".into(),
-                concurrency: 4,
-            },
+        .fetch(
+            &fetch_request(BUCKET, "q").unwrap(),
             &|_| {},
             &CancelToken::new(),
         )
@@ -83,8 +77,8 @@ async fn a_slow_body_is_stored_intact() {
     let h = harness().await;
     h.proxy.slow("logs/run.log", 4096, 20, 1);
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let report = fetch(&h, &service).await.unwrap();
+    let service = h.service(home.path()).unwrap();
+    let report = fetch(&service).await.unwrap();
     assert!(report.failed.is_empty(), "{report:?}");
     assert!(
         h.proxy.active_faults().is_empty(),
@@ -100,8 +94,8 @@ async fn server_errors_are_retried_and_the_object_stored() {
     h.proxy
         .fail_status("logs/run.log", 503, "ServiceUnavailable", 1);
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let report = fetch(&h, &service).await.unwrap();
+    let service = h.service(home.path()).unwrap();
+    let report = fetch(&service).await.unwrap();
     assert!(report.failed.is_empty(), "{report:?}");
     assert_eq!(report.new, 2);
     assert!(h.proxy.active_faults().is_empty());

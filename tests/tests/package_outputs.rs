@@ -5,7 +5,8 @@
 
 use std::path::Path;
 
-use countersign_service::{ErrorCode, PackageRequest, Service};
+use countersign_service::{CancelToken, ErrorCode, ImportRequest, PackageRequest, Service};
+use countersign_tests::harness::offline_service;
 
 const RUN: &str = "LIMS/OQ/r1";
 
@@ -18,8 +19,14 @@ fn service_with_a_run(home: &Path) -> Service {
         br#"<testsuite tests="1"><testcase name="a"/></testsuite>"#,
     )
     .unwrap();
-    let service = Service::open(&home.join("home")).unwrap();
-    service.import(&src).unwrap();
+    let service = offline_service(&home.join("home")).unwrap();
+    service
+        .import(
+            &ImportRequest::new(src.clone()),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
     service
 }
 
@@ -38,7 +45,7 @@ fn packages_recorded(service: Service, home: &Path) -> (usize, Service) {
     drop(service);
     let ledger = countersign_ledger::Ledger::open(
         &home.join("home/ledger.sqlite"),
-        Box::new(countersign_ledger::SystemClock::utc()),
+        std::sync::Arc::new(countersign_service::SystemClock::utc()),
     )
     .unwrap();
     let filter = countersign_ledger::EventFilter {
@@ -47,7 +54,7 @@ fn packages_recorded(service: Service, home: &Path) -> (usize, Service) {
     };
     let n = ledger.events(&filter).unwrap().len();
     drop(ledger);
-    (n, Service::open(&home.join("home")).unwrap())
+    (n, offline_service(&home.join("home")).unwrap())
 }
 
 #[test]
@@ -63,7 +70,9 @@ fn a_pdf_in_a_missing_folder_leaves_no_bundle_and_a_retry_succeeds() {
             bundle: Some(outputs.join(bundle)),
             ..PackageRequest::default()
         };
-        let e = service.package(&req).unwrap_err();
+        let e = service
+            .package(&req, &|_| {}, &CancelToken::new())
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::BadInput, "{e:?}");
         assert!(
             e.message.contains("no-such-folder") && e.message.contains("does not exist"),
@@ -77,12 +86,16 @@ fn a_pdf_in_a_missing_folder_leaves_no_bundle_and_a_retry_succeeds() {
     }
     // The same bundle name is free for the retry.
     let built = service
-        .package(&PackageRequest {
-            runs: vec![RUN.into()],
-            out: outputs.join("package.pdf"),
-            bundle: Some(outputs.join("bundle.zip")),
-            ..PackageRequest::default()
-        })
+        .package(
+            &PackageRequest {
+                runs: vec![RUN.into()],
+                out: outputs.join("package.pdf"),
+                bundle: Some(outputs.join("bundle.zip")),
+                ..PackageRequest::default()
+            },
+            &|_| {},
+            &CancelToken::new(),
+        )
         .unwrap();
     assert_eq!(names(&outputs), ["bundle.zip", "package.pdf"]);
     let (n, service) = packages_recorded(service, dir.path());
@@ -118,12 +131,16 @@ fn partial_outputs_of_a_killed_run_are_removed_by_the_next() {
     .unwrap();
     std::fs::create_dir_all(outputs.join(".countersign-partial-4242-2-1/runs")).unwrap();
     service
-        .package(&PackageRequest {
-            runs: vec![RUN.into()],
-            out: outputs.join("package.pdf"),
-            bundle: Some(outputs.join("bundle")),
-            ..PackageRequest::default()
-        })
+        .package(
+            &PackageRequest {
+                runs: vec![RUN.into()],
+                out: outputs.join("package.pdf"),
+                bundle: Some(outputs.join("bundle")),
+                ..PackageRequest::default()
+            },
+            &|_| {},
+            &CancelToken::new(),
+        )
         .unwrap();
     assert_eq!(names(&outputs), ["bundle", "package.pdf"]);
 }

@@ -3,12 +3,13 @@
 
 use countersign_core::display::Shown;
 use countersign_service::{
-    export_filter, CheckpointRequest, CheckpointSource, LedgerVerification, ReviewRequest, Service,
-    ServiceError, SigningSession,
+    export_filter, CheckpointRequest, CheckpointSource, Env, EventFilter, LedgerVerification,
+    ReviewRequest, Service, ServiceError, SigningSession, TextMatch,
 };
 
 use crate::args::{Cli, LedgerCommand};
-use crate::signoff::{both_stdin, print_json, read_secret, signing_secrets};
+use crate::output::print_json;
+use crate::signoff::{both_stdin, read_secret, signing_secrets};
 use crate::{open, open_for_reading, output};
 
 /// Runs one `ledger` subcommand. `restore` works on the home without opening it first.
@@ -34,14 +35,21 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
         }
         LedgerCommand::Export(a) => {
             let service = open(cli)?;
-            let filter = export_filter(
-                a.since.as_deref(),
-                a.until.as_deref(),
-                a.actor.as_deref(),
-                a.object_kind.as_deref(),
-                a.object.as_deref(),
-                a.action.as_deref(),
-            )?;
+            let filter = EventFilter {
+                text_match: if a.contains {
+                    TextMatch::Contains
+                } else {
+                    TextMatch::Exact
+                },
+                ..export_filter(
+                    a.since.as_deref(),
+                    a.until.as_deref(),
+                    a.actor.as_deref(),
+                    a.object_kind.as_deref(),
+                    a.object.as_deref(),
+                    a.action.as_deref(),
+                )?
+            };
             let n = service.ledger_export_filtered(a.format.into(), &filter, &a.out)?;
             output::ledger_export(n, &a.out, json)
         }
@@ -58,7 +66,7 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
                 "Signing a checkpoint of the ledger as {} ({}, key {})",
                 Shown(&key.printed_name),
                 Shown(&key.iam_arn),
-                Shown(&key.key_id)
+                key.key_id
             );
             let passphrase = read_secret("Key passphrase: ", a.passphrase_file.as_deref())?;
             let info = service
@@ -73,7 +81,7 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
                 info.head_hash,
                 Shown(&info.time_utc),
                 Shown(&info.printed_name),
-                Shown(&info.key_id)
+                info.key_id
             );
             if let Some(p) = &info.published {
                 outln!(
@@ -99,7 +107,7 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
                 key_id: a.key.clone(),
                 mfa_serial: a.mfa_serial.clone(),
             };
-            let mut session = SigningSession::system();
+            let mut session = SigningSession::new();
             let plan = service.review_check(&session, &req)?;
             eprintln!(
                 "Signing the audit trail as reviewed up to entry {} (hash {}) as {} ({}, key {})",
@@ -107,7 +115,7 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
                 plan.head_hash,
                 Shown(&plan.printed_name),
                 Shown(&plan.iam_arn),
-                Shown(&plan.key_id)
+                plan.key_id
             );
             let secrets = signing_secrets(
                 plan.needs_mfa.then_some(plan.mfa_serial.as_str()),
@@ -149,7 +157,12 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
             Ok(())
         }
         LedgerCommand::Restore(a) => {
-            let report = Service::ledger_restore(&cli.global.home_dir()?, &a.file, a.replace)?;
+            let report = Service::ledger_restore(
+                &cli.global.home_dir()?,
+                &Env::system(),
+                &a.file,
+                a.replace,
+            )?;
             if json {
                 return print_json(&report);
             }
@@ -169,7 +182,7 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
         }
         LedgerCommand::StartOver(a) => {
             let home = cli.global.home_dir()?;
-            let service = Service::start_over(&home, &a.reason)?;
+            let service = Service::start_over(&home, Env::system(), &a.reason)?;
             let report = service.ledger_verify()?;
             if json {
                 return print_json(&report);

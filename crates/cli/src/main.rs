@@ -25,9 +25,11 @@ use std::time::Instant;
 
 use clap::Parser;
 use countersign_core::display::{escape_lines, is_unsafe, Shown};
-use countersign_service::{CancelToken, FetchProgress, FetchRequest, Service, ServiceError};
+use countersign_service::{
+    CancelToken, Env, FetchProgress, FetchRequest, ImportRequest, Service, ServiceError,
+};
 
-use crate::args::{Cli, Command, DemoCommand};
+use crate::args::{Cli, Command, DemoCommand, ShowArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -56,7 +58,8 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
         Command::Demo {
             command: DemoCommand::Seed(a),
         } => {
-            let report = Service::demo_seed(&cli.global.aws(), &a.bucket, &a.prefix).await?;
+            let report =
+                Service::demo_seed(&Env::system(), &cli.global.aws(), &a.bucket, &a.prefix).await?;
             output::seed(&report, json)
         }
         Command::Fetch(a) => {
@@ -66,6 +69,7 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
                 bucket: a.bucket.clone(),
                 prefix: a.prefix.clone(),
                 concurrency: a.concurrency,
+                stack: a.stack.clone(),
             };
             let tty = std::io::stderr().is_terminal() && !json;
             let started = Instant::now();
@@ -81,9 +85,7 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
                     ctrl_c.cancel();
                 }
             });
-            let report = service
-                .fetch_for_stack(&req, a.stack.as_deref(), &progress, &cancel)
-                .await?;
+            let report = service.fetch(&req, &progress, &cancel).await?;
             if tty {
                 eprintln!();
             }
@@ -102,12 +104,17 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
         }
         Command::Import(a) => {
             let service = open(cli)?;
-            output::import(&service.import(&a.path)?, json)
+            let req = ImportRequest::new(a.path.clone());
+            output::import(&service.import(&req, &|_| {}, &CancelToken::new())?, json)
         }
         Command::Runs => {
             let service = open_for_reading(cli)?;
             output::runs(&service.runs()?, json)
         }
+        Command::Show(ShowArgs {
+            run,
+            file: Some(path),
+        }) => output::file(&open_for_reading(cli)?.open_file(run, path)?, json),
         Command::Show(a) => {
             let service = open_for_reading(cli)?;
             let view = service.show(&a.run)?;
@@ -143,7 +150,7 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
                 None => None,
             };
             let key = key.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));
-            let report = service.audit_evidence_from(key, a.stack.as_deref())?;
+            let report = service.audit_evidence(key, a.stack.as_deref())?;
             output::audit_evidence(&report, json)?;
             if !report.valid {
                 return Err(ServiceError::integrity(output::audit_evidence_verdict(
@@ -181,10 +188,10 @@ fn write_stdout_line(args: std::fmt::Arguments<'_>) {
 }
 
 pub(crate) fn open(cli: &Cli) -> Result<Service, ServiceError> {
-    Service::open(&cli.global.home_dir()?)
+    Service::open(&cli.global.home_dir()?, Env::system())
 }
 
 /// For commands that only read: an auditor's read-only copy of a home works too.
 pub(crate) fn open_for_reading(cli: &Cli) -> Result<Service, ServiceError> {
-    Service::open_for_reading(&cli.global.home_dir()?)
+    Service::open_for_reading(&cli.global.home_dir()?, Env::system())
 }

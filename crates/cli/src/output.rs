@@ -546,3 +546,62 @@ fn bytes(n: u64) -> String {
         format!("{v:.1} {}", UNITS[u])
     }
 }
+
+/// `show RUN --file PATH`: the stored file, re-verified. Its bytes go to standard output as they
+/// are when it is a pipe or a file; on a terminal, control characters other than line breaks
+/// and tabs are shown escaped (`\u{1b}`), so a file cannot drive the terminal.
+pub fn file(f: &countersign_service::FileContent, json: bool) -> Result<(), ServiceError> {
+    use countersign_core::model::Integrity;
+    use std::io::{IsTerminal, Write};
+    if json {
+        print_json(f)?;
+    } else {
+        eprintln!(
+            "{} ({}, sha256 {}, {} bytes)",
+            f.path,
+            f.uri,
+            f.sha256
+                .map(|s| s.to_hex())
+                .unwrap_or_else(|| "unknown".into()),
+            f.size
+        );
+        match (&f.text, &f.base64) {
+            (Some(text), _) => {
+                let mut out = std::io::stdout().lock();
+                let shown = if std::io::stdout().is_terminal() {
+                    text.chars()
+                        .map(|c| match c {
+                            '\n' | '\t' => c.to_string(),
+                            c if c.is_control() => c.escape_unicode().to_string(),
+                            c => c.to_string(),
+                        })
+                        .collect()
+                } else {
+                    text.clone()
+                };
+                if let Err(e) = out.write_all(shown.as_bytes()).and_then(|()| out.flush()) {
+                    if e.kind() != std::io::ErrorKind::BrokenPipe {
+                        return Err(ServiceError::storage(format!(
+                            "could not write to standard output: {e}"
+                        )));
+                    }
+                }
+            }
+            (None, Some(_)) => eprintln!(
+                "{} is an image ({}); use --json to get its bytes in base64",
+                f.path, f.media_type
+            ),
+            (None, None) => {}
+        }
+    }
+    let why = match &f.integrity {
+        Integrity::Verified | Integrity::Recorded => return Ok(()),
+        Integrity::Changed { actual } => format!("its stored bytes now hash to {actual}"),
+        Integrity::Missing => "it is missing from the store".to_owned(),
+        Integrity::Rejected { reason } => format!("it was refused at intake: {reason}"),
+    };
+    Err(ServiceError::integrity(format!(
+        "{} does not verify against its recorded digest: {why}; fetch or import the run again",
+        f.path
+    )))
+}

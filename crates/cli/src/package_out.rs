@@ -3,8 +3,8 @@
 use countersign_core::display::Shown;
 use countersign_core::package::verify::CheckState;
 use countersign_service::{
-    verify_package_file, PackageBuilt, PackageRequest, PackageVerification, Service, ServiceError,
-    TrustedKeys,
+    verify_package_file, CancelToken, Env, PackageBuilt, PackageRequest, PackageVerification,
+    Service, ServiceError, TrustedKeys,
 };
 
 use crate::args::{Cli, PackageArgs, VerifyArgs};
@@ -23,14 +23,15 @@ pub fn package(service: &Service, a: &PackageArgs, json: bool) -> Result<(), Ser
         )),
         None => None,
     };
-    let built = service.package(&PackageRequest {
+    let req = PackageRequest {
         runs: a.runs.clone(),
         out: a.out.clone(),
         bundle: a.bundle.clone(),
         title: a.title.clone(),
         demo: a.demo,
         trail_public_key,
-    })?;
+    };
+    let built = service.package(&req, &|_| {}, &CancelToken::new())?;
     print_built(&built, json)
 }
 
@@ -88,7 +89,8 @@ pub fn verify(cli: &Cli, a: &VerifyArgs, json: bool) -> Result<(), ServiceError>
         .ok()
         .filter(|h| h.join(countersign_service::LEDGER_FILE).exists());
     let v = match home {
-        Some(h) => Service::open_for_reading(&h)?.verify_package(&a.path, trusted.as_ref())?,
+        Some(h) => Service::open_for_reading(&h, Env::system())?
+            .verify_package(&a.path, trusted.as_ref())?,
         None => verify_package_file(&a.path, trusted.as_ref())?,
     };
     print_verification(&v, json)?;

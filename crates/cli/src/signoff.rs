@@ -7,14 +7,13 @@ use std::path::Path;
 
 use countersign_core::display::Shown;
 use countersign_service::{
-    DispositionRequest, EnrollRequest, ErrorCode, FetchSignoffRequest, Passphrase, PublishRequest,
-    Service, ServiceError, SignRequest, SignSecrets, SignatureView, SigningSession,
+    DispositionRequest, EnrollRequest, ErrorCode, FetchSignoffRequest, MfaCode, Passphrase,
+    PublishRequest, Service, ServiceError, SignRequest, SignSecrets, SignatureView, SigningSession,
     CERTIFICATION_STATEMENT,
 };
 
 use crate::args::{Cli, DispositionArgs, KeysCommand, SignArgs, SignoffCommand};
-
-pub(crate) use crate::output::print_json;
+use crate::output::print_json;
 
 /// The secrets of one signing: the MFA code when the session needs one (`mfa_serial` names the
 /// device in the prompt), then the key passphrase. From the terminal or the given files, never argv.
@@ -24,9 +23,10 @@ pub(crate) fn signing_secrets(
     passphrase_file: Option<&Path>,
 ) -> Result<SignSecrets, ServiceError> {
     let mfa_code = match mfa_serial {
-        Some(serial) => {
-            Some(read_secret(&format!("MFA code ({serial}): "), mfa_code_file)?.to_string())
-        }
+        Some(serial) => Some(read_mfa_code(
+            &format!("MFA code ({serial}): "),
+            mfa_code_file,
+        )?),
         None => None,
     };
     let passphrase = read_secret("Key passphrase: ", passphrase_file)?;
@@ -81,8 +81,14 @@ pub(crate) fn read_secret(prompt: &str, file: Option<&Path>) -> Result<Passphras
         })?,
     };
     let secret = Passphrase::new(text);
-    let trimmed = secret.trim_end_matches(['\r', '\n']);
+    let trimmed = secret.expose().trim_end_matches(['\r', '\n']);
     Ok(Passphrase::new(trimmed.to_owned()))
+}
+
+/// Reads an MFA one-time code as [`read_secret`] reads a passphrase.
+pub(crate) fn read_mfa_code(prompt: &str, file: Option<&Path>) -> Result<MfaCode, ServiceError> {
+    let text = read_secret(prompt, file)?;
+    Ok(MfaCode::new(text.expose().trim().to_owned()))
 }
 
 pub(crate) fn both_stdin(a: Option<&Path>, b: Option<&Path>) -> bool {
@@ -125,7 +131,7 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             let first = read_secret("New key passphrase (10+ characters): ", p)?;
             if p.is_none() {
                 let second = read_secret("Repeat the passphrase: ", None)?;
-                if *first != *second {
+                if first != second {
                     return Err(ServiceError::bad_input(
                         "the two passphrases differ; nothing was created",
                     ));
@@ -137,7 +143,7 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             }
             outln!(
                 "Created key {} for {} at {}",
-                Shown(&k.key_id),
+                k.key_id,
                 Shown(&k.printed_name),
                 Shown(&k.path.display().to_string())
             );
@@ -162,13 +168,13 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
                     })?;
                     line.trim().eq_ignore_ascii_case("I accept")
                 };
-            let code = read_secret("MFA code: ", a.mfa_code_file.as_deref())?;
+            let code = read_mfa_code("MFA code: ", a.mfa_code_file.as_deref())?;
             let e = service
                 .keys_enroll(
                     &cli.global.aws(),
                     &EnrollRequest {
                         mfa_serial: a.mfa_serial.clone(),
-                        mfa_code: code.to_string(),
+                        mfa_code: code,
                         key_id: a.key.clone(),
                         certification_accepted: accepted,
                     },
@@ -185,7 +191,7 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             }
             outln!(
                 "Enrolled key {} for {} as {} (account {})",
-                Shown(&e.key.key_id),
+                e.key.key_id,
                 Shown(&e.key.printed_name),
                 Shown(&e.key.iam_arn),
                 Shown(&e.account)
@@ -216,7 +222,7 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             if json {
                 return print_json(&e);
             }
-            outln!("Key id:     {}", Shown(&e.key_id));
+            outln!("Key id:     {}", e.key_id);
             outln!("Name:       {}", Shown(&e.printed_name));
             if let Some(arn) = &e.iam_arn {
                 outln!("Enrolled:   {}", Shown(arn));
@@ -241,7 +247,7 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
                 };
                 outln!(
                     "{}  {}  {}",
-                    Shown(&k.key_id),
+                    k.key_id,
                     Shown(&k.printed_name),
                     Shown(&state)
                 );
@@ -260,20 +266,20 @@ pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), Serv
     }
     let req = SignRequest {
         run: a.run.clone(),
-        meaning: a.meaning.into(),
+        meaning: a.meaning,
         reason: a.reason.clone(),
         key_id: a.key.clone(),
         mfa_serial: a.mfa_serial.clone(),
     };
     // One process per command: the session is new, so this is always a first signing.
-    let mut session = SigningSession::system();
+    let mut session = SigningSession::new();
     let plan = service.sign_check(&session, &req)?;
     eprintln!(
         "Signing {} as {} ({}, key {}) under policy v{} ({})",
         Shown(&plan.run),
         Shown(&plan.printed_name),
         Shown(&plan.iam_arn),
-        Shown(&plan.key_id),
+        plan.key_id,
         Shown(&plan.policy_version.to_string()),
         Shown(&plan.policy_source.to_string())
     );
@@ -314,7 +320,7 @@ pub fn signatures(sigs: &[SignatureView]) {
     for s in sigs {
         outln!(
             "  {:<9} {}  {} (UTC {}){}",
-            Shown(&s.meaning),
+            s.meaning,
             Shown(&s.printed_name),
             Shown(s.local_time.as_deref().unwrap_or(&s.signed_at)),
             Shown(&s.signed_at),
@@ -328,7 +334,7 @@ pub fn signatures(sigs: &[SignatureView]) {
         outln!(
             "            reason: {}  key {}",
             Shown(s.reason.as_deref().unwrap_or("?")),
-            Shown(&s.key_id)
+            s.key_id
         );
         outln!("            verification: {}", Shown(&s.outcome_detail));
         if let Some(from) = &s.key_known_from {
@@ -354,7 +360,7 @@ pub async fn handoff(
                     &cli.global.aws(),
                     &PublishRequest {
                         run: a.run.clone(),
-                        to: a.to.parse()?,
+                        to: a.to.clone(),
                         object_lock_days: a.object_lock_days,
                     },
                 )
@@ -369,7 +375,7 @@ pub async fn handoff(
                 report.record_sha256.to_hex()
             );
             for o in &report.objects {
-                outln!("  {:<9} {}", Shown(&o.status.to_string()), Shown(&o.uri));
+                outln!("  {:<9} {}", o.status.as_str(), Shown(&o.uri));
             }
             for (sha, outcome) in &report.not_published {
                 outln!(
@@ -392,7 +398,7 @@ pub async fn handoff(
                     &cli.global.aws(),
                     &FetchSignoffRequest {
                         run: a.run.clone(),
-                        from: a.from.parse()?,
+                        from: a.from.clone(),
                     },
                 )
                 .await?;
@@ -408,8 +414,8 @@ pub async fn handoff(
                 for i in &report.items {
                     outln!(
                         "  {:<16} {:<9} {}",
-                        Shown(&i.status.to_string()),
-                        Shown(&i.kind.to_string()),
+                        i.status.as_str(),
+                        i.kind.as_str(),
                         Shown(i.uri.rsplit('/').next().unwrap_or(&i.uri))
                     );
                     outln!("{:>20}{}", "", Shown(&i.detail));

@@ -5,9 +5,13 @@
 //! - `AWSLogs/<account>/CloudTrail/…`, `AWSLogs/<account>/CloudTrail-Digest/…`,
 //!   `AWSLogs/<account>/Config/…`: audit evidence.
 
+mod location;
+
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Phase, RunKey};
+
+pub use location::{s3_uri, BucketName, LocationError, Prefix, S3Location};
 
 /// Why an object key is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

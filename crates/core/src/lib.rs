@@ -8,10 +8,14 @@
 
 pub mod archive_directory;
 pub mod aws_config_items;
+pub mod canonical;
+pub mod clock;
 pub mod cloudtrail;
 pub mod cucumber;
 pub mod digest;
 pub mod display;
+pub mod formats;
+pub mod handoff;
 pub mod junit;
 pub mod layout;
 pub mod ledger_event;
@@ -22,6 +26,7 @@ pub mod requirement;
 pub mod run;
 pub mod run_manifest;
 pub mod run_record;
+pub mod secret;
 pub mod signature;
 pub mod stack_snapshot;
 pub mod text_encoding;

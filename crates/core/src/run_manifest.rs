@@ -11,7 +11,7 @@ use crate::model::RunKey;
 use crate::report_error::{utf8, ReportError};
 
 /// The only manifest version this build reads.
-pub const RUN_MANIFEST_SCHEMA: &str = "countersign.run/v1";
+pub use crate::formats::RUN_MANIFEST_V1 as RUN_MANIFEST_SCHEMA;
 
 /// A parsed `run.json`. Every field but `schema` is optional; unknown fields are refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

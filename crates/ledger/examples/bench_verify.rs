@@ -11,8 +11,9 @@
 use std::error::Error;
 use std::time::Instant;
 
+use countersign_core::clock::SteppingClock;
 use countersign_core::digest::Sha256;
-use countersign_ledger::{Actor, EventFilter, Ledger, NewEvent, SteppingClock};
+use countersign_ledger::{Actor, EventFilter, Ledger, NewEvent};
 use time::macros::datetime;
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -23,7 +24,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("ledger.sqlite");
     let clock = SteppingClock::new(datetime!(2026-03-01 09:00:00 +01:00), 7);
-    let mut ledger = Ledger::open(&path, Box::new(clock))?;
+    let mut ledger = Ledger::open(&path, std::sync::Arc::new(clock))?;
     let actor = Actor::person("arn:aws:iam::123456789012:user/alice", "Alice Martin");
 
     let started = Instant::now();

@@ -2,11 +2,13 @@
 
 use std::fs;
 use std::path::Path;
+use std::sync::Arc;
 
+use countersign_core::clock::Clock;
 use countersign_core::ledger_event::Actor;
-use rusqlite::OpenFlags;
+use rusqlite::{Connection, OpenFlags};
 
-use crate::clock::{utc_text, Clock};
+use crate::clock::utc_text;
 use crate::error::{db_error, LedgerError};
 use crate::event::NewEvent;
 use crate::lock::LedgerLock;
@@ -190,7 +192,7 @@ impl Ledger {
         backup: &Path,
         dest: &Path,
         checkpoints: &[Checkpoint],
-        clock: Box<dyn Clock>,
+        clock: Arc<dyn Clock>,
         actor: &Actor,
         replace: bool,
     ) -> Result<Restored, LedgerError> {
@@ -282,7 +284,7 @@ impl Ledger {
         backup: &Path,
         dest: &Path,
         checkpoints: &[Checkpoint],
-        clock: Box<dyn Clock>,
+        clock: Arc<dyn Clock>,
         actor: &Actor,
     ) -> Result<Ledger, LedgerError> {
         let lock = LedgerLock::acquire(dest)?;
@@ -294,7 +296,7 @@ impl Ledger {
         backup: &Path,
         dest: &Path,
         checkpoints: &[Checkpoint],
-        clock: Box<dyn Clock>,
+        clock: Arc<dyn Clock>,
         actor: &Actor,
         lock: LedgerLock,
         replaced: Option<&Path>,
@@ -320,16 +322,108 @@ impl Ledger {
         backup: &Path,
         dest: &Path,
         checkpoints: &[Checkpoint],
-        clock: Box<dyn Clock>,
+        clock: Arc<dyn Clock>,
         actor: &Actor,
         lock: LedgerLock,
         replaced: Option<&Path>,
     ) -> Result<Ledger, LedgerError> {
         let mut ledger = Ledger::open_locked(dest, clock, SCHEMA_VERSION, lock)?;
-        let report = ledger.verify_against(checkpoints)?;
+        ledger.record_restore(backup, checkpoints, actor, replaced)?;
+        Ok(ledger)
+    }
+
+    /// Restores a backup over this ledger while it stays open (the desktop app holds its
+    /// ledger for as long as it runs): the backup must verify, also against this ledger's
+    /// checkpoints, so an older copy cannot roll it back; this ledger is then set aside
+    /// (never deleted) and the copy takes its place under the same instance lock, with a
+    /// `ledger.restored` event. When anything fails after the set-aside, the set-aside
+    /// ledger is put back and reopened.
+    pub fn restore_here(
+        &mut self,
+        backup: &Path,
+        actor: &Actor,
+    ) -> Result<std::path::PathBuf, LedgerError> {
+        let checkpoints = self.checkpoints()?;
+        Self::check_backup(backup, &checkpoints)?;
+        let stamp = utc_text(self.clock.now())?.replace([':', '.'], "");
+        let dest = self.path.clone();
+        // Close this connection (SQLite folds the WAL into the file) before moving the file.
+        let closed = Connection::open_in_memory()
+            .map_err(|e| db_error(&dest, "closing the ledger for the restore", e))?;
+        drop(std::mem::replace(&mut self.conn, closed));
+        // The copy is made whole first; the ledger in use gets its second name; one rename
+        // then replaces it, so a ledger is at `dest` at every moment.
+        let reopen = |dest: &Path, clock: &dyn Clock| crate::connect(dest, clock, SCHEMA_VERSION);
+        let tmp = match copy_to_restoring(backup, &dest) {
+            Ok(tmp) => tmp,
+            Err(e) => {
+                self.conn = reopen(&dest, self.clock.as_ref())?;
+                return Err(e);
+            }
+        };
+        let aside = match set_aside(&dest, &stamp) {
+            Ok(aside) => aside,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                self.conn = reopen(&dest, self.clock.as_ref())?;
+                return Err(e);
+            }
+        };
+        let restored = fs::rename(&tmp, &dest)
+            .map_err(|source| LedgerError::Io {
+                path: dest.clone(),
+                context: "moving the restored ledger into place at",
+                source,
+            })
+            .and_then(|()| {
+                self.conn = reopen(&dest, self.clock.as_ref())?;
+                self.record_restore(backup, &checkpoints, actor, Some(&aside))
+            });
+        match restored {
+            Ok(()) => Ok(aside),
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                // Close the restored copy first: its write-ahead log must not outlive it next
+                // to the ledger put back.
+                if let Ok(closed) = Connection::open_in_memory() {
+                    drop(std::mem::replace(&mut self.conn, closed));
+                }
+                let back = fs::rename(&aside, &dest)
+                    .map_err(|source| LedgerError::Io {
+                        path: aside.clone(),
+                        context: "putting the ledger back after a failed restore",
+                        source,
+                    })
+                    .and_then(|()| crate::connect(&dest, self.clock.as_ref(), SCHEMA_VERSION));
+                match back {
+                    Ok(conn) => {
+                        self.conn = conn;
+                        Err(e)
+                    }
+                    Err(back) => Err(LedgerError::Corrupt {
+                        path: dest,
+                        detail: format!(
+                            "the restore failed ({e}) and the ledger could not be reopened ({back}); it is kept at {}",
+                            aside.display()
+                        ),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Checks the restored ledger (also against `checkpoints`) and records `ledger.restored`.
+    fn record_restore(
+        &mut self,
+        backup: &Path,
+        checkpoints: &[Checkpoint],
+        actor: &Actor,
+        replaced: Option<&Path>,
+    ) -> Result<(), LedgerError> {
+        let report = self.verify_against(checkpoints)?;
         if let Some(problem) = report.problem {
             return Err(LedgerError::NotVerified {
-                path: dest.to_path_buf(),
+                path: self.path.clone(),
                 problem,
             });
         }
@@ -347,7 +441,7 @@ impl Ledger {
         if let Some(aside) = replaced {
             event = event.before(format!("set aside as {}", aside.display()));
         }
-        ledger.append(&event)?;
-        Ok(ledger)
+        self.append(&event)?;
+        Ok(())
     }
 }

@@ -57,7 +57,7 @@ const CHECKS: &[Check] = &[
         sql:
             "SELECT r.id, r.event_seq, e.action, e.object_kind || ':' || e.object_id, e.time_utc, \
               e.after, e.reason, 'key:' || r.key_id, r.enrolled_at, NULL, r.iam_arn, \
-              r.printed_name, hex(r.public_key), e.actor_name \
+              r.printed_name, hex(r.public_key), e.actor_name, r.account, r.mfa_serial \
               FROM signer_keys r LEFT JOIN events e ON e.seq = r.event_seq ORDER BY r.id",
     },
     Check {
@@ -73,8 +73,9 @@ const CHECKS: &[Check] = &[
     },
 ];
 
-/// Tables whose events carry more than the row holds (the enrollment's account and MFA
-/// device): only the members rebuilt from the row are compared.
+/// Tables whose rows are compared with the members of their event that the row rebuilds
+/// (every member the row holds is compared; an event member the row has no column for is
+/// checked by [`row_problem`] from the envelope or the actor instead).
 fn compares_subset(table: &str) -> bool {
     matches!(table, "signer_keys" | "signatures")
 }
@@ -217,11 +218,20 @@ fn expected_after(
             "expected_sha256": row.get::<_, Option<String>>(12)?,
             "actual_sha256": row.get::<_, Option<String>>(13)?,
         }),
-        "signer_keys" => serde_json::json!({
-            "iam_arn": row.get::<_, String>(10)?,
-            "printed_name": row.get::<_, String>(11)?,
-            "public_key": row.get::<_, String>(12)?.to_lowercase(),
-        }),
+        "signer_keys" => {
+            let mut v = serde_json::json!({
+                "iam_arn": row.get::<_, String>(10)?,
+                "printed_name": row.get::<_, String>(11)?,
+                "public_key": row.get::<_, String>(12)?.to_lowercase(),
+            });
+            // Schema 3 keeps the account and MFA device as columns (NULL before it).
+            let facts: (Option<String>, Option<String>) = (row.get(14)?, row.get(15)?);
+            if let (Some(map), (Some(account), Some(mfa_serial))) = (v.as_object_mut(), facts) {
+                map.insert("account".into(), Value::String(account));
+                map.insert("mfa_serial".into(), Value::String(mfa_serial));
+            }
+            v
+        }
         "signatures" => serde_json::json!({
             "meaning": row.get::<_, String>(10)?,
             "key_id": row.get::<_, String>(11)?,
@@ -236,14 +246,22 @@ fn expected_after(
     })
 }
 
-/// The first record row that does not match its event, or event that lost its row.
+/// The first record row that does not match its event, or event that lost its row. Reads a
+/// ledger of any schema this build knows (a backup is verified before it is migrated).
 pub(crate) fn check_records(
     conn: &Connection,
     path: &Path,
 ) -> Result<Option<ChainProblem>, LedgerError> {
     let err = |e| db_error(path, "checking records against the chain", e);
+    let version = crate::schema::user_version(conn, path)?;
     for check in CHECKS {
-        let mut stmt = conn.prepare(check.sql).map_err(err)?;
+        // Before schema 3 a signer key had no account or MFA device columns.
+        let sql = if check.table == "signer_keys" && version < 3 {
+            check.sql.replace("r.account, r.mfa_serial", "NULL, NULL")
+        } else {
+            check.sql.to_owned()
+        };
+        let mut stmt = conn.prepare(&sql).map_err(err)?;
         let mut rows = stmt.query([]).map_err(err)?;
         let mut seen = std::collections::HashSet::new();
         while let Some(row) = rows.next().map_err(err)? {

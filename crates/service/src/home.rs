@@ -9,11 +9,11 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use countersign_core::ledger_event::Actor;
-use countersign_ledger::{Ledger, LedgerError, NewEvent, SystemClock};
+use countersign_ledger::{Ledger, LedgerError, NewEvent};
 use countersign_store::{Store, StoreError};
 
 use crate::error::{self, ErrorCode, ServiceError};
-use crate::{Service, LEDGER_FILE, STORE_DIR};
+use crate::{Env, Service, LEDGER_FILE, STORE_DIR};
 
 /// Action of the recorded decision to start a new audit trail over a store whose ledger was
 /// lost.
@@ -60,12 +60,13 @@ impl Service {
     /// then clears what a killed writer left in the store's `tmp/`. Refuses to create a new
     /// ledger over a store that holds evidence: that ledger was lost, and the evidence it
     /// listed would drop out of the audit trail unnoticed ([`Service::start_over`] records the
-    /// decision to do it anyway).
-    pub fn open(home: &Path) -> Result<Self, ServiceError> {
-        Self::open_writable(home).map_err(OpenFailure::into_error)
+    /// decision to do it anyway). `env` gives the clock, the AWS connector and the
+    /// key-derivation cost.
+    pub fn open(home: &Path, env: Env) -> Result<Self, ServiceError> {
+        Self::open_writable(home, env).map_err(OpenFailure::into_error)
     }
 
-    fn open_writable(home: &Path) -> Result<Self, OpenFailure> {
+    fn open_writable(home: &Path, env: Env) -> Result<Self, OpenFailure> {
         create_private_dir(home).map_err(|e| {
             let msg = ServiceError::storage(format!(
                 "could not create the Countersign home {}: {e}; choose another with --home or COUNTERSIGN_HOME",
@@ -87,7 +88,7 @@ impl Service {
                 return Err(OpenFailure::Other(lost_ledger(&ledger_path, held)));
             }
         }
-        let ledger = Ledger::open(&ledger_path, Box::new(SystemClock::utc())).map_err(|e| {
+        let ledger = Ledger::open(&ledger_path, env.clock.clone()).map_err(|e| {
             let read_only = match &e {
                 LedgerError::ReadOnly { .. } => true,
                 LedgerError::LockFile { source, .. } => not_writable(source),
@@ -125,6 +126,7 @@ impl Service {
         }
         Ok(Self {
             home: home.to_path_buf(),
+            env,
             store,
             ledger: Mutex::new(ledger),
             read_only: false,
@@ -134,11 +136,13 @@ impl Service {
     /// Opens an existing home for reading only (an auditor's copy, read-only media): no lock,
     /// nothing created, nothing cleaned. Listing, showing and verifying work; anything that
     /// would record fails as "cannot be written".
-    pub fn open_read_only(home: &Path) -> Result<Self, ServiceError> {
-        let ledger = Ledger::open_read_only(&home.join(LEDGER_FILE)).map_err(error::from_ledger)?;
+    pub fn open_read_only(home: &Path, env: Env) -> Result<Self, ServiceError> {
+        let ledger = Ledger::open_read_only(&home.join(LEDGER_FILE), env.clock.clone())
+            .map_err(error::from_ledger)?;
         let store = Store::open_read_only(&home.join(STORE_DIR)).map_err(error::from_store)?;
         Ok(Self {
             home: home.to_path_buf(),
+            env,
             store,
             ledger: Mutex::new(ledger),
             read_only: true,
@@ -147,10 +151,10 @@ impl Service {
 
     /// Opens the home for a command that only reads: writable when it can be written (so it is
     /// locked and migrated as usual), read-only when it cannot.
-    pub fn open_for_reading(home: &Path) -> Result<Self, ServiceError> {
-        match Self::open_writable(home) {
+    pub fn open_for_reading(home: &Path, env: Env) -> Result<Self, ServiceError> {
+        match Self::open_writable(home, env.clone()) {
             Ok(s) => Ok(s),
-            Err(OpenFailure::NotWritable(_)) => Self::open_read_only(home),
+            Err(OpenFailure::NotWritable(_)) => Self::open_read_only(home, env),
             Err(OpenFailure::Other(e)) => Err(e),
         }
     }
@@ -164,7 +168,7 @@ impl Service {
     /// explicit decision [`Service::open`] asks for. The decision is the new ledger's first
     /// entry after its creation (`ledger.started_over`), with the reason and the number of
     /// stored objects the lost ledger listed. Refused when the ledger is not lost.
-    pub fn start_over(home: &Path, reason: &str) -> Result<Self, ServiceError> {
+    pub fn start_over(home: &Path, env: Env, reason: &str) -> Result<Self, ServiceError> {
         let ledger_path = home.join(LEDGER_FILE);
         if !ledger_lost(&ledger_path) {
             return Err(ServiceError::new(
@@ -188,7 +192,7 @@ impl Service {
         if ledger_path.exists() {
             let aside = home.join(format!(
                 "{LEDGER_FILE}.empty-{}",
-                time::OffsetDateTime::now_utc().unix_timestamp()
+                env.clock.now().unix_timestamp()
             ));
             std::fs::rename(&ledger_path, &aside).map_err(|e| {
                 ServiceError::storage(format!(
@@ -198,7 +202,7 @@ impl Service {
             })?;
         }
         let mut ledger =
-            Ledger::open(&ledger_path, Box::new(SystemClock::utc())).map_err(error::from_ledger)?;
+            Ledger::open(&ledger_path, env.clock.clone()).map_err(error::from_ledger)?;
         ledger
             .append(
                 &NewEvent::new(&Actor::system(), LEDGER_STARTED_OVER, "ledger", "ledger")
@@ -207,7 +211,7 @@ impl Service {
             )
             .map_err(error::from_ledger)?;
         drop(ledger);
-        Self::open(home)
+        Self::open(home, env)
     }
 }
 

@@ -27,6 +27,25 @@ use crate::fetch::{FetchProgress, Rejected, Skipped};
 use crate::intake::{self, Placement};
 use crate::Service;
 
+/// What to import, and under which size caps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRequest {
+    /// A folder or `.zip` laid out like the bucket.
+    pub path: PathBuf,
+    /// The caps (the defaults unless an administrator chose tighter ones).
+    pub limits: ImportLimits,
+}
+
+impl ImportRequest {
+    /// An import of `path` with the default caps.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            limits: ImportLimits::default(),
+        }
+    }
+}
+
 /// Size caps for an import.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportLimits {
@@ -89,32 +108,18 @@ enum Source {
 }
 
 impl Service {
-    /// Imports a folder or `.zip` with the default [`ImportLimits`].
-    pub fn import(&self, path: &Path) -> Result<ImportReport, ServiceError> {
-        self.import_with_limits(path, &ImportLimits::default())
-    }
-
-    /// Imports a folder or `.zip` laid out like the bucket. Re-importing the same source stores
-    /// nothing new.
-    pub fn import_with_limits(
+    /// Imports a folder or `.zip` laid out like the bucket, reporting progress after each
+    /// entry (in the shape of a fetch's: entries are the objects) and stopping between entries
+    /// once `cancel` is set. Each entry is stored and recorded whole or not at all, so a
+    /// cancelled import loses nothing and the next import takes up the rest; re-importing the
+    /// same source stores nothing new.
+    pub fn import(
         &self,
-        path: &Path,
-        limits: &ImportLimits,
-    ) -> Result<ImportReport, ServiceError> {
-        self.import_with(path, limits, &|_| {}, &CancelToken::new())
-    }
-
-    /// [`Self::import_with_limits`], reporting progress after each entry (in the shape of a
-    /// fetch's: entries are the objects) and stopping between entries once `cancel` is set.
-    /// Each entry is stored and recorded whole or not at all, so a cancelled import loses
-    /// nothing and the next import takes up the rest.
-    pub fn import_with(
-        &self,
-        path: &Path,
-        limits: &ImportLimits,
+        req: &ImportRequest,
         progress: &dyn Fn(&FetchProgress),
         cancel: &CancelToken,
     ) -> Result<ImportReport, ServiceError> {
+        let (path, limits) = (req.path.as_path(), &req.limits);
         let canonical = path.canonicalize().map_err(|e| {
             ServiceError::bad_input(format!(
                 "cannot import {}: {e}; give an existing folder or .zip file",

@@ -10,8 +10,8 @@ use countersign_core::stack_snapshot::StackSnapshot;
 use countersign_ledger::EventRecord;
 use countersign_pdf::{Column, PackageDocument, PhaseRow, Section, SignatureManifestation, Table};
 
+use super::assemble::RunPart;
 use crate::audit_evidence::AuditEvidenceReport;
-use crate::package::RunPart;
 
 /// Longest failure detail printed per case; the full text is in the run data attachment.
 const MAX_DETAIL_CHARS: usize = 4000;
@@ -61,7 +61,7 @@ pub(crate) fn package_status(runs: &[RunPart]) -> String {
         let valid: Vec<&str> = r
             .signatures
             .iter()
-            .filter(|s| s.outcome == "valid")
+            .filter(|s| s.valid)
             .map(|s| s.meaning.as_str())
             .collect();
         if valid.contains(&"Rejected") {
@@ -109,9 +109,9 @@ pub(crate) fn document(input: &DocumentInput<'_>) -> PackageDocument {
                         .local_time
                         .clone()
                         .unwrap_or_else(|| format!("{} (UTC{})", s.signed_at, s.utc_offset))),
-                    meaning: one(&s.meaning),
+                    meaning: one(s.meaning.as_str()),
                     reason: block(s.reason.as_deref().unwrap_or_default()),
-                    key_id: one(&s.key_id),
+                    key_id: one(&s.key_id.to_hex()),
                     verification: block(&s.outcome_detail),
                 })
                 .collect(),
