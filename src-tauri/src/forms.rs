@@ -247,12 +247,11 @@ pub struct EnrollForm {
 impl EnrollForm {
     pub fn into_request(self) -> Result<(AwsSettings, EnrollRequest), ServiceError> {
         let aws = self.aws.settings()?;
-        let mfa_serial = non_empty(&self.mfa_serial)
-            .ok_or_else(|| ServiceError::bad_input("enter the MFA device serial (its ARN)"))?;
         Ok((
             aws,
             EnrollRequest {
-                mfa_serial,
+                // Empty: the device the AWS profile names (mfa_serial).
+                mfa_serial: self.mfa_serial.trim().to_owned(),
                 mfa_code: MfaCode::new(self.mfa_code.expose().trim().to_owned()),
                 key_id: non_empty(&self.key_id),
                 certification_accepted: self.accept_certification,

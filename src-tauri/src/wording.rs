@@ -279,6 +279,7 @@ const FORM_FIELDS: &[(&str, Field)] = &[
     ("a revocation needs a reason", Field::Reason),
     ("choose the key to revoke", Field::Key),
     ("enter the MFA device serial", Field::MfaSerial),
+    ("names none (mfa_serial)", Field::MfaSerial),
     ("the last entry you reviewed", Field::UpTo),
     ("the two passphrase entries differ", Field::Passphrase),
     ("for the bundle ", Field::Bundle),

@@ -283,3 +283,100 @@ async fn a_role_session_enrolls_and_signs_and_a_wrong_code_is_refused() {
     let warning = e2.group_warning.unwrap();
     assert!(warning.contains("role session"), "{warning}");
 }
+
+/// A plain profile (the user's own access key) that names the user's device with `mfa_serial`,
+/// as the AWS CLI reads it: no device has to be given.
+#[tokio::test]
+async fn a_plain_profile_names_its_mfa_device_and_none_has_to_be_given() {
+    let h = Harness::start().await.unwrap();
+    let alice = h.create_user_with_mfa("alice").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let credentials = dir.path().join("credentials");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile alice-desk]\nregion = us-east-1\nmfa_serial = {}\n\n[profile bare]\nregion = us-east-1\n",
+            alice.mfa_serial
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &credentials,
+        format!(
+            "[alice-desk]\naws_access_key_id = {k}\naws_secret_access_key = {s}\n\n[bare]\naws_access_key_id = {k}\naws_secret_access_key = {s}\n",
+            k = alice.access_key_id,
+            s = alice.secret_access_key
+        ),
+    )
+    .unwrap();
+    let context = |profile: &str| {
+        let settings = AwsSettings {
+            profile: Some(profile.into()),
+            region: Some("us-east-1".into()),
+            endpoint_url: Some(h.proxy.endpoint()),
+            force_path_style: true,
+        };
+        let (config, credentials) = (config.clone(), credentials.clone());
+        async move {
+            AwsContext::load_from_files(&settings, &config, &credentials)
+                .await
+                .unwrap()
+        }
+    };
+
+    let ctx = context("alice-desk").await;
+    assert!(ctx.role_profile().await.unwrap().is_none());
+    assert_eq!(
+        ctx.profile_mfa_serial().await.unwrap().as_deref(),
+        Some(alice.mfa_serial.as_str())
+    );
+    let (_session, identity) = open_mfa_session(&ctx, "", &alice.current_code(), None)
+        .await
+        .unwrap();
+    assert_eq!(identity.arn, alice.arn);
+    assert_eq!(identity.mfa_serial, alice.mfa_serial);
+    assert_eq!(h.proxy.action_count("AssumeRole"), 0);
+
+    // The key is enrolled through that profile with no device given, as `keys enroll
+    // --profile alice-desk` would: bound to the user and the profile's device.
+    h.connector()
+        .use_profile_files(config.clone(), credentials.clone());
+    let home = tempfile::tempdir().unwrap();
+    let service = h.service(home.path()).unwrap();
+    let key = service
+        .keys_init("Alice Adams", &Passphrase::new(PASS.to_owned()))
+        .unwrap();
+    let enrolled = service
+        .keys_enroll(
+            &AwsSettings {
+                profile: Some("alice-desk".into()),
+                ..AwsSettings::default()
+            },
+            &EnrollRequest {
+                mfa_serial: String::new(),
+                mfa_code: MfaCode::new(alice.current_code()),
+                key_id: Some(key.key_id.clone()),
+                certification_accepted: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(enrolled.key.iam_arn, alice.arn);
+    assert_eq!(enrolled.key.mfa_serial, alice.mfa_serial);
+
+    // A profile naming no device, and no device given: refused before any request, naming the
+    // profile and the setting.
+    let ctx = context("bare").await;
+    let before = h.proxy.requests().len();
+    let err = open_mfa_session(&ctx, " ", &alice.current_code(), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, AwsErrorKind::InvalidInput, "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("bare") && text.contains("mfa_serial"),
+        "{text}"
+    );
+    assert_eq!(h.proxy.requests().len(), before);
+}

@@ -231,7 +231,7 @@ export function render(ctx) {
   const profile = input("enroll-profile", { value: conn.profile ?? "", placeholder: "default credential chain" });
   const region = input("enroll-region", { value: conn.region ?? "", placeholder: "from the profile" });
   const endpoint = input("enroll-endpoint", { value: conn.endpoint ?? "", placeholder: "only for an STS-compatible endpoint" });
-  const serial = input("enroll-serial", { placeholder: "arn:aws:iam::123456789012:mfa/you" });
+  const serial = input("enroll-serial", { placeholder: "empty: the device your AWS profile names" });
   const code = input("enroll-code", { inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6" });
   const certify = h("input", { type: "checkbox", id: "enroll-certify" });
   const enrollOut = h("div", { id: "enroll-out" });

@@ -131,27 +131,10 @@ impl AwsContext {
     /// profile was chosen and the environment carries credentials (which then win, as in the
     /// AWS CLI).
     pub async fn role_profile(&self) -> Result<Option<RoleProfile>, AwsError> {
-        let Some(files) = &self.profiles else {
+        let Some((name, set)) = self.selected_profile().await? else {
             return Ok(None);
         };
-        if self.settings.profile.is_none() && std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
-            return Ok(None);
-        }
-        let name = self.profile_name();
-        let read_failed = |detail: String| {
-            AwsError::new(AwsErrorKind::Other, format!("read the AWS profile {name}"))
-                .with_profile(Some(name.clone()))
-                .with_detail(detail)
-                .with_hint("check ~/.aws/config (or AWS_CONFIG_FILE) and ~/.aws/credentials")
-        };
-        let set = aws_config::profile::load(
-            &aws_types::os_shim_internal::Fs::real(),
-            &aws_types::os_shim_internal::Env::real(),
-            files,
-            Some(Cow::Owned(name.clone())),
-        )
-        .await
-        .map_err(|e| read_failed(e.to_string()))?;
+        let read_failed = |detail: String| read_failed(&name, detail);
         let Some(profile) = set.get_profile(&name) else {
             return Ok(None);
         };
@@ -186,6 +169,45 @@ impl AwsContext {
             duration_seconds,
             external_id: profile.get("external_id").map(str::to_owned),
         }))
+    }
+
+    /// The MFA device the selected profile names (`mfa_serial`), as the AWS CLI and SDKs read
+    /// it, for a plain profile as for a role profile. `None` under the same conditions as
+    /// [`Self::role_profile`], and when the profile names no device.
+    pub async fn profile_mfa_serial(&self) -> Result<Option<String>, AwsError> {
+        let Some((name, set)) = self.selected_profile().await? else {
+            return Ok(None);
+        };
+        Ok(set
+            .get_profile(&name)
+            .and_then(|p| p.get("mfa_serial"))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned))
+    }
+
+    /// The selected profile's name and the profile files read for it; `None` for a context not
+    /// built from profiles, and when no profile was chosen and the environment carries
+    /// credentials (which then win, as in the AWS CLI).
+    async fn selected_profile(
+        &self,
+    ) -> Result<Option<(String, aws_config::profile::ProfileSet)>, AwsError> {
+        let Some(files) = &self.profiles else {
+            return Ok(None);
+        };
+        if self.settings.profile.is_none() && std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+            return Ok(None);
+        }
+        let name = self.profile_name();
+        let set = aws_config::profile::load(
+            &aws_types::os_shim_internal::Fs::real(),
+            &aws_types::os_shim_internal::Env::real(),
+            files,
+            Some(Cow::Owned(name.clone())),
+        )
+        .await
+        .map_err(|e| read_failed(&name, e.to_string()))?;
+        Ok(Some((name, set)))
     }
 
     /// The same configuration with the credentials of `source_profile` (read from the same
@@ -267,4 +289,11 @@ impl AwsContext {
             profiles: None,
         }
     }
+}
+
+fn read_failed(name: &str, detail: String) -> AwsError {
+    AwsError::new(AwsErrorKind::Other, format!("read the AWS profile {name}"))
+        .with_profile(Some(name.to_owned()))
+        .with_detail(detail)
+        .with_hint("check ~/.aws/config (or AWS_CONFIG_FILE) and ~/.aws/credentials")
 }

@@ -284,6 +284,22 @@ fn role_serial(role: &RoleProfile, given: &str) -> Result<String, AwsError> {
     }
 }
 
+/// The device serial for a plain profile when none was given: the profile's `mfa_serial`, as
+/// the AWS CLI and SDKs take it.
+async fn profile_serial(ctx: &AwsContext) -> Result<String, AwsError> {
+    match ctx.profile_mfa_serial().await? {
+        Some(serial) => Ok(validate_mfa_serial(&serial)?.to_owned()),
+        None => Err(invalid(
+            CHECK_SERIAL,
+            format!(
+                "no MFA device was given and the AWS profile {} names none (mfa_serial)",
+                ctx.profile_name()
+            ),
+            "add `mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME` to the profile, or give your MFA device's ARN",
+        )),
+    }
+}
+
 /// Records the `Date` header of the answer to the operation it is attached to.
 #[derive(Debug, Default, Clone)]
 struct ServerDate(Arc<Mutex<Option<String>>>);
@@ -334,6 +350,7 @@ pub async fn open_mfa_session(
     let role = ctx.role_profile().await?;
     let serial = match &role {
         Some(r) => role_serial(r, mfa_serial)?,
+        None if mfa_serial.trim().is_empty() => profile_serial(ctx).await?,
         None => validate_mfa_serial(mfa_serial)?.to_owned(),
     };
     let serial = serial.as_str();

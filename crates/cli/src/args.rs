@@ -360,9 +360,10 @@ pub struct KeysInitArgs {
 
 #[derive(Debug, Args)]
 pub struct KeysEnrollArgs {
-    /// Your MFA device: virtual device ARN or hardware serial.
+    /// Your MFA device: virtual device ARN or hardware serial (default: `mfa_serial` in the AWS
+    /// profile, as the AWS CLI reads it).
     #[arg(long, value_name = "ARN")]
-    pub mfa_serial: String,
+    pub mfa_serial: Option<String>,
     /// The key to enroll (needed only when the home holds several).
     #[arg(long, value_name = "KEY_ID")]
     pub key: Option<String>,

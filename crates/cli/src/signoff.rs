@@ -173,7 +173,7 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
                 .keys_enroll(
                     &cli.global.aws(),
                     &EnrollRequest {
-                        mfa_serial: a.mfa_serial.clone(),
+                        mfa_serial: a.mfa_serial.clone().unwrap_or_default(),
                         mfa_code: code,
                         key_id: a.key.clone(),
                         certification_accepted: accepted,

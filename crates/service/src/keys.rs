@@ -41,7 +41,8 @@ pub struct KeyInfo {
 /// What `keys enroll` needs. Its `Debug` shows the MFA code as `<redacted>`.
 #[derive(Debug, Clone)]
 pub struct EnrollRequest {
-    /// The MFA device serial (virtual device ARN or hardware serial).
+    /// The MFA device serial (virtual device ARN or hardware serial); empty: the one the AWS
+    /// profile names (`mfa_serial`).
     pub mfa_serial: String,
     /// The one-time code now shown by the device.
     pub mfa_code: MfaCode,
