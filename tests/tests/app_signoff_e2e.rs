@@ -615,6 +615,18 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         panic!("the package did not verify in the app:\n{text}");
     }
     wait_for(&client, "[data-check='signatures'][data-state='passed']").await;
+    // Without a trusted keys file the verdict says what it does not prove, not a plain green.
+    assert_eq!(
+        report.attr("data-limits").await.unwrap().as_deref(),
+        Some("keys_not_checked document_not_signed")
+    );
+    let limits = wait_for(&client, "#verify-limits")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(limits.contains("not against keys you trust"), "{limits}");
+    assert!(limits.contains("no signature covers them"), "{limits}");
     screenshot(&client, "11-package-verified").await;
     accessible(&client, &axe, "Packages: verified (dark)").await;
 

@@ -98,20 +98,40 @@ export function verificationReport(v) {
       signatureRows(r.signatures),
     ),
   );
+  const limits = v.limits ?? [];
+  const limited = v.verified && limits.length > 0;
+  const verdictClass = !v.verified ? "error error--integrity" : limited ? "panel verdict verdict--limited" : "panel verdict verdict--ok";
+  const verdictTitle = !v.verified ? "⚠ Package NOT verified" : limited ? "✓ Intact, with limits (read them below)" : "✓ Package verified";
   return h(
     "div",
-    { id: "verify-report", "data-verified": v.verified ? "true" : "false" },
+    { id: "verify-report", "data-verified": v.verified ? "true" : "false", "data-limits": limits.join(" ") },
     h(
       "div",
-      { class: v.verified ? "panel verdict verdict--ok" : "error error--integrity", role: "status" },
-      h("strong", { class: "error-title" }, v.verified ? "✓ Package verified" : "⚠ Package NOT verified"),
+      { class: verdictClass, role: "status" },
+      h("strong", { class: "error-title" }, verdictTitle),
       h("p", { class: "mono" }, v.path),
       h("p", { class: "mono muted" }, `SHA-256 ${v.sha256}`),
       v.verified ? null : h("p", {}, "Do not rely on this package: at least one check failed (see below)."),
+      limited
+        ? h(
+            "div",
+            { id: "verify-limits" },
+            h("p", {}, "The evidence and the signed run records check out. What this does not prove:"),
+            h("ul", {}, limits.map((l) => h("li", {}, LIMIT_WORDS[l] ?? l))),
+          )
+        : null,
     ),
     parts,
   );
 }
+
+/** What a verified package does not prove, in the window's words (core `Limit`). */
+const LIMIT_WORDS = Object.freeze({
+  keys_not_checked:
+    "Who signed: the signatures were checked with the public keys inside the package, not against keys you trust. Anyone can make a key with any name. Choose your trusted public keys file above to check them.",
+  document_not_signed:
+    "The pages you read: the signatures cover each run's record (evidence and dispositions). The PDF's pages, the results tables and the manifest are checked against each other, but no signature covers them.",
+});
 
 export function render(ctx, params) {
   const dir = ctx.info.export_dir;

@@ -1,7 +1,7 @@
 //! `package` and `verify`: build a validation package, verify one offline.
 
 use countersign_core::display::Shown;
-use countersign_core::package::verify::CheckState;
+use countersign_core::package::verify::{CheckState, Limit};
 use countersign_service::{
     verify_package_file, CancelToken, Env, PackageBuilt, PackageRequest, PackageVerification,
     Service, ServiceError, TrustedKeys,
@@ -119,6 +119,16 @@ fn print_verification(v: &PackageVerification, json: bool) -> Result<(), Service
     );
     if let Some(id) = v.package_id() {
         outln!("package {}", Shown(id));
+    }
+    if !v.limits.is_empty() {
+        outln!("What this does not prove:");
+        for limit in &v.limits {
+            let hint = match limit {
+                Limit::KeysNotChecked => " (give --trusted-keys FILE to check them)",
+                Limit::DocumentNotSigned => "",
+            };
+            outln!("  - {}{hint}", limit.describe());
+        }
     }
     for (part, r) in &v.reports {
         outln!("{}:", Shown(&part.to_string()));

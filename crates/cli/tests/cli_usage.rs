@@ -298,11 +298,28 @@ fn verify_needs_no_home_and_says_what_is_wrong() {
     let o = countersign(&["verify", pdf.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("VERIFIED"), "{}", text(&o));
+    // The verdict says what it does not prove: no trusted list was given, and the pages carry
+    // no signature of their own.
+    assert!(
+        text(&o).contains("What this does not prove:"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("not checked against a trusted list"),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("carry no signature"), "{}", text(&o));
 
     let o = countersign(&["--json", "verify", golden("bundle").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["verified"], true);
+    assert_eq!(
+        v["limits"],
+        serde_json::json!(["keys_not_checked", "document_not_signed"])
+    );
 
     let o = countersign(&["verify", "/nonexistent/package.pdf"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));

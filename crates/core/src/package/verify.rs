@@ -126,7 +126,53 @@ pub struct PackageReport {
     pub signatures: Vec<SignatureResult>,
 }
 
+/// What a package that verifies still does not prove. A reader must be told these beside the
+/// verdict: no screen or document may claim more than the checks showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    /// No trusted key list was given: the signatures verify with the public keys the package
+    /// itself carries, and anyone can make a key with any printed name.
+    KeysNotChecked,
+    /// This format version signs each run's record (evidence digests and dispositions) only.
+    /// The rendered pages, the results tables (run data) and the manifest are checked against
+    /// each other, but no signature covers them: whoever rebuilds them consistently is not
+    /// detected.
+    DocumentNotSigned,
+}
+
+impl Limit {
+    /// The limit in a sentence for the report's reader.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::KeysNotChecked => {
+                "the signing keys were not checked against a trusted list: the signatures verify with the keys the package carries, and anyone can make a key with any printed name"
+            }
+            Self::DocumentNotSigned => {
+                "the signatures cover each run's record (evidence digests and dispositions) only; the pages, the results tables and the manifest are checked for consistency but carry no signature"
+            }
+        }
+    }
+}
+
 impl PackageReport {
+    /// What this report, when it verifies, does not prove. Empty for a report that does not
+    /// verify: then nothing is proven.
+    pub fn limits(&self) -> Vec<Limit> {
+        if !self.verified {
+            return Vec::new();
+        }
+        let mut limits = vec![Limit::DocumentNotSigned];
+        let trust_checked = self
+            .checks
+            .iter()
+            .any(|c| c.id == "trust" && c.state == CheckState::Passed);
+        if !trust_checked && !self.signatures.is_empty() {
+            limits.insert(0, Limit::KeysNotChecked);
+        }
+        limits
+    }
+
     /// The first problem of the first failed check, as `check: problem`.
     pub fn first_problem(&self) -> Option<String> {
         self.checks

@@ -8,8 +8,8 @@ use super::manifest::{FileRole, ManifestFile, ManifestRun, PackageManifest, MANI
 use super::public_key::PublicKeyFile;
 use super::run_data::{RunData, RUN_DATA_SCHEMA_V1};
 use super::verify::{
-    public_key_path, signature_path, verify_package, CheckState, Form, PackageInput, PackageReport,
-    Rendered, VerifyOptions,
+    public_key_path, signature_path, verify_package, CheckState, Form, Limit, PackageInput,
+    PackageReport, Rendered, VerifyOptions,
 };
 use crate::digest::Sha256;
 use crate::model::{CaseStatus, TestCase, Totals};
@@ -458,4 +458,37 @@ fn a_pdf_without_a_manifest_is_not_a_package() {
 #[test]
 fn the_policy_of_the_package_parses() {
     Policy::parse(POLICY.as_bytes()).unwrap();
+}
+
+#[test]
+fn a_verified_package_states_what_it_does_not_prove() {
+    let (bundle, _) = signed().finish();
+    // No trusted list: who signed is not established, and the document itself is unsigned.
+    let r = verify(Form::Bundle, &bundle);
+    assert!(r.verified);
+    assert_eq!(
+        r.limits(),
+        [Limit::KeysNotChecked, Limit::DocumentNotSigned]
+    );
+    // Every key trusted: only the unsigned document remains.
+    let all: BTreeSet<KeyId> = [dana(), sam()]
+        .iter()
+        .map(|p| KeyId::of(&p.key.verifying_key()))
+        .collect();
+    let r = verify_package(
+        Form::Bundle,
+        &bundle,
+        &VerifyOptions {
+            trusted_keys: Some(all),
+        },
+    );
+    assert!(r.verified, "{r:#?}");
+    assert_eq!(r.limits(), [Limit::DocumentNotSigned]);
+    // A package that does not verify proves nothing, so it has no limits to state.
+    let mut broken = bundle.clone();
+    let path = broken.files.keys().next().unwrap().clone();
+    broken.files.get_mut(&path).unwrap().push(b'x');
+    let r = verify(Form::Bundle, &broken);
+    assert!(!r.verified);
+    assert!(r.limits().is_empty());
 }

@@ -9,7 +9,7 @@ use countersign_core::digest::Sha256;
 use countersign_core::package::manifest::{check_path, MANIFEST_FILE};
 use countersign_core::package::public_key::PublicKeyFile;
 use countersign_core::package::verify::{
-    verify_package, Form, PackageInput, PackageReport, Rendered, VerifyOptions,
+    verify_package, Form, Limit, PackageInput, PackageReport, Rendered, VerifyOptions,
 };
 use countersign_core::signature::key_id::KeyId;
 use countersign_core::text_encoding;
@@ -155,6 +155,8 @@ pub struct PackageVerification {
     pub verified: bool,
     /// One report per part: the bundle's files, and the PDF (alone, or inside the bundle).
     pub reports: Vec<(String, PackageReport)>,
+    /// What the verdict does not prove (empty when the package does not verify).
+    pub limits: Vec<Limit>,
 }
 
 impl PackageVerification {
@@ -406,7 +408,15 @@ pub fn verify_package_file(
         ));
     }
     let verified = reports.iter().all(|(_, r)| r.verified);
+    let mut limits: Vec<Limit> = if verified {
+        reports.iter().flat_map(|(_, r)| r.limits()).collect()
+    } else {
+        Vec::new()
+    };
+    limits.sort();
+    limits.dedup();
     Ok(PackageVerification {
+        limits,
         path: path.to_path_buf(),
         sha256,
         verified,
