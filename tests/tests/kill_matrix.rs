@@ -1,5 +1,5 @@
-//! kill -9 at random points of `import`, `package` and `ledger restore`, run as the real
-//! command line. After every kill, the next start must find: a ledger that verifies, a store
+//! kill -9 at random points of `import`, `package`, `ledger restore`, `disposition` and
+//! `ledger checkpoint`, run as the real command line. After every kill, the next start must find: a ledger that verifies, a store
 //! holding only objects whose bytes match their names, no temporary file left in the store, and
 //! no half-written package (every PDF at a final name verifies; partial outputs are swept by
 //! the next package run).
@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use countersign_core::digest::Sha256;
 use countersign_tests::binaries::build_cli;
+use countersign_tests::harness::Harness;
 
 fn iterations() -> usize {
     std::env::var("KILL_ITERATIONS")
@@ -304,4 +305,129 @@ fn restore_killed_anywhere_leaves_a_ledger_that_verifies() {
         check_home(&home, &format!("restore, iteration {i}"));
     }
     eprintln!("restore: {killed} of {} runs killed mid-way", iterations());
+}
+
+/// A home holding one run with a failing case, and Alice's key enrolled to her MFA-backed
+/// identity in the emulator (the enrollment is the only step that needs AWS; the acts killed
+/// below run offline). Returns the run, the failing case and Alice's key id.
+async fn home_with_enrolled_key(dir: &Path, home: &Path) -> (String, String, String) {
+    let src = dir.join("src");
+    let run = src.join("SYS/OQ/run-000");
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::write(
+        run.join("junit.xml"),
+        r#"<testsuite name="s" tests="2" failures="1"><testcase classname="c" name="ok"/><testcase classname="c" name="bad"><failure message="out of range">value 12</failure></testcase></testsuite>"#,
+    )
+    .unwrap();
+    assert!(cli(home, &["import", src.to_str().unwrap()])
+        .status
+        .success());
+    let h = Harness::start().await.unwrap();
+    let service = h.service(home).unwrap();
+    let alice = h.create_user_with_mfa("alice").await.unwrap();
+    let (key, _) = h
+        .enrolled_key(&service, &alice, "Alice Adams", "alice passphrase 1")
+        .await
+        .unwrap();
+    let case = service
+        .show("SYS/OQ/run-000")
+        .unwrap()
+        .run
+        .cases_needing_disposition()
+        .map(|c| c.id.clone())
+        .next()
+        .unwrap();
+    // The command line opens the home next: the service lets go of it first.
+    drop(service);
+    ("SYS/OQ/run-000".to_owned(), case, key.key_id)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disposition_killed_anywhere_records_all_of_it_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let (run, case, key) = home_with_enrolled_key(dir.path(), &home).await;
+    let args = |n: usize| {
+        vec![
+            "disposition".to_owned(),
+            run.clone(),
+            case.clone(),
+            "--kind".to_owned(),
+            if n.is_multiple_of(2) {
+                "deviation"
+            } else {
+                "accepted"
+            }
+            .to_owned(),
+            "--ref".to_owned(),
+            format!("DEV-{n}"),
+            "--reason".to_owned(),
+            format!("assessed, iteration {n}"),
+            "--key".to_owned(),
+            key.clone(),
+        ]
+    };
+    let first = args(1000);
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let t = Instant::now();
+    let o = cli(&home, &first);
+    assert!(o.status.success(), "{}", text(&o));
+    let span = t.elapsed() + Duration::from_millis(20);
+    let mut points = Points::new("disposition");
+    let mut killed = 0;
+    for i in 0..iterations() {
+        let a = args(i);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        if run_and_kill(&home, &a, points.next(span)) {
+            killed += 1;
+        }
+        check_home(&home, &format!("disposition, iteration {i}"));
+    }
+    // The ledger's check of every disposition row against the entry that recorded it ran after
+    // each kill (check_home); after them all, the case can still be dispositioned.
+    let last = args(9999);
+    let last: Vec<&str> = last.iter().map(String::as_str).collect();
+    let o = cli(&home, &last);
+    assert!(o.status.success(), "{}", text(&o));
+    check_home(&home, "disposition after the kills");
+    eprintln!(
+        "disposition: {killed} of {} runs killed mid-way",
+        iterations()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checkpoint_killed_anywhere_leaves_a_ledger_that_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let (_, _, key) = home_with_enrolled_key(dir.path(), &home).await;
+    let secret = dir.path().join("passphrase");
+    std::fs::write(&secret, "alice passphrase 1\n").unwrap();
+    let args = [
+        "ledger",
+        "checkpoint",
+        "--key",
+        key.as_str(),
+        "--passphrase-file",
+        secret.to_str().unwrap(),
+    ];
+    let t = Instant::now();
+    let o = cli(&home, &args);
+    assert!(o.status.success(), "{}", text(&o));
+    let span = t.elapsed() + Duration::from_millis(20);
+    let mut points = Points::new("checkpoint");
+    let mut killed = 0;
+    for i in 0..iterations() {
+        if run_and_kill(&home, &args, points.next(span)) {
+            killed += 1;
+        }
+        check_home(&home, &format!("checkpoint, iteration {i}"));
+    }
+    // After every kill, a checkpoint can still be made and verified against.
+    let o = cli(&home, &args);
+    assert!(o.status.success(), "{}", text(&o));
+    eprintln!(
+        "checkpoint: {killed} of {} runs killed mid-way",
+        iterations()
+    );
 }
