@@ -1,7 +1,7 @@
 //! Network faults between fetch and S3, through the fault proxy: a slow body and server errors
 //! are retried and never is a wrong byte stored. (Drops mid-object and corrupted bodies:
 //! tests/tests/fetch_demo.rs and emulator_s3.rs; throttling and access denied: fetch_faults.rs.
-//! A listing cut short and a key with control characters: docs/robustness.md.)
+//! A key with control characters: docs/robustness.md.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use countersign_aws::s3::{self, Upload};
@@ -99,5 +99,25 @@ async fn server_errors_are_retried_and_the_object_stored() {
     assert!(report.failed.is_empty(), "{report:?}");
     assert_eq!(report.new, 2);
     assert!(h.proxy.active_faults().is_empty());
+    assert_exact(&service);
+}
+
+/// A listing whose XML was cut short in transit (well framed, so the HTTP layer cannot tell) is
+/// not taken as the bucket's contents: the SDK's XML reader returns the versions it read, and a
+/// fetch would report success with fewer objects than the bucket holds.
+#[tokio::test]
+async fn a_listing_cut_short_is_refused_not_taken_as_complete() {
+    let h = harness().await;
+    let home = tempfile::tempdir().unwrap();
+    let service = h.service(home.path()).unwrap();
+    // Every attempt cut short: the fetch fails, saying so, and stores nothing.
+    h.proxy.truncate_listings(1_000);
+    let err = fetch(&service).await.unwrap_err();
+    assert!(err.message.contains("cut short"), "{err}");
+    assert!(service.runs().unwrap().is_empty());
+    // Once the network is healthy again, the same fetch takes the whole bucket.
+    h.proxy.clear_faults();
+    let report = fetch(&service).await.unwrap();
+    assert_eq!(report.new, 2, "{report:?}");
     assert_exact(&service);
 }

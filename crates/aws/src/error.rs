@@ -130,9 +130,17 @@ impl AwsError {
                     )
                 }
             }
-            SdkError::ResponseError(_) => Self::new(AwsErrorKind::Transfer, action)
-                .with_detail(error_chain(err))
-                .with_hint("the response did not arrive whole; run the command again to resume"),
+            SdkError::ResponseError(_) => {
+                let detail = error_chain(err);
+                match detail.find(crate::whole_listing::CUT_SHORT) {
+                    Some(at) => Self::new(AwsErrorKind::Transfer, action)
+                        .with_detail(detail[at..].to_owned())
+                        .with_hint("nothing was taken from the incomplete listing; run the fetch again (a proxy or the network between you and S3 cut the answer)"),
+                    None => Self::new(AwsErrorKind::Transfer, action)
+                        .with_detail(detail)
+                        .with_hint("the response did not arrive whole; run the command again to resume"),
+                }
+            }
             SdkError::ConstructionFailure(_) => {
                 let detail = error_chain(err);
                 let kind = if detail.contains("credentials") || detail.contains("Credentials") {

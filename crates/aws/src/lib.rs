@@ -14,6 +14,7 @@ pub mod object_lock;
 pub mod s3;
 pub mod stack_snapshot;
 pub mod sts;
+pub mod whole_listing;
 
 pub use config::{AwsContext, AwsSettings, RoleProfile};
 pub use error::{AwsError, AwsErrorKind};

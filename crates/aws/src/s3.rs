@@ -5,6 +5,7 @@ use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode};
 
 use crate::config::AwsContext;
 use crate::error::{AwsError, AwsErrorKind};
+use crate::whole_listing::WholeListing;
 
 /// One object of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +97,8 @@ async fn list_versions(
             .encoding_type(aws_sdk_s3::types::EncodingType::Url)
             .set_key_marker(key_marker.clone())
             .set_version_id_marker(version_marker.clone())
+            .customize()
+            .interceptor(WholeListing::new("ListVersionsResult"))
             .send()
             .await
             .map_err(|e| ctx_err(AwsError::from_sdk(&e, &action), ctx, bucket))?;
@@ -161,16 +164,21 @@ async fn list_current(
 ) -> Result<Vec<ListedObject>, AwsError> {
     let client = ctx.s3();
     let action = format!("list s3://{bucket}/{prefix}");
-    let mut pages = client
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
-        .into_paginator()
-        .send();
     let mut out = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| ctx_err(AwsError::from_sdk(&e, &action), ctx, bucket))?;
+    let mut token: Option<String> = None;
+    // Bounded: 100,000 pages of 1,000 keys.
+    for _ in 0..100_000 {
+        let page = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
+            .set_continuation_token(token.take())
+            .customize()
+            .interceptor(WholeListing::new("ListBucketResult"))
+            .send()
+            .await
+            .map_err(|e| ctx_err(AwsError::from_sdk(&e, &action), ctx, bucket))?;
         let encoded = page.encoding_type() == Some(&aws_sdk_s3::types::EncodingType::Url);
         for obj in page.contents() {
             let Some(key) = obj.key() else { continue };
@@ -185,6 +193,10 @@ async fn list_current(
                 last_modified: obj.last_modified().and_then(rfc3339),
                 version_id: None,
             });
+        }
+        match page.next_continuation_token() {
+            Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
+            _ => break,
         }
     }
     Ok(out)
