@@ -1,20 +1,35 @@
 // A tiny element builder. Text always goes in as text (never parsed as HTML), so data from
 // result files cannot inject markup; inline `style` attributes are refused by the CSP anyway.
+// And text is shown through `shownText`, so it cannot rearrange itself either.
 
 const SVG_NS = "http://www.w3.org/2000/svg";
+
+// The characters countersign_core::display escapes (controls, bidi embeddings, overrides and
+// isolates, zero-width and other invisible format characters), and the backslash. Line breaks
+// and tabs stay as they are: in the window they are only whitespace.
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\\]/g;
+
+/**
+ * Untrusted text as the window shows it: `r\u{202e}1` for a run id holding a right-to-left
+ * override, `a\\b` for a backslash: the spelling the command line and the PDF use (which
+ * also escape tabs and, in single-line values, line breaks).
+ */
+export function shownText(text) {
+  return String(text).replace(UNSAFE, (c) => (c === "\\" ? "\\\\" : `\\u{${c.codePointAt(0).toString(16)}}`));
+}
 
 function build(el, attrs, children) {
   for (const [key, value] of Object.entries(attrs ?? {})) {
     if (value === null || value === undefined || value === false) continue;
     if (key === "class") el.setAttribute("class", value);
-    else if (key === "text") el.textContent = String(value);
+    else if (key === "text") el.textContent = shownText(value);
     else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
     else if (key === "dataset") for (const [k, v] of Object.entries(value)) el.dataset[k] = v;
     else el.setAttribute(key, value === true ? "" : String(value));
   }
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    el.append(child instanceof Node ? child : document.createTextNode(shownText(child)));
   }
   return el;
 }

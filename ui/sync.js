@@ -2,7 +2,7 @@
 // Connect and Runs. Both take objects into the store one by one, each whole or not at all, so a
 // cancelled sync or import loses nothing.
 import * as api from "./api.js";
-import { formatBytes, h, mount } from "./dom.js";
+import { formatBytes, h, mount, shownText } from "./dom.js";
 import { errorBox, showError } from "./errors.js";
 
 /**
@@ -46,7 +46,7 @@ async function run(start, container, what, { fields = {}, onContinue = null } = 
       p.failed ? h("span", { class: "t-failed" }, `${p.failed} failed`) : null,
       h("span", {}, formatBytes(p.bytes)),
     );
-    current.textContent = p.current_key ?? "";
+    current.textContent = shownText(p.current_key ?? "");
   };
 
   try {

@@ -91,7 +91,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 }
 
 /// Opens the service on the home and puts it, with the app's facts, into managed state. Done
-/// before the window exists, so a home that cannot be opened is a clean error, not a panic.
+/// before the window exists, so a home that cannot be opened is a clean error, not a panic. A
+/// home that cannot be written (an auditor's copy) opens read-only: browsing and verifying work.
 pub fn prepare<R: Runtime>(app: &tauri::App<R>, startup: Startup) -> Result<(), AppError> {
     let home = match startup.home {
         Some(home) => home,
@@ -104,7 +105,8 @@ pub fn prepare<R: Runtime>(app: &tauri::App<R>, startup: Startup) -> Result<(), 
         clock: clock.clone(),
         ..Env::desktop(UtcOffset::UTC)
     };
-    let service = Service::open(&home, env).map_err(|source| AppError::Home {
+    // A home on read-only media opens for reading: browsing and verifying work.
+    let service = Service::open_for_reading(&home, env).map_err(|source| AppError::Home {
         home: home.display().to_string(),
         source,
     })?;

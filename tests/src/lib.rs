@@ -16,6 +16,7 @@ pub mod harness;
 pub mod http;
 pub mod iam;
 pub mod proxy;
+pub mod secrets;
 pub mod stacks;
 pub mod sts_front;
 pub mod synthetic;

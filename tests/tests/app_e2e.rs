@@ -1,7 +1,8 @@
 //! The desktop app end to end, in a real WebKit window driven through tauri-driver: the demo
 //! synced (its report read before moving on), the runs listed and one reviewed, every screen
 //! checked with axe-core in the light theme (the sign-off test checks them in the dark one),
-//! then a 10,000-case run imported from a folder and browsed.
+//! then a 10,000-case run imported from a folder and browsed (with a run whose id holds a
+//! right-to-left override, listed escaped).
 //!
 //! Needs an X display: run under `xvfb-run -a` (as the test command does), or have `Xvfb`
 //! installed. Without either this test FAILS with a message saying so; it never skips.
@@ -464,6 +465,15 @@ async fn the_app_lists_the_demo_runs_and_opens_a_run_failures_first() {
     // progress, then opened; End jumps to the last of the 10,000 rows.
     let media = scratch.path().join("media");
     let large = write_large_run(&media, 10_000, 5).unwrap();
+    // Carried over with it: a run whose id holds a right-to-left override and whose failing
+    // case's name ends in a carriage return and "PASSED".
+    let hostile = media.join("SYS/OQ/r\u{202e}1/results/junit.xml");
+    std::fs::create_dir_all(hostile.parent().unwrap()).unwrap();
+    std::fs::write(
+        &hostile,
+        r#"<testsuite name="oq" tests="1" failures="1"><testcase name="critical_check&#13;  PASSED"><failure message="boom"/></testcase></testsuite>"#,
+    )
+    .unwrap();
     wait_for(&client, "#nav-connect")
         .await
         .click()
@@ -494,6 +504,17 @@ async fn the_app_lists_the_demo_runs_and_opens_a_run_failures_first() {
         .await
         .unwrap();
     let row = wait_for(&client, &format!("#runs-table tr[data-run='{large}']")).await;
+    // The override is shown escaped, as the command line and the PDF spell it, never applied.
+    let listed = texts(
+        &client,
+        "return [...document.querySelectorAll('#runs-table tr[data-run]')].map(r => r.textContent)",
+    )
+    .await;
+    assert!(
+        listed.iter().any(|t| t.contains("r\\u{202e}1")),
+        "{listed:?}"
+    );
+    assert!(!listed.iter().any(|t| t.contains('\u{202e}')), "{listed:?}");
     screenshot(&client, "7-imported").await;
     row.send_keys(ENTER).await.unwrap();
     wait_for(&client, "#cases[aria-rowcount='10000']").await;

@@ -31,7 +31,7 @@ const BOTH: &[(&str, &[&str])] = &[
     ("keys init", &["create_key"]),
     ("keys enroll", &["enroll_key"]),
     ("keys revoke", &["revoke_key"]),
-    ("keys export", &["export_key"]),
+    ("keys export", &["export_key", "save_public_key"]),
     ("keys list", &["list_keys"]),
     (
         "sign",
@@ -56,16 +56,32 @@ const BOTH: &[(&str, &[&str])] = &[
 ];
 
 /// Command-line use cases the app does not have, and why.
-const CLI_ONLY: &[(&str, &str)] = &[(
-    "demo seed",
-    "uploads the demo dataset to an emulator or sandbox account; the app opens on a seeded demo through its start-up configuration (scripts/demo.sh)",
-)];
+const CLI_ONLY: &[(&str, &str)] = &[
+    (
+        "demo seed",
+        "uploads the demo dataset to an emulator or sandbox account; the app opens on a seeded demo through its start-up configuration (scripts/demo.sh)",
+    ),
+    (
+        "ledger start-over",
+        "starts a new ledger, with a recorded reason, after the old file was lost; an administrator's recovery step, deliberately kept out of the reviewers' window (docs/robustness.md)",
+    ),
+];
 
 /// App commands with no command-line counterpart, and why.
-const APP_ONLY: &[(&str, &str)] = &[(
-    "app_info",
-    "the window's own facts (home, version, demo connection), which the command line takes from its arguments",
-)];
+const APP_ONLY: &[(&str, &str)] = &[
+    (
+        "app_info",
+        "the window's own facts (home, version, demo connection), which the command line takes from its arguments",
+    ),
+    (
+        "open_written",
+        "opens a file the window wrote (a package) in the desktop's viewer; the command line prints its path",
+    ),
+    (
+        "reveal_written",
+        "shows a file the window wrote in the desktop's file manager; the command line prints its path",
+    ),
+];
 
 /// The leaf subcommands of `countersign`, read from its help (`keys init`, `ledger verify`, …).
 fn cli_commands(bin: &Path, path: &[&str]) -> Vec<String> {

@@ -97,7 +97,7 @@ fn registry(service: &Service) -> KeyRegistry {
 #[tokio::test]
 async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught() {
     let h = Harness::start().await.unwrap();
-    let (_home, service, _clock) = fetched(&h).await;
+    let (home, service, _clock) = fetched(&h).await;
     let alice = h.create_user_with_mfa("alice").await.unwrap();
     let bob = h.create_user_with_mfa("bob").await.unwrap();
     let ka = new_key(&service, "Alice Adams", PASS_A);
@@ -430,6 +430,18 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
         );
     }
     assert!(service.ledger_verify().unwrap().is_ok());
+
+    // No secret used here reached any file of the home: ledger, write-ahead log, keys, store.
+    drop(service);
+    let secrets = [
+        PASS_A,
+        PASS_B,
+        "not the passphrase",
+        alice.secret_access_key.as_str(),
+        bob.secret_access_key.as_str(),
+    ];
+    let leaks = countersign_tests::secrets::scan(home.path(), &secrets);
+    assert!(leaks.is_empty(), "secrets found in {leaks:?}");
 }
 
 #[tokio::test]

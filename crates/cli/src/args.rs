@@ -188,6 +188,9 @@ pub enum LedgerCommand {
     Backup(BackupArgs),
     /// Restore the ledger from a backup after verifying it.
     Restore(RestoreArgs),
+    /// Start a new, empty audit trail over an evidence store whose ledger was lost (the decision
+    /// is recorded with its reason). Restoring a backup is the better way when there is one.
+    StartOver(StartOverArgs),
 }
 
 #[derive(Debug, Args)]
@@ -287,6 +290,13 @@ pub struct RestoreArgs {
     /// Replace a ledger in use: it is set aside beside itself (kept, never deleted).
     #[arg(long)]
     pub replace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StartOverArgs {
+    /// Why the lost ledger cannot be restored from a backup (recorded).
+    #[arg(long)]
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -24,6 +24,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
+use countersign_core::display::{escape_lines, is_unsafe, Shown};
 use countersign_service::{
     CancelToken, Env, FetchProgress, FetchRequest, ImportRequest, Service, ServiceError,
 };
@@ -45,7 +46,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(&cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", e.message);
+            eprintln!("error: {}", Shown(&e.message));
             ExitCode::from(u8::try_from(e.code.exit_code()).unwrap_or(3))
         }
     }
@@ -107,15 +108,15 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
             output::import(&service.import(&req, &|_| {}, &CancelToken::new())?, json)
         }
         Command::Runs => {
-            let service = open(cli)?;
+            let service = open_for_reading(cli)?;
             output::runs(&service.runs()?, json)
         }
         Command::Show(ShowArgs {
             run,
             file: Some(path),
-        }) => output::file(&open(cli)?.open_file(run, path)?, json),
+        }) => output::file(&open_for_reading(cli)?.open_file(run, path)?, json),
         Command::Show(a) => {
-            let service = open(cli)?;
+            let service = open_for_reading(cli)?;
             let view = service.show(&a.run)?;
             let sigs = service.signatures(&a.run);
             if json {
@@ -124,7 +125,7 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
             output::show(&view, json)?;
             match sigs {
                 Ok(sigs) => signoff::signatures(&sigs),
-                Err(e) => eprintln!("signatures not verified: {}", e.message),
+                Err(e) => eprintln!("signatures not verified: {}", Shown(&e.message)),
             }
             Ok(())
         }
@@ -135,7 +136,7 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
         Command::Verify(a) => package_out::verify(cli, a, json),
         Command::Signoff { command } => signoff::handoff(cli, &open(cli)?, command).await,
         Command::AuditEvidence(a) => {
-            let service = open(cli)?;
+            let service = open_for_reading(cli)?;
             let key = match &a.public_key {
                 Some(path) => Some((
                     path.display().to_string(),
@@ -162,10 +163,22 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
     }
 }
 
+/// Writes one line of human output. Every untrusted string in it was escaped by its printer
+/// (`Shown`); should one have been missed, a control character that reaches this point is
+/// escaped here, so nothing but text and line breaks ever reaches the terminal.
 fn write_stdout_line(args: std::fmt::Arguments<'_>) {
     use std::io::Write;
+    let line = args.to_string();
+    let line = if line.chars().any(|c| c != '\n' && is_unsafe(c)) {
+        escape_lines(&line).into_owned()
+    } else {
+        line
+    };
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+    if let Err(e) = out
+        .write_all(line.as_bytes())
+        .and_then(|()| out.write_all(b"\n"))
+    {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
@@ -176,4 +189,9 @@ fn write_stdout_line(args: std::fmt::Arguments<'_>) {
 
 pub(crate) fn open(cli: &Cli) -> Result<Service, ServiceError> {
     Service::open(&cli.global.home_dir()?, Env::system())
+}
+
+/// For commands that only read: an auditor's read-only copy of a home works too.
+pub(crate) fn open_for_reading(cli: &Cli) -> Result<Service, ServiceError> {
+    Service::open_for_reading(&cli.global.home_dir()?, Env::system())
 }

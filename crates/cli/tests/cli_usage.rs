@@ -329,6 +329,46 @@ fn verify_needs_no_home_and_says_what_is_wrong() {
     );
 }
 
+/// A secret file is a line: `/dev/zero` (or standard input from it) is refused after a few
+/// kilobytes, exit 2, instead of being read until memory runs out.
+#[test]
+fn an_endless_secret_file_is_refused_not_read_on() {
+    let o = countersign(&[
+        "keys",
+        "init",
+        "--name",
+        "Dana Whitfield",
+        "--passphrase-file",
+        "/dev/zero",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("/dev/zero holds more than 4096 bytes"),
+        "{}",
+        text(&o)
+    );
+    let home = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_countersign"))
+        .args([
+            "keys",
+            "init",
+            "--name",
+            "Dana Whitfield",
+            "--passphrase-file",
+            "-",
+        ])
+        .env("COUNTERSIGN_HOME", home.path())
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("standard input holds more than 4096 bytes"),
+        "{}",
+        text(&o)
+    );
+}
+
 #[test]
 fn show_prints_a_stored_file_re_verified_and_a_changed_one_exits_1() {
     let home = tempfile::tempdir().unwrap();

@@ -6,12 +6,14 @@
 //! auditor's verifier and the desktop app share exactly the same checks.
 #![forbid(unsafe_code)]
 
+pub mod archive_directory;
 pub mod aws_config_items;
 pub mod canonical;
 pub mod clock;
 pub mod cloudtrail;
 pub mod cucumber;
 pub mod digest;
+pub mod display;
 pub mod formats;
 pub mod handoff;
 pub mod junit;

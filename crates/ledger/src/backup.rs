@@ -68,12 +68,47 @@ fn set_aside(path: &Path, stamp: &str) -> Result<std::path::PathBuf, LedgerError
             })?;
         }
     }
-    fs::rename(path, &aside).map_err(|source| LedgerError::Io {
+    // A second name for the ledger in place: it stays at `path` until the restored copy
+    // replaces it in one rename, so a restore killed at any point leaves a ledger at `path`.
+    fs::hard_link(path, &aside).map_err(|source| LedgerError::Io {
         path: path.to_path_buf(),
         context: "setting aside the ledger",
         source,
     })?;
     Ok(aside)
+}
+
+/// The temporary name a restore copies the backup to, beside `dest`.
+pub(crate) fn restoring_path(dest: &Path) -> std::path::PathBuf {
+    let mut tmp_name = dest
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    tmp_name.push(".restoring");
+    dest.with_file_name(tmp_name)
+}
+
+/// Copies the verified backup to the temporary name beside `dest`, synced.
+fn copy_to_restoring(backup: &Path, dest: &Path) -> Result<std::path::PathBuf, LedgerError> {
+    let tmp = restoring_path(dest);
+    let src = open_connection(backup, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    if tmp.exists() {
+        fs::remove_file(&tmp).map_err(|source| LedgerError::Io {
+            path: tmp.clone(),
+            context: "removing a stale partial restore",
+            source,
+        })?;
+    }
+    src.backup(rusqlite::MAIN_DB, &tmp, None)
+        .map_err(|e| db_error(&tmp, "copying the backup", e))?;
+    fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|source| LedgerError::Io {
+            path: tmp.clone(),
+            context: "syncing the restored copy",
+            source,
+        })?;
+    Ok(tmp)
 }
 
 impl Ledger {
@@ -193,14 +228,22 @@ impl Ledger {
             }
         }
         Self::check_backup(backup, &all)?;
+        // The copy is made whole first; the ledger in place gets its second name; then one
+        // rename replaces it. At no point is there no ledger at `dest`.
+        let tmp = copy_to_restoring(backup, dest)?;
         let set_aside = if dest.exists() {
             let stamp = utc_text(clock.now())?.replace([':', '.'], "");
             Some(set_aside(dest, &stamp)?)
         } else {
             None
         };
+        fs::rename(&tmp, dest).map_err(|source| LedgerError::Io {
+            path: dest.to_path_buf(),
+            context: "moving the restored ledger into place at",
+            source,
+        })?;
         let ledger =
-            Self::restore_locked(backup, dest, &all, clock, actor, lock, set_aside.as_deref())?;
+            Self::open_restored(backup, dest, &all, clock, actor, lock, set_aside.as_deref())?;
         Ok(Restored { ledger, set_aside })
     }
 
@@ -258,7 +301,32 @@ impl Ledger {
         lock: LedgerLock,
         replaced: Option<&Path>,
     ) -> Result<Ledger, LedgerError> {
-        copy_into_place(backup, dest)?;
+        if dest.exists() {
+            return Err(LedgerError::Exists {
+                path: dest.to_path_buf(),
+            });
+        }
+        // Copy through a temporary name so a failed copy never leaves a half ledger at `dest`.
+        let tmp = copy_to_restoring(backup, dest)?;
+        fs::rename(&tmp, dest).map_err(|source| LedgerError::Io {
+            path: dest.to_path_buf(),
+            context: "moving the restored ledger into place at",
+            source,
+        })?;
+        Self::open_restored(backup, dest, checkpoints, clock, actor, lock, replaced)
+    }
+
+    /// Opens the ledger just put in place at `dest`, verifies it and records `ledger.restored`.
+    #[allow(clippy::too_many_arguments)]
+    fn open_restored(
+        backup: &Path,
+        dest: &Path,
+        checkpoints: &[Checkpoint],
+        clock: Arc<dyn Clock>,
+        actor: &Actor,
+        lock: LedgerLock,
+        replaced: Option<&Path>,
+    ) -> Result<Ledger, LedgerError> {
         let mut ledger = Ledger::open_locked(dest, clock, SCHEMA_VERSION, lock)?;
         ledger.record_restore(backup, checkpoints, actor, replaced)?;
         Ok(ledger)
@@ -283,15 +351,43 @@ impl Ledger {
         let closed = Connection::open_in_memory()
             .map_err(|e| db_error(&dest, "closing the ledger for the restore", e))?;
         drop(std::mem::replace(&mut self.conn, closed));
-        let aside = set_aside(&dest, &stamp)?;
-        let restored = copy_into_place(backup, &dest).and_then(|()| {
-            self.conn = crate::connect(&dest, self.clock.as_ref(), SCHEMA_VERSION)?;
-            self.record_restore(backup, &checkpoints, actor, Some(&aside))
-        });
+        // The copy is made whole first; the ledger in use gets its second name; one rename
+        // then replaces it, so a ledger is at `dest` at every moment.
+        let reopen = |dest: &Path, clock: &dyn Clock| crate::connect(dest, clock, SCHEMA_VERSION);
+        let tmp = match copy_to_restoring(backup, &dest) {
+            Ok(tmp) => tmp,
+            Err(e) => {
+                self.conn = reopen(&dest, self.clock.as_ref())?;
+                return Err(e);
+            }
+        };
+        let aside = match set_aside(&dest, &stamp) {
+            Ok(aside) => aside,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                self.conn = reopen(&dest, self.clock.as_ref())?;
+                return Err(e);
+            }
+        };
+        let restored = fs::rename(&tmp, &dest)
+            .map_err(|source| LedgerError::Io {
+                path: dest.clone(),
+                context: "moving the restored ledger into place at",
+                source,
+            })
+            .and_then(|()| {
+                self.conn = reopen(&dest, self.clock.as_ref())?;
+                self.record_restore(backup, &checkpoints, actor, Some(&aside))
+            });
         match restored {
             Ok(()) => Ok(aside),
             Err(e) => {
-                let _ = fs::remove_file(&dest);
+                let _ = fs::remove_file(&tmp);
+                // Close the restored copy first: its write-ahead log must not outlive it next
+                // to the ledger put back.
+                if let Ok(closed) = Connection::open_in_memory() {
+                    drop(std::mem::replace(&mut self.conn, closed));
+                }
                 let back = fs::rename(&aside, &dest)
                     .map_err(|source| LedgerError::Io {
                         path: aside.clone(),
@@ -348,37 +444,4 @@ impl Ledger {
         self.append(&event)?;
         Ok(())
     }
-}
-
-/// Copies a verified backup to `dest` (which must not exist) through a temporary name, so a
-/// failed copy never leaves half a ledger at `dest`.
-fn copy_into_place(backup: &Path, dest: &Path) -> Result<(), LedgerError> {
-    if dest.exists() {
-        return Err(LedgerError::Exists {
-            path: dest.to_path_buf(),
-        });
-    }
-    let mut tmp_name = dest
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    tmp_name.push(".restoring");
-    let tmp = dest.with_file_name(tmp_name);
-    {
-        let src = open_connection(backup, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        if tmp.exists() {
-            fs::remove_file(&tmp).map_err(|source| LedgerError::Io {
-                path: tmp.clone(),
-                context: "removing a stale partial restore",
-                source,
-            })?;
-        }
-        src.backup(rusqlite::MAIN_DB, &tmp, None)
-            .map_err(|e| db_error(&tmp, "copying the backup", e))?;
-    }
-    fs::rename(&tmp, dest).map_err(|source| LedgerError::Io {
-        path: dest.to_path_buf(),
-        context: "moving the restored ledger into place at",
-        source,
-    })
 }

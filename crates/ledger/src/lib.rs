@@ -67,12 +67,14 @@ use lock::LedgerLock;
 /// How long a reader or writer waits for a lock held by a backup or checkpoint reader.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// An open ledger: the SQLite connection, the instance lock and the clock.
+/// An open ledger: the SQLite connection, the instance lock (none when opened read-only) and
+/// the clock.
 pub struct Ledger {
     conn: Connection,
     path: PathBuf,
     clock: Arc<dyn Clock>,
-    _lock: LedgerLock,
+    /// The instance lock; `None` for a read-only ledger (an auditor's copy).
+    _lock: Option<LedgerLock>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -113,7 +115,84 @@ impl Ledger {
             conn,
             path: path.to_path_buf(),
             clock,
-            _lock: lock,
+            _lock: Some(lock),
+        })
+    }
+
+    /// Opens an existing ledger for reading only, as an auditor's copy on read-only media or in
+    /// a folder they may not write: no lock file, no journal files created, no migration. Every
+    /// read (listing, verifying) works; any write fails as [`LedgerError::ReadOnly`]. A copy
+    /// whose write-ahead log still holds transactions cannot be read without writing beside it,
+    /// and is refused with what to do.
+    pub fn open_read_only(path: &Path, clock: Arc<dyn Clock>) -> Result<Ledger, LedgerError> {
+        if !path.is_file() {
+            return Err(LedgerError::Io {
+                path: path.to_path_buf(),
+                context: "there is no ledger to read at",
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            });
+        }
+        let conn = match open_connection(path, OpenFlags::SQLITE_OPEN_READ_ONLY) {
+            Ok(conn) => conn,
+            // Reading a WAL ledger needs its shared-memory file; in a folder that cannot be
+            // written, SQLite can only read the file as immutable, which is exact when no
+            // write-ahead log with transactions of its own lies beside it.
+            Err(LedgerError::ReadOnly { .. }) => {
+                let wal = path.with_file_name(format!(
+                    "{}-wal",
+                    path.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
+                ));
+                if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+                    return Err(LedgerError::ReadOnly {
+                        path: path.to_path_buf(),
+                        detail: format!(
+                            "its write-ahead log {} still holds transactions, which cannot be \
+                             read without writing beside them; copy the home to a folder you \
+                             may write, or make a single-file copy with `ledger backup`",
+                            wal.display()
+                        ),
+                    });
+                }
+                open_connection(
+                    Path::new(&immutable_uri(path)),
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+                )
+                .map_err(|e| match e {
+                    LedgerError::ReadOnly { detail, .. } | LedgerError::Corrupt { detail, .. } => {
+                        LedgerError::Corrupt {
+                            path: path.to_path_buf(),
+                            detail,
+                        }
+                    }
+                    other => other,
+                })?
+            }
+            Err(e) => return Err(e),
+        };
+        let found = schema::user_version(&conn, path)?;
+        if found > SCHEMA_VERSION {
+            return Err(LedgerError::SchemaTooNew {
+                path: path.to_path_buf(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if found != SCHEMA_VERSION {
+            return Err(LedgerError::ReadOnly {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "it has schema version {found} and must be upgraded to {SCHEMA_VERSION} first, \
+                     which writes to it; open a writable copy once"
+                ),
+            });
+        }
+        Ok(Ledger {
+            conn,
+            path: path.to_path_buf(),
+            clock,
+            _lock: None,
         })
     }
 
@@ -331,6 +410,22 @@ pub(crate) fn verify_connection(
         }
     }
     Ok(report)
+}
+
+/// `file:` URI opening `path` as immutable (RFC 3986 percent-encoding of everything but the
+/// unreserved characters and `/`).
+fn immutable_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut uri = String::from("file:");
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 /// Opens the ledger file read-write in WAL mode and migrates it up to `target`.

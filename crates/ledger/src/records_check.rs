@@ -33,7 +33,7 @@ const CHECKS: &[Check] = &[
         action: "object.stored",
         sql: "SELECT r.id, r.event_seq, e.action, e.object_id, e.time_utc, e.after, e.reason, \
               r.uri, r.fetched_at, NULL, r.sha256, r.size, r.version_id, r.etag, r.last_modified, \
-              r.source, r.run_key, r.metadata \
+              r.source, r.run_key, r.metadata, r.bucket, r.key \
               FROM objects r LEFT JOIN events e ON e.seq = r.event_seq ORDER BY r.id",
     },
     Check {
@@ -80,11 +80,21 @@ fn compares_subset(table: &str) -> bool {
     matches!(table, "signer_keys" | "signatures")
 }
 
-/// Checks a row against what its event cannot carry: a signature row's envelope must be a
-/// statement about the row's subject, digest, meaning, time and offset, and a signer key's
-/// printed name must be the enrolling actor's.
+/// Checks a row against what its event cannot carry: an object's bucket and key must be the
+/// ones its URI names, a signature row's envelope must be a statement about the row's subject,
+/// digest, meaning, time and offset, and a signer key's printed name must be the enrolling
+/// actor's.
 fn row_problem(table: &str, row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<String>> {
     match table {
+        "objects" => {
+            let uri: String = row.get(7)?;
+            let bucket: Option<String> = row.get(18)?;
+            let key: Option<String> = row.get(19)?;
+            Ok(
+                (!location_matches_uri(&uri, bucket.as_deref(), key.as_deref()))
+                    .then(|| "its bucket or key is not the one its URI names".into()),
+            )
+        }
         "signer_keys" => {
             let name: String = row.get(11)?;
             let actor: Option<String> = row.get(13)?;
@@ -137,6 +147,30 @@ fn row_problem(table: &str, row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<
     }
 }
 
+/// Whether an object row's bucket and key are the ones its URI names: `s3://<bucket>/<key>`
+/// for an S3 object (a bucket name has no `/`, so the URI determines both), and
+/// `file://<folder or archive>/<key>` for an imported file; objects that are neither (stack
+/// snapshots) have no bucket and no key. These columns decide which run a file belongs to, so
+/// they must be derived from what the chain covers.
+fn location_matches_uri(uri: &str, bucket: Option<&str>, key: Option<&str>) -> bool {
+    match (bucket, key) {
+        (Some(b), Some(k)) => {
+            !b.is_empty()
+                && !b.contains('/')
+                && uri.strip_prefix("s3://") == Some(&format!("{b}/{k}"))
+        }
+        (None, Some(k)) => {
+            !k.is_empty()
+                && uri
+                    .strip_prefix("file://")
+                    .and_then(|rest| rest.strip_suffix(k))
+                    .is_some_and(|root| root.ends_with('/'))
+        }
+        (None, None) => !uri.starts_with("s3://") && !uri.starts_with("file://"),
+        (Some(_), None) => false,
+    }
+}
+
 /// Whether `recorded` holds every member of `expected` with the same value.
 fn contains_all(recorded: &Value, expected: &Value) -> bool {
     match (recorded.as_object(), expected.as_object()) {
@@ -146,8 +180,13 @@ fn contains_all(recorded: &Value, expected: &Value) -> bool {
 }
 
 /// The `after` the recording event must carry for this row (as `add_object` and
-/// `reject_object` write it).
-fn expected_after(table: &str, row: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
+/// `reject_object` write it). An `object.stored` entry written since the bucket and key are
+/// recorded in it (`recorded` has a `key` member) must carry the row's.
+fn expected_after(
+    table: &str,
+    row: &rusqlite::Row<'_>,
+    recorded: Option<&Value>,
+) -> rusqlite::Result<Value> {
     Ok(match table {
         "objects" => {
             let mut v = serde_json::json!({
@@ -162,8 +201,14 @@ fn expected_after(table: &str, row: &rusqlite::Row<'_>) -> rusqlite::Result<Valu
             let metadata: String = row.get(17)?;
             let metadata: Value = serde_json::from_str(&metadata).unwrap_or(Value::Null);
             let empty = metadata.as_object().is_some_and(|m| m.is_empty());
-            if let (false, Some(map)) = (empty, v.as_object_mut()) {
-                map.insert("metadata".into(), metadata);
+            if let Some(map) = v.as_object_mut() {
+                if !empty {
+                    map.insert("metadata".into(), metadata);
+                }
+                if recorded.is_some_and(|r| r.get("key").is_some()) {
+                    map.insert("bucket".into(), row.get::<_, Option<String>>(18)?.into());
+                    map.insert("key".into(), row.get::<_, Option<String>>(19)?.into());
+                }
             }
             v
         }
@@ -261,7 +306,7 @@ pub(crate) fn check_records(
             }
             let after: Option<String> = row.get(5).map_err(err)?;
             let recorded: Option<Value> = after.and_then(|a| serde_json::from_str(&a).ok());
-            let expected = expected_after(check.table, row).map_err(err)?;
+            let expected = expected_after(check.table, row, recorded.as_ref()).map_err(err)?;
             let same = match &recorded {
                 Some(r) if compares_subset(check.table) => contains_all(r, &expected),
                 Some(r) => *r == expected,

@@ -239,3 +239,69 @@ fn damaged_pages_inside_a_ledger_are_reported_not_a_panic() {
         Ok(report) => assert!(!report.is_ok(), "damage went unnoticed: {report:?}"),
     }
 }
+
+/// An auditor's copy: the ledger file and its folder cannot be written. Reading and verifying
+/// work; writing fails with the read-only error; nothing is created beside the file.
+#[test]
+fn a_read_only_copy_is_read_and_verified_without_writing() {
+    let (d, path) = home();
+    let mut l = open(&path);
+    for n in 1..=5 {
+        l.append(&note(n)).unwrap();
+    }
+    l.add_object(&object(1), &alice()).unwrap();
+    drop(l);
+    let _ = std::fs::remove_file(d.path().join("ledger.sqlite.lock"));
+    let before: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let _ro = Immutable::set(&[&path, d.path()])
+        .expect("chattr +i (e2fsprogs) makes the copy read-only, even for root");
+    assert!(std::fs::write(d.path().join("probe"), b"x").is_err());
+
+    // The writable open is refused, as before ...
+    let err = Ledger::open(&path, clock()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LedgerError::ReadOnly { .. } | LedgerError::LockFile { .. }
+        ),
+        "{err:?}"
+    );
+    // ... and the read-only open reads and verifies it.
+    let mut l = Ledger::open_read_only(&path, clock()).unwrap();
+    assert_eq!(l.event_count().unwrap(), 8);
+    assert_eq!(l.objects().unwrap().len(), 1);
+    let report = l.verify().unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    let err = l.append(&note(6)).unwrap_err();
+    assert!(matches!(err, LedgerError::ReadOnly { .. }), "{err:?}");
+    drop(l);
+    let after: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(before, after, "nothing was created beside the copy");
+}
+
+/// A read-only copy whose write-ahead log still holds transactions is refused with what to do,
+/// never read without them.
+#[test]
+fn a_read_only_copy_with_a_pending_write_ahead_log_is_refused() {
+    let (d, path) = home();
+    let mut l = open(&path);
+    l.append(&note(1)).unwrap();
+    // Copy the files while the ledger is open: the log holds the latest transactions.
+    let copy = d.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for name in ["ledger.sqlite", "ledger.sqlite-wal"] {
+        std::fs::copy(d.path().join(name), copy.join(name)).unwrap();
+    }
+    drop(l);
+    let copied = copy.join("ledger.sqlite");
+    let _ro = Immutable::set(&[&copied, &copy.join("ledger.sqlite-wal"), &copy]).unwrap();
+    let err = Ledger::open_read_only(&copied, clock()).unwrap_err();
+    assert!(matches!(err, LedgerError::ReadOnly { .. }), "{err:?}");
+    assert!(err.to_string().contains("write-ahead log"), "{err}");
+}

@@ -401,3 +401,88 @@ fn record_rows_must_match_the_entries_that_recorded_them() {
     reset();
     assert!(open(&path).verify().unwrap().is_ok());
 }
+
+/// The columns that decide which run a file belongs to (`bucket`, `key`) are covered by the
+/// chain: swapping two reports' keys, or editing a bucket, is caught by `verify`.
+#[test]
+fn an_objects_bucket_or_key_edited_is_caught() {
+    let (_d, path) = home();
+    let mut l = open(&path);
+    let mut lims = object(1);
+    lims.uri = "s3://qual-evidence/LIMS/OQ/run-1/junit.xml".into();
+    lims.key = Some("LIMS/OQ/run-1/junit.xml".into());
+    lims.run_key = Some("LIMS/OQ/run-1".into());
+    let mut eln = object(2);
+    eln.uri = "s3://qual-evidence/ELN/OQ/run-1/junit.xml".into();
+    eln.key = Some("ELN/OQ/run-1/junit.xml".into());
+    eln.run_key = Some("ELN/OQ/run-1".into());
+    l.add_object(&lims, &alice()).unwrap(); // entry 3
+    l.add_object(&eln, &alice()).unwrap(); // entry 4
+                                           // An import written by a release before bucket and key were in the entry: its row is
+                                           // checked against its URI alone.
+    let old_after = serde_json::json!({
+        "sha256": countersign_core::digest::Sha256::of(b"old").to_hex(),
+        "size": 3, "version_id": null, "etag": null, "last_modified": null,
+        "source": "import", "run_key": "LIMS/PQ/run-1",
+    })
+    .to_string();
+    let uri = "file:///media/usb/evidence.zip/LIMS/PQ/run-1/junit.xml";
+    let rec = l
+        .append(
+            &countersign_ledger::NewEvent::new(&alice(), "object.stored", "object", uri)
+                .after(old_after),
+        )
+        .unwrap(); // entry 5
+    drop(l);
+    let c = raw(&path);
+    c.execute(
+        "INSERT INTO objects (sha256, size, uri, bucket, key, fetched_at, source, run_key, event_seq) \
+         VALUES (?1, 3, ?2, NULL, 'LIMS/PQ/run-1/junit.xml', ?3, 'import', 'LIMS/PQ/run-1', ?4)",
+        rusqlite::params![
+            countersign_core::digest::Sha256::of(b"old").to_hex(),
+            uri,
+            rec.event.time_utc,
+            rec.event.seq as i64
+        ],
+    )
+    .unwrap();
+    drop(c);
+    assert!(open(&path).verify().unwrap().is_ok());
+    let backup = path.with_file_name("pristine.sqlite");
+    std::fs::copy(&path, &backup).unwrap();
+    let tamper = |sql: &str| {
+        let _ = std::fs::remove_file(path.with_file_name("ledger.sqlite-wal"));
+        let _ = std::fs::remove_file(path.with_file_name("ledger.sqlite-shm"));
+        std::fs::copy(&backup, &path).unwrap();
+        let c = raw(&path);
+        c.execute_batch("DROP TRIGGER objects_no_update;").unwrap();
+        c.execute_batch(sql).unwrap();
+        drop(c);
+        record_problem(&path)
+    };
+
+    // The failing LIMS report moved into the ELN run and back.
+    let p = tamper(
+        "UPDATE objects SET key = 'swap' WHERE event_seq = 3;
+         UPDATE objects SET key = 'LIMS/OQ/run-1/junit.xml' WHERE event_seq = 4;
+         UPDATE objects SET key = 'ELN/OQ/run-1/junit.xml' WHERE event_seq = 3;",
+    );
+    assert_eq!(p.seq, 3, "{p}");
+    assert!(
+        p.to_string().contains("objects row 1 does not match it"),
+        "{p}"
+    );
+    // The bucket edited.
+    let p = tamper("UPDATE objects SET bucket = 'other-bucket' WHERE event_seq = 4;");
+    assert_eq!(p.seq, 4, "{p}");
+    // The key edited in a way that still ends the URI, so only the entry can tell.
+    let p = tamper("UPDATE objects SET key = 'OQ/run-1/junit.xml' WHERE event_seq = 4;");
+    assert_eq!(p.seq, 4, "{p}");
+    // The older import's key pointed at another run.
+    let p = tamper("UPDATE objects SET key = 'ELN/PQ/run-1/junit.xml' WHERE event_seq = 5;");
+    assert_eq!(p.seq, 5, "{p}");
+    assert!(p.to_string().contains("bucket or key"), "{p}");
+    // A bucket given to an imported file.
+    let p = tamper("UPDATE objects SET bucket = 'b' WHERE event_seq = 5;");
+    assert_eq!(p.seq, 5, "{p}");
+}

@@ -15,9 +15,10 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use countersign_core::digest::Sha256;
+use countersign_core::archive_directory::{self, ArchiveError};
+use countersign_core::digest::{Sha256, Sha256Stream};
 use countersign_ledger::{Actor, NewObject, NewRejection, SourceKind};
-use countersign_store::StoreError;
+use countersign_store::{PendingBlob, StoreError};
 use serde::Serialize;
 
 use crate::cancel::CancelToken;
@@ -106,12 +107,6 @@ enum Source {
     Zip(Box<zip::ZipArchive<File>>),
 }
 
-enum Taken {
-    New(u64),
-    Unchanged,
-    Rejected(String),
-}
-
 impl Service {
     /// Imports a folder or `.zip` laid out like the bucket, reporting progress after each
     /// entry (in the shape of a fetch's: entries are the objects) and stopping between entries
@@ -166,62 +161,80 @@ impl Service {
             .into_iter()
             .map(|r| (r.uri, r.actual_sha256))
             .collect();
-        let mut declared: HashMap<String, Sha256> = HashMap::new();
-        let actor = Actor::system();
-        let mut total = 0u64;
-        let mut state = FetchProgress {
-            listed: report.listed,
-            total: (manifests.len() + rest.len()) as u64,
-            ..FetchProgress::default()
+        let mut run = Intake {
+            declared: HashMap::new(),
+            earlier_rejections,
+            actor: Actor::system(),
+            total: 0,
+            batch: Vec::new(),
+            batch_bytes: 0,
+            state: FetchProgress {
+                listed: report.listed,
+                total: (manifests.len() + rest.len()) as u64,
+                ..FetchProgress::default()
+            },
         };
-        progress(&state);
-        for batch in [manifests, rest] {
+        progress(&run.state);
+        for (phase, batch) in [manifests, rest].into_iter().enumerate() {
+            let mut taken_manifests = Vec::new();
             for e in batch {
                 if cancel.is_cancelled() {
+                    // What is staged is whole: record it, so nothing written is lost.
+                    self.flush(&mut run, &mut report, progress)?;
                     report.cancelled = true;
                     return Ok(report);
                 }
                 let uri = format!("{}/{}", report.source, e.rel);
-                let expected = declared.get(&e.rel).copied();
-                let taken = self.take_entry(
-                    &mut source,
-                    &e,
-                    &uri,
-                    expected,
-                    limits,
-                    &mut total,
-                    &earlier_rejections,
-                    &actor,
-                )?;
-                match taken {
-                    Taken::New(bytes) => {
-                        report.new += 1;
-                        report.bytes += bytes;
+                let expected = run.declared.get(&e.rel).copied();
+                match self.stage_entry(&mut source, &e, &uri, expected, limits, &mut run.total)? {
+                    Staged::Unchanged => {
+                        report.unchanged += 1;
+                        run.state.done += 1;
+                        run.state.unchanged = report.unchanged;
+                        run.state.current_key = Some(e.rel.clone());
+                        progress(&run.state);
                     }
-                    Taken::Unchanged => report.unchanged += 1,
-                    Taken::Rejected(reason) => report.rejected.push(Rejected {
-                        uri: uri.clone(),
-                        reason,
-                    }),
-                }
-                state.done += 1;
-                state.new = report.new;
-                state.unchanged = report.unchanged;
-                state.rejected = report.rejected.len() as u64;
-                state.bytes = report.bytes;
-                state.current_key = Some(e.rel.clone());
-                progress(&state);
-                if let (Placement::Run(run), true) =
-                    (&e.placement, intake::is_manifest(&e.rel, &e.placement))
-                {
-                    if let Some(rec) = self
-                        .ledger()?
-                        .find_object(&uri, None, None)
-                        .map_err(err::from_ledger)?
-                    {
-                        if let Ok(bytes) = self.store().read(&rec.sha256) {
-                            declared.extend(intake::declared_digests(run, &bytes));
+                    Staged::Pending(blob) => {
+                        // Reported as taken now; a batch is committed whole before the import
+                        // returns, even when it is cancelled.
+                        run.state.done += 1;
+                        run.state.new += 1;
+                        run.state.bytes += blob.size();
+                        run.state.current_key = Some(e.rel.clone());
+                        progress(&run.state);
+                        run.batch_bytes += blob.size();
+                        run.batch.push(StagedEntry {
+                            rel: e.rel.clone(),
+                            uri,
+                            run_key: match &e.placement {
+                                Placement::Run(run) => Some(run.to_string()),
+                                Placement::Audit => None,
+                            },
+                            expected,
+                            blob,
+                        });
+                        if run.batch.len() >= BATCH_ENTRIES || run.batch_bytes >= BATCH_BYTES {
+                            self.flush(&mut run, &mut report, progress)?;
                         }
+                    }
+                }
+                if phase == 0 {
+                    taken_manifests.push(e);
+                }
+            }
+            self.flush(&mut run, &mut report, progress)?;
+            for e in taken_manifests {
+                let Placement::Run(key) = &e.placement else {
+                    continue;
+                };
+                let uri = format!("{}/{}", report.source, e.rel);
+                if let Some(rec) = self
+                    .ledger()?
+                    .find_object(&uri, None, None)
+                    .map_err(err::from_ledger)?
+                {
+                    if let Ok(bytes) = self.store().read(&rec.sha256) {
+                        run.declared.extend(intake::declared_digests(key, &bytes));
                     }
                 }
             }
@@ -229,8 +242,10 @@ impl Service {
         Ok(report)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn take_entry(
+    /// Reads one entry: unchanged when the same place already holds a stored object with the
+    /// same bytes (hashed without writing anything), else written to the store, not yet
+    /// committed.
+    fn stage_entry(
         &self,
         source: &mut Source,
         e: &Entry,
@@ -238,99 +253,226 @@ impl Service {
         expected: Option<Sha256>,
         limits: &ImportLimits,
         total: &mut u64,
-        earlier_rejections: &HashSet<(String, Option<Sha256>)>,
-        actor: &Actor,
-    ) -> Result<Taken, ServiceError> {
+    ) -> Result<Staged, ServiceError> {
+        let known = self
+            .ledger()?
+            .find_object(uri, None, None)
+            .map_err(err::from_ledger)?;
+        if let Some(k) = known.filter(|k| self.store().contains(&k.sha256)) {
+            let mut hasher = HashingSink::default();
+            let n = copy_entry(source, e, uri, limits, &mut hasher)?;
+            let sha = hasher.0.finish();
+            if sha == k.sha256 && n == k.size && expected.is_none_or(|x| x == sha) {
+                count_total(total, n, limits)?;
+                return Ok(Staged::Unchanged);
+            }
+        }
         let mut writer = self.store().writer().map_err(err::from_store)?;
-        let copied = match (source, &e.location) {
-            (Source::Folder, Location::File(p)) => {
-                let f = File::open(p).map_err(|x| read_error(uri, &x))?;
-                copy_capped(f, &mut writer, limits.max_entry_bytes, uri)?
-            }
-            (Source::Zip(archive), Location::Zip(i)) => {
-                let f = archive.by_index(*i).map_err(|x| {
-                    ServiceError::bad_input(format!("cannot read {uri} from the archive: {x}"))
-                })?;
-                let declared_size = f.size();
-                let n = copy_capped(
-                    f,
-                    &mut writer,
-                    declared_size.min(limits.max_entry_bytes),
-                    uri,
-                )?;
-                if n != declared_size {
-                    return Err(ServiceError::bad_input(format!(
-                        "refused the archive: entry {} inflates to {n} bytes but declares {declared_size}; \
-                         the archive is damaged or crafted",
-                        e.rel
-                    )));
-                }
-                n
-            }
-            _ => {
-                return Err(ServiceError::storage(format!(
-                    "internal mix-up of import sources for {uri}"
-                )))
-            }
-        };
-        *total += copied;
-        if *total > limits.max_total_bytes {
-            return Err(ServiceError::bad_input(format!(
-                "refused the import: more than {} bytes in total; import a smaller folder or archive",
-                limits.max_total_bytes
-            )));
+        let n = copy_entry(source, e, uri, limits, &mut writer)?;
+        count_total(total, n, limits)?;
+        Ok(Staged::Pending(writer.finish()))
+    }
+
+    /// Commits the staged blobs (a few disk syncs for all of them), then records them, each
+    /// with its `object.stored` event, in one ledger transaction; a blob that contradicts the
+    /// digest its run.json declares is rejected and recorded as such, never stored.
+    fn flush(
+        &self,
+        run: &mut Intake,
+        report: &mut ImportReport,
+        progress: &dyn Fn(&FetchProgress),
+    ) -> Result<(), ServiceError> {
+        if run.batch.is_empty() {
+            return Ok(());
         }
-        let run_key = match &e.placement {
-            Placement::Run(run) => Some(run.to_string()),
-            Placement::Audit => None,
-        };
-        match writer.commit(expected.as_ref()) {
-            Ok(blob) => {
-                let known = self
-                    .ledger()?
-                    .find_object(uri, None, None)
-                    .map_err(err::from_ledger)?;
-                if known.is_some_and(|k| k.sha256 == blob.sha256) {
-                    return Ok(Taken::Unchanged);
+        let staged = std::mem::take(&mut run.batch);
+        run.batch_bytes = 0;
+        let (meta, pending): (Vec<_>, Vec<_>) = staged
+            .into_iter()
+            .map(|s| {
+                let size = s.blob.size();
+                ((s.rel, s.uri, s.run_key, size), (s.blob, s.expected))
+            })
+            .unzip();
+        let results = self.store().commit_all(pending);
+        let mut objects = Vec::new();
+        let mut outcomes = Vec::new();
+        for ((rel, uri, run_key, size), result) in meta.into_iter().zip(results) {
+            match result {
+                Ok(blob) => {
+                    objects.push(NewObject {
+                        sha256: blob.sha256,
+                        size: blob.size,
+                        uri: uri.clone(),
+                        bucket: None,
+                        key: Some(rel),
+                        version_id: None,
+                        etag: None,
+                        last_modified: None,
+                        source: SourceKind::Import,
+                        run_key,
+                    });
+                    outcomes.push((size, Some(blob.size)));
                 }
-                let obj = NewObject {
-                    sha256: blob.sha256,
-                    size: copied,
-                    uri: uri.to_owned(),
-                    bucket: None,
-                    key: Some(e.rel.clone()),
-                    version_id: None,
-                    etag: None,
-                    last_modified: None,
-                    source: SourceKind::Import,
-                    run_key,
-                };
-                self.ledger()?
-                    .add_object(&obj, actor)
-                    .map_err(err::from_ledger)?;
-                Ok(Taken::New(copied))
-            }
-            Err(StoreError::DigestMismatch { expected, actual }) => {
-                let reason = format!(
-                    "content does not match the SHA-256 declared in run.json: expected {expected}, found {actual}"
-                );
-                if !earlier_rejections.contains(&(uri.to_owned(), Some(actual))) {
-                    self.record_rejection(
-                        &NewRejection {
-                            uri: uri.to_owned(),
-                            version_id: None,
-                            etag: None,
-                            reason: reason.clone(),
-                            expected_sha256: Some(expected),
-                            actual_sha256: Some(actual),
-                        },
-                        actor,
-                    )?;
+                Err(StoreError::DigestMismatch { expected, actual }) => {
+                    let reason = format!(
+                        "content does not match the SHA-256 declared in run.json: expected {expected}, found {actual}"
+                    );
+                    if !run
+                        .earlier_rejections
+                        .contains(&(uri.clone(), Some(actual)))
+                    {
+                        self.record_rejection(
+                            &NewRejection {
+                                uri: uri.clone(),
+                                version_id: None,
+                                etag: None,
+                                reason: reason.clone(),
+                                expected_sha256: Some(expected),
+                                actual_sha256: Some(actual),
+                            },
+                            &run.actor,
+                        )?;
+                    }
+                    report.rejected.push(Rejected { uri, reason });
+                    outcomes.push((size, None));
                 }
-                Ok(Taken::Rejected(reason))
+                Err(x) => return Err(err::from_store(x)),
             }
-            Err(x) => Err(err::from_store(x)),
         }
+        self.ledger()?
+            .add_objects(&objects, &run.actor)
+            .map_err(err::from_ledger)?;
+        let rejected_before = run.state.rejected;
+        for (size, stored) in outcomes {
+            match stored {
+                Some(bytes) => {
+                    report.new += 1;
+                    report.bytes += bytes;
+                }
+                // Reported as taken when staged: it was rejected instead.
+                None => {
+                    run.state.new = run.state.new.saturating_sub(1);
+                    run.state.bytes = run.state.bytes.saturating_sub(size);
+                    run.state.rejected += 1;
+                }
+            }
+        }
+        if run.state.rejected != rejected_before {
+            progress(&run.state);
+        }
+        Ok(())
+    }
+}
+
+/// Entries staged per batch, and the bytes: each batch costs a few disk syncs and one ledger
+/// transaction instead of three syncs per entry.
+const BATCH_ENTRIES: usize = 512;
+const BATCH_BYTES: u64 = 64 << 20;
+
+/// The state of one import between entries.
+struct Intake {
+    declared: HashMap<String, Sha256>,
+    earlier_rejections: HashSet<(String, Option<Sha256>)>,
+    actor: Actor,
+    total: u64,
+    batch: Vec<StagedEntry>,
+    batch_bytes: u64,
+    state: FetchProgress,
+}
+
+/// An entry written to the store, waiting for its batch to be committed and recorded.
+struct StagedEntry {
+    rel: String,
+    uri: String,
+    run_key: Option<String>,
+    expected: Option<Sha256>,
+    blob: PendingBlob,
+}
+
+enum Staged {
+    Unchanged,
+    Pending(PendingBlob),
+}
+
+/// Where entry bytes go: the store writer, or only a hash.
+trait Sink {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), ServiceError>;
+}
+
+impl Sink for countersign_store::BlobWriter {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), ServiceError> {
+        self.write(bytes).map_err(err::from_store)
+    }
+}
+
+#[derive(Default)]
+struct HashingSink(Sha256Stream);
+
+impl Sink for HashingSink {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), ServiceError> {
+        self.0.update(bytes);
+        Ok(())
+    }
+}
+
+fn count_total(total: &mut u64, n: u64, limits: &ImportLimits) -> Result<(), ServiceError> {
+    *total += n;
+    if *total > limits.max_total_bytes {
+        return Err(ServiceError::bad_input(format!(
+            "refused the import: more than {} bytes in total; import a smaller folder or archive",
+            limits.max_total_bytes
+        )));
+    }
+    Ok(())
+}
+
+/// Copies one entry's bytes into `sink`, under the caps, checking an archive entry's size and
+/// CRC-32 as it goes.
+fn copy_entry(
+    source: &mut Source,
+    e: &Entry,
+    uri: &str,
+    limits: &ImportLimits,
+    sink: &mut dyn Sink,
+) -> Result<u64, ServiceError> {
+    match (source, &e.location) {
+        (Source::Folder, Location::File(p)) => {
+            let f = File::open(p).map_err(|x| read_error(uri, &x))?;
+            copy_capped(f, sink, limits.max_entry_bytes, uri).map_err(|x| x.error)
+        }
+        (Source::Zip(archive), Location::Zip(i)) => {
+            let f = archive.by_index(*i).map_err(|x| {
+                ServiceError::bad_input(format!("cannot read {uri} from the archive: {x}"))
+            })?;
+            let declared_size = f.size();
+            // The archive's own checks (CRC-32, a stream cut short) fail as InvalidData or
+            // UnexpectedEof: the archive is bad input, not trouble with this machine.
+            let n = copy_capped(f, sink, declared_size.min(limits.max_entry_bytes), uri).map_err(
+                |x| {
+                    if x.damaged {
+                        ServiceError::bad_input(format!(
+                            "refused the archive: entry {} is damaged ({}); nothing of it was \
+                             stored, get an intact copy of the archive",
+                            e.rel, x.error.message
+                        ))
+                    } else {
+                        x.error
+                    }
+                },
+            )?;
+            if n != declared_size {
+                return Err(ServiceError::bad_input(format!(
+                    "refused the archive: entry {} inflates to {n} bytes but declares {declared_size}; \
+                     the archive is damaged or crafted",
+                    e.rel
+                )));
+            }
+            Ok(n)
+        }
+        _ => Err(ServiceError::storage(format!(
+            "internal mix-up of import sources for {uri}"
+        ))),
     }
 }
 
@@ -338,18 +480,39 @@ fn read_error(uri: &str, e: &io::Error) -> ServiceError {
     ServiceError::storage(format!("cannot read {uri}: {e}"))
 }
 
-/// Copies at most `cap` bytes into the store writer; more is an error naming the entry.
+/// A failed copy, and whether the source reported its own bytes as damaged.
+struct CopyError {
+    error: ServiceError,
+    damaged: bool,
+}
+
+impl From<ServiceError> for CopyError {
+    fn from(error: ServiceError) -> Self {
+        Self {
+            error,
+            damaged: false,
+        }
+    }
+}
+
+/// Copies at most `cap` bytes into `sink`; more is an error naming the entry.
 fn copy_capped(
     reader: impl Read,
-    writer: &mut countersign_store::BlobWriter,
+    sink: &mut dyn Sink,
     cap: u64,
     uri: &str,
-) -> Result<u64, ServiceError> {
+) -> Result<u64, CopyError> {
     let mut limited = reader.take(cap.saturating_add(1));
     let mut buf = vec![0u8; 64 * 1024];
     let mut n = 0u64;
     loop {
-        let got = limited.read(&mut buf).map_err(|e| read_error(uri, &e))?;
+        let got = limited.read(&mut buf).map_err(|e| CopyError {
+            error: read_error(uri, &e),
+            damaged: matches!(
+                e.kind(),
+                io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
+            ),
+        })?;
         if got == 0 {
             break;
         }
@@ -357,9 +520,10 @@ fn copy_capped(
         if n > cap {
             return Err(ServiceError::bad_input(format!(
                 "refused the import: {uri} is larger than the {cap}-byte limit for one file"
-            )));
+            ))
+            .into());
         }
-        writer.write(&buf[..got]).map_err(err::from_store)?;
+        sink.put(&buf[..got])?;
     }
     Ok(n)
 }
@@ -452,6 +616,56 @@ fn push_entry(
     Ok(())
 }
 
+/// Largest central directory read to check entry names: a million entries with long names.
+const MAX_DIRECTORY_BYTES: u64 = 512 << 20;
+
+/// Refuses an archive with two entries of one name (an extractor keeps one of them, so the
+/// archive's author chooses which report is seen) or whose local headers name an entry
+/// differently from its central directory. The zip reader keeps only the last of equal names,
+/// so the directory is read here record by record.
+fn check_names(path: &Path, archive: &zip::ZipArchive<File>) -> Result<(), String> {
+    use std::io::{Seek, SeekFrom};
+    let io = |what: &str, e: io::Error| format!("cannot read its {what} ({e})");
+    let mut file = File::open(path).map_err(|e| io("directory", e))?;
+    let start = archive.central_directory_start();
+    let len = file.metadata().map_err(|e| io("directory", e))?.len();
+    let size = len.saturating_sub(start);
+    if size > MAX_DIRECTORY_BYTES {
+        return Err(format!(
+            "its central directory is {size} bytes, more than the {MAX_DIRECTORY_BYTES} this \
+             importer reads"
+        ));
+    }
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| io("directory", e))?;
+    let mut directory = Vec::new();
+    file.by_ref()
+        .take(size)
+        .read_to_end(&mut directory)
+        .map_err(|e| io("directory", e))?;
+    let entries =
+        archive_directory::central_entries(&directory, archive.len()).map_err(|e| e.to_string())?;
+    if let Some(dup) = archive_directory::first_duplicate(&entries) {
+        return Err(ArchiveError::DuplicateName {
+            name: dup.shown_name(),
+        }
+        .to_string());
+    }
+    let mut header = Vec::new();
+    for entry in &entries {
+        let at = archive.offset().saturating_add(entry.local_header_offset);
+        file.seek(SeekFrom::Start(at))
+            .map_err(|e| io("local headers", e))?;
+        header.clear();
+        file.by_ref()
+            .take(archive_directory::local_header_len(entry) as u64)
+            .read_to_end(&mut header)
+            .map_err(|e| io("local headers", e))?;
+        archive_directory::check_local_header(entry, &header).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// Opens an archive and lists its entries, refusing it when its declared sizes exceed the caps.
 fn open_zip(
     path: &Path,
@@ -465,6 +679,12 @@ fn open_zip(
     let mut archive = zip::ZipArchive::new(file).map_err(|e| {
         ServiceError::bad_input(format!(
             "cannot import {shown}: not a readable .zip archive ({e}); give a folder or a .zip file"
+        ))
+    })?;
+    check_names(path, &archive).map_err(|e| {
+        ServiceError::bad_input(format!(
+            "refused {shown}: {e}; different tools would see different files in it, so nothing \
+             was imported (build the archive again from the run folders)"
         ))
     })?;
     let mut total = 0u64;

@@ -160,7 +160,7 @@ impl Service {
     ) -> Result<KeyInfo, ServiceError> {
         let kdf = self.env().kdf;
         let dir = self.keys_dir();
-        std::fs::create_dir_all(&dir).map_err(|e| {
+        crate::home::create_private_dir(&dir).map_err(|e| {
             ServiceError::storage(format!(
                 "could not create the key directory {}: {e}",
                 dir.display()

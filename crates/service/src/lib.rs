@@ -16,10 +16,12 @@ mod env;
 mod error;
 mod fetch;
 mod handoff;
+mod home;
 mod import;
 mod intake;
 mod keys;
 mod package;
+mod partial_output;
 mod public_key_out;
 mod review;
 mod runs;
@@ -59,6 +61,7 @@ pub use handoff::{
     PublishedObject, PublishedStatus, SIGNOFF_KEY_ACCEPTED, SIGNOFF_PUBLISHED,
     SIGNOFF_RECORD_ACCEPTED, SIGNOFF_REJECTED, SIGNOFF_SIGNATURE_ACCEPTED,
 };
+pub use home::LEDGER_STARTED_OVER;
 pub use import::{ImportLimits, ImportReport, ImportRequest};
 pub use keys::{
     public_key_pem, EnrollRequest, Enrollment, KeyInfo, PublicKeyExport, CERTIFICATION_STATEMENT,
@@ -89,29 +92,11 @@ pub struct Service {
     env: Env,
     store: Store,
     ledger: Mutex<Ledger>,
+    /// Opened read-only (an auditor's copy): nothing can be recorded.
+    read_only: bool,
 }
 
 impl Service {
-    /// Opens (creating if needed) the home: `ledger.sqlite`, `store/`, with `env`'s clock,
-    /// AWS connector and key-derivation cost.
-    pub fn open(home: &Path, env: Env) -> Result<Self, ServiceError> {
-        std::fs::create_dir_all(home).map_err(|e| {
-            ServiceError::storage(format!(
-                "could not create the Countersign home {}: {e}; choose another with --home or COUNTERSIGN_HOME",
-                home.display()
-            ))
-        })?;
-        let store = Store::open(&home.join(STORE_DIR)).map_err(error::from_store)?;
-        let ledger =
-            Ledger::open(&home.join(LEDGER_FILE), env.clock.clone()).map_err(error::from_ledger)?;
-        Ok(Self {
-            home: home.to_path_buf(),
-            env,
-            store,
-            ledger: Mutex::new(ledger),
-        })
-    }
-
     pub fn home(&self) -> &Path {
         &self.home
     }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use countersign_core::digest::{Sha256, Sha256Stream};
 
-pub use blob_writer::BlobWriter;
+pub use blob_writer::{BlobWriter, PendingBlob};
 pub use error::StoreError;
 
 /// A blob as stored.
@@ -45,6 +45,82 @@ impl Store {
         Ok(Self {
             root: root.to_path_buf(),
         })
+    }
+
+    /// Opens an existing store for reading only (an auditor's copy): nothing is created.
+    pub fn open_read_only(root: &Path) -> Result<Self, StoreError> {
+        let objects = root.join("objects").join("sha256");
+        if !objects.is_dir() {
+            return Err(StoreError::io(
+                "find the store's objects in",
+                root,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ));
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// Removes what writers left in `tmp/` (a process killed while writing a blob leaves its
+    /// `.part` file). Only safe while no other writer uses the store: the caller holds the
+    /// home's lock. Returns how many files were removed.
+    pub fn remove_leftovers(&self) -> Result<usize, StoreError> {
+        let dir = self.tmp_dir();
+        let listing = match fs::read_dir(&dir) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(StoreError::io("list", &dir, e)),
+        };
+        let mut removed = 0;
+        for entry in listing {
+            let entry = entry.map_err(|e| StoreError::io("list", &dir, e))?;
+            let path = entry.path();
+            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+            if is_file {
+                fs::remove_file(&path)
+                    .map_err(|e| StoreError::io("remove the leftover", &path, e))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Whether any blob is stored.
+    pub fn has_objects(&self) -> Result<bool, StoreError> {
+        let objects = self.root.join("objects").join("sha256");
+        let shards = match fs::read_dir(&objects) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(StoreError::io("list", &objects, e)),
+        };
+        for shard in shards {
+            let shard = shard.map_err(|e| StoreError::io("list", &objects, e))?;
+            let mut blobs =
+                fs::read_dir(shard.path()).map_err(|e| StoreError::io("list", &shard.path(), e))?;
+            if blobs.next().is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// How many blobs are stored.
+    pub fn count_objects(&self) -> Result<u64, StoreError> {
+        let objects = self.root.join("objects").join("sha256");
+        let mut n = 0u64;
+        let shards = match fs::read_dir(&objects) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(StoreError::io("list", &objects, e)),
+        };
+        for shard in shards {
+            let shard = shard.map_err(|e| StoreError::io("list", &objects, e))?;
+            let blobs =
+                fs::read_dir(shard.path()).map_err(|e| StoreError::io("list", &shard.path(), e))?;
+            n += blobs.count() as u64;
+        }
+        Ok(n)
     }
 
     pub fn root(&self) -> &Path {
@@ -157,6 +233,54 @@ mod tests {
         assert!(!again.newly_written);
         assert_eq!(store.verify(&a.sha256).unwrap(), 8);
         // nothing is left behind in tmp/
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn leftovers_in_tmp_are_removed_and_blobs_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert!(!store.has_objects().unwrap());
+        store.put(b"kept", None).unwrap();
+        // What a writer killed mid-blob leaves.
+        fs::write(store.tmp_dir().join("4242-0-1.part"), b"half a blo").unwrap();
+        assert_eq!(store.remove_leftovers().unwrap(), 1);
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+        assert!(store.has_objects().unwrap());
+        assert_eq!(store.count_objects().unwrap(), 1);
+        let ro = Store::open_read_only(dir.path()).unwrap();
+        assert_eq!(ro.read(&Sha256::of(b"kept")).unwrap(), b"kept");
+        assert!(Store::open_read_only(&dir.path().join("none")).is_err());
+    }
+
+    #[test]
+    fn a_batch_is_committed_in_order_with_mismatches_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.put(b"already here", None).unwrap();
+        let pending = |bytes: &[u8]| {
+            let mut w = store.writer().unwrap();
+            w.write(bytes).unwrap();
+            w.finish()
+        };
+        let results = store.commit_all(vec![
+            (pending(b"one"), None),
+            (pending(b"two"), Some(Sha256::of(b"not two"))),
+            (pending(b"already here"), None),
+            (pending(b"three"), Some(Sha256::of(b"three"))),
+            (pending(b"one"), None),
+        ]);
+        assert!(results[0].as_ref().unwrap().newly_written);
+        assert!(matches!(results[1], Err(StoreError::DigestMismatch { .. })));
+        assert!(!results[2].as_ref().unwrap().newly_written);
+        assert!(results[3].as_ref().unwrap().newly_written);
+        assert!(!results[4].as_ref().unwrap().newly_written);
+        assert_eq!(store.read(&Sha256::of(b"three")).unwrap(), b"three");
+        assert!(!store.contains(&Sha256::of(b"two")));
+        assert_eq!(store.count_objects().unwrap(), 3);
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+        // Dropped without committing: nothing stays.
+        drop(pending(b"abandoned"));
         assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
     }
 

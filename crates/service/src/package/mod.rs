@@ -31,9 +31,10 @@ pub use self::verify::{verify_package_file, PackageVerification, TrustedKeys};
 use self::assemble::{Content, Gathered};
 use self::document::{document, DocumentInput};
 pub(crate) use self::write::refuse_missing_folder;
-use self::write::{describe, media_type, refuse_existing, relationship, write_new};
+use self::write::{describe, media_type, refuse_existing, relationship, write_partial};
 use crate::cancel::CancelToken;
 use crate::error::{self as err, ErrorCode, ServiceError};
+use crate::partial_output::{self, PartialOutput};
 use crate::Service;
 
 /// What to package and where to write it.
@@ -162,6 +163,10 @@ impl Service {
             refuse_missing_folder(b, "the bundle")?;
             refuse_existing(b, "the bundle")?;
         }
+        // Partial outputs a killed build left in the target folders are cleared.
+        for target in std::iter::once(&req.out).chain(req.bundle.as_ref()) {
+            partial_output::sweep(partial_output::folder_of(target));
+        }
         let mut steps = Steps {
             progress,
             cancel,
@@ -229,15 +234,35 @@ impl Service {
         let pdf_sha256 = Sha256::of(&pdf);
         steps.next("writing the package", None)?;
 
-        // Keep the manifest; write the outputs; record.
+        // Keep the manifest; write every output whole under a partial name; place them; record.
+        // If anything fails, what was placed is withdrawn: all of it written and recorded, or
+        // nothing left behind.
         self.store()
             .put(&manifest_bytes, Some(&manifest_sha256))
             .map_err(err::from_store)?;
-        if let Some(bundle) = &req.bundle {
-            let pdf_name = format!("{}.pdf", manifest.package_id);
-            self.write_bundle(bundle, &manifest_bytes, &g.files, &pdf_name, &pdf)?;
+        let mut bundle_out = match &req.bundle {
+            Some(bundle) => {
+                let pdf_name = format!("{}.pdf", manifest.package_id);
+                Some(self.write_bundle(bundle, &manifest_bytes, &g.files, &pdf_name, &pdf)?)
+            }
+            None => None,
+        };
+        let mut pdf_out = write_partial(&req.out, &pdf)?;
+        if let Some(b) = bundle_out.as_mut() {
+            b.place()?;
         }
-        write_new(&req.out, &pdf)?;
+        if let Err(e) = pdf_out.place() {
+            if let Some(b) = bundle_out {
+                b.withdraw();
+            }
+            return Err(e);
+        }
+        let withdraw = |pdf_out: PartialOutput, bundle_out: Option<PartialOutput>| {
+            pdf_out.withdraw();
+            if let Some(b) = bundle_out {
+                b.withdraw();
+            }
+        };
         let record = NewPackage {
             package_id: manifest.package_id.clone(),
             manifest_sha256,
@@ -246,10 +271,15 @@ impl Service {
             file_name: req.out.display().to_string(),
             runs: manifest.runs.iter().map(|r| r.run.clone()).collect(),
         };
-        let actor = self.package_actor()?;
-        self.ledger()?
-            .record_package(&record, &actor)
-            .map_err(err::from_ledger)?;
+        let recorded = self.package_actor().and_then(|actor| {
+            self.ledger()?
+                .record_package(&record, &actor)
+                .map_err(err::from_ledger)
+        });
+        if let Err(e) = recorded {
+            withdraw(pdf_out, bundle_out);
+            return Err(e);
+        }
         Ok(PackageBuilt {
             package_id: manifest.package_id.clone(),
             manifest_sha256,

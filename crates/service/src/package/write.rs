@@ -1,5 +1,6 @@
-//! Writing a package: the PDF through a temporary file (never half a file, never over an
-//! existing one) and the bundle folder or zip, built beside its target and moved into place.
+//! Writing a package: the PDF and the bundle folder or zip, each written whole under a partial
+//! name beside its target (never half a file, never over an existing one), placed together by
+//! the build and withdrawn together when anything fails.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -10,6 +11,7 @@ use countersign_pdf::Relationship;
 
 use super::assemble::{Content, PackageFile};
 use crate::error::{self as err, ServiceError};
+use crate::partial_output::PartialOutput;
 use crate::Service;
 
 pub(super) fn media_type(path: &str) -> &'static str {
@@ -52,7 +54,7 @@ impl Service {
         files: &BTreeMap<String, PackageFile>,
         pdf_name: &str,
         pdf: &[u8],
-    ) -> Result<(), ServiceError> {
+    ) -> Result<PartialOutput, ServiceError> {
         let is_zip = target
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
@@ -62,10 +64,6 @@ impl Service {
                 Content::Stored(sha) => self.store().read(sha).map_err(err::from_store),
             }
         };
-        let parent = target
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or_else(|| Path::new("."));
         let io = |what: &str, e: &dyn std::fmt::Display| {
             ServiceError::storage(format!(
                 "could not write the bundle {}: {what}: {e}",
@@ -73,9 +71,8 @@ impl Service {
             ))
         };
         if is_zip {
-            let tmp =
-                tempfile::NamedTempFile::new_in(parent).map_err(|e| io("temporary file", &e))?;
-            let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(tmp));
+            let (out, file) = PartialOutput::file(target)?;
+            let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
             let options = zip::write::SimpleFileOptions::default()
                 .compression_method(zip::CompressionMethod::Deflated)
                 .last_modified_time(zip::DateTime::default());
@@ -88,22 +85,18 @@ impl Service {
             for (path, f) in files {
                 put(path, &content(f)?)?;
             }
-            let tmp = zip
+            let file = zip
                 .finish()
                 .map_err(|e| io("finishing", &e))?
                 .into_inner()
                 .map_err(|e| io("flushing", &e.error()))?;
-            tmp.as_file().sync_all().map_err(|e| io("syncing", &e))?;
-            tmp.persist_noclobber(target)
-                .map_err(|e| io("moving into place", &e.error))?;
+            file.sync_all().map_err(|e| io("syncing", &e))?;
+            Ok(out)
         } else {
-            // Written into a temporary folder beside the target, then renamed: no half bundle.
-            let tmp = tempfile::Builder::new()
-                .prefix(".countersign-bundle-")
-                .tempdir_in(parent)
-                .map_err(|e| io("temporary folder", &e))?;
+            // Written into a partial folder beside the target, placed when complete.
+            let out = PartialOutput::dir(target)?;
             let write = |rel: &str, bytes: &[u8]| -> Result<(), ServiceError> {
-                let path = tmp.path().join(rel);
+                let path = out.path().join(rel);
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir).map_err(|e| io(rel, &e))?;
                 }
@@ -114,13 +107,8 @@ impl Service {
             for (path, f) in files {
                 write(path, &content(f)?)?;
             }
-            let kept = tmp.keep();
-            if let Err(e) = std::fs::rename(&kept, target) {
-                let _ = std::fs::remove_dir_all(&kept);
-                return Err(io("moving into place", &e));
-            }
+            Ok(out)
         }
-        Ok(())
     }
 }
 
@@ -154,30 +142,15 @@ pub(super) fn refuse_existing(path: &Path, what: &str) -> Result<(), ServiceErro
     Ok(())
 }
 
-/// Writes `bytes` to a new file at `path` through a temporary file: never a half PDF, never
-/// over an existing file.
-pub(super) fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ServiceError> {
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
+/// Writes `bytes` whole under a partial name beside `path`, ready to be placed.
+pub(super) fn write_partial(path: &Path, bytes: &[u8]) -> Result<PartialOutput, ServiceError> {
     let fail = |e: &dyn std::fmt::Display| {
         ServiceError::storage(format!("could not write {}: {e}", path.display()))
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(|e| fail(&e))?;
-    tmp.write_all(bytes).map_err(|e| fail(&e))?;
-    tmp.as_file().sync_all().map_err(|e| fail(&e))?;
-    tmp.persist_noclobber(path).map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            ServiceError::bad_input(format!(
-                "{} already exists; choose a new name (nothing is overwritten)",
-                path.display()
-            ))
-        } else {
-            fail(&e.error)
-        }
-    })?;
-    Ok(())
+    let (out, mut file) = PartialOutput::file(path)?;
+    file.write_all(bytes).map_err(|e| fail(&e))?;
+    file.sync_all().map_err(|e| fail(&e))?;
+    Ok(out)
 }
 
 #[cfg(test)]
