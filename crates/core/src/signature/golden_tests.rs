@@ -233,7 +233,10 @@ fn version_2_statements_carry_the_state_meanings_with_their_own_frozen_bytes() {
         let sig = hex::encode(decode_base64(&env.signatures[0].sig).unwrap());
         assert_eq!(text, payload);
         assert_eq!(sig, sig_hex);
-        assert_eq!(statement.predicate_type, super::predicate::PREDICATE_TYPE_V2);
+        assert_eq!(
+            statement.predicate_type,
+            super::predicate::PREDICATE_TYPE_V2
+        );
         assert_eq!(Statement::from_payload(text.as_bytes()).unwrap(), statement);
     }
 }

@@ -371,6 +371,9 @@ mod tests {
         for m in Meaning::ALL {
             assert_eq!(m.predicate_type(), PREDICATE_TYPE_V1);
         }
-        assert_eq!(Meaning::PeriodicallyReviewed.as_str(), "PeriodicallyReviewed");
+        assert_eq!(
+            Meaning::PeriodicallyReviewed.as_str(),
+            "PeriodicallyReviewed"
+        );
     }
 }
