@@ -62,6 +62,10 @@ const CLI_ONLY: &[(&str, &str)] = &[
         "uploads the demo dataset to an emulator or sandbox account; the app opens on a seeded demo through its start-up configuration (scripts/demo.sh)",
     ),
     (
+        "state",
+        "the Qualified state screen is not built yet; the window shows the same evidence per stack under AWS evidence, without the verdict",
+    ),
+    (
         "ledger start-over",
         "starts a new ledger, with a recorded reason, after the old file was lost; an administrator's recovery step, deliberately kept out of the reviewers' window (docs/robustness.md)",
     ),

@@ -85,6 +85,9 @@ pub enum Command {
     Show(ShowArgs),
     /// Validate the CloudTrail digest chain offline; show a stack's CloudTrail events and Config items.
     AuditEvidence(AuditEvidenceArgs),
+    /// Qualified state: for each approved system, what changed since approval, the CloudTrail
+    /// coverage and every gap, and the verdict (from the evidence in this home).
+    State(StateArgs),
     /// The audit trail: verify the hash chain, export it.
     Ledger {
         #[command(subcommand)]
@@ -159,6 +162,17 @@ pub struct ShowArgs {
     /// the store and re-verified against its digest; exit 1 when it no longer matches.
     #[arg(long, value_name = "PATH")]
     pub file: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    /// Only this system (e.g. LIMS); without it, every system with runs in this home.
+    #[arg(value_name = "SYSTEM")]
+    pub system: Option<String>,
+    /// The trail's public key(s): PEM, or the JSON of `aws cloudtrail list-public-keys`.
+    /// Without it, digest signatures are not checked and no period counts as covered.
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,7 @@ mod keys;
 mod package;
 mod partial_output;
 mod public_key_out;
+mod qualified_state;
 mod review;
 mod runs;
 mod session;
@@ -71,6 +72,7 @@ pub use package::{
     verify_package_file, PackageBuilt, PackageProgress, PackageRequest, PackageVerification,
     TrustedKeys,
 };
+pub use qualified_state::{StateReport, SystemOutcome, SystemState};
 pub use review::{AuditReview, ReviewInfo, ReviewPlan, ReviewRequest, AUDIT_TRAIL_SUBJECT};
 pub use runs::{FileContent, RunSummary, RunView};
 pub use session::{SigningSession, DEFAULT_MAX_CLOCK_SKEW_SECS};
