@@ -96,9 +96,9 @@ pub fn evaluate(input: &StateInputs<'_>) -> Evaluated {
     let mut notes = input.notes.clone();
     let mut changes: Vec<Change> = Vec::new();
 
-    let stack = input
-        .baseline_snapshot
-        .map(|s| s.stack_id.clone().unwrap_or_else(|| s.stack_name.clone()));
+    // AWS Config is asked by the stack's name: its items name the stack by name and ARN, and
+    // the name is what every source agrees on.
+    let stack = input.baseline_snapshot.map(|s| s.stack_name.clone());
     let mut identifiers: BTreeSet<String> = BTreeSet::new();
     for s in input
         .baseline_snapshot
