@@ -12,14 +12,15 @@ use std::sync::Arc;
 use countersign_aws::s3;
 use countersign_core::clock::{Clock, ManualClock};
 use countersign_core::layout::{BucketName, Prefix};
-use countersign_core::qualified_state::{ChangeKind, Findings, VerdictKind};
+use countersign_core::qualified_state::{ChangeKind, Findings, Impact, VerdictKind};
 use countersign_core::signature::predicate::{Meaning, UtcTimestamp};
 use countersign_demo::after_approval::{
     LIMS_SECURITY_GROUP, LOGGING_STOPPED, SSH_OPENED_AT, SSH_OPENED_BY, SSH_RECORDED_AT, SSH_RULE,
 };
 use countersign_service::{
-    AwsSettings, CancelToken, DispositionKind, DispositionRequest, KeyInfo, MfaCode, Passphrase,
-    Service, SignRequest, SignSecrets, SigningSession, StateReport, SystemOutcome,
+    AssessRequest, AwsSettings, CancelToken, DispositionKind, DispositionRequest, ErrorCode,
+    KeyInfo, MfaCode, Passphrase, Service, SignRequest, SignSecrets, SigningSession, StateReport,
+    SystemOutcome,
 };
 use countersign_tests::binaries::build_cli;
 use countersign_tests::harness::fetch_request;
@@ -30,6 +31,7 @@ use time::Duration;
 const BUCKET: &str = "qualification-evidence";
 const PASS_A: &str = "alice passphrase 1";
 const PASS_B: &str = "bob passphrase 22";
+const PASS_C: &str = "carol passphrase 333";
 
 async fn fetch(service: &Service) {
     let report = service
@@ -311,6 +313,68 @@ async fn state_shows_the_change_its_author_the_gap_and_the_quiet_stack() {
         other => panic!("{other:?}"),
     }
 
+    // Carol assesses both LIMS changes as no impact, through the one signing flow. A change
+    // `state` does not show is refused before any secret is asked for.
+    let change_ids: Vec<String> = lims.changes.iter().map(|c| c.id.to_hex()).collect();
+    let carol = h.create_user_with_mfa("carol").await.unwrap();
+    let kc = h
+        .enrolled_key(&service, &carol, "Carol Chen", PASS_C)
+        .await
+        .unwrap()
+        .0;
+    let mut sc = SigningSession::new();
+    let request = |change: &str| AssessRequest {
+        system: "LIMS".into(),
+        change: change.into(),
+        impact: Impact::NoImpact,
+        reference: Some("CC-2026-0412".into()),
+        reason: "Vendor access window approved and closed under change control".into(),
+        key_id: Some(kc.key_id.to_string()),
+        mfa_serial: None,
+    };
+    let unknown = service
+        .assess_check(&sc, &request(&"0".repeat(64)))
+        .unwrap_err();
+    assert_eq!(unknown.code, ErrorCode::NotFound, "{unknown}");
+    for (i, id) in change_ids.iter().enumerate() {
+        let plan = service.assess_check(&sc, &request(id)).unwrap();
+        assert_eq!(plan.needs_mfa, i == 0);
+        let info = service
+            .assess_change(
+                &carol.settings(),
+                &mut sc,
+                &request(id),
+                SignSecrets {
+                    passphrase: Passphrase::new(PASS_C.to_owned()),
+                    mfa_code: plan.needs_mfa.then(|| MfaCode::new(carol.current_code())),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(info.record.change.to_hex(), *id);
+    }
+    let r = service.state(None, Some(("trail.pem", &pem))).unwrap();
+    let lims = findings(&r, "LIMS");
+    assert_eq!(
+        lims.verdict.kind,
+        VerdictKind::NotDemonstrable,
+        "{:?}",
+        lims.verdict
+    );
+    assert_eq!(
+        lims.verdict.text,
+        "Not demonstrable: evidence gap 2026-11-10 22:01 UTC – 2026-11-11 06:01 UTC"
+    );
+    assert_eq!(lims.verdict.open_changes, 0);
+    for c in &lims.changes {
+        let a = c.assessment.as_ref().unwrap();
+        assert_eq!(
+            (a.impact, a.printed_name.as_str(), a.reference.as_deref()),
+            (Impact::NoImpact, "Carol Chen", Some("CC-2026-0412"))
+        );
+    }
+    assert_eq!(lims.assessments.len(), 2);
+
     // The command line says the same, from the same home.
     drop(service);
     let pem_path = home.path().join("trail.pem");
@@ -330,7 +394,8 @@ async fn state_shows_the_change_its_author_the_gap_and_the_quiet_stack() {
     );
     for expected in [
         "ELN: Not demonstrable: evidence gap 2026-11-10 22:01 UTC – 2026-11-11 06:01 UTC",
-        "LIMS: Changed: 2 changes since approval (2 not assessed)",
+        "LIMS: Not demonstrable: evidence gap 2026-11-10 22:01 UTC – 2026-11-11 06:01 UTC",
+        "assessed no impact by Carol Chen",
         "GAP 2026-11-10 22:01 UTC – 2026-11-11 06:01 UTC",
         "/configuration/ipPermissions",
         "by arn:aws:iam::123456789012:user/jo.tanaka at 2026-11-19T15:12:30",
@@ -339,4 +404,22 @@ async fn state_shows_the_change_its_author_the_gap_and_the_quiet_stack() {
     ] {
         assert!(text.contains(expected), "{expected:?} not in:\n{text}");
     }
+    // An unknown change is refused by the command line before any secret is asked for.
+    let out = Command::new(&cli)
+        .args([
+            "assess",
+            "LIMS",
+            &"0".repeat(64),
+            "--impact",
+            "none",
+            "--reason",
+            "x",
+        ])
+        .args(["--key", &kc.key_id.to_string()])
+        .env("COUNTERSIGN_HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no change 0000"), "{err}");
 }

@@ -144,6 +144,7 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
                 json,
             )
         }
+        Command::Assess(a) => state_out::assess(cli, &open(cli)?, a).await,
         Command::AuditEvidence(a) => {
             let service = open_for_reading(cli)?;
             let key = read_public_key(a.public_key.as_deref())?;

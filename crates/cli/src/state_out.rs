@@ -4,9 +4,72 @@
 use countersign_core::display::Shown;
 use countersign_core::qualified_state::evaluate::human_time;
 use countersign_core::qualified_state::{Change, EventRef, Findings};
-use countersign_service::{ServiceError, StateReport, SystemOutcome};
+use countersign_service::{
+    AssessRequest, Service, ServiceError, SigningSession, StateReport, SystemOutcome,
+};
 
+use crate::args::{AssessArgs, Cli};
 use crate::output::print_json;
+use crate::signoff::{both_stdin, signing_secrets};
+
+/// `countersign assess`: shows what will be signed, asks for the secrets, signs.
+pub async fn assess(cli: &Cli, service: &Service, a: &AssessArgs) -> Result<(), ServiceError> {
+    if both_stdin(a.passphrase_file.as_deref(), a.mfa_code_file.as_deref()) {
+        return Err(ServiceError::bad_input(
+            "--passphrase-file and --mfa-code-file cannot both be standard input",
+        ));
+    }
+    let req = AssessRequest {
+        system: a.system.clone(),
+        change: a.change.clone(),
+        impact: a.impact,
+        reference: a.reference.clone(),
+        reason: a.reason.clone(),
+        key_id: a.key.clone(),
+        mfa_serial: a.mfa_serial.clone(),
+    };
+    let mut session = SigningSession::new();
+    let plan = service.assess_check(&session, &req)?;
+    eprintln!(
+        "Signing the impact of change {} ({}) on {} as {}{} as {} ({}, key {})",
+        plan.record.change,
+        Shown(&plan.summary),
+        Shown(&plan.record.system),
+        plan.record.impact.label(),
+        plan.record
+            .reference
+            .as_deref()
+            .map(|r| format!(" ({})", Shown(r)))
+            .unwrap_or_default(),
+        Shown(&plan.printed_name),
+        Shown(&plan.iam_arn),
+        plan.key_id
+    );
+    let secrets = signing_secrets(
+        plan.needs_mfa.then_some(plan.mfa_serial.as_str()),
+        a.mfa_code_file.as_deref(),
+        a.passphrase_file.as_deref(),
+    )?;
+    let info = service
+        .assess_change(&cli.global.aws(), &mut session, &req, secrets)
+        .await?;
+    if let Some(w) = &info.clock_warning {
+        eprintln!("warning: {}", Shown(w));
+    }
+    if cli.global.json {
+        return print_json(&info);
+    }
+    outln!(
+        "Signed: change {} of {} assessed as {} by {} at {}; envelope {}",
+        info.record.change,
+        Shown(&info.record.system),
+        info.record.impact.label(),
+        Shown(&info.printed_name),
+        Shown(&info.signed_at),
+        info.envelope_sha256
+    );
+    Ok(())
+}
 
 pub fn state(r: &StateReport, json: bool) -> Result<(), ServiceError> {
     if json {

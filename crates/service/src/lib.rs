@@ -9,6 +9,7 @@ mod audit;
 mod audit_evidence;
 mod aws_context;
 mod cancel;
+mod change_assessment;
 mod checkpoint;
 mod demo;
 mod disposition;
@@ -44,6 +45,7 @@ pub use audit_evidence::{
     AuditEvidenceReport, EvidenceFinding, EvidenceProblem, ProblemKind, StackEvidence,
 };
 pub use cancel::CancelToken;
+pub use change_assessment::{AssessInfo, AssessPlan, AssessRequest, CHANGE_ASSESSMENT_SUBJECT};
 pub use checkpoint::{
     CheckpointInfo, CheckpointRequest, CheckpointSource, ExternalCheckpoint, LedgerVerification,
     PublishedCheckpoint, CHECKPOINT_CONFIG_FILE, CHECKPOINT_PUBLISHED, MAX_RETENTION_DAYS,

@@ -197,6 +197,9 @@ impl Service {
             None => chain.clone(),
         };
         let from = baseline.approved_at.get();
+        let (assessments, assessment_notes) = self.change_assessments(system)?;
+        let mut notes = notes;
+        notes.extend(assessment_notes);
         let evaluated = evaluate(&StateInputs {
             system,
             baseline: &baseline,
@@ -212,7 +215,7 @@ impl Service {
             events,
             chain: &chain,
             public_keys,
-            assessments: &[],
+            assessments: &assessments,
             notes,
         });
         Ok(SystemOutcome::Qualified {

@@ -69,6 +69,16 @@ impl Meaning {
         }
     }
 
+    /// The meaning spelled exactly as [`Self::as_str`] writes it, any version (how a recorded
+    /// meaning is read back; a person's typing goes through [`FromStr`], which takes only the
+    /// four record meanings).
+    pub fn from_recorded(s: &str) -> Option<Meaning> {
+        Self::ALL
+            .into_iter()
+            .chain(Self::STATE)
+            .find(|m| m.as_str() == s)
+    }
+
     /// The spelling used in the predicate and the policy: `Authored`, `Reviewed`, ….
     pub fn as_str(self) -> &'static str {
         match self {
@@ -374,6 +384,14 @@ mod tests {
         assert_eq!(
             Meaning::PeriodicallyReviewed.as_str(),
             "PeriodicallyReviewed"
+        );
+        for m in Meaning::ALL.into_iter().chain(Meaning::STATE) {
+            assert_eq!(Meaning::from_recorded(m.as_str()), Some(m));
+        }
+        assert_eq!(Meaning::from_recorded("approved"), None);
+        assert!(
+            "Assessed".parse::<Meaning>().is_err(),
+            "a person cannot choose it"
         );
     }
 }
