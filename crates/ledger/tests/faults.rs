@@ -271,7 +271,7 @@ fn a_read_only_copy_is_read_and_verified_without_writing() {
     );
     // ... and the read-only open reads and verifies it.
     let mut l = Ledger::open_read_only(&path, clock()).unwrap();
-    assert_eq!(l.event_count().unwrap(), 8);
+    assert_eq!(l.event_count().unwrap(), BASE + 6);
     assert_eq!(l.objects().unwrap().len(), 1);
     let report = l.verify().unwrap();
     assert!(report.is_ok(), "{report:?}");
