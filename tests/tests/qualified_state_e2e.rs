@@ -404,6 +404,22 @@ async fn state_shows_the_change_its_author_the_gap_and_the_quiet_stack() {
     ] {
         assert!(text.contains(expected), "{expected:?} not in:\n{text}");
     }
+    // And as one JSON document.
+    let out = Command::new(&cli)
+        .args(["--json", "state", "LIMS", "--public-key"])
+        .arg(&pem_path)
+        .env("COUNTERSIGN_HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lims = &doc["systems"][0];
+    assert_eq!(lims["system"], "LIMS");
+    assert_eq!(lims["status"], "qualified");
+    assert_eq!(lims["findings"]["schema"], "countersign.state-findings/v1");
+    assert_eq!(lims["findings"]["verdict"]["kind"], "not_demonstrable");
+    assert_eq!(lims["findings"]["changes"].as_array().unwrap().len(), 2);
+
     // An unknown change is refused by the command line before any secret is asked for.
     let out = Command::new(&cli)
         .args([
