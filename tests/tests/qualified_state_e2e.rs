@@ -374,6 +374,9 @@ async fn state_shows_the_change_its_author_the_gap_and_the_quiet_stack() {
         );
     }
     assert_eq!(lims.assessments.len(), 2);
+    // The audit trail still verifies, every signature row re-derived from its event.
+    let verified = service.ledger_verify().unwrap();
+    assert!(verified.problem.is_none(), "{:?}", verified.problem);
 
     // The command line says the same, from the same home.
     drop(service);
