@@ -2,8 +2,9 @@
 //! reviewed and approved by two IAM users with MFA on 5 November, the evidence fetched again
 //! weeks later; `state` (the service and the `countersign` binary) shows the security-group
 //! rule opened on lims-qual with its field difference, who, when and from where, the rule
-//! evaluated NON_COMPLIANT, the CloudTrail gap while logging was stopped, and the quiet ELN
-//! stack: in qualified state before the gap, not demonstrable after it.
+//! evaluated NON_COMPLIANT, a resource drifted (drift answered by the proxy), the CloudTrail gap
+//! while logging was stopped, and the quiet ELN stack: in qualified state before the gap, not
+//! demonstrable after it. Carol then assesses each LIMS change through the one signing flow.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::Command;
@@ -23,6 +24,7 @@ use countersign_service::{
     SystemOutcome,
 };
 use countersign_tests::binaries::build_cli;
+use countersign_tests::drift_front::DriftAnswer;
 use countersign_tests::harness::fetch_request;
 use countersign_tests::{Harness, TestUser};
 use time::macros::datetime;
@@ -212,8 +214,19 @@ async fn state_shows_the_change_its_author_the_gap_and_the_quiet_stack() {
         assert_eq!(base.drift, "drift not checked", "never in sync by default");
     }
 
-    // Weeks later, the evidence fetched again (a fresh stack snapshot).
+    // Weeks later, the evidence fetched again, with fresh stack snapshots. The emulator has no
+    // drift detection; the proxy answers it as CloudFormation does: one LIMS resource modified
+    // outside the template, ELN in sync.
     clock.advance(Duration::days(16));
+    h.proxy.answer_drift(
+        "lims-qual",
+        DriftAnswer::Drifted(vec![(
+            "SampleIntakeQueue".into(),
+            "AWS::SQS::Queue".into(),
+            "MODIFIED".into(),
+        )]),
+    );
+    h.proxy.answer_drift("eln-qual", DriftAnswer::InSync);
     fetch(&service).await;
     let r = service.state(None, Some(("trail.pem", &pem))).unwrap();
     assert!(r.problems.is_empty(), "{:?}", r.problems);
@@ -269,10 +282,26 @@ async fn state_shows_the_change_its_author_the_gap_and_the_quiet_stack() {
         rule.differences[0].after.as_deref(),
         Some("\"NON_COMPLIANT\"")
     );
-    assert_eq!(lims.verdict.changes, 2, "{:?}", lims.changes);
+    let drifted = lims
+        .changes
+        .iter()
+        .find(|c| c.kind == ChangeKind::Stack)
+        .unwrap();
+    assert_eq!(
+        drifted.summary,
+        "Stack lims-qual: resource SampleIntakeQueue modified (drift detected)"
+    );
+    assert!(drifted.differences[0]
+        .path
+        .starts_with("/drift/SampleIntakeQueue"));
+    assert_eq!(
+        lims.current_stack.snapshot.as_ref().unwrap().drift,
+        "drifted (1 resource)"
+    );
+    assert_eq!(lims.verdict.changes, 3, "{:?}", lims.changes);
     assert_eq!(
         lims.verdict.text,
-        "Changed: 2 changes since approval (2 not assessed)"
+        "Changed: 3 changes since approval (3 not assessed)"
     );
 
     for f in [lims, findings(&r, "ELN")] {
@@ -299,6 +328,11 @@ async fn state_shows_the_change_its_author_the_gap_and_the_quiet_stack() {
         );
     }
     let eln = findings(&r, "ELN");
+    assert_eq!(
+        eln.current_stack.snapshot.as_ref().unwrap().drift,
+        "in sync"
+    );
+    assert!(!eln.notes.iter().any(|n| n.contains("drift not checked")));
     assert_eq!(eln.verdict.kind, VerdictKind::NotDemonstrable);
     assert_eq!(
         eln.verdict.text,
@@ -373,7 +407,7 @@ async fn state_shows_the_change_its_author_the_gap_and_the_quiet_stack() {
             (Impact::NoImpact, "Carol Chen", Some("CC-2026-0412"))
         );
     }
-    assert_eq!(lims.assessments.len(), 2);
+    assert_eq!(lims.assessments.len(), 3);
     // The audit trail still verifies, every signature row re-derived from its event.
     let verified = service.ledger_verify().unwrap();
     assert!(verified.problem.is_none(), "{:?}", verified.problem);
@@ -421,7 +455,7 @@ async fn state_shows_the_change_its_author_the_gap_and_the_quiet_stack() {
     assert_eq!(lims["status"], "qualified");
     assert_eq!(lims["findings"]["schema"], "countersign.state-findings/v1");
     assert_eq!(lims["findings"]["verdict"]["kind"], "not_demonstrable");
-    assert_eq!(lims["findings"]["changes"].as_array().unwrap().len(), 2);
+    assert_eq!(lims["findings"]["changes"].as_array().unwrap().len(), 3);
 
     // An unknown change is refused by the command line before any secret is asked for.
     let out = Command::new(&cli)
