@@ -25,7 +25,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
-PREDICATE_TYPE = "https://countersign.dev/signature/v1"
+PREDICATE_TYPES = {
+    # Version 1: the meanings of a run or package signature.
+    "https://countersign.dev/signature/v1": {"Authored", "Reviewed", "Approved", "Rejected"},
+    # Version 2 (§14): version 1's members, with the meanings of a qualified state added.
+    "https://countersign.dev/signature/v2": {
+        "Authored", "Reviewed", "Approved", "Rejected", "Assessed", "PeriodicallyReviewed",
+    },
+}
 KEY_ID_DOMAIN = b"countersign/key-id/v1\x00"
 
 
@@ -90,11 +97,14 @@ def verify(envelope_bytes: bytes, public_key: bytes, record_name: str, record_sh
         raise Outcome("malformed", f"payload is not JSON: {e}")
     if statement.get("_type") != STATEMENT_TYPE:
         raise Outcome("unsupported_version", str(statement.get("_type")))
-    if statement.get("predicateType") != PREDICATE_TYPE:
+    meanings = PREDICATE_TYPES.get(statement.get("predicateType"))
+    if meanings is None:
         raise Outcome("unsupported_version", str(statement.get("predicateType")))
     if canonical(statement) != payload:
         raise Outcome("malformed", "payload is not canonical JSON")
     predicate = statement["predicate"]
+    if predicate.get("meaning") not in meanings:
+        raise Outcome("malformed", f"meaning {predicate.get('meaning')!r} is not one of {statement['predicateType']}")
     if predicate.get("key_id") != sig_entry["keyid"]:
         raise Outcome("malformed", "predicate key_id differs from the envelope keyid")
     subjects = statement["subject"]

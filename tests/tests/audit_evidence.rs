@@ -63,7 +63,10 @@ async fn the_demo_chain_validates_then_a_log_corrupted_in_transit_is_named_as_al
     assert!(r.valid, "{:#?}", findings(&r));
     assert!(r.digest_files >= 2, "{}", r.digest_files);
     assert!(r.log_files > 10, "{}", r.log_files);
-    assert_eq!(r.config_files, 1);
+    assert_eq!(
+        r.config_files, 2,
+        "the snapshot and the security group's history"
+    );
     assert_eq!(r.public_keys.len(), 1);
     assert!(r.chain.digests.iter().all(|d| d.valid));
     assert_eq!(

@@ -62,6 +62,14 @@ const CLI_ONLY: &[(&str, &str)] = &[
         "uploads the demo dataset to an emulator or sandbox account; the app opens on a seeded demo through its start-up configuration (scripts/demo.sh)",
     ),
     (
+        "state",
+        "the Qualified state screen is not built yet; the window shows the same evidence per stack under AWS evidence, without the verdict",
+    ),
+    (
+        "assess",
+        "impact assessments are signed from the Qualified state screen, which is not built yet",
+    ),
+    (
         "ledger start-over",
         "starts a new ledger, with a recorded reason, after the old file was lost; an administrator's recovery step, deliberately kept out of the reviewers' window (docs/robustness.md)",
     ),

@@ -209,3 +209,31 @@ fn base64_helpers_match_the_envelope_encoding() {
     assert_eq!(base64_std(&payload), env.payload);
     assert_eq!(decode_std(&env.payload), payload);
 }
+
+/// Version 2 (the qualified-state meanings) verifies with the independent verifier too, and a
+/// state meaning passed off as version 1 is refused by it as by Countersign.
+#[test]
+fn the_independent_verifier_reads_version_2_and_refuses_a_state_meaning_in_version_1() {
+    use countersign_core::signature::statement::change_assessment_subject_name;
+    let k = key(2);
+    let pk = k.verifying_key().to_bytes();
+    let name = change_assessment_subject_name("LIMS", &Sha256::of(b"a change"));
+    let record = Sha256::of(b"an assessment record");
+    let base = envelope(&k, vec![]);
+    let mut statement =
+        Statement::from_payload(&base.payload_bytes().unwrap()).expect("the fixture reads");
+    statement.predicate.meaning = Meaning::Assessed;
+    statement.subject = vec![Subject::new(name.clone(), record)];
+    let v2 = Statement::new(statement.subject[0].clone(), statement.predicate.clone());
+    assert_eq!(v2.predicate_type, "https://countersign.dev/signature/v2");
+    let env = sign_statement(&v2, &k).unwrap();
+    let (code, outcome) = python_verify(&env.to_canonical_json(), &pk, &name, record);
+    assert_eq!((code, outcome.as_str()), (0, "valid"));
+
+    // The same statement relabelled version 1, signed properly: damaged, not valid.
+    let mut v1 = v2.clone();
+    v1.predicate_type = "https://countersign.dev/signature/v1".into();
+    let bytes = sign_statement(&v1, &k).unwrap().to_canonical_json();
+    let (code, outcome) = python_verify(&bytes, &pk, &name, record);
+    assert_eq!((code, outcome.as_str()), (1, "malformed"));
+}

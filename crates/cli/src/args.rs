@@ -85,6 +85,12 @@ pub enum Command {
     Show(ShowArgs),
     /// Validate the CloudTrail digest chain offline; show a stack's CloudTrail events and Config items.
     AuditEvidence(AuditEvidenceArgs),
+    /// Qualified state: for each approved system, what changed since approval, the CloudTrail
+    /// coverage and every gap, and the verdict (from the evidence in this home).
+    State(StateArgs),
+    /// Impact assessment of one change `state` shows (Part 11 signature meaning Assessed; asks
+    /// for the MFA code and the key passphrase, never in argv).
+    Assess(AssessArgs),
     /// The audit trail: verify the hash chain, export it.
     Ledger {
         #[command(subcommand)]
@@ -159,6 +165,48 @@ pub struct ShowArgs {
     /// the store and re-verified against its digest; exit 1 when it no longer matches.
     #[arg(long, value_name = "PATH")]
     pub file: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    /// Only this system (e.g. LIMS); without it, every system with runs in this home.
+    #[arg(value_name = "SYSTEM")]
+    pub system: Option<String>,
+    /// The trail's public key(s): PEM, or the JSON of `aws cloudtrail list-public-keys`.
+    /// Without it, digest signatures are not checked and no period counts as covered.
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    /// The system (e.g. LIMS).
+    #[arg(value_name = "SYSTEM")]
+    pub system: String,
+    /// The change's id, as `countersign state` shows it (64 hex).
+    #[arg(value_name = "CHANGE")]
+    pub change: String,
+    /// no_impact (also: none) or requalification_needed (also: requalification).
+    #[arg(long, value_name = "IMPACT")]
+    pub impact: countersign_core::qualified_state::Impact,
+    /// The change-control reference, e.g. CC-2026-0412.
+    #[arg(long, value_name = "ID")]
+    pub reference: Option<String>,
+    /// Why the change has this impact (mandatory).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Your MFA device (default: the one used at enrollment).
+    #[arg(long, value_name = "ARN")]
+    pub mfa_serial: Option<String>,
+    /// Your enrolled key (needed only when the home holds several).
+    #[arg(long, value_name = "KEY_ID")]
+    pub key: Option<String>,
+    /// Read the passphrase from this file (`-` = standard input) instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Read the MFA code from this file (`-` = standard input) instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub mfa_code_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

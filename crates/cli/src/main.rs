@@ -18,6 +18,7 @@ mod ledger;
 mod output;
 mod package_out;
 mod signoff;
+mod state_out;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -135,20 +136,18 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
         Command::Package(a) => package_out::package(&open(cli)?, a, json),
         Command::Verify(a) => package_out::verify(cli, a, json),
         Command::Signoff { command } => signoff::handoff(cli, &open(cli)?, command).await,
+        Command::State(a) => {
+            let key = read_public_key(a.public_key.as_deref())?;
+            let key = key.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));
+            state_out::state(
+                &open_for_reading(cli)?.state(a.system.as_deref(), key)?,
+                json,
+            )
+        }
+        Command::Assess(a) => state_out::assess(cli, &open(cli)?, a).await,
         Command::AuditEvidence(a) => {
             let service = open_for_reading(cli)?;
-            let key = match &a.public_key {
-                Some(path) => Some((
-                    path.display().to_string(),
-                    std::fs::read(path).map_err(|e| {
-                        ServiceError::bad_input(format!(
-                            "could not read the public key file {}: {e}",
-                            path.display()
-                        ))
-                    })?,
-                )),
-                None => None,
-            };
+            let key = read_public_key(a.public_key.as_deref())?;
             let key = key.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));
             let report = service.audit_evidence(key, a.stack.as_deref())?;
             output::audit_evidence(&report, json)?;
@@ -185,6 +184,22 @@ fn write_stdout_line(args: std::fmt::Arguments<'_>) {
         eprintln!("error: could not write to standard output: {e}");
         std::process::exit(3);
     }
+}
+
+/// The CloudTrail public key file named on the command line: its name and bytes.
+fn read_public_key(
+    path: Option<&std::path::Path>,
+) -> Result<Option<(String, Vec<u8>)>, ServiceError> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(path).map_err(|e| {
+        ServiceError::bad_input(format!(
+            "could not read the public key file {}: {e}",
+            path.display()
+        ))
+    })?;
+    Ok(Some((path.display().to_string(), bytes)))
 }
 
 pub(crate) fn open(cli: &Cli) -> Result<Service, ServiceError> {

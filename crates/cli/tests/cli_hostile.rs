@@ -135,4 +135,23 @@ fn every_printer_escapes_untrusted_names() {
     let o = countersign(home.path(), &["ledger", "verify"]);
     assert!(o.status.success(), "{}", both(&o));
     assert_inert("ledger verify", &o);
+
+    // The qualified state of the hostile run's system, in text and JSON, and names it refuses.
+    for args in [
+        vec!["state"],
+        vec!["--json", "state"],
+        vec!["state", "S\u{1b}[2KYS\r\u{202e}"],
+        vec![
+            "assess",
+            "SYS",
+            "\u{1b}[2K\r\u{202e}",
+            "--impact",
+            "none",
+            "--reason",
+            "x",
+        ],
+    ] {
+        let o = countersign(home.path(), &args);
+        assert_inert(&format!("{args:?}"), &o);
+    }
 }

@@ -47,6 +47,11 @@ pub struct ConfigItem {
     pub relationships: Vec<Relationship>,
     /// The resource's configuration as AWS Config recorded it.
     pub configuration: Value,
+    /// `supplementaryConfiguration` (for S3 buckets: versioning, encryption, public access
+    /// block, bucket policy, …); members delivered as JSON strings are read as JSON.
+    pub supplementary_configuration: Value,
+    /// `relatedEvents`: the CloudTrail event ids of the calls that caused this item.
+    pub related_events: Vec<String>,
     /// Key of the file the item came from.
     pub source_key: String,
 }
@@ -125,10 +130,37 @@ fn item(key: &str, index: usize, v: &Value) -> Result<ConfigItem, ReportError> {
         .unwrap_or_default();
     // History files may carry the configuration as a JSON string.
     let configuration = match v.get("configuration") {
-        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or(Value::String(s.clone())),
+        Some(Value::String(s)) => json_or_text(s),
         Some(c) => c.clone(),
         None => Value::Null,
     };
+    // Supplementary members often arrive as JSON strings (`"BucketPolicy": "{…}"`).
+    let supplementary_configuration = match v.get("supplementaryConfiguration") {
+        Some(Value::Object(m)) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::String(s) => json_or_text(s),
+                        other => other.clone(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Some(Value::String(s)) => json_or_text(s),
+        Some(other) => other.clone(),
+        None => Value::Null,
+    };
+    let related_events = v
+        .get("relatedEvents")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(ConfigItem {
         resource_type: required("resourceType")?,
         resource_id: required("resourceId")?,
@@ -142,8 +174,18 @@ fn item(key: &str, index: usize, v: &Value) -> Result<ConfigItem, ReportError> {
         tags,
         relationships,
         configuration,
+        supplementary_configuration,
+        related_events,
         source_key: key.to_owned(),
     })
+}
+
+/// A JSON object or array written as a string, read as JSON; any other text stays text.
+fn json_or_text(s: &str) -> Value {
+    match serde_json::from_str::<Value>(s) {
+        Ok(v @ (Value::Object(_) | Value::Array(_))) => v,
+        _ => Value::String(s.to_owned()),
+    }
 }
 
 /// A stack and its resources as AWS Config recorded them.
@@ -235,7 +277,9 @@ mod tests {
        "relationships":[{"resourceType":"AWS::S3::Bucket","resourceId":"lims-raw","resourceName":"lims-raw","relationshipName":"Contains "}],
        "configuration":{"stackStatus":"CREATE_COMPLETE"}},
       {"resourceType":"AWS::S3::Bucket","resourceId":"lims-raw","resourceName":"lims-raw","ARN":"arn:aws:s3:::lims-raw",
-       "tags":{"aws:cloudformation:stack-name":"lims-qual"},"configuration":{"versioning":"Enabled"}},
+       "tags":{"aws:cloudformation:stack-name":"lims-qual"},"configuration":{"versioning":"Enabled"},
+       "relatedEvents":["e-1"],
+       "supplementaryConfiguration":{"BucketPolicy":"{\"policyText\":null}","PublicAccessBlockConfiguration":{"blockPublicAcls":true},"Note":"plain"}},
       {"resourceType":"AWS::SQS::Queue","resourceId":"https://sqs/q","ARN":"arn:aws:sqs:eu-west-1:123456789012:q",
        "relationships":[{"resourceType":"AWS::CloudFormation::Stack","resourceId":"arn:aws:cloudformation:eu-west-1:123456789012:stack/lims-qual/u1","relationshipName":"Is contained in "}],
        "configuration":"{\"VisibilityTimeout\":30}"},
@@ -254,6 +298,16 @@ mod tests {
         assert_eq!(stack.relationships[0].name, "Contains");
         assert_eq!(stack.configuration["stackStatus"], "CREATE_COMPLETE");
         assert_eq!(items[2].configuration["VisibilityTimeout"], 30);
+        let bucket = &items[1];
+        assert_eq!(bucket.related_events, ["e-1"]);
+        let sup = &bucket.supplementary_configuration;
+        assert_eq!(sup["BucketPolicy"]["policyText"], Value::Null);
+        assert_eq!(
+            sup["PublicAccessBlockConfiguration"]["blockPublicAcls"],
+            true
+        );
+        assert_eq!(sup["Note"], "plain");
+        assert_eq!(items[0].supplementary_configuration, Value::Null);
         assert_eq!(items[1].source_key, "c.json");
     }
 

@@ -21,6 +21,23 @@ pub const PUBLIC_KEY_V1: &str = "countersign.public-key/v1";
 pub const SIGNOFF_KEY_FORMAT_V1: &str = "countersign.signoff-key/v1";
 /// The predicate type of a Countersign signature statement (docs/signature-format.md).
 pub const SIGNATURE_PREDICATE_V1: &str = "https://countersign.dev/signature/v1";
+/// Version 2 of the signature predicate: version 1's members, with the meanings of a qualified
+/// state (`Assessed`, `PeriodicallyReviewed`) added (docs/signature-format.md §14).
+pub const SIGNATURE_PREDICATE_V2: &str = "https://countersign.dev/signature/v2";
+/// A system's qualified state as found: baseline, changes, coverage, verdict
+/// (docs/qualified-state.md); what a periodic review signs.
+pub const STATE_FINDINGS_V1: &str = "countersign.state-findings/v1";
+/// An impact assessment of one change since approval: what an assessment signs
+/// (docs/qualified-state.md).
+pub const CHANGE_ASSESSMENT_V1: &str = "countersign.change-assessment/v1";
+/// The manifest of a Periodic Review Report (docs/package-format.md §12).
+pub const REVIEW_REPORT_MANIFEST_V1: &str = "countersign.review-report-manifest/v1";
+/// The change or event list of a qualified state as exported (docs/qualified-state.md).
+pub const STATE_EXPORT_V1: &str = "countersign.state-export/v1";
+/// One audit-trail entry as `ledger publish` writes it, a line of JSON (docs/ledger-format.md).
+pub const PUBLISHED_ENTRY_V1: &str = "countersign.published-entry/v1";
+/// One state finding as `ledger publish` writes it, a line of JSON (docs/qualified-state.md).
+pub const PUBLISHED_FINDING_V1: &str = "countersign.published-finding/v1";
 /// The in-toto statement type every signature payload is.
 pub const IN_TOTO_STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
 /// The DSSE payload type of every Countersign envelope.
@@ -41,6 +58,12 @@ mod tests {
             RUN_DATA_V1,
             PUBLIC_KEY_V1,
             SIGNOFF_KEY_FORMAT_V1,
+            STATE_FINDINGS_V1,
+            CHANGE_ASSESSMENT_V1,
+            REVIEW_REPORT_MANIFEST_V1,
+            STATE_EXPORT_V1,
+            PUBLISHED_ENTRY_V1,
+            PUBLISHED_FINDING_V1,
         ] {
             let (name, version) = tag
                 .strip_prefix("countersign.")

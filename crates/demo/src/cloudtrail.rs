@@ -55,6 +55,8 @@ struct LogFile {
 pub(crate) struct CloudTrailOutput {
     pub objects: Vec<DemoObject>,
     pub public_key_pem: String,
+    /// The `eventID` of the call that opened SSH on the LIMS security group.
+    pub ssh_event_id: Option<String>,
 }
 
 pub(crate) fn rfc3339(t: OffsetDateTime) -> Result<String, DemoError> {
@@ -564,6 +566,19 @@ fn record_timeline(options: &DemoOptions, stacks: &[StackSpec]) -> Result<Vec<Ev
         }
     }
 
+    // Life after approval (docs/qualified-state.md).
+    for c in crate::after_approval::calls(options) {
+        let actor = match c.who {
+            crate::after_approval::Who::User(name) => Actor::User(name),
+            crate::after_approval::Who::Role(role, session) => Actor::Role(role, session),
+        };
+        let resources: Vec<(&str, &str)> =
+            c.resources.iter().map(|(t, a)| (*t, a.as_str())).collect();
+        r.call(
+            c.time, actor, None, c.source, c.name, c.params, &resources, None,
+        )?;
+    }
+
     r.events.sort_by_key(|e| e.time);
     Ok(r.events)
 }
@@ -587,6 +602,11 @@ pub(crate) fn generate(
     let account = options.account_id.as_str();
     let region = options.region.as_str();
     let events = record_timeline(options, stacks)?;
+    let ssh_event_id = events
+        .iter()
+        .find(|e| e.record["eventName"] == "AuthorizeSecurityGroupIngress")
+        .and_then(|e| e.record["eventID"].as_str())
+        .map(str::to_owned);
 
     // Log files.
     let mut objects = Vec::new();
@@ -650,6 +670,7 @@ pub(crate) fn generate(
         return Ok(CloudTrailOutput {
             objects,
             public_key_pem,
+            ssh_event_id,
         });
     };
     let mut start = first_log
@@ -661,8 +682,15 @@ pub(crate) fn generate(
         start -= Duration::hours(1);
     }
     let mut previous: Option<(String, String, String)> = None; // (key, hash, signature)
-    while start <= last_log.delivered {
+                                                               // Hourly digests to the end of the demo's evidence, none while logging was stopped: the
+                                                               // chain starts again after it (no previous digest), as CloudTrail's does.
+    while start <= last_log.delivered || start < crate::after_approval::EVIDENCE_UNTIL {
         let end = start + Duration::hours(1);
+        if !crate::after_approval::logging_at(start) {
+            previous = None;
+            start = end;
+            continue;
+        }
         let covered: Vec<&LogFile> = logs
             .iter()
             .filter(|l| l.delivered >= start && l.delivered < end)
@@ -738,6 +766,7 @@ pub(crate) fn generate(
     Ok(CloudTrailOutput {
         objects,
         public_key_pem,
+        ssh_event_id,
     })
 }
 

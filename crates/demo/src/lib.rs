@@ -3,10 +3,12 @@
 //! The run folders (`<system>/<phase>/<run-id>/…`) and the CloudFormation templates are checked
 //! in under `demo/` and embedded here. Everything that is hashed or signed is produced at seed
 //! time by [`build`]: the `files` digests of each `run.json`, the CloudTrail log files, the
-//! CloudTrail digest chain (signed with a fresh RSA-2048 key), and an AWS Config snapshot.
+//! CloudTrail digest chain (signed with a fresh RSA-2048 key), an AWS Config snapshot, and the
+//! systems' life after approval ([`after_approval`]).
 //! Nothing here uploads; the service layer uploads a [`DemoDataset`] through the AWS adapter.
 #![forbid(unsafe_code)]
 
+pub mod after_approval;
 mod cloudtrail;
 mod config_snapshot;
 mod embedded;
@@ -213,6 +215,9 @@ pub fn build_with_prefix(
     let trail = cloudtrail::generate(options, prefix, &specs, rng)?;
     objects.extend(trail.objects);
     objects.push(config_snapshot::generate(options, &specs, rng)?);
+    if let Some(id) = &trail.ssh_event_id {
+        objects.push(after_approval::config_history(options, id)?);
+    }
     objects.push(DemoObject {
         key: PUBLIC_KEY_KEY.to_owned(),
         body: trail.public_key_pem.clone().into_bytes(),

@@ -71,7 +71,7 @@ fn every_key_is_safe_unique_and_classified_as_intended() {
     assert!(runs.contains("LIMS/OQ/2026-11-03-oq-1"));
     assert!(logs >= 8, "{logs} log files");
     assert!(digests >= 24, "{digests} digest files");
-    assert_eq!(configs, 1);
+    assert_eq!(configs, 2, "the snapshot and the security group's history");
 }
 
 #[test]
@@ -195,6 +195,35 @@ fn gzip_bodies_are_valid_json_of_the_expected_shape() {
                     }
                 }
             }
+            KeyKind::ConfigFile { .. } if o.key.contains("/ConfigHistory/") => {
+                let items = v["configurationItems"].as_array().unwrap();
+                let types: Vec<&str> = items
+                    .iter()
+                    .map(|i| i["resourceType"].as_str().unwrap())
+                    .collect();
+                assert_eq!(
+                    types,
+                    [
+                        "AWS::EC2::SecurityGroup",
+                        "AWS::Config::ResourceCompliance",
+                        "AWS::EC2::SecurityGroup",
+                        "AWS::Config::ResourceCompliance"
+                    ]
+                );
+                // The item that opened SSH names the CloudTrail call that did it.
+                let id = items[2]["relatedEvents"][0].as_str().unwrap();
+                let call = ds
+                    .objects
+                    .iter()
+                    .filter(|o| matches!(classify(&o.key), KeyKind::CloudTrailLog { .. }))
+                    .flat_map(|o| {
+                        let v: Value = serde_json::from_slice(&gunzip(&o.body)).unwrap();
+                        v["Records"].as_array().unwrap().clone()
+                    })
+                    .find(|r| r["eventID"] == id)
+                    .unwrap();
+                assert_eq!(call["eventName"], "AuthorizeSecurityGroupIngress");
+            }
             KeyKind::ConfigFile { .. } => {
                 let items = v["configurationItems"].as_array().unwrap();
                 assert_eq!(items.len(), 2 + 8 + 7);
@@ -290,6 +319,11 @@ fn verify_chain(prefix: &str) {
     digests.sort_by(|a, b| a.key.cmp(&b.key));
     let mut previous: Option<(String, String, String, String)> = None; // full key, hash, signature, end time
     let mut covered_logs = BTreeSet::new();
+    let mut restarts = 0;
+    let rfc3339 = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
     for d in &digests {
         let raw = gunzip(&d.body);
         let v: Value = serde_json::from_slice(&raw).unwrap();
@@ -319,7 +353,19 @@ fn verify_chain(prefix: &str) {
             .verify(format!("{string}0").as_bytes(), &signature)
             .is_err());
 
+        // The chain starts once, and again after logging was stopped.
+        let restart = v["digestStartTime"].as_str()
+            == Some(rfc3339(crate::after_approval::LOGGING_STOPPED.1).as_str());
+        if restart {
+            restarts += 1;
+            let (_, _, _, prev_end) = previous.as_ref().unwrap();
+            assert_eq!(prev_end, &rfc3339(crate::after_approval::LOGGING_STOPPED.0));
+        }
         match &previous {
+            _ if restart => {
+                assert!(v["previousDigestSignature"].is_null());
+                assert!(v["previousDigestS3Object"].is_null());
+            }
             None => {
                 assert!(v["previousDigestSignature"].is_null());
                 assert!(v["previousDigestS3Object"].is_null());
@@ -355,6 +401,15 @@ fn verify_chain(prefix: &str) {
             v["digestEndTime"].as_str().unwrap().to_owned(),
         ));
     }
+    assert_eq!(
+        restarts, 1,
+        "the chain restarts once, after logging was stopped"
+    );
+    let last: Value = serde_json::from_slice(&gunzip(&digests.last().unwrap().body)).unwrap();
+    assert_eq!(
+        last["digestEndTime"],
+        rfc3339(crate::after_approval::EVIDENCE_UNTIL).as_str()
+    );
     let all_logs: BTreeSet<String> = ds
         .objects
         .iter()

@@ -281,7 +281,8 @@ impl Ledger {
                         subject_kind: kind,
                         subject_id: subject,
                         subject_sha256: digest.parse().map_err(|_| bad("the digest", &digest))?,
-                        meaning: meaning.parse().map_err(|_| bad("the meaning", &meaning))?,
+                        meaning: Meaning::from_recorded(&meaning)
+                            .ok_or_else(|| bad("the meaning", &meaning))?,
                         key_id: key.parse().map_err(|_| bad("the key id", &key))?,
                         printed_name: name,
                         signed_at: at,
@@ -327,6 +328,16 @@ mod tests {
         )
         .unwrap();
         let rev = l.record_signature(&review).unwrap();
+        // A qualified-state meaning (predicate version 2) reads back as recorded.
+        let assessment = NewSignature::from_envelope(
+            "change-assessment",
+            "LIMS/00",
+            envelope(1, "change-assessment:LIMS/00", digest, Meaning::Assessed),
+        )
+        .unwrap();
+        l.record_signature(&assessment).unwrap();
+        let assessed = l.signatures_of_kind("change-assessment").unwrap();
+        assert_eq!(assessed[0].meaning, Meaning::Assessed);
         assert_eq!(l.signatures_of_kind("run").unwrap(), vec![rec.clone()]);
         assert_eq!(l.signatures_of_kind("audit-trail").unwrap(), vec![rev]);
         assert!(l.signatures_of_kind("package").unwrap().is_empty());
@@ -336,7 +347,7 @@ mod tests {
                 ..EventFilter::default()
             })
             .unwrap();
-        assert_eq!(ev.len(), 2);
+        assert_eq!(ev.len(), 3);
         assert_eq!(ev[0].event.seq, rec.event_seq);
         assert_eq!(ev[0].event.actor, dana());
         assert!(l.verify().unwrap().is_ok());

@@ -9,6 +9,7 @@ mod audit;
 mod audit_evidence;
 mod aws_context;
 mod cancel;
+mod change_assessment;
 mod checkpoint;
 mod demo;
 mod disposition;
@@ -23,6 +24,7 @@ mod keys;
 mod package;
 mod partial_output;
 mod public_key_out;
+mod qualified_state;
 mod review;
 mod runs;
 mod session;
@@ -43,6 +45,7 @@ pub use audit_evidence::{
     AuditEvidenceReport, EvidenceFinding, EvidenceProblem, ProblemKind, StackEvidence,
 };
 pub use cancel::CancelToken;
+pub use change_assessment::{AssessInfo, AssessPlan, AssessRequest, CHANGE_ASSESSMENT_SUBJECT};
 pub use checkpoint::{
     CheckpointInfo, CheckpointRequest, CheckpointSource, ExternalCheckpoint, LedgerVerification,
     PublishedCheckpoint, CHECKPOINT_CONFIG_FILE, CHECKPOINT_PUBLISHED, MAX_RETENTION_DAYS,
@@ -71,6 +74,7 @@ pub use package::{
     verify_package_file, PackageBuilt, PackageProgress, PackageRequest, PackageVerification,
     TrustedKeys,
 };
+pub use qualified_state::{StateReport, SystemOutcome, SystemState};
 pub use review::{AuditReview, ReviewInfo, ReviewPlan, ReviewRequest, AUDIT_TRAIL_SUBJECT};
 pub use runs::{FileContent, RunSummary, RunView};
 pub use session::{SigningSession, DEFAULT_MAX_CLOCK_SKEW_SECS};

@@ -63,6 +63,7 @@ const RESOURCE_PARAMETERS: &[&str] = &[
     "secretId",
     "policyArn",
     "userName",
+    "groupId",
 ];
 
 /// Decompresses (with a size cap) and reads one log file. `key` names the file in errors.

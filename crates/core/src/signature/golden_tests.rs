@@ -175,3 +175,92 @@ fn an_audit_trail_review_is_an_addition_with_its_own_frozen_bytes() {
     assert_eq!(back.subject[0].name, "audit-trail:2");
     assert_eq!(back.subject[0].digest.sha256.to_hex(), REVIEW_HEAD_HEX);
 }
+
+/// A version-2 statement: the §9 predicate with a qualified-state meaning and reason.
+fn v2_statement(meaning: Meaning, name: String, record: &[u8], reason: &str) -> Statement {
+    let mut predicate = fixture_predicate(meaning);
+    predicate.reason = reason.into();
+    Statement::new(Subject::new(name, Sha256::of(record)), predicate)
+}
+
+fn assessment_statement() -> Statement {
+    v2_statement(
+        Meaning::Assessed,
+        super::statement::change_assessment_subject_name("LIMS", &Sha256::of(b"the change")),
+        b"the assessment record",
+        "Bucket policy opened for an audit export; reverted under CC-2026-0412.",
+    )
+}
+
+fn periodic_review_statement() -> Statement {
+    v2_statement(
+        Meaning::PeriodicallyReviewed,
+        super::statement::periodic_review_subject_name(
+            "LIMS",
+            "2026-11-01T00:00:00.000Z",
+            "2026-12-01T00:00:00.000Z",
+        ),
+        b"the findings",
+        "November reviewed: one change assessed, no gap.",
+    )
+}
+
+const GOLDEN_ASSESSMENT_PAYLOAD: &str = r#"{"_type":"https://in-toto.io/Statement/v1","predicate":{"follows":[],"iam_arn":"arn:aws:iam::123456789012:user/dana","key_id":"a42bbcc6bdf0cf620158cc9c1a2bbff7","meaning":"Assessed","policy":{"sha256":"823412d1eacb67956220e532959f0104603057c88704863ca38e7cd188fda812","version":1},"printed_name":"Dana Whitfield","reason":"Bucket policy opened for an audit export; reverted under CC-2026-0412.","signed_at":"2026-11-03T14:05:09.120Z","sts":{"mfa_serial":"arn:aws:iam::123456789012:mfa/dana","server_time":"2026-11-03T14:00:00.000Z","session_expires_at":"2026-11-04T02:00:00.000Z"},"utc_offset":"+01:00"},"predicateType":"https://countersign.dev/signature/v2","subject":[{"digest":{"sha256":"2d26a937fa36820af0891033ab8b51653bc8c290f28a4e4be2c88ccc9e324bc2"},"name":"change-assessment:LIMS/8bb95c49bf5a7e79f29841c6511a0b7a619183f8ef244dbc0a956a30cbdf4a71"}]}"#;
+const GOLDEN_ASSESSMENT_SIG_HEX: &str = "\
+    7c693e674476398d611c15d32adea15bffa89da4e2aa3f8c77e87ef54df52e14\
+    d75bb3cca73460354288445e9b436dc3a699b3d0fbba8618519e92638ed6c206";
+const GOLDEN_PERIODIC_PAYLOAD: &str = r#"{"_type":"https://in-toto.io/Statement/v1","predicate":{"follows":[],"iam_arn":"arn:aws:iam::123456789012:user/dana","key_id":"a42bbcc6bdf0cf620158cc9c1a2bbff7","meaning":"PeriodicallyReviewed","policy":{"sha256":"823412d1eacb67956220e532959f0104603057c88704863ca38e7cd188fda812","version":1},"printed_name":"Dana Whitfield","reason":"November reviewed: one change assessed, no gap.","signed_at":"2026-11-03T14:05:09.120Z","sts":{"mfa_serial":"arn:aws:iam::123456789012:mfa/dana","server_time":"2026-11-03T14:00:00.000Z","session_expires_at":"2026-11-04T02:00:00.000Z"},"utc_offset":"+01:00"},"predicateType":"https://countersign.dev/signature/v2","subject":[{"digest":{"sha256":"de4a036681efdcb2e26f17ed63fd16ca2af5d623755efd7423b001c4dc8f3953"},"name":"periodic-review:LIMS/2026-11-01T00:00:00.000Z..2026-12-01T00:00:00.000Z"}]}"#;
+const GOLDEN_PERIODIC_SIG_HEX: &str = "\
+    7a6bffc427398d9478189869385089d0b7784c8153ec9fc5dbe18b6f485fbc09\
+    a549df525f21586a0bd60c1cd8772ccfa90d973024692ea158c4bb03a4988f0f";
+
+#[test]
+fn version_2_statements_carry_the_state_meanings_with_their_own_frozen_bytes() {
+    for (statement, payload, sig_hex) in [
+        (
+            assessment_statement(),
+            GOLDEN_ASSESSMENT_PAYLOAD,
+            GOLDEN_ASSESSMENT_SIG_HEX,
+        ),
+        (
+            periodic_review_statement(),
+            GOLDEN_PERIODIC_PAYLOAD,
+            GOLDEN_PERIODIC_SIG_HEX,
+        ),
+    ] {
+        let text = String::from_utf8(canonical_json(&statement).unwrap()).unwrap();
+        let env = sign_statement(&statement, &fixture_key()).unwrap();
+        let sig = hex::encode(decode_base64(&env.signatures[0].sig).unwrap());
+        assert_eq!(text, payload);
+        assert_eq!(sig, sig_hex);
+        assert_eq!(
+            statement.predicate_type,
+            super::predicate::PREDICATE_TYPE_V2
+        );
+        assert_eq!(Statement::from_payload(text.as_bytes()).unwrap(), statement);
+    }
+}
+
+#[test]
+fn version_1_never_carries_a_state_meaning_and_version_2_carries_every_meaning() {
+    // A v1 predicate with a state meaning is damaged, not new.
+    let mut st = assessment_statement();
+    st.predicate_type = super::predicate::PREDICATE_TYPE_V1.into();
+    let bytes = canonical_json(&st).unwrap();
+    assert!(matches!(
+        Statement::from_payload(&bytes),
+        Err(super::statement::StatementError::Malformed(m)) if m.contains("version 1")
+    ));
+    // A record meaning written as v2 reads (v2 extends v1's list).
+    let mut st = fixture_statement();
+    st.predicate_type = super::predicate::PREDICATE_TYPE_V2.into();
+    let bytes = canonical_json(&st).unwrap();
+    assert_eq!(Statement::from_payload(&bytes).unwrap(), st);
+    // A version this code does not know is reported as such.
+    st.predicate_type = "https://countersign.dev/signature/v3".into();
+    let bytes = canonical_json(&st).unwrap();
+    assert!(matches!(
+        Statement::from_payload(&bytes),
+        Err(super::statement::StatementError::UnsupportedVersion { .. })
+    ));
+}

@@ -314,6 +314,12 @@ fn check_grant(i: usize, g: GrantFile) -> Result<Grant, PolicyError> {
     if g.meanings.is_empty() {
         return Err(invalid(at("meanings"), "is empty"));
     }
+    if let Some(m) = g.meanings.iter().find(|m| !m.is_record_meaning()) {
+        return Err(invalid(
+            at("meanings"),
+            format!("names {m}, which is not a meaning a record is signed with (Authored, Reviewed, Approved, Rejected)"),
+        ));
+    }
     if g.phases.is_empty() {
         return Err(invalid(at("phases"), "is empty"));
     }
@@ -428,6 +434,8 @@ impl RecordState {
                 Meaning::Reviewed => RecordState::Reviewed,
                 Meaning::Approved => RecordState::Approved,
                 Meaning::Rejected => RecordState::Rejected,
+                // Never on a run: the qualified-state meanings have subjects of their own.
+                Meaning::Assessed | Meaning::PeriodicallyReviewed => state,
             })
     }
 

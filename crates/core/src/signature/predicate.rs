@@ -18,8 +18,12 @@ use crate::signature::key_id::KeyId;
 
 /// The predicate type URI of version 1 of this predicate.
 pub use crate::formats::SIGNATURE_PREDICATE_V1 as PREDICATE_TYPE_V1;
+/// The predicate type URI of version 2: version 1's members, with the qualified-state meanings.
+pub use crate::formats::SIGNATURE_PREDICATE_V2 as PREDICATE_TYPE_V2;
 
-/// What a signature means: the closed list of Part 11 meanings.
+/// What a signature means: the closed list of Part 11 meanings. The first four are the
+/// meanings of a signature on a run or package (predicate version 1); `Assessed` and
+/// `PeriodicallyReviewed` belong to a system's qualified state and exist from version 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Meaning {
     /// "I prepared this record" (e.g. the author of a validation package).
@@ -30,16 +34,50 @@ pub enum Meaning {
     Approved,
     /// "I reject this record."
     Rejected,
+    /// "I assessed the impact of this change on the qualified state as stated" (version 2).
+    Assessed,
+    /// "I reviewed this system's qualified state over this period" (version 2).
+    PeriodicallyReviewed,
 }
 
 impl Meaning {
-    /// Every meaning, in the order of the sign-off.
+    /// The meanings of a run or package signature, in the order of the sign-off: the ones a
+    /// person chooses when signing a record, and the only ones of predicate version 1.
     pub const ALL: [Meaning; 4] = [
         Meaning::Authored,
         Meaning::Reviewed,
         Meaning::Approved,
         Meaning::Rejected,
     ];
+
+    /// The meanings of a system's qualified state (predicate version 2 only).
+    pub const STATE: [Meaning; 2] = [Meaning::Assessed, Meaning::PeriodicallyReviewed];
+
+    /// Whether this is one of the four meanings of a run or package signature ([`Self::ALL`]).
+    pub fn is_record_meaning(self) -> bool {
+        Self::ALL.contains(&self)
+    }
+
+    /// The predicate type a statement with this meaning is written with: version 1 for the
+    /// four record meanings (so their signatures are byte for byte what they always were),
+    /// version 2 for the qualified-state meanings.
+    pub fn predicate_type(self) -> &'static str {
+        if self.is_record_meaning() {
+            PREDICATE_TYPE_V1
+        } else {
+            PREDICATE_TYPE_V2
+        }
+    }
+
+    /// The meaning spelled exactly as [`Self::as_str`] writes it, any version (how a recorded
+    /// meaning is read back; a person's typing goes through [`FromStr`], which takes only the
+    /// four record meanings).
+    pub fn from_recorded(s: &str) -> Option<Meaning> {
+        Self::ALL
+            .into_iter()
+            .chain(Self::STATE)
+            .find(|m| m.as_str() == s)
+    }
 
     /// The spelling used in the predicate and the policy: `Authored`, `Reviewed`, ….
     pub fn as_str(self) -> &'static str {
@@ -48,6 +86,8 @@ impl Meaning {
             Meaning::Reviewed => "Reviewed",
             Meaning::Approved => "Approved",
             Meaning::Rejected => "Rejected",
+            Meaning::Assessed => "Assessed",
+            Meaning::PeriodicallyReviewed => "PeriodicallyReviewed",
         }
     }
 }
@@ -324,5 +364,34 @@ mod tests {
         assert!("okayed".parse::<Meaning>().is_err());
         // Documents take the exact spelling only.
         assert!(serde_json::from_str::<Meaning>("\"approved\"").is_err());
+    }
+
+    #[test]
+    fn state_meanings_are_version_2_and_never_chosen_for_a_record() {
+        for m in Meaning::STATE {
+            assert_eq!(
+                serde_json::to_string(&m).unwrap(),
+                format!("\"{}\"", m.as_str())
+            );
+            assert!(!m.is_record_meaning());
+            assert_eq!(m.predicate_type(), PREDICATE_TYPE_V2);
+            // The human parser is the run signature's: it never offers a state meaning.
+            assert!(m.as_str().parse::<Meaning>().is_err());
+        }
+        for m in Meaning::ALL {
+            assert_eq!(m.predicate_type(), PREDICATE_TYPE_V1);
+        }
+        assert_eq!(
+            Meaning::PeriodicallyReviewed.as_str(),
+            "PeriodicallyReviewed"
+        );
+        for m in Meaning::ALL.into_iter().chain(Meaning::STATE) {
+            assert_eq!(Meaning::from_recorded(m.as_str()), Some(m));
+        }
+        assert_eq!(Meaning::from_recorded("approved"), None);
+        assert!(
+            "Assessed".parse::<Meaning>().is_err(),
+            "a person cannot choose it"
+        );
     }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::canonical::canonical_json;
 use crate::digest::Sha256;
 use crate::model::RunKey;
-use crate::signature::predicate::{Predicate, PREDICATE_TYPE_V1};
+use crate::signature::predicate::{Predicate, PREDICATE_TYPE_V1, PREDICATE_TYPE_V2};
 
 /// The `_type` of an in-toto Statement, version 1.
 pub use crate::formats::IN_TOTO_STATEMENT_V1 as STATEMENT_TYPE_V1;
@@ -31,6 +31,18 @@ pub fn package_subject_name(package_id: &str) -> String {
 /// entry before it.
 pub fn audit_trail_subject_name(seq: u64) -> String {
     format!("audit-trail:{seq}")
+}
+
+/// The subject name of an impact assessment of change `change_id` (64 hex) of `system`:
+/// `change-assessment:<system>/<change_id>` (signature predicate version 2).
+pub fn change_assessment_subject_name(system: &str, change_id: &Sha256) -> String {
+    format!("change-assessment:{system}/{change_id}")
+}
+
+/// The subject name of a periodic review of `system` over `from..to` (UTC times as signatures
+/// write them): `periodic-review:<system>/<from>..<to>` (signature predicate version 2).
+pub fn periodic_review_subject_name(system: &str, from: &str, to: &str) -> String {
+    format!("periodic-review:{system}/{from}..{to}")
 }
 
 /// The digests of a subject. Version 1 uses exactly one algorithm, SHA-256.
@@ -70,7 +82,7 @@ pub struct Statement {
     pub statement_type: String,
     /// Exactly one subject: the signed record.
     pub subject: Vec<Subject>,
-    /// Always [`PREDICATE_TYPE_V1`].
+    /// [`PREDICATE_TYPE_V1`], or [`PREDICATE_TYPE_V2`] for a qualified-state meaning.
     #[serde(rename = "predicateType")]
     pub predicate_type: String,
     /// Who signed, what it means, and under which policy.
@@ -96,12 +108,13 @@ pub enum StatementError {
 }
 
 impl Statement {
-    /// A version-1 statement about one subject.
+    /// A statement about one subject, with the predicate version its meaning needs: version 1
+    /// for the record meanings (unchanged bytes), version 2 for the qualified-state meanings.
     pub fn new(subject: Subject, predicate: Predicate) -> Self {
         Self {
             statement_type: STATEMENT_TYPE_V1.to_owned(),
             subject: vec![subject],
-            predicate_type: PREDICATE_TYPE_V1.to_owned(),
+            predicate_type: predicate.meaning.predicate_type().to_owned(),
             predicate,
         }
     }
@@ -135,16 +148,17 @@ impl Statement {
                 })
             }
         }
-        match text_field("predicateType") {
-            Some(PREDICATE_TYPE_V1) => {}
+        let version_1 = match text_field("predicateType") {
+            Some(PREDICATE_TYPE_V1) => true,
+            Some(PREDICATE_TYPE_V2) => false,
             found => {
                 return Err(StatementError::UnsupportedVersion {
                     what: "predicateType",
                     found: found.unwrap_or("(missing)").to_owned(),
-                    expected: PREDICATE_TYPE_V1,
+                    expected: "https://countersign.dev/signature/v1 or v2",
                 })
             }
-        }
+        };
         let canonical = canonical_json(&value).map_err(|e| StatementError::Malformed(e.detail))?;
         if canonical != payload {
             return Err(StatementError::Malformed(
@@ -163,6 +177,12 @@ impl Statement {
             .predicate
             .check()
             .map_err(|e| StatementError::Malformed(e.to_string()))?;
+        if version_1 && !statement.predicate.meaning.is_record_meaning() {
+            return Err(StatementError::Malformed(format!(
+                "the meaning {} does not exist in signature predicate version 1",
+                statement.predicate.meaning
+            )));
+        }
         Ok(statement)
     }
 }

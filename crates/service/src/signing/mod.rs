@@ -162,6 +162,19 @@ impl SigningAct for RunAct<'_> {
 impl Service {
     /// The run's signatures, each verified against the record as it stands now.
     pub fn signatures(&self, run: &str) -> Result<Vec<SignatureView>, ServiceError> {
+        Ok(self
+            .signatures_in_order(run)?
+            .into_iter()
+            .map(|(view, _)| view)
+            .collect())
+    }
+
+    /// The signatures on `run` verified as [`Service::signatures`] does, each with the ledger
+    /// entry that recorded it (the order signatures and evidence arrived in this home).
+    pub(crate) fn signatures_in_order(
+        &self,
+        run: &str,
+    ) -> Result<Vec<(SignatureView, u64)>, ServiceError> {
         let ctx = self.record_context(run)?;
         let digest = ctx.record.digest().map_err(|e| {
             ServiceError::integrity(format!("the record could not be encoded: {}", e.detail))
@@ -175,7 +188,13 @@ impl Service {
             .map_err(err::from_ledger)?;
         Ok(rows
             .into_iter()
-            .map(|r| signature_view(r, &name, digest, &registry, &handoff_keys))
+            .map(|r| {
+                let seq = r.event_seq;
+                (
+                    signature_view(r, &name, digest, &registry, &handoff_keys),
+                    seq,
+                )
+            })
             .collect())
     }
 
