@@ -85,9 +85,25 @@ pub(crate) async fn get_session_token(
         return refused;
     }
 
-    // Mint: delete the user's previous session key, then create a new one.
-    let previous = lock(state).session_keys.get(&user).cloned();
-    if let Some(old) = previous {
+    // Mint: delete the user's earlier session keys (every key but the long-term one that signed
+    // this request: a client killed mid-request can leave one minted but never handed out, and
+    // IAM allows two keys per user), then create a new one.
+    let earlier: Vec<String> = match iam.list_access_keys().user_name(&user).send().await {
+        Ok(out) => out
+            .access_key_metadata()
+            .iter()
+            .filter_map(|k| k.access_key_id())
+            .filter(|id| *id != akid)
+            .map(str::to_owned)
+            .collect(),
+        Err(_) => lock(state)
+            .session_keys
+            .get(&user)
+            .cloned()
+            .into_iter()
+            .collect(),
+    };
+    for old in earlier {
         let _ = iam
             .delete_access_key()
             .user_name(&user)

@@ -1,5 +1,5 @@
-//! kill -9 at random points of `import`, `package`, `ledger restore`, `disposition` and
-//! `ledger checkpoint`, run as the real command line. After every kill, the next start must find: a ledger that verifies, a store
+//! kill -9 at random points of `fetch`, `import`, `package`, `ledger restore`, `disposition`
+//! and `ledger checkpoint`, run as the real command line. After every kill, the next start must find: a ledger that verifies, a store
 //! holding only objects whose bytes match their names, no temporary file left in the store, and
 //! no half-written package (every PDF at a final name verifies; partial outputs are swept by
 //! the next package run).
@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use countersign_core::digest::Sha256;
 use countersign_tests::binaries::build_cli;
+use countersign_tests::emulator::ADMIN_KEY;
 use countersign_tests::harness::Harness;
 
 fn iterations() -> usize {
@@ -79,10 +80,16 @@ fn text(o: &Output) -> String {
 /// Starts the command and kills it with SIGKILL after `after` (or lets it finish first).
 /// Returns whether it was still running when killed.
 fn run_and_kill(home: &Path, args: &[&str], after: Duration) -> bool {
+    run_and_kill_with(home, args, &[], after)
+}
+
+/// [`run_and_kill`] with extra environment variables (AWS credentials for the emulator).
+fn run_and_kill_with(home: &Path, args: &[&str], env: &[(&str, &str)], after: Duration) -> bool {
     let mut child = Command::new(binary())
         .args(args)
         .env("COUNTERSIGN_HOME", home)
         .env_remove("AWS_ENDPOINT_URL")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -430,4 +437,180 @@ async fn checkpoint_killed_anywhere_leaves_a_ledger_that_verifies() {
         "checkpoint: {killed} of {} runs killed mid-way",
         iterations()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fetch_killed_anywhere_keeps_the_home_consistent() {
+    const BUCKET: &str = "qualification-evidence";
+    let h = Harness::start().await.unwrap();
+    h.demo_seeded(BUCKET).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let no_files = dir.path().join("no-aws-files");
+    let no_files = no_files.to_str().unwrap();
+    let endpoint = h.emulator.endpoint();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", ADMIN_KEY),
+        ("AWS_SECRET_ACCESS_KEY", ADMIN_KEY),
+        ("AWS_CONFIG_FILE", no_files),
+        ("AWS_SHARED_CREDENTIALS_FILE", no_files),
+    ];
+    let args = [
+        "--endpoint-url",
+        endpoint.as_str(),
+        "--region",
+        "us-east-1",
+        "fetch",
+        "--bucket",
+        BUCKET,
+    ];
+    let fetch = |home: &Path| {
+        Command::new(binary())
+            .args(args)
+            .env("COUNTERSIGN_HOME", home)
+            .env_remove("AWS_ENDPOINT_URL")
+            .envs(env)
+            .output()
+            .unwrap()
+    };
+    // How long an uninterrupted fetch takes, and what it finds.
+    let timing = dir.path().join("timing");
+    let t = Instant::now();
+    let o = fetch(&timing);
+    assert!(o.status.success(), "{}", text(&o));
+    let span = t.elapsed() + Duration::from_millis(50);
+    let runs_of = |home: &Path| {
+        let o = cli(home, &["--json", "runs"]);
+        assert!(o.status.success(), "{}", text(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let all = runs_of(&timing).as_array().unwrap().len();
+    assert!(all > 0);
+    let mut points = Points::new("fetch");
+    let mut killed = 0;
+    for i in 0..iterations() {
+        // Each iteration kills a cold fetch into its own home, then resumes it there.
+        let home = dir.path().join(format!("home-{i}"));
+        if run_and_kill_with(&home, &args, &env, points.next(span)) {
+            killed += 1;
+        }
+        // (A kill before the home was made leaves nothing to check.)
+        if home.exists() {
+            check_home(&home, &format!("fetch, iteration {i}"));
+        }
+        let o = fetch(&home);
+        assert!(o.status.success(), "iteration {i}: {}", text(&o));
+        check_home(&home, &format!("fetch resumed, iteration {i}"));
+        assert_eq!(
+            runs_of(&home).as_array().unwrap().len(),
+            all,
+            "iteration {i}"
+        );
+        std::fs::remove_dir_all(&home).unwrap();
+    }
+    eprintln!("fetch: {killed} of {} runs killed mid-way", iterations());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_killed_anywhere_leaves_no_half_signature() {
+    let n = iterations();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    evidence_folder(&src, n + 1, 3);
+    let home = dir.path().join("home");
+    assert!(cli(&home, &["import", src.to_str().unwrap()])
+        .status
+        .success());
+    let h = Harness::start().await.unwrap();
+    let alice = h.create_user_with_mfa("alice").await.unwrap();
+    let key = {
+        let service = h.service(&home).unwrap();
+        let (key, _) = h
+            .enrolled_key(&service, &alice, "Alice Adams", "alice passphrase 1")
+            .await
+            .unwrap();
+        key.key_id
+    };
+    // The signer's own access key and the proxy, whose STS front checks MFA codes.
+    let no_files = dir.path().join("no-aws-files");
+    let no_files = no_files.to_str().unwrap();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", alice.access_key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", alice.secret_access_key.as_str()),
+        ("AWS_CONFIG_FILE", no_files),
+        ("AWS_SHARED_CREDENTIALS_FILE", no_files),
+    ];
+    let secret = dir.path().join("passphrase");
+    std::fs::write(&secret, "alice passphrase 1\n").unwrap();
+    let code = dir.path().join("mfa-code");
+    let endpoint = h.proxy.endpoint();
+    let args = |run: &str| -> Vec<String> {
+        [
+            "--endpoint-url",
+            endpoint.as_str(),
+            "--region",
+            "us-east-1",
+            "sign",
+            run,
+            "--meaning",
+            "authored",
+            "--reason",
+            "executed as written",
+            "--key",
+            key.as_str(),
+            "--passphrase-file",
+            secret.to_str().unwrap(),
+            "--mfa-code-file",
+            code.to_str().unwrap(),
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let sign = |run: &str| {
+        std::fs::write(&code, alice.current_code()).unwrap();
+        Command::new(binary())
+            .args(args(run))
+            .env("COUNTERSIGN_HOME", &home)
+            .env_remove("AWS_ENDPOINT_URL")
+            .envs(env)
+            .output()
+            .unwrap()
+    };
+    // Every signature the run shows verifies, and there is at most one per act.
+    let signatures = |run: &str| {
+        let o = cli(&home, &["--json", "show", run]);
+        assert!(o.status.success(), "{}", text(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let sigs = v["signatures"].as_array().cloned().unwrap_or_default();
+        for s in &sigs {
+            assert_eq!(s["outcome"], "valid", "{run}: {s}");
+        }
+        sigs.len()
+    };
+    let last = format!("SYS/OQ/run-{n:03}");
+    let t = Instant::now();
+    let o = sign(&last);
+    assert!(o.status.success(), "{}", text(&o));
+    let span = t.elapsed() + Duration::from_millis(20);
+    assert_eq!(signatures(&last), 1);
+    let mut points = Points::new("sign");
+    let mut killed = 0;
+    for i in 0..n {
+        let run = format!("SYS/OQ/run-{i:03}");
+        std::fs::write(&code, alice.current_code()).unwrap();
+        let a = args(&run);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        if run_and_kill_with(&home, &a, &env, points.next(span)) {
+            killed += 1;
+        }
+        check_home(&home, &format!("sign, iteration {i}"));
+        let made = signatures(&run);
+        assert!(made <= 1, "iteration {i}: {made} signatures");
+        if made == 0 {
+            // Killed before the signature was recorded: signing again goes through.
+            let o = sign(&run);
+            assert!(o.status.success(), "iteration {i}: {}", text(&o));
+            assert_eq!(signatures(&run), 1, "iteration {i}");
+        }
+    }
+    eprintln!("sign: {killed} of {n} runs killed mid-way");
 }

@@ -148,7 +148,8 @@ async fn malformed_input_is_refused_before_any_request() {
             "123456",
             "not an MFA device ARN",
         ),
-        ("", "123456", "serial is empty"),
+        // No device given and none in a profile.
+        ("", "123456", "no MFA device was given"),
     ];
     for (serial, code, expected) in cases {
         let err = open_mfa_session(&ctx, serial, code, None)
