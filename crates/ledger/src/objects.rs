@@ -95,6 +95,65 @@ pub struct ObjectRecord {
     pub metadata: Vec<(String, String)>,
 }
 
+/// An object with its `object.stored` event, checked and encoded before the transaction opens.
+struct PreparedObject<'a> {
+    obj: &'a NewObject,
+    metadata: &'a [(String, String)],
+    size: i64,
+    metadata_text: String,
+    event: NewEvent,
+}
+
+impl<'a> PreparedObject<'a> {
+    fn new(
+        obj: &'a NewObject,
+        metadata: &'a [(String, String)],
+        actor: &Actor,
+    ) -> Result<Self, LedgerError> {
+        if obj.uri.is_empty() {
+            return Err(LedgerError::InvalidEvent {
+                action: "object.stored".into(),
+                detail: "the object URI is empty".into(),
+            });
+        }
+        let size = i64::try_from(obj.size).map_err(|_| LedgerError::InvalidEvent {
+            action: "object.stored".into(),
+            detail: format!(
+                "the size {} of {} is too large to record",
+                obj.size, obj.uri
+            ),
+        })?;
+        let mut after = serde_json::json!({
+            "sha256": obj.sha256.to_hex(),
+            "size": obj.size,
+            "version_id": obj.version_id,
+            "etag": obj.etag,
+            "last_modified": obj.last_modified,
+            "source": obj.source.as_str(),
+            "run_key": obj.run_key,
+        });
+        let metadata_text = metadata_json(metadata);
+        if !metadata.is_empty() {
+            if let (Some(map), Ok(m)) = (
+                after.as_object_mut(),
+                serde_json::from_str::<serde_json::Value>(&metadata_text),
+            ) {
+                map.insert("metadata".into(), m);
+            }
+        }
+        let event = NewEvent::new(actor, "object.stored", "object", obj.uri.clone())
+            .after(after.to_string());
+        event.validate()?;
+        Ok(Self {
+            obj,
+            metadata,
+            size,
+            metadata_text,
+            event,
+        })
+    }
+}
+
 fn sorted(metadata: &[(String, String)]) -> Vec<(String, String)> {
     let mut v = metadata.to_vec();
     v.sort();
@@ -270,93 +329,89 @@ impl Ledger {
         metadata: &[(String, String)],
         actor: &Actor,
     ) -> Result<ObjectRecord, LedgerError> {
-        if obj.uri.is_empty() {
-            return Err(LedgerError::InvalidEvent {
-                action: "object.stored".into(),
-                detail: "the object URI is empty".into(),
-            });
-        }
-        let size = i64::try_from(obj.size).map_err(|_| LedgerError::InvalidEvent {
+        let mut out = self.add_objects(&[(obj, metadata)], actor)?;
+        out.pop().ok_or_else(|| LedgerError::InvalidEvent {
             action: "object.stored".into(),
-            detail: format!(
-                "the size {} of {} is too large to record",
-                obj.size, obj.uri
-            ),
-        })?;
-        let mut after = serde_json::json!({
-            "sha256": obj.sha256.to_hex(),
-            "size": obj.size,
-            "version_id": obj.version_id,
-            "etag": obj.etag,
-            "last_modified": obj.last_modified,
-            "source": obj.source.as_str(),
-            "run_key": obj.run_key,
-        });
-        let metadata_text = metadata_json(metadata);
-        if !metadata.is_empty() {
-            if let (Some(map), Ok(m)) = (
-                after.as_object_mut(),
-                serde_json::from_str::<serde_json::Value>(&metadata_text),
-            ) {
-                map.insert("metadata".into(), m);
-            }
-        }
-        let after = after.to_string();
-        let event = NewEvent::new(actor, "object.stored", "object", obj.uri.clone()).after(after);
+            detail: format!("nothing was recorded for {}", obj.uri),
+        })
+    }
+
+    /// Records many objects that entered the store (each with its source metadata and its own
+    /// `object.stored` event) in one transaction: all of them or none. One commit, so one
+    /// flush to disk, however many objects: the caller makes their bytes durable first.
+    /// Idempotent per object, as [`add_object`](Ledger::add_object).
+    pub fn add_objects(
+        &mut self,
+        objects: &[(&NewObject, &[(String, String)])],
+        actor: &Actor,
+    ) -> Result<Vec<ObjectRecord>, LedgerError> {
+        let prepared = objects
+            .iter()
+            .map(|(obj, metadata)| PreparedObject::new(obj, metadata, actor))
+            .collect::<Result<Vec<_>, _>>()?;
         let existing_sql = format!(
             "SELECT {OBJECT_COLUMNS} FROM objects WHERE uri = ?1 AND version_id IS ?2 AND etag IS ?3 \
              AND sha256 = ?4"
         );
-        self.write("recording a stored object", |tx, clock| {
-            let existing = tx
-                .query_row(
-                    &existing_sql,
-                    params![obj.uri, obj.version_id, obj.etag, obj.sha256.to_hex()],
-                    object_from_row,
+        self.write("recording stored objects", |tx, clock| {
+            let mut existing = tx.prepare_cached(&existing_sql).map_err(AppendError::Sql)?;
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO objects (sha256, size, uri, bucket, key, version_id, etag, \
+                     last_modified, fetched_at, source, run_key, event_seq, metadata) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 )
-                .optional()
                 .map_err(AppendError::Sql)?;
-            if let Some(rec) = existing {
-                return Ok(rec);
+            let mut out = Vec::with_capacity(prepared.len());
+            for p in &prepared {
+                let obj = p.obj;
+                let found = existing
+                    .query_row(
+                        params![obj.uri, obj.version_id, obj.etag, obj.sha256.to_hex()],
+                        object_from_row,
+                    )
+                    .optional()
+                    .map_err(AppendError::Sql)?;
+                if let Some(rec) = found {
+                    out.push(rec);
+                    continue;
+                }
+                let rec = append_in(tx, clock, &p.event)?;
+                insert
+                    .execute(params![
+                        obj.sha256.to_hex(),
+                        p.size,
+                        obj.uri,
+                        obj.bucket,
+                        obj.key,
+                        obj.version_id,
+                        obj.etag,
+                        obj.last_modified,
+                        rec.event.time_utc,
+                        obj.source.as_str(),
+                        obj.run_key,
+                        seq_i64(rec.event.seq),
+                        p.metadata_text,
+                    ])
+                    .map_err(AppendError::Sql)?;
+                out.push(ObjectRecord {
+                    id: tx.last_insert_rowid(),
+                    sha256: obj.sha256,
+                    size: obj.size,
+                    uri: obj.uri.clone(),
+                    bucket: obj.bucket.clone(),
+                    key: obj.key.clone(),
+                    version_id: obj.version_id.clone(),
+                    etag: obj.etag.clone(),
+                    last_modified: obj.last_modified.clone(),
+                    fetched_at: rec.event.time_utc,
+                    source: obj.source,
+                    run_key: obj.run_key.clone(),
+                    event_seq: rec.event.seq,
+                    metadata: sorted(p.metadata),
+                });
             }
-            let rec = append_in(tx, clock, &event)?;
-            tx.execute(
-                "INSERT INTO objects (sha256, size, uri, bucket, key, version_id, etag, last_modified, \
-                 fetched_at, source, run_key, event_seq, metadata) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                params![
-                    obj.sha256.to_hex(),
-                    size,
-                    obj.uri,
-                    obj.bucket,
-                    obj.key,
-                    obj.version_id,
-                    obj.etag,
-                    obj.last_modified,
-                    rec.event.time_utc,
-                    obj.source.as_str(),
-                    obj.run_key,
-                    seq_i64(rec.event.seq),
-                    metadata_text,
-                ],
-            )
-            .map_err(AppendError::Sql)?;
-            Ok(ObjectRecord {
-                id: tx.last_insert_rowid(),
-                sha256: obj.sha256,
-                size: obj.size,
-                uri: obj.uri.clone(),
-                bucket: obj.bucket.clone(),
-                key: obj.key.clone(),
-                version_id: obj.version_id.clone(),
-                etag: obj.etag.clone(),
-                last_modified: obj.last_modified.clone(),
-                fetched_at: rec.event.time_utc,
-                source: obj.source,
-                run_key: obj.run_key.clone(),
-                event_seq: rec.event.seq,
-                metadata: sorted(metadata),
-            })
+            Ok(out)
         })
     }
 
@@ -409,8 +464,21 @@ impl Ledger {
              ORDER BY id DESC LIMIT 1"
         );
         self.conn
-            .query_row(&sql, params![uri, version_id, etag], object_from_row)
-            .optional()
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| {
+                stmt.query_row(params![uri, version_id, etag], object_from_row)
+                    .optional()
+            })
+            .map_err(|e| db_error(&self.path, "looking up an object", e))
+    }
+
+    /// The most recent object recorded for this URI, whatever its version id and ETag.
+    pub fn latest_object(&self, uri: &str) -> Result<Option<ObjectRecord>, LedgerError> {
+        let sql =
+            format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE uri = ?1 ORDER BY id DESC LIMIT 1");
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| stmt.query_row(params![uri], object_from_row).optional())
             .map_err(|e| db_error(&self.path, "looking up an object", e))
     }
 
