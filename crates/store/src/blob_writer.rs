@@ -1,18 +1,22 @@
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use countersign_core::digest::{Sha256, Sha256Stream};
 
 use crate::{Store, StoreError, StoredBlob};
 
+/// Bytes gathered before each write to the temporary file (sources often deliver small chunks).
+const WRITE_BUFFER: usize = 64 * 1024;
+
 /// A blob being written: bytes go to a temporary file and into the hash at the same time.
-/// Dropping it without [`commit`](BlobWriter::commit) removes the temporary file.
+/// Dropping it without [`commit`](BlobWriter::commit) or [`finish`](BlobWriter::finish)
+/// removes the temporary file.
 #[derive(Debug)]
 pub struct BlobWriter {
     store: Store,
     tmp_path: PathBuf,
-    file: Option<File>,
+    file: Option<BufWriter<File>>,
     hasher: Sha256Stream,
     size: u64,
 }
@@ -36,7 +40,7 @@ impl BlobWriter {
         Ok(Self {
             store: store.clone(),
             tmp_path,
-            file: Some(file),
+            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
             hasher: Sha256Stream::new(),
             size: 0,
         })
@@ -61,15 +65,44 @@ impl BlobWriter {
         self.size
     }
 
-    /// Finishes the blob: fsync, compare with `expected`, rename into place, fsync the directory.
-    /// On a mismatch the temporary file is removed and nothing enters the store.
-    pub fn commit(mut self, expected: Option<&Sha256>) -> Result<StoredBlob, StoreError> {
-        let file = self.file.take();
+    /// Finishes the blob on its own: fsync, compare with `expected`, rename into place, fsync
+    /// the directory. On a mismatch the temporary file is removed and nothing enters the store.
+    /// Many blobs at once: [`finish`](BlobWriter::finish) each, then [`Store::store_batch`].
+    pub fn commit(self, expected: Option<&Sha256>) -> Result<StoredBlob, StoreError> {
+        let store = self.store.clone();
+        let written = self.finish(expected)?;
+        let mut stored = store.store_batch(vec![written])?;
+        stored.pop().ok_or_else(|| {
+            StoreError::io(
+                "store",
+                store.root(),
+                std::io::Error::other("the blob was not stored"),
+            )
+        })
+    }
+
+    /// Finishes writing: every byte handed to the file, the digest compared with `expected`.
+    /// Nothing is in the store yet and nothing is flushed to disk: that is
+    /// [`Store::store_batch`]'s job, once for many blobs. On a mismatch the temporary file is
+    /// removed.
+    pub fn finish(mut self, expected: Option<&Sha256>) -> Result<WrittenBlob, StoreError> {
+        let file = match self.file.take() {
+            Some(buffered) => buffered.into_inner().map_err(|e| {
+                StoreError::io(
+                    "write",
+                    &self.tmp_path,
+                    std::io::Error::other(e.error().to_string()),
+                )
+            })?,
+            None => {
+                return Err(StoreError::io(
+                    "finish",
+                    &self.tmp_path,
+                    std::io::Error::other("writer already closed"),
+                ))
+            }
+        };
         let sha256 = std::mem::take(&mut self.hasher).finish();
-        if let Some(file) = file {
-            file.sync_all()
-                .map_err(|e| StoreError::io("flush to disk", &self.tmp_path, e))?;
-        }
         if let Some(exp) = expected {
             if *exp != sha256 {
                 return Err(StoreError::DigestMismatch {
@@ -78,40 +111,50 @@ impl BlobWriter {
                 });
             }
         }
-        let dest = self.store.blob_path(&sha256);
-        if dest.is_file() {
-            // Identical content is already stored; the original is never overwritten.
-            return Ok(StoredBlob {
-                sha256,
-                size: self.size,
-                newly_written: false,
-            });
-        }
-        let parent = dest.parent().map(PathBuf::from).unwrap_or_default();
-        fs::create_dir_all(&parent).map_err(|e| StoreError::io("create", &parent, e))?;
-        let mut perms = fs::metadata(&self.tmp_path)
-            .map_err(|e| StoreError::io("inspect", &self.tmp_path, e))?
-            .permissions();
-        perms.set_readonly(true);
-        fs::set_permissions(&self.tmp_path, perms)
-            .map_err(|e| StoreError::io("make read-only", &self.tmp_path, e))?;
-        fs::rename(&self.tmp_path, &dest)
-            .map_err(|e| StoreError::io("move into the store", &dest, e))?;
-        if let Ok(d) = File::open(&parent) {
-            d.sync_all()
-                .map_err(|e| StoreError::io("flush directory", &parent, e))?;
-        }
-        Ok(StoredBlob {
+        Ok(WrittenBlob {
+            tmp_path: std::mem::take(&mut self.tmp_path),
+            file: Some(file),
             sha256,
             size: self.size,
-            newly_written: true,
         })
     }
 }
 
 impl Drop for BlobWriter {
     fn drop(&mut self) {
-        // After a successful rename the temporary path no longer exists; otherwise clean up.
+        // After `finish` the temporary file belongs to the WrittenBlob; otherwise clean up.
+        self.file = None;
+        if !self.tmp_path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.tmp_path);
+        }
+    }
+}
+
+/// A blob whose bytes are all in a temporary file and match the digest the source declared,
+/// but which is not in the store yet: [`Store::store_batch`] flushes it to disk and moves it
+/// into place. Dropped unstored, its temporary file is removed.
+#[derive(Debug)]
+#[must_use = "a written blob enters the store only through Store::store_batch"]
+pub struct WrittenBlob {
+    pub(crate) tmp_path: PathBuf,
+    pub(crate) file: Option<File>,
+    pub(crate) sha256: Sha256,
+    pub(crate) size: u64,
+}
+
+impl WrittenBlob {
+    pub fn sha256(&self) -> Sha256 {
+        self.sha256
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+}
+
+impl Drop for WrittenBlob {
+    fn drop(&mut self) {
+        // After the rename into the store the temporary path no longer exists.
         self.file = None;
         let _ = fs::remove_file(&self.tmp_path);
     }

@@ -4,7 +4,8 @@
 //! `tmp/`, hashed while it is written, fsynced, checked against the digest the caller expects,
 //! and only then renamed into place (and the directory fsynced). A stored blob is never
 //! overwritten or deleted by this crate, and every read re-hashes the bytes, so a changed byte
-//! is reported instead of shown. Object keys never become paths here: the only path component
+//! is reported instead of shown. Many blobs enter together through [`Store::store_batch`]: the
+//! same steps, with the flushes of the whole batch issued at once (group commit). Object keys never become paths here: the only path component
 //! derived from input is a digest.
 #![forbid(unsafe_code)]
 
@@ -17,7 +18,11 @@ use std::path::{Path, PathBuf};
 
 use countersign_core::digest::{Sha256, Sha256Stream};
 
-pub use blob_writer::BlobWriter;
+pub use blob_writer::{BlobWriter, WrittenBlob};
+
+/// Flushes to disk run on up to this many threads at once: a file system commits concurrent
+/// flushes together, so a batch of blobs costs about what one blob costs.
+const FLUSH_THREADS: usize = 16;
 pub use error::StoreError;
 
 /// A blob as stored.
@@ -76,6 +81,64 @@ impl Store {
         let mut w = self.writer()?;
         w.write(bytes)?;
         w.commit(expected)
+    }
+
+    /// Puts written blobs into the store together (group commit): first every blob's bytes
+    /// are flushed to disk, then each is moved to its address (read-only, never over an
+    /// existing blob), then every directory that changed is flushed, once however many blobs
+    /// share it. When this returns, every blob is durable and may be recorded; on an error,
+    /// none may be (some may already be in place, which is harmless: a blob is only ever its
+    /// own content, and the next fetch records it).
+    pub fn store_batch(&self, blobs: Vec<WrittenBlob>) -> Result<Vec<StoredBlob>, StoreError> {
+        in_parallel(&blobs, |b| match &b.file {
+            Some(f) => f
+                .sync_all()
+                .map_err(|e| StoreError::io("flush to disk", &b.tmp_path, e)),
+            None => Ok(()),
+        })?;
+        let mut dirs = std::collections::BTreeSet::new();
+        let mut out = Vec::with_capacity(blobs.len());
+        for b in &blobs {
+            let dest = self.blob_path(&b.sha256);
+            if dest.is_file() {
+                // Identical content is already stored; the original is never overwritten.
+                out.push(StoredBlob {
+                    sha256: b.sha256,
+                    size: b.size,
+                    newly_written: false,
+                });
+                continue;
+            }
+            let parent = dest.parent().map(PathBuf::from).unwrap_or_default();
+            if !parent.is_dir() {
+                fs::create_dir_all(&parent).map_err(|e| StoreError::io("create", &parent, e))?;
+                dirs.extend(parent.parent().map(PathBuf::from));
+            }
+            if let Some(f) = &b.file {
+                let mut perms = f
+                    .metadata()
+                    .map_err(|e| StoreError::io("inspect", &b.tmp_path, e))?
+                    .permissions();
+                perms.set_readonly(true);
+                f.set_permissions(perms)
+                    .map_err(|e| StoreError::io("make read-only", &b.tmp_path, e))?;
+            }
+            fs::rename(&b.tmp_path, &dest)
+                .map_err(|e| StoreError::io("move into the store", &dest, e))?;
+            dirs.insert(parent);
+            out.push(StoredBlob {
+                sha256: b.sha256,
+                size: b.size,
+                newly_written: true,
+            });
+        }
+        let dirs: Vec<PathBuf> = dirs.into_iter().collect();
+        in_parallel(&dirs, |dir| {
+            let d = fs::File::open(dir).map_err(|e| StoreError::io("open directory", dir, e))?;
+            d.sync_all()
+                .map_err(|e| StoreError::io("flush directory", dir, e))
+        })?;
+        Ok(out)
     }
 
     /// Reads a blob and re-verifies it against its address.
@@ -141,6 +204,32 @@ impl Store {
     }
 }
 
+/// Runs `f` on every item, spread over up to [`FLUSH_THREADS`] threads; the first error wins.
+fn in_parallel<T: Sync>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<(), StoreError> + Sync,
+) -> Result<(), StoreError> {
+    if items.len() <= 1 {
+        return items.iter().try_for_each(&f);
+    }
+    let per_thread = items.len().div_ceil(FLUSH_THREADS);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(per_thread)
+            .map(|chunk| s.spawn(|| chunk.iter().try_for_each(&f)))
+            .collect();
+        handles.into_iter().try_for_each(|h| {
+            h.join().unwrap_or_else(|_| {
+                Err(StoreError::io(
+                    "flush",
+                    Path::new("store"),
+                    std::io::Error::other("a flushing thread stopped unexpectedly"),
+                ))
+            })
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +246,50 @@ mod tests {
         assert!(!again.newly_written);
         assert_eq!(store.verify(&a.sha256).unwrap(), 8);
         // nothing is left behind in tmp/
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_batch_enters_the_store_together_and_nothing_stays_in_tmp() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let write = |bytes: &[u8]| {
+            let mut w = store.writer().unwrap();
+            w.write(bytes).unwrap();
+            w.finish(None).unwrap()
+        };
+        let before = store.put(b"blob 3", None).unwrap();
+        let batch: Vec<WrittenBlob> = (0..40u32)
+            .map(|i| write(format!("blob {}", i % 20).as_bytes()))
+            .collect();
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 40);
+        let stored = store.store_batch(batch).unwrap();
+        assert_eq!(stored.len(), 40);
+        // Each content once: the first copy in the batch is written, the rest (and the one
+        // stored before) are recognised.
+        assert_eq!(stored.iter().filter(|b| b.newly_written).count(), 19);
+        assert!(!stored[3].newly_written);
+        assert_eq!(stored[3].sha256, before.sha256);
+        for b in &stored {
+            assert_eq!(store.read(&b.sha256).unwrap().len() as u64, b.size);
+            assert!(fs::metadata(store.blob_path(&b.sha256))
+                .unwrap()
+                .permissions()
+                .readonly());
+        }
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+
+        // Written but never stored: the temporary file goes, nothing enters the store.
+        let dropped = write(b"never stored");
+        let sha = dropped.sha256();
+        drop(dropped);
+        assert!(!store.contains(&sha));
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+        // A mismatch at finish leaves nothing either.
+        let mut w = store.writer().unwrap();
+        w.write(b"evidence").unwrap();
+        let err = w.finish(Some(&Sha256::of(b"other"))).unwrap_err();
+        assert!(matches!(err, StoreError::DigestMismatch { .. }), "{err}");
         assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
     }
 
