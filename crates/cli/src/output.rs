@@ -82,6 +82,12 @@ pub fn fetch(r: &FetchReport, elapsed: Duration, json: bool) -> Result<(), Servi
     if let Some(id) = &r.identity {
         outln!("fetched as {id}");
     }
+    if r.unchanged_by_size_and_time > 0 {
+        outln!(
+            "{} unchanged object(s) recognised by size and LastModified only: the listing carries no ETags (an object rewritten within the same second at the same size would not be fetched again)",
+            r.unchanged_by_size_and_time
+        );
+    }
     for x in &r.rejected {
         outln!("REJECTED {}: {}", x.uri, x.reason);
     }
