@@ -47,7 +47,7 @@ pub use schema::SCHEMA_VERSION;
 
 use countersign_core::ledger_event::ChainVerifier;
 use error::db_error;
-use event::{append_in, event_from_row, AppendError, EVENT_COLUMNS};
+use event::{append_in, event_from_row, event_ref_from_row, AppendError, EVENT_COLUMNS};
 use lock::LedgerLock;
 
 /// How long a reader or writer waits for a lock held by a backup or checkpoint reader.
@@ -310,13 +310,16 @@ pub(crate) fn verify_connection(
     let mut rows = stmt
         .query([])
         .map_err(|e| db_error(path, "verifying the chain", e))?;
+    // The entries that must each have a record row, gathered on the way (no second pass).
+    let mut recorded = records_check::RecordEntries::default();
     while let Some(row) = rows
         .next()
         .map_err(|e| db_error(path, "verifying the chain", e))?
     {
-        match event_from_row(row).map_err(|e| db_error(path, "verifying the chain", e))? {
-            Ok(rec) => {
-                if !verifier.push(&rec.event, &rec.hash) {
+        match event_ref_from_row(row).map_err(|e| db_error(path, "verifying the chain", e))? {
+            Ok((event, hash)) => {
+                recorded.note(event.action, event.seq);
+                if !verifier.push_borrowed(&event, &hash) {
                     break;
                 }
             }
@@ -333,7 +336,7 @@ pub(crate) fn verify_connection(
     }
     let mut report = verifier.finish();
     if report.problem.is_none() {
-        if let Some(problem) = records_check::check_records(conn, path)? {
+        if let Some(problem) = records_check::check_records(conn, path, &recorded)? {
             report.head = None;
             report.problem = Some(problem);
         }

@@ -191,16 +191,30 @@ fn expected_after(table: &str, row: &rusqlite::Row<'_>) -> rusqlite::Result<Valu
     })
 }
 
-/// The events of one kind, in order; each must name a row of its table.
-const ORPHAN_SQL: &str = "SELECT seq FROM events WHERE action = ?1 ORDER BY seq";
+/// The sequence numbers of the entries whose kind has a record table, as the chain walk met
+/// them (in order).
+#[derive(Debug, Default)]
+pub(crate) struct RecordEntries {
+    seqs: [Vec<u64>; CHECKS.len()],
+}
+
+impl RecordEntries {
+    /// Notes an entry of the chain, if its kind has a record table.
+    pub(crate) fn note(&mut self, action: &str, seq: u64) {
+        if let Some(i) = CHECKS.iter().position(|c| c.action == action) {
+            self.seqs[i].push(seq);
+        }
+    }
+}
 
 /// The first record row that does not match its event, or event that lost its row.
 pub(crate) fn check_records(
     conn: &Connection,
     path: &Path,
+    entries: &RecordEntries,
 ) -> Result<Option<ChainProblem>, LedgerError> {
     let err = |e| db_error(path, "checking records against the chain", e);
-    for check in CHECKS {
+    for (check, entries) in CHECKS.iter().zip(&entries.seqs) {
         let mut stmt = conn.prepare(check.sql).map_err(err)?;
         let mut rows = stmt.query([]).map_err(err)?;
         let mut seen = std::collections::HashSet::new();
@@ -261,21 +275,15 @@ pub(crate) fn check_records(
                 return Ok(mismatch(detail));
             }
         }
-        // Every event of this kind must still have its row: one pass over the events, each
-        // looked up among the rows just read (no per-event query, so linear in the ledger).
-        let mut orphan = None;
-        let mut stmt = conn.prepare(ORPHAN_SQL).map_err(err)?;
-        let mut events = stmt.query([check.action]).map_err(err)?;
-        while let Some(row) = events.next().map_err(err)? {
-            let seq: i64 = row.get(0).map_err(err)?;
-            if !seen.contains(&seq) {
-                orphan = Some(seq);
-                break;
-            }
-        }
+        // Every entry of this kind must still have its row: each entry the chain walk met is
+        // looked up among the rows just read (no query per entry, so linear in the ledger).
+        let orphan = entries
+            .iter()
+            .copied()
+            .find(|seq| !seen.contains(&i64::try_from(*seq).unwrap_or(i64::MAX)));
         if let Some(seq) = orphan {
             return Ok(Some(ChainProblem {
-                seq: u64::try_from(seq).unwrap_or(0),
+                seq,
                 fault: ChainFault::RecordMismatch {
                     table: check.table.into(),
                     row: None,
@@ -302,8 +310,7 @@ mod tests {
             crate::SCHEMA_VERSION,
         )
         .unwrap();
-        let mut sqls: Vec<String> = CHECKS.iter().map(|c| c.sql.to_owned()).collect();
-        sqls.push(ORPHAN_SQL.to_owned());
+        let sqls: Vec<String> = CHECKS.iter().map(|c| c.sql.to_owned()).collect();
         sqls.into_iter()
             .map(|sql| {
                 let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
