@@ -20,6 +20,7 @@ pub mod requirement;
 pub mod run;
 pub mod run_manifest;
 pub mod run_record;
+pub mod run_summary;
 pub mod signature;
 pub mod stack_snapshot;
 pub mod text_encoding;

@@ -199,6 +199,41 @@ impl Ledger {
         Ok(out)
     }
 
+    /// The newest event with this action about this object (found through the object index,
+    /// so it costs the same however long the ledger is).
+    pub fn latest_event_about(
+        &self,
+        object_kind: &str,
+        object_id: &str,
+        action: &str,
+    ) -> Result<Option<EventRecord>, LedgerError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE object_kind = ?1 AND object_id = ?2 \
+             AND action = ?3 ORDER BY seq DESC LIMIT 1"
+        );
+        let path = &self.path;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(|e| db_error(path, "reading events", e))?;
+        let mut rows = stmt
+            .query(rusqlite::params![object_kind, object_id, action])
+            .map_err(|e| db_error(path, "reading events", e))?;
+        let Some(row) = rows
+            .next()
+            .map_err(|e| db_error(path, "reading events", e))?
+        else {
+            return Ok(None);
+        };
+        let rec = event_from_row(row).map_err(|e| db_error(path, "reading events", e))?;
+        rec.map(Some).map_err(|bad| LedgerError::Malformed {
+            path: path.clone(),
+            table: "events",
+            row: bad.seq,
+            detail: bad.detail,
+        })
+    }
+
     /// Number of events.
     pub fn event_count(&self) -> Result<u64, LedgerError> {
         let n: i64 = self
@@ -416,6 +451,43 @@ mod tests {
         drop(l);
         let l = Ledger::open(&path, clock()).unwrap();
         assert_eq!(l.event_count().unwrap(), 2);
+    }
+
+    /// The newest event about an object is found through the object index, not by scanning
+    /// the trail (the run list asks once per run).
+    #[test]
+    fn the_latest_event_about_an_object_is_found_through_its_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("l.sqlite"), clock()).unwrap();
+        for n in 0..3 {
+            l.append(
+                &NewEvent::new(&Actor::system(), "run.summarized", "run", "A/OQ/r")
+                    .after(format!("{n}")),
+            )
+            .unwrap();
+        }
+        let latest = l.latest_event_about("run", "A/OQ/r", "run.summarized").unwrap();
+        assert_eq!(latest.unwrap().event.after.as_deref(), Some("2"));
+        assert!(l
+            .latest_event_about("run", "B/OQ/r", "run.summarized")
+            .unwrap()
+            .is_none());
+        let plan: Vec<String> = l
+            .conn
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT seq FROM events WHERE object_kind = ?1 \
+                 AND object_id = ?2 AND action = ?3 ORDER BY seq DESC LIMIT 1",
+            )
+            .unwrap()
+            .query_map(["run", "A/OQ/r", "run.summarized"], |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|d| d.contains("USING INDEX events_object")),
+            "{plan:?}"
+        );
+        assert!(!plan.iter().any(|d| d.starts_with("SCAN")), "{plan:?}");
     }
 
     #[test]

@@ -309,6 +309,11 @@ impl Service {
                 .snapshot_fetched_runs(ctx, bucket, &prefix, stack, &actor)
                 .await;
         }
+        if report.new > 0 || !report.rejected.is_empty() {
+            // Derive and record the summaries of the runs that changed, so the run list that
+            // follows reads them instead of parsing every report.
+            let _ = self.runs();
+        }
         Ok(report)
     }
 

@@ -221,6 +221,10 @@ impl Service {
                 }
             }
         }
+        if report.new > 0 || !report.rejected.is_empty() {
+            // Derive and record the summaries of the runs that changed (see `runs`).
+            let _ = self.runs();
+        }
         Ok(report)
     }
 

@@ -38,6 +38,9 @@ pub struct StoredBlob {
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    /// Bytes handed out whole by [`Store::read`] (shared by clones): what callers held in
+    /// memory, as opposed to what [`Store::verify`] only streamed through the hash.
+    read_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -49,6 +52,7 @@ impl Store {
         }
         Ok(Self {
             root: root.to_path_buf(),
+            read_bytes: std::sync::Arc::default(),
         })
     }
 
@@ -162,7 +166,15 @@ impl Store {
                 path,
             });
         }
+        self.read_bytes
+            .fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(bytes)
+    }
+
+    /// How many bytes [`Store::read`] has handed out whole since the store was opened (by this
+    /// handle and its clones). Streaming checks ([`Store::verify`]) are not counted.
+    pub fn bytes_read(&self) -> u64 {
+        self.read_bytes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Re-hashes a blob without keeping its bytes (streaming).
