@@ -3,12 +3,13 @@
 //!
 //! Every command here must also be listed in `build.rs` and granted in `capabilities/main.json`.
 
+use countersign_core::trace::Traceability;
 use countersign_ledger::{CaseDispositionRecord, EventRecord};
 use countersign_service::{
-    AuditReview, BackupInfo, ChainReport, Enrollment, FetchProgress, FetchReport, FileContent,
-    ImportLimits, ImportReport, KeyInfo, PackageBuilt, PackageProgress, PackageVerification,
-    PublicKeyExport, ReviewInfo, ReviewPlan, RunSummary, RunView, Service, ServiceError, SignPlan,
-    SignatureInfo, SignatureView,
+    AuditReview, BackupInfo, CasePage, CaseQuery, ChainReport, Enrollment, FetchProgress,
+    FetchReport, FileContent, ImportLimits, ImportReport, KeyInfo, PackageBuilt, PackageProgress,
+    PackageVerification, PublicKeyExport, ReviewInfo, ReviewPlan, RunHead, RunSummary, RunView,
+    Service, ServiceError, SignPlan, SignatureInfo, SignatureView,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -18,6 +19,7 @@ use crate::forms::{
     AuditExportForm, AuditFilterForm, AwsForm, BackupForm, DispositionForm, EnrollForm, ImportForm,
     NewKeyForm, PackageForm, ReviewForm, RevokeForm, SecretsForm, SignForm, VerifyForm,
 };
+use crate::open_run::OpenRun;
 use crate::signing::{SessionState, SignDesk};
 use crate::startup::DemoConnection;
 use crate::sync::{ConnectForm, FetchSlot, PackageSlot};
@@ -51,6 +53,38 @@ pub async fn list_runs(service: State<'_, Service>) -> Result<Vec<RunSummary>, S
 #[tauri::command]
 pub async fn show_run(service: State<'_, Service>, run: String) -> Result<RunView, ServiceError> {
     service.show(&run)
+}
+
+/// Opens a run for review: read and verified once, kept for the pages of cases that follow;
+/// everything but its cases and traceability matrix.
+#[tauri::command]
+pub async fn open_run(
+    service: State<'_, Service>,
+    open: State<'_, OpenRun>,
+    run: String,
+) -> Result<RunHead, ServiceError> {
+    open.open(&service, &run).map(|v| v.head())
+}
+
+/// A page of the open run's cases, failures first, filtered and searched.
+#[tauri::command]
+pub async fn run_cases(
+    service: State<'_, Service>,
+    open: State<'_, OpenRun>,
+    run: String,
+    query: CaseQuery,
+) -> Result<CasePage, ServiceError> {
+    open.view(&service, &run)?.cases_page(&query)
+}
+
+/// The open run's traceability matrix.
+#[tauri::command]
+pub async fn run_traceability(
+    service: State<'_, Service>,
+    open: State<'_, OpenRun>,
+    run: String,
+) -> Result<Traceability, ServiceError> {
+    Ok(open.view(&service, &run)?.run.traceability.clone())
 }
 
 /// One stored file of a run, re-verified against its digest.
@@ -407,6 +441,67 @@ pub(crate) mod tests {
         assert_eq!(got, expected);
         assert_eq!(got["code"], json!("not_found"), "{got}");
         assert!(!got["message"].as_str().unwrap().is_empty());
+    }
+
+    /// The review screen opens a run without its cases and pages them: what it gets is what
+    /// the service's view of the run says, a page at a time.
+    #[test]
+    fn an_opened_run_pages_its_cases_as_the_service_sees_them() {
+        let home = tempfile::tempdir().unwrap();
+        let (app, window) = app(home.path());
+        let src = tempfile::tempdir().unwrap();
+        let reports = src.path().join("LIMS/OQ/r1/reports");
+        std::fs::create_dir_all(&reports).unwrap();
+        let cases: String = (0..30)
+            .map(|i| {
+                let failure = if i % 3 == 0 {
+                    "<failure message=\"no\"/>"
+                } else {
+                    ""
+                };
+                format!("<testcase classname=\"oq\" name=\"t{i}\">{failure}</testcase>")
+            })
+            .collect();
+        std::fs::write(
+            reports.join("junit.xml"),
+            format!("<testsuite name=\"oq\">{cases}</testsuite>"),
+        )
+        .unwrap();
+        app.state::<Service>().import(src.path()).unwrap();
+        let view = app.state::<Service>().show("r1").unwrap();
+
+        let head = invoke(&window, "open_run", json!({ "run": "r1" })).unwrap();
+        assert_eq!(head, serde_json::to_value(view.head()).unwrap());
+        assert_eq!(head["cases"], json!(30));
+        assert_eq!(head["needs_disposition"].as_array().unwrap().len(), 10);
+        assert!(head.get("traceability").is_none());
+
+        let query = json!({ "status": "attention", "search": "", "offset": 2, "limit": 3 });
+        let page = invoke(
+            &window,
+            "run_cases",
+            json!({ "run": "LIMS/OQ/r1", "query": query }),
+        )
+        .unwrap();
+        let expected = view
+            .cases_page(&serde_json::from_value(query).unwrap())
+            .unwrap();
+        assert_eq!(page, serde_json::to_value(expected).unwrap());
+        assert_eq!(page["matching"], json!(10));
+        assert_eq!(page["cases"].as_array().unwrap().len(), 3);
+
+        let trace = invoke(&window, "run_traceability", json!({ "run": "r1" })).unwrap();
+        assert_eq!(trace, serde_json::to_value(&view.run.traceability).unwrap());
+
+        let got = invoke(&window, "open_run", json!({ "run": "LIMS/IQ/nope" })).unwrap_err();
+        assert_eq!(got["code"], json!("not_found"), "{got}");
+        let got = invoke(
+            &window,
+            "run_cases",
+            json!({ "run": "r1", "query": { "status": "bogus" } }),
+        )
+        .unwrap_err();
+        assert_eq!(got["code"], json!("bad_input"), "{got}");
     }
 
     #[test]

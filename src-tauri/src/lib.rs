@@ -8,6 +8,7 @@
 
 pub mod commands;
 pub mod forms;
+pub mod open_run;
 pub mod signing;
 pub mod startup;
 pub mod sync;
@@ -16,6 +17,7 @@ use countersign_service::{Service, ServiceError};
 use tauri::{Manager, Runtime};
 
 use crate::commands::AppInfo;
+use crate::open_run::OpenRun;
 use crate::signing::SignDesk;
 use crate::startup::{Startup, StartupError};
 use crate::sync::{FetchSlot, PackageSlot};
@@ -36,12 +38,16 @@ pub enum AppError {
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .manage(FetchSlot::default())
+        .manage(OpenRun::default())
         .manage(PackageSlot::default())
         .manage(SignDesk::default())
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::list_runs,
             commands::show_run,
+            commands::open_run,
+            commands::run_cases,
+            commands::run_traceability,
             commands::open_file,
             commands::fetch,
             commands::import_runs,

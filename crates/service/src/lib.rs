@@ -8,6 +8,7 @@
 mod audit;
 mod audit_evidence;
 mod cancel;
+mod case_page;
 mod checkpoint;
 mod demo;
 mod disposition;
@@ -35,6 +36,7 @@ use countersign_store::Store;
 pub use audit::{export_filter, parse_time_bound, RestoreReport};
 pub use audit_evidence::{AuditEvidenceReport, EvidenceProblem, ProblemKind, StackEvidence};
 pub use cancel::CancelToken;
+pub use case_page::{CasePage, CaseQuery, RunHead, MAX_PAGE};
 pub use checkpoint::{
     CheckpointInfo, CheckpointRequest, CheckpointSource, ExternalCheckpoint, LedgerVerification,
     PublishedCheckpoint, S3Location, CHECKPOINT_CONFIG_FILE, CHECKPOINT_PUBLISHED,

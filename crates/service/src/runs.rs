@@ -411,7 +411,7 @@ fn is_parsed(path: &str) -> bool {
     path.ends_with(".xml") || path.ends_with(".json")
 }
 
-fn summary(run: &Run) -> RunSummary {
+pub(crate) fn summary(run: &Run) -> RunSummary {
     // The same fields the recorded summary carries, derived by the same code.
     from_record(
         run.key.clone(),
