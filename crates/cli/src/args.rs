@@ -196,6 +196,10 @@ pub struct LedgerVerifyArgs {
     /// Also compare with the checkpoint .json files in this folder.
     #[arg(long, value_name = "DIR")]
     pub checkpoint_dir: Option<PathBuf>,
+    /// Also re-hash every stored evidence object the ledger lists; changed or missing objects
+    /// are named and the command exits 1.
+    #[arg(long)]
+    pub evidence: bool,
 }
 
 #[derive(Debug, Args)]

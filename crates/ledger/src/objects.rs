@@ -482,6 +482,30 @@ impl Ledger {
             .map_err(|e| db_error(&self.path, "looking up an object", e))
     }
 
+    /// Every distinct digest the store should hold, with its size and one URI recorded for
+    /// it, in digest order.
+    pub fn stored_digests(&self) -> Result<Vec<(Sha256, u64, String)>, LedgerError> {
+        let err = |e| db_error(&self.path, "listing stored digests", e);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT sha256, max(size), min(uri) FROM objects GROUP BY sha256 ORDER BY sha256",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                let sha: String = r.get(0)?;
+                let size: i64 = r.get(1)?;
+                let uri: String = r.get(2)?;
+                let sha = sha
+                    .parse::<Sha256>()
+                    .map_err(|e| bad("objects", 0, e.to_string()))?;
+                Ok((sha, u64::try_from(size).unwrap_or(0), uri))
+            })
+            .map_err(err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(err)
+    }
+
     /// Every recorded object, oldest first.
     pub fn objects(&self) -> Result<Vec<ObjectRecord>, LedgerError> {
         let sql = format!("SELECT {OBJECT_COLUMNS} FROM objects ORDER BY id");

@@ -33,7 +33,9 @@ use std::sync::{Mutex, MutexGuard};
 use countersign_ledger::{Ledger, SystemClock};
 use countersign_store::Store;
 
-pub use audit::{export_filter, parse_time_bound, RestoreReport};
+pub use audit::{
+    export_filter, parse_time_bound, EvidenceCheck, RestoreReport, StoredObjectProblem,
+};
 pub use audit_evidence::{AuditEvidenceReport, EvidenceProblem, ProblemKind, StackEvidence};
 pub use cancel::CancelToken;
 pub use case_page::{CasePage, CaseQuery, RunHead, MAX_PAGE};
