@@ -466,7 +466,9 @@ mod tests {
             )
             .unwrap();
         }
-        let latest = l.latest_event_about("run", "A/OQ/r", "run.summarized").unwrap();
+        let latest = l
+            .latest_event_about("run", "A/OQ/r", "run.summarized")
+            .unwrap();
         assert_eq!(latest.unwrap().event.after.as_deref(), Some("2"));
         assert!(l
             .latest_event_about("run", "B/OQ/r", "run.summarized")

@@ -281,6 +281,14 @@ impl Service {
     /// The run's signatures, each verified against the record as it stands now.
     pub fn signatures(&self, run: &str) -> Result<Vec<SignatureView>, ServiceError> {
         let ctx = self.record_context(run)?;
+        self.signatures_of(&ctx)
+    }
+
+    /// [`signatures`](Self::signatures) against a record already derived.
+    pub(crate) fn signatures_of(
+        &self,
+        ctx: &RecordContext,
+    ) -> Result<Vec<SignatureView>, ServiceError> {
         let digest = ctx.record.digest().map_err(canonical)?;
         let name = countersign_core::run_record::RunRecord::subject_name(&ctx.view.run.key);
         let registry = self.key_registry()?;
