@@ -7,9 +7,6 @@ use std::sync::Mutex;
 use countersign_service::{AwsSettings, CancelToken, ErrorCode, FetchRequest, ServiceError};
 use serde::Deserialize;
 
-/// How many objects a fetch downloads at once.
-const CONCURRENCY: usize = 8;
-
 /// The Connect screen's fields, as the window sends them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -56,7 +53,7 @@ impl ConnectForm {
             },
             bucket,
             prefix: self.prefix.trim().trim_matches('/').to_owned(),
-            concurrency: CONCURRENCY,
+            concurrency: countersign_service::DEFAULT_FETCH_CONCURRENCY,
         })
     }
 }

@@ -135,7 +135,7 @@ pub struct FetchArgs {
     #[arg(long, default_value = "")]
     pub prefix: String,
     /// Parallel downloads (1-64).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = countersign_service::DEFAULT_FETCH_CONCURRENCY)]
     pub concurrency: usize,
     /// CloudFormation stack (name or ARN) qualified by the fetched runs whose run.json names none;
     /// each qualified stack is snapshotted after the downloads.

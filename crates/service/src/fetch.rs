@@ -25,6 +25,12 @@ use crate::intake::{self, Placement};
 use crate::snapshot::SnapshotTaken;
 use crate::{AwsSettings, CancelToken, Service};
 
+/// Parallel downloads of a fetch unless asked otherwise. A small object's time is mostly the
+/// request's round trip (tens of milliseconds against S3), not its bytes, so a sync of thousands
+/// of evidence files is bound by how many requests are in flight; S3 serves thousands of
+/// requests per second per prefix.
+pub const DEFAULT_FETCH_CONCURRENCY: usize = 32;
+
 /// What to fetch.
 #[derive(Debug, Clone)]
 pub struct FetchRequest {

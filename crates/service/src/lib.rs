@@ -50,7 +50,10 @@ pub use countersign_ledger::{BackupInfo, ChainReport, EventFilter, ExportFormat}
 pub use demo::SeedReport;
 pub use disposition::{DispositionKind, DispositionRequest};
 pub use error::{ErrorCode, ServiceError};
-pub use fetch::{FetchFailure, FetchProgress, FetchReport, FetchRequest, Rejected, Skipped};
+pub use fetch::{
+    FetchFailure, FetchProgress, FetchReport, FetchRequest, Rejected, Skipped,
+    DEFAULT_FETCH_CONCURRENCY,
+};
 pub use handoff::{
     FetchSignoffReport, FetchSignoffRequest, HandoffItem, PublishReport, PublishRequest,
     PublishedObject, SignoffKey, SignoffLocation, SIGNOFF_KEY_ACCEPTED, SIGNOFF_KEY_FORMAT,
