@@ -263,7 +263,9 @@ impl Service {
         for batch in [manifests, rest] {
             // Downloads run `concurrency` at a time; whatever has finished is put into the store
             // and recorded together (group commit) while the next downloads continue.
-            let (tx, rx) = futures::channel::mpsc::unbounded::<(Planned, Outcome)>();
+            // Bounded: when settling falls behind, downloads wait instead of piling up.
+            let (mut tx, rx) =
+                futures::channel::mpsc::channel::<(Planned, Outcome)>(GROUP_COMMIT_MAX);
             let declared_now = &declared;
             let fetcher = &fetcher;
             let produce = async move {
@@ -276,12 +278,10 @@ impl Service {
                         }
                     })
                     .buffer_unordered(req.concurrency)
-                    .take_while(|_| futures::future::ready(!tx.is_closed()))
-                    .for_each(|item| {
-                        let _ = tx.unbounded_send(item);
-                        futures::future::ready(())
-                    })
-                    .await;
+                    .map(Ok)
+                    .forward(&mut tx)
+                    .await
+                    .ok();
             };
             let mut new_manifests: Vec<(RunKey, Sha256)> = Vec::new();
             let consume = async {

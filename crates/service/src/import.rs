@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use countersign_core::digest::Sha256;
 use countersign_ledger::{Actor, NewObject, NewRejection, SourceKind};
-use countersign_store::StoreError;
+use countersign_store::{StoreError, WrittenBlob};
 use serde::Serialize;
 
 use crate::cancel::CancelToken;
@@ -88,10 +88,19 @@ enum Source {
 }
 
 enum Taken {
-    New(u64),
+    New(u64, Box<Pending>),
     Unchanged,
     Rejected(String),
 }
+
+/// An entry written and checked, waiting to enter the store and the ledger with its group.
+struct Pending {
+    blob: WrittenBlob,
+    object: NewObject,
+}
+
+/// Most entries put into the store and recorded in one transaction.
+const GROUP_COMMIT_MAX: usize = 256;
 
 impl Service {
     /// Imports a folder or `.zip` with the default [`ImportLimits`].
@@ -170,9 +179,14 @@ impl Service {
             ..FetchProgress::default()
         };
         progress(&state);
-        for batch in [manifests, rest] {
-            for e in batch {
+        // Entries are written and checked one by one, then stored and recorded in groups
+        // (group commit): every group is durable before it is recorded, and whatever was taken
+        // is recorded before the import stops, however it stops.
+        let mut pending: Vec<Pending> = Vec::new();
+        for (phase, batch) in [manifests, rest].into_iter().enumerate() {
+            for e in &batch {
                 if cancel.is_cancelled() {
+                    self.settle_import(&mut pending, &actor)?;
                     report.cancelled = true;
                     return Ok(report);
                 }
@@ -180,18 +194,30 @@ impl Service {
                 let expected = declared.get(&e.rel).copied();
                 let taken = self.take_entry(
                     &mut source,
-                    &e,
+                    e,
                     &uri,
                     expected,
                     limits,
                     &mut total,
                     &earlier_rejections,
                     &actor,
-                )?;
+                );
+                let taken = match taken {
+                    Ok(t) => t,
+                    Err(refused) => {
+                        // What was taken before the refusal stays, as it always has.
+                        self.settle_import(&mut pending, &actor)?;
+                        return Err(refused);
+                    }
+                };
                 match taken {
-                    Taken::New(bytes) => {
+                    Taken::New(bytes, entry) => {
                         report.new += 1;
                         report.bytes += bytes;
+                        pending.push(*entry);
+                        if pending.len() >= GROUP_COMMIT_MAX {
+                            self.settle_import(&mut pending, &actor)?;
+                        }
                     }
                     Taken::Unchanged => report.unchanged += 1,
                     Taken::Rejected(reason) => report.rejected.push(Rejected {
@@ -206,9 +232,15 @@ impl Service {
                 state.bytes = report.bytes;
                 state.current_key = Some(e.rel.clone());
                 progress(&state);
-                if let (Placement::Run(run), true) =
-                    (&e.placement, intake::is_manifest(&e.rel, &e.placement))
-                {
+            }
+            self.settle_import(&mut pending, &actor)?;
+            if phase == 0 {
+                // The manifests are stored and recorded: read the digests they declare.
+                for e in &batch {
+                    let Placement::Run(run) = &e.placement else {
+                        continue;
+                    };
+                    let uri = format!("{}/{}", report.source, e.rel);
                     if let Some(rec) = self
                         .ledger()?
                         .find_object(&uri, None, None)
@@ -226,6 +258,22 @@ impl Service {
             let _ = self.runs();
         }
         Ok(report)
+    }
+
+    /// Puts the pending entries into the store together and records them in one transaction.
+    fn settle_import(&self, pending: &mut Vec<Pending>, actor: &Actor) -> Result<(), ServiceError> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let (blobs, objects): (Vec<WrittenBlob>, Vec<NewObject>) =
+            pending.drain(..).map(|p| (p.blob, p.object)).unzip();
+        self.store().store_batch(blobs).map_err(err::from_store)?;
+        let rows: Vec<(&NewObject, &[(String, String)])> =
+            objects.iter().map(|o| (o, &[][..])).collect();
+        self.ledger()?
+            .add_objects(&rows, actor)
+            .map_err(err::from_ledger)?;
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -283,17 +331,17 @@ impl Service {
             Placement::Run(run) => Some(run.to_string()),
             Placement::Audit => None,
         };
-        match writer.commit(expected.as_ref()) {
+        match writer.finish(expected.as_ref()) {
             Ok(blob) => {
                 let known = self
                     .ledger()?
                     .find_object(uri, None, None)
                     .map_err(err::from_ledger)?;
-                if known.is_some_and(|k| k.sha256 == blob.sha256) {
+                if known.is_some_and(|k| k.sha256 == blob.sha256()) {
                     return Ok(Taken::Unchanged);
                 }
-                let obj = NewObject {
-                    sha256: blob.sha256,
+                let object = NewObject {
+                    sha256: blob.sha256(),
                     size: copied,
                     uri: uri.to_owned(),
                     bucket: None,
@@ -304,10 +352,7 @@ impl Service {
                     source: SourceKind::Import,
                     run_key,
                 };
-                self.ledger()?
-                    .add_object(&obj, actor)
-                    .map_err(err::from_ledger)?;
-                Ok(Taken::New(copied))
+                Ok(Taken::New(copied, Box::new(Pending { blob, object })))
             }
             Err(StoreError::DigestMismatch { expected, actual }) => {
                 let reason = format!(

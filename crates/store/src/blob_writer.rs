@@ -111,9 +111,11 @@ impl BlobWriter {
                 });
             }
         }
+        // Closed now (its bytes are in the page cache); store_batch reopens it to flush it, so a
+        // long queue of written blobs holds no file descriptors.
+        drop(file);
         Ok(WrittenBlob {
             tmp_path: std::mem::take(&mut self.tmp_path),
-            file: Some(file),
             sha256,
             size: self.size,
         })
@@ -137,7 +139,6 @@ impl Drop for BlobWriter {
 #[must_use = "a written blob enters the store only through Store::store_batch"]
 pub struct WrittenBlob {
     pub(crate) tmp_path: PathBuf,
-    pub(crate) file: Option<File>,
     pub(crate) sha256: Sha256,
     pub(crate) size: u64,
 }
@@ -155,7 +156,6 @@ impl WrittenBlob {
 impl Drop for WrittenBlob {
     fn drop(&mut self) {
         // After the rename into the store the temporary path no longer exists.
-        self.file = None;
         let _ = fs::remove_file(&self.tmp_path);
     }
 }

@@ -94,11 +94,10 @@ impl Store {
     /// none may be (some may already be in place, which is harmless: a blob is only ever its
     /// own content, and the next fetch records it).
     pub fn store_batch(&self, blobs: Vec<WrittenBlob>) -> Result<Vec<StoredBlob>, StoreError> {
-        in_parallel(&blobs, |b| match &b.file {
-            Some(f) => f
-                .sync_all()
-                .map_err(|e| StoreError::io("flush to disk", &b.tmp_path, e)),
-            None => Ok(()),
+        in_parallel(&blobs, |b| {
+            fs::File::open(&b.tmp_path)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| StoreError::io("flush to disk", &b.tmp_path, e))
         })?;
         let mut dirs = std::collections::BTreeSet::new();
         let mut out = Vec::with_capacity(blobs.len());
@@ -118,15 +117,12 @@ impl Store {
                 fs::create_dir_all(&parent).map_err(|e| StoreError::io("create", &parent, e))?;
                 dirs.extend(parent.parent().map(PathBuf::from));
             }
-            if let Some(f) = &b.file {
-                let mut perms = f
-                    .metadata()
-                    .map_err(|e| StoreError::io("inspect", &b.tmp_path, e))?
-                    .permissions();
-                perms.set_readonly(true);
-                f.set_permissions(perms)
-                    .map_err(|e| StoreError::io("make read-only", &b.tmp_path, e))?;
-            }
+            let mut perms = fs::metadata(&b.tmp_path)
+                .map_err(|e| StoreError::io("inspect", &b.tmp_path, e))?
+                .permissions();
+            perms.set_readonly(true);
+            fs::set_permissions(&b.tmp_path, perms)
+                .map_err(|e| StoreError::io("make read-only", &b.tmp_path, e))?;
             fs::rename(&b.tmp_path, &dest)
                 .map_err(|e| StoreError::io("move into the store", &dest, e))?;
             dirs.insert(parent);
