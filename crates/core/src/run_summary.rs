@@ -20,8 +20,6 @@ use crate::signature::dsse::{canonical_json, CanonicalJsonError};
 
 /// Schema of the recorded summary.
 pub const RUN_SUMMARY_SCHEMA_V1: &str = "countersign.run-summary/v1";
-/// Schema of the inputs a summary's digest covers.
-pub const RUN_SUMMARY_INPUTS_V1: &str = "countersign.run-summary-inputs/v1";
 
 /// The version of how a run is derived from its files (parsing, status, problems). Raise it
 /// with any change to [`crate::run::assemble`] that can change a summary: summaries recorded
@@ -110,50 +108,50 @@ impl RunSummaryRecord {
     }
 }
 
-#[derive(Serialize)]
-struct Inputs<'a> {
-    schema: &'static str,
-    derivation: u32,
-    run: String,
-    files: Vec<InputFile<'a>>,
-}
+/// Domain prefix of the inputs encoding, version 1 (ends in NUL).
+pub const INPUTS_DOMAIN_V1: &[u8] = b"countersign/run-summary-inputs/v1\0";
 
-#[derive(Serialize)]
-struct InputFile<'a> {
-    path: &'a str,
-    sha256: Option<Sha256>,
-    size: u64,
-    rejected: Option<&'a str>,
+/// A field: its length as 8 bytes big-endian, then its bytes.
+fn put(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+    out.extend_from_slice(bytes);
 }
 
 /// The digest of what a run's summary is derived from: [`DERIVATION`], the run, and every file
-/// (path, digest, size, rejection reason), in path order.
-pub fn inputs_digest(run: &RunKey, files: &[RunFile]) -> Result<Sha256, CanonicalJsonError> {
-    Ok(Sha256::of(&inputs_json(run, files)?))
+/// (path, digest, size, rejection reason), in path order, in a length-prefixed binary encoding
+/// (`docs/ledger-format.md`): cheap enough to compute for every run on every listing.
+pub fn inputs_digest(run: &RunKey, files: &[RunFile]) -> Sha256 {
+    Sha256::of(&inputs_encoding(run, files))
 }
 
-/// The canonical JSON (RFC 8785) [`inputs_digest`] hashes.
-fn inputs_json(run: &RunKey, files: &[RunFile]) -> Result<Vec<u8>, CanonicalJsonError> {
-    let mut list: Vec<InputFile<'_>> = files
-        .iter()
-        .map(|f| InputFile {
-            path: &f.path,
-            sha256: f.sha256,
-            size: f.size,
-            rejected: match &f.integrity {
-                Integrity::Rejected { reason } => Some(reason),
-                _ => None,
-            },
-        })
-        .collect();
-    list.sort_by(|a, b| a.path.cmp(b.path));
-    let inputs = Inputs {
-        schema: RUN_SUMMARY_INPUTS_V1,
-        derivation: DERIVATION,
-        run: run.to_string(),
-        files: list,
-    };
-    canonical_json(&inputs)
+/// The bytes [`inputs_digest`] hashes.
+fn inputs_encoding(run: &RunKey, files: &[RunFile]) -> Vec<u8> {
+    let mut sorted: Vec<&RunFile> = files.iter().collect();
+    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut out = Vec::with_capacity(64 + files.len() * 96);
+    out.extend_from_slice(INPUTS_DOMAIN_V1);
+    out.extend_from_slice(&DERIVATION.to_be_bytes());
+    put(&mut out, run.to_string().as_bytes());
+    out.extend_from_slice(&(sorted.len() as u64).to_be_bytes());
+    for f in sorted {
+        put(&mut out, f.path.as_bytes());
+        match &f.sha256 {
+            Some(d) => {
+                out.push(1);
+                out.extend_from_slice(d.as_bytes());
+            }
+            None => out.push(0),
+        }
+        out.extend_from_slice(&f.size.to_be_bytes());
+        match &f.integrity {
+            Integrity::Rejected { reason } => {
+                out.push(1);
+                put(&mut out, reason.as_bytes());
+            }
+            _ => out.push(0),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -191,46 +189,50 @@ mod tests {
             file("reports/junit.xml", b"<testsuite/>", Integrity::Recorded),
             file("run.json", b"{}", Integrity::Recorded),
         ];
-        // Golden vector: the canonical inputs of these two files, and their digest.
-        let json = String::from_utf8(inputs_json(&key(), &files).unwrap()).unwrap();
-        assert_eq!(
-            json,
-            format!(
-                concat!(
-                    r#"{{"derivation":1,"files":[{{"path":"reports/junit.xml","rejected":null,"#,
-                    r#""sha256":"{}","size":12}},{{"path":"run.json","rejected":null,"sha256":"{}","#,
-                    r#""size":2}}],"run":"LIMS/OQ/2026-11-03-oq-1","#,
-                    r#""schema":"countersign.run-summary-inputs/v1"}}"#
-                ),
-                Sha256::of(b"<testsuite/>").to_hex(),
-                Sha256::of(b"{}").to_hex()
-            )
-        );
-        let d = inputs_digest(&key(), &files).unwrap();
-        assert_eq!(d, Sha256::of(json.as_bytes()));
+        // Golden vector: the encoding of these two files' inputs, and its digest.
+        let mut expected = b"countersign/run-summary-inputs/v1\0".to_vec();
+        expected.extend_from_slice(&[0, 0, 0, 1]); // derivation 1
+        expected.extend_from_slice(&23u64.to_be_bytes());
+        expected.extend_from_slice(b"LIMS/OQ/2026-11-03-oq-1");
+        expected.extend_from_slice(&2u64.to_be_bytes());
+        expected.extend_from_slice(&17u64.to_be_bytes());
+        expected.extend_from_slice(b"reports/junit.xml");
+        expected.push(1);
+        expected.extend_from_slice(Sha256::of(b"<testsuite/>").as_bytes());
+        expected.extend_from_slice(&12u64.to_be_bytes());
+        expected.push(0);
+        expected.extend_from_slice(&8u64.to_be_bytes());
+        expected.extend_from_slice(b"run.json");
+        expected.push(1);
+        expected.extend_from_slice(Sha256::of(b"{}").as_bytes());
+        expected.extend_from_slice(&2u64.to_be_bytes());
+        expected.push(0);
+        assert_eq!(inputs_encoding(&key(), &files), expected);
+        let d = inputs_digest(&key(), &files);
+        assert_eq!(d, Sha256::of(&expected));
         assert_eq!(
             d.to_hex(),
-            "27dcf702a4aa95496ac19fe3cc37ed7e8baa503d50e1552f866f01fa5adeeb1a"
+            "4c64caf52e992ab03a2aacddf8bf2be78606c50261f9f53ec1cbfcbf95991a81"
         );
         // Order of the listing does not matter; every fact of a file does.
         let mut reversed = files.clone();
         reversed.reverse();
-        assert_eq!(inputs_digest(&key(), &reversed).unwrap(), d);
+        assert_eq!(inputs_digest(&key(), &reversed), d);
         let mut other = files.clone();
         other[0].size += 1;
-        assert_ne!(inputs_digest(&key(), &other).unwrap(), d);
+        assert_ne!(inputs_digest(&key(), &other), d);
         let mut other = files.clone();
         other[0].integrity = Integrity::Rejected {
             reason: "digest mismatch".into(),
         };
-        assert_ne!(inputs_digest(&key(), &other).unwrap(), d);
+        assert_ne!(inputs_digest(&key(), &other), d);
         let mut other = files.clone();
         other[1].path = "run2.json".into();
-        assert_ne!(inputs_digest(&key(), &other).unwrap(), d);
+        assert_ne!(inputs_digest(&key(), &other), d);
         // Whether a file was re-read in this view is not an input.
         let mut other = files;
         other[0].integrity = Integrity::Verified;
-        assert_eq!(inputs_digest(&key(), &other).unwrap(), d);
+        assert_eq!(inputs_digest(&key(), &other), d);
     }
 
     #[test]

@@ -4,9 +4,10 @@
 //! cargo run --release -p countersign-ledger --example bench_verify -- [EVENTS] [events|objects] [ROUNDS]
 //! ```
 //!
-//! Builds a ledger of EVENTS (default 1,000,000) in a temporary directory: `object.stored`-like
-//! events alone (`events`, the default), or stored objects, each an `objects` row with its
-//! event (`objects`, which `verify` also cross-checks row by row). Then, ROUNDS times (default
+//! Builds a ledger of EVENTS (default 1,000,000) in a temporary directory: events shaped like
+//! `object.stored` (an S3 URI, a JSON `after` of about 200 bytes, a person's ARN and name) but
+//! of an action without a record table (`events`, the default), or stored objects, each an
+//! `objects` row with its event (`objects`, which `verify` also cross-checks row by row). Then, ROUNDS times (default
 //! 3), alternately: a full `verify` (read every row, re-encode, re-hash, check links and
 //! records), and SHA-256 alone over exactly the encoded bytes of every event (held in memory).
 //! Prints one JSON line per measurement and a summary line with medians.
@@ -52,7 +53,7 @@ fn build(ledger: &mut Ledger, events: u64, objects: bool) -> Result<(), Box<dyn 
         } else {
             let batch: Vec<NewEvent> = (n..n + count)
                 .map(|k| {
-                    NewEvent::new(&actor, "object.stored", "object", format!("s3://qual-evidence/erp/OQ/run-{}/evidence-{k}.png", k / 100))
+                    NewEvent::new(&actor, "bench.event", "object", format!("s3://qual-evidence/erp/OQ/run-{}/evidence-{k}.png", k / 100))
                         .after(format!(
                             "{{\"etag\":\"\\\"{}\\\"\",\"sha256\":\"{}\",\"size\":{k},\"source\":\"s3\",\"version_id\":\"v{k}\"}}",
                             &Sha256::of(&k.to_be_bytes()).to_hex()[..32],

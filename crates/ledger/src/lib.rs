@@ -36,7 +36,9 @@ pub use countersign_core::ledger_event::{
 pub use error::LedgerError;
 pub use event::{EventClass, EventFilter, EventRecord, NewEvent, MAX_FIELD_BYTES};
 pub use export::ExportFormat;
-pub use objects::{NewObject, NewRejection, ObjectRecord, RejectionRecord, SourceKind};
+pub use objects::{
+    NewObject, NewRejection, ObjectRecord, ObjectSource, RejectionRecord, SourceKind,
+};
 pub use packages::{NewPackage, PackageRecord, PACKAGE_BUILT, PACKAGE_VERIFIED};
 pub use records::{
     CaseDispositionRecord, NewCaseDisposition, NewEnrollment, NewSignature, Revocation,

@@ -154,6 +154,18 @@ impl<'a> PreparedObject<'a> {
     }
 }
 
+/// Where a recorded object came from and what it is ([`Ledger::object_sources`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectSource {
+    pub uri: String,
+    pub key: Option<String>,
+    pub sha256: Sha256,
+    pub size: u64,
+    pub version_id: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
 fn sorted(metadata: &[(String, String)]) -> Vec<(String, String)> {
     let mut v = metadata.to_vec();
     v.sort();
@@ -501,6 +513,37 @@ impl Ledger {
                     .parse::<Sha256>()
                     .map_err(|e| bad("objects", 0, e.to_string()))?;
                 Ok((sha, u64::try_from(size).unwrap_or(0), uri))
+            })
+            .map_err(err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(err)
+    }
+
+    /// Where every recorded object came from and what it is (no bookkeeping, no metadata),
+    /// oldest first: what grouping objects into runs needs, read in one pass.
+    pub fn object_sources(&self) -> Result<Vec<ObjectSource>, LedgerError> {
+        let err = |e| db_error(&self.path, "listing objects", e);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, uri, key, sha256, size, version_id, etag, last_modified \
+                 FROM objects ORDER BY id",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |row| {
+                let id: i64 = row.get(0)?;
+                let size: i64 = row.get(4)?;
+                Ok(ObjectSource {
+                    uri: row.get(1)?,
+                    key: row.get(2)?,
+                    sha256: digest_col(row, 3, "objects", id)?
+                        .ok_or_else(|| bad("objects", id, "no digest".into()))?,
+                    size: u64::try_from(size)
+                        .map_err(|_| bad("objects", id, format!("negative size {size}")))?,
+                    version_id: row.get(5)?,
+                    etag: row.get(6)?,
+                    last_modified: row.get(7)?,
+                })
             })
             .map_err(err)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(err)

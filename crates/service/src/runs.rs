@@ -3,7 +3,7 @@
 //! Every byte shown is re-read from the store and re-hashed; a changed byte turns into an
 //! integrity state on the file (and a problem on the run), never into content on screen.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use countersign_core::digest::Sha256;
 use countersign_core::layout::{self, KeyKind};
@@ -77,7 +77,7 @@ impl Service {
         let mut out = Vec::with_capacity(groups.len());
         let mut derived = Vec::new();
         for g in groups.into_values() {
-            let inputs = inputs_digest(&g.key, &g.files).map_err(summary_encoding)?;
+            let inputs = inputs_digest(&g.key, &g.files);
             if let Some(rec) = self.recorded_summary(&g.key, inputs)? {
                 if self.sources_intact(&g, &rec) {
                     out.push(from_record(g.key, &rec));
@@ -156,7 +156,7 @@ impl Service {
         let g = groups
             .remove(&key)
             .ok_or_else(|| ServiceError::not_found(format!("no run {run}")))?;
-        let inputs = inputs_digest(&g.key, &g.files).map_err(summary_encoding)?;
+        let inputs = inputs_digest(&g.key, &g.files);
         let mut run = self.assemble(g, true);
         let intact = run.files.iter().all(|f| {
             matches!(
@@ -244,18 +244,18 @@ impl Service {
     /// Groups the ledger's objects and rejections into runs.
     fn run_files(&self) -> Result<BTreeMap<RunKey, RunFiles>, ServiceError> {
         let ledger = self.ledger()?;
-        let objects = ledger.objects().map_err(err::from_ledger)?;
+        let objects = ledger.object_sources().map_err(err::from_ledger)?;
         let rejections = ledger.rejections().map_err(err::from_ledger)?;
         drop(ledger);
-        let mut groups: BTreeMap<RunKey, RunFiles> = BTreeMap::new();
         // Newest record per (run, path) wins: a re-uploaded object supersedes the old version,
         // which stays in the store and the ledger.
-        let mut latest: BTreeMap<(RunKey, String), RunFile> = BTreeMap::new();
+        let mut latest: HashMap<RunKey, HashMap<String, RunFile>> = HashMap::new();
+        let mut places = RunPlaces::default();
         for o in objects {
             let Some(key) = o.key.as_deref() else {
                 continue;
             };
-            let Some((run, path)) = run_path(key) else {
+            let Some((run, path)) = places.of(key) else {
                 continue;
             };
             let file = RunFile {
@@ -264,14 +264,14 @@ impl Service {
                 sha256: Some(o.sha256),
                 size: o.size,
                 origin: ObjectOrigin {
-                    uri: o.uri.clone(),
-                    version_id: o.version_id.clone(),
-                    etag: o.etag.clone(),
-                    last_modified: o.last_modified.clone(),
+                    uri: o.uri,
+                    version_id: o.version_id,
+                    etag: o.etag,
+                    last_modified: o.last_modified,
                 },
                 integrity: Integrity::Recorded,
             };
-            latest.insert((run, path), file);
+            latest.entry(run).or_default().insert(path, file);
         }
         for r in rejections {
             let Some(key) = key_of_uri(&r.uri) else {
@@ -281,33 +281,34 @@ impl Service {
                 continue;
             };
             // A rejection only shows when no good copy of that file was stored since.
-            latest.entry((run, path.clone())).or_insert(RunFile {
-                path,
-                role: FileRole::Evidence,
-                sha256: r.expected_sha256,
-                size: 0,
-                origin: ObjectOrigin {
-                    uri: r.uri.clone(),
-                    version_id: r.version_id.clone(),
-                    etag: r.etag.clone(),
-                    last_modified: None,
-                },
-                integrity: Integrity::Rejected {
-                    reason: r.reason.clone(),
-                },
-            });
+            latest
+                .entry(run)
+                .or_default()
+                .entry(path.clone())
+                .or_insert(RunFile {
+                    path,
+                    role: FileRole::Evidence,
+                    sha256: r.expected_sha256,
+                    size: 0,
+                    origin: ObjectOrigin {
+                        uri: r.uri.clone(),
+                        version_id: r.version_id.clone(),
+                        etag: r.etag.clone(),
+                        last_modified: None,
+                    },
+                    integrity: Integrity::Rejected {
+                        reason: r.reason.clone(),
+                    },
+                });
         }
-        for ((run, _), file) in latest {
-            groups
-                .entry(run.clone())
-                .or_insert_with(|| RunFiles {
-                    key: run,
-                    files: Vec::new(),
-                })
-                .files
-                .push(file);
-        }
-        Ok(groups)
+        Ok(latest
+            .into_iter()
+            .map(|(run, files)| {
+                let mut files: Vec<RunFile> = files.into_values().collect();
+                files.sort_by(|a, b| a.path.cmp(&b.path));
+                (run.clone(), RunFiles { key: run, files })
+            })
+            .collect())
     }
 
     /// Reads every file of a run from the store (re-verifying it) and assembles the run.
@@ -389,10 +390,6 @@ fn integrity_of(e: StoreError) -> Integrity {
     }
 }
 
-fn summary_encoding(e: countersign_core::signature::dsse::CanonicalJsonError) -> ServiceError {
-    ServiceError::storage(format!("could not encode a run summary: {e}"))
-}
-
 fn from_record(key: RunKey, rec: &RunSummaryRecord) -> RunSummary {
     RunSummary {
         id: rec.run.clone(),
@@ -428,6 +425,51 @@ fn run_path(key: &str) -> Option<(RunKey, String)> {
         KeyKind::RunFile { run, path } => Some((run, path)),
         _ => None,
     })
+}
+
+/// [`run_path`] with the run folder of each directory worked out once: the files of one
+/// directory all belong to the same run, under the same folder of it.
+#[derive(Default)]
+struct RunPlaces {
+    dirs: HashMap<String, Place>,
+}
+
+#[derive(Clone)]
+enum Place {
+    /// No file of this directory is in a run.
+    Outside,
+    /// Files of this directory are `<prefix><name>` in this run.
+    In(RunKey, String),
+    /// A run folder itself: its files are placed one by one (a name can matter there).
+    RunFolder,
+}
+
+impl RunPlaces {
+    fn of(&mut self, key: &str) -> Option<(RunKey, String)> {
+        let Some((dir, name)) = key.rsplit_once('/') else {
+            return run_path(key);
+        };
+        let place = match self.dirs.get(dir) {
+            Some(p) => p.clone(),
+            None => {
+                // Any file name but a run folder's own entries gives the same answer.
+                let place = match run_path(&format!("{dir}/x")) {
+                    None => Place::Outside,
+                    Some((run, path)) => match path.strip_suffix('x') {
+                        Some(prefix) if !prefix.is_empty() => Place::In(run, prefix.to_owned()),
+                        _ => Place::RunFolder,
+                    },
+                };
+                self.dirs.insert(dir.to_owned(), place.clone());
+                place
+            }
+        };
+        match place {
+            Place::Outside => None,
+            Place::In(run, prefix) => Some((run, format!("{prefix}{name}"))),
+            Place::RunFolder => run_path(key),
+        }
+    }
 }
 
 /// The key part of `s3://bucket/key`.
@@ -586,7 +628,7 @@ mod tests {
         let (_dir, service) = imported(20, 1, 10);
         let view = service.show("r1").unwrap();
         let RunFiles { key, files } = service.run_files().unwrap().remove(&view.run.key).unwrap();
-        let mut forged = RunSummaryRecord::of(&view.run, inputs_digest(&key, &files).unwrap());
+        let mut forged = RunSummaryRecord::of(&view.run, inputs_digest(&key, &files));
         forged.status = RunStatus::Passed;
         forged.totals.failed = 0;
         service.record_summaries(&[forged]);
@@ -638,6 +680,30 @@ mod tests {
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn placing_by_directory_agrees_with_placing_each_key() {
+        let keys = [
+            "qual/2026/LIMS/IQ/r1/reports/a.xml",
+            "qual/2026/LIMS/IQ/r1/reports/b.xml",
+            "qual/2026/LIMS/IQ/r1/run.json",
+            "qual/2026/LIMS/IQ/r1/signoff",
+            "qual/2026/LIMS/IQ/r1/signoff/record.json",
+            "LIMS/IQ/r1/evidence/deep/er/x.png",
+            "LIMS/IQ/r1/evidence/deep/er/y.png",
+            "LIMS/XQ/r1/evidence/z.png",
+            "AWSLogs/123456789012/CloudTrail/us-east-1/x.json.gz",
+            "a/LIMS/OQ/signoff",
+            "a/LIMS/OQ/r2",
+            "top.txt",
+        ];
+        let mut places = RunPlaces::default();
+        for _ in 0..2 {
+            for k in keys {
+                assert_eq!(places.of(k), run_path(k), "{k}");
+            }
+        }
     }
 
     #[test]
