@@ -47,4 +47,24 @@ if ! command -v tauri-driver >/dev/null 2>&1 || ! cargo install --list | grep -q
   cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked -q
 fi
 
+# axe-core for the app's accessibility checks (tests/src/accessibility.rs), pinned with its
+# integrity hash in tools/axe/package-lock.json; a test tool only, never part of ui/. Install
+# scripts are not run.
+if ! command -v npm >/dev/null 2>&1; then
+  log "installing npm (for the pinned accessibility checker)"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
+axe_want="$(sed -n 's/.*"axe-core": "\(.*\)".*/\1/p' tools/axe/package.json)"
+axe_have=""
+if [ -f tools/axe/node_modules/axe-core/package.json ]; then
+  axe_have="$(sed -n 's/.*"version": "\(.*\)".*/\1/p' tools/axe/node_modules/axe-core/package.json | head -n1)"
+fi
+if [ "$axe_have" != "$axe_want" ]; then
+  log "installing axe-core $axe_want (tools/axe)"
+  npm ci --prefix tools/axe --ignore-scripts --no-audit --no-fund --loglevel=error
+fi
+
 log "ready"

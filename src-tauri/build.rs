@@ -31,6 +31,9 @@ const COMMANDS: &[&str] = &[
     "create_key",
     "enroll_key",
     "export_key",
+    "save_public_key",
+    "open_written",
+    "reveal_written",
     "revoke_key",
     "record_disposition",
     "run_dispositions",
@@ -39,6 +42,12 @@ const COMMANDS: &[&str] = &[
     "sign",
     "signing_session",
     "lock_session",
+    "audit_evidence",
+    "publish_signoff",
+    "fetch_signoff",
+    "checkpoint_ledger",
+    "verify_ledger_published",
+    "restore_ledger",
 ];
 
 fn main() {

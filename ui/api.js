@@ -113,6 +113,9 @@ export const enrollKey = (form) => call("enroll_key", { form });
 /** A key's public half. */
 export const exportKey = (keyId) => call("export_key", { keyId });
 
+/** Saves a key's public half (PEM) to a new file ({keyId, out}). */
+export const savePublicKey = (form) => call("save_public_key", { form });
+
 /** Records a disposition ({run, caseId, kind, reference, reason, keyId}). */
 export const recordDisposition = (form) => call("record_disposition", { form });
 
@@ -139,3 +142,28 @@ export const signingSession = () => call("signing_session");
 
 /** Ends the signing session now. */
 export const lockSession = () => call("lock_session");
+
+/**
+ * Re-verifies the CloudTrail and AWS Config evidence in the store ({publicKey, stack}): the
+ * digest chain (signatures checked with the public key file when one is given) and the events
+ * and configuration items of the stack.
+ */
+export const auditEvidence = (form) => call("audit_evidence", { form });
+
+/** Publishes a run's sign-off to S3 ({run, location, objectLockDays}) with the AWS fields. */
+export const publishSignoff = (form, aws) => call("publish_signoff", { form, aws });
+
+/** Takes over a sign-off published to S3 ({run, location}); every item is checked and recorded. */
+export const fetchSignoff = (form, aws) => call("fetch_signoff", { form, aws });
+
+/**
+ * Signs a checkpoint of the audit trail ({keyId, publish, retentionDays}); with a location,
+ * publishes it under Object Lock. The passphrase is passed to this one call only.
+ */
+export const checkpointLedger = (form, aws, passphrase) => call("checkpoint_ledger", { form, aws, secret: { passphrase } });
+
+/** Verifies the audit trail against published checkpoints ({location} or {folder}). */
+export const verifyLedgerPublished = (form, aws) => call("verify_ledger_published", { form, aws });
+
+/** Restores the audit trail from a backup file ({path}); the trail in use is set aside. */
+export const restoreLedger = (form) => call("restore_ledger", { form });

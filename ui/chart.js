@@ -1,5 +1,8 @@
-// A small SVG chart: case results per phase, stacked horizontally, summed over the given runs.
-import { h, s } from "./dom.js";
+// A small chart: case results per phase, stacked horizontally, summed over the given runs. Drawn
+// with HTML boxes, so its labels are ordinary text at the window's size (an SVG scaled to a
+// narrow column shrank them to a few pixels). Widths are set through the style object, which
+// the CSP allows (no inline style attribute).
+import { h } from "./dom.js";
 
 const STATUSES = ["passed", "failed", "errored", "skipped"];
 const PHASES = ["IQ", "OQ", "PQ"];
@@ -13,41 +16,30 @@ export function resultsByPhase(summaries) {
     bucket.runs += 1;
     for (const st of STATUSES) bucket[st] += r.totals[st] ?? 0;
   }
-  const max = Math.max(1, ...PHASES.map((p) => STATUSES.reduce((a, st) => a + sums[p][st], 0)));
-  const width = 340;
-  const left = 34;
-  const right = 58;
-  const barH = 22;
-  const gap = 14;
-  const height = PHASES.length * (barH + gap) + 4;
-  const span = width - left - right;
-
-  const rows = PHASES.map((phase, i) => {
-    const y = 4 + i * (barH + gap);
-    let x = left;
-    const total = STATUSES.reduce((a, st) => a + sums[phase][st], 0);
-    const segs = STATUSES.filter((st) => sums[phase][st] > 0).map((st) => {
-      const w = (sums[phase][st] / max) * span;
-      const rect = s("rect", { x: x.toFixed(1), y, width: Math.max(w, 1).toFixed(1), height: barH, class: `seg-${st}` }, s("title", {}, `${phase}: ${sums[phase][st]} ${st}`));
-      x += w;
-      return rect;
-    });
-    return s(
-      "g",
-      { "data-phase": phase },
-      s("text", { x: 0, y: y + barH * 0.7, class: "axis" }, phase),
-      s("rect", { x: left, y, width: span, height: barH, fill: "none", stroke: "currentColor", "stroke-opacity": "0.15" }),
-      segs,
-      s("text", { x: width - right + 6, y: y + barH * 0.7, class: "axis" }, `${total} · ${sums[phase].runs}r`),
+  const total = (p) => STATUSES.reduce((a, st) => a + sums[p][st], 0);
+  const max = Math.max(1, ...PHASES.map(total));
+  const rows = PHASES.map((phase) => {
+    const bar = h("span", { class: "bar", "aria-hidden": "true" });
+    for (const st of STATUSES.filter((s) => sums[phase][s] > 0)) {
+      const seg = h("span", { class: `seg seg-${st}`, title: `${phase}: ${sums[phase][st]} ${st}` });
+      seg.style.width = `${((sums[phase][st] / max) * 100).toFixed(2)}%`;
+      bar.append(seg);
+    }
+    const runs = sums[phase].runs;
+    return h(
+      "div",
+      { class: "chart-row", "data-phase": phase },
+      h("span", { class: "chart-label" }, phase),
+      bar,
+      h("span", { class: "chart-total" }, `${total(phase)} cases · ${runs} run${runs === 1 ? "" : "s"}`),
     );
   });
-
   const summary = PHASES.map((p) => `${p}: ${STATUSES.map((st) => `${sums[p][st]} ${st}`).join(", ")}`).join("; ");
   return h(
     "figure",
     { class: "chart panel", id: "phase-chart" },
-    h("figcaption", { class: "muted" }, "Case results per phase (filtered runs)"),
-    s("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": summary }, rows),
+    h("figcaption", {}, "Case results per phase (filtered runs)"),
+    h("div", { class: "chart-rows", role: "img", "aria-label": summary }, rows),
     h("div", { class: "legend" }, STATUSES.map((st) => h("span", {}, h("i", { class: `l-${st}` }), st))),
   );
 }

@@ -1,20 +1,35 @@
 // A tiny element builder. Text always goes in as text (never parsed as HTML), so data from
 // result files cannot inject markup; inline `style` attributes are refused by the CSP anyway.
+// And text is shown through `shownText`, so it cannot rearrange itself either.
 
 const SVG_NS = "http://www.w3.org/2000/svg";
+
+// The characters countersign_core::display escapes (controls, bidi embeddings, overrides and
+// isolates, zero-width and other invisible format characters), and the backslash. Line breaks
+// and tabs stay as they are: in the window they are only whitespace.
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\\]/g;
+
+/**
+ * Untrusted text as the window shows it: `r\u{202e}1` for a run id holding a right-to-left
+ * override, `a\\b` for a backslash: the spelling the command line and the PDF use (which
+ * also escape tabs and, in single-line values, line breaks).
+ */
+export function shownText(text) {
+  return String(text).replace(UNSAFE, (c) => (c === "\\" ? "\\\\" : `\\u{${c.codePointAt(0).toString(16)}}`));
+}
 
 function build(el, attrs, children) {
   for (const [key, value] of Object.entries(attrs ?? {})) {
     if (value === null || value === undefined || value === false) continue;
     if (key === "class") el.setAttribute("class", value);
-    else if (key === "text") el.textContent = String(value);
+    else if (key === "text") el.textContent = shownText(value);
     else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
     else if (key === "dataset") for (const [k, v] of Object.entries(value)) el.dataset[k] = v;
     else el.setAttribute(key, value === true ? "" : String(value));
   }
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    el.append(child instanceof Node ? child : document.createTextNode(shownText(child)));
   }
   return el;
 }
@@ -74,4 +89,29 @@ export function formatBytes(n) {
 /** A timestamp shown as written (RFC 3339 keeps its UTC offset), or a dash. */
 export function formatTime(t) {
   return t ? String(t).replace("T", " ") : "—";
+}
+
+/** The longest reason the app takes (src-tauri/src/forms.rs REASON_MAX_CHARS). */
+export const REASON_MAX_CHARS = 1000;
+
+/**
+ * A reason field with a live count of the characters left; the window stops taking characters
+ * at the limit. Returns [textarea, counter]: put both in the field's label.
+ */
+export function reasonField(id, placeholder, rows = 2) {
+  const counter = h("span", { class: "counter", id: `${id}-count`, "aria-live": "polite" });
+  const area = h("textarea", { id, rows: String(rows), placeholder, maxlength: String(REASON_MAX_CHARS), "aria-describedby": `${id}-count` });
+  const update = () => {
+    const n = area.value.length;
+    counter.textContent = `${n.toLocaleString("en")} of ${REASON_MAX_CHARS.toLocaleString("en")} characters`;
+    counter.classList.toggle("counter--full", n >= REASON_MAX_CHARS * 0.9);
+  };
+  area.addEventListener("input", update);
+  update();
+  return [area, counter];
+}
+
+/** A file path field with its Browse (or Save as) button; see files.js. */
+export function pathRow(input, button) {
+  return h("span", { class: "path-row" }, input, button);
 }

@@ -11,8 +11,9 @@ import * as sign from "./screens/sign.js";
 import * as packages from "./screens/packages.js";
 import * as audit from "./screens/audit.js";
 import * as keys from "./screens/keys.js";
+import * as evidence from "./screens/evidence.js";
 
-const SCREENS = { connect, runs, run, sign, packages, audit, keys };
+const SCREENS = { connect, runs, run, sign, packages, audit, evidence, keys };
 
 const ctx = {
   /** AppInfo from the shell: home, version, demo connection. */
@@ -33,6 +34,8 @@ function show(entry) {
   const screen = SCREENS[entry.name];
   current = screen.render(ctx, entry.params ?? {}) ?? {};
   mount(main, current.el);
+  // A screen opens at its top; going back returns to where the previous one was left.
+  main.scrollTop = entry.scrollTop ?? 0;
   for (const b of document.querySelectorAll("[data-nav]")) {
     if (b.dataset.nav === entry.name) b.setAttribute("aria-current", "page");
     else b.removeAttribute("aria-current");
@@ -43,6 +46,7 @@ function show(entry) {
 
 /** Opens a screen on top of the current one. */
 function go(name, params) {
+  if (stack.length) stack[stack.length - 1].scrollTop = document.getElementById("main").scrollTop;
   stack.push({ name, params });
   show(stack[stack.length - 1]);
 }
@@ -86,7 +90,7 @@ function showTopbarInfo() {
 async function start() {
   document.addEventListener("keydown", onKey);
   document.getElementById("nav-connect").addEventListener("click", () => replace("connect"));
-  for (const name of ["runs", "packages", "audit", "keys"]) {
+  for (const name of ["runs", "packages", "audit", "evidence", "keys"]) {
     document.getElementById(`nav-${name}`).addEventListener("click", () => replace(name));
   }
   try {

@@ -20,15 +20,20 @@ const RULES = [
   [/passphrase/i, "Passphrase", "The key's passphrase did not open it. Failed attempts count towards the lockout."],
 ];
 
-/** A refusal (or any error) with the rule explained; `id` names the box for tests. */
+/**
+ * A refusal (or any error) as one box: for a refusal, the rule that refused it in plain words,
+ * then the service's own message as the detail; `id` names the box for tests.
+ */
 export function refusalBox(raw, id) {
   const err = toAppError(raw);
   const rule = err.code === ErrorCode.REFUSED ? RULES.find(([re]) => re.test(err.message)) : null;
+  if (!rule) return errorBox(err, { id, "data-rule": "" });
   return h(
     "div",
-    { id, "data-code": err.code, "data-rule": rule ? rule[1] : "" },
-    rule ? h("div", { class: "error error--warn explain" }, h("strong", { class: "error-title" }, `Refused: ${rule[1]}`), h("p", {}, rule[2])) : null,
-    errorBox(err),
+    { id, class: "error error--warn", role: "alert", "data-code": err.code, "data-rule": rule[1] },
+    h("strong", { class: "error-title" }, `Refused: ${rule[1]}`),
+    h("p", {}, rule[2]),
+    h("p", { class: "error-message error-detail" }, err.message),
   );
 }
 
@@ -61,8 +66,9 @@ export function liveStamp(id) {
  * The signature components form. `plan` says whether an MFA code is needed (`needs_mfa`,
  * `iam_arn`, `mfa_serial`); `conn` prefills the AWS profile, region and endpoint; `prefix`
  * names the fields (`${prefix}-mfa`, `${prefix}-passphrase`, `${prefix}-go`, …). `submit(aws,
- * secrets)` makes the one signing call and shows its outcome itself (it never rejects); the
- * secret fields are cleared as soon as the call is made.
+ * secrets, fields)` makes the one signing call and shows its outcome itself (it never rejects;
+ * `fields` are this form's fields, for an error about one of them); the secret fields are
+ * cleared as soon as the call is made.
  */
 export function secretsForm({ plan, conn, prefix, title, label, submit }) {
   const field = (name, attrs = {}) => h("input", { type: "text", id: `${prefix}-${name}`, autocomplete: "off", spellcheck: "false", ...attrs });
@@ -85,10 +91,12 @@ export function secretsForm({ plan, conn, prefix, title, label, submit }) {
     h("div", { class: "grid-form" }, h("label", {}, "Passphrase", pass)),
     h("div", { class: "actions" }, button),
   );
+  /** The fields an error of the signing call can be about (see errors.js showError). */
+  form.fields = { profile, region, endpoint, mfa_code: code, passphrase: pass };
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     button.disabled = true;
-    const call = submit({ profile: profile.value, region: region.value, endpoint: endpoint.value }, { passphrase: pass.value, mfaCode: code.value });
+    const call = submit({ profile: profile.value, region: region.value, endpoint: endpoint.value }, { passphrase: pass.value, mfaCode: code.value }, form.fields);
     pass.value = "";
     code.value = "";
     try {

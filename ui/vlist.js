@@ -15,8 +15,10 @@ const OVERSCAN = 8;
  * @param {(item: any, index: number) => void} o.onOpen Enter or double click
  * @param {(err: any) => void} [o.onError] a page could not be fetched
  * @param {number} [o.pageSize] rows per fetched page
+ * @param {(items: any[]) => void} [o.onVisible] the rows now wholly or partly in view (not the
+ *   margin drawn around them) and already held, after every draw
  */
-export function virtualList({ id, label, columns, rowHeight, cells, onSelect, onOpen, onError = () => {}, pageSize = 100 }) {
+export function virtualList({ id, label, columns, rowHeight, cells, onSelect, onOpen, onVisible, onError = () => {}, pageSize = 100 }) {
   let total = 0;
   let rows = []; // the rows held, by index (sparse while pages are still to come)
   let fetchPage = null; // (offset, limit) => Promise<items>, when rows come in pages
@@ -67,10 +69,17 @@ export function virtualList({ id, label, columns, rowHeight, cells, onSelect, on
       const item = rows[i];
       const attrs = { class: item === undefined ? "vrow vrow--loading" : "vrow", role: "row", "aria-rowindex": String(i + 1), "aria-selected": i === selected ? "true" : "false", dataset: { index: String(i) } };
       const row = h("div", attrs, item === undefined ? [h("span", { class: "muted" }, "…")] : cells(item, i));
+      for (const cell of row.children) cell.setAttribute("role", "gridcell");
       row.style.transform = `translateY(${i * rowHeight}px)`;
       out.push(row);
     }
     body.replaceChildren(...out);
+    if (onVisible && total && el.clientHeight > 0) {
+      const from = Math.floor(top / rowHeight);
+      const to = Math.min(total, Math.ceil((top + el.clientHeight - headHeight()) / rowHeight));
+      const seen = rows.slice(from, to).filter((r) => r !== undefined);
+      if (seen.length) onVisible(seen);
+    }
     ensure(first, last);
   }
 

@@ -1,28 +1,35 @@
 //! The commands the window may call. Each is a one-line adapter over the service layer; errors
-//! reach the window as the service's `{code, message}` (mirrored in `ui/errors.js`).
+//! reach the window as a [`WindowError`]: the service's code, its message in the window's words
+//! and the field it is about (`ui/errors.js` mirrors the codes).
 //!
 //! Every command here must also be listed in `build.rs` and granted in `capabilities/main.json`.
 
 use countersign_core::trace::Traceability;
 use countersign_ledger::{CaseDispositionRecord, EventRecord};
 use countersign_service::{
-    AuditReview, BackupInfo, CasePage, CaseQuery, ChainReport, Enrollment, FetchProgress,
-    FetchReport, FileContent, ImportLimits, ImportReport, KeyInfo, PackageBuilt, PackageProgress,
-    PackageVerification, PublicKeyExport, ReviewInfo, ReviewPlan, RunHead, RunSummary, RunView,
-    Service, ServiceError, SignPlan, SignatureInfo, SignatureView,
+    AuditEvidenceReport, AuditReview, BackupInfo, CasePage, CaseQuery, ChainReport, CheckpointInfo,
+    Enrollment, FetchProgress, FetchReport, FetchSignoffReport, FileContent, ImportReport,
+    ImportRequest, KeyInfo, LedgerVerification, PackageBuilt, PackageProgress, PackageVerification,
+    PublicKeyExport, PublishReport, RestoreReport, ReviewInfo, ReviewPlan, RunHead, RunSummary,
+    RunView, Service, SignPlan, SignatureInfo, SignatureView,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
+use tauri_plugin_opener::OpenerExt;
 
+use crate::files::WrittenFiles;
 use crate::forms::{
-    AuditExportForm, AuditFilterForm, AwsForm, BackupForm, DispositionForm, EnrollForm, ImportForm,
-    NewKeyForm, PackageForm, ReviewForm, RevokeForm, SecretsForm, SignForm, VerifyForm,
+    AuditEvidenceForm, AuditExportForm, AuditFilterForm, AwsForm, BackupForm, CheckpointForm,
+    DispositionForm, EnrollForm, ImportForm, KeySaveForm, NewKeyForm, PackageForm, PassphraseForm,
+    PublishedCheckpointsForm, RestoreForm, ReviewForm, RevokeForm, SecretsForm, SignForm,
+    SignoffForm, VerifyForm,
 };
 use crate::open_run::OpenRun;
 use crate::signing::{SessionState, SignDesk};
 use crate::startup::DemoConnection;
 use crate::sync::{ConnectForm, FetchSlot, PackageSlot};
+use crate::wording::{self, Field, WindowError};
 
 /// What the window needs to know about this app instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -45,14 +52,14 @@ pub fn app_info(info: State<'_, AppInfo>) -> AppInfo {
 
 /// Every run in the store, sorted by system, phase and run id.
 #[tauri::command]
-pub async fn list_runs(service: State<'_, Service>) -> Result<Vec<RunSummary>, ServiceError> {
-    service.runs()
+pub async fn list_runs(service: State<'_, Service>) -> Result<Vec<RunSummary>, WindowError> {
+    Ok(service.runs()?)
 }
 
 /// One run in full, cases failures first.
 #[tauri::command]
-pub async fn show_run(service: State<'_, Service>, run: String) -> Result<RunView, ServiceError> {
-    service.show(&run)
+pub async fn show_run(service: State<'_, Service>, run: String) -> Result<RunView, WindowError> {
+    Ok(service.show(&run)?)
 }
 
 /// Opens a run for review: read and verified once, kept for the pages of cases that follow;
@@ -62,8 +69,8 @@ pub async fn open_run(
     service: State<'_, Service>,
     open: State<'_, OpenRun>,
     run: String,
-) -> Result<RunHead, ServiceError> {
-    open.open(&service, &run).map(|v| v.head())
+) -> Result<RunHead, WindowError> {
+    Ok(open.open(&service, &run)?.head())
 }
 
 /// A page of the open run's cases, failures first, filtered and searched.
@@ -73,8 +80,8 @@ pub async fn run_cases(
     open: State<'_, OpenRun>,
     run: String,
     query: CaseQuery,
-) -> Result<CasePage, ServiceError> {
-    open.view(&service, &run)?.cases_page(&query)
+) -> Result<CasePage, WindowError> {
+    Ok(open.view(&service, &run)?.cases_page(&query)?)
 }
 
 /// The open run's traceability matrix.
@@ -83,7 +90,7 @@ pub async fn run_traceability(
     service: State<'_, Service>,
     open: State<'_, OpenRun>,
     run: String,
-) -> Result<Traceability, ServiceError> {
+) -> Result<Traceability, WindowError> {
     Ok(open.view(&service, &run)?.run.traceability.clone())
 }
 
@@ -93,8 +100,8 @@ pub async fn open_file(
     service: State<'_, Service>,
     run: String,
     path: String,
-) -> Result<FileContent, ServiceError> {
-    service.open_file(&run, &path)
+) -> Result<FileContent, WindowError> {
+    Ok(service.open_file(&run, &path)?)
 }
 
 /// Syncs the form's bucket into the store, streaming progress; one sync at a time.
@@ -104,13 +111,13 @@ pub async fn fetch(
     slot: State<'_, FetchSlot>,
     form: ConnectForm,
     on_progress: Channel<FetchProgress>,
-) -> Result<FetchReport, ServiceError> {
+) -> Result<FetchReport, WindowError> {
     let (request, running) = (form.to_request()?, slot.begin()?);
     // A closed window drops the channel; the sync still completes into the store.
     let progress = move |p: &FetchProgress| {
         let _ = on_progress.send(p.clone());
     };
-    service.fetch(&request, &progress, &running.token).await
+    Ok(service.fetch(&request, &progress, &running.token).await?)
 }
 
 /// Imports a folder or `.zip` laid out like the bucket, checked as a sync checks it, streaming
@@ -121,18 +128,18 @@ pub async fn import_runs(
     slot: State<'_, FetchSlot>,
     form: ImportForm,
     on_progress: Channel<FetchProgress>,
-) -> Result<ImportReport, ServiceError> {
+) -> Result<ImportReport, WindowError> {
     let (path, running) = (form.to_request()?, slot.begin()?);
     let progress = move |p: &FetchProgress| {
         let _ = on_progress.send(p.clone());
     };
-    service.import_with(&path, &ImportLimits::default(), &progress, &running.token)
+    Ok(service.import(&ImportRequest::new(path), &progress, &running.token)?)
 }
 
 /// Cancels the running sync or import; answers whether one was running.
 #[tauri::command]
-pub fn cancel_fetch(slot: State<'_, FetchSlot>) -> Result<bool, ServiceError> {
-    slot.cancel()
+pub fn cancel_fetch(slot: State<'_, FetchSlot>) -> Result<bool, WindowError> {
+    Ok(slot.cancel()?)
 }
 
 /// Builds a validation package from runs (PDF, optional bundle), streaming each step; one at a
@@ -141,21 +148,26 @@ pub fn cancel_fetch(slot: State<'_, FetchSlot>) -> Result<bool, ServiceError> {
 pub async fn build_package(
     service: State<'_, Service>,
     slot: State<'_, PackageSlot>,
+    written: State<'_, WrittenFiles>,
     form: PackageForm,
     on_progress: Channel<PackageProgress>,
-) -> Result<PackageBuilt, ServiceError> {
+) -> Result<PackageBuilt, WindowError> {
     let (request, running) = (form.to_request()?, slot.begin()?);
     let progress = move |p: &PackageProgress| {
         let _ = on_progress.send(p.clone());
     };
-    let now = time::OffsetDateTime::now_utc();
-    service.package_with(&request, now, &progress, &running.token)
+    let built = service.package(&request, &progress, &running.token)?;
+    written.add(&built.pdf);
+    if let Some(bundle) = &built.bundle {
+        written.add(bundle);
+    }
+    Ok(built)
 }
 
 /// Cancels the package build in progress; answers whether one was running.
 #[tauri::command]
-pub fn cancel_package(slot: State<'_, PackageSlot>) -> Result<bool, ServiceError> {
-    slot.cancel()
+pub fn cancel_package(slot: State<'_, PackageSlot>) -> Result<bool, WindowError> {
+    Ok(slot.cancel()?)
 }
 
 /// Verifies any package file (PDF, bundle folder or zip) offline, check by check; recorded.
@@ -163,9 +175,11 @@ pub fn cancel_package(slot: State<'_, PackageSlot>) -> Result<bool, ServiceError
 pub async fn verify_package(
     service: State<'_, Service>,
     form: VerifyForm,
-) -> Result<PackageVerification, ServiceError> {
+) -> Result<PackageVerification, WindowError> {
     let (path, trusted) = form.to_request()?;
-    service.verify_package(&path, trusted.as_ref())
+    Ok(wording::verification(
+        service.verify_package(&path, trusted.as_ref())?,
+    ))
 }
 
 /// The audit-trail entries matching the filter, in order.
@@ -173,30 +187,33 @@ pub async fn verify_package(
 pub async fn audit_events(
     service: State<'_, Service>,
     filter: AuditFilterForm,
-) -> Result<Vec<EventRecord>, ServiceError> {
-    service.ledger_events(&filter.to_filter()?)
+) -> Result<Vec<EventRecord>, WindowError> {
+    Ok(service.ledger_events(&filter.to_filter()?)?)
 }
 
 /// Re-derives every hash of the audit trail.
 #[tauri::command]
-pub async fn audit_verify(service: State<'_, Service>) -> Result<ChainReport, ServiceError> {
-    service.ledger_verify()
+pub async fn audit_verify(service: State<'_, Service>) -> Result<ChainReport, WindowError> {
+    Ok(service.ledger_verify()?)
 }
 
 /// Exports the (filtered) audit trail to a new file; answers the number of entries written.
 #[tauri::command]
 pub async fn audit_export(
     service: State<'_, Service>,
+    written: State<'_, WrittenFiles>,
     form: AuditExportForm,
-) -> Result<u64, ServiceError> {
+) -> Result<u64, WindowError> {
     let (format, filter, out) = form.to_request()?;
-    service.ledger_export_filtered(format, &filter, &out)
+    let n = service.ledger_export_filtered(format, &filter, &out)?;
+    written.add(&out);
+    Ok(n)
 }
 
 /// Every audit-trail review, each verified against the trail as it stands now.
 #[tauri::command]
-pub async fn audit_reviews(service: State<'_, Service>) -> Result<Vec<AuditReview>, ServiceError> {
-    service.audit_reviews()
+pub async fn audit_reviews(service: State<'_, Service>) -> Result<Vec<AuditReview>, WindowError> {
+    Ok(service.audit_reviews()?)
 }
 
 /// What marking the trail reviewed up to an entry would sign, before any secret.
@@ -205,9 +222,23 @@ pub async fn review_check(
     service: State<'_, Service>,
     desk: State<'_, SignDesk>,
     form: ReviewForm,
-) -> Result<ReviewPlan, ServiceError> {
+) -> Result<ReviewCheck, WindowError> {
     desk.clock.set_offset_minutes(form.utc_offset_minutes);
-    service.review_check(&*desk.session.lock().await, &form.to_request()?)
+    let req = form.to_request()?;
+    let plan = service.review_check(&*desk.session.lock().await, &req)?;
+    Ok(ReviewCheck {
+        plan,
+        reason: req.reason,
+    })
+}
+
+/// What marking the trail reviewed would sign, with the reason exactly as it will be signed
+/// (the reviewer's words and what the window displayed).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewCheck {
+    #[serde(flatten)]
+    pub plan: ReviewPlan,
+    pub reason: String,
 }
 
 /// Signs "audit trail reviewed up to entry N" (meaning Reviewed) in the signing session.
@@ -218,28 +249,32 @@ pub async fn review_audit_trail(
     form: ReviewForm,
     aws: AwsForm,
     secrets: SecretsForm,
-) -> Result<ReviewInfo, ServiceError> {
+) -> Result<ReviewInfo, WindowError> {
     desk.clock.set_offset_minutes(form.utc_offset_minutes);
     let mut session = desk.session.lock().await;
     let (aws, req) = (aws.settings()?, form.to_request()?);
-    service
+    Ok(service
         .ledger_review(&aws, &mut session, &req, secrets.into_secrets())
-        .await
+        .await?)
 }
 
 /// A consistent, verified copy of the ledger in a new file; recorded.
 #[tauri::command]
 pub async fn backup_ledger(
     service: State<'_, Service>,
+    written: State<'_, WrittenFiles>,
     form: BackupForm,
-) -> Result<BackupInfo, ServiceError> {
-    service.ledger_backup(&form.to_request()?)
+) -> Result<BackupInfo, WindowError> {
+    let out = form.to_request()?;
+    let info = service.ledger_backup(&out)?;
+    written.add(&out);
+    Ok(info)
 }
 
 /// The signer keys in the home, with their enrollment.
 #[tauri::command]
-pub async fn list_keys(service: State<'_, Service>) -> Result<Vec<KeyInfo>, ServiceError> {
-    service.keys()
+pub async fn list_keys(service: State<'_, Service>) -> Result<Vec<KeyInfo>, WindowError> {
+    Ok(service.keys()?)
 }
 
 /// Creates a signer key sealed with the passphrase (typed twice).
@@ -247,9 +282,9 @@ pub async fn list_keys(service: State<'_, Service>) -> Result<Vec<KeyInfo>, Serv
 pub async fn create_key(
     service: State<'_, Service>,
     form: NewKeyForm,
-) -> Result<KeyInfo, ServiceError> {
+) -> Result<KeyInfo, WindowError> {
     let (name, passphrase) = form.into_request()?;
-    service.keys_init(&name, &passphrase)
+    Ok(service.keys_init(&name, &passphrase)?)
 }
 
 /// Binds a key to the signer's MFA-backed IAM identity.
@@ -257,16 +292,16 @@ pub async fn create_key(
 pub async fn enroll_key(
     service: State<'_, Service>,
     form: EnrollForm,
-) -> Result<Enrollment, ServiceError> {
+) -> Result<Enrollment, WindowError> {
     let (aws, request) = form.into_request()?;
-    service.keys_enroll(&aws, &request).await
+    Ok(service.keys_enroll(&aws, &request).await?)
 }
 
 /// Revokes an enrolled key; its signatures then verify as made with a revoked key.
 #[tauri::command]
-pub async fn revoke_key(service: State<'_, Service>, form: RevokeForm) -> Result<(), ServiceError> {
+pub async fn revoke_key(service: State<'_, Service>, form: RevokeForm) -> Result<(), WindowError> {
     let (key_id, reason) = form.to_request()?;
-    service.keys_revoke(&key_id, &reason)
+    Ok(service.keys_revoke(&key_id, &reason)?)
 }
 
 /// A key's public half (PEM, hex, key id) for auditors.
@@ -274,8 +309,59 @@ pub async fn revoke_key(service: State<'_, Service>, form: RevokeForm) -> Result
 pub async fn export_key(
     service: State<'_, Service>,
     key_id: String,
-) -> Result<PublicKeyExport, ServiceError> {
-    service.keys_export(Some(&key_id))
+) -> Result<PublicKeyExport, WindowError> {
+    Ok(service.keys_export(Some(&key_id))?)
+}
+
+/// Saves a key's public half (PEM) to a new file, for auditors.
+#[tauri::command]
+pub async fn save_public_key(
+    service: State<'_, Service>,
+    written: State<'_, WrittenFiles>,
+    form: KeySaveForm,
+) -> Result<PublicKeyExport, WindowError> {
+    let (key_id, out) = form.to_request()?;
+    let export = service.keys_export_to(Some(&key_id), &out)?;
+    written.add(&out);
+    Ok(export)
+}
+
+/// Opens a file the app wrote in this run (a package PDF) in the desktop's default viewer.
+#[tauri::command]
+pub async fn open_written<R: Runtime>(
+    app: AppHandle<R>,
+    written: State<'_, WrittenFiles>,
+    path: String,
+) -> Result<(), WindowError> {
+    let path = written.written(&path)?;
+    app.opener()
+        .open_path(path.display().to_string(), None::<&str>)
+        .map_err(|e| desktop_refused("open", &path, &e))
+}
+
+/// Shows a file the app wrote in this run in the desktop's file manager (or, without one on the
+/// session bus, opens its folder).
+#[tauri::command]
+pub async fn reveal_written<R: Runtime>(
+    app: AppHandle<R>,
+    written: State<'_, WrittenFiles>,
+    path: String,
+) -> Result<(), WindowError> {
+    let path = written.written(&path)?;
+    // A desktop without a file manager on the session bus still opens the folder.
+    let folder = path.parent().unwrap_or(&path).display().to_string();
+    app.opener()
+        .reveal_item_in_dir(&path)
+        .or_else(|_| app.opener().open_path(folder, None::<&str>))
+        .map_err(|e| desktop_refused("show", &path, &e))
+}
+
+fn desktop_refused(what: &str, path: &std::path::Path, e: &dyn std::fmt::Display) -> WindowError {
+    countersign_service::ServiceError::storage(format!(
+        "the desktop could not {what} {} ({e}); open it from your file manager instead",
+        path.display()
+    ))
+    .into()
 }
 
 /// Records a disposition of a failed or errored case.
@@ -283,9 +369,9 @@ pub async fn export_key(
 pub async fn record_disposition(
     service: State<'_, Service>,
     form: DispositionForm,
-) -> Result<CaseDispositionRecord, ServiceError> {
+) -> Result<CaseDispositionRecord, WindowError> {
     let (request, key_id) = form.to_request()?;
-    service.disposition(&request, key_id.as_deref())
+    Ok(service.disposition(&request, key_id.as_deref())?)
 }
 
 /// The current disposition of each dispositioned case of a run (`SYSTEM/PHASE/RUN-ID`).
@@ -293,8 +379,8 @@ pub async fn record_disposition(
 pub async fn run_dispositions(
     service: State<'_, Service>,
     run: String,
-) -> Result<Vec<CaseDispositionRecord>, ServiceError> {
-    service.current_dispositions(&run)
+) -> Result<Vec<CaseDispositionRecord>, WindowError> {
+    Ok(service.current_dispositions(&run)?)
 }
 
 /// A run's signatures, each verified against the record as it stands now.
@@ -302,8 +388,8 @@ pub async fn run_dispositions(
 pub async fn run_signatures(
     service: State<'_, Service>,
     run: String,
-) -> Result<Vec<SignatureView>, ServiceError> {
-    service.signatures(&run)
+) -> Result<Vec<SignatureView>, WindowError> {
+    Ok(service.signatures(&run)?)
 }
 
 /// What signing would sign, checked against the policy before any secret is asked for.
@@ -312,9 +398,9 @@ pub async fn sign_check(
     service: State<'_, Service>,
     desk: State<'_, SignDesk>,
     form: SignForm,
-) -> Result<SignPlan, ServiceError> {
+) -> Result<SignPlan, WindowError> {
     desk.clock.set_offset_minutes(form.utc_offset_minutes);
-    service.sign_check(&*desk.session.lock().await, &form.to_request()?)
+    Ok(service.sign_check(&*desk.session.lock().await, &form.to_request()?)?)
 }
 
 /// Signs: MFA code (when the session is closed) and passphrase, then the envelope.
@@ -325,17 +411,17 @@ pub async fn sign(
     form: SignForm,
     aws: AwsForm,
     secrets: SecretsForm,
-) -> Result<SignatureInfo, ServiceError> {
+) -> Result<SignatureInfo, WindowError> {
     desk.clock.set_offset_minutes(form.utc_offset_minutes);
     let mut session = desk.session.lock().await;
-    service
+    Ok(service
         .sign(
             &aws.settings()?,
             &mut session,
             &form.to_request()?,
             secrets.into_secrets(),
         )
-        .await
+        .await?)
 }
 
 /// Whether the signing session is open, for whom, and for how long without a signing.
@@ -343,16 +429,114 @@ pub async fn sign(
 pub async fn signing_session(
     service: State<'_, Service>,
     desk: State<'_, SignDesk>,
-) -> Result<SessionState, ServiceError> {
+) -> Result<SessionState, WindowError> {
     let idle = service.signing_policy()?.0.session.idle_timeout_minutes;
-    Ok(SessionState::of(&*desk.session.lock().await, idle))
+    Ok(SessionState::of(
+        &*desk.session.lock().await,
+        service.now(),
+        idle,
+    ))
 }
 
 /// Ends the signing session now: the next signing needs the MFA code again.
 #[tauri::command]
-pub async fn lock_session(desk: State<'_, SignDesk>) -> Result<(), ServiceError> {
+pub async fn lock_session(desk: State<'_, SignDesk>) -> Result<(), WindowError> {
     desk.session.lock().await.lock();
     Ok(())
+}
+
+/// Validates the CloudTrail digest chain in the store (with the trail's public key file when
+/// given) and lists the events and AWS Config items of a stack, or of all stacks.
+#[tauri::command]
+pub async fn audit_evidence(
+    service: State<'_, Service>,
+    form: AuditEvidenceForm,
+) -> Result<AuditEvidenceReport, WindowError> {
+    let (key, stack) = form
+        .to_request()
+        .map_err(|e| WindowError::at(Field::Path, e))?;
+    let key = key.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));
+    Ok(service.audit_evidence(key, stack.as_deref())?)
+}
+
+/// Hands a signed run to the next signer's desktop: its record, the signatures that verify for
+/// it and the signers' keys, written to S3 once and never over a different object.
+#[tauri::command]
+pub async fn publish_signoff(
+    service: State<'_, Service>,
+    form: SignoffForm,
+    aws: AwsForm,
+) -> Result<PublishReport, WindowError> {
+    let (aws, req) = (
+        aws.settings()?,
+        form.to_publish()
+            .map_err(|e| WindowError::at(form.field(), e))?,
+    );
+    Ok(service.signoff_publish(&aws, &req).await?)
+}
+
+/// Takes over a published sign-off: every item checked against this desktop, the accepted ones
+/// and every refusal recorded.
+#[tauri::command]
+pub async fn fetch_signoff(
+    service: State<'_, Service>,
+    form: SignoffForm,
+    aws: AwsForm,
+) -> Result<FetchSignoffReport, WindowError> {
+    let (aws, req) = (
+        aws.settings()?,
+        form.to_fetch()
+            .map_err(|e| WindowError::at(form.field(), e))?,
+    );
+    Ok(service.signoff_fetch(&aws, &req).await?)
+}
+
+/// Signs the audit trail's head with the user's enrolled key and records it; with a location,
+/// publishes it to S3 under Object Lock (COMPLIANCE).
+#[tauri::command]
+pub async fn checkpoint_ledger(
+    service: State<'_, Service>,
+    form: CheckpointForm,
+    aws: AwsForm,
+    secret: PassphraseForm,
+) -> Result<CheckpointInfo, WindowError> {
+    let (aws, req) = (
+        aws.settings()?,
+        form.to_request()
+            .map_err(|e| WindowError::at(form.field(), e))?,
+    );
+    Ok(service
+        .ledger_checkpoint(&aws, &req, &secret.into_passphrase())
+        .await?)
+}
+
+/// Verifies the audit trail against checkpoints published outside this desktop, so a trail
+/// rolled back to an older copy is caught.
+#[tauri::command]
+pub async fn verify_ledger_published(
+    service: State<'_, Service>,
+    form: PublishedCheckpointsForm,
+    aws: AwsForm,
+) -> Result<LedgerVerification, WindowError> {
+    let (aws, source) = (
+        aws.settings()?,
+        form.to_request()
+            .map_err(|e| WindowError::at(form.field(), e))?,
+    );
+    Ok(service.ledger_verify_published(&aws, &source).await?)
+}
+
+/// Restores the audit trail from a backup after verifying it (also against this trail's
+/// checkpoints); the trail in use is set aside, never deleted.
+#[tauri::command]
+pub async fn restore_ledger(
+    service: State<'_, Service>,
+    form: RestoreForm,
+) -> Result<RestoreReport, WindowError> {
+    let backup = form
+        .to_request()
+        .map_err(|e| WindowError::at(Field::Path, e))?;
+    Ok(service.ledger_restore_here(&backup)?)
 }
 
 #[cfg(test)]
@@ -432,15 +616,19 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn show_run_errors_arrive_as_the_services_code_and_message() {
+    fn show_run_errors_arrive_as_the_services_code_and_message_in_the_window_s_words() {
         let home = tempfile::tempdir().unwrap();
         let (app, window) = app(home.path());
-        let expected =
-            serde_json::to_value(app.state::<Service>().show("LIMS/IQ/nope").unwrap_err()).unwrap();
+        let expected = serde_json::to_value(WindowError::from(
+            app.state::<Service>().show("LIMS/IQ/nope").unwrap_err(),
+        ))
+        .unwrap();
         let got = invoke(&window, "show_run", json!({ "run": "LIMS/IQ/nope" })).unwrap_err();
         assert_eq!(got, expected);
         assert_eq!(got["code"], json!("not_found"), "{got}");
-        assert!(!got["message"].as_str().unwrap().is_empty());
+        let message = got["message"].as_str().unwrap();
+        assert!(message.contains("LIMS/IQ/nope"), "{got}");
+        assert!(!wording::names_the_command_line(message), "{got}");
     }
 
     /// The review screen opens a run without its cases and pages them: what it gets is what
@@ -467,7 +655,13 @@ pub(crate) mod tests {
             format!("<testsuite name=\"oq\">{cases}</testsuite>"),
         )
         .unwrap();
-        app.state::<Service>().import(src.path()).unwrap();
+        app.state::<Service>()
+            .import(
+                &ImportRequest::new(src.path()),
+                &|_| {},
+                &countersign_service::CancelToken::new(),
+            )
+            .unwrap();
         let view = app.state::<Service>().show("r1").unwrap();
 
         let head = invoke(&window, "open_run", json!({ "run": "r1" })).unwrap();
@@ -508,11 +702,11 @@ pub(crate) mod tests {
     fn open_file_errors_arrive_as_the_services_code_and_message() {
         let home = tempfile::tempdir().unwrap();
         let (app, window) = app(home.path());
-        let expected = serde_json::to_value(
+        let expected = serde_json::to_value(WindowError::from(
             app.state::<Service>()
                 .open_file("LIMS/IQ/nope", "log.txt")
                 .unwrap_err(),
-        )
+        ))
         .unwrap();
         let got = invoke(
             &window,
@@ -793,6 +987,58 @@ pub(crate) mod tests {
                 .contains("already exists"),
             "{again}"
         );
+    }
+
+    #[test]
+    fn the_trail_is_restored_in_place_from_a_verified_backup_and_checked_against_checkpoints() {
+        let home = tempfile::tempdir().unwrap();
+        let (_app, window) = app(home.path());
+        let out = home.path().join("copy.sqlite");
+        invoke(
+            &window,
+            "backup_ledger",
+            json!({ "form": { "out": out.display().to_string() } }),
+        )
+        .unwrap();
+        let missing = invoke(
+            &window,
+            "restore_ledger",
+            json!({ "form": { "path": home.path().join("none.sqlite").display().to_string() } }),
+        )
+        .unwrap_err();
+        assert_eq!(missing["code"], json!("bad_input"), "{missing}");
+        let restored = invoke(
+            &window,
+            "restore_ledger",
+            json!({ "form": { "path": out.display().to_string() } }),
+        )
+        .unwrap();
+        assert!(restored["set_aside"].is_string(), "{restored}");
+        // The restored trail is the one in use from now on, and it verifies.
+        let report = invoke(&window, "audit_verify", json!({})).unwrap();
+        assert_eq!(report["problem"], json!(null), "{report}");
+
+        let none = invoke(
+            &window,
+            "verify_ledger_published",
+            json!({ "form": {}, "aws": {} }),
+        )
+        .unwrap_err();
+        assert_eq!(none["code"], json!("bad_input"), "{none}");
+        let bad = invoke(
+            &window,
+            "publish_signoff",
+            json!({ "form": { "run": "LIMS/OQ/r", "location": "s3://Not_A_Bucket/x" }, "aws": {} }),
+        )
+        .unwrap_err();
+        assert_eq!(bad["code"], json!("bad_input"), "{bad}");
+        assert!(
+            bad["message"].as_str().unwrap().contains("bucket name"),
+            "{bad}"
+        );
+        // No CloudTrail digests in an empty store: the chain does not validate, and says so.
+        let evidence = invoke(&window, "audit_evidence", json!({ "form": {} })).unwrap();
+        assert_eq!(evidence["valid"], json!(false), "{evidence}");
     }
 
     #[test]

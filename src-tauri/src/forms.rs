@@ -4,13 +4,33 @@
 
 use std::path::PathBuf;
 
+use countersign_core::layout::S3Location;
 use countersign_core::signature::predicate::Meaning;
 use countersign_service::{
-    export_filter, AwsSettings, DispositionKind, DispositionRequest, EnrollRequest, EventFilter,
-    ExportFormat, PackageRequest, Passphrase, ReviewRequest, ServiceError, SignRequest,
-    SignSecrets, TrustedKeys,
+    export_filter, AwsSettings, CheckpointRequest, CheckpointSource, DispositionKind,
+    DispositionRequest, EnrollRequest, EventFilter, ExportFormat, FetchSignoffRequest, MfaCode,
+    PackageRequest, Passphrase, PublishRequest, ReviewRequest, ServiceError, SignRequest,
+    SignSecrets, TextMatch, TrustedKeys,
 };
 use serde::Deserialize;
+
+use crate::wording::Field;
+
+/// The longest reason the window takes for a signature, a disposition, a review or a
+/// revocation: enough for what was checked and found; details belong in the deviation or change
+/// record the reason names. The window counts down to it as the reason is typed.
+pub const REASON_MAX_CHARS: usize = 1000;
+
+/// A reason of at most [`REASON_MAX_CHARS`] characters.
+fn bounded_reason(reason: &str) -> Result<(), ServiceError> {
+    let n = reason.trim().chars().count();
+    if n > REASON_MAX_CHARS {
+        return Err(ServiceError::bad_input(format!(
+            "the reason is {n} characters long; keep it to {REASON_MAX_CHARS}: say what you checked and found, and put longer detail in the deviation or change record it names"
+        )));
+    }
+    Ok(())
+}
 
 fn non_empty(s: &str) -> Option<String> {
     let s = s.trim();
@@ -123,7 +143,10 @@ impl VerifyForm {
     }
 }
 
-/// The audit-trail filter (`ledger export`'s filters; empty fields match everything).
+/// The audit-trail filter (`ledger export`'s filters; empty fields match everything). The
+/// window's text fields find what contains them, in any letter case ("signature" finds
+/// `signature.applied` and `signature.refused`); the export of a filtered list holds exactly
+/// the entries the list showed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuditFilterForm {
@@ -144,14 +167,17 @@ pub struct AuditFilterForm {
 impl AuditFilterForm {
     pub fn to_filter(&self) -> Result<EventFilter, ServiceError> {
         let f = |s: &String| non_empty(s);
-        export_filter(
-            f(&self.since).as_deref(),
-            f(&self.until).as_deref(),
-            f(&self.actor).as_deref(),
-            f(&self.object_kind).as_deref(),
-            f(&self.object).as_deref(),
-            f(&self.action).as_deref(),
-        )
+        Ok(EventFilter {
+            text_match: TextMatch::Contains,
+            ..export_filter(
+                f(&self.since).as_deref(),
+                f(&self.until).as_deref(),
+                f(&self.actor).as_deref(),
+                f(&self.object_kind).as_deref(),
+                f(&self.object).as_deref(),
+                f(&self.action).as_deref(),
+            )?
+        })
     }
 }
 
@@ -181,30 +207,22 @@ impl AuditExportForm {
     }
 }
 
-/// A new signer key: printed name and the passphrase typed twice. The passphrase never leaves
-/// this process except sealed in the key file.
-#[derive(Deserialize)]
+/// A new signer key: printed name and the passphrase typed twice. The passphrase is a
+/// [`Passphrase`] from the moment it is read, and never leaves this process except sealed in
+/// the key file.
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewKeyForm {
     pub printed_name: String,
-    passphrase: String,
-    confirm: String,
-}
-
-impl std::fmt::Debug for NewKeyForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewKeyForm")
-            .field("printed_name", &self.printed_name)
-            .finish_non_exhaustive()
-    }
+    passphrase: Passphrase,
+    confirm: Passphrase,
 }
 
 impl NewKeyForm {
     /// The printed name and the passphrase, once both entries agree.
     pub fn into_request(self) -> Result<(String, Passphrase), ServiceError> {
-        let passphrase = Passphrase::new(self.passphrase);
-        let confirm = Passphrase::new(self.confirm);
-        if passphrase.as_str() != confirm.as_str() {
+        let (passphrase, confirm) = (self.passphrase, self.confirm);
+        if passphrase != confirm {
             return Err(ServiceError::bad_input(
                 "the two passphrase entries differ; type the same passphrase twice",
             ));
@@ -214,25 +232,16 @@ impl NewKeyForm {
 }
 
 /// Enrolling a key to the MFA-backed IAM identity of the signer.
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnrollForm {
     pub aws: AwsForm,
     #[serde(default)]
     pub key_id: String,
     pub mfa_serial: String,
-    mfa_code: String,
+    mfa_code: MfaCode,
     #[serde(default)]
     pub accept_certification: bool,
-}
-
-impl std::fmt::Debug for EnrollForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EnrollForm")
-            .field("key_id", &self.key_id)
-            .field("mfa_serial", &self.mfa_serial)
-            .finish_non_exhaustive()
-    }
 }
 
 impl EnrollForm {
@@ -244,7 +253,7 @@ impl EnrollForm {
             aws,
             EnrollRequest {
                 mfa_serial,
-                mfa_code: self.mfa_code.trim().to_owned(),
+                mfa_code: MfaCode::new(self.mfa_code.expose().trim().to_owned()),
                 key_id: non_empty(&self.key_id),
                 certification_accepted: self.accept_certification,
             },
@@ -270,6 +279,7 @@ pub struct DispositionForm {
 impl DispositionForm {
     pub fn to_request(&self) -> Result<(DispositionRequest, Option<String>), ServiceError> {
         let kind: DispositionKind = self.kind.trim().parse()?;
+        bounded_reason(&self.reason)?;
         Ok((
             DispositionRequest {
                 run: self.run.clone(),
@@ -307,6 +317,7 @@ impl SignForm {
                 "a signature needs a reason: say what you checked",
             ));
         }
+        bounded_reason(&self.reason)?;
         Ok(SignRequest {
             run: self.run.clone(),
             meaning,
@@ -318,7 +329,7 @@ impl SignForm {
 }
 
 /// Marking the audit trail reviewed up to an entry: the entry, the reason and the key;
-/// `utcOffsetMinutes` as for [`SignForm`].
+/// `utcOffsetMinutes` as for [`SignForm`]; `shown`, what the window displayed of the trail.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReviewForm {
@@ -328,18 +339,74 @@ pub struct ReviewForm {
     pub key_id: String,
     #[serde(default)]
     pub utc_offset_minutes: i32,
+    #[serde(default)]
+    pub shown: Option<ReviewShown>,
+}
+
+/// What the reviewer actually looked at: the filter the list was shown with, and how many of
+/// the entries 1 to `upTo` were displayed on screen (a row drawn in view, or opened).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReviewShown {
+    pub filter: AuditFilterForm,
+    pub displayed: u64,
+}
+
+impl ReviewShown {
+    /// The statement recorded after the reviewer's reason, inside the signature: the range
+    /// reviewed, the filter it was shown with, and how many of its entries were never displayed.
+    pub fn statement(&self, up_to: u64) -> String {
+        let f = &self.filter;
+        let parts: Vec<String> = [
+            ("Since", &f.since, "from"),
+            ("Until", &f.until, "before"),
+            ("Actor", &f.actor, "contains"),
+            ("Action", &f.action, "contains"),
+            ("Object kind", &f.object_kind, "contains"),
+            ("Object id", &f.object, "contains"),
+        ]
+        .iter()
+        .filter(|(_, v, _)| !v.trim().is_empty())
+        .map(|(label, v, how)| format!("{label} {how} \u{201c}{}\u{201d}", v.trim()))
+        .collect();
+        let filter = if parts.is_empty() {
+            "without a filter".to_owned()
+        } else {
+            format!("filtered by {} (case-insensitive)", parts.join(", "))
+        };
+        let displayed = self.displayed.min(up_to);
+        let never = up_to - displayed;
+        format!(
+            "Shown in the app before signing: entries 1 to {up_to} of the audit trail, {filter}. Of these {up_to} entries, {displayed} were displayed and {never} were never displayed."
+        )
+    }
 }
 
 impl ReviewForm {
+    /// The reason that is signed: the reviewer's words, then what the window displayed.
+    pub fn signed_reason(&self) -> String {
+        let own = self.reason.trim();
+        match &self.shown {
+            Some(shown) => format!("{own}\n\n{}", shown.statement(self.up_to)),
+            None => own.to_owned(),
+        }
+    }
+
     pub fn to_request(&self) -> Result<ReviewRequest, ServiceError> {
         if self.up_to == 0 {
             return Err(ServiceError::bad_input(
                 "enter the last entry you reviewed (its number in the # column; the first is 1)",
             ));
         }
+        if self.reason.trim().is_empty() {
+            return Err(ServiceError::bad_input(
+                "an audit-trail review needs a reason: what was reviewed and found",
+            ));
+        }
+        bounded_reason(&self.reason)?;
         Ok(ReviewRequest {
             up_to: self.up_to,
-            reason: self.reason.clone(),
+            reason: self.signed_reason(),
             key_id: non_empty(&self.key_id),
             mfa_serial: None,
         })
@@ -376,7 +443,24 @@ impl RevokeForm {
                 "a revocation needs a reason: say why the key may no longer sign",
             )
         })?;
+        bounded_reason(&reason)?;
         Ok((key_id, reason))
+    }
+}
+
+/// Saving a key's public half to a new file, for auditors.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeySaveForm {
+    pub key_id: String,
+    pub out: String,
+}
+
+impl KeySaveForm {
+    pub fn to_request(&self) -> Result<(String, PathBuf), ServiceError> {
+        let key_id = non_empty(&self.key_id)
+            .ok_or_else(|| ServiceError::bad_input("choose the key to save"))?;
+        Ok((key_id, path(&self.out, "where to save the public key")?))
     }
 }
 
@@ -393,40 +477,34 @@ impl BackupForm {
     }
 }
 
-/// `reviewed`, `Approved`, … in any case.
+/// `reviewed`, `Approved`, … in any case (the core's one parser).
 fn meaning(text: &str) -> Result<Meaning, ServiceError> {
-    Meaning::ALL
-        .into_iter()
-        .find(|m| m.as_str().eq_ignore_ascii_case(text.trim()))
-        .ok_or_else(|| {
-            ServiceError::bad_input(format!(
-                "unknown meaning {text:?}: choose Authored, Reviewed, Approved or Rejected"
-            ))
-        })
+    text.parse().map_err(|_| {
+        ServiceError::bad_input(format!(
+            "unknown meaning {text:?}: choose Authored, Reviewed, Approved or Rejected"
+        ))
+    })
 }
 
 /// The secrets of one signing: the passphrase, and the MFA code when the session is closed.
-/// Taken from the window for this call only; never logged.
-#[derive(Deserialize)]
+/// Taken from the window for this call only, as secret types from the moment they are read.
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecretsForm {
-    passphrase: String,
+    passphrase: Passphrase,
     #[serde(default)]
-    mfa_code: String,
-}
-
-impl std::fmt::Debug for SecretsForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretsForm(<redacted>)")
-    }
+    mfa_code: Option<MfaCode>,
 }
 
 impl SecretsForm {
     pub fn into_secrets(self) -> SignSecrets {
-        let code = self.mfa_code.trim().to_owned();
+        let code = self
+            .mfa_code
+            .map(|c| MfaCode::new(c.expose().trim().to_owned()))
+            .filter(|c| !c.is_blank());
         SignSecrets {
-            passphrase: Passphrase::new(self.passphrase),
-            mfa_code: (!code.is_empty()).then_some(code),
+            passphrase: self.passphrase,
+            mfa_code: code,
         }
     }
 }
@@ -436,6 +514,43 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// Every form that carries a secret, and every service request it becomes, formatted
+    /// with `{:?}` as a log line or a panic message would: no secret appears.
+    #[test]
+    fn no_request_or_form_prints_a_secret() {
+        const PASS: &str = "correct horse battery staple";
+        const CODE: &str = "864209";
+        let secrets: SecretsForm =
+            serde_json::from_value(json!({ "passphrase": PASS, "mfaCode": CODE })).unwrap();
+        let enroll: EnrollForm = serde_json::from_value(json!({
+            "aws": {}, "mfaSerial": "arn:aws:iam::1:mfa/a", "mfaCode": CODE,
+            "acceptCertification": true
+        }))
+        .unwrap();
+        let new_key: NewKeyForm = serde_json::from_value(json!({
+            "printedName": "Dana Whitfield", "passphrase": PASS, "confirm": PASS
+        }))
+        .unwrap();
+        let passphrase: PassphraseForm =
+            serde_json::from_value(json!({ "passphrase": PASS })).unwrap();
+        let mut shown = vec![
+            format!("{secrets:?}"),
+            format!("{enroll:?}"),
+            format!("{new_key:?}"),
+            format!("{passphrase:?}"),
+        ];
+        shown.push(format!("{:?}", secrets.into_secrets()));
+        shown.push(format!("{:?}", enroll.into_request().unwrap()));
+        shown.push(format!("{:?}", new_key.into_request().unwrap()));
+        shown.push(format!("{:?}", passphrase.into_passphrase()));
+        for text in shown {
+            assert!(
+                !text.contains(PASS) && !text.contains(CODE),
+                "a secret in Debug output: {text}"
+            );
+        }
+    }
 
     #[test]
     fn package_paths_must_be_absolute_and_get_a_pdf_extension() {
@@ -474,8 +589,19 @@ mod tests {
         assert!(err.message.contains("differ"), "{}", err.message);
         let secrets: SecretsForm =
             serde_json::from_value(json!({"passphrase": "p w", "mfaCode": " 123456 "})).unwrap();
-        assert_eq!(format!("{secrets:?}"), "SecretsForm(<redacted>)");
-        assert_eq!(secrets.into_secrets().mfa_code.as_deref(), Some("123456"));
+        let shown = format!("{secrets:?}");
+        assert!(
+            !shown.contains("p w") && !shown.contains("123456"),
+            "{shown}"
+        );
+        assert_eq!(
+            secrets
+                .into_secrets()
+                .mfa_code
+                .as_ref()
+                .map(MfaCode::expose),
+            Some("123456")
+        );
     }
 
     #[test]
@@ -513,6 +639,11 @@ mod tests {
         let filter = f.to_filter().unwrap();
         assert!(filter.from.is_some());
         assert_eq!(filter.action.as_deref(), Some("signature.applied"));
+        assert_eq!(
+            filter.text_match,
+            TextMatch::Contains,
+            "the window's filters find parts"
+        );
         assert_eq!(filter.actor, None, "an empty field matches everything");
         let err = AuditExportForm {
             filter: f,
@@ -556,6 +687,104 @@ mod tests {
     }
 
     #[test]
+    fn a_reason_longer_than_the_limit_is_refused_with_its_length_everywhere() {
+        let long = "x".repeat(REASON_MAX_CHARS + 1);
+        let at_limit = "é".repeat(REASON_MAX_CHARS);
+        let sign = |reason: &str| {
+            SignForm {
+                run: "A/OQ/1".into(),
+                meaning: "Reviewed".into(),
+                reason: reason.into(),
+                ..SignForm::default()
+            }
+            .to_request()
+            .map(|_| ())
+        };
+        let review = |reason: &str| {
+            ReviewForm {
+                up_to: 3,
+                reason: reason.into(),
+                ..ReviewForm::default()
+            }
+            .to_request()
+            .map(|_| ())
+        };
+        let disposition = |reason: &str| {
+            DispositionForm {
+                kind: "deviation".into(),
+                reason: reason.into(),
+                ..DispositionForm::default()
+            }
+            .to_request()
+            .map(|_| ())
+        };
+        let revoke = |reason: &str| {
+            RevokeForm {
+                key_id: "ab".into(),
+                reason: reason.into(),
+            }
+            .to_request()
+            .map(|_| ())
+        };
+        for check in [sign, review, disposition, revoke] {
+            assert_eq!(check(&at_limit), Ok(()), "1,000 characters, not bytes");
+            let err = check(&long).unwrap_err();
+            assert_eq!(err.code, countersign_service::ErrorCode::BadInput);
+            assert!(err.message.contains("1001 characters"), "{}", err.message);
+            let (_, field) = crate::wording::for_window(&err.message);
+            assert_eq!(field, Some(crate::wording::Field::Reason));
+        }
+    }
+
+    #[test]
+    fn the_window_counts_down_to_the_same_limit() {
+        let dom = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/dom.js"),
+        )
+        .unwrap();
+        assert!(
+            dom.contains(&format!(
+                "export const REASON_MAX_CHARS = {REASON_MAX_CHARS};"
+            )),
+            "ui/dom.js and forms.rs disagree on the reason limit"
+        );
+    }
+
+    #[test]
+    fn a_review_states_the_range_the_filter_and_what_was_never_displayed() {
+        let form: ReviewForm = serde_json::from_value(json!({
+            "upTo": 57, "reason": " Read the sign-off entries ", "keyId": "",
+            "shown": { "filter": { "action": "signature", "actor": "" }, "displayed": 9 }
+        }))
+        .unwrap();
+        let req = form.to_request().unwrap();
+        assert_eq!(
+            req.reason,
+            "Read the sign-off entries\n\nShown in the app before signing: entries 1 to 57 of \
+             the audit trail, filtered by Action contains \u{201c}signature\u{201d} \
+             (case-insensitive). Of these 57 entries, 9 were displayed and 48 were never displayed."
+        );
+        // Unfiltered and all displayed; a count above the range is capped at the range.
+        let all = ReviewForm {
+            shown: Some(ReviewShown {
+                filter: AuditFilterForm::default(),
+                displayed: 80,
+            }),
+            ..form.clone()
+        };
+        assert!(all.signed_reason().ends_with(
+            "entries 1 to 57 of the audit trail, without a filter. Of these 57 entries, 57 were \
+             displayed and 0 were never displayed."
+        ));
+        // Without what was shown (an older window), the reason is the reviewer's alone.
+        let plain = ReviewForm {
+            shown: None,
+            ..form
+        };
+        assert_eq!(plain.signed_reason(), "Read the sign-off entries");
+    }
+
+    #[test]
     fn a_review_form_leaves_the_device_to_the_enrollment() {
         let form: ReviewForm = serde_json::from_value(
             json!({ "upTo": 12, "reason": "all read", "keyId": "", "utcOffsetMinutes": 60 }),
@@ -572,5 +801,177 @@ mod tests {
             .unwrap_err()
             .message
             .contains("last entry"));
+    }
+}
+
+/// A location in S3 typed in the window: `s3://BUCKET/PREFIX`, parsed by the core's one rule.
+fn s3_location(text: &str, what: &str) -> Result<S3Location, ServiceError> {
+    let t = non_empty(text).ok_or_else(|| ServiceError::bad_input(format!("enter {what}")))?;
+    t.parse()
+        .map_err(|e: countersign_core::layout::LocationError| {
+            ServiceError::bad_input(e.to_string())
+        })
+}
+
+/// A file read for a request: its name (for messages) and its bytes.
+pub type KeyFile = (String, Vec<u8>);
+
+/// Validating the CloudTrail digest chain, with the trail's public key file when one is given,
+/// for all stacks or one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuditEvidenceForm {
+    #[serde(default)]
+    pub public_key: String,
+    #[serde(default)]
+    pub stack: String,
+}
+
+impl AuditEvidenceForm {
+    /// The public key file (name and bytes, read now) and the stack.
+    pub fn to_request(&self) -> Result<(Option<KeyFile>, Option<String>), ServiceError> {
+        let key = match non_empty(&self.public_key) {
+            None => None,
+            Some(p) => {
+                let file = path(&p, "the CloudTrail public key file")?;
+                let bytes = std::fs::read(&file).map_err(|e| {
+                    ServiceError::bad_input(format!("cannot read {}: {e}", file.display()))
+                })?;
+                Some((file.display().to_string(), bytes))
+            }
+        };
+        Ok((key, non_empty(&self.stack)))
+    }
+}
+
+/// Handing a signed run to the next signer's desktop through S3, or taking it over.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignoffForm {
+    pub run: String,
+    pub location: String,
+    #[serde(default)]
+    pub object_lock_days: Option<u32>,
+}
+
+impl SignoffForm {
+    /// The publish request.
+    pub fn to_publish(&self) -> Result<PublishRequest, ServiceError> {
+        Ok(PublishRequest {
+            run: self.run.clone(),
+            to: s3_location(
+                &self.location,
+                "where to publish the sign-off (s3://BUCKET/PREFIX)",
+            )?,
+            object_lock_days: self.object_lock_days,
+        })
+    }
+
+    /// The field a refused request is about.
+    pub fn field(&self) -> Field {
+        Field::Location
+    }
+
+    /// The fetch request.
+    pub fn to_fetch(&self) -> Result<FetchSignoffRequest, ServiceError> {
+        Ok(FetchSignoffRequest {
+            run: self.run.clone(),
+            from: s3_location(
+                &self.location,
+                "where the sign-off was published (s3://BUCKET/PREFIX)",
+            )?,
+        })
+    }
+}
+
+/// A signed checkpoint of the audit trail, published to S3 when a location is given. The
+/// passphrase comes in its own form and is kept only as a [`Passphrase`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CheckpointForm {
+    #[serde(default)]
+    pub key_id: String,
+    #[serde(default)]
+    pub publish: String,
+    #[serde(default)]
+    pub retention_days: Option<u32>,
+}
+
+impl CheckpointForm {
+    /// The field a refused request is about.
+    pub fn field(&self) -> Field {
+        Field::Location
+    }
+
+    pub fn to_request(&self) -> Result<CheckpointRequest, ServiceError> {
+        let publish = match non_empty(&self.publish) {
+            None => None,
+            Some(p) => Some(s3_location(&p, "where to publish the checkpoint")?),
+        };
+        Ok(CheckpointRequest {
+            key_id: non_empty(&self.key_id),
+            publish,
+            retention_days: self.retention_days,
+        })
+    }
+}
+
+/// A key passphrase typed for one call.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PassphraseForm {
+    passphrase: Passphrase,
+}
+
+impl PassphraseForm {
+    pub fn into_passphrase(self) -> Passphrase {
+        self.passphrase
+    }
+}
+
+/// Where published checkpoints are read from: an S3 location or a folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PublishedCheckpointsForm {
+    #[serde(default)]
+    pub location: String,
+    #[serde(default)]
+    pub folder: String,
+}
+
+impl PublishedCheckpointsForm {
+    /// The field a refused request is about: the folder when only it was given.
+    pub fn field(&self) -> Field {
+        if non_empty(&self.location).is_none() && non_empty(&self.folder).is_some() {
+            Field::Path
+        } else {
+            Field::Location
+        }
+    }
+
+    pub fn to_request(&self) -> Result<CheckpointSource, ServiceError> {
+        match (non_empty(&self.location), non_empty(&self.folder)) {
+            (Some(l), None) => Ok(CheckpointSource::S3(s3_location(&l, "the checkpoint location")?)),
+            (None, Some(f)) => Ok(CheckpointSource::Dir(path(&f, "the folder of checkpoint files")?)),
+            (None, None) => Err(ServiceError::bad_input(
+                "enter where the checkpoints were published (s3://BUCKET/PREFIX) or a folder of checkpoint files",
+            )),
+            (Some(_), Some(_)) => Err(ServiceError::bad_input(
+                "give either an S3 location or a folder of checkpoint files, not both",
+            )),
+        }
+    }
+}
+
+/// Restoring the audit trail from a backup file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RestoreForm {
+    pub path: String,
+}
+
+impl RestoreForm {
+    pub fn to_request(&self) -> Result<PathBuf, ServiceError> {
+        path(&self.path, "the backup file to restore")
     }
 }

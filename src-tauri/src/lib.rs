@@ -2,23 +2,31 @@
 //!
 //! The shell only wires things together: it reads the start-up configuration, opens the
 //! [`Service`] on the Countersign home, and exposes each use case as a command (see
-//! [`commands`]). The window is the static `ui/` folder, embedded at build time. No plugins, no
-//! remote content; the window may call exactly the commands granted in `capabilities/main.json`.
+//! [`commands`]). The window is the static `ui/` folder, embedded at build time. No remote
+//! content; the window may call exactly the commands granted in `capabilities/main.json`, plus
+//! the dialog plugin's open and save file choosers (the opener plugin is used by the app's own
+//! commands only).
 #![forbid(unsafe_code)]
 
 pub mod commands;
+pub mod files;
 pub mod forms;
 pub mod open_run;
 pub mod signing;
 pub mod startup;
 pub mod sync;
+pub mod wording;
 
-use countersign_service::{Service, ServiceError};
+use std::sync::Arc;
+
+use countersign_service::{Env, Service, ServiceError};
 use tauri::{Manager, Runtime};
+use time::UtcOffset;
 
 use crate::commands::AppInfo;
+use crate::files::WrittenFiles;
 use crate::open_run::OpenRun;
-use crate::signing::SignDesk;
+use crate::signing::{SignDesk, WindowClock};
 use crate::startup::{Startup, StartupError};
 use crate::sync::{FetchSlot, PackageSlot};
 
@@ -40,7 +48,9 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         .manage(FetchSlot::default())
         .manage(OpenRun::default())
         .manage(PackageSlot::default())
-        .manage(SignDesk::default())
+        .manage(WrittenFiles::default())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::list_runs,
@@ -66,6 +76,9 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::create_key,
             commands::enroll_key,
             commands::export_key,
+            commands::save_public_key,
+            commands::open_written,
+            commands::reveal_written,
             commands::revoke_key,
             commands::record_disposition,
             commands::run_dispositions,
@@ -74,18 +87,32 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::sign,
             commands::signing_session,
             commands::lock_session,
+            commands::audit_evidence,
+            commands::publish_signoff,
+            commands::fetch_signoff,
+            commands::checkpoint_ledger,
+            commands::verify_ledger_published,
+            commands::restore_ledger,
         ])
 }
 
 /// Opens the service on the home and puts it, with the app's facts, into managed state. Done
-/// before the window exists, so a home that cannot be opened is a clean error, not a panic.
+/// before the window exists, so a home that cannot be opened is a clean error, not a panic. A
+/// home that cannot be written (an auditor's copy) opens read-only: browsing and verifying work.
 pub fn prepare<R: Runtime>(app: &tauri::App<R>, startup: Startup) -> Result<(), AppError> {
     let home = match startup.home {
         Some(home) => home,
         // `$XDG_DATA_HOME/countersign` or `~/.local/share/countersign`, as the CLI uses.
         None => app.path().data_dir()?.join("countersign"),
     };
-    let service = Service::open(&home).map_err(|source| AppError::Home {
+    // One clock for the service and the signing desk: the window sets its UTC offset.
+    let clock = Arc::new(WindowClock::default());
+    let env = Env {
+        clock: clock.clone(),
+        ..Env::desktop(UtcOffset::UTC)
+    };
+    // A home on read-only media opens for reading: browsing and verifying work.
+    let service = Service::open_for_reading(&home, env).map_err(|source| AppError::Home {
         home: home.display().to_string(),
         source,
     })?;
@@ -101,6 +128,7 @@ pub fn prepare<R: Runtime>(app: &tauri::App<R>, startup: Startup) -> Result<(), 
         export_dir: export_dir.display().to_string(),
     });
     app.manage(service);
+    app.manage(SignDesk::new(clock));
     Ok(())
 }
 
@@ -169,6 +197,41 @@ mod tests {
             json!(false)
         );
 
+        // The dialog plugin: the open and save choosers only. Wrong arguments get past the
+        // permission check and fail on their shape, so no dialog opens here.
+        for cmd in ["plugin:dialog|open", "plugin:dialog|save"] {
+            let err = invoke(&main, cmd, json!({ "options": 42 })).unwrap_err();
+            assert!(!err.to_string().contains("not allowed"), "{cmd}: {err}");
+        }
+        for cmd in [
+            "plugin:dialog|message",
+            "plugin:dialog|ask",
+            "plugin:dialog|confirm",
+            "plugin:opener|open_path",
+            "plugin:opener|open_url",
+            "plugin:opener|reveal_item_in_dir",
+        ] {
+            let refused = invoke(&main, cmd, json!({})).unwrap_err();
+            assert!(
+                refused.to_string().contains("not allowed"),
+                "{cmd}: {refused}"
+            );
+        }
+        // No file-system plugin at all: a path from a chooser is text, nothing more.
+        let refused = invoke(
+            &main,
+            "plugin:fs|read_file",
+            json!({ "path": "/etc/passwd" }),
+        )
+        .unwrap_err();
+        assert!(!refused.to_string().is_empty());
+        // The app's opener commands open only what the app wrote in this run.
+        let refused = invoke(&main, "open_written", json!({ "path": "/etc/passwd" })).unwrap_err();
+        assert_eq!(refused["code"], json!("refused"), "{refused}");
+        let refused =
+            invoke(&main, "reveal_written", json!({ "path": "/etc/passwd" })).unwrap_err();
+        assert_eq!(refused["code"], json!("refused"), "{refused}");
+
         let refused =
             invoke(&main, "plugin:window|set_title", json!({ "title": "x" })).unwrap_err();
         assert!(refused.to_string().contains("not allowed"), "{refused}");
@@ -187,6 +250,10 @@ mod tests {
             "review_audit_trail",
             "revoke_key",
             "backup_ledger",
+            "checkpoint_ledger",
+            "restore_ledger",
+            "publish_signoff",
+            "fetch_signoff",
         ] {
             let refused = invoke(&other, cmd, json!({})).unwrap_err();
             assert!(
@@ -220,20 +287,27 @@ mod tests {
             .collect();
         let capability: serde_json::Value =
             serde_json::from_str(&read("capabilities/main.json")).unwrap();
-        let granted: Vec<String> = capability["permissions"]
+        let permissions: Vec<&str> = capability["permissions"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|p| {
-                p.as_str()
-                    .unwrap()
-                    .trim_start_matches("allow-")
-                    .replace('-', "_")
-            })
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        let granted: Vec<String> = permissions
+            .iter()
+            .filter(|p| !p.contains(':'))
+            .map(|p| p.trim_start_matches("allow-").replace('-', "_"))
+            .collect();
+        let plugins: Vec<&str> = permissions
+            .iter()
+            .copied()
+            .filter(|p| p.contains(':'))
             .collect();
         assert!(handler.len() > 20, "{handler:?}");
         assert_eq!(handler, manifest, "src/lib.rs vs build.rs");
         assert_eq!(handler, granted, "src/lib.rs vs capabilities/main.json");
+        // Of the plugins, exactly the two file choosers: no message boxes, no opener, no fs.
+        assert_eq!(plugins, ["dialog:allow-open", "dialog:allow-save"]);
     }
 
     #[test]

@@ -6,13 +6,15 @@
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
-use countersign_service::{SessionClock, SigningSession};
+use countersign_core::clock::Clock;
+use countersign_service::SigningSession;
 use serde::Serialize;
 use time::{OffsetDateTime, UtcOffset};
 use tokio::sync::Mutex;
 
 /// The system clock in the signer's UTC offset, as the window last reported it (the window
-/// knows the desktop's time zone; the offset is recorded inside each signature).
+/// knows the desktop's time zone; the offset is recorded inside each signature). It is the
+/// service's clock: every time the app records or signs comes from it.
 #[derive(Debug, Default)]
 pub struct WindowClock {
     offset_minutes: AtomicI32,
@@ -32,25 +34,24 @@ impl WindowClock {
     }
 }
 
-impl SessionClock for WindowClock {
+impl Clock for WindowClock {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc().to_offset(self.offset())
     }
 }
 
-/// The signing session and its clock, as managed state.
+/// The signing session and the clock the window sets the offset of, as managed state.
 pub struct SignDesk {
     pub clock: Arc<WindowClock>,
     pub session: Mutex<SigningSession>,
 }
 
-impl Default for SignDesk {
-    fn default() -> Self {
-        let clock = Arc::new(WindowClock::default());
-        let session = SigningSession::new(clock.clone());
+impl SignDesk {
+    /// A closed session; `clock` is the service's.
+    pub fn new(clock: Arc<WindowClock>) -> Self {
         Self {
             clock,
-            session: Mutex::new(session),
+            session: Mutex::new(SigningSession::new()),
         }
     }
 }
@@ -75,10 +76,14 @@ pub struct SessionState {
 }
 
 impl SessionState {
-    /// The state of `session` under `idle_timeout_minutes`.
-    pub fn of(session: &SigningSession, idle_timeout_minutes: u32) -> SessionState {
+    /// The state of `session` at `now` under `idle_timeout_minutes`.
+    pub fn of(
+        session: &SigningSession,
+        now: OffsetDateTime,
+        idle_timeout_minutes: u32,
+    ) -> SessionState {
         let idle = time::Duration::minutes(i64::from(idle_timeout_minutes));
-        match session.time_left(idle) {
+        match session.time_left(now, idle) {
             Some((identity, left)) => SessionState {
                 open: true,
                 iam_arn: Some(identity.arn.clone()),
@@ -113,8 +118,8 @@ mod tests {
 
     #[test]
     fn a_new_session_is_closed() {
-        let desk = SignDesk::default();
-        let state = SessionState::of(&desk.session.blocking_lock(), 10);
+        let desk = SignDesk::new(Arc::new(WindowClock::default()));
+        let state = SessionState::of(&desk.session.blocking_lock(), desk.clock.now(), 10);
         assert!(!state.open);
         assert_eq!(state.idle_timeout_secs, 600);
         assert_eq!(state.iam_arn, None);

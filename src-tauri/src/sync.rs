@@ -4,6 +4,7 @@
 use std::marker::PhantomData;
 use std::sync::Mutex;
 
+use countersign_core::layout::{BucketName, Prefix};
 use countersign_service::{AwsSettings, CancelToken, ErrorCode, FetchRequest, ServiceError};
 use serde::Deserialize;
 
@@ -34,7 +35,14 @@ impl ConnectForm {
     /// The service request for this form, or a message naming the field to fix.
     pub fn to_request(&self) -> Result<FetchRequest, ServiceError> {
         let bucket = non_empty(&self.bucket)
-            .ok_or_else(|| ServiceError::bad_input("enter the S3 bucket to sync from"))?;
+            .ok_or_else(|| ServiceError::bad_input("enter the S3 bucket to sync from"))?
+            .parse::<BucketName>()
+            .map_err(|e| ServiceError::bad_input(e.to_string()))?;
+        let prefix = self
+            .prefix
+            .trim()
+            .parse::<Prefix>()
+            .map_err(|e| ServiceError::bad_input(e.to_string()))?;
         let endpoint_url = non_empty(&self.endpoint);
         if let Some(url) = &endpoint_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -52,8 +60,9 @@ impl ConnectForm {
                 endpoint_url,
             },
             bucket,
-            prefix: self.prefix.trim().trim_matches('/').to_owned(),
+            prefix,
             concurrency: countersign_service::DEFAULT_FETCH_CONCURRENCY,
+            stack: None,
         })
     }
 }
@@ -163,8 +172,8 @@ mod tests {
     #[test]
     fn empty_fields_fall_back_to_the_aws_defaults() {
         let req = form("qual").to_request().unwrap();
-        assert_eq!(req.bucket, "qual");
-        assert_eq!(req.prefix, "");
+        assert_eq!(req.bucket.as_str(), "qual");
+        assert!(req.prefix.is_root());
         assert_eq!(req.aws.profile, None);
         assert_eq!(req.aws.region, None);
         assert_eq!(req.aws.endpoint_url, None);
@@ -187,7 +196,7 @@ mod tests {
             Some("http://127.0.0.1:5055")
         );
         assert!(req.aws.force_path_style);
-        assert_eq!(req.prefix, "results");
+        assert_eq!(req.prefix.as_str(), "results/");
     }
 
     #[test]

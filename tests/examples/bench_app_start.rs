@@ -23,7 +23,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use countersign_service::Service;
+use countersign_service::{CancelToken, ImportRequest};
+use countersign_tests::harness::offline_service;
 use countersign_tests::synthetic::write_large_run;
 use countersign_tests::webdriver::{
     build_release, tauri_capabilities, Display, SessionGuard, TauriDriver,
@@ -274,8 +275,14 @@ async fn main() {
     let src = tempfile::tempdir().unwrap();
     let run = write_large_run(src.path(), cases, 20).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    service.import(src.path()).unwrap();
+    let service = offline_service(home.path()).unwrap();
+    service
+        .import(
+            &ImportRequest::new(src.path()),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
     let summary = service.show(&run).unwrap().summary;
     println!("run {} with {cases} cases imported", summary.id);
     drop(service);

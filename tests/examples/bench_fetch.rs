@@ -10,7 +10,8 @@
 use std::time::Instant;
 
 use countersign_aws::s3::{self, Upload};
-use countersign_service::{CancelToken, FetchRequest, Service};
+use countersign_service::{CancelToken, FetchRequest};
+use countersign_tests::harness::fetch_request;
 use countersign_tests::Harness;
 
 #[tokio::main]
@@ -51,23 +52,21 @@ async fn main() {
     println!("|---|---|---|---|---|---|---|");
     for concurrency in [1usize, 8, 32] {
         let home = tempfile::tempdir().unwrap();
-        let service = Service::open(home.path()).unwrap();
+        let service = h.service(home.path()).unwrap();
         let req = FetchRequest {
-            aws: Default::default(),
-            bucket: "bench".into(),
-            prefix: "q".into(),
             concurrency,
+            ..fetch_request("bench", "q").unwrap()
         };
         let t = Instant::now();
         let r = service
-            .fetch_with(&ctx, &req, &|_| {}, &CancelToken::new())
+            .fetch(&req, &|_| {}, &CancelToken::new())
             .await
             .unwrap();
         let cold = t.elapsed().as_secs_f64();
         assert_eq!(r.new as usize, n);
         let t = Instant::now();
         let r2 = service
-            .fetch_with(&ctx, &req, &|_| {}, &CancelToken::new())
+            .fetch(&req, &|_| {}, &CancelToken::new())
             .await
             .unwrap();
         let warm = t.elapsed().as_secs_f64();

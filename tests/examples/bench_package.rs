@@ -8,7 +8,8 @@
 use std::time::Instant;
 
 use countersign_core::digest::Sha256;
-use countersign_service::{verify_package_file, PackageRequest, Service};
+use countersign_service::{verify_package_file, CancelToken, ImportRequest, PackageRequest};
+use countersign_tests::harness::offline_service;
 use countersign_tests::synthetic::write_large_run;
 
 fn main() {
@@ -18,9 +19,15 @@ fn main() {
     let src = tempfile::tempdir().unwrap();
     let run = write_large_run(src.path(), cases, evidence).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
+    let service = offline_service(home.path()).unwrap();
     let t = Instant::now();
-    service.import(src.path()).unwrap();
+    service
+        .import(
+            &ImportRequest::new(src.path()),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
     let import = t.elapsed();
 
     // Every evidence byte, read and hashed once (what any package build must at least do).
@@ -40,21 +47,29 @@ fn main() {
     let pdf = out.path().join("p.pdf");
     let t = Instant::now();
     let built = service
-        .package(&PackageRequest {
-            runs: vec![run.clone()],
-            out: pdf.clone(),
-            ..PackageRequest::default()
-        })
+        .package(
+            &PackageRequest {
+                runs: vec![run.clone()],
+                out: pdf.clone(),
+                ..PackageRequest::default()
+            },
+            &|_| {},
+            &CancelToken::new(),
+        )
         .unwrap();
     let build_pdf = t.elapsed();
     let t = Instant::now();
     service
-        .package(&PackageRequest {
-            runs: vec![run.clone()],
-            out: out.path().join("q.pdf"),
-            bundle: Some(out.path().join("q.zip")),
-            ..PackageRequest::default()
-        })
+        .package(
+            &PackageRequest {
+                runs: vec![run.clone()],
+                out: out.path().join("q.pdf"),
+                bundle: Some(out.path().join("q.zip")),
+                ..PackageRequest::default()
+            },
+            &|_| {},
+            &CancelToken::new(),
+        )
         .unwrap();
     let build_zip = t.elapsed();
     let t = Instant::now();

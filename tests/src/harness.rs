@@ -1,11 +1,18 @@
-//! The usual test set-up in one value: a fresh emulator with the fault proxy in front of it.
+//! The usual test set-up in one value: a fresh emulator with the fault proxy in front of it,
+//! and the environment a service under test is opened with.
 
-use countersign_aws::AwsContext;
+use std::path::Path;
+use std::sync::Arc;
+
+use countersign_aws::{AwsContext, AwsSettings};
+use countersign_core::clock::Clock;
+use countersign_core::layout::{BucketName, Prefix};
 use countersign_service::{
-    CancelToken, EnrollRequest, Enrollment, FetchRequest, KdfParams, KeyInfo, Passphrase, Service,
+    CancelToken, EnrollRequest, Enrollment, Env, FetchRequest, KdfParams, KeyInfo, MfaCode,
+    Passphrase, SeedReport, Service, SystemClock,
 };
-use time::OffsetDateTime;
 
+use crate::connector::ProxyConnector;
 use crate::emulator::{admin_credentials, Emulator};
 use crate::error::{HarnessError, Result};
 use crate::iam::{self, TestUser};
@@ -16,6 +23,7 @@ use crate::proxy::FaultProxy;
 pub struct Harness {
     pub proxy: FaultProxy,
     pub emulator: Emulator,
+    connector: Arc<ProxyConnector>,
 }
 
 impl Harness {
@@ -23,7 +31,41 @@ impl Harness {
     pub async fn start() -> Result<Harness> {
         let emulator = Emulator::start().await?;
         let proxy = FaultProxy::start(&emulator.endpoint()).await?;
-        Ok(Harness { proxy, emulator })
+        let connector = Arc::new(ProxyConnector::new(proxy.endpoint()));
+        Ok(Harness {
+            proxy,
+            emulator,
+            connector,
+        })
+    }
+
+    /// The environment a service under test is opened with: the system clock in UTC, AWS
+    /// through the proxy (a profile names a test identity, see [`ProxyConnector`]), and the
+    /// cheap key derivation. Replace the clock for tests that move time.
+    pub fn env(&self) -> Env {
+        Env {
+            clock: Arc::new(SystemClock::utc()),
+            aws: self.connector.clone(),
+            kdf: KdfParams::insecure_for_tests_only(),
+        }
+    }
+
+    /// [`Harness::env`] on `clock`.
+    pub fn env_at(&self, clock: Arc<dyn Clock>) -> Env {
+        Env {
+            clock,
+            ..self.env()
+        }
+    }
+
+    /// A service on `home` with [`Harness::env`].
+    pub fn service(&self, home: &Path) -> Result<Service> {
+        Service::open(home, self.env()).map_err(|e| HarnessError::during("open a test home", &e))
+    }
+
+    /// The connector, for tests that add profile files.
+    pub fn connector(&self) -> &ProxyConnector {
+        &self.connector
     }
 
     /// A context with the admin credentials, through the proxy.
@@ -36,10 +78,13 @@ impl Harness {
         self.proxy.aws_context(user.credentials()).await
     }
 
-    /// Creates an IAM user with an access key and virtual MFA device, known to the STS front.
+    /// Creates an IAM user with an access key and virtual MFA device, known to the STS front;
+    /// the profile named after the user selects its identity ([`TestUser::settings`]).
     pub async fn create_user_with_mfa(&self, name: &str) -> Result<TestUser> {
         let admin = self.emulator.sdk_config().await;
-        iam::create_user_with_mfa(&admin, &self.proxy, name).await
+        let user = iam::create_user_with_mfa(&admin, &self.proxy, name).await?;
+        self.connector.add_identity(&user.name, user.credentials());
+        Ok(user)
     }
 
     /// Creates IAM group `group` (unless it exists) with `members` in it.
@@ -47,72 +92,6 @@ impl Harness {
         let admin = self.emulator.sdk_config().await;
         let names: Vec<&str> = members.iter().map(|u| u.name.as_str()).collect();
         iam::create_group_with_members(&admin, group, &names).await
-    }
-
-    /// A signer key for `printed_name` in `service`'s home (sealed with the cheap test KDF),
-    /// enrolled to `user`'s identity with a current MFA code, through the proxy.
-    pub async fn enrolled_key(
-        &self,
-        service: &Service,
-        user: &TestUser,
-        printed_name: &str,
-        passphrase: &str,
-    ) -> Result<(KeyInfo, Enrollment)> {
-        let key = service
-            .keys_init_with_kdf(
-                printed_name,
-                &Passphrase::new(passphrase.to_owned()),
-                KdfParams::insecure_for_tests_only(),
-            )
-            .map_err(|e| HarnessError::during("create a test key", &e))?;
-        let enrollment = self.enroll(service, user, &key.key_id).await?;
-        Ok((key, enrollment))
-    }
-
-    /// Enrolls the key `key_id` of `service`'s home to `user`'s identity with a current MFA
-    /// code (certification accepted), through the proxy.
-    pub async fn enroll(
-        &self,
-        service: &Service,
-        user: &TestUser,
-        key_id: &str,
-    ) -> Result<Enrollment> {
-        service
-            .keys_enroll_with(
-                &self.user_context(user).await?,
-                &EnrollRequest {
-                    mfa_serial: user.mfa_serial.clone(),
-                    mfa_code: user.current_code(),
-                    key_id: Some(key_id.to_owned()),
-                    certification_accepted: true,
-                },
-                OffsetDateTime::now_utc(),
-            )
-            .await
-            .map_err(|e| HarnessError::during(&format!("enroll the key of {}", user.name), &e))
-    }
-
-    /// Seeds the demo dataset into `bucket` and fetches it into `service`'s home, as the admin.
-    pub async fn demo_fetched(&self, service: &Service, bucket: &str) -> Result<()> {
-        let admin = self.admin().await?;
-        Service::demo_seed_with(&admin, bucket, "")
-            .await
-            .map_err(|e| HarnessError::during("seed the demo", &e))?;
-        service
-            .fetch_with(
-                &admin,
-                &FetchRequest {
-                    aws: Default::default(),
-                    bucket: bucket.into(),
-                    prefix: String::new(),
-                    concurrency: 4,
-                },
-                &|_| {},
-                &CancelToken::new(),
-            )
-            .await
-            .map_err(|e| HarnessError::during("fetch the demo", &e))?;
-        Ok(())
     }
 
     /// Creates IAM role `name` that `trusted` may assume only with MFA; returns its ARN.
@@ -125,4 +104,109 @@ impl Harness {
         let arns: Vec<&str> = trusted.iter().map(|u| u.arn.as_str()).collect();
         iam::create_role_requiring_mfa(&admin, name, &arns).await
     }
+
+    /// A signer key for `printed_name` in `service`'s home, enrolled to `user`'s identity with
+    /// a current MFA code.
+    pub async fn enrolled_key(
+        &self,
+        service: &Service,
+        user: &TestUser,
+        printed_name: &str,
+        passphrase: &str,
+    ) -> Result<(KeyInfo, Enrollment)> {
+        let key = service
+            .keys_init(printed_name, &Passphrase::new(passphrase.to_owned()))
+            .map_err(|e| HarnessError::during("create a test key", &e))?;
+        let enrollment = self.enroll(service, user, &key.key_id).await?;
+        Ok((key, enrollment))
+    }
+
+    /// Enrolls the key `key_id` of `service`'s home to `user`'s identity with a current MFA
+    /// code (certification accepted).
+    pub async fn enroll(
+        &self,
+        service: &Service,
+        user: &TestUser,
+        key_id: &str,
+    ) -> Result<Enrollment> {
+        service
+            .keys_enroll(
+                &user.settings(),
+                &EnrollRequest {
+                    mfa_serial: user.mfa_serial.clone(),
+                    mfa_code: MfaCode::new(user.current_code()),
+                    key_id: Some(key_id.to_owned()),
+                    certification_accepted: true,
+                },
+            )
+            .await
+            .map_err(|e| HarnessError::during(&format!("enroll the key of {}", user.name), &e))
+    }
+
+    /// Seeds the demo dataset into `bucket` (at the bucket's root), as the admin.
+    pub async fn demo_seeded(&self, bucket: &str) -> Result<SeedReport> {
+        self.demo_seeded_under(bucket, "").await
+    }
+
+    /// Seeds the demo dataset into `bucket` under `prefix`, as the admin.
+    pub async fn demo_seeded_under(&self, bucket: &str, prefix: &str) -> Result<SeedReport> {
+        Service::demo_seed(
+            &self.env(),
+            &AwsSettings::default(),
+            &bucket_name(bucket)?,
+            &prefix_of(prefix)?,
+        )
+        .await
+        .map_err(|e| HarnessError::during("seed the demo", &e))
+    }
+
+    /// Seeds the demo dataset into `bucket` and fetches it into `service`'s home, as the admin.
+    pub async fn demo_fetched(&self, service: &Service, bucket: &str) -> Result<()> {
+        self.demo_seeded(bucket).await?;
+        service
+            .fetch(&fetch_request(bucket, "")?, &|_| {}, &CancelToken::new())
+            .await
+            .map_err(|e| HarnessError::during("fetch the demo", &e))?;
+        Ok(())
+    }
+}
+
+/// The environment of a test that works offline: the system clock in UTC, no AWS, the cheap
+/// key derivation.
+pub fn offline_env() -> Env {
+    Env {
+        clock: Arc::new(SystemClock::utc()),
+        aws: Arc::new(crate::connector::NoAws),
+        kdf: KdfParams::insecure_for_tests_only(),
+    }
+}
+
+/// A service on `home` that works offline ([`offline_env`]).
+pub fn offline_service(home: &Path) -> Result<Service> {
+    Service::open(home, offline_env()).map_err(|e| HarnessError::during("open a test home", &e))
+}
+
+/// A bucket name a test chose.
+pub fn bucket_name(bucket: &str) -> Result<BucketName> {
+    bucket
+        .parse()
+        .map_err(|e| HarnessError::new(format!("a test bucket name: {e}")))
+}
+
+/// A prefix a test chose.
+pub fn prefix_of(prefix: &str) -> Result<Prefix> {
+    prefix
+        .parse()
+        .map_err(|e| HarnessError::new(format!("a test prefix: {e}")))
+}
+
+/// A fetch of `s3://bucket/prefix` as the admin, 4 downloads at a time.
+pub fn fetch_request(bucket: &str, prefix: &str) -> Result<FetchRequest> {
+    Ok(FetchRequest {
+        aws: AwsSettings::default(),
+        bucket: bucket_name(bucket)?,
+        prefix: prefix_of(prefix)?,
+        concurrency: 4,
+        stack: None,
+    })
 }

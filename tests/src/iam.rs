@@ -23,6 +23,16 @@ pub struct TestUser {
     pub totp_seed: Vec<u8>,
 }
 
+impl TestUser {
+    /// The AWS settings that select this user in a test (the profile named after the user).
+    pub fn settings(&self) -> countersign_aws::AwsSettings {
+        countersign_aws::AwsSettings {
+            profile: Some(self.name.clone()),
+            ..countersign_aws::AwsSettings::default()
+        }
+    }
+}
+
 impl fmt::Debug for TestUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TestUser")

@@ -4,8 +4,11 @@
 //! See docs/emulator.md.
 #![forbid(unsafe_code)]
 
+pub mod accessibility;
 pub mod binaries;
 pub mod buckets;
+pub mod connector;
+pub mod drift_front;
 pub mod emulator;
 pub mod error;
 pub mod form;
@@ -13,6 +16,7 @@ pub mod harness;
 pub mod http;
 pub mod iam;
 pub mod proxy;
+pub mod secrets;
 pub mod stacks;
 pub mod sts_front;
 pub mod synthetic;

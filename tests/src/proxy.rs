@@ -31,6 +31,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::drift_front::{self, DriftAnswer};
 use crate::emulator::{self, admin_credentials};
 use crate::error::{HarnessError, Result};
 use crate::form;
@@ -51,6 +52,11 @@ pub enum Fault {
     Corrupt,
     /// Answer with this HTTP status and S3 error code without asking the emulator.
     FailStatus { status: u16, code: String },
+    /// Send the body in chunks of this many bytes, pausing this many milliseconds before each.
+    Slow { chunk: usize, pause_ms: u64 },
+    /// (Listings only) answer with the first half of the listing's XML, well framed: a listing
+    /// cut short by a broken intermediary.
+    TruncateListing,
 }
 
 /// A fault applied to S3 GETs whose decoded path contains `key_substr`, `remaining` more times.
@@ -99,6 +105,8 @@ pub(crate) struct ProxyState {
     pub minted: HashSet<String>,
     /// (Query-protocol action, IAM user name) pairs answered with AccessDenied.
     pub denied: Vec<(String, String)>,
+    /// What drift detection finds, by stack name ([`FaultProxy::answer_drift`]).
+    pub drift: HashMap<String, DriftAnswer>,
     pub next_request: u64,
     /// TCP connections accepted so far.
     pub connections: u64,
@@ -208,6 +216,15 @@ impl FaultProxy {
 
     /// For the next `times` GETs of a matching object: flip one byte of the body and remove the
     /// `x-amz-checksum-*` response headers, so the SDK's own checksum validation cannot notice.
+    pub fn slow(&self, key_substr: &str, chunk: usize, pause_ms: u64, times: usize) {
+        self.add_rule(key_substr, Fault::Slow { chunk, pause_ms }, times);
+    }
+
+    /// Cuts the next `times` bucket listings in half (the XML ends mid-document).
+    pub fn truncate_listings(&self, times: usize) {
+        self.add_rule("", Fault::TruncateListing, times);
+    }
+
     pub fn corrupt(&self, key_substr: &str, times: usize) {
         self.add_rule(key_substr, Fault::Corrupt, times);
     }
@@ -302,6 +319,11 @@ impl FaultProxy {
             .push((action.to_owned(), user.to_owned()));
     }
 
+    /// Drift detection of `stack` finds `answer` from now on (the emulator cannot detect drift).
+    pub fn answer_drift(&self, stack: &str, answer: DriftAnswer) {
+        lock(&self.state).drift.insert(stack.to_owned(), answer);
+    }
+
     /// Tells the STS front that the virtual MFA device `serial` belongs to `user` and computes
     /// its codes from `seed` (the decoded Base32 seed).
     pub fn register_mfa_device(&self, serial: &str, user: &str, seed: Vec<u8>) {
@@ -394,9 +416,15 @@ async fn handle(ctx: Upstream, req: Request<Incoming>) -> Response<ProxyBody> {
         refusal
     } else if action.as_deref() == Some("GetSessionToken") {
         sts_front::get_session_token(&ctx.state, &ctx.iam, access_key_id.as_deref(), &fields).await
+    } else if let Some(answer) = action
+        .as_deref()
+        .and_then(|a| drift_front::answer(&ctx.state, a, &fields))
+    {
+        answer
     } else {
-        let rule = if method == "GET" && action.is_none() && !is_listing_query(&query) {
-            take_rule(&ctx.state, &path)
+        let listing = is_listing_query(&query);
+        let rule = if method == "GET" && action.is_none() {
+            take_rule(&ctx.state, &path, listing)
         } else {
             None
         };
@@ -457,13 +485,15 @@ async fn denied(ctx: &Upstream, action: &str, akid: Option<&str>) -> Option<Resp
         .then(|| sts_front::iam_access_denied(&ctx.state, action, &user))
 }
 
-/// The first rule with applications left that matches `path`, counted as applied.
-fn take_rule(state: &SharedState, path: &str) -> Option<Fault> {
+/// The first rule with applications left that matches `path` (listing rules only for
+/// listings, object rules only for objects), counted as applied.
+fn take_rule(state: &SharedState, path: &str, listing: bool) -> Option<Fault> {
     let mut st = lock(state);
-    let rule = st
-        .rules
-        .iter_mut()
-        .find(|r| r.remaining > 0 && path.contains(&r.key_substr))?;
+    let rule = st.rules.iter_mut().find(|r| {
+        r.remaining > 0
+            && path.contains(&r.key_substr)
+            && (r.fault == Fault::TruncateListing) == listing
+    })?;
     rule.remaining -= 1;
     Some(rule.fault.clone())
 }
@@ -549,6 +579,26 @@ async fn apply(fault: Fault, resp: Response<Incoming>) -> Response<ProxyBody> {
                 parts.headers.remove(name);
             }
             Response::from_parts(parts, full(Bytes::from(data)))
+        }
+        Fault::Slow { chunk, pause_ms } => {
+            let chunks: Vec<Bytes> = bytes
+                .chunks(chunk.max(1))
+                .map(Bytes::copy_from_slice)
+                .collect();
+            let body = StreamBody::new(futures::stream::unfold(
+                chunks.into_iter(),
+                move |mut rest| async move {
+                    let next = rest.next()?;
+                    tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
+                    Some((Ok::<_, BoxError>(Frame::data(next)), rest))
+                },
+            ));
+            Response::from_parts(parts, BodyExt::boxed(body))
+        }
+        Fault::TruncateListing => {
+            let half = bytes.slice(..bytes.len() / 2);
+            parts.headers.remove(hyper::header::CONTENT_LENGTH);
+            Response::from_parts(parts, full(half))
         }
         Fault::FailStatus { .. } => Response::from_parts(parts, full(bytes)),
     }

@@ -1,10 +1,15 @@
 //! The sign-off flow in the desktop app, end to end in a real WebKit window: open the demo,
 //! create and enroll Alice's key on the Keys screen, review a run with failures, disposition
 //! them, sign Reviewed as Alice, see Approved as Alice refused (separation of duties), sign
-//! Approved as Bob, build the package and verify it in the app, sign the audit trail as reviewed,
-//! back the ledger up and revoke a key. Two IAM users with virtual MFA devices sign through the
-//! fault proxy's STS front, each with their own AWS profile. A screenshot of every screen goes to
-//! `test-artifacts/`.
+//! Approved as Bob, publish the sign-off and take it over again, build the package and verify it
+//! in the app, sign the audit trail as reviewed, back the ledger up, sign a checkpoint of the
+//! trail and verify the trail against it, see a backup older than the checkpoint refused and a
+//! newer one restored, check the CloudTrail evidence and revoke a key. Two IAM users with
+//! virtual MFA devices sign through the fault proxy's STS front, each with their own AWS
+//! profile. The window runs in the dark theme (`GTK_THEME=Adwaita:dark`) and every screen is
+//! checked with axe-core (the browse test checks them in the light theme). Errors land at their
+//! field; "Open PDF" and "Show in folder" reach the desktop (a recording `xdg-open` stands in for
+//! its file handler). A screenshot of every screen goes to `test-artifacts/`.
 //!
 //! Needs an X display (`xvfb-run -a`, or Xvfb installed); without one it FAILS, never skips.
 
@@ -14,6 +19,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use countersign_aws::s3;
 use countersign_ledger::EventFilter;
 use countersign_service::{KeyInfo, Service};
 use countersign_tests::emulator::{ADMIN_KEY, REGION};
@@ -21,11 +27,14 @@ use countersign_tests::webdriver::{
     build_app, tauri_capabilities, Display, SessionGuard, TauriDriver,
 };
 use countersign_tests::window;
+use countersign_tests::{accessibility, buckets};
 use countersign_tests::{Harness, TestUser};
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{json, Value};
 
 const BUCKET: &str = "countersign-demo";
+/// A bucket with Object Lock, where the audit trail's checkpoints are published.
+const LOCKED: &str = "ledger-anchors";
 const RUN: &str = "LIMS/OQ/2026-11-03-oq-1";
 const PASS_A: &str = "alice passphrase 1";
 const PASS_B: &str = "bob passphrase 22";
@@ -41,6 +50,32 @@ async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
     window::wait_for(client, css)
         .await
         .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// axe-core on the screen as it is: no serious or critical violation.
+async fn accessible(client: &Client, axe: &str, screen: &str) {
+    accessibility::assert_accessible(client, axe, screen)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// A stand-in for the desktop's file handler: records what it was asked to open.
+fn recording_xdg_open(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let record = dir.join("opened.txt");
+    let script = bin.join("xdg-open");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\n",
+            record.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (bin, record)
 }
 
 async fn run_js(client: &Client, script: &str, args: Vec<Value>) -> Value {
@@ -167,13 +202,18 @@ async fn complete_signature(client: &Client, user: &TestUser, passphrase: &str) 
 async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     let display = Display::acquire().unwrap_or_else(|e| panic!("{e}"));
     let app = build_app().unwrap_or_else(|e| panic!("{e}"));
+    let axe = accessibility::axe_source().unwrap_or_else(|e| panic!("{e}"));
 
     // The demo in the emulator, fetched into a fresh home; Alice and Bob with enrolled keys.
     let h = Harness::start().await.unwrap();
     let scratch = tempfile::tempdir().unwrap();
     let home = scratch.path().join("home");
-    let service = Service::open(&home).unwrap();
+    let service = h.service(&home).unwrap();
     h.demo_fetched(&service, BUCKET).await.unwrap();
+    let admin = h.admin().await.unwrap();
+    buckets::create_object_lock_bucket(&admin, LOCKED, None)
+        .await
+        .unwrap();
     let alice = h.create_user_with_mfa("alice").await.unwrap();
     let bob = h.create_user_with_mfa("bob").await.unwrap();
     let kb = enrolled_key(&h, &service, &bob, "Bob Brown", PASS_B).await;
@@ -202,6 +242,12 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     let out = scratch.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     let pdf = out.join("oq-package.pdf");
+    let (bin, opened) = recording_xdg_open(scratch.path());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let home_str = home.display().to_string();
     let env = [
         ("COUNTERSIGN_HOME", home_str.as_str()),
@@ -214,6 +260,9 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         ("AWS_EC2_METADATA_DISABLED", "true"),
         // A fixed offset of +01:00 all year (tzdata names it Etc/GMT-1).
         ("TZ", "Etc/GMT-1"),
+        // The dark theme, as a desktop set to dark gives it.
+        ("GTK_THEME", "Adwaita:dark"),
+        ("PATH", path.as_str()),
     ];
     let driver = TauriDriver::start(&display, &env).unwrap_or_else(|e| panic!("{e}"));
     let client = ClientBuilder::rustls()
@@ -230,15 +279,40 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         .expect("a WebDriver session id");
     let mut guard = SessionGuard::new(driver.port(), session);
 
-    // 1. Open the demo.
+    // 1. Open the demo; the sync's report is read before moving on.
+    wait_for(&client, "#connect-form").await;
+    assert!(
+        accessibility::is_dark(&client).await.unwrap(),
+        "this test checks the dark theme"
+    );
+    screenshot(&client, "00-connect").await;
+    accessible(&client, &axe, "Connect (dark)").await;
     click(&client, "#connect-go").await;
+    wait_for(&client, "#sync-report").await;
+    screenshot(&client, "00b-sync-report").await;
+    accessible(&client, &axe, "Connect: sync report (dark)").await;
+    click(&client, "#sync-continue").await;
     wait_for(&client, &format!("#runs-table tr[data-run='{RUN}']")).await;
     screenshot(&client, "01-runs").await;
+    accessible(&client, &axe, "Runs (dark)").await;
 
     // Alice creates her key (sealed with the production KDF) and enrolls it with her MFA device.
     click(&client, "#nav-keys").await;
     wait_for(&client, "#key-create-form").await;
+    // Two different passphrases: the error lands at the passphrase field, which takes the focus.
     set(&client, "#key-name", "Alice Adams").await;
+    type_into(&client, "#key-pass", PASS_A).await;
+    type_into(&client, "#key-pass2", PASS_B).await;
+    click(&client, "#key-create").await;
+    wait_for(&client, "#key-pass[aria-invalid='true']").await;
+    let at_field = text_of(&client, "#key-pass + .field-error").await;
+    assert!(at_field.contains("differ"), "{at_field}");
+    assert_eq!(
+        run_js(&client, "return document.activeElement.id", vec![]).await,
+        json!("key-pass")
+    );
+    screenshot(&client, "01b-key-error-at-field").await;
+    accessible(&client, &axe, "Keys: an error at its field (dark)").await;
     type_into(&client, "#key-pass", PASS_A).await;
     type_into(&client, "#key-pass2", PASS_A).await;
     click(&client, "#key-create").await;
@@ -273,6 +347,30 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     )
     .await;
     screenshot(&client, "02-key-enrolled").await;
+    accessible(&client, &axe, "Keys: enrolled (dark)").await;
+
+    // Her public key, exported: copied, and saved to a file an auditor can use.
+    click(
+        &client,
+        &format!("#keys-table tr[data-key='{ka_id}'] .key-export"),
+    )
+    .await;
+    wait_for(&client, "#key-pem").await;
+    click(&client, "#key-copy").await;
+    let copied = text_of(&client, "#key-copy-status").await;
+    assert!(!copied.is_empty(), "the copy says what happened");
+    let saved_key = out.join("alice.pem");
+    set(&client, "#key-save-out", &saved_key.display().to_string()).await;
+    click(&client, "#key-save").await;
+    wait_for(&client, "#key-saved").await;
+    let pem = std::fs::read_to_string(&saved_key).unwrap();
+    let trusted = countersign_service::TrustedKeys::parse("alice.pem", &pem).unwrap();
+    assert_eq!(
+        trusted.0.iter().map(|k| k.to_hex()).collect::<Vec<_>>(),
+        std::slice::from_ref(&ka_id)
+    );
+    screenshot(&client, "02b-key-saved").await;
+    accessible(&client, &axe, "Keys: public key saved (dark)").await;
     click(&client, "#nav-runs").await;
 
     // 2. Review the run with failures.
@@ -290,6 +388,27 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         )
     );
     screenshot(&client, "03-run-review").await;
+    accessible(&client, &axe, "Run review (dark)").await;
+    // The other tabs and the evidence viewer, in the dark theme too.
+    click(&client, "#tab-evidence").await;
+    wait_for(&client, "#evidence-table tr[data-path]").await;
+    screenshot(&client, "03b-evidence").await;
+    accessible(&client, &axe, "Run review: evidence (dark)").await;
+    wait_for(&client, "#evidence-table tr[data-path]")
+        .await
+        .send_keys(ENTER)
+        .await
+        .unwrap();
+    wait_for(&client, "#overlay [data-integrity]").await;
+    screenshot(&client, "03c-file").await;
+    accessible(&client, &axe, "File viewer (dark)").await;
+    click(&client, "#overlay .close").await;
+    click(&client, "#tab-trace").await;
+    wait_for(&client, "#trace-table").await;
+    screenshot(&client, "03d-traceability").await;
+    accessible(&client, &axe, "Run review: traceability (dark)").await;
+    click(&client, "#tab-cases").await;
+    wait_for(&client, "#cases .vrow").await;
 
     // 3. Disposition every failure, as Alice.
     set(&client, "#case-status", "attention").await;
@@ -309,6 +428,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         wait_for(&client, "#disposition[data-dispositioned='true']").await;
         if i == 0 {
             screenshot(&client, "04-disposition").await;
+            accessible(&client, &axe, "Run review: disposition (dark)").await;
         }
     }
     wait_value(
@@ -341,6 +461,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     let digest = text_of(&client, "#plan-digest").await;
     assert_eq!(digest.len(), 64, "{digest}");
     screenshot(&client, "06-sign-plan").await;
+    accessible(&client, &axe, "Sign: the plan (dark)").await;
     let signed_digest = complete_signature(&client, &alice, PASS_A).await;
     assert_eq!(signed_digest, digest);
     assert!(
@@ -368,7 +489,18 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         json!(false),
         "no secret is asked for a refused request"
     );
+    assert_eq!(
+        run_js(
+            &client,
+            "return document.querySelectorAll('#sign-plan .error, #sign-plan [role=alert]').length",
+            vec![]
+        )
+        .await,
+        json!(1),
+        "the refusal is shown once"
+    );
     screenshot(&client, "08-approved-by-alice-refused").await;
+    accessible(&client, &axe, "Sign: refused (dark)").await;
 
     // 6. Approved as Bob: his own MFA session.
     request_signature(&client, "Approved", &kb.key_id, "Approved for release").await;
@@ -376,6 +508,39 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     complete_signature(&client, &bob, PASS_B).await;
     wait_for(&client, "#signatures-table tr[data-meaning='Approved']").await;
     screenshot(&client, "09-signed-approved").await;
+
+    // 6b. The sign-off is handed off through the demo bucket: published with Bob's profile,
+    // then taken over again; this desktop's record is the published one.
+    assert_eq!(
+        run_js(
+            &client,
+            "return document.getElementById('handoff-location').value",
+            vec![]
+        )
+        .await,
+        json!(format!("s3://{BUCKET}")),
+        "the connection's bucket is offered"
+    );
+    set(&client, "#handoff-profile", &bob.name).await;
+    click(&client, "#handoff-publish").await;
+    let published = text_of(&client, "#handoff-published").await;
+    assert!(
+        published.contains(&format!("s3://{BUCKET}/{RUN}/signoff")),
+        "{published}"
+    );
+    click(&client, "#handoff-fetch").await;
+    wait_for(&client, "#handoff-fetched[data-same-record='true']").await;
+    assert_eq!(
+        run_js(
+            &client,
+            "return document.querySelectorAll(\"#handoff-items tr[data-status='rejected']\").length",
+            vec![]
+        )
+        .await,
+        json!(0)
+    );
+    screenshot(&client, "09b-handoff").await;
+    accessible(&client, &axe, "Sign: hand-off (dark)").await;
 
     // 7. Export the package.
     click(&client, "#back").await;
@@ -391,6 +556,22 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         json!(true),
         "the run under review is preselected"
     );
+    // A folder that does not exist is named at the field, before any work.
+    let nowhere = out.join("no-such-folder/p.pdf");
+    set(&client, "#package-out", &nowhere.display().to_string()).await;
+    click(&client, "#package-build").await;
+    wait_for(&client, "#package-out[aria-invalid='true']").await;
+    let at_field = text_of(&client, "#package-out + .field-error").await;
+    assert!(
+        at_field.contains("no-such-folder") && at_field.contains("does not exist"),
+        "{at_field}"
+    );
+    assert!(
+        !at_field.contains("home"),
+        "not the Countersign home: {at_field}"
+    );
+    screenshot(&client, "09b-package-folder-missing").await;
+    accessible(&client, &axe, "Packages: an error at its field (dark)").await;
     set(&client, "#package-out", &pdf.display().to_string()).await;
     click(&client, "#package-build").await;
     wait_for(&client, "#package-built").await;
@@ -400,6 +581,29 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     );
     assert!(pdf.exists());
     screenshot(&client, "10-package-built").await;
+    accessible(&client, &axe, "Packages: built (dark)").await;
+
+    // Open PDF and Show in folder hand the file (its folder) to the desktop.
+    click(&client, "#package-open").await;
+    wait_value(
+        &client,
+        "return document.getElementById('package-open-status').textContent",
+        json!("Opened in the desktop's viewer."),
+    )
+    .await;
+    click(&client, "#package-reveal").await;
+    wait_value(
+        &client,
+        "return document.getElementById('package-open-status').textContent",
+        json!("Shown in the file manager."),
+    )
+    .await;
+    let asked = std::fs::read_to_string(&opened).unwrap();
+    assert_eq!(
+        asked.lines().collect::<Vec<_>>(),
+        [pdf.display().to_string(), out.display().to_string()],
+        "the PDF, then its folder (no file manager on this desktop's bus)"
+    );
 
     // 8. Verify it in the app.
     click(&client, "#verify-go").await;
@@ -412,6 +616,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     }
     wait_for(&client, "[data-check='signatures'][data-state='passed']").await;
     screenshot(&client, "11-package-verified").await;
+    accessible(&client, &axe, "Packages: verified (dark)").await;
 
     // The audit trail verifies and shows the sign-off.
     click(&client, "#nav-audit").await;
@@ -419,6 +624,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     click(&client, "#audit-verify").await;
     wait_for(&client, "#chain-report[data-ok='true']").await;
     screenshot(&client, "12-audit-trail").await;
+    accessible(&client, &axe, "Audit trail (dark)").await;
 
     // 9. Alice signs the audit trail as reviewed up to its last entry (Bob's session is open,
     // so her MFA code is asked for again).
@@ -462,6 +668,26 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     assert!(text_of(&client, "#review-plan-time")
         .await
         .ends_with("+01:00"));
+    // What is signed says what the list showed, before any secret is typed.
+    let signed_reason = run_js(
+        &client,
+        "return document.getElementById('review-plan-reason').textContent",
+        vec![],
+    )
+    .await
+    .as_str()
+    .unwrap()
+    .to_owned();
+    assert!(
+        signed_reason.starts_with("Read every entry of the sign-off; nothing unexplained")
+            && signed_reason.contains(&format!(
+                "Shown in the app before signing: entries 1 to {up_to} of the audit trail, without a filter."
+            ))
+            && signed_reason.contains("were never displayed"),
+        "{signed_reason}"
+    );
+    screenshot(&client, "12b-review-plan").await;
+    accessible(&client, &axe, "Audit trail: review plan (dark)").await;
     set(&client, "#review-profile", &alice.name).await;
     type_into(&client, "#review-mfa", &alice.current_code()).await;
     type_into(&client, "#review-passphrase", PASS_A).await;
@@ -475,6 +701,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     )
     .await;
     screenshot(&client, "13-audit-trail-reviewed").await;
+    accessible(&client, &axe, "Audit trail: reviewed (dark)").await;
 
     // 10. A backup of the ledger, to a file of the user's choosing.
     let backup = out.join("ledger-backup.sqlite");
@@ -482,6 +709,106 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     click(&client, "#backup-go").await;
     wait_for(&client, "#backup-done").await;
     assert!(backup.is_file());
+
+    // 10b. Alice signs a checkpoint of the trail and publishes it under Object Lock; the trail
+    // verifies against the published checkpoints.
+    set(&client, "#checkpoint-key", &ka_id).await;
+    set(
+        &client,
+        "#checkpoint-location",
+        &format!("s3://{LOCKED}/anchors"),
+    )
+    .await;
+    set(&client, "#checkpoint-days", "1").await;
+    set(&client, "#checkpoint-profile", &alice.name).await;
+    type_into(&client, "#checkpoint-passphrase", PASS_A).await;
+    click(&client, "#checkpoint-go").await;
+    let checkpoint = text_of(&client, "#checkpoint-published").await;
+    assert!(
+        checkpoint.contains(&format!("s3://{LOCKED}/anchors/"))
+            && checkpoint.contains("COMPLIANCE"),
+        "{checkpoint}"
+    );
+    assert_eq!(
+        run_js(
+            &client,
+            "return document.getElementById('checkpoint-passphrase').value",
+            vec![]
+        )
+        .await,
+        json!(""),
+        "the passphrase field is cleared"
+    );
+    accessible(&client, &axe, "Audit trail: checkpoint published (dark)").await;
+    set(
+        &client,
+        "#published-location",
+        &format!("s3://{LOCKED}/anchors"),
+    )
+    .await;
+    set(&client, "#published-profile", &alice.name).await;
+    click(&client, "#published-go").await;
+    wait_for(&client, "#published-verdict[data-ok='true']").await;
+    wait_for(&client, "#published-table tr[data-trusted='true']").await;
+    screenshot(&client, "13b-checkpoint").await;
+    accessible(
+        &client,
+        &axe,
+        "Audit trail: verified against published checkpoints (dark)",
+    )
+    .await;
+
+    // 10c. The backup taken before the checkpoint would roll the trail back past it: the
+    // restore is refused and nothing changes. A backup taken after it restores, and the trail in
+    // use is kept aside.
+    set(&client, "#restore-path", &backup.display().to_string()).await;
+    click(&client, "#restore-check").await;
+    click(&client, "#restore-go").await;
+    wait_for(&client, "#restore-result [data-code='integrity']").await;
+    accessible(&client, &axe, "Audit trail: restore refused (dark)").await;
+    let after = out.join("ledger-after-checkpoint.sqlite");
+    set(&client, "#backup-out", &after.display().to_string()).await;
+    click(&client, "#backup-go").await;
+    wait_value(
+        &client,
+        "const d = document.getElementById('backup-done'); \
+         return !!d && d.textContent.includes('ledger-after-checkpoint.sqlite')",
+        json!(true),
+    )
+    .await;
+    assert!(after.is_file());
+    set(&client, "#restore-path", &after.display().to_string()).await;
+    click(&client, "#restore-check").await;
+    wait_for(&client, "#restore-confirm [role='alertdialog']").await;
+    accessible(&client, &axe, "Audit trail: restore confirmation (dark)").await;
+    click(&client, "#restore-go").await;
+    let restored = text_of(&client, "#restore-set-aside").await;
+    assert!(restored.contains("ledger"), "{restored}");
+    screenshot(&client, "13c-restored").await;
+
+    // 10d. The CloudTrail evidence of the demo: without the trail's public key nothing is
+    // claimed; with it, the chain validates and the stack's events are listed.
+    let pem = scratch.path().join("trail-public-key.pem");
+    let mut pem_bytes = Vec::new();
+    s3::download(&admin, BUCKET, countersign_demo::PUBLIC_KEY_KEY, |chunk| {
+        pem_bytes.extend_from_slice(chunk);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    std::fs::write(&pem, &pem_bytes).unwrap();
+    click(&client, "#nav-evidence").await;
+    click(&client, "#evidence-go").await;
+    wait_for(&client, "#evidence-verdict[data-valid='false']").await;
+    let unchecked = text_of(&client, "#evidence-verdict").await;
+    assert!(unchecked.contains("no public key"), "{unchecked}");
+    set(&client, "#evidence-key", &pem.display().to_string()).await;
+    set(&client, "#evidence-stack", "lims-qual").await;
+    click(&client, "#evidence-go").await;
+    wait_for(&client, "#evidence-verdict[data-valid='true']").await;
+    wait_for(&client, "#evidence-events tbody tr").await;
+    screenshot(&client, "13d-aws-evidence").await;
+    accessible(&client, &axe, "AWS evidence (dark)").await;
 
     // 11. Bob's key is revoked (he left): a reason is required and recorded.
     click(&client, "#nav-keys").await;
@@ -491,8 +818,10 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     )
     .await;
     click(&client, "#revoke-go").await;
-    let missing_reason = wait_for(&client, "#revoke-result .error").await;
-    assert!(missing_reason.text().await.unwrap().contains("reason"));
+    wait_for(&client, "#revoke-reason[aria-invalid='true']").await;
+    let missing_reason = text_of(&client, "#revoke-reason + .field-error").await;
+    assert!(missing_reason.contains("reason"), "{missing_reason}");
+    accessible(&client, &axe, "Keys: revocation needs a reason (dark)").await;
     set(&client, "#revoke-reason", "Bob left the company").await;
     click(&client, "#revoke-go").await;
     wait_for(&client, "#revoked").await;
@@ -502,6 +831,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     )
     .await;
     screenshot(&client, "14-keys").await;
+    accessible(&client, &axe, "Keys: revoked (dark)").await;
 
     client.close().await.expect("close the WebDriver session");
     guard.disarm();
@@ -509,13 +839,13 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
 
     // What the app did is in the ledger: two valid signatures, the refusal, the verification.
     // (The app's process may take a moment to exit and release the ledger.)
-    let mut opened = Service::open(&home);
+    let mut opened = Service::open(&home, h.env());
     for _ in 0..30 {
         if opened.is_ok() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
-        opened = Service::open(&home);
+        opened = Service::open(&home, h.env());
     }
     let service = opened.unwrap();
     let sigs = service.signatures(RUN).unwrap();
@@ -553,6 +883,11 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
             reviews[0].signature.outcome.as_str()
         ),
         (up_to, "Alice Adams", "valid")
+    );
+    assert_eq!(
+        reviews[0].signature.reason.as_deref(),
+        Some(signed_reason.as_str()),
+        "the reason signed is the reason shown"
     );
     let revoked = service
         .ledger_events(&EventFilter {

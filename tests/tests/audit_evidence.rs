@@ -6,7 +6,8 @@
 
 use countersign_aws::s3;
 use countersign_core::cloudtrail::digest_chain::Finding;
-use countersign_service::{AuditEvidenceReport, CancelToken, FetchRequest, Service};
+use countersign_service::{AuditEvidenceReport, CancelToken, Service};
+use countersign_tests::harness::fetch_request;
 use countersign_tests::Harness;
 
 const BUCKET: &str = "qualification-evidence";
@@ -16,7 +17,7 @@ const PREFIX: &str = "gxp";
 async fn seeded() -> (Harness, Vec<u8>) {
     let h = Harness::start().await.unwrap();
     let ctx = h.admin().await.unwrap();
-    let seed = Service::demo_seed_with(&ctx, BUCKET, PREFIX).await.unwrap();
+    let seed = h.demo_seeded_under(BUCKET, PREFIX).await.unwrap();
     let mut pem = Vec::new();
     s3::download(&ctx, BUCKET, &seed.cloudtrail_public_key, |chunk| {
         pem.extend_from_slice(chunk);
@@ -30,16 +31,10 @@ async fn seeded() -> (Harness, Vec<u8>) {
 
 async fn fetched(h: &Harness) -> (tempfile::TempDir, Service) {
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let ctx = h.admin().await.unwrap();
-    let request = FetchRequest {
-        aws: Default::default(),
-        bucket: BUCKET.into(),
-        prefix: PREFIX.into(),
-        concurrency: 4,
-    };
+    let service = h.service(home.path()).unwrap();
+    let request = fetch_request(BUCKET, PREFIX).unwrap();
     let report = service
-        .fetch_with(&ctx, &request, &|_| {}, &CancelToken::new())
+        .fetch(&request, &|_| {}, &CancelToken::new())
         .await
         .unwrap();
     assert!(
@@ -62,7 +57,9 @@ async fn the_demo_chain_validates_then_a_log_corrupted_in_transit_is_named_as_al
     let (h, pem) = seeded().await;
     let (_home, service) = fetched(&h).await;
 
-    let r = service.audit_evidence(Some(&pem), None).unwrap();
+    let r = service
+        .audit_evidence(Some(("trail.pem", &pem)), None)
+        .unwrap();
     assert!(r.valid, "{:#?}", findings(&r));
     assert!(r.digest_files >= 2, "{}", r.digest_files);
     assert!(r.log_files > 10, "{}", r.log_files);
@@ -82,7 +79,9 @@ async fn the_demo_chain_validates_then_a_log_corrupted_in_transit_is_named_as_al
     // A second home, fetched through a proxy that flips one byte of one log file in transit.
     h.proxy.corrupt("/CloudTrail/", 1);
     let (_home2, tampered) = fetched(&h).await;
-    let r = tampered.audit_evidence(Some(&pem), None).unwrap();
+    let r = tampered
+        .audit_evidence(Some(("trail.pem", &pem)), None)
+        .unwrap();
     assert!(!r.valid);
     match &findings(&r)[..] {
         [(
@@ -135,7 +134,9 @@ async fn a_deleted_log_is_missing_and_the_wrong_key_or_no_key_never_validates() 
         .unwrap();
     let (_home, service) = fetched(&h).await;
 
-    let r = service.audit_evidence(Some(&pem), None).unwrap();
+    let r = service
+        .audit_evidence(Some(("trail.pem", &pem)), None)
+        .unwrap();
     assert!(!r.valid);
     assert_eq!(findings(&r), vec![(victim, Finding::LogFileMissing)]);
 
@@ -147,7 +148,9 @@ PZvo3CkZwALVbo31MR/LTwYwcU7TZxhbWWZJHwGLVAKTDWVFyaSg7TaBglStXV5O
 180Fg8yl4qKQCCrtkQIDAQAB
 -----END PUBLIC KEY-----
 ";
-    let r = service.audit_evidence(Some(other), None).unwrap();
+    let r = service
+        .audit_evidence(Some(("trail.pem", other)), None)
+        .unwrap();
     assert!(!r.valid);
     assert!(r
         .chain
@@ -169,7 +172,7 @@ async fn a_stack_gets_its_own_events_and_config_items() {
     let (_home, service) = fetched(&h).await;
 
     let r = service
-        .audit_evidence(Some(&pem), Some("lims-qual"))
+        .audit_evidence(Some(("trail.pem", &pem)), Some("lims-qual"))
         .unwrap();
     assert!(r.valid);
     let stack = r.stack.as_ref().unwrap();
@@ -197,7 +200,7 @@ async fn a_stack_gets_its_own_events_and_config_items() {
                 == Some("lims-qual")));
 
     let eln = service
-        .audit_evidence(Some(&pem), Some("eln-qual"))
+        .audit_evidence(Some(("trail.pem", &pem)), Some("eln-qual"))
         .unwrap();
     assert!(eln.config_items.iter().all(|i| !r
         .config_items
@@ -205,7 +208,7 @@ async fn a_stack_gets_its_own_events_and_config_items() {
         .any(|j| j.resource_id == i.resource_id)));
 
     let e = service
-        .audit_evidence(Some(&pem), Some("no-such-stack"))
+        .audit_evidence(Some(("trail.pem", &pem)), Some("no-such-stack"))
         .unwrap_err();
     assert_eq!(e.code, countersign_service::ErrorCode::NotFound);
 }

@@ -8,31 +8,25 @@ use std::collections::BTreeMap;
 use countersign_aws::s3::{self, Upload};
 use countersign_core::model::{CaseStatus, Integrity, Totals};
 use countersign_service::{CancelToken, ErrorCode, FetchReport, FetchRequest, Service};
+use countersign_tests::harness::fetch_request;
 use countersign_tests::Harness;
 
 const BUCKET: &str = "qualification-evidence";
 const PREFIX: &str = "gxp";
 
 fn request() -> FetchRequest {
-    FetchRequest {
-        aws: Default::default(),
-        bucket: BUCKET.into(),
-        prefix: PREFIX.into(),
-        concurrency: 4,
-    }
+    fetch_request(BUCKET, PREFIX).unwrap()
 }
 
 async fn seeded() -> Harness {
     let h = Harness::start().await.unwrap();
-    let ctx = h.admin().await.unwrap();
-    Service::demo_seed_with(&ctx, BUCKET, PREFIX).await.unwrap();
+    h.demo_seeded_under(BUCKET, PREFIX).await.unwrap();
     h
 }
 
-async fn fetch(h: &Harness, service: &Service) -> FetchReport {
-    let ctx = h.admin().await.unwrap();
+async fn fetch(service: &Service) -> FetchReport {
     service
-        .fetch_with(&ctx, &request(), &|_| {}, &CancelToken::new())
+        .fetch(&request(), &|_| {}, &CancelToken::new())
         .await
         .unwrap()
 }
@@ -51,9 +45,9 @@ fn totals(tests: u64, passed: u64, failed: u64, errored: u64, skipped: u64) -> T
 async fn fetch_lists_every_demo_run_with_its_totals_and_a_second_fetch_downloads_nothing() {
     let h = seeded().await;
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
+    let service = h.service(home.path()).unwrap();
 
-    let first = fetch(&h, &service).await;
+    let first = fetch(&service).await;
     assert!(
         first.failed.is_empty() && first.rejected.is_empty(),
         "{first:?}"
@@ -83,7 +77,7 @@ async fn fetch_lists_every_demo_run_with_its_totals_and_a_second_fetch_downloads
     assert_eq!(runs, expected);
 
     let gets_before = h.proxy.get_object_count("/");
-    let second = fetch(&h, &service).await;
+    let second = fetch(&service).await;
     assert_eq!(second.new, 0, "{second:?}");
     assert_eq!(second.unchanged, first.new);
     assert_eq!(
@@ -104,9 +98,9 @@ async fn fetch_lists_every_demo_run_with_its_totals_and_a_second_fetch_downloads
 async fn a_fetch_reuses_its_connections_instead_of_opening_one_per_object() {
     let h = seeded().await;
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
+    let service = h.service(home.path()).unwrap();
     let before = h.proxy.connections();
-    let report = fetch(&h, &service).await;
+    let report = fetch(&service).await;
     let opened = h.proxy.connections() - before;
     assert!(report.new > 100, "{report:?}");
     // A few per parallel download (request().concurrency), plus STS and CloudFormation.
@@ -125,13 +119,13 @@ async fn a_listing_without_etags_recognises_unchanged_objects_by_size_and_time()
     let h = seeded().await;
     h.proxy.list_without_etags();
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let first = fetch(&h, &service).await;
+    let service = h.service(home.path()).unwrap();
+    let first = fetch(&service).await;
     assert!(first.new > 100 && first.failed.is_empty(), "{first:?}");
     assert_eq!(first.unchanged_by_size_and_time, 0);
 
     let gets_before = h.proxy.get_object_count("/");
-    let second = fetch(&h, &service).await;
+    let second = fetch(&service).await;
     assert_eq!(second.new, 0, "{second:?}");
     assert_eq!(second.unchanged, first.new);
     assert_eq!(second.unchanged_by_size_and_time, first.new);
@@ -152,7 +146,7 @@ async fn a_listing_without_etags_recognises_unchanged_objects_by_size_and_time()
         )
         .await
         .unwrap();
-        let again = fetch(&h, &service).await;
+        let again = fetch(&service).await;
         assert_eq!(again.new, 1, "{again:?}");
     }
     assert!(service.ledger_verify().unwrap().is_ok());
@@ -162,8 +156,8 @@ async fn a_listing_without_etags_recognises_unchanged_objects_by_size_and_time()
 async fn show_puts_failures_first_with_requirement_ids_and_verified_evidence() {
     let h = seeded().await;
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    fetch(&h, &service).await;
+    let service = h.service(home.path()).unwrap();
+    fetch(&service).await;
 
     let view = service.show("LIMS/OQ/2026-11-03-oq-1").unwrap();
     let statuses: Vec<CaseStatus> = view.run.cases.iter().map(|c| c.status).collect();
@@ -221,11 +215,11 @@ async fn show_puts_failures_first_with_requirement_ids_and_verified_evidence() {
 async fn a_corrupted_object_is_rejected_never_stored_and_a_clean_refetch_heals_the_run() {
     let h = seeded().await;
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
+    let service = h.service(home.path()).unwrap();
     let victim = "LIMS/OQ/2026-11-03-oq-1/logs/cucumber-oq.log";
     h.proxy.corrupt(victim, 1);
 
-    let report = fetch(&h, &service).await;
+    let report = fetch(&service).await;
     assert_eq!(report.rejected.len(), 1, "{report:?}");
     assert!(report.rejected[0].uri.ends_with(victim));
     assert!(
@@ -256,7 +250,7 @@ async fn a_corrupted_object_is_rejected_never_stored_and_a_clean_refetch_heals_t
         .exists());
 
     // The fault is spent: the next fetch downloads the object again and it verifies.
-    let again = fetch(&h, &service).await;
+    let again = fetch(&service).await;
     assert_eq!(again.new, 1, "{again:?}");
     assert!(again.rejected.is_empty());
     let view = service.show("LIMS/OQ/2026-11-03-oq-1").unwrap();
@@ -274,13 +268,13 @@ async fn a_corrupted_object_is_rejected_never_stored_and_a_clean_refetch_heals_t
 async fn a_dropped_connection_is_retried_and_a_persistent_one_resumes_on_the_next_fetch() {
     let h = seeded().await;
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
+    let service = h.service(home.path()).unwrap();
     let flaky = "LIMS/PQ/2026-11-04-pq-1/";
     let dead = "ELN/IQ/2026-11-02-iq-1/run.json";
     h.proxy.drop_after(flaky, 10, 1); // once: the retry succeeds
     h.proxy.drop_after(dead, 10, 100); // every attempt of this fetch fails
 
-    let first = fetch(&h, &service).await;
+    let first = fetch(&service).await;
     assert_eq!(first.failed.len(), 1, "{first:?}");
     assert!(first.failed[0].uri.ends_with(dead));
     assert!(
@@ -292,7 +286,7 @@ async fn a_dropped_connection_is_retried_and_a_persistent_one_resumes_on_the_nex
 
     h.proxy.clear_faults();
     let gets_before = h.proxy.get_object_count("/");
-    let second = fetch(&h, &service).await;
+    let second = fetch(&service).await;
     assert!(second.failed.is_empty(), "{second:?}");
     assert_eq!(
         second.new, 1,
@@ -325,8 +319,8 @@ async fn keys_that_could_escape_the_store_are_skipped_and_reported() {
         .unwrap();
     }
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let report = fetch(&h, &service).await;
+    let service = h.service(home.path()).unwrap();
+    let report = fetch(&service).await;
     let skipped: Vec<&str> = report.skipped.iter().map(|s| s.key.as_str()).collect();
     for needle in ["etc/passwd", "windows.log", "double.log", "not-a-phase.log"] {
         assert!(
@@ -347,13 +341,12 @@ async fn keys_that_could_escape_the_store_are_skipped_and_reported() {
 #[tokio::test]
 async fn a_missing_bucket_is_a_clear_aws_error_naming_the_bucket() {
     let h = Harness::start().await.unwrap();
-    let ctx = h.admin().await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
+    let service = h.service(home.path()).unwrap();
     let mut req = request();
-    req.bucket = "no-such-qualification-bucket".into();
+    req.bucket = "no-such-qualification-bucket".parse().unwrap();
     let err = service
-        .fetch_with(&ctx, &req, &|_| {}, &CancelToken::new())
+        .fetch(&req, &|_| {}, &CancelToken::new())
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Aws);
@@ -370,8 +363,8 @@ async fn a_missing_bucket_is_a_clear_aws_error_naming_the_bucket() {
 async fn a_byte_changed_in_the_store_is_reported_never_shown_and_review_works_offline() {
     let h = seeded().await;
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    fetch(&h, &service).await;
+    let service = h.service(home.path()).unwrap();
+    fetch(&service).await;
     // From here on the network is gone: the emulator and the proxy stop.
     drop(h);
 

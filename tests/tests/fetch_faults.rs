@@ -5,27 +5,22 @@
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
 use countersign_aws::s3::{self, Upload};
-use countersign_aws::AwsContext;
+use countersign_aws::{AwsContext, AwsSettings};
 use countersign_core::digest::Sha256;
 use countersign_core::model::Integrity;
 use countersign_service::{CancelToken, ErrorCode, FetchReport, FetchRequest, Service};
+use countersign_tests::harness::fetch_request;
 use countersign_tests::Harness;
 
 const BUCKET: &str = "qualification-evidence";
 
 fn request(prefix: &str) -> FetchRequest {
-    FetchRequest {
-        aws: Default::default(),
-        bucket: BUCKET.into(),
-        prefix: prefix.into(),
-        concurrency: 4,
-    }
+    fetch_request(BUCKET, prefix).unwrap()
 }
 
-async fn fetch(h: &Harness, service: &Service, prefix: &str) -> FetchReport {
-    let ctx = h.admin().await.unwrap();
+async fn fetch(service: &Service, prefix: &str) -> FetchReport {
     service
-        .fetch_with(&ctx, &request(prefix), &|_| {}, &CancelToken::new())
+        .fetch(&request(prefix), &|_| {}, &CancelToken::new())
         .await
         .unwrap()
 }
@@ -84,8 +79,8 @@ async fn throttling_is_retried_with_backoff_and_the_object_is_stored() {
     let h = bucket_with_a_run().await;
     h.proxy.fail_status("logs/run.log", 503, "SlowDown", 2);
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let report = fetch(&h, &service, "q").await;
+    let service = h.service(home.path()).unwrap();
+    let report = fetch(&service, "q").await;
     assert!(report.failed.is_empty(), "{report:?}");
     assert_eq!(report.new, 2);
     assert!(
@@ -100,8 +95,8 @@ async fn access_denied_on_one_object_is_reported_with_the_key_and_what_to_do() {
     h.proxy
         .fail_status("logs/run.log", 403, "AccessDenied", 100);
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let report = fetch(&h, &service, "q").await;
+    let service = h.service(home.path()).unwrap();
+    let report = fetch(&service, "q").await;
     assert_eq!(report.new, 1, "{report:?}");
     assert_eq!(report.failed.len(), 1);
     let f = &report.failed[0];
@@ -136,10 +131,18 @@ async fn missing_credentials_are_refused_with_a_hint() {
         .credentials_provider(SharedCredentialsProvider::new(NoCredentials))
         .build();
     let ctx = AwsContext::from_sdk_config(sdk, Default::default()).unwrap();
+    h.connector().add_context("no-credentials", ctx);
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
+    let service = h.service(home.path()).unwrap();
+    let req = FetchRequest {
+        aws: AwsSettings {
+            profile: Some("no-credentials".into()),
+            ..AwsSettings::default()
+        },
+        ..request("q")
+    };
     let err = service
-        .fetch_with(&ctx, &request("q"), &|_| {}, &CancelToken::new())
+        .fetch(&req, &|_| {}, &CancelToken::new())
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Aws);
@@ -168,8 +171,8 @@ async fn zero_byte_and_large_objects_are_stored_intact() {
     put(&h, "q/LIMS/IQ/r1/evidence/capture.bin", big).await;
 
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let report = fetch(&h, &service, "q").await;
+    let service = h.service(home.path()).unwrap();
+    let report = fetch(&service, "q").await;
     assert!(
         report.failed.is_empty() && report.rejected.is_empty(),
         "{report:?}"
@@ -205,8 +208,8 @@ async fn expired_credentials_and_a_wrong_region_say_what_to_do() {
     h.proxy
         .fail_status("report.xml", 301, "PermanentRedirect", 100);
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let report = fetch(&h, &service, "q").await;
+    let service = h.service(home.path()).unwrap();
+    let report = fetch(&service, "q").await;
     assert_eq!(report.failed.len(), 2, "{report:?}");
     let error_of = |needle: &str| {
         report

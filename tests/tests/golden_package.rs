@@ -144,7 +144,7 @@ fn build_example() -> (Vec<u8>, Files, Vec<u8>) {
         format!("runs/{RUN}/results.json"),
         (
             FileRole::RunData,
-            countersign_core::signature::dsse::canonical_json(&data).unwrap(),
+            countersign_core::canonical::canonical_json(&data).unwrap(),
         ),
     );
     files.insert(

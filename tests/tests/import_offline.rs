@@ -10,8 +10,12 @@ use std::path::{Path, PathBuf};
 
 use countersign_core::model::{Integrity, Totals};
 use countersign_demo::DemoOptions;
-use countersign_ledger::{Ledger, SourceKind, SystemClock};
-use countersign_service::{CancelToken, ErrorCode, FetchProgress, ImportLimits, Service};
+use countersign_ledger::{Ledger, SourceKind};
+use countersign_service::SystemClock;
+use countersign_service::{
+    CancelToken, ErrorCode, FetchProgress, ImportLimits, ImportRequest, Service,
+};
+use countersign_tests::harness::offline_service;
 use zip::write::SimpleFileOptions;
 
 const IQ_REPORT: &str = "LIMS/IQ/2026-11-02-iq-1/reports/junit-iq.xml";
@@ -44,7 +48,7 @@ fn expected_runs() -> BTreeMap<String, Totals> {
 fn demo_objects() -> Vec<(String, Vec<u8>)> {
     let dataset = countersign_demo::build(
         &DemoOptions {
-            bucket: "qualification-evidence".into(),
+            bucket: "qualification-evidence".parse().unwrap(),
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
             now: time::macros::datetime!(2026-11-05 12:00 UTC),
@@ -103,7 +107,7 @@ fn runs(service: &Service) -> BTreeMap<String, Totals> {
 fn open_ledger(home: &Path) -> Ledger {
     Ledger::open(
         &home.join(countersign_service::LEDGER_FILE),
-        Box::new(SystemClock::utc()),
+        std::sync::Arc::new(SystemClock::utc()),
     )
     .unwrap()
 }
@@ -134,8 +138,14 @@ fn a_folder_import_gives_the_runs_and_totals_of_a_fetch_and_a_reimport_stores_no
     .unwrap();
 
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let first = service.import(src.path()).unwrap();
+    let service = offline_service(home.path()).unwrap();
+    let first = service
+        .import(
+            &ImportRequest::new(src.path()),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
     assert!(first.rejected.is_empty(), "{first:?}");
     assert_eq!(first.new as usize, objects.len(), "{first:?}");
     // The only file outside the layout is the demo's CloudTrail public key.
@@ -167,7 +177,13 @@ fn a_folder_import_gives_the_runs_and_totals_of_a_fetch_and_a_reimport_stores_no
     // Offline: no stack snapshot was taken.
     assert_eq!(view.stack_snapshot, None);
 
-    let again = service.import(src.path()).unwrap();
+    let again = service
+        .import(
+            &ImportRequest::new(src.path()),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
     assert_eq!(again.new, 0, "{again:?}");
     assert_eq!(again.unchanged, first.new);
     assert!(again.rejected.is_empty());
@@ -194,7 +210,7 @@ fn a_cancelled_import_keeps_what_it_took_and_the_next_import_takes_the_rest() {
     let src = tempfile::tempdir().unwrap();
     export_folder(src.path(), &objects);
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
+    let service = offline_service(home.path()).unwrap();
 
     // Cancelled from the progress callback once five entries are in.
     let cancel = CancelToken::new();
@@ -206,7 +222,14 @@ fn a_cancelled_import_keeps_what_it_took_and_the_next_import_takes_the_rest() {
         }
     };
     let first = service
-        .import_with(src.path(), &ImportLimits::default(), &progress, &cancel)
+        .import(
+            &ImportRequest {
+                path: src.path().to_path_buf(),
+                limits: ImportLimits::default(),
+            },
+            &progress,
+            &cancel,
+        )
         .unwrap();
     assert!(first.cancelled, "{first:?}");
     assert_eq!(first.new, 5, "{first:?}");
@@ -220,9 +243,11 @@ fn a_cancelled_import_keeps_what_it_took_and_the_next_import_takes_the_rest() {
     // Nothing half-written: the next import stores exactly the rest and reports every entry.
     let done = std::sync::Mutex::new(0u64);
     let rest = service
-        .import_with(
-            src.path(),
-            &ImportLimits::default(),
+        .import(
+            &ImportRequest {
+                path: src.path().to_path_buf(),
+                limits: ImportLimits::default(),
+            },
             &|p: &FetchProgress| *done.lock().unwrap() = p.done,
             &CancelToken::new(),
         )
@@ -245,8 +270,10 @@ fn a_zip_import_gives_the_same_runs_and_totals() {
     write_zip(&archive, &entries);
 
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let report = service.import(&archive).unwrap();
+    let service = offline_service(home.path()).unwrap();
+    let report = service
+        .import(&ImportRequest::new(&archive), &|_| {}, &CancelToken::new())
+        .unwrap();
     assert!(report.rejected.is_empty(), "{report:?}");
     assert_eq!(report.new as usize, objects.len() - 1);
     assert_eq!(runs(&service), expected_runs());
@@ -259,7 +286,9 @@ fn a_zip_import_gives_the_same_runs_and_totals() {
         )),
         "{uri}"
     );
-    let again = service.import(&archive).unwrap();
+    let again = service
+        .import(&ImportRequest::new(&archive), &|_| {}, &CancelToken::new())
+        .unwrap();
     assert_eq!((again.new, again.unchanged), (0, report.new));
 }
 
@@ -280,8 +309,10 @@ fn unsafe_archive_entries_are_skipped_and_never_written_outside_the_store() {
     );
     add_symlink(&archive, "LIMS/IQ/r1/logs/link.log", "/etc/passwd");
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let report = service.import(&archive).unwrap();
+    let service = offline_service(home.path()).unwrap();
+    let report = service
+        .import(&ImportRequest::new(&archive), &|_| {}, &CancelToken::new())
+        .unwrap();
     let skipped: Vec<&str> = report.skipped.iter().map(|s| s.key.as_str()).collect();
     assert_eq!(
         skipped,
@@ -337,8 +368,14 @@ fn symbolic_links_in_a_folder_are_not_followed() {
     .unwrap();
     std::os::unix::fs::symlink(outside.path(), src.path().join("LIMS/IQ/r1/linked-dir")).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let report = service.import(src.path()).unwrap();
+    let service = offline_service(home.path()).unwrap();
+    let report = service
+        .import(
+            &ImportRequest::new(src.path()),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
     assert_eq!(report.new, 1);
     let mut skipped: Vec<(&str, &str)> = report
         .skipped
@@ -368,8 +405,14 @@ fn a_file_that_contradicts_its_declared_digest_is_rejected_and_never_stored() {
     let tampered = countersign_core::digest::Sha256::of(&bytes);
 
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let report = service.import(src.path()).unwrap();
+    let service = offline_service(home.path()).unwrap();
+    let report = service
+        .import(
+            &ImportRequest::new(src.path()),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
     assert_eq!(report.rejected.len(), 1, "{report:?}");
     let canonical = src.path().canonicalize().unwrap();
     let uri = format!("file://{}/{IQ_REPORT}", canonical.display());
@@ -383,7 +426,13 @@ fn a_file_that_contradicts_its_declared_digest_is_rejected_and_never_stored() {
     assert_eq!(report.new as usize, objects.len() - 2);
 
     // A second import does not record the same refusal twice.
-    let again = service.import(src.path()).unwrap();
+    let again = service
+        .import(
+            &ImportRequest::new(src.path()),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
     assert_eq!(again.rejected.len(), 1);
     drop(service);
 
@@ -414,8 +463,10 @@ fn a_zip_bomb_is_refused_with_a_clear_error_before_anything_is_stored() {
         ],
     );
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let err = service.import(&archive).unwrap_err();
+    let service = offline_service(home.path()).unwrap();
+    let err = service
+        .import(&ImportRequest::new(&archive), &|_| {}, &CancelToken::new())
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::BadInput);
     assert!(err.message.contains("zip bomb"), "{}", err.message);
     assert!(err.message.contains("zeros.log"), "{}", err.message);
@@ -431,7 +482,16 @@ fn a_zip_bomb_is_refused_with_a_clear_error_before_anything_is_stored() {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     write_zip(&big, &[("LIMS/IQ/r1/logs/noise.log", &noise)]);
-    let err = service.import_with_limits(&big, &limits).unwrap_err();
+    let err = service
+        .import(
+            &ImportRequest {
+                path: big.to_path_buf(),
+                limits: limits.clone(),
+            },
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::BadInput);
     assert!(
         err.message.contains("more than 1000 bytes"),
@@ -444,15 +504,19 @@ fn a_zip_bomb_is_refused_with_a_clear_error_before_anything_is_stored() {
 fn a_missing_path_or_a_file_that_is_not_a_zip_is_bad_input_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
+    let service = offline_service(home.path()).unwrap();
     let missing = dir.path().join("nowhere");
-    let err = service.import(&missing).unwrap_err();
+    let err = service
+        .import(&ImportRequest::new(missing), &|_| {}, &CancelToken::new())
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::BadInput);
     assert!(err.message.contains("nowhere"), "{}", err.message);
 
     let not_zip = dir.path().join("notes.zip");
     std::fs::write(&not_zip, b"just text").unwrap();
-    let err = service.import(&not_zip).unwrap_err();
+    let err = service
+        .import(&ImportRequest::new(not_zip), &|_| {}, &CancelToken::new())
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::BadInput);
     assert!(err.message.contains("notes.zip"), "{}", err.message);
     assert!(

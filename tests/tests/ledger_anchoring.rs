@@ -9,13 +9,17 @@ use std::path::Path;
 use std::sync::Arc;
 
 use countersign_aws::object_lock::put_compliance_locked;
+use countersign_aws::AwsSettings;
+use countersign_core::clock::ManualClock;
+use countersign_core::layout::S3Location;
 use countersign_core::ledger_event::CheckpointStatement;
 use countersign_core::signature::verify::{verify_envelope, RecordRef};
 use countersign_ledger::{Checkpoint, EventFilter};
 use countersign_service::{
-    CheckpointRequest, CheckpointSource, ErrorCode, KdfParams, KeyInfo, ManualClock, Passphrase,
-    ReviewRequest, Service, SignSecrets, SigningSession, AUDIT_TRAIL_SUBJECT, CHECKPOINT_PUBLISHED,
+    CheckpointRequest, CheckpointSource, ErrorCode, KeyInfo, MfaCode, Passphrase, ReviewRequest,
+    Service, SignSecrets, SigningSession, AUDIT_TRAIL_SUBJECT, CHECKPOINT_PUBLISHED,
 };
+use countersign_tests::harness::{offline_env, offline_service};
 use countersign_tests::{buckets, Harness, TestUser};
 use time::OffsetDateTime;
 
@@ -51,7 +55,7 @@ fn total(service: &Service) -> usize {
 fn publish(uri: &str, days: Option<u32>) -> CheckpointRequest {
     CheckpointRequest {
         key_id: None,
-        publish: Some(uri.into()),
+        publish: Some(uri.parse().unwrap()),
         retention_days: days,
     }
 }
@@ -77,7 +81,7 @@ async fn published_checkpoints_are_locked_and_catch_a_rolled_back_ledger() {
     let alice = h.create_user_with_mfa("alice").await.unwrap();
     let home = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
+    let service = h.service(home.path()).unwrap();
     let key = enrolled(&h, &service, &alice).await;
 
     // An older copy of the ledger, taken before the checkpoint.
@@ -87,25 +91,16 @@ async fn published_checkpoints_are_locked_and_catch_a_rolled_back_ledger() {
     // Bad input is refused before anything is signed or recorded.
     let now = OffsetDateTime::now_utc();
     let before = total(&service);
-    let cases: [(&str, Option<u32>, ErrorCode, &str); 5] = [
-        (
-            "s3:/ledger-anchors/x",
-            Some(1),
-            ErrorCode::BadInput,
-            "s3://BUCKET/PREFIX",
-        ),
-        (
-            "s3://Ledger_Anchors/x",
-            Some(1),
-            ErrorCode::BadInput,
-            "bucket name",
-        ),
-        (
-            "s3://ledger-anchors/../x",
-            Some(1),
-            ErrorCode::BadInput,
-            "unsafe prefix",
-        ),
+    // A location that is not one never reaches the service (every face parses it first).
+    for (uri, says) in [
+        ("s3:/ledger-anchors/x", "s3://BUCKET/PREFIX"),
+        ("s3://Ledger_Anchors/x", "bucket name"),
+        ("s3://ledger-anchors/../x", "prefix"),
+    ] {
+        let e = uri.parse::<S3Location>().unwrap_err();
+        assert!(e.to_string().contains(says), "{uri}: {e}");
+    }
+    let cases: [(&str, Option<u32>, ErrorCode, &str); 2] = [
         (
             "s3://ledger-anchors/site-1",
             None,
@@ -121,18 +116,17 @@ async fn published_checkpoints_are_locked_and_catch_a_rolled_back_ledger() {
     ];
     for (uri, days, code, says) in cases {
         let e = service
-            .ledger_checkpoint_with(Some(&admin), &publish(uri, days), &pass(PASS), now)
+            .ledger_checkpoint(&AwsSettings::default(), &publish(uri, days), &pass(PASS))
             .await
             .unwrap_err();
         assert_eq!(e.code, code, "{uri}: {e}");
         assert!(e.message.contains(says), "{uri}: {e}");
     }
     let e = service
-        .ledger_checkpoint_with(
-            Some(&admin),
+        .ledger_checkpoint(
+            &AwsSettings::default(),
             &publish(&format!("s3://{PLAIN}/site-1"), Some(1)),
             &pass(PASS),
-            now,
         )
         .await
         .unwrap_err();
@@ -143,11 +137,10 @@ async fn published_checkpoints_are_locked_and_catch_a_rolled_back_ledger() {
 
     // A wrong passphrase is refused and counted as a failed signing attempt.
     let e = service
-        .ledger_checkpoint_with(
-            Some(&admin),
+        .ledger_checkpoint(
+            &AwsSettings::default(),
             &publish(&format!("s3://{LOCKED}/site-1"), Some(1)),
             &pass("not the passphrase"),
-            now,
         )
         .await
         .unwrap_err();
@@ -158,15 +151,14 @@ async fn published_checkpoints_are_locked_and_catch_a_rolled_back_ledger() {
 
     // Published: COMPLIANCE until now + 1 day, read back with HeadObject.
     let info = service
-        .ledger_checkpoint_with(
-            Some(&admin),
+        .ledger_checkpoint(
+            &AwsSettings::default(),
             &publish(&format!("s3://{LOCKED}/site-1/"), Some(1)),
             &pass(PASS),
-            now,
         )
         .await
         .unwrap();
-    assert_eq!(info.key_id, key.key_id);
+    assert_eq!(info.key_id.to_hex(), key.key_id);
     let published = info.published.clone().unwrap();
     let object_key = format!(
         "site-1/checkpoints/{:020}-{}.json",
@@ -205,9 +197,9 @@ async fn published_checkpoints_are_locked_and_catch_a_rolled_back_ledger() {
     assert!(again.to_string().contains("already exists"), "{again}");
 
     // The live ledger agrees with what was published.
-    let s3_source = CheckpointSource::S3(format!("s3://{LOCKED}/site-1"));
+    let s3_source = CheckpointSource::S3(format!("s3://{LOCKED}/site-1").parse().unwrap());
     let v = service
-        .ledger_verify_published_with(Some(&admin), &s3_source)
+        .ledger_verify_published(&AwsSettings::default(), &s3_source)
         .await
         .unwrap();
     assert!(v.is_ok(), "{v:?}");
@@ -217,9 +209,9 @@ async fn published_checkpoints_are_locked_and_catch_a_rolled_back_ledger() {
 
     // A location without checkpoints is named, not passed silently.
     let e = service
-        .ledger_verify_published_with(
-            Some(&admin),
-            &CheckpointSource::S3(format!("s3://{LOCKED}/typo")),
+        .ledger_verify_published(
+            &AwsSettings::default(),
+            &CheckpointSource::S3(format!("s3://{LOCKED}/typo").parse().unwrap()),
         )
         .await
         .unwrap_err();
@@ -228,17 +220,17 @@ async fn published_checkpoints_are_locked_and_catch_a_rolled_back_ledger() {
 
     // Restoring the older copy over this ledger is refused: it predates its checkpoint.
     drop(service);
-    let e = Service::ledger_restore(home.path(), &old, true).unwrap_err();
+    let e = Service::ledger_restore(home.path(), &h.env(), &old, true).unwrap_err();
     assert_eq!(e.code, ErrorCode::Integrity, "{e}");
     assert!(e.message.contains("older copy"), "{e}");
 
     // Someone puts the older copy in place by hand: its chain is intact, so only the
     // published checkpoint can tell.
     roll_back(home.path(), &old);
-    let service = Service::open(home.path()).unwrap();
+    let service = h.service(home.path()).unwrap();
     assert!(service.ledger_verify().unwrap().is_ok());
     let v = service
-        .ledger_verify_published_with(Some(&admin), &s3_source)
+        .ledger_verify_published(&AwsSettings::default(), &s3_source)
         .await
         .unwrap();
     assert!(!v.is_ok());
@@ -272,7 +264,7 @@ async fn published_checkpoints_are_locked_and_catch_a_rolled_back_ledger() {
     std::fs::write(dir.join("altered.json"), altered).unwrap();
     std::fs::write(dir.join("junk.json"), "not json").unwrap();
     let v = service
-        .ledger_verify_published_with(None, &CheckpointSource::Dir(dir.clone()))
+        .ledger_verify_published(&AwsSettings::default(), &CheckpointSource::Dir(dir.clone()))
         .await
         .unwrap();
     assert!(!v.is_ok());
@@ -305,11 +297,11 @@ async fn an_audit_trail_review_is_signed_recorded_and_verified_like_any_signatur
     let h = Harness::start().await.unwrap();
     let alice = h.create_user_with_mfa("alice").await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
+    let service = h.service(home.path()).unwrap();
     enrolled(&h, &service, &alice).await;
-    let ctx = h.user_context(&alice).await.unwrap();
-    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
-    let mut session = SigningSession::new(clock);
+    let ctx = alice.settings();
+    let _clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let mut session = SigningSession::new();
     let head = service.ledger_verify().unwrap().head.unwrap();
     let req = ReviewRequest {
         up_to: head.0,
@@ -337,13 +329,13 @@ async fn an_audit_trail_review_is_signed_recorded_and_verified_like_any_signatur
 
     // A wrong passphrase: refused, recorded, nothing signed.
     let e = service
-        .ledger_review_with(
+        .ledger_review(
             &ctx,
             &mut session,
             &req,
             SignSecrets {
                 passphrase: pass("wrong passphrase!"),
-                mfa_code: Some(alice.current_code()),
+                mfa_code: Some(MfaCode::new(alice.current_code())),
             },
         )
         .await
@@ -353,13 +345,13 @@ async fn an_audit_trail_review_is_signed_recorded_and_verified_like_any_signatur
     assert_eq!(count(&service, "signature.applied"), 0);
 
     let info = service
-        .ledger_review_with(
+        .ledger_review(
             &ctx,
             &mut session,
             &req,
             SignSecrets {
                 passphrase: pass(PASS),
-                mfa_code: Some(alice.current_code()),
+                mfa_code: Some(MfaCode::new(alice.current_code())),
             },
         )
         .await
@@ -404,8 +396,12 @@ async fn an_audit_trail_review_is_signed_recorded_and_verified_like_any_signatur
     let reviews = service.audit_reviews().unwrap();
     assert_eq!(reviews.len(), 1, "{reviews:?}");
     assert_eq!(reviews[0].up_to, head.0);
-    assert_eq!(reviews[0].signature.outcome, "valid", "{reviews:?}");
-    assert_eq!(reviews[0].signature.meaning, "Reviewed");
+    assert_eq!(
+        reviews[0].signature.outcome.as_str(),
+        "valid",
+        "{reviews:?}"
+    );
+    assert_eq!(reviews[0].signature.meaning.as_str(), "Reviewed");
     assert_eq!(
         reviews[0].signature.reason.as_deref(),
         Some(req.reason.as_str())
@@ -418,14 +414,8 @@ async fn a_tampered_backup_is_never_restored() {
     let out = tempfile::tempdir().unwrap();
     let copy = out.path().join("copy.sqlite");
     {
-        let service = Service::open(home.path()).unwrap();
-        service
-            .keys_init_with_kdf(
-                "Alice Adams",
-                &pass(PASS),
-                KdfParams::insecure_for_tests_only(),
-            )
-            .unwrap();
+        let service = offline_service(home.path()).unwrap();
+        service.keys_init("Alice Adams", &pass(PASS)).unwrap();
         service.ledger_backup(&copy).unwrap();
     }
     // One letter of the printed name in the copy's key.created entry, changed on disk.
@@ -434,11 +424,11 @@ async fn a_tampered_backup_is_never_restored() {
     bytes[at + 10] = b'z';
     let tampered = out.path().join("tampered.sqlite");
     std::fs::write(&tampered, bytes).unwrap();
-    let e = Service::ledger_restore(home.path(), &tampered, true).unwrap_err();
+    let e = Service::ledger_restore(home.path(), &offline_env(), &tampered, true).unwrap_err();
     assert_eq!(e.code, ErrorCode::Integrity, "{e}");
     assert!(e.message.contains("does not verify"), "{e}");
     // The ledger in place was not touched.
-    let service = Service::open(home.path()).unwrap();
+    let service = offline_service(home.path()).unwrap();
     assert!(service.ledger_verify().unwrap().is_ok());
     assert_eq!(count(&service, "ledger.backed_up"), 1);
 }

@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use countersign_aws::sts::open_mfa_session;
 use countersign_aws::{AwsContext, AwsErrorKind, AwsSettings};
@@ -14,11 +13,11 @@ use countersign_core::signature::predicate::Meaning;
 use countersign_core::signature::statement::Statement;
 use countersign_ledger::EventFilter;
 use countersign_service::{
-    CancelToken, EnrollRequest, ErrorCode, FetchRequest, KdfParams, ManualClock, Passphrase,
-    Service, SignRequest, SignSecrets, SigningSession,
+    CancelToken, EnrollRequest, ErrorCode, MfaCode, Passphrase, Service, SignRequest, SignSecrets,
+    SigningSession,
 };
+use countersign_tests::harness::fetch_request;
 use countersign_tests::{Harness, TestUser};
-use time::OffsetDateTime;
 
 const BUCKET: &str = "qualification-evidence";
 const PREFIX: &str = "gxp";
@@ -145,21 +144,12 @@ async fn a_role_profile_opens_its_session_with_assume_role_and_mfa() {
 #[tokio::test]
 async fn a_role_session_enrolls_and_signs_and_a_wrong_code_is_refused() {
     let h = Harness::start().await.unwrap();
-    let admin = h.admin().await.unwrap();
-    Service::demo_seed_with(&admin, BUCKET, PREFIX)
-        .await
-        .unwrap();
+    h.demo_seeded_under(BUCKET, PREFIX).await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
+    let service = h.service(home.path()).unwrap();
     service
-        .fetch_with(
-            &admin,
-            &FetchRequest {
-                aws: Default::default(),
-                bucket: BUCKET.into(),
-                prefix: PREFIX.into(),
-                concurrency: 4,
-            },
+        .fetch(
+            &fetch_request(BUCKET, PREFIX).unwrap(),
             &|_| {},
             &CancelToken::new(),
         )
@@ -168,42 +158,42 @@ async fn a_role_session_enrolls_and_signs_and_a_wrong_code_is_refused() {
     let alice = h.create_user_with_mfa("alice").await.unwrap();
     let role_arn = h.create_role_requiring_mfa(ROLE, &[&alice]).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let ctx = role_context(&h, &profile_files(&dir, &alice, &role_arn)).await;
+    let (config, credentials) = profile_files(&dir, &alice, &role_arn);
+    h.connector().use_profile_files(config, credentials);
+    // The signer chooses the role profile, as `--profile signer` would.
+    let ctx = AwsSettings {
+        profile: Some("signer".into()),
+        ..AwsSettings::default()
+    };
     let session_arn = format!("arn:aws:sts::123456789012:assumed-role/{ROLE}/alice");
 
     // Enroll through the role profile: the key is bound to the role session's ARN.
     let key = service
-        .keys_init_with_kdf(
-            "Alice Adams",
-            &Passphrase::new(PASS.to_owned()),
-            KdfParams::insecure_for_tests_only(),
-        )
+        .keys_init("Alice Adams", &Passphrase::new(PASS.to_owned()))
         .unwrap();
     let wrong = service
-        .keys_enroll_with(
+        .keys_enroll(
             &ctx,
             &EnrollRequest {
                 mfa_serial: alice.mfa_serial.clone(),
-                mfa_code: alice.wrong_code(),
+                mfa_code: MfaCode::new(alice.wrong_code()),
                 key_id: Some(key.key_id.clone()),
                 certification_accepted: true,
             },
-            OffsetDateTime::now_utc(),
         )
         .await
         .unwrap_err();
     assert_eq!(wrong.code, ErrorCode::Refused);
     assert!(wrong.message.contains("MFA code rejected"), "{wrong}");
     let enrolled = service
-        .keys_enroll_with(
+        .keys_enroll(
             &ctx,
             &EnrollRequest {
                 mfa_serial: alice.mfa_serial.clone(),
-                mfa_code: alice.current_code(),
+                mfa_code: MfaCode::new(alice.current_code()),
                 key_id: Some(key.key_id.clone()),
                 certification_accepted: true,
             },
-            OffsetDateTime::now_utc(),
         )
         .await
         .unwrap();
@@ -221,15 +211,15 @@ async fn a_role_session_enrolls_and_signs_and_a_wrong_code_is_refused() {
         key_id: Some(key.key_id.clone()),
         mfa_serial: None,
     };
-    let mut session = SigningSession::new(Arc::new(ManualClock::new(OffsetDateTime::now_utc())));
+    let mut session = SigningSession::new();
     let refused = service
-        .sign_with(
+        .sign(
             &ctx,
             &mut session,
             &request,
             SignSecrets {
                 passphrase: Passphrase::new(PASS.to_owned()),
-                mfa_code: Some(alice.wrong_code()),
+                mfa_code: Some(MfaCode::new(alice.wrong_code())),
             },
         )
         .await
@@ -246,13 +236,13 @@ async fn a_role_session_enrolls_and_signs_and_a_wrong_code_is_refused() {
         .contains("mfa_rejected"));
 
     let signed = service
-        .sign_with(
+        .sign(
             &ctx,
             &mut session,
             &request,
             SignSecrets {
                 passphrase: Passphrase::new(PASS.to_owned()),
-                mfa_code: Some(alice.current_code()),
+                mfa_code: Some(MfaCode::new(alice.current_code())),
             },
         )
         .await
@@ -263,7 +253,7 @@ async fn a_role_session_enrolls_and_signs_and_a_wrong_code_is_refused() {
     assert_eq!(statement.predicate.sts.mfa_serial, alice.mfa_serial);
     let sigs = service.signatures(RUN).unwrap();
     assert_eq!(sigs.len(), 1);
-    assert_eq!(sigs[0].outcome, "valid", "{sigs:?}");
+    assert_eq!(sigs[0].outcome.as_str(), "valid", "{sigs:?}");
     assert_eq!(h.proxy.action_count("GetSessionToken"), 0);
 
     // A policy that grants by group cannot reach a role session: enrollment says so.
@@ -273,24 +263,19 @@ async fn a_role_session_enrolls_and_signs_and_a_wrong_code_is_refused() {
         r#"{"format":"countersign.policy/v1","version":2,"grants":[{"group":"QA-Approvers","meanings":["Approved"],"phases":["OQ"]}]}"#,
     )
     .unwrap();
-    let other = Service::open(other_home.path()).unwrap();
+    let other = h.service(other_home.path()).unwrap();
     let k2 = other
-        .keys_init_with_kdf(
-            "Alice Adams",
-            &Passphrase::new(PASS.to_owned()),
-            KdfParams::insecure_for_tests_only(),
-        )
+        .keys_init("Alice Adams", &Passphrase::new(PASS.to_owned()))
         .unwrap();
     let e2 = other
-        .keys_enroll_with(
+        .keys_enroll(
             &ctx,
             &EnrollRequest {
                 mfa_serial: String::new(),
-                mfa_code: alice.current_code(),
+                mfa_code: MfaCode::new(alice.current_code()),
                 key_id: Some(k2.key_id.clone()),
                 certification_accepted: true,
             },
-            OffsetDateTime::now_utc(),
         )
         .await
         .unwrap();

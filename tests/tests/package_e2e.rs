@@ -6,12 +6,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
 
 use countersign_core::package::manifest::PackageManifest;
 use countersign_core::signature::predicate::Meaning;
 use countersign_service::{
-    DispositionKind, DispositionRequest, ErrorCode, KeyInfo, ManualClock, PackageRequest,
+    CancelToken, DispositionKind, DispositionRequest, ErrorCode, KeyInfo, MfaCode, PackageRequest,
     Passphrase, Service, SignRequest, SignSecrets, SigningSession,
 };
 use countersign_tests::binaries::build_cli;
@@ -33,7 +32,7 @@ async fn enroll(h: &Harness, service: &Service, user: &TestUser, name: &str, pw:
 }
 
 async fn sign(
-    h: &Harness,
+    _h: &Harness,
     service: &Service,
     user: &TestUser,
     key: &KeyInfo,
@@ -41,10 +40,10 @@ async fn sign(
     run: &str,
     meaning: Meaning,
 ) {
-    let ctx = h.user_context(user).await.unwrap();
-    let mut session = SigningSession::new(Arc::new(ManualClock::new(OffsetDateTime::now_utc())));
+    let ctx = user.settings();
+    let mut session = SigningSession::new();
     service
-        .sign_with(
+        .sign(
             &ctx,
             &mut session,
             &SignRequest {
@@ -56,7 +55,7 @@ async fn sign(
             },
             SignSecrets {
                 passphrase: pass(pw),
-                mfa_code: Some(user.current_code()),
+                mfa_code: Some(MfaCode::new(user.current_code())),
             },
         )
         .await
@@ -194,7 +193,7 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
     let cli = build_cli().unwrap();
     let h = Harness::start().await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
+    let service = h.service(home.path()).unwrap();
     h.demo_fetched(&service, BUCKET).await.unwrap();
 
     // Alice dispositions the failures and reviews; Bob approves.
@@ -248,16 +247,17 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
     let out = tempfile::tempdir().unwrap();
     let pdf_path = out.path().join("package.pdf");
     let bundle = out.path().join("bundle");
-    let now = OffsetDateTime::now_utc().to_offset(offset!(+1));
+    let _now = OffsetDateTime::now_utc().to_offset(offset!(+1));
     let built = service
-        .package_at(
+        .package(
             &PackageRequest {
                 runs: vec![RUN.into(), OTHER_RUN.into()],
                 out: pdf_path.clone(),
                 bundle: Some(bundle.clone()),
                 ..PackageRequest::default()
             },
-            now,
+            &|_| {},
+            &CancelToken::new(),
         )
         .unwrap();
     assert!(built.demo, "demo runs give a demo package");
@@ -266,11 +266,15 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
 
     // Nothing is ever overwritten.
     let again = service
-        .package(&PackageRequest {
-            runs: vec![RUN.into()],
-            out: pdf_path.clone(),
-            ..PackageRequest::default()
-        })
+        .package(
+            &PackageRequest {
+                runs: vec![RUN.into()],
+                out: pdf_path.clone(),
+                ..PackageRequest::default()
+            },
+            &|_| {},
+            &CancelToken::new(),
+        )
         .unwrap_err();
     assert_eq!(again.code, ErrorCode::BadInput);
     assert_eq!(std::fs::read(&pdf_path).unwrap(), pdf);
@@ -285,7 +289,7 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
     let body = String::from_utf8_lossy(&o.stdout).replace('\n', " ");
     for sig in service.signatures(RUN).unwrap() {
         assert!(body.contains(&sig.printed_name), "{}", sig.printed_name);
-        assert!(body.contains(&sig.meaning), "{}", sig.meaning);
+        assert!(body.contains(sig.meaning.as_str()), "{}", sig.meaning);
         let local = sig.local_time.clone().unwrap();
         assert!(body.contains(&local), "signing time {local} not in the PDF");
     }
@@ -328,12 +332,16 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
     assert!(o.status.success(), "{}", text(&o));
     let zip_path = out.path().join("bundle.zip");
     service
-        .package(&PackageRequest {
-            runs: vec![RUN.into()],
-            out: out.path().join("second.pdf"),
-            bundle: Some(zip_path.clone()),
-            ..PackageRequest::default()
-        })
+        .package(
+            &PackageRequest {
+                runs: vec![RUN.into()],
+                out: out.path().join("second.pdf"),
+                bundle: Some(zip_path.clone()),
+                ..PackageRequest::default()
+            },
+            &|_| {},
+            &CancelToken::new(),
+        )
         .unwrap();
     let o = verify(&cli, &zip_path, &[]);
     assert!(o.status.success(), "{}", text(&o));
@@ -412,11 +420,15 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
         )
         .unwrap();
     let stale = service
-        .package(&PackageRequest {
-            runs: vec![RUN.into()],
-            out: out.path().join("stale.pdf"),
-            ..PackageRequest::default()
-        })
+        .package(
+            &PackageRequest {
+                runs: vec![RUN.into()],
+                out: out.path().join("stale.pdf"),
+                ..PackageRequest::default()
+            },
+            &|_| {},
+            &CancelToken::new(),
+        )
         .unwrap_err();
     assert_eq!(stale.code, ErrorCode::Integrity);
     assert!(
@@ -439,7 +451,7 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
 async fn a_missing_evidence_blob_refuses_the_package_and_lists_it() {
     let h = Harness::start().await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
+    let service = h.service(home.path()).unwrap();
     h.demo_fetched(&service, BUCKET).await.unwrap();
     let view = service.show(RUN).unwrap();
     let gone = view
@@ -456,12 +468,16 @@ async fn a_missing_evidence_blob_refuses_the_package_and_lists_it() {
     let out = tempfile::tempdir().unwrap();
     let pdf = out.path().join("p.pdf");
     let err = service
-        .package(&PackageRequest {
-            runs: vec![RUN.into(), OTHER_RUN.into()],
-            out: pdf.clone(),
-            bundle: Some(out.path().join("b")),
-            ..PackageRequest::default()
-        })
+        .package(
+            &PackageRequest {
+                runs: vec![RUN.into(), OTHER_RUN.into()],
+                out: pdf.clone(),
+                bundle: Some(out.path().join("b")),
+                ..PackageRequest::default()
+            },
+            &|_| {},
+            &CancelToken::new(),
+        )
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Integrity);
     assert!(

@@ -6,9 +6,10 @@ use std::process::Command;
 
 use countersign_core::package::manifest::{FileRole, PackageManifest};
 use countersign_service::{
-    verify_package_file, CancelToken, ErrorCode, EventFilter, PackageProgress, PackageRequest,
-    Service,
+    verify_package_file, CancelToken, ErrorCode, EventFilter, ImportRequest, PackageProgress,
+    PackageRequest, Service,
 };
+use countersign_tests::harness::offline_service;
 use countersign_tests::synthetic::write_large_run;
 
 #[test]
@@ -16,8 +17,14 @@ fn ten_thousand_cases_and_two_thousand_evidence_files_make_a_correct_package() {
     let src = tempfile::tempdir().unwrap();
     let run = write_large_run(src.path(), 10_000, 2_000).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    service.import(src.path()).unwrap();
+    let service = offline_service(home.path()).unwrap();
+    service
+        .import(
+            &ImportRequest::new(src.path()),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
     let view = service.show(&run).unwrap();
     assert_eq!(view.run.totals.tests, 10_000);
 
@@ -25,13 +32,17 @@ fn ten_thousand_cases_and_two_thousand_evidence_files_make_a_correct_package() {
     let pdf = out.path().join("large.pdf");
     let zip = out.path().join("large.zip");
     let built = service
-        .package(&PackageRequest {
-            runs: vec![run.clone()],
-            out: pdf.clone(),
-            bundle: Some(zip.clone()),
-            title: Some("Large — Grüße 漢字".into()),
-            ..PackageRequest::default()
-        })
+        .package(
+            &PackageRequest {
+                runs: vec![run.clone()],
+                out: pdf.clone(),
+                bundle: Some(zip.clone()),
+                title: Some("Large — Grüße 漢字".into()),
+                ..PackageRequest::default()
+            },
+            &|_| {},
+            &CancelToken::new(),
+        )
         .unwrap();
     assert!(!built.demo);
 
@@ -76,8 +87,14 @@ fn a_cancelled_package_build_writes_and_records_nothing_and_progress_names_every
     let src = tempfile::tempdir().unwrap();
     let run = write_large_run(src.path(), 200, 3).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    service.import(src.path()).unwrap();
+    let service = offline_service(home.path()).unwrap();
+    service
+        .import(
+            &ImportRequest::new(src.path()),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
     let out = tempfile::tempdir().unwrap();
     let req = PackageRequest {
         runs: vec![run.clone()],
@@ -102,10 +119,8 @@ fn a_cancelled_package_build_writes_and_records_nothing_and_progress_names_every
             cancel.cancel();
         }
     };
-    let now = time::OffsetDateTime::now_utc();
-    let e = service
-        .package_with(&req, now, &stop_at_render, &cancel)
-        .unwrap_err();
+    let _now = time::OffsetDateTime::now_utc();
+    let e = service.package(&req, &stop_at_render, &cancel).unwrap_err();
     assert_eq!(e.code, ErrorCode::Cancelled, "{e}");
     assert!(!req.out.exists() && !out.path().join("p.zip").exists());
     assert_eq!(
@@ -118,9 +133,8 @@ fn a_cancelled_package_build_writes_and_records_nothing_and_progress_names_every
     // Uncancelled: every step reported once, in order, the run named where it is about one.
     let seen = std::sync::Mutex::new(Vec::new());
     service
-        .package_with(
+        .package(
             &req,
-            now,
             &|p: &PackageProgress| seen.lock().unwrap().push(p.clone()),
             &CancelToken::new(),
         )

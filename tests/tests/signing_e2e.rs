@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use countersign_core::clock::{Clock, ManualClock};
 use countersign_core::digest::Sha256;
 use countersign_core::model::CaseStatus;
 use countersign_core::signature::dsse::Envelope;
@@ -17,10 +18,10 @@ use countersign_core::signature::verify::{
 use countersign_core::signature::VerifyingKey;
 use countersign_ledger::EventFilter;
 use countersign_service::{
-    CancelToken, DispositionKind, DispositionRequest, EnrollRequest, ErrorCode, FetchRequest,
-    KdfParams, KeyInfo, ManualClock, Passphrase, Service, SessionClock, SignRequest, SignSecrets,
-    SigningSession,
+    CancelToken, DispositionKind, DispositionRequest, EnrollRequest, ErrorCode, KeyInfo, MfaCode,
+    Passphrase, Service, SignRequest, SignSecrets, SigningSession,
 };
+use countersign_tests::harness::fetch_request;
 use countersign_tests::{Harness, TestUser};
 use time::{Duration, OffsetDateTime};
 
@@ -31,24 +32,22 @@ const OTHER_RUN: &str = "LIMS/IQ/2026-11-02-iq-1";
 const PASS_A: &str = "alice passphrase 1";
 const PASS_B: &str = "bob passphrase 22";
 
-async fn fetched(h: &Harness) -> (tempfile::TempDir, Service) {
-    let admin = h.admin().await.unwrap();
-    Service::demo_seed_with(&admin, BUCKET, PREFIX)
-        .await
-        .unwrap();
+/// The demo fetched into a new home whose clock moves only when told (it starts now, so STS
+/// and the local clock agree).
+async fn fetched(h: &Harness) -> (tempfile::TempDir, Service, Arc<ManualClock>) {
+    h.demo_seeded_under(BUCKET, PREFIX).await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let req = FetchRequest {
-        aws: Default::default(),
-        bucket: BUCKET.into(),
-        prefix: PREFIX.into(),
-        concurrency: 4,
-    };
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let service = Service::open(home.path(), h.env_at(clock.clone())).unwrap();
     service
-        .fetch_with(&admin, &req, &|_| {}, &CancelToken::new())
+        .fetch(
+            &fetch_request(BUCKET, PREFIX).unwrap(),
+            &|_| {},
+            &CancelToken::new(),
+        )
         .await
         .unwrap();
-    (home, service)
+    (home, service, clock)
 }
 
 fn pass(s: &str) -> Passphrase {
@@ -56,24 +55,13 @@ fn pass(s: &str) -> Passphrase {
 }
 
 fn new_key(service: &Service, name: &str, passphrase: &str) -> KeyInfo {
-    service
-        .keys_init_with_kdf(
-            name,
-            &pass(passphrase),
-            KdfParams::insecure_for_tests_only(),
-        )
-        .unwrap()
+    service.keys_init(name, &pass(passphrase)).unwrap()
 }
 
 async fn enroll(h: &Harness, service: &Service, user: &TestUser, key: &KeyInfo) {
     let e = h.enroll(service, user, &key.key_id).await.unwrap();
     assert_eq!(e.key.iam_arn, user.arn);
     assert_eq!(e.account, "123456789012");
-}
-
-fn session() -> (Arc<ManualClock>, SigningSession) {
-    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
-    (clock.clone(), SigningSession::new(clock))
 }
 
 fn request(run: &str, meaning: Meaning, key: &KeyInfo) -> SignRequest {
@@ -89,7 +77,7 @@ fn request(run: &str, meaning: Meaning, key: &KeyInfo) -> SignRequest {
 fn secrets(passphrase: &str, code: Option<String>) -> SignSecrets {
     SignSecrets {
         passphrase: pass(passphrase),
-        mfa_code: code,
+        mfa_code: code.map(MfaCode::new),
     }
 }
 
@@ -109,24 +97,23 @@ fn registry(service: &Service) -> KeyRegistry {
 #[tokio::test]
 async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught() {
     let h = Harness::start().await.unwrap();
-    let (_home, service) = fetched(&h).await;
+    let (home, service, _clock) = fetched(&h).await;
     let alice = h.create_user_with_mfa("alice").await.unwrap();
     let bob = h.create_user_with_mfa("bob").await.unwrap();
     let ka = new_key(&service, "Alice Adams", PASS_A);
     let kb = new_key(&service, "Bob Brown", PASS_B);
 
     // Enrollment needs the certification statement accepted.
-    let ctx_a = h.user_context(&alice).await.unwrap();
+    let ctx_a = alice.settings();
     let refused = service
-        .keys_enroll_with(
+        .keys_enroll(
             &ctx_a,
             &EnrollRequest {
                 mfa_serial: alice.mfa_serial.clone(),
-                mfa_code: alice.current_code(),
+                mfa_code: MfaCode::new(alice.current_code()),
                 key_id: Some(ka.key_id.clone()),
                 certification_accepted: false,
             },
-            OffsetDateTime::now_utc(),
         )
         .await
         .unwrap_err();
@@ -137,30 +124,28 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
 
     // A key is never re-bound; one person has one active key.
     let rebind = service
-        .keys_enroll_with(
-            &h.user_context(&bob).await.unwrap(),
+        .keys_enroll(
+            &bob.settings(),
             &EnrollRequest {
                 mfa_serial: bob.mfa_serial.clone(),
-                mfa_code: bob.current_code(),
+                mfa_code: MfaCode::new(bob.current_code()),
                 key_id: Some(ka.key_id.clone()),
                 certification_accepted: true,
             },
-            OffsetDateTime::now_utc(),
         )
         .await
         .unwrap_err();
     assert!(rebind.message.contains("never re-bound"), "{rebind}");
     let second = new_key(&service, "Alice A. Adams", PASS_A);
     let two_keys = service
-        .keys_enroll_with(
+        .keys_enroll(
             &ctx_a,
             &EnrollRequest {
                 mfa_serial: alice.mfa_serial.clone(),
-                mfa_code: alice.current_code(),
+                mfa_code: MfaCode::new(alice.current_code()),
                 key_id: Some(second.key_id.clone()),
                 certification_accepted: true,
             },
-            OffsetDateTime::now_utc(),
         )
         .await
         .unwrap_err();
@@ -183,14 +168,14 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
         .clone();
 
     // Alice reviews: MFA code and passphrase.
-    let (_clock_a, mut session_a) = session();
+    let mut session_a = SigningSession::new();
     let plan = service
         .sign_check(&session_a, &request(RUN, Meaning::Reviewed, &ka))
         .unwrap();
     assert!(plan.needs_mfa);
     assert_eq!(plan.policy_source, "built-in default");
     let reviewed = service
-        .sign_with(
+        .sign(
             &ctx_a,
             &mut session_a,
             &request(RUN, Meaning::Reviewed, &ka),
@@ -211,7 +196,7 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
         "{self_approval}"
     );
     let again = service
-        .sign_with(
+        .sign(
             &ctx_a,
             &mut session_a,
             &request(RUN, Meaning::Approved, &ka),
@@ -223,10 +208,10 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
     assert!(actions(&service, "signature.failed").is_empty());
 
     // Bob may not approve while failures have no disposition.
-    let ctx_b = h.user_context(&bob).await.unwrap();
-    let (_clock_b, mut session_b) = session();
+    let ctx_b = bob.settings();
+    let mut session_b = SigningSession::new();
     let early = service
-        .sign_with(
+        .sign(
             &ctx_b,
             &mut session_b,
             &request(RUN, Meaning::Approved, &kb),
@@ -261,7 +246,7 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
 
     // Bob approves; his statement follows Alice's.
     let approved = service
-        .sign_with(
+        .sign(
             &ctx_b,
             &mut session_b,
             &request(RUN, Meaning::Approved, &kb),
@@ -287,9 +272,9 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
     // Bob's MFA session with Alice's key file: refused, the identities differ.
     let mut stolen = request(OTHER_RUN, Meaning::Reviewed, &ka);
     stolen.mfa_serial = Some(bob.mfa_serial.clone());
-    let (_c, mut session_stolen) = session();
+    let mut session_stolen = SigningSession::new();
     let theft = service
-        .sign_with(
+        .sign(
             &ctx_b,
             &mut session_stolen,
             &stolen,
@@ -304,9 +289,9 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
     let sigs = service.signatures(RUN).unwrap();
     assert_eq!(sigs.len(), 2);
     // Bob's is valid; Alice's was made before the dispositions changed the record.
-    assert_eq!(sigs[0].outcome, "record_changed", "{sigs:?}");
-    assert_eq!(sigs[1].outcome, "valid", "{sigs:?}");
-    assert_eq!(sigs[0].meaning, "Reviewed");
+    assert_eq!(sigs[0].outcome.as_str(), "record_changed", "{sigs:?}");
+    assert_eq!(sigs[1].outcome.as_str(), "valid", "{sigs:?}");
+    assert_eq!(sigs[0].meaning.as_str(), "Reviewed");
     assert_eq!(sigs[1].printed_name, "Bob Brown");
     assert!(sigs[1].local_time.is_some());
     assert!(sigs[1].reason.as_deref().unwrap().contains("Approved"));
@@ -396,7 +381,7 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
     let sigs = service.signatures(RUN).unwrap();
     assert_eq!(sigs.len(), 2);
     assert!(
-        sigs.iter().all(|s| s.outcome == "record_changed"),
+        sigs.iter().all(|s| s.outcome.as_str() == "record_changed"),
         "{sigs:?}"
     );
     assert!(sigs[0]
@@ -445,21 +430,33 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
         );
     }
     assert!(service.ledger_verify().unwrap().is_ok());
+
+    // No secret used here reached any file of the home: ledger, write-ahead log, keys, store.
+    drop(service);
+    let secrets = [
+        PASS_A,
+        PASS_B,
+        "not the passphrase",
+        alice.secret_access_key.as_str(),
+        bob.secret_access_key.as_str(),
+    ];
+    let leaks = countersign_tests::secrets::scan(home.path(), &secrets);
+    assert!(leaks.is_empty(), "secrets found in {leaks:?}");
 }
 
 #[tokio::test]
 async fn sessions_time_out_failures_lock_signing_and_the_lock_ends() {
     let h = Harness::start().await.unwrap();
-    let (_home, service) = fetched(&h).await;
+    let (_home, service, clock) = fetched(&h).await;
     let alice = h.create_user_with_mfa("alice").await.unwrap();
     let ka = new_key(&service, "Alice Adams", PASS_A);
     enroll(&h, &service, &alice, &ka).await;
-    let ctx = h.user_context(&alice).await.unwrap();
-    let (clock, mut session) = session();
+    let ctx = alice.settings();
+    let mut session = SigningSession::new();
 
     // A wrong MFA code: a plain refusal and a failure event, not a crash.
     let wrong = service
-        .sign_with(
+        .sign(
             &ctx,
             &mut session,
             &request(RUN, Meaning::Reviewed, &ka),
@@ -473,7 +470,7 @@ async fn sessions_time_out_failures_lock_signing_and_the_lock_ends() {
 
     // The first signing opens the session; the next needs the passphrase alone.
     service
-        .sign_with(
+        .sign(
             &ctx,
             &mut session,
             &request(RUN, Meaning::Reviewed, &ka),
@@ -489,7 +486,7 @@ async fn sessions_time_out_failures_lock_signing_and_the_lock_ends() {
             .needs_mfa
     );
     service
-        .sign_with(
+        .sign(
             &ctx,
             &mut session,
             &request(OTHER_RUN, Meaning::Reviewed, &ka),
@@ -503,7 +500,7 @@ async fn sessions_time_out_failures_lock_signing_and_the_lock_ends() {
     clock.advance(Duration::minutes(11));
     let third = "ELN/IQ/2026-11-02-iq-1";
     let idle = service
-        .sign_with(
+        .sign(
             &ctx,
             &mut session,
             &request(third, Meaning::Reviewed, &ka),
@@ -522,7 +519,7 @@ async fn sessions_time_out_failures_lock_signing_and_the_lock_ends() {
     // Two wrong passphrases make three failures: signing locks.
     for _ in 0..2 {
         let e = service
-            .sign_with(
+            .sign(
                 &ctx,
                 &mut session,
                 &request(third, Meaning::Reviewed, &ka),
@@ -532,12 +529,14 @@ async fn sessions_time_out_failures_lock_signing_and_the_lock_ends() {
             .unwrap_err();
         assert!(e.message.starts_with("wrong passphrase"), "{e}");
         // A first signing that failed does not leave a session open.
-        assert!(session.open_identity(Duration::minutes(10)).is_none());
+        assert!(session
+            .open_identity(clock.now(), Duration::minutes(10))
+            .is_none());
     }
     assert_eq!(actions(&service, "signature.failed").len(), 3);
     assert_eq!(actions(&service, "signing.locked").len(), 1);
     let locked = service
-        .sign_with(
+        .sign(
             &ctx,
             &mut session,
             &request(third, Meaning::Reviewed, &ka),
@@ -547,7 +546,7 @@ async fn sessions_time_out_failures_lock_signing_and_the_lock_ends() {
         .unwrap_err();
     assert!(locked.message.contains("locked"), "{locked}");
     // Counted from the ledger: a new process (a new session) is locked too.
-    let (_c, fresh) = session_at(clock.now());
+    let fresh = SigningSession::new();
     assert!(service
         .sign_check(&fresh, &request(third, Meaning::Reviewed, &ka))
         .unwrap_err()
@@ -558,7 +557,7 @@ async fn sessions_time_out_failures_lock_signing_and_the_lock_ends() {
     // warned about and recorded.
     clock.advance(Duration::minutes(31));
     let signed = service
-        .sign_with(
+        .sign(
             &ctx,
             &mut session,
             &request(third, Meaning::Reviewed, &ka),
@@ -571,11 +570,6 @@ async fn sessions_time_out_failures_lock_signing_and_the_lock_ends() {
     // signing) and once at +42 minutes on the local clock: all beyond the limit.
     assert_eq!(actions(&service, "clock.skew").len(), 3);
     assert!(service.ledger_verify().unwrap().is_ok());
-}
-
-fn session_at(t: OffsetDateTime) -> (Arc<ManualClock>, SigningSession) {
-    let clock = Arc::new(ManualClock::new(t));
-    (clock.clone(), SigningSession::new(clock))
 }
 
 fn statement_of(envelope: &[u8]) -> Statement {

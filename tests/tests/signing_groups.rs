@@ -5,16 +5,14 @@
 //! `iam:ListGroupsForUser`, never a silent "not authorised".
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use countersign_core::signature::predicate::Meaning;
 use countersign_ledger::EventFilter;
 use countersign_service::{
-    CancelToken, DispositionKind, DispositionRequest, Enrollment, ErrorCode, FetchRequest, KeyInfo,
-    ManualClock, Passphrase, Service, SignRequest, SignSecrets, SigningSession,
+    CancelToken, DispositionKind, DispositionRequest, Enrollment, ErrorCode, KeyInfo, MfaCode,
+    Passphrase, Service, SignRequest, SignSecrets, SigningSession,
 };
+use countersign_tests::harness::fetch_request;
 use countersign_tests::{Harness, TestUser};
-use time::OffsetDateTime;
 
 const BUCKET: &str = "qualification-evidence";
 const PREFIX: &str = "gxp";
@@ -33,21 +31,13 @@ const GROUP_POLICY: &str = r#"{
 }"#;
 
 async fn fetched(h: &Harness) -> (tempfile::TempDir, Service) {
-    let admin = h.admin().await.unwrap();
-    Service::demo_seed_with(&admin, BUCKET, PREFIX)
-        .await
-        .unwrap();
+    h.demo_seeded_under(BUCKET, PREFIX).await.unwrap();
     let home = tempfile::tempdir().unwrap();
     std::fs::write(home.path().join("policy.json"), GROUP_POLICY).unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let req = FetchRequest {
-        aws: Default::default(),
-        bucket: BUCKET.into(),
-        prefix: PREFIX.into(),
-        concurrency: 4,
-    };
+    let service = h.service(home.path()).unwrap();
+    let req = fetch_request(BUCKET, PREFIX).unwrap();
     service
-        .fetch_with(&admin, &req, &|_| {}, &CancelToken::new())
+        .fetch(&req, &|_| {}, &CancelToken::new())
         .await
         .unwrap();
     (home, service)
@@ -63,7 +53,7 @@ async fn enrolled(h: &Harness, service: &Service, user: &TestUser) -> (KeyInfo, 
 }
 
 fn session() -> SigningSession {
-    SigningSession::new(Arc::new(ManualClock::new(OffsetDateTime::now_utc())))
+    SigningSession::new()
 }
 
 fn request(meaning: Meaning, key: &KeyInfo) -> SignRequest {
@@ -79,7 +69,7 @@ fn request(meaning: Meaning, key: &KeyInfo) -> SignRequest {
 fn secrets(passphrase: &str, user: &TestUser) -> SignSecrets {
     SignSecrets {
         passphrase: Passphrase::new(passphrase.to_owned()),
-        mfa_code: Some(user.current_code()),
+        mfa_code: Some(MfaCode::new(user.current_code())),
     }
 }
 
@@ -121,9 +111,9 @@ async fn only_members_of_the_granted_group_may_approve() {
 
     // Alice reviews under the ARN grant; no group lookup is needed for that.
     let lists_before = h.proxy.action_count("ListGroupsForUser");
-    let ctx_a = h.user_context(&alice).await.unwrap();
+    let ctx_a = alice.settings();
     service
-        .sign_with(
+        .sign(
             &ctx_a,
             &mut session(),
             &request(Meaning::Reviewed, &ka),
@@ -159,9 +149,9 @@ async fn only_members_of_the_granted_group_may_approve() {
         .sign_check(&session_c, &request(Meaning::Approved, &kc))
         .unwrap();
     assert!(plan.needs_mfa);
-    let ctx_c = h.user_context(&carol).await.unwrap();
+    let ctx_c = carol.settings();
     let refused = service
-        .sign_with(
+        .sign(
             &ctx_c,
             &mut session_c,
             &request(Meaning::Approved, &kc),
@@ -186,9 +176,9 @@ async fn only_members_of_the_granted_group_may_approve() {
 
     // Dave's groups cannot be read: a clear error naming the permission, not a refusal that
     // leaves him guessing; nothing is signed.
-    let ctx_d = h.user_context(&dave).await.unwrap();
+    let ctx_d = dave.settings();
     let denied = service
-        .sign_with(
+        .sign(
             &ctx_d,
             &mut session(),
             &request(Meaning::Approved, &kd),
@@ -203,10 +193,10 @@ async fn only_members_of_the_granted_group_may_approve() {
     assert_eq!(service.signatures(RUN).unwrap().len(), 1);
 
     // Bob is in QA-Approvers: he approves.
-    let ctx_b = h.user_context(&bob).await.unwrap();
+    let ctx_b = bob.settings();
     let mut session_b = session();
     let approved = service
-        .sign_with(
+        .sign(
             &ctx_b,
             &mut session_b,
             &request(Meaning::Approved, &kb),
@@ -217,7 +207,7 @@ async fn only_members_of_the_granted_group_may_approve() {
     assert_eq!(approved.meaning, Meaning::Approved);
     let sigs = service.signatures(RUN).unwrap();
     assert_eq!(sigs.len(), 2);
-    assert_eq!(sigs[1].outcome, "valid", "{sigs:?}");
+    assert_eq!(sigs[1].outcome.as_str(), "valid", "{sigs:?}");
     assert_eq!(sigs[1].iam_arn.as_deref(), Some(bob.arn.as_str()));
 
     // The groups were read with the MFA session's credentials, never the long-term key.

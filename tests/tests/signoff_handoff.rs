@@ -5,23 +5,23 @@
 //! Object Lock bucket with COMPLIANCE retention.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use countersign_aws::s3::{self, Upload};
-use countersign_aws::AwsContext;
+use countersign_aws::{AwsContext, AwsSettings};
+use countersign_core::canonical::canonical_json;
 use countersign_core::digest::Sha256;
+use countersign_core::handoff::ItemOutcome;
 use countersign_core::run_record::RunRecord;
-use countersign_core::signature::dsse::{canonical_json, Envelope};
+use countersign_core::signature::dsse::Envelope;
 use countersign_core::signature::predicate::Meaning;
 use countersign_ledger::EventFilter;
 use countersign_service::{
-    CancelToken, DispositionKind, DispositionRequest, ErrorCode, FetchRequest, FetchSignoffReport,
-    FetchSignoffRequest, KeyInfo, ManualClock, Passphrase, PublishRequest, Service, SignRequest,
+    CancelToken, DispositionKind, DispositionRequest, ErrorCode, FetchSignoffReport,
+    FetchSignoffRequest, KeyInfo, MfaCode, Passphrase, PublishRequest, Service, SignRequest,
     SignSecrets, SigningSession, SIGNOFF_KEY_ACCEPTED, SIGNOFF_PUBLISHED, SIGNOFF_RECORD_ACCEPTED,
     SIGNOFF_REJECTED, SIGNOFF_SIGNATURE_ACCEPTED,
 };
+use countersign_tests::harness::fetch_request;
 use countersign_tests::{buckets, Harness, TestUser};
-use time::OffsetDateTime;
 
 const BUCKET: &str = "qualification-evidence";
 const PREFIX: &str = "gxp";
@@ -30,17 +30,12 @@ const RUN: &str = "LIMS/OQ/2026-11-03-oq-1";
 const PASS_A: &str = "alice passphrase 1";
 const PASS_B: &str = "bob passphrase 22";
 
-async fn desktop(admin: &AwsContext) -> (tempfile::TempDir, Service) {
+async fn desktop(h: &Harness) -> (tempfile::TempDir, Service) {
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let req = FetchRequest {
-        aws: Default::default(),
-        bucket: BUCKET.into(),
-        prefix: PREFIX.into(),
-        concurrency: 4,
-    };
+    let service = h.service(home.path()).unwrap();
+    let req = fetch_request(BUCKET, PREFIX).unwrap();
     service
-        .fetch_with(admin, &req, &|_| {}, &CancelToken::new())
+        .fetch(&req, &|_| {}, &CancelToken::new())
         .await
         .unwrap();
     (home, service)
@@ -57,17 +52,17 @@ async fn enrolled_key(
 }
 
 async fn sign(
-    h: &Harness,
+    _h: &Harness,
     service: &Service,
     user: &TestUser,
     key: &KeyInfo,
     meaning: Meaning,
     pass: &str,
 ) -> Result<countersign_service::SignatureInfo, countersign_service::ServiceError> {
-    let mut session = SigningSession::new(Arc::new(ManualClock::new(OffsetDateTime::now_utc())));
+    let mut session = SigningSession::new();
     service
-        .sign_with(
-            &h.user_context(user).await.unwrap(),
+        .sign(
+            &user.settings(),
             &mut session,
             &SignRequest {
                 run: RUN.into(),
@@ -78,7 +73,7 @@ async fn sign(
             },
             SignSecrets {
                 passphrase: Passphrase::new(pass.into()),
-                mfa_code: Some(user.current_code()),
+                mfa_code: Some(MfaCode::new(user.current_code())),
             },
         )
         .await
@@ -92,9 +87,9 @@ fn to(prefix: &str) -> PublishRequest {
     }
 }
 
-async fn fetch(ctx: &AwsContext, service: &Service, prefix: &str) -> FetchSignoffReport {
+async fn fetch(ctx: &AwsSettings, service: &Service, prefix: &str) -> FetchSignoffReport {
     service
-        .signoff_fetch_with(
+        .signoff_fetch(
             ctx,
             &FetchSignoffRequest {
                 run: RUN.into(),
@@ -117,8 +112,8 @@ fn events(service: &Service, action: &str) -> Vec<countersign_ledger::EventRecor
 fn statuses(r: &FetchSignoffReport, kind: &str) -> Vec<String> {
     r.items
         .iter()
-        .filter(|i| i.kind == kind)
-        .map(|i| i.status.clone())
+        .filter(|i| i.kind.as_str() == kind)
+        .map(|i| i.status.as_str().to_owned())
         .collect()
 }
 
@@ -178,28 +173,23 @@ fn tamper_reason(bytes: &[u8]) -> Vec<u8> {
 async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
     let h = Harness::start().await.unwrap();
     let admin = h.admin().await.unwrap();
-    Service::demo_seed_with(&admin, BUCKET, PREFIX)
-        .await
-        .unwrap();
+    h.demo_seeded_under(BUCKET, PREFIX).await.unwrap();
     buckets::create_versioned_bucket(&admin, SIGNOFF)
         .await
         .unwrap();
     let alice = h.create_user_with_mfa("alice").await.unwrap();
     let bob = h.create_user_with_mfa("bob").await.unwrap();
-    let ctx_a = h.user_context(&alice).await.unwrap();
-    let ctx_b = h.user_context(&bob).await.unwrap();
+    let ctx_a = alice.settings();
+    let ctx_b = bob.settings();
 
     // Two desktops, each with its own verified copy of the evidence and its own ledger.
-    let (_home_a, a) = desktop(&admin).await;
-    let (_home_b, b) = desktop(&admin).await;
+    let (_home_a, a) = desktop(&h).await;
+    let (_home_b, b) = desktop(&h).await;
     let ka = enrolled_key(&h, &a, &alice, "Alice Adams", PASS_A).await;
     let kb = enrolled_key(&h, &b, &bob, "Bob Brown", PASS_B).await;
 
     // Nothing to hand off before a signature.
-    let early = a
-        .signoff_publish_with(&ctx_a, &to("lims"), OffsetDateTime::now_utc())
-        .await
-        .unwrap_err();
+    let early = a.signoff_publish(&ctx_a, &to("lims")).await.unwrap_err();
     assert_eq!(early.code, ErrorCode::Refused);
     assert!(early.message.contains("sign it first"), "{early}");
 
@@ -227,10 +217,7 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
     let reviewed = sign(&h, &a, &alice, &ka, Meaning::Reviewed, PASS_A)
         .await
         .unwrap();
-    let report = a
-        .signoff_publish_with(&ctx_a, &to("lims"), OffsetDateTime::now_utc())
-        .await
-        .unwrap();
+    let report = a.signoff_publish(&ctx_a, &to("lims")).await.unwrap();
     assert_eq!(report.record_sha256, reviewed.record_sha256);
     let written: Vec<&str> = report
         .objects
@@ -249,13 +236,16 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
             .as_str(),
         ]
     );
-    assert!(report.objects.iter().all(|o| o.status == "written"));
+    assert!(report
+        .objects
+        .iter()
+        .all(|o| o.status.as_str() == "written"));
     // Publishing again writes nothing.
-    let again = a
-        .signoff_publish_with(&ctx_a, &to("lims"), OffsetDateTime::now_utc())
-        .await
-        .unwrap();
-    assert!(again.objects.iter().all(|o| o.status == "unchanged"));
+    let again = a.signoff_publish(&ctx_a, &to("lims")).await.unwrap();
+    assert!(again
+        .objects
+        .iter()
+        .all(|o| o.status.as_str() == "unchanged"));
     assert_eq!(events(&a, SIGNOFF_PUBLISHED).len(), 2);
 
     // Bob's desktop has no dispositions and does not know Alice's key until the fetch.
@@ -267,7 +257,11 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
     assert_eq!(statuses(&before, "key"), vec!["accepted"]);
     assert_eq!(statuses(&before, "signature"), vec!["accepted"]);
     assert_eq!(statuses(&before, "record"), vec!["accepted"]);
-    let key_item = before.items.iter().find(|i| i.kind == "key").unwrap();
+    let key_item = before
+        .items
+        .iter()
+        .find(|i| i.kind.as_str() == "key")
+        .unwrap();
     assert!(
         key_item.detail.contains("known from hand-off") && key_item.detail.contains(&alice.arn),
         "{key_item:?}"
@@ -277,7 +271,7 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
     assert_eq!(events(&b, SIGNOFF_RECORD_ACCEPTED).len(), 1);
     let on_b = b.signatures(RUN).unwrap();
     assert_eq!(on_b.len(), 1);
-    assert_eq!(on_b[0].outcome, "valid");
+    assert_eq!(on_b[0].outcome.as_str(), "valid");
     assert_eq!(on_b[0].iam_arn.as_deref(), Some(alice.arn.as_str()));
     assert!(on_b[0]
         .key_known_from
@@ -310,10 +304,7 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
     )
     .unwrap();
     assert_eq!(st.predicate.follows, vec![reviewed.envelope_sha256]);
-    let published_b = b
-        .signoff_publish_with(&ctx_b, &to("lims"), OffsetDateTime::now_utc())
-        .await
-        .unwrap();
+    let published_b = b.signoff_publish(&ctx_b, &to("lims")).await.unwrap();
     let status_of = |suffix: &str| {
         published_b
             .objects
@@ -321,7 +312,7 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
             .find(|o| o.uri.ends_with(suffix))
             .unwrap()
             .status
-            .clone()
+            .as_str()
     };
     assert_eq!(status_of(&format!("keys/{}.json", ka.key_id)), "unchanged");
     assert_eq!(status_of("record.json"), "unchanged");
@@ -342,11 +333,14 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
     );
     let on_a = a.signatures(RUN).unwrap();
     assert_eq!(on_a.len(), 2);
-    assert!(on_a.iter().all(|s| s.outcome == "valid"), "{on_a:#?}");
-    assert_eq!(on_a[1].meaning, "Approved");
+    assert!(
+        on_a.iter().all(|s| s.outcome.as_str() == "valid"),
+        "{on_a:#?}"
+    );
+    assert_eq!(on_a[1].meaning.as_str(), "Approved");
 
     // A third desktop receives tampered copies and refuses each with its reason.
-    let (_home_c, c) = desktop(&admin).await;
+    let (_home_c, c) = desktop(&h).await;
     let good = published(&admin, "lims").await;
     let sig_a = format!(
         "signatures/0001-{}.dsse.json",
@@ -366,19 +360,26 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
         }
     })
     .await;
-    let r = fetch(&admin, &c, "t-payload").await;
-    let first = r.items.iter().find(|i| i.kind == "signature").unwrap();
-    assert_eq!(first.status, "rejected");
-    assert_eq!(first.outcome.as_deref(), Some("bad_signature"));
+    let r = fetch(&AwsSettings::default(), &c, "t-payload").await;
+    let first = r
+        .items
+        .iter()
+        .find(|i| i.kind.as_str() == "signature")
+        .unwrap();
+    assert_eq!(first.status.as_str(), "rejected");
+    assert_eq!(
+        first.outcome.map(ItemOutcome::as_str),
+        Some("bad_signature")
+    );
     // Bob's approval follows the genuine review, which is not there.
     let second = r
         .items
         .iter()
-        .filter(|i| i.kind == "signature")
+        .filter(|i| i.kind.as_str() == "signature")
         .nth(1)
         .unwrap();
     assert_eq!(
-        second.outcome.as_deref(),
+        second.outcome.map(ItemOutcome::as_str),
         Some("out_of_order"),
         "{second:?}"
     );
@@ -395,9 +396,16 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
         (rel.to_owned(), body)
     })
     .await;
-    let r = fetch(&admin, &c, "t-bytes").await;
-    let first = r.items.iter().find(|i| i.kind == "signature").unwrap();
-    assert_eq!(first.outcome.as_deref(), Some("digest_mismatch"));
+    let r = fetch(&AwsSettings::default(), &c, "t-bytes").await;
+    let first = r
+        .items
+        .iter()
+        .find(|i| i.kind.as_str() == "signature")
+        .unwrap();
+    assert_eq!(
+        first.outcome.map(ItemOutcome::as_str),
+        Some("digest_mismatch")
+    );
     assert!(
         first.detail.contains("altered after publishing"),
         "{first:?}"
@@ -414,14 +422,17 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
         }
     })
     .await;
-    let r = fetch(&admin, &c, "t-record").await;
+    let r = fetch(&AwsSettings::default(), &c, "t-record").await;
     assert_eq!(
         r.items.len(),
         1,
         "nothing else is looked at: {:#?}",
         r.items
     );
-    assert_eq!(r.items[0].outcome.as_deref(), Some("record_mismatch"));
+    assert_eq!(
+        r.items[0].outcome.map(ItemOutcome::as_str),
+        Some("record_mismatch")
+    );
     assert!(
         r.items[0].detail.starts_with("record digest mismatch: ")
             && r.items[0].detail.contains("this desktop's verified store"),
@@ -432,7 +443,8 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
     // 4. Alice's key republished as Bob's identity: the signature does not match its signer.
     copy_with(&admin, &good, "t-key", |rel, bytes| {
         if rel == format!("keys/{}.json", ka.key_id) {
-            let mut doc: countersign_service::SignoffKey = serde_json::from_slice(bytes).unwrap();
+            let mut doc: countersign_core::handoff::SignoffKey =
+                serde_json::from_slice(bytes).unwrap();
             doc.iam_arn = bob.arn.clone();
             doc.printed_name = "Bob Brown".into();
             (rel.to_owned(), canonical_json(&doc).unwrap())
@@ -441,17 +453,28 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
         }
     })
     .await;
-    let r = fetch(&admin, &c, "t-key").await;
-    let first = r.items.iter().find(|i| i.kind == "signature").unwrap();
-    assert_eq!(first.outcome.as_deref(), Some("signer_not_enrolled"));
+    let r = fetch(&AwsSettings::default(), &c, "t-key").await;
+    let first = r
+        .items
+        .iter()
+        .find(|i| i.kind.as_str() == "signature")
+        .unwrap();
+    assert_eq!(
+        first.outcome.map(ItemOutcome::as_str),
+        Some("signer_not_enrolled")
+    );
     // Bob's desktop already knows Alice's key: the re-binding is refused as such.
     let r = fetch(&ctx_b, &b, "t-key").await;
     let key = r
         .items
         .iter()
-        .find(|i| i.kind == "key" && i.uri.contains(&ka.key_id))
+        .find(|i| i.kind.as_str() == "key" && i.uri.contains(&ka.key_id))
         .unwrap();
-    assert_eq!(key.outcome.as_deref(), Some("key_conflict"), "{key:?}");
+    assert_eq!(
+        key.outcome.map(ItemOutcome::as_str),
+        Some("key_conflict"),
+        "{key:?}"
+    );
     assert!(key.detail.contains("never re-bound"), "{key:?}");
 
     // Nothing of the tampered copies reached desktop C; every refusal is in its ledger.
@@ -474,7 +497,7 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
     })
     .await;
     let conflict = b
-        .signoff_publish_with(&ctx_b, &to("t-conflict"), OffsetDateTime::now_utc())
+        .signoff_publish(&ctx_b, &to("t-conflict"))
         .await
         .unwrap_err();
     assert_eq!(conflict.code, ErrorCode::Refused);
@@ -486,14 +509,13 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
         .await
         .unwrap();
     let final_report = b
-        .signoff_publish_with(
+        .signoff_publish(
             &ctx_b,
             &PublishRequest {
                 run: RUN.into(),
                 to: format!("s3://{locked}/final").parse().unwrap(),
                 object_lock_days: Some(30),
             },
-            OffsetDateTime::now_utc(),
         )
         .await
         .unwrap();

@@ -4,14 +4,16 @@
 //! checked", never "in sync"; a fake detector shows the other outcomes end to end.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::future::Future;
+use std::sync::Arc;
 
-use countersign_aws::stack_snapshot::{DriftDetector, DriftOutcome, DriftReport};
+use countersign_core::clock::ManualClock;
 use countersign_core::digest::Sha256;
 use countersign_core::model::{Integrity, Phase, RunKey};
 use countersign_core::stack_snapshot::{DriftState, StackSnapshot};
-use countersign_ledger::{Actor, Ledger, SystemClock};
-use countersign_service::{CancelToken, FetchReport, FetchRequest, Service};
+use countersign_ledger::Ledger;
+use countersign_service::{CancelToken, FetchReport, FetchRequest, Service, SystemClock};
+use countersign_tests::drift_front::DriftAnswer;
+use countersign_tests::harness::fetch_request;
 use countersign_tests::Harness;
 
 const BUCKET: &str = "qualification-evidence";
@@ -19,25 +21,22 @@ const PREFIX: &str = "gxp";
 const LIMS_RUNS: [&str; 2] = ["LIMS/IQ/2026-11-02-iq-1", "LIMS/OQ/2026-11-03-oq-1"];
 
 fn request() -> FetchRequest {
-    FetchRequest {
-        aws: Default::default(),
-        bucket: BUCKET.into(),
-        prefix: PREFIX.into(),
-        concurrency: 4,
-    }
+    fetch_request(BUCKET, PREFIX).unwrap()
 }
 
 async fn seeded() -> Harness {
     let h = Harness::start().await.unwrap();
-    let ctx = h.admin().await.unwrap();
-    Service::demo_seed_with(&ctx, BUCKET, PREFIX).await.unwrap();
+    h.demo_seeded_under(BUCKET, PREFIX).await.unwrap();
     h
 }
 
-async fn fetch(h: &Harness, service: &Service, stack: Option<&str>) -> FetchReport {
-    let ctx = h.admin().await.unwrap();
+async fn fetch(service: &Service, stack: Option<&str>) -> FetchReport {
+    let req = FetchRequest {
+        stack: stack.map(str::to_owned),
+        ..request()
+    };
     service
-        .fetch_with_stack(&ctx, &request(), stack, &|_| {}, &CancelToken::new())
+        .fetch(&req, &|_| {}, &CancelToken::new())
         .await
         .unwrap()
 }
@@ -58,8 +57,8 @@ async fn template_sha(h: &Harness, stack: &str) -> Sha256 {
 async fn a_fetch_snapshots_the_stacks_its_runs_qualify_and_show_carries_the_snapshot() {
     let h = seeded().await;
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    let report = fetch(&h, &service, None).await;
+    let service = h.service(home.path()).unwrap();
+    let report = fetch(&service, None).await;
 
     // One snapshot per stack named by a run.json: lims-qual (two runs) and eln-qual (one).
     let mut taken: Vec<(String, Vec<String>)> = report
@@ -130,7 +129,7 @@ async fn a_fetch_snapshots_the_stacks_its_runs_qualify_and_show_carries_the_snap
     // In the audit trail: one object per run qualified, all the same canonical bytes.
     let ledger = Ledger::open(
         &home.path().join(countersign_service::LEDGER_FILE),
-        Box::new(SystemClock::utc()),
+        Arc::new(SystemClock::utc()),
     )
     .unwrap();
     let snapshots: Vec<_> = ledger
@@ -176,9 +175,9 @@ fn countersign_store_bytes(home: &std::path::Path, sha: &Sha256) -> Vec<u8> {
 async fn fetch_stack_binds_runs_that_name_none_and_an_unknown_stack_is_reported_not_fatal() {
     let h = seeded().await;
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
+    let service = h.service(home.path()).unwrap();
 
-    let report = fetch(&h, &service, Some("no-such-stack")).await;
+    let report = fetch(&service, Some("no-such-stack")).await;
     assert!(report.failed.is_empty(), "{report:?}");
     let missing = report
         .snapshots
@@ -192,7 +191,7 @@ async fn fetch_stack_binds_runs_that_name_none_and_an_unknown_stack_is_reported_
     // The runs still load, and run.json's own stack still wins for the others.
     assert_eq!(service.runs().unwrap().len(), 6);
 
-    let report = fetch(&h, &service, Some("lims-qual")).await;
+    let report = fetch(&service, Some("lims-qual")).await;
     assert!(
         report.snapshots.iter().all(|s| s.error.is_none()),
         "{report:?}"
@@ -203,76 +202,66 @@ async fn fetch_stack_binds_runs_that_name_none_and_an_unknown_stack_is_reported_
     assert_eq!(eln.stack_snapshot.unwrap().stack_name, "eln-qual");
 }
 
-/// A detector that answers what it is told.
-struct Fake(DriftOutcome);
-
-impl DriftDetector for Fake {
-    fn detect(&self, _stack: &str) -> impl Future<Output = DriftOutcome> + Send {
-        let out = self.0.clone();
-        async move { out }
-    }
-}
-
 #[tokio::test]
-async fn the_latest_snapshot_wins_and_carries_what_the_detector_determined() {
+async fn the_latest_snapshot_wins_and_carries_what_drift_detection_found() {
     let h = seeded().await;
     let home = tempfile::tempdir().unwrap();
-    let service = Service::open(home.path()).unwrap();
-    fetch(&h, &service, None).await;
-    let ctx = h.admin().await.unwrap();
+    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
+    let service = Service::open(home.path(), h.env_at(clock.clone())).unwrap();
     let run = RunKey {
         system: "LIMS".into(),
         phase: Phase::Iq,
         run_id: "2026-11-02-iq-1".into(),
     };
+    let drift = |service: &Service| {
+        service
+            .show(&run.to_string())
+            .unwrap()
+            .stack_snapshot
+            .unwrap()
+            .drift
+    };
 
-    let in_sync = Fake(Ok(DriftReport {
-        stack_drift_status: "IN_SYNC".into(),
-        reason: None,
-        drifted: vec![],
-    }));
-    let r = service
-        .snapshot_for_runs(
-            &ctx,
-            "lims-qual",
-            std::slice::from_ref(&run),
-            &in_sync,
-            &Actor::system(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.drift, Some(DriftState::InSync));
-    let shown = service
-        .show(&run.to_string())
-        .unwrap()
-        .stack_snapshot
-        .unwrap();
-    assert_eq!(shown.drift, Some(DriftState::InSync));
-    assert_eq!(shown.uri, r.uri);
+    // The endpoint answers: in sync.
+    h.proxy.answer_drift("lims-qual", DriftAnswer::InSync);
+    fetch(&service, None).await;
+    assert_eq!(drift(&service), Some(DriftState::InSync));
+    // The eln stack has no answer, so it stays "not checked".
+    let eln = service.show("ELN/IQ/2026-11-02-iq-1").unwrap();
+    assert!(matches!(
+        eln.stack_snapshot.unwrap().drift,
+        Some(DriftState::NotChecked { .. })
+    ));
 
-    // A detector failure is recorded as not checked.
-    let failing = Fake(Err(countersign_aws::AwsError::new(
-        countersign_aws::AwsErrorKind::AccessDenied,
-        "detect drift of CloudFormation stack lims-qual",
-    )));
-    service
-        .snapshot_for_runs(
-            &ctx,
-            "lims-qual",
-            std::slice::from_ref(&run),
-            &failing,
-            &Actor::system(),
-        )
-        .await
-        .unwrap();
-    let shown = service
-        .show(&run.to_string())
-        .unwrap()
-        .stack_snapshot
-        .unwrap();
+    // A later snapshot wins: one resource modified outside the template.
+    clock.advance(time::Duration::minutes(1));
+    h.proxy.answer_drift(
+        "lims-qual",
+        DriftAnswer::Drifted(vec![(
+            "SampleIntakeQueue".into(),
+            "AWS::SQS::Queue".into(),
+            "MODIFIED".into(),
+        )]),
+    );
+    fetch(&service, None).await;
+    match drift(&service) {
+        Some(DriftState::Drifted { resources }) => {
+            assert_eq!(resources.len(), 1, "{resources:?}");
+            assert_eq!(resources[0].logical_id, "SampleIntakeQueue");
+        }
+        other => panic!("expected drifted, got {other:?}"),
+    }
+
+    // A detection that fails is recorded as not checked, with its reason.
+    clock.advance(time::Duration::minutes(1));
+    h.proxy.answer_drift(
+        "lims-qual",
+        DriftAnswer::Failed("Stack is in UPDATE_IN_PROGRESS state".into()),
+    );
+    fetch(&service, None).await;
     assert!(
-        matches!(&shown.drift, Some(DriftState::NotChecked { reason }) if reason.contains("access denied")),
+        matches!(&drift(&service), Some(DriftState::NotChecked { reason }) if reason.contains("UPDATE_IN_PROGRESS")),
         "{:?}",
-        shown.drift
+        drift(&service)
     );
 }

@@ -2,8 +2,9 @@
 // S3-compatible store, a folder or .zip carried over from the bucket (imported with the same
 // checks), or offline work from what is already in the store.
 import * as api from "../api.js";
-import { h } from "../dom.js";
-import { errorBox } from "../errors.js";
+import { h, pathRow } from "../dom.js";
+import { showError } from "../errors.js";
+import { chooserButton } from "../files.js";
 import { runImport, runSync } from "../sync.js";
 
 function field(label, name, value, attrs = {}) {
@@ -34,10 +35,24 @@ export function render(ctx) {
     field("Endpoint URL", "endpoint", prevForm.endpoint, { wide: true, placeholder: "only for S3-compatible stores, e.g. http://127.0.0.1:9000" }),
   );
 
+  const importInput = h("input", { type: "text", name: "importPath", id: "import-path", value: previous && previous.kind === "import" ? previous.path : "", autocomplete: "off", spellcheck: "false", placeholder: "/media/usb/qualification-results or …/results.zip" });
   const importFields = h(
     "div",
     { class: "grid-form", id: "import-fields" },
-    field("Folder or .zip (full path)", "importPath", previous && previous.kind === "import" ? previous.path : "", { wide: true, id: "import-path", placeholder: "/media/usb/qualification-results or …/results.zip" }),
+    h(
+      "label",
+      { class: "wide" },
+      "Folder or .zip (full path)",
+      pathRow(
+        importInput,
+        h(
+          "span",
+          { class: "actions" },
+          chooserButton(importInput, { mode: "folder", label: "Folder…", title: "Choose the folder copied from the bucket", id: "import-folder-browse" }),
+          chooserButton(importInput, { mode: "open", label: ".zip…", title: "Choose the .zip copied from the bucket", filters: [{ name: "Zip archive", extensions: ["zip"] }], id: "import-zip-browse" }),
+        ),
+      ),
+    ),
   );
 
   const form = h(
@@ -82,6 +97,10 @@ export function render(ctx) {
     };
   };
 
+  const input = (name) => form.querySelector(`input[name=${name}]`);
+  const fields = { profile: input("profile"), region: input("region"), bucket: input("bucket"), endpoint: input("endpoint"), path: importInput };
+
+  // After a sync or import its report stays on screen until the user continues to the runs.
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const status = form.querySelector("#connect-status");
@@ -92,30 +111,19 @@ export function render(ctx) {
       ctx.replace("runs");
       return;
     }
-    if (k === "import") {
-      const path = form.querySelector("#import-path").value;
-      go.disabled = true;
-      try {
-        const report = await runImport(path, status);
-        if (report && !report.cancelled) {
-          ctx.connection = { kind: "import", form: null, path };
-          ctx.replace("runs");
-        }
-      } finally {
-        go.disabled = false;
-      }
-      return;
-    }
-    const f = readForm();
     go.disabled = true;
     try {
-      const report = await runSync(f, status);
-      if (report) {
-        ctx.connection = { kind: k, form: f };
-        ctx.replace("runs");
+      if (k === "import") {
+        const path = importInput.value;
+        const report = await runImport(path, status, { fields, onContinue: () => ctx.replace("runs") });
+        if (report && !report.cancelled) ctx.connection = { kind: "import", form: null, path };
+      } else {
+        const f = readForm();
+        const report = await runSync(f, status, { fields, onContinue: () => ctx.replace("runs") });
+        if (report) ctx.connection = { kind: k, form: f };
       }
     } catch (err) {
-      status.replaceChildren(errorBox(err));
+      showError(status, err, fields);
     } finally {
       go.disabled = false;
     }

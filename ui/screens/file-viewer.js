@@ -1,7 +1,7 @@
 // The evidence viewer: a stored file re-read and re-verified by the service, shown as text,
 // pretty-printed JSON or an image, with its digest and integrity state.
 import * as api from "../api.js";
-import { formatBytes, h, mount } from "../dom.js";
+import { formatBytes, h, mount, shownText } from "../dom.js";
 import { errorBox } from "../errors.js";
 import { integrityBadge } from "../integrity.js";
 import * as overlay from "../overlay.js";
@@ -11,11 +11,11 @@ const TEXT_LIMIT = 400_000;
 
 function textBlock(text) {
   const pre = h("pre", { class: "file", id: "file-text" });
-  pre.textContent = text.length > TEXT_LIMIT ? text.slice(0, TEXT_LIMIT) : text;
+  pre.textContent = shownText(text.length > TEXT_LIMIT ? text.slice(0, TEXT_LIMIT) : text);
   if (text.length <= TEXT_LIMIT) return pre;
   const more = h("button", { type: "button" }, `Show all ${text.length.toLocaleString()} characters`);
   more.addEventListener("click", () => {
-    pre.textContent = text;
+    pre.textContent = shownText(text);
     more.remove();
   });
   return [pre, more];

@@ -4,8 +4,9 @@
 // Passphrases and MFA codes are read from their fields for the one call that needs them, and
 // the fields are cleared right after; nothing here keeps them.
 import * as api from "../api.js";
-import { formatTime, h, mount } from "../dom.js";
-import { errorBox } from "../errors.js";
+import { formatTime, h, mount, pathRow, reasonField } from "../dom.js";
+import { errorBox, showError } from "../errors.js";
+import { chooserButton, openButtons } from "../files.js";
 
 const CERTIFICATION =
   "I certify that my electronic signature is the legally binding equivalent of my traditional handwritten signature (21 CFR 11.100(c)).";
@@ -20,20 +21,71 @@ function keyState(k) {
   return h("span", { class: "badge badge--verified" }, "enrolled");
 }
 
-function exportBox(x) {
+/** Copies `text` to the clipboard; resolves true when it was copied. */
+async function copyText(text, source) {
+  try {
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // fall through to the selection copy
+  }
+  const range = document.createRange();
+  range.selectNodeContents(source);
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(range);
+  const copied = document.execCommand("copy");
+  selection.removeAllRanges();
+  return copied;
+}
+
+function exportBox(ctx, x) {
+  const pem = h("pre", { id: "key-pem", tabindex: "0", "aria-label": `Public key of ${x.printed_name}, PEM` }, x.pem);
+  const copyStatus = h("span", { id: "key-copy-status", role: "status" });
+  const copy = h("button", { type: "button", id: "key-copy" }, "Copy");
+  copy.addEventListener("click", async () => {
+    copyStatus.textContent = (await copyText(x.pem, pem)) ? "Copied to the clipboard." : "The clipboard is not available: select the text above and copy it.";
+  });
+  const safeName = x.printed_name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "") || "signer";
+  const out = h("input", { type: "text", id: "key-save-out", value: `${ctx.info.export_dir}/${safeName}-${x.key_id.slice(0, 8)}.pem`, autocomplete: "off", spellcheck: "false" });
+  const save = h("button", { type: "submit", id: "key-save" }, "Save");
+  const saved = h("div", { id: "key-save-result" });
+  const saveForm = h(
+    "form",
+    { class: "toolbar", id: "key-save-form", novalidate: true },
+    h("label", { class: "grow" }, "Save the public key as", pathRow(out, chooserButton(out, { mode: "save", label: "Save as…", title: "Save the public key as", filters: [{ name: "PEM public key", extensions: ["pem"] }] }))),
+    save,
+  );
+  saveForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    save.disabled = true;
+    try {
+      await api.savePublicKey({ keyId: x.key_id, out: out.value });
+      mount(saved, h("div", { class: "panel", role: "status", id: "key-saved" }, "Saved to ", h("span", { class: "mono" }, out.value), ". Give this file to auditors: Packages → Verify takes it as the trusted public keys file.", openButtons(out.value, { open: false, idPrefix: "key" })));
+    } catch (err) {
+      showError(saved, err, { out });
+    } finally {
+      save.disabled = false;
+    }
+  });
   return h(
     "div",
     { class: "panel", id: "key-export", role: "status" },
-    h("strong", {}, `Public key of ${x.printed_name}`),
+    h("h2", {}, `Public key of ${x.printed_name}`),
     h("dl", { class: "kv" }, h("dt", {}, "Key id"), h("dd", { class: "mono" }, x.key_id), h("dt", {}, "Public key (hex)"), h("dd", { class: "mono" }, x.public_key_hex), h("dt", {}, "IAM identity"), h("dd", { class: "mono" }, x.iam_arn ?? "not enrolled")),
-    h("pre", { id: "key-pem", tabindex: "0" }, x.pem),
-    h("p", { class: "muted" }, "Give this PEM to auditors: `countersign verify --trusted-keys FILE` and Packages → Verify accept it."),
+    pem,
+    h("div", { class: "actions" }, copy, copyStatus),
+    saveForm,
+    saved,
+    h("p", { class: "muted" }, "Give this key to auditors: a package verification (Packages → Verify, or the command-line tool) accepts it as a trusted public key."),
   );
 }
 
 /** The revocation form for one key: the reason is required and recorded in the trail. */
 function revokeBox(k, onDone) {
-  const reason = h("textarea", { id: "revoke-reason", rows: "2", placeholder: "Why this key may no longer sign (lost device, person left, suspected compromise…)" });
+  const [reason, reasonCount] = reasonField("revoke-reason", "Why this key may no longer sign (lost device, person left, suspected compromise…)");
   const go = h("button", { type: "submit", class: "danger", id: "revoke-go" }, "Revoke key");
   const cancel = h("button", { type: "button", id: "revoke-cancel" }, "Cancel");
   const out = h("div", { id: "revoke-result" });
@@ -42,7 +94,7 @@ function revokeBox(k, onDone) {
     { class: "panel", id: "revoke-form", "data-key": k.key_id, novalidate: true },
     h("h2", {}, `Revoke the key of ${k.printed_name}`),
     h("p", {}, "Revocation is permanent and recorded in the audit trail. The key can no longer sign; signatures it made stay in the records and verify as made with a revoked key. ", h("span", { class: "mono" }, k.key_id)),
-    h("label", { class: "wide" }, "Reason", reason),
+    h("label", { class: "wide" }, "Reason", reason, reasonCount),
     h("div", { class: "actions" }, go, cancel),
     out,
   );
@@ -54,7 +106,7 @@ function revokeBox(k, onDone) {
       await api.revokeKey({ keyId: k.key_id, reason: reason.value });
       onDone(h("div", { class: "panel", role: "status", id: "revoked" }, `Key ${k.key_id} of ${k.printed_name} revoked.`));
     } catch (err) {
-      mount(out, errorBox(err));
+      showError(out, err, { reason });
     } finally {
       go.disabled = false;
     }
@@ -103,7 +155,7 @@ export function render(ctx) {
                     class: "key-export",
                     onclick: async () => {
                       try {
-                        mount(exportOut, exportBox(await api.exportKey(k.key_id)));
+                        mount(exportOut, exportBox(ctx, await api.exportKey(k.key_id)));
                       } catch (err) {
                         mount(exportOut, errorBox(err));
                       }
@@ -168,7 +220,7 @@ export function render(ctx) {
       name.value = "";
       await load();
     } catch (err) {
-      mount(createOut, errorBox(err));
+      showError(createOut, err, { printed_name: name, passphrase: pass1 });
     } finally {
       createButton.disabled = false;
     }
@@ -219,7 +271,7 @@ export function render(ctx) {
       mount(enrollOut, h("div", { class: "panel", role: "status", id: "enrolled" }, `Key ${x.key.key_id} enrolled to ${x.key.iam_arn}.`, groupsNote(x), x.clock_warning ? h("p", { class: "error error--warn" }, x.clock_warning) : null));
       await load();
     } catch (err) {
-      mount(enrollOut, errorBox(err));
+      showError(enrollOut, err, { key: keySelect, profile, region, endpoint, mfa_serial: serial, mfa_code: code });
     } finally {
       enrollButton.disabled = false;
     }

@@ -1,17 +1,19 @@
-// Packages: assemble a validation package from chosen runs and save it; open and verify any
-// package file (PDF, bundle folder or .zip) with a report of every check.
+// Packages: assemble a validation package from chosen runs and save it (then open the PDF or
+// show it in its folder); open and verify any package file (PDF, bundle folder or .zip) with a
+// report of every check.
 //
-// Files are named by a path field, not a native dialog: a GTK file chooser cannot be driven by
-// the WebDriver tests, and a plugin for it would widen what the window may do (see
-// ARCHITECTURE.md, "Files in the app").
+// Files are named by a path field; Browse and Save as fill it from the desktop's own file
+// chooser (see files.js and ARCHITECTURE.md, "Files in the app").
 import * as api from "../api.js";
-import { formatBytes, formatTime, h, mount } from "../dom.js";
-import { errorBox } from "../errors.js";
+import { formatBytes, formatTime, h, mount, pathRow } from "../dom.js";
+import { errorBox, showError } from "../errors.js";
+import { chooserButton, openButtons } from "../files.js";
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-function field(label, id, value, attrs = {}) {
-  return h("label", { class: "wide" }, label, h("input", { type: "text", id, value: value ?? "", autocomplete: "off", spellcheck: "false", ...attrs }));
+function field(label, id, value, attrs = {}, chooser = null) {
+  const input = h("input", { type: "text", id, value: value ?? "", autocomplete: "off", spellcheck: "false", ...attrs });
+  return h("label", { class: "wide" }, label, chooser ? pathRow(input, chooserButton(input, chooser)) : input);
 }
 
 /** A busy line shown while a long operation runs on the app's worker threads. */
@@ -42,6 +44,7 @@ function builtBox(b) {
       h("dd", {}, b.status),
     ),
     b.demo ? h("p", { class: "error error--warn" }, "Marked DEMO — NOT FOR GxP USE (built from demo data).") : null,
+    openButtons(b.pdf, { idPrefix: "package" }),
   );
 }
 
@@ -113,14 +116,15 @@ export function verificationReport(v) {
 export function render(ctx, params) {
   const dir = ctx.info.export_dir;
   const runList = h("div", { class: "checklist", id: "package-runs", role: "group", "aria-label": "Runs to package" }, h("p", { class: "loading" }, "Loading runs…"));
-  const out = field("Save the package PDF as", "package-out", `${dir}/countersign-package-${today()}.pdf`);
-  const bundle = field("Also save the bundle (optional: a new folder, or a path ending in .zip)", "package-bundle", "", { placeholder: "leave empty for the PDF alone" });
+  const pdfFilter = [{ name: "PDF", extensions: ["pdf"] }];
+  const out = field("Save the package PDF as", "package-out", `${dir}/countersign-package-${today()}.pdf`, {}, { mode: "save", label: "Save as…", title: "Save the package PDF as", filters: pdfFilter });
+  const bundle = field("Also save the bundle (optional: a new folder, or a path ending in .zip)", "package-bundle", "", { placeholder: "leave empty for the PDF alone" }, { mode: "save", label: "Save as…", title: "Save the bundle as (a new folder, or a name ending in .zip)" });
   const title = field("Title (optional)", "package-title", "", { placeholder: "default: <systems> qualification package" });
   const buildStatus = h("div", { id: "package-status" });
   const build = h("button", { type: "submit", class: "primary", id: "package-build" }, "Build package");
 
-  const verifyPath = field("Package file (PDF, bundle folder or .zip)", "verify-path", params.verify ?? "");
-  const trusted = field("Trusted public keys file (optional)", "verify-trusted", "", { placeholder: "PEM or hex keys, as Keys → Export gives them" });
+  const verifyPath = field("Package file (PDF, bundle folder or .zip)", "verify-path", params.verify ?? "", {}, { mode: "open", label: "Browse…", title: "Choose the package PDF or bundle .zip to verify", filters: [{ name: "Package", extensions: ["pdf", "zip"] }] });
+  const trusted = field("Trusted public keys file (optional)", "verify-trusted", "", { placeholder: "PEM, hex or JSON keys, as Keys → Export saves them" }, { mode: "open", label: "Browse…", title: "Choose the trusted public keys file" });
   const verifyStatus = h("div", { id: "verify-status" });
   const verify = h("button", { type: "submit", class: "primary", id: "verify-go" }, "Verify");
 
@@ -192,7 +196,7 @@ export function render(ctx, params) {
       mount(buildStatus, builtBox(built));
       verifyPath.querySelector("input").value = built.pdf;
     } catch (err) {
-      mount(buildStatus, errorBox(err));
+      showError(buildStatus, err, { out: out.querySelector("input"), bundle: bundle.querySelector("input") });
     } finally {
       build.disabled = false;
     }
@@ -216,7 +220,7 @@ export function render(ctx, params) {
       mount(verifyStatus, verificationReport(v));
       verifyStatus.scrollIntoView({ block: "start" });
     } catch (err) {
-      mount(verifyStatus, errorBox(err));
+      showError(verifyStatus, err, { path: verifyPath.querySelector("input"), trusted_keys: trusted.querySelector("input") });
     } finally {
       verify.disabled = false;
     }

@@ -1,8 +1,8 @@
 // Run review: summary, cases (failures first) with filter and search, case detail, evidence with
 // integrity badges, the traceability matrix and file problems.
 import * as api from "../api.js";
-import { debounce, enterOpens, formatBytes, formatTime, h, mount } from "../dom.js";
-import { errorBox } from "../errors.js";
+import { debounce, enterOpens, formatBytes, formatTime, h, mount, reasonField } from "../dom.js";
+import { errorBox, showError } from "../errors.js";
 import { integrityBadge } from "../integrity.js";
 import { virtualList } from "../vlist.js";
 import { openFile } from "./file-viewer.js";
@@ -53,14 +53,14 @@ function dispositionSection(view, c, state, redraw) {
   const current = state.dispositions.get(c.id);
   const kind = h("select", { id: "disp-kind" }, h("option", { value: "deviation" }, "Deviation raised"), h("option", { value: "accepted" }, "Accepted (justified)"));
   const reference = h("input", { type: "text", id: "disp-ref", placeholder: "DEV-0042 or change record", autocomplete: "off", spellcheck: "false" });
-  const reason = h("textarea", { id: "disp-reason", rows: "2", placeholder: "Why: investigation, impact, justification" });
+  const [reason, reasonCount] = reasonField("disp-reason", "Why: investigation, impact, justification");
   const key = h("select", { id: "disp-key" }, state.keys.map((k) => h("option", { value: k.key_id }, `${k.printed_name} — ${k.enrolled.iam_arn}`)));
   const out = h("div", { id: "disp-out" });
   const save = h("button", { type: "submit", class: "primary", id: "disp-save" }, current ? "Record a new disposition" : "Record disposition");
   const form = h(
     "form",
     { class: "disp-form", id: "disposition-form", novalidate: true },
-    h("div", { class: "grid-form" }, h("label", {}, "Disposition", kind), h("label", {}, "Reference", reference), h("label", { class: "wide" }, "Reason", reason), h("label", { class: "wide" }, "Recorded by (enrolled key)", key)),
+    h("div", { class: "grid-form" }, h("label", {}, "Disposition", kind), h("label", {}, "Reference", reference), h("label", { class: "wide" }, "Reason", reason, reasonCount), h("label", { class: "wide" }, "Recorded by (enrolled key)", key)),
     h("div", { class: "actions" }, save),
     out,
   );
@@ -73,7 +73,7 @@ function dispositionSection(view, c, state, redraw) {
       state.refreshSignoff();
       redraw();
     } catch (err) {
-      mount(out, errorBox(err));
+      showError(out, err, { reason, reference, key });
       save.disabled = false;
     }
   });
@@ -115,23 +115,32 @@ function summary(view) {
   );
 }
 
-function driftLabel(drift) {
-  if (!drift) return "drift unknown (snapshot not verified)";
-  if (drift.state === "in_sync") return "in sync";
-  if (drift.state === "drifted") return `drifted (${(drift.resources ?? []).length} resources)`;
-  return `drift not checked${drift.reason ? ` (${drift.reason})` : ""}`;
+/** Drift in a QA approver's terms: what it means for this run, the technical reason kept. */
+function driftNote(drift) {
+  if (!drift) return h("span", { id: "drift", "data-drift": "unknown" }, "Drift: unknown — the snapshot could not be verified.");
+  if (drift.state === "in_sync") return h("span", { id: "drift", "data-drift": "in_sync", class: "t-passed" }, "Drift: none — the stack matched its template when the snapshot was taken.");
+  if (drift.state === "drifted") {
+    const n = (drift.resources ?? []).length;
+    return h("span", { id: "drift", "data-drift": "drifted", class: "t-failed" }, `Drift: ${n} resource${n === 1 ? "" : "s"} changed outside the template — assess before approving.`);
+  }
+  return h(
+    "span",
+    { id: "drift", "data-drift": "not_checked", class: "t-errored" },
+    "Drift: not checked — the endpoint did not run drift detection, so whether the stack still matches its template is unknown. Check it in the AWS console before relying on the configuration.",
+    drift.reason ? h("details", { class: "tech" }, h("summary", {}, "Technical reason"), h("span", { class: "mono" }, drift.reason)) : null,
+  );
 }
 
 function stackLine(snap) {
   if (!snap) return h("div", { class: "meta", id: "stack-snapshot" }, "No stack snapshot for this run.");
   return h(
     "div",
-    { class: "meta", id: "stack-snapshot" },
+    { class: "meta stack-line", id: "stack-snapshot" },
     h("span", {}, "Stack snapshot ", h("b", {}, `${snap.stack_name} (${snap.region})`)),
     h("span", {}, "taken ", h("b", {}, formatTime(snap.taken_at))),
     snap.status ? h("span", {}, "status ", h("b", {}, snap.status)) : null,
-    h("span", { class: snap.drift && snap.drift.state === "drifted" ? "t-failed" : null }, driftLabel(snap.drift)),
-    integrityBadge(snap.integrity),
+    h("span", {}, "snapshot file ", integrityBadge(snap.integrity)),
+    driftNote(snap.drift),
   );
 }
 
@@ -204,8 +213,9 @@ function casesPanel(view, caseIndex, state) {
   );
 }
 
+/** A labelled block of text; it scrolls when long, so it takes the focus (arrow keys scroll). */
 function pre(label, text) {
-  return text ? h("section", {}, h("h3", {}, label), h("pre", {}, text)) : null;
+  return text ? h("section", {}, h("h3", {}, label), h("pre", { tabindex: "0", "aria-label": label }, text)) : null;
 }
 
 function caseDetail(view, c, state, redraw) {

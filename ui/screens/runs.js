@@ -1,9 +1,10 @@
 // Runs: every run in the store, filterable by system, phase, status and execution date, with a
-// per-phase chart and a Sync button for the current connection.
+// per-phase chart and a Sync button for the current connection. The table is one Tab stop: the
+// arrow keys (and Home/End) move between runs, Enter opens one.
 import * as api from "../api.js";
 import { resultsByPhase } from "../chart.js";
 import { enterOpens, formatTime, h, mount } from "../dom.js";
-import { errorBox } from "../errors.js";
+import { clearField, errorBox, markField } from "../errors.js";
 import { runSync } from "../sync.js";
 
 const COLUMNS = ["System", "Phase", "Run ID", "Status", "Tests", "Passed", "Failed", "Errored", "Skipped", "Executed at"];
@@ -12,8 +13,19 @@ function select(label, name, values) {
   return h("label", {}, label, h("select", { name, id: `filter-${name}` }, h("option", { value: "" }, "All"), values.map((v) => h("option", { value: v }, v))));
 }
 
+/** A date typed as YYYY-MM-DD: one field, one Tab stop (a date picker takes three). */
 function dateInput(label, name) {
-  return h("label", {}, label, h("input", { type: "date", name, id: `filter-${name}` }));
+  return h("label", {}, label, h("input", { type: "text", name, id: `filter-${name}`, class: "date", placeholder: "YYYY-MM-DD", inputmode: "numeric", maxlength: "10", autocomplete: "off", spellcheck: "false" }));
+}
+
+/** "" for an empty field, the date for a valid one, null for anything else. */
+function dateValue(text) {
+  const t = text.trim();
+  if (!t) return "";
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t);
+  if (!m) return null;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]) ? t : null;
 }
 
 /** The run's execution date as written in its results (YYYY-MM-DD), or "". */
@@ -24,10 +36,10 @@ function runRow(ctx, r) {
   const t = r.totals;
   return h(
     "tr",
-    { tabindex: "0", "data-run": r.id, onclick: open, onkeydown: enterOpens(open) },
+    { tabindex: "-1", "data-run": r.id, onclick: open, onkeydown: enterOpens(open) },
     h("td", {}, r.key.system),
     h("td", {}, r.key.phase),
-    h("td", { class: "mono" }, r.key.run_id),
+    h("td", { class: "mono run-id" }, r.key.run_id),
     h("td", {}, h("span", { class: `badge badge--${r.status}` }, r.status), r.problems ? h("span", { class: "muted", title: "files with problems" }, ` ⚑ ${r.problems}`) : null),
     h("td", { class: "num" }, t.tests),
     h("td", { class: "num" }, t.passed),
@@ -54,16 +66,31 @@ export function render(ctx) {
   );
 
   const values = (name) => filters.querySelector(`[name=${name}]`)?.value ?? "";
+  // A date that is not a date is said at its field and leaves the list as it was.
+  const date = (name) => {
+    const el = filters.querySelector(`[name=${name}]`);
+    if (!el) return "";
+    const v = dateValue(el.value);
+    if (v === null) {
+      markField(el, `“${el.value.trim()}” is not a date: write it as YYYY-MM-DD, e.g. 2026-11-03.`, "bad_input");
+      return null;
+    }
+    clearField(el);
+    return v;
+  };
   const draw = () => {
     const sys = values("system");
     const phase = values("phase");
     const status = values("status");
-    const from = values("from");
-    const to = values("to");
+    const from = date("from");
+    const to = date("to");
+    if (from === null || to === null) return;
     // A date filter leaves out runs without an execution date.
     const inDates = (r) => (!from && !to) || (executedOn(r) && (!from || executedOn(r) >= from) && (!to || executedOn(r) <= to));
     const shown = all.filter((r) => (!sys || r.key.system === sys) && (!phase || r.key.phase === phase) && (!status || r.status === status) && inDates(r));
     mount(tableBody, shown.length ? shown.map((r) => runRow(ctx, r)) : h("tr", {}, h("td", { colspan: COLUMNS.length, class: "empty" }, all.length ? "No run matches the filters." : "No runs in the store yet. Sync from a source under Connect.")));
+    const first = tableBody.querySelector("tr[data-run]");
+    if (first) first.tabIndex = 0;
     mount(chartSlot, resultsByPhase(shown));
     count.textContent = `${shown.length} of ${all.length} runs`;
   };
@@ -81,6 +108,21 @@ export function render(ctx) {
   };
   filters.addEventListener("change", draw);
 
+  // Arrow keys move between the rows; the row in focus is the table's one Tab stop.
+  tableBody.addEventListener("keydown", (e) => {
+    const rows = [...tableBody.querySelectorAll("tr[data-run]")];
+    const i = rows.indexOf(document.activeElement);
+    if (i < 0) return;
+    const page = 10;
+    const to = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: rows.length - 1, PageDown: i + page, PageUp: i - page }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    const next = rows[Math.max(0, Math.min(rows.length - 1, to))];
+    rows[i].tabIndex = -1;
+    next.tabIndex = 0;
+    next.focus();
+  });
+
   syncButton.addEventListener("click", async () => {
     syncButton.disabled = true;
     const report = await runSync(conn.form, syncStatus);
@@ -96,7 +138,7 @@ export function render(ctx) {
     h(
       "div",
       { class: "runs-top" },
-      h("div", {}, filters, h("table", { class: "grid", id: "runs-table" }, h("thead", {}, h("tr", {}, COLUMNS.map((c, i) => h("th", { class: i >= 4 && i <= 8 ? "num" : null, scope: "col" }, c)))), tableBody)),
+      h("div", {}, filters, h("table", { class: "grid", id: "runs-table", "aria-label": "Runs (arrow keys move, Enter opens)" }, h("thead", {}, h("tr", {}, COLUMNS.map((c, i) => h("th", { class: i >= 4 && i <= 8 ? "num" : null, scope: "col" }, c)))), tableBody)),
       chartSlot,
     ),
   );

@@ -3,8 +3,9 @@
 // date and time with UTC offset); only then are the MFA code and/or the passphrase asked for.
 // They go into the one signing call and the fields are cleared; nothing here keeps them.
 import * as api from "../api.js";
-import { formatTime, h, mount } from "../dom.js";
-import { errorBox } from "../errors.js";
+import { formatTime, h, mount, reasonField } from "../dom.js";
+import { errorBox, showError } from "../errors.js";
+import { handoffPanel } from "../handoff.js";
 import { countdown, keyOptions, liveStamp, refusalBox as refusal, secretsForm } from "../signing.js";
 
 const MEANINGS = [
@@ -88,14 +89,14 @@ export function render(ctx, params) {
 
   // The request.
   const meaning = h("select", { id: "sign-meaning" }, MEANINGS.map(([v, l]) => h("option", { value: v, selected: v === params.meaning }, l)));
-  const reason = h("textarea", { id: "sign-reason", rows: "2", placeholder: "What you checked, in your words (recorded inside the signature)" });
+  const [reason, reasonCount] = reasonField("sign-reason", "What you checked, in your words (recorded inside the signature)");
   const keySelect = h("select", { id: "sign-key" });
   const checkButton = h("button", { type: "submit", class: "primary", id: "sign-check" }, "Review what will be signed");
   const requestForm = h(
     "form",
     { class: "panel", id: "sign-form", novalidate: true },
     h("h2", {}, "1. What you sign"),
-    h("div", { class: "grid-form" }, h("label", {}, "Meaning", meaning), h("label", {}, "Signer key", keySelect), h("label", { class: "wide" }, "Reason", reason)),
+    h("div", { class: "grid-form" }, h("label", {}, "Meaning", meaning), h("label", {}, "Signer key", keySelect), h("label", { class: "wide" }, "Reason", reason, reasonCount)),
     h("div", { class: "actions" }, checkButton),
   );
   const request = () => ({ run, meaning: meaning.value, reason: reason.value, keyId: keySelect.value });
@@ -123,7 +124,7 @@ export function render(ctx, params) {
       if (first) first.focus();
     } catch (err) {
       plan = null;
-      mount(planSlot, refusalBox(err));
+      showError(planSlot, err, { reason, key: keySelect, meaning }, refusalBox);
     } finally {
       checkButton.disabled = false;
       refreshSession();
@@ -139,7 +140,7 @@ export function render(ctx, params) {
       prefix: "sign",
       title: "3. Your signature components",
       label: `Sign as ${req.meaning}`,
-      submit: async (aws, secrets) => {
+      submit: async (aws, secrets, fields) => {
         if (!plan) return;
         try {
           const s = await api.sign(req, aws, secrets);
@@ -158,7 +159,7 @@ export function render(ctx, params) {
           reason.value = "";
           loadSignatures();
         } catch (err) {
-          mount(resultSlot, refusalBox(err));
+          showError(resultSlot, err, fields, refusalBox);
         } finally {
           refreshSession();
         }
@@ -207,6 +208,7 @@ export function render(ctx, params) {
     requestForm,
     planSlot,
     resultSlot,
+    handoffPanel(ctx, run, () => loadSignatures()),
   );
   loadSignatures();
   refreshSession();

@@ -91,18 +91,23 @@ async fn list_versions(
             .list_object_versions()
             .bucket(bucket)
             .prefix(prefix)
+            // Keys may hold characters XML 1.0 cannot carry (control characters): without URL
+            // encoding, one such key makes the whole listing unreadable.
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
             .set_key_marker(key_marker.clone())
             .set_version_id_marker(version_marker.clone())
             .send()
             .await
             .map_err(|e| ctx_err(AwsError::from_sdk(&e, &action), ctx, bucket))?;
+        let encoded = page.encoding_type() == Some(&aws_sdk_s3::types::EncodingType::Url);
+        let key_of = |k: &str| if encoded { url_decode(k) } else { k.to_owned() };
         for v in page.versions() {
             if v.is_latest() != Some(true) {
                 continue;
             }
             let Some(key) = v.key() else { continue };
             out.push(ListedObject {
-                key: key.to_owned(),
+                key: key_of(key),
                 size: v.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
                 etag: v.e_tag().map(strip_quotes),
                 last_modified: v.last_modified().and_then(rfc3339),
@@ -113,7 +118,7 @@ async fn list_versions(
             out.sort_by(|a, b| a.key.cmp(&b.key));
             return Ok(out);
         }
-        key_marker = page.next_key_marker().map(str::to_owned);
+        key_marker = page.next_key_marker().map(key_of);
         version_marker = page.next_version_id_marker().map(str::to_owned);
         if key_marker.is_none() && version_marker.is_none() {
             break;
@@ -121,6 +126,31 @@ async fn list_versions(
     }
     out.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(out)
+}
+
+/// A key as S3 sends it with `encoding-type=url`: percent-decoded (`+` is a space there, as
+/// in form encoding). A malformed escape is kept as written.
+fn url_decode(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match b[i] {
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Lists every object under `prefix` (all pages), without version ids.
@@ -135,15 +165,21 @@ async fn list_current(
         .list_objects_v2()
         .bucket(bucket)
         .prefix(prefix)
+        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
         .into_paginator()
         .send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| ctx_err(AwsError::from_sdk(&e, &action), ctx, bucket))?;
+        let encoded = page.encoding_type() == Some(&aws_sdk_s3::types::EncodingType::Url);
         for obj in page.contents() {
             let Some(key) = obj.key() else { continue };
             out.push(ListedObject {
-                key: key.to_owned(),
+                key: if encoded {
+                    url_decode(key)
+                } else {
+                    key.to_owned()
+                },
                 size: obj.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
                 etag: obj.e_tag().map(strip_quotes),
                 last_modified: obj.last_modified().and_then(rfc3339),
@@ -410,4 +446,23 @@ pub async fn put_if_absent(
         checksum_sha256_b64: out.checksum_sha256().map(str::to_owned),
         ..ObjectMeta::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_encoded_keys_decode_as_s3_writes_them() {
+        assert_eq!(
+            url_decode("q/LIMS/IQ/r1/a+b%2Bc.xml"),
+            "q/LIMS/IQ/r1/a b+c.xml"
+        );
+        assert_eq!(
+            url_decode("evidence/%1B%5B2Kshot.png"),
+            "evidence/\u{1b}[2Kshot.png"
+        );
+        assert_eq!(url_decode("r%C3%BCn/%"), "rün/%");
+        assert_eq!(url_decode("%zz%4"), "%zz%4");
+    }
 }

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use countersign_core::layout::{BucketName, Prefix, S3Location};
+use countersign_core::signature::predicate::Meaning;
 use countersign_service::{AwsSettings, ServiceError};
 
 /// Countersign: review, e-sign and package qualification evidence (IQ/OQ/PQ) from AWS.
@@ -120,20 +122,20 @@ pub enum DemoCommand {
 pub struct SeedArgs {
     /// Bucket to create and upload to.
     #[arg(long)]
-    pub bucket: String,
+    pub bucket: BucketName,
     /// Key prefix inside the bucket.
     #[arg(long, default_value = "")]
-    pub prefix: String,
+    pub prefix: Prefix,
 }
 
 #[derive(Debug, Args)]
 pub struct FetchArgs {
     /// Source bucket.
     #[arg(long)]
-    pub bucket: String,
+    pub bucket: BucketName,
     /// Key prefix: runs are found at PREFIX/<system>/<phase>/<run-id>/.
     #[arg(long, default_value = "")]
-    pub prefix: String,
+    pub prefix: Prefix,
     /// Parallel downloads (1-64).
     #[arg(long, default_value_t = countersign_service::DEFAULT_FETCH_CONCURRENCY)]
     pub concurrency: usize,
@@ -153,6 +155,10 @@ pub struct ImportArgs {
 pub struct ShowArgs {
     /// SYSTEM/PHASE/RUN-ID, or an unambiguous RUN-ID.
     pub run: String,
+    /// Print one stored file of the run instead (its path as `show` lists it), re-read from
+    /// the store and re-verified against its digest; exit 1 when it no longer matches.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -182,6 +188,9 @@ pub enum LedgerCommand {
     Backup(BackupArgs),
     /// Restore the ledger from a backup after verifying it.
     Restore(RestoreArgs),
+    /// Start a new, empty audit trail over an evidence store whose ledger was lost (the decision
+    /// is recorded with its reason). Restoring a backup is the better way when there is one.
+    StartOver(StartOverArgs),
 }
 
 #[derive(Debug, Args)]
@@ -192,7 +201,7 @@ pub struct LedgerVerifyArgs {
         value_name = "s3://BUCKET/PREFIX",
         conflicts_with = "checkpoint_dir"
     )]
-    pub checkpoints: Option<String>,
+    pub checkpoints: Option<S3Location>,
     /// Also compare with the checkpoint .json files in this folder.
     #[arg(long, value_name = "DIR")]
     pub checkpoint_dir: Option<PathBuf>,
@@ -227,13 +236,17 @@ pub struct ExportArgs {
     /// Only entries with this action (object.stored, signature.applied, …).
     #[arg(long, value_name = "ACTION")]
     pub action: Option<String>,
+    /// Match --actor, --object, --object-kind and --action as parts, in any letter case (as the
+    /// app's filters do): `--action signature --contains` takes every signature entry.
+    #[arg(long)]
+    pub contains: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct CheckpointArgs {
     /// Publish the checkpoint JSON to s3://BUCKET/PREFIX/checkpoints/ under Object Lock.
     #[arg(long, value_name = "s3://BUCKET/PREFIX")]
-    pub publish: Option<String>,
+    pub publish: Option<S3Location>,
     /// Days of COMPLIANCE retention (default: retention_days in <home>/checkpoint.json).
     #[arg(long, value_name = "N")]
     pub retention_days: Option<u32>,
@@ -281,6 +294,13 @@ pub struct RestoreArgs {
     /// Replace a ledger in use: it is set aside beside itself (kept, never deleted).
     #[arg(long)]
     pub replace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StartOverArgs {
+    /// Why the lost ledger cannot be restored from a backup (recorded).
+    #[arg(long)]
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -375,33 +395,13 @@ pub struct KeysExportArgs {
     pub key: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum MeaningArg {
-    Authored,
-    Reviewed,
-    Approved,
-    Rejected,
-}
-
-impl From<MeaningArg> for countersign_core::signature::predicate::Meaning {
-    fn from(m: MeaningArg) -> Self {
-        use countersign_core::signature::predicate::Meaning;
-        match m {
-            MeaningArg::Authored => Meaning::Authored,
-            MeaningArg::Reviewed => Meaning::Reviewed,
-            MeaningArg::Approved => Meaning::Approved,
-            MeaningArg::Rejected => Meaning::Rejected,
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct SignArgs {
     /// SYSTEM/PHASE/RUN-ID, or an unambiguous RUN-ID.
     pub run: String,
-    /// What the signature means.
-    #[arg(long, value_enum)]
-    pub meaning: MeaningArg,
+    /// What the signature means: Authored, Reviewed, Approved or Rejected (any case).
+    #[arg(long, value_name = "MEANING")]
+    pub meaning: Meaning,
     /// Why (mandatory); shown with the signature.
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
@@ -435,7 +435,7 @@ pub struct SignoffPublishArgs {
     pub run: String,
     /// Where to publish: s3://BUCKET/PREFIX.
     #[arg(long, value_name = "S3_URI")]
-    pub to: String,
+    pub to: S3Location,
     /// Put the objects with Object Lock COMPLIANCE retention for this many days (the bucket
     /// must have Object Lock enabled); meant for final records.
     #[arg(long, value_name = "N")]
@@ -448,7 +448,7 @@ pub struct SignoffFetchArgs {
     pub run: String,
     /// Where the sign-off was published: s3://BUCKET/PREFIX.
     #[arg(long, value_name = "S3_URI")]
-    pub from: String,
+    pub from: S3Location,
 }
 
 #[derive(Debug, Args)]

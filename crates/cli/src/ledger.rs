@@ -1,21 +1,23 @@
 //! `ledger verify|export|checkpoint|review|backup|restore`: thin adapters over the service.
 //! Passphrases and MFA codes come from the terminal (echo off) or a file, never from argv.
 
+use countersign_core::display::Shown;
 use countersign_service::{
-    export_filter, CheckpointRequest, CheckpointSource, LedgerVerification, ReviewRequest, Service,
-    ServiceError, SigningSession,
+    export_filter, CheckpointRequest, CheckpointSource, Env, EventFilter, LedgerVerification,
+    ReviewRequest, Service, ServiceError, SigningSession, TextMatch,
 };
 
 use crate::args::{Cli, LedgerCommand};
-use crate::signoff::{both_stdin, print_json, read_secret, signing_secrets};
-use crate::{open, output};
+use crate::output::print_json;
+use crate::signoff::{both_stdin, read_secret, signing_secrets};
+use crate::{open, open_for_reading, output};
 
 /// Runs one `ledger` subcommand. `restore` works on the home without opening it first.
 pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError> {
     let json = cli.global.json;
     match command {
         LedgerCommand::Verify(a) => {
-            let service = open(cli)?;
+            let service = open_for_reading(cli)?;
             let source = match (&a.checkpoints, &a.checkpoint_dir) {
                 (Some(uri), _) => Some(CheckpointSource::S3(uri.clone())),
                 (None, Some(dir)) => Some(CheckpointSource::Dir(dir.clone())),
@@ -44,14 +46,21 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
         }
         LedgerCommand::Export(a) => {
             let service = open(cli)?;
-            let filter = export_filter(
-                a.since.as_deref(),
-                a.until.as_deref(),
-                a.actor.as_deref(),
-                a.object_kind.as_deref(),
-                a.object.as_deref(),
-                a.action.as_deref(),
-            )?;
+            let filter = EventFilter {
+                text_match: if a.contains {
+                    TextMatch::Contains
+                } else {
+                    TextMatch::Exact
+                },
+                ..export_filter(
+                    a.since.as_deref(),
+                    a.until.as_deref(),
+                    a.actor.as_deref(),
+                    a.object_kind.as_deref(),
+                    a.object.as_deref(),
+                    a.action.as_deref(),
+                )?
+            };
             let n = service.ledger_export_filtered(a.format.into(), &filter, &a.out)?;
             output::ledger_export(n, &a.out, json)
         }
@@ -66,7 +75,9 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
             let key = service.ledger_checkpoint_check(&req)?;
             eprintln!(
                 "Signing a checkpoint of the ledger as {} ({}, key {})",
-                key.printed_name, key.iam_arn, key.key_id
+                Shown(&key.printed_name),
+                Shown(&key.iam_arn),
+                key.key_id
             );
             let passphrase = read_secret("Key passphrase: ", a.passphrase_file.as_deref())?;
             let info = service
@@ -79,17 +90,17 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
                 "Checkpoint: entry {} head {} at {} signed by {} (key {})",
                 info.seq,
                 info.head_hash,
-                info.time_utc,
-                info.printed_name,
+                Shown(&info.time_utc),
+                Shown(&info.printed_name),
                 info.key_id
             );
             if let Some(p) = &info.published {
                 outln!(
                     "Published: {} (version {}), {} until {}",
-                    p.uri,
-                    p.version_id.as_deref().unwrap_or("-"),
-                    p.mode,
-                    p.retain_until
+                    Shown(&p.uri),
+                    Shown(p.version_id.as_deref().unwrap_or("-")),
+                    Shown(&p.mode),
+                    Shown(&p.retain_until)
                 );
             }
             Ok(())
@@ -107,11 +118,15 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
                 key_id: a.key.clone(),
                 mfa_serial: a.mfa_serial.clone(),
             };
-            let mut session = SigningSession::system();
+            let mut session = SigningSession::new();
             let plan = service.review_check(&session, &req)?;
             eprintln!(
                 "Signing the audit trail as reviewed up to entry {} (hash {}) as {} ({}, key {})",
-                plan.up_to, plan.head_hash, plan.printed_name, plan.iam_arn, plan.key_id
+                plan.up_to,
+                plan.head_hash,
+                Shown(&plan.printed_name),
+                Shown(&plan.iam_arn),
+                plan.key_id
             );
             let secrets = signing_secrets(
                 plan.needs_mfa.then_some(plan.mfa_serial.as_str()),
@@ -122,7 +137,7 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
                 .ledger_review(&cli.global.aws(), &mut session, &req, secrets)
                 .await?;
             if let Some(w) = &info.clock_warning {
-                eprintln!("warning: {w}");
+                eprintln!("warning: {}", Shown(w));
             }
             if json {
                 return print_json(&info);
@@ -130,9 +145,9 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
             outln!(
                 "Signed: audit trail reviewed up to entry {} by {} at {} (UTC{}); entry hash {}",
                 info.up_to,
-                info.printed_name,
-                info.signed_at,
-                info.utc_offset,
+                Shown(&info.printed_name),
+                Shown(&info.signed_at.to_string()),
+                Shown(&info.utc_offset.to_string()),
                 info.head_hash
             );
             Ok(())
@@ -148,22 +163,44 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
                 info.events,
                 info.head_seq,
                 info.head_hash,
-                info.path.display()
+                Shown(&info.path.display().to_string())
             );
             Ok(())
         }
         LedgerCommand::Restore(a) => {
-            let report = Service::ledger_restore(&cli.global.home_dir()?, &a.file, a.replace)?;
+            let report = Service::ledger_restore(
+                &cli.global.home_dir()?,
+                &Env::system(),
+                &a.file,
+                a.replace,
+            )?;
             if json {
                 return print_json(&report);
             }
             if let Some(aside) = &report.set_aside {
-                outln!("The previous ledger was set aside as {}", aside.display());
+                outln!(
+                    "The previous ledger was set aside as {}",
+                    Shown(&aside.display().to_string())
+                );
             }
             outln!(
                 "Restored {} into {} ({} entries, the restore recorded); run `countersign ledger verify --checkpoints s3://BUCKET/PREFIX` to compare with published checkpoints",
-                a.file.display(),
-                report.ledger.display(),
+                Shown(&a.file.display().to_string()),
+                Shown(&report.ledger.display().to_string()),
+                report.events
+            );
+            Ok(())
+        }
+        LedgerCommand::StartOver(a) => {
+            let home = cli.global.home_dir()?;
+            let service = Service::start_over(&home, Env::system(), &a.reason)?;
+            let report = service.ledger_verify()?;
+            if json {
+                return print_json(&report);
+            }
+            outln!(
+                "Started a new audit trail in {} ({} entries, the decision recorded with its reason)",
+                Shown(&home.display().to_string()),
                 report.events
             );
             Ok(())
@@ -180,10 +217,14 @@ fn verification(v: &LedgerVerification, json: bool) -> Result<(), ServiceError> 
             match &e.problem {
                 None => outln!(
                     "checkpoint {} {seq}: trusted, signed by {}",
-                    e.source,
-                    e.signer.as_deref().unwrap_or("?")
+                    Shown(&e.source),
+                    Shown(e.signer.as_deref().unwrap_or("?"))
                 ),
-                Some(p) => outln!("checkpoint {} {seq}: NOT TRUSTED: {p}", e.source),
+                Some(p) => outln!(
+                    "checkpoint {} {seq}: NOT TRUSTED: {}",
+                    Shown(&e.source),
+                    Shown(&p.to_string())
+                ),
             }
         }
         // Prints the chain's verdict; its error is returned below, with the checkpoints'.

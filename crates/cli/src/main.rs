@@ -24,9 +24,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use countersign_service::{CancelToken, FetchProgress, FetchRequest, Service, ServiceError};
+use countersign_core::display::{escape_lines, is_unsafe, Shown};
+use countersign_service::{
+    CancelToken, Env, FetchProgress, FetchRequest, ImportRequest, Service, ServiceError,
+};
 
-use crate::args::{Cli, Command, DemoCommand};
+use crate::args::{Cli, Command, DemoCommand, ShowArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -43,7 +46,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(&cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", e.message);
+            eprintln!("error: {}", Shown(&e.message));
             ExitCode::from(u8::try_from(e.code.exit_code()).unwrap_or(3))
         }
     }
@@ -55,7 +58,8 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
         Command::Demo {
             command: DemoCommand::Seed(a),
         } => {
-            let report = Service::demo_seed(&cli.global.aws(), &a.bucket, &a.prefix).await?;
+            let report =
+                Service::demo_seed(&Env::system(), &cli.global.aws(), &a.bucket, &a.prefix).await?;
             output::seed(&report, json)
         }
         Command::Fetch(a) => {
@@ -65,6 +69,7 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
                 bucket: a.bucket.clone(),
                 prefix: a.prefix.clone(),
                 concurrency: a.concurrency,
+                stack: a.stack.clone(),
             };
             let tty = std::io::stderr().is_terminal() && !json;
             let started = Instant::now();
@@ -80,9 +85,7 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
                     ctrl_c.cancel();
                 }
             });
-            let report = service
-                .fetch_for_stack(&req, a.stack.as_deref(), &progress, &cancel)
-                .await?;
+            let report = service.fetch(&req, &progress, &cancel).await?;
             if tty {
                 eprintln!();
             }
@@ -101,14 +104,19 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
         }
         Command::Import(a) => {
             let service = open(cli)?;
-            output::import(&service.import(&a.path)?, json)
+            let req = ImportRequest::new(a.path.clone());
+            output::import(&service.import(&req, &|_| {}, &CancelToken::new())?, json)
         }
         Command::Runs => {
-            let service = open(cli)?;
+            let service = open_for_reading(cli)?;
             output::runs(&service.runs()?, json)
         }
+        Command::Show(ShowArgs {
+            run,
+            file: Some(path),
+        }) => output::file(&open_for_reading(cli)?.open_file(run, path)?, json),
         Command::Show(a) => {
-            let service = open(cli)?;
+            let service = open_for_reading(cli)?;
             let view = service.show(&a.run)?;
             let sigs = service.signatures(&a.run);
             if json {
@@ -117,7 +125,7 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
             output::show(&view, json)?;
             match sigs {
                 Ok(sigs) => signoff::signatures(&sigs),
-                Err(e) => eprintln!("signatures not verified: {}", e.message),
+                Err(e) => eprintln!("signatures not verified: {}", Shown(&e.message)),
             }
             Ok(())
         }
@@ -128,7 +136,7 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
         Command::Verify(a) => package_out::verify(cli, a, json),
         Command::Signoff { command } => signoff::handoff(cli, &open(cli)?, command).await,
         Command::AuditEvidence(a) => {
-            let service = open(cli)?;
+            let service = open_for_reading(cli)?;
             let key = match &a.public_key {
                 Some(path) => Some((
                     path.display().to_string(),
@@ -142,7 +150,7 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
                 None => None,
             };
             let key = key.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));
-            let report = service.audit_evidence_from(key, a.stack.as_deref())?;
+            let report = service.audit_evidence(key, a.stack.as_deref())?;
             output::audit_evidence(&report, json)?;
             if !report.valid {
                 return Err(ServiceError::integrity(output::audit_evidence_verdict(
@@ -155,10 +163,22 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
     }
 }
 
+/// Writes one line of human output. Every untrusted string in it was escaped by its printer
+/// (`Shown`); should one have been missed, a control character that reaches this point is
+/// escaped here, so nothing but text and line breaks ever reaches the terminal.
 fn write_stdout_line(args: std::fmt::Arguments<'_>) {
     use std::io::Write;
+    let line = args.to_string();
+    let line = if line.chars().any(|c| c != '\n' && is_unsafe(c)) {
+        escape_lines(&line).into_owned()
+    } else {
+        line
+    };
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+    if let Err(e) = out
+        .write_all(line.as_bytes())
+        .and_then(|()| out.write_all(b"\n"))
+    {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
@@ -168,5 +188,10 @@ fn write_stdout_line(args: std::fmt::Arguments<'_>) {
 }
 
 pub(crate) fn open(cli: &Cli) -> Result<Service, ServiceError> {
-    Service::open(&cli.global.home_dir()?)
+    Service::open(&cli.global.home_dir()?, Env::system())
+}
+
+/// For commands that only read: an auditor's read-only copy of a home works too.
+pub(crate) fn open_for_reading(cli: &Cli) -> Result<Service, ServiceError> {
+    Service::open_for_reading(&cli.global.home_dir()?, Env::system())
 }

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
+use countersign_core::display::{is_unsafe, Shown};
 use countersign_core::model::{FileRole, Integrity, RunFile};
 use countersign_core::stack_snapshot::{DriftState, StackSnapshotRef};
 use countersign_service::{
@@ -20,8 +21,28 @@ pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), ServiceError> {
             format!("could not encode JSON output: {e}"),
         )
     })?;
-    outln!("{text}");
+    outln!("{}", json_safe(&text));
     Ok(())
+}
+
+/// JSON with every character that changes how a terminal draws text (DEL, C1 controls, bidi
+/// overrides, zero-width characters: serde_json escapes only C0) written as a `\uXXXX` escape.
+/// Outside strings, pretty JSON holds only spaces and line breaks, so the document means exactly
+/// what it meant before.
+pub(crate) fn json_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c != '\n' && is_unsafe(c)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if c != '\n' && is_unsafe(c) {
+            // Every unsafe character is in the Basic Multilingual Plane: one UTF-16 unit.
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 pub fn seed(r: &SeedReport, json: bool) -> Result<(), ServiceError> {
@@ -30,16 +51,16 @@ pub fn seed(r: &SeedReport, json: bool) -> Result<(), ServiceError> {
     }
     outln!(
         "seeded s3://{}/{}: {} objects ({}), stacks: {}",
-        r.bucket,
-        r.prefix,
+        Shown(&r.bucket),
+        Shown(&r.prefix),
         r.objects,
         bytes(r.bytes),
-        r.stacks.join(", ")
+        Shown(&r.stacks.join(", "))
     );
     outln!(
         "CloudTrail digest public key: s3://{}/{}",
-        r.bucket,
-        r.cloudtrail_public_key
+        Shown(&r.bucket),
+        Shown(&r.cloudtrail_public_key)
     );
     Ok(())
 }
@@ -68,8 +89,8 @@ pub fn fetch(r: &FetchReport, elapsed: Duration, json: bool) -> Result<(), Servi
     }
     outln!(
         "s3://{}/{}: listed {}, new {}, unchanged {}, rejected {}, skipped {}, failed {} ({} in {:.1}s)",
-        r.bucket,
-        r.prefix,
+        Shown(&r.bucket),
+        Shown(&r.prefix),
         r.listed,
         r.new,
         r.unchanged,
@@ -80,7 +101,7 @@ pub fn fetch(r: &FetchReport, elapsed: Duration, json: bool) -> Result<(), Servi
         elapsed.as_secs_f64()
     );
     if let Some(id) = &r.identity {
-        outln!("fetched as {id}");
+        outln!("fetched as {}", Shown(id));
     }
     if r.unchanged_by_size_and_time > 0 {
         outln!(
@@ -89,31 +110,31 @@ pub fn fetch(r: &FetchReport, elapsed: Duration, json: bool) -> Result<(), Servi
         );
     }
     for x in &r.rejected {
-        outln!("REJECTED {}: {}", x.uri, x.reason);
+        outln!("REJECTED {}: {}", Shown(&x.uri), Shown(&x.reason));
     }
     for x in &r.skipped {
-        outln!("skipped  {}: {}", x.key, x.reason);
+        outln!("skipped  {}: {}", Shown(&x.key), Shown(&x.reason));
     }
     for x in &r.failed {
-        outln!("FAILED   {}: {}", x.uri, x.error);
+        outln!("FAILED   {}: {}", Shown(&x.uri), Shown(&x.error));
     }
     for x in &r.snapshots {
         match (&x.snapshot, &x.error) {
             (Some(s), _) => outln!(
                 "snapshot {} ({}): {} {}, {} for {}",
-                x.stack,
-                x.region,
-                s.status.as_deref().unwrap_or("?"),
+                Shown(&x.stack),
+                Shown(&x.region),
+                Shown(s.status.as_deref().unwrap_or("?")),
                 s.sha256,
-                drift_label(s),
-                x.runs.join(", ")
+                Shown(&drift_label(s)),
+                Shown(&x.runs.join(", "))
             ),
             (None, e) => outln!(
                 "SNAPSHOT FAILED {} ({}) for {}: {}",
-                x.stack,
-                x.region,
-                x.runs.join(", "),
-                e.as_deref().unwrap_or("unknown error")
+                Shown(&x.stack),
+                Shown(&x.region),
+                Shown(&x.runs.join(", ")),
+                Shown(e.as_deref().unwrap_or("unknown error"))
             ),
         }
     }
@@ -126,7 +147,7 @@ pub fn import(r: &ImportReport, json: bool) -> Result<(), ServiceError> {
     }
     outln!(
         "{}: listed {}, new {}, unchanged {}, rejected {}, skipped {} ({})",
-        r.source,
+        Shown(&r.source),
         r.listed,
         r.new,
         r.unchanged,
@@ -135,10 +156,10 @@ pub fn import(r: &ImportReport, json: bool) -> Result<(), ServiceError> {
         bytes(r.bytes)
     );
     for x in &r.rejected {
-        outln!("REJECTED {}: {}", x.uri, x.reason);
+        outln!("REJECTED {}: {}", Shown(&x.uri), Shown(&x.reason));
     }
     for x in &r.skipped {
-        outln!("skipped  {}: {}", x.key, x.reason);
+        outln!("skipped  {}: {}", Shown(&x.key), Shown(&x.reason));
     }
     Ok(())
 }
@@ -174,8 +195,8 @@ pub fn runs(list: &[RunSummary], json: bool) -> Result<(), ServiceError> {
     for r in list {
         outln!(
             "{:<34} {:<6} {:<5} {:<10} {:>5} {:>6} {:>6} {:>7} {:>7}  {}",
-            r.id,
-            r.key.system,
+            Shown(&r.id),
+            Shown(&r.key.system),
             r.key.phase.as_str(),
             r.status.as_str(),
             r.totals.tests,
@@ -183,7 +204,7 @@ pub fn runs(list: &[RunSummary], json: bool) -> Result<(), ServiceError> {
             r.totals.failed,
             r.totals.errored,
             r.totals.skipped,
-            r.executed_at.as_deref().unwrap_or("-")
+            Shown(r.executed_at.as_deref().unwrap_or("-"))
         );
     }
     Ok(())
@@ -215,42 +236,45 @@ pub fn show(v: &RunView, json: bool) -> Result<(), ServiceError> {
     }
     let s = &v.summary;
     let run = &v.run;
-    outln!("Run        {}", s.id);
+    outln!("Run        {}", Shown(&s.id));
     outln!("Status     {}", s.status.as_str());
     if let Some(p) = &s.protocol {
-        outln!("Protocol   {p}");
+        outln!("Protocol   {}", Shown(p));
     }
     if let Some(st) = &s.stack {
-        outln!("Stack      {st}");
+        outln!("Stack      {}", Shown(st));
     }
     if let Some(snap) = &v.stack_snapshot {
         outln!(
             "Snapshot   {} ({}) taken {}: {}, {}",
-            snap.stack_name,
-            snap.region,
-            snap.taken_at,
-            snap.status.as_deref().unwrap_or("?"),
-            drift_label(snap)
+            Shown(&snap.stack_name),
+            Shown(&snap.region),
+            Shown(&snap.taken_at),
+            Shown(snap.status.as_deref().unwrap_or("?")),
+            Shown(&drift_label(snap))
         );
         outln!(
             "           {} sha256 {}{}",
-            snap.uri,
+            Shown(&snap.uri),
             snap.sha256,
             snap.template_sha256
                 .map(|t| format!(", template sha256 {t}"))
                 .unwrap_or_default()
         );
         if !matches!(snap.integrity, Integrity::Verified) {
-            outln!("           SNAPSHOT NOT VERIFIED: {:?}", snap.integrity);
+            outln!(
+                "           SNAPSHOT NOT VERIFIED: {}",
+                Shown(&format!("{:?}", snap.integrity))
+            );
         }
     }
     if let Some(t) = &s.executed_at {
-        outln!("Executed   {t}");
+        outln!("Executed   {}", Shown(t));
     }
     if let Some(ex) = run.manifest.as_ref().and_then(|m| m.executor.as_ref()) {
         outln!(
             "Executor   {}",
-            serde_json::to_string(ex).unwrap_or_default()
+            Shown(&serde_json::to_string(ex).unwrap_or_default())
         );
     }
     let t = &s.totals;
@@ -270,11 +294,16 @@ pub fn show(v: &RunView, json: bool) -> Result<(), ServiceError> {
         } else {
             format!(" [{}]", c.requirements.join(", "))
         };
-        outln!("  {:<8} {}{}", c.status.as_str().to_uppercase(), c.id, reqs);
+        outln!(
+            "  {:<8} {}{}",
+            c.status.as_str().to_uppercase(),
+            Shown(&c.id),
+            Shown(&reqs)
+        );
         if c.status.needs_disposition() {
             if let Some(m) = &c.message {
-                for line in m.lines().take(3) {
-                    outln!("           {line}");
+                for line in m.split('\n').take(3) {
+                    outln!("           {}", Shown(line));
                 }
             }
         }
@@ -284,7 +313,7 @@ pub fn show(v: &RunView, json: bool) -> Result<(), ServiceError> {
         outln!();
         outln!(
             "Requirements without a covering case: {}",
-            uncovered.join(", ")
+            Shown(&uncovered.join(", "))
         );
     }
     outln!();
@@ -295,16 +324,18 @@ pub fn show(v: &RunView, json: bool) -> Result<(), ServiceError> {
             integrity(f),
             role(f),
             digest(f),
-            f.path
+            Shown(&f.path)
         );
         outln!(
             "             {}{}",
-            f.origin.uri,
-            f.origin
-                .version_id
-                .as_deref()
-                .map(|v| format!(" (version {v})"))
-                .unwrap_or_default()
+            Shown(&f.origin.uri),
+            Shown(
+                &f.origin
+                    .version_id
+                    .as_deref()
+                    .map(|v| format!(" (version {v})"))
+                    .unwrap_or_default()
+            )
         );
     }
     if !run.problems.is_empty() {
@@ -316,7 +347,7 @@ pub fn show(v: &RunView, json: bool) -> Result<(), ServiceError> {
             } else {
                 p.path.as_str()
             };
-            outln!("  {path}: {}", p.message);
+            outln!("  {}: {}", Shown(path), Shown(&p.message));
         }
     }
     Ok(())
@@ -340,34 +371,45 @@ pub fn audit_evidence(
     if r.public_keys.is_empty() {
         outln!("  public key: none supplied (--public-key FILE); signatures not checked");
     } else {
-        outln!("  public key fingerprints: {}", r.public_keys.join(", "));
+        outln!(
+            "  public key fingerprints: {}",
+            Shown(&r.public_keys.join(", "))
+        );
     }
     let findings = c.findings();
     let shown = 50;
     for (key, f) in findings.iter().take(shown) {
-        outln!("  {key}\n    {f}");
+        outln!("  {}\n    {}", Shown(key), Shown(&f.to_string()));
     }
     if findings.len() > shown {
         outln!("  … and {} more (see --json)", findings.len() - shown);
     }
     for u in &c.not_covered {
-        outln!("  not covered by any digest: s3://{}/{}", u.bucket, u.key);
+        outln!(
+            "  not covered by any digest: s3://{}/{}",
+            Shown(&u.bucket),
+            Shown(&u.key)
+        );
     }
     for p in &r.problems {
-        outln!("  cannot use {}: {}", p.uri, p.message);
+        outln!("  cannot use {}: {}", Shown(&p.uri), Shown(&p.message));
     }
     if let Some(s) = &r.stack {
         outln!(
             "\nstack {}{}{}",
-            s.name,
-            s.arn
-                .as_deref()
-                .map(|a| format!(" ({a})"))
-                .unwrap_or_default(),
-            s.created_at
-                .as_deref()
-                .map(|t| format!(", created {t}"))
-                .unwrap_or_default()
+            Shown(&s.name),
+            Shown(
+                &s.arn
+                    .as_deref()
+                    .map(|a| format!(" ({a})"))
+                    .unwrap_or_default()
+            ),
+            Shown(
+                &s.created_at
+                    .as_deref()
+                    .map(|t| format!(", created {t}"))
+                    .unwrap_or_default()
+            )
         );
     }
     outln!(
@@ -397,20 +439,22 @@ pub fn audit_evidence(
             .map(|c| format!("  ERROR {c}"))
             .unwrap_or_default();
         outln!(
-            "  {time}  {} {}  {who}  {}{error}",
-            e.event_source,
-            e.event_name,
-            e.source_ip.as_deref().unwrap_or("-")
+            "  {time}  {} {}  {}  {}{}",
+            Shown(&e.event_source),
+            Shown(&e.event_name),
+            Shown(who),
+            Shown(e.source_ip.as_deref().unwrap_or("-")),
+            Shown(&error)
         );
     }
     outln!("\nAWS Config items: {}", r.config_items.len());
     for i in &r.config_items {
         outln!(
             "  {}  {}  {}  {}",
-            i.resource_type,
-            i.resource_name.as_deref().unwrap_or(&i.resource_id),
-            i.status.as_deref().unwrap_or("-"),
-            i.capture_time.as_deref().unwrap_or("-")
+            Shown(&i.resource_type),
+            Shown(i.resource_name.as_deref().unwrap_or(&i.resource_id)),
+            Shown(i.status.as_deref().unwrap_or("-")),
+            Shown(i.capture_time.as_deref().unwrap_or("-"))
         );
     }
     Ok(())
@@ -437,7 +481,7 @@ pub fn ledger_verify(r: &countersign_service::ChainReport, json: bool) -> Result
     if json {
         print_json(r)?;
     } else if let Some(p) = &r.problem {
-        outln!("ledger does NOT verify: {p}");
+        outln!("ledger does NOT verify: {}", Shown(&p.to_string()));
     } else {
         let head = r
             .head
@@ -519,7 +563,10 @@ pub fn ledger_export(n: u64, out: &Path, json: bool) -> Result<(), ServiceError>
     if json {
         return print_json(&serde_json::json!({"events": n, "out": out}));
     }
-    outln!("exported {n} events to {}", out.display());
+    outln!(
+        "exported {n} events to {}",
+        Shown(&out.display().to_string())
+    );
     Ok(())
 }
 
@@ -561,4 +608,63 @@ fn bytes(n: u64) -> String {
     } else {
         format!("{v:.1} {}", UNITS[u])
     }
+}
+
+/// `show RUN --file PATH`: the stored file, re-verified. Its bytes go to standard output as they
+/// are when it is a pipe or a file; on a terminal, control characters other than line breaks
+/// and tabs are shown escaped (`\u{1b}`), so a file cannot drive the terminal.
+pub fn file(f: &countersign_service::FileContent, json: bool) -> Result<(), ServiceError> {
+    use countersign_core::model::Integrity;
+    use std::io::{IsTerminal, Write};
+    if json {
+        print_json(f)?;
+    } else {
+        eprintln!(
+            "{} ({}, sha256 {}, {} bytes)",
+            f.path,
+            f.uri,
+            f.sha256
+                .map(|s| s.to_hex())
+                .unwrap_or_else(|| "unknown".into()),
+            f.size
+        );
+        match (&f.text, &f.base64) {
+            (Some(text), _) => {
+                let mut out = std::io::stdout().lock();
+                let shown = if std::io::stdout().is_terminal() {
+                    text.chars()
+                        .map(|c| match c {
+                            '\n' | '\t' => c.to_string(),
+                            c if c.is_control() => c.escape_unicode().to_string(),
+                            c => c.to_string(),
+                        })
+                        .collect()
+                } else {
+                    text.clone()
+                };
+                if let Err(e) = out.write_all(shown.as_bytes()).and_then(|()| out.flush()) {
+                    if e.kind() != std::io::ErrorKind::BrokenPipe {
+                        return Err(ServiceError::storage(format!(
+                            "could not write to standard output: {e}"
+                        )));
+                    }
+                }
+            }
+            (None, Some(_)) => eprintln!(
+                "{} is an image ({}); use --json to get its bytes in base64",
+                f.path, f.media_type
+            ),
+            (None, None) => {}
+        }
+    }
+    let why = match &f.integrity {
+        Integrity::Verified | Integrity::Recorded => return Ok(()),
+        Integrity::Changed { actual } => format!("its stored bytes now hash to {actual}"),
+        Integrity::Missing => "it is missing from the store".to_owned(),
+        Integrity::Rejected { reason } => format!("it was refused at intake: {reason}"),
+    };
+    Err(ServiceError::integrity(format!(
+        "{} does not verify against its recorded digest: {why}; fetch or import the run again",
+        f.path
+    )))
 }

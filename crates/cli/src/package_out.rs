@@ -1,9 +1,10 @@
 //! `package` and `verify`: build a validation package, verify one offline.
 
+use countersign_core::display::Shown;
 use countersign_core::package::verify::CheckState;
 use countersign_service::{
-    verify_package_file, PackageBuilt, PackageRequest, PackageVerification, Service, ServiceError,
-    TrustedKeys,
+    verify_package_file, CancelToken, Env, PackageBuilt, PackageRequest, PackageVerification,
+    Service, ServiceError, TrustedKeys,
 };
 
 use crate::args::{Cli, PackageArgs, VerifyArgs};
@@ -22,14 +23,15 @@ pub fn package(service: &Service, a: &PackageArgs, json: bool) -> Result<(), Ser
         )),
         None => None,
     };
-    let built = service.package(&PackageRequest {
+    let req = PackageRequest {
         runs: a.runs.clone(),
         out: a.out.clone(),
         bundle: a.bundle.clone(),
         title: a.title.clone(),
         demo: a.demo,
         trail_public_key,
-    })?;
+    };
+    let built = service.package(&req, &|_| {}, &CancelToken::new())?;
     print_built(&built, json)
 }
 
@@ -39,15 +41,15 @@ fn print_built(b: &PackageBuilt, json: bool) -> Result<(), ServiceError> {
     }
     outln!(
         "package {} built{}",
-        b.package_id,
+        Shown(&b.package_id),
         if b.demo {
             " (DEMO — NOT FOR GxP USE)"
         } else {
             ""
         }
     );
-    outln!("  status:    {}", b.status);
-    outln!("  runs:      {}", b.runs.join(", "));
+    outln!("  status:    {}", Shown(&b.status));
+    outln!("  runs:      {}", Shown(&b.runs.join(", ")));
     outln!(
         "  manifest:  SHA-256 {} ({} files, {} signatures)",
         b.manifest_sha256,
@@ -56,13 +58,13 @@ fn print_built(b: &PackageBuilt, json: bool) -> Result<(), ServiceError> {
     );
     outln!(
         "  PDF:       {} ({} bytes, SHA-256 {}, {} embedded files)",
-        b.pdf.display(),
+        Shown(&b.pdf.display().to_string()),
         b.pdf_size,
         b.pdf_sha256,
         b.embedded
     );
     if let Some(bundle) = &b.bundle {
-        outln!("  bundle:    {}", bundle.display());
+        outln!("  bundle:    {}", Shown(&bundle.display().to_string()));
     }
     Ok(())
 }
@@ -87,7 +89,8 @@ pub fn verify(cli: &Cli, a: &VerifyArgs, json: bool) -> Result<(), ServiceError>
         .ok()
         .filter(|h| h.join(countersign_service::LEDGER_FILE).exists());
     let v = match home {
-        Some(h) => Service::open(&h)?.verify_package(&a.path, trusted.as_ref())?,
+        Some(h) => Service::open_for_reading(&h, Env::system())?
+            .verify_package(&a.path, trusted.as_ref())?,
         None => verify_package_file(&a.path, trusted.as_ref())?,
     };
     print_verification(&v, json)?;
@@ -107,7 +110,7 @@ fn print_verification(v: &PackageVerification, json: bool) -> Result<(), Service
     }
     outln!(
         "{}: {}",
-        v.path.display(),
+        Shown(&v.path.display().to_string()),
         if v.verified {
             "VERIFIED"
         } else {
@@ -115,31 +118,36 @@ fn print_verification(v: &PackageVerification, json: bool) -> Result<(), Service
         }
     );
     if let Some(id) = v.package_id() {
-        outln!("package {id}");
+        outln!("package {}", Shown(id));
     }
     for (part, r) in &v.reports {
-        outln!("{part}:");
+        outln!("{}:", Shown(&part.to_string()));
         for c in &r.checks {
             let mark = match c.state {
                 CheckState::Passed => "ok  ",
                 CheckState::Failed => "FAIL",
                 CheckState::Skipped => "skip",
             };
-            outln!("  [{mark}] {:<10} {} — {}", c.id, c.title, c.detail);
+            outln!(
+                "  [{mark}] {:<10} {} — {}",
+                Shown(c.id),
+                Shown(c.title),
+                Shown(&c.detail)
+            );
             for p in &c.problems {
-                outln!("           {p}");
+                outln!("           {}", Shown(&p.to_string()));
             }
         }
         for s in &r.signatures {
             outln!(
                 "  signature {}: {} {} by {} at {} (UTC{}), key {}",
-                s.path,
-                s.outcome,
-                s.meaning.as_deref().unwrap_or("?"),
-                s.printed_name.as_deref().unwrap_or("?"),
-                s.signed_at.as_deref().unwrap_or("?"),
-                s.utc_offset.as_deref().unwrap_or("?"),
-                s.key_id.as_deref().unwrap_or("?")
+                Shown(&s.path),
+                Shown(&s.outcome.to_string()),
+                Shown(s.meaning.as_deref().unwrap_or("?")),
+                Shown(s.printed_name.as_deref().unwrap_or("?")),
+                Shown(s.signed_at.as_deref().unwrap_or("?")),
+                Shown(s.utc_offset.as_deref().unwrap_or("?")),
+                Shown(s.key_id.as_deref().unwrap_or("?"))
             );
         }
     }

@@ -2,24 +2,18 @@
 //! MFA codes) come from the terminal with echo off, or from a file or standard input; never
 //! from argv.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::Path;
 
+use countersign_core::display::Shown;
 use countersign_service::{
-    DispositionRequest, EnrollRequest, ErrorCode, FetchSignoffRequest, Passphrase, PublishRequest,
-    Service, ServiceError, SignRequest, SignSecrets, SignatureView, SigningSession,
+    DispositionRequest, EnrollRequest, ErrorCode, FetchSignoffRequest, MfaCode, Passphrase,
+    PublishRequest, Service, ServiceError, SignRequest, SignSecrets, SignatureView, SigningSession,
     CERTIFICATION_STATEMENT,
 };
-use serde::Serialize;
 
 use crate::args::{Cli, DispositionArgs, KeysCommand, SignArgs, SignoffCommand};
-
-pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), ServiceError> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| ServiceError::storage(format!("could not encode the output: {e}")))?;
-    outln!("{text}");
-    Ok(())
-}
+use crate::output::print_json;
 
 /// The secrets of one signing: the MFA code when the session needs one (`mfa_serial` names the
 /// device in the prompt), then the key passphrase. From the terminal or the given files, never argv.
@@ -29,9 +23,10 @@ pub(crate) fn signing_secrets(
     passphrase_file: Option<&Path>,
 ) -> Result<SignSecrets, ServiceError> {
     let mfa_code = match mfa_serial {
-        Some(serial) => {
-            Some(read_secret(&format!("MFA code ({serial}): "), mfa_code_file)?.to_string())
-        }
+        Some(serial) => Some(read_mfa_code(
+            &format!("MFA code ({serial}): "),
+            mfa_code_file,
+        )?),
         None => None,
     };
     let passphrase = read_secret("Key passphrase: ", passphrase_file)?;
@@ -41,18 +36,44 @@ pub(crate) fn signing_secrets(
     })
 }
 
-/// Reads one secret: from `file` (`-` = standard input, first line) or the terminal.
+/// Longest secret read from a file or standard input. A passphrase or MFA code is a line; a
+/// file much larger than that (`/dev/zero`, a log named by mistake) is refused, never read on.
+pub(crate) const MAX_SECRET_BYTES: u64 = 4096;
+
+/// Reads at most [`MAX_SECRET_BYTES`] from `reader`: the first line when `first_line`, else all
+/// of it; more is refused, naming `what`.
+fn read_capped(reader: impl Read, first_line: bool, what: &str) -> Result<String, ServiceError> {
+    let mut bytes = Vec::new();
+    let mut limited = std::io::BufReader::new(reader.take(MAX_SECRET_BYTES + 1));
+    let read = if first_line {
+        limited.read_until(b'\n', &mut bytes)
+    } else {
+        limited.read_to_end(&mut bytes)
+    };
+    read.map_err(|e| ServiceError::bad_input(format!("could not read {what}: {e}")))?;
+    if bytes.len() as u64 > MAX_SECRET_BYTES {
+        return Err(ServiceError::bad_input(format!(
+            "{what} holds more than {MAX_SECRET_BYTES} bytes; a passphrase or MFA code file holds \
+             one line (nothing was read further)"
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| ServiceError::bad_input(format!("{what} is not UTF-8 text")))
+}
+
+/// Reads one secret: from `file` (`-` = standard input, first line) or the terminal; at most
+/// [`MAX_SECRET_BYTES`] from a file or standard input.
 pub(crate) fn read_secret(prompt: &str, file: Option<&Path>) -> Result<Passphrase, ServiceError> {
     let text = match file {
         Some(p) if p == Path::new("-") => {
-            let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-                ServiceError::bad_input(format!("could not read standard input: {e}"))
-            })?;
-            line
+            read_capped(std::io::stdin().lock(), true, "standard input")?
         }
-        Some(p) => std::fs::read_to_string(p)
-            .map_err(|e| ServiceError::bad_input(format!("could not read {}: {e}", p.display())))?,
+        Some(p) => {
+            let shown = p.display().to_string();
+            let f = std::fs::File::open(p)
+                .map_err(|e| ServiceError::bad_input(format!("could not read {shown}: {e}")))?;
+            read_capped(f, false, &shown)?
+        }
         None => rpassword::prompt_password(prompt).map_err(|e| {
             ServiceError::bad_input(format!(
                 "could not read from the terminal ({e}); use a --…-file option instead"
@@ -60,8 +81,14 @@ pub(crate) fn read_secret(prompt: &str, file: Option<&Path>) -> Result<Passphras
         })?,
     };
     let secret = Passphrase::new(text);
-    let trimmed = secret.trim_end_matches(['\r', '\n']);
+    let trimmed = secret.expose().trim_end_matches(['\r', '\n']);
     Ok(Passphrase::new(trimmed.to_owned()))
+}
+
+/// Reads an MFA one-time code as [`read_secret`] reads a passphrase.
+pub(crate) fn read_mfa_code(prompt: &str, file: Option<&Path>) -> Result<MfaCode, ServiceError> {
+    let text = read_secret(prompt, file)?;
+    Ok(MfaCode::new(text.expose().trim().to_owned()))
 }
 
 pub(crate) fn both_stdin(a: Option<&Path>, b: Option<&Path>) -> bool {
@@ -85,12 +112,12 @@ pub fn disposition(service: &Service, a: &DispositionArgs, json: bool) -> Result
     }
     outln!(
         "Recorded: {} case {} {} ({}) by {} at {}",
-        rec.run_key,
-        rec.case_id,
-        rec.kind,
-        rec.reference,
-        rec.by_name.as_deref().unwrap_or("unknown"),
-        rec.at
+        Shown(&rec.run_key),
+        Shown(&rec.case_id),
+        Shown(&rec.kind),
+        Shown(&rec.reference),
+        Shown(rec.by_name.as_deref().unwrap_or("unknown")),
+        Shown(&rec.at)
     );
     Ok(())
 }
@@ -104,7 +131,7 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             let first = read_secret("New key passphrase (10+ characters): ", p)?;
             if p.is_none() {
                 let second = read_secret("Repeat the passphrase: ", None)?;
-                if *first != *second {
+                if first != second {
                     return Err(ServiceError::bad_input(
                         "the two passphrases differ; nothing was created",
                     ));
@@ -117,8 +144,8 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             outln!(
                 "Created key {} for {} at {}",
                 k.key_id,
-                k.printed_name,
-                k.path.display()
+                Shown(&k.printed_name),
+                Shown(&k.path.display().to_string())
             );
             outln!("Next: countersign keys enroll --mfa-serial ARN");
             Ok(())
@@ -141,23 +168,23 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
                     })?;
                     line.trim().eq_ignore_ascii_case("I accept")
                 };
-            let code = read_secret("MFA code: ", a.mfa_code_file.as_deref())?;
+            let code = read_mfa_code("MFA code: ", a.mfa_code_file.as_deref())?;
             let e = service
                 .keys_enroll(
                     &cli.global.aws(),
                     &EnrollRequest {
                         mfa_serial: a.mfa_serial.clone(),
-                        mfa_code: code.to_string(),
+                        mfa_code: code,
                         key_id: a.key.clone(),
                         certification_accepted: accepted,
                     },
                 )
                 .await?;
             if let Some(w) = &e.clock_warning {
-                eprintln!("warning: {w}");
+                eprintln!("warning: {}", Shown(w));
             }
             if let Some(w) = &e.group_warning {
-                eprintln!("warning: {w}");
+                eprintln!("warning: {}", Shown(w));
             }
             if json {
                 return print_json(&e);
@@ -165,9 +192,9 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             outln!(
                 "Enrolled key {} for {} as {} (account {})",
                 e.key.key_id,
-                e.key.printed_name,
-                e.key.iam_arn,
-                e.account
+                Shown(&e.key.printed_name),
+                Shown(&e.key.iam_arn),
+                Shown(&e.account)
             );
             if let Some(groups) = &e.groups {
                 let list = if groups.is_empty() {
@@ -175,7 +202,10 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
                 } else {
                     groups.join(", ")
                 };
-                outln!("IAM groups (for the policy's group grants): {list}");
+                outln!(
+                    "IAM groups (for the policy's group grants): {}",
+                    Shown(&list)
+                );
             }
             Ok(())
         }
@@ -184,7 +214,7 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             if json {
                 return print_json(&serde_json::json!({"revoked": a.key}));
             }
-            outln!("Revoked key {}", a.key);
+            outln!("Revoked key {}", Shown(&a.key));
             Ok(())
         }
         KeysCommand::Export(a) => {
@@ -193,9 +223,9 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
                 return print_json(&e);
             }
             outln!("Key id:     {}", e.key_id);
-            outln!("Name:       {}", e.printed_name);
+            outln!("Name:       {}", Shown(&e.printed_name));
             if let Some(arn) = &e.iam_arn {
-                outln!("Enrolled:   {arn}");
+                outln!("Enrolled:   {}", Shown(arn));
             }
             outln!("Public key: {}", e.public_key_hex);
             print!("{}", e.pem);
@@ -215,7 +245,12 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
                     Some(e) if e.revoked.is_some() => format!("{} (revoked)", e.iam_arn),
                     Some(e) => e.iam_arn.clone(),
                 };
-                outln!("{}  {}  {}", k.key_id, k.printed_name, state);
+                outln!(
+                    "{}  {}  {}",
+                    k.key_id,
+                    Shown(&k.printed_name),
+                    Shown(&state)
+                );
             }
             Ok(())
         }
@@ -231,22 +266,22 @@ pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), Serv
     }
     let req = SignRequest {
         run: a.run.clone(),
-        meaning: a.meaning.into(),
+        meaning: a.meaning,
         reason: a.reason.clone(),
         key_id: a.key.clone(),
         mfa_serial: a.mfa_serial.clone(),
     };
     // One process per command: the session is new, so this is always a first signing.
-    let mut session = SigningSession::system();
+    let mut session = SigningSession::new();
     let plan = service.sign_check(&session, &req)?;
     eprintln!(
         "Signing {} as {} ({}, key {}) under policy v{} ({})",
-        plan.run,
-        plan.printed_name,
-        plan.iam_arn,
+        Shown(&plan.run),
+        Shown(&plan.printed_name),
+        Shown(&plan.iam_arn),
         plan.key_id,
-        plan.policy_version,
-        plan.policy_source
+        Shown(&plan.policy_version.to_string()),
+        Shown(&plan.policy_source.to_string())
     );
     let secrets = signing_secrets(
         plan.needs_mfa.then_some(plan.mfa_serial.as_str()),
@@ -257,18 +292,18 @@ pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), Serv
         .sign(&cli.global.aws(), &mut session, &req, secrets)
         .await?;
     if let Some(w) = &info.clock_warning {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", Shown(w));
     }
     if cli.global.json {
         return print_json(&info);
     }
     outln!(
         "Signed {} as {} by {} at {} (UTC{}); record sha256:{}",
-        info.run,
-        info.meaning,
-        info.printed_name,
-        info.signed_at,
-        info.utc_offset,
+        Shown(&info.run),
+        Shown(&info.meaning.to_string()),
+        Shown(&info.printed_name),
+        Shown(&info.signed_at.to_string()),
+        Shown(&info.utc_offset.to_string()),
         info.record_sha256.to_hex()
     );
     Ok(())
@@ -286,22 +321,27 @@ pub fn signatures(sigs: &[SignatureView]) {
         outln!(
             "  {:<9} {}  {} (UTC {}){}",
             s.meaning,
-            s.printed_name,
-            s.local_time.as_deref().unwrap_or(&s.signed_at),
-            s.signed_at,
-            s.iam_arn
-                .as_deref()
-                .map(|a| format!("  {a}"))
-                .unwrap_or_default()
+            Shown(&s.printed_name),
+            Shown(s.local_time.as_deref().unwrap_or(&s.signed_at)),
+            Shown(&s.signed_at),
+            Shown(
+                &s.iam_arn
+                    .as_deref()
+                    .map(|a| format!("  {a}"))
+                    .unwrap_or_default()
+            )
         );
         outln!(
             "            reason: {}  key {}",
-            s.reason.as_deref().unwrap_or("?"),
+            Shown(s.reason.as_deref().unwrap_or("?")),
             s.key_id
         );
-        outln!("            verification: {}", s.outcome_detail);
+        outln!("            verification: {}", Shown(&s.outcome_detail));
         if let Some(from) = &s.key_known_from {
-            outln!("            key known from hand-off {from} (not enrolled on this desktop)");
+            outln!(
+                "            key known from hand-off {} (not enrolled on this desktop)",
+                Shown(from)
+            );
         }
     }
 }
@@ -320,7 +360,7 @@ pub async fn handoff(
                     &cli.global.aws(),
                     &PublishRequest {
                         run: a.run.clone(),
-                        to: a.to.parse()?,
+                        to: a.to.clone(),
                         object_lock_days: a.object_lock_days,
                     },
                 )
@@ -330,21 +370,25 @@ pub async fn handoff(
             }
             outln!(
                 "Published {} to {} (record sha256 {})",
-                report.run,
-                report.location,
+                Shown(&report.run),
+                Shown(&report.location.to_string()),
                 report.record_sha256.to_hex()
             );
             for o in &report.objects {
-                outln!("  {:<9} {}", o.status, o.uri);
+                outln!("  {:<9} {}", o.status.as_str(), Shown(&o.uri));
             }
             for (sha, outcome) in &report.not_published {
                 outln!(
-                    "  not published: signature {} ({outcome} for the current record)",
-                    sha.to_hex()
+                    "  not published: signature {} ({} for the current record)",
+                    sha.to_hex(),
+                    Shown(&outcome.to_string())
                 );
             }
             if let Some(until) = &report.retain_until {
-                outln!("Object Lock COMPLIANCE retention until {until}");
+                outln!(
+                    "Object Lock COMPLIANCE retention until {}",
+                    Shown(&until.to_string())
+                );
             }
             Ok(())
         }
@@ -354,7 +398,7 @@ pub async fn handoff(
                     &cli.global.aws(),
                     &FetchSignoffRequest {
                         run: a.run.clone(),
-                        from: a.from.parse()?,
+                        from: a.from.clone(),
                     },
                 )
                 .await?;
@@ -362,15 +406,19 @@ pub async fn handoff(
             if json {
                 print_json(&report)?;
             } else {
-                outln!("Sign-off of {} from {}", report.run, report.location);
+                outln!(
+                    "Sign-off of {} from {}",
+                    Shown(&report.run),
+                    Shown(&report.location.to_string())
+                );
                 for i in &report.items {
                     outln!(
                         "  {:<16} {:<9} {}",
-                        i.status,
-                        i.kind,
-                        i.uri.rsplit('/').next().unwrap_or(&i.uri)
+                        i.status.as_str(),
+                        i.kind.as_str(),
+                        Shown(i.uri.rsplit('/').next().unwrap_or(&i.uri))
                     );
-                    outln!("{:>20}{}", "", i.detail);
+                    outln!("{:>20}{}", "", Shown(&i.detail));
                 }
                 if report.same_record {
                     outln!(

@@ -91,6 +91,27 @@ fn backup_restore_and_filtered_export_keep_their_contract() {
     let body = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(body.lines().count(), 2, "{body}");
     assert!(body.contains("ledger.backed_up"), "{body}");
+    // A part of the action in another case finds nothing exactly, the same entry with --contains.
+    for (contains, rows) in [(false, 1), (true, 2)] {
+        let f = out.path().join(format!("part-{contains}.csv"));
+        let mut args = vec![
+            "ledger",
+            "export",
+            "--format",
+            "csv",
+            "--out",
+            p(&f),
+            "--action",
+            "BACKED",
+        ];
+        if contains {
+            args.push("--contains");
+        }
+        let o = run(home.path(), &args);
+        assert!(o.status.success(), "{}", text(&o));
+        let body = std::fs::read_to_string(&f).unwrap();
+        assert_eq!(body.lines().count(), rows, "--contains {contains}: {body}");
+    }
     let o = run(
         home.path(),
         &[
@@ -140,7 +161,10 @@ fn checkpoints_are_refused_before_any_secret_and_verify_needs_a_real_location() 
     // Bad locations and a missing retention: exit 2, no passphrase prompt.
     for (args, says) in [
         (vec!["--publish", "bucket/prefix"], "s3://BUCKET/PREFIX"),
-        (vec!["--publish", "s3://ok-bucket/../up"], "unsafe prefix"),
+        (
+            vec!["--publish", "s3://ok-bucket/../up"],
+            "prefix \"../up\" is not usable",
+        ),
         (vec!["--publish", "s3://ok-bucket/p"], "--retention-days"),
     ] {
         let mut all = vec!["ledger", "checkpoint"];

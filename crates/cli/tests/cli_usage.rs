@@ -89,7 +89,7 @@ fn bad_concurrency_is_bad_input() {
     let o = countersign(&[
         "fetch",
         "--bucket",
-        "b",
+        "qual-bucket",
         "--concurrency",
         "0",
         "--region",
@@ -172,7 +172,11 @@ fn secrets_never_come_from_argv() {
     }
     let o = countersign(&["sign", "R", "--meaning", "signed", "--reason", "r"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("authored"), "{}", text(&o));
+    assert!(
+        text(&o).contains("Authored, Reviewed, Approved or Rejected"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -323,4 +327,120 @@ fn verify_needs_no_home_and_says_what_is_wrong() {
         "a package needs runs: {}",
         text(&o)
     );
+}
+
+/// A secret file is a line: `/dev/zero` (or standard input from it) is refused after a few
+/// kilobytes, exit 2, instead of being read until memory runs out.
+#[test]
+fn an_endless_secret_file_is_refused_not_read_on() {
+    let o = countersign(&[
+        "keys",
+        "init",
+        "--name",
+        "Dana Whitfield",
+        "--passphrase-file",
+        "/dev/zero",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("/dev/zero holds more than 4096 bytes"),
+        "{}",
+        text(&o)
+    );
+    let home = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_countersign"))
+        .args([
+            "keys",
+            "init",
+            "--name",
+            "Dana Whitfield",
+            "--passphrase-file",
+            "-",
+        ])
+        .env("COUNTERSIGN_HOME", home.path())
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("standard input holds more than 4096 bytes"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn show_prints_a_stored_file_re_verified_and_a_changed_one_exits_1() {
+    let home = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let run = src.path().join("LIMS/IQ/r1");
+    std::fs::create_dir_all(run.join("logs")).unwrap();
+    std::fs::write(
+        run.join("report.xml"),
+        r#"<testsuite name="s" tests="1"><testcase classname="c" name="t"/></testsuite>"#,
+    )
+    .unwrap();
+    std::fs::write(run.join("logs/run.log"), "line one\n\u{1b}[2Kline two\n").unwrap();
+    let imported = countersign_in(home.path(), &["import", src.path().to_str().unwrap()], "");
+    assert!(imported.status.success(), "{}", text(&imported));
+
+    // Piped: the bytes as stored.
+    let o = countersign_in(
+        home.path(),
+        &["show", "LIMS/IQ/r1", "--file", "logs/run.log"],
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(o.stdout, b"line one\n\x1b[2Kline two\n");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("sha256 "));
+    let o = countersign_in(
+        home.path(),
+        &["show", "LIMS/IQ/r1", "--file", "no/such.log"],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+
+    // The stored blob changed on disk: the file no longer verifies.
+    let blobs = home.path().join("store/objects/sha256");
+    let sha = sha256_hex(b"line one\n\x1b[2Kline two\n");
+    let blob = blobs.join(&sha[..2]).join(&sha);
+    let mut perms = std::fs::metadata(&blob).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&blob, perms).unwrap();
+    std::fs::write(&blob, b"tampered").unwrap();
+    let o = countersign_in(
+        home.path(),
+        &["show", "LIMS/IQ/r1", "--file", "logs/run.log"],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("does not verify"), "{}", text(&o));
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    countersign_core::digest::Sha256::of(bytes).to_hex()
+}
+
+#[test]
+fn a_bucket_or_location_is_refused_by_the_rule_it_breaks() {
+    for (args, says) in [
+        (vec!["fetch", "--bucket", "b"], "3 to 63 characters"),
+        (
+            vec!["fetch", "--bucket", "Qual_Bucket"],
+            "lowercase letters",
+        ),
+        (
+            vec!["fetch", "--bucket", "qual-bucket", "--prefix", "a//b"],
+            "empty segment",
+        ),
+        (
+            vec!["signoff", "publish", "R", "--to", "qual-bucket/x"],
+            "s3://BUCKET/PREFIX",
+        ),
+    ] {
+        let o = countersign(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(says), "{args:?}: {}", text(&o));
+    }
 }

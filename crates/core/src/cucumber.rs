@@ -30,6 +30,9 @@ pub struct CucumberReport {
     pub cases: Vec<TestCase>,
     /// Decoded embeddings, each tied to a case by its index in `cases`.
     pub embeddings: Vec<Embedding>,
+    /// What the file says that its results cannot stand behind (a scenario without steps, an
+    /// attachment that cannot be decoded): problems of the run, never a clean pass.
+    pub problems: Vec<String>,
 }
 
 /// One decoded embedding (screenshot, log, …) of a scenario.
@@ -136,6 +139,7 @@ pub fn parse_cucumber(
     let mut report = CucumberReport {
         cases: Vec::new(),
         embeddings: Vec::new(),
+        problems: Vec::new(),
     };
     for feature in features {
         let mut background: Vec<Step> = Vec::new();
@@ -239,21 +243,37 @@ fn push_scenario(
                 worst = Some((s, i));
             }
         }
-        for (n, raw) in step.embeddings.iter().enumerate() {
-            if let Some(e) = embedding(raw, &element.name, case_index, report.embeddings.len() + n)
-            {
-                report.embeddings.push(e);
+        for (idx, raw) in step.embeddings.iter().enumerate() {
+            let n = report.embeddings.len() + idx;
+            match embedding(raw, &element.name, case_index, n) {
+                Some(e) => report.embeddings.push(e),
+                None => report.problems.push(format!(
+                    "scenario {:?}: attachment {} of step {:?} is not valid base64, so it was not \
+                     kept; the evidence it carried is missing",
+                    element.name,
+                    idx + 1,
+                    format!("{}{}", step.keyword, step.name).trim()
+                )),
             }
         }
     }
-    // A skipped step means the scenario did not verify all it claims: it is not a pass.
+    // A skipped step means the scenario did not verify all it claims: it is not a pass. Nor is
+    // a scenario without a single step: nothing was checked.
     let status = match worst {
         Some((s, _)) => s,
-        None if all_skipped || any_skipped => CaseStatus::Skipped,
+        None if all_skipped || any_skipped || steps.is_empty() => CaseStatus::Skipped,
         None => CaseStatus::Passed,
     };
     let (message, detail) = match worst {
         Some((_, i)) => describe(&steps[i]),
+        None if steps.is_empty() => {
+            report.problems.push(format!(
+                "scenario {:?} of feature {feature:?} has no steps: nothing was run, so it is \
+                 counted as skipped, not passed",
+                element.name
+            ));
+            (Some("no steps: nothing was run".to_owned()), None)
+        }
         None => (None, None),
     };
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -406,6 +426,38 @@ mod tests {
         assert_eq!(r.embeddings[0].bytes, b"hello");
         assert_eq!(r.embeddings[0].case_index, 0);
         assert_eq!(r.embeddings[0].mime_type, "text/plain");
+    }
+
+    #[test]
+    fn a_scenario_without_steps_is_a_problem_not_a_pass() {
+        let r = parse(r#"[{"name":"F","elements":[{"name":"S","type":"scenario","steps":[]}]}]"#);
+        assert_eq!(r.cases[0].status, CaseStatus::Skipped);
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        assert!(r.problems[0].contains("\"S\" of feature \"F\" has no steps"));
+        // Hooks alone are steps that ran.
+        let r = parse(
+            r#"[{"name":"F","elements":[{"name":"S","steps":[],
+                 "before":[{"keyword":"Before","result":{"status":"passed"}}]}]}]"#,
+        );
+        assert_eq!(r.cases[0].status, CaseStatus::Passed);
+        assert!(r.problems.is_empty());
+    }
+
+    #[test]
+    fn an_attachment_that_is_not_base64_is_a_problem() {
+        let r = parse(
+            r#"[{"name":"F","elements":[{"name":"S","steps":[{"keyword":"Then ","name":"shot",
+                 "result":{"status":"passed"},
+                 "embeddings":[{"data":"aGVsbG8=","mime_type":"text/plain"},
+                               {"data":"not*base64","mime_type":"image/png"}]}]}]}]"#,
+        );
+        assert_eq!(r.embeddings.len(), 1);
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        assert!(
+            r.problems[0].contains("attachment 2 of step \"Then shot\" is not valid base64"),
+            "{}",
+            r.problems[0]
+        );
     }
 
     #[test]

@@ -96,6 +96,33 @@ pub fn parse_junit(path: &str, bytes: &[u8]) -> Result<JunitOutcome, ReportError
     Ok(JunitOutcome::Report(report))
 }
 
+/// What the report's own counts say that its cases do not, if anything: a root declaring
+/// `tests="3" failures="1"` over two passing cases has lost a failing case (or was edited), and
+/// must not read as a pass. Tools double-count a case that fails and then errors in teardown,
+/// and some count skips as failures, so failures are compared as "any" versus "none".
+pub fn declared_mismatch(report: &JunitReport) -> Option<String> {
+    let declared = report.declared?;
+    let found = Totals::of(&report.cases);
+    let declared_bad = declared.failed + declared.errored;
+    let found_bad = found.failed + found.errored;
+    let skips_as_failures = declared_bad > 0 && declared_bad == found_bad + found.skipped;
+    let tests_differ = declared.tests != found.tests;
+    let verdict_differs = (declared_bad == 0) != (found_bad == 0) && !skips_as_failures;
+    (tests_differ || verdict_differs).then(|| {
+        format!(
+            "the report declares {} test(s) with {} failure(s) and {} error(s), but holds {} test \
+             case(s) with {} failed and {} errored; its results are incomplete or were edited, so \
+             they cannot count as a pass",
+            declared.tests,
+            declared.failed,
+            declared.errored,
+            found.tests,
+            found.failed,
+            found.errored
+        )
+    })
+}
+
 /// Deepest element nesting accepted. The XML reader recurses once per level, so a crafted
 /// file nested a hundred thousand deep would exhaust the stack; real reports nest a handful.
 const MAX_ELEMENT_DEPTH: usize = 256;
@@ -429,6 +456,38 @@ mod tests {
         match parse_junit("r.xml", xml.as_bytes()).unwrap() {
             JunitOutcome::Report(r) => r,
             other => panic!("not a report: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn declared_counts_that_the_cases_do_not_bear_out_are_named() {
+        // A failing case removed from the file: two passes under a root declaring a failure.
+        let r = report(
+            r#"<testsuite tests="3" failures="1"><testcase name="a"/><testcase name="b"/></testsuite>"#,
+        );
+        let msg = declared_mismatch(&r).unwrap();
+        assert!(
+            msg.contains("declares 3 test(s) with 1 failure(s)"),
+            "{msg}"
+        );
+        assert!(msg.contains("holds 2 test case(s) with 0 failed"), "{msg}");
+        // Failures declared, none found, same count (the failure element was stripped).
+        let r = report(
+            r#"<testsuite tests="1" failures="1"><testcase name="critical_check&#13;  PASSED"/></testsuite>"#,
+        );
+        assert!(declared_mismatch(&r).is_some());
+        // A failure found where none is declared.
+        let r =
+            report(r#"<testsuite tests="1"><testcase name="a"><failure/></testcase></testsuite>"#);
+        assert!(declared_mismatch(&r).is_some());
+        // Consistent, no counts, a double-counted teardown error, skips counted as failures.
+        for ok in [
+            r#"<testsuite tests="2" failures="1"><testcase name="a"/><testcase name="b"><failure/></testcase></testsuite>"#,
+            r#"<testsuite><testcase name="a"/></testsuite>"#,
+            r#"<testsuite tests="1" failures="1" errors="1"><testcase name="a"><failure/><error/></testcase></testsuite>"#,
+            r#"<testsuite tests="2" failures="1"><testcase name="a"/><testcase name="b"><skipped/></testcase></testsuite>"#,
+        ] {
+            assert_eq!(declared_mismatch(&report(ok)), None, "{ok}");
         }
     }
 

@@ -5,9 +5,13 @@
 //! - `AWSLogs/<account>/CloudTrail/…`, `AWSLogs/<account>/CloudTrail-Digest/…`,
 //!   `AWSLogs/<account>/Config/…`: audit evidence.
 
+mod location;
+
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Phase, RunKey};
+
+pub use location::{s3_uri, BucketName, LocationError, Prefix, S3Location};
 
 /// Why an object key is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,6 +61,24 @@ pub fn check_relative_key(key: &str) -> Result<(), UnsafeKey> {
         }
     }
     Ok(())
+}
+
+/// Why a key taken into the store must be refused as a look-alike: a key not in Unicode
+/// normal form C (`ru\u{308}n`, a letter followed by a combining mark) displays exactly like
+/// its NFC spelling (`rün`), so two run ids that differ only in this way would be two runs that
+/// nobody can tell apart. Such keys are refused at intake rather than normalised: the stored
+/// URI must name the object the source holds, byte for byte.
+pub fn look_alike_reason(key: &str) -> Option<String> {
+    use unicode_normalization::UnicodeNormalization;
+    if unicode_normalization::is_nfc(key) {
+        return None;
+    }
+    let nfc: String = key.nfc().collect();
+    Some(format!(
+        "the name is not in Unicode normal form C (NFC): it displays exactly like {nfc:?}, so it \
+         could pass for another run's file; rename it to its NFC spelling (for example with \
+         `convmv --nfc`) and take it in again"
+    ))
 }
 
 /// Normalises a user-supplied prefix: no leading `/`, exactly one trailing `/` unless empty.

@@ -6,10 +6,16 @@
 //! auditor's verifier and the desktop app share exactly the same checks.
 #![forbid(unsafe_code)]
 
+pub mod archive_directory;
 pub mod aws_config_items;
+pub mod canonical;
+pub mod clock;
 pub mod cloudtrail;
 pub mod cucumber;
 pub mod digest;
+pub mod display;
+pub mod formats;
+pub mod handoff;
 pub mod junit;
 pub mod layout;
 pub mod ledger_event;
@@ -21,6 +27,7 @@ pub mod run;
 pub mod run_manifest;
 pub mod run_record;
 pub mod run_summary;
+pub mod secret;
 pub mod signature;
 pub mod stack_snapshot;
 pub mod text_encoding;

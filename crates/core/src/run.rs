@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cucumber::{parse_cucumber, CucumberOutcome};
 use crate::digest::Sha256;
-use crate::junit::{extend_unique, parse_junit, JunitOutcome, SuiteRecord};
+use crate::junit::{declared_mismatch, extend_unique, parse_junit, JunitOutcome, SuiteRecord};
 use crate::layout::check_relative_key;
 use crate::model::{
     FileProblem, FileRole, Integrity, RunFile, RunKey, RunStatus, TestCase, Totals,
@@ -139,6 +139,11 @@ pub fn assemble(key: RunKey, inputs: &[RunInput<'_>], options: &ParseOptions) ->
         }
     }
 
+    // A run stored before look-alike names were refused at intake still says what it is.
+    if let Some(reason) = crate::layout::look_alike_reason(&key.to_string()) {
+        problem(&mut problems, "", format!("the run id: {reason}"));
+    }
+
     // The manifest first: it declares digests and requirement mappings.
     let mut manifest = None;
     if let Some(&i) = by_path.get(MANIFEST_PATH) {
@@ -180,6 +185,9 @@ pub fn assemble(key: RunKey, inputs: &[RunInput<'_>], options: &ParseOptions) ->
             match parse_junit(path, bytes) {
                 Ok(JunitOutcome::Report(r)) => {
                     files[i].role = FileRole::JunitResult;
+                    if let Some(msg) = declared_mismatch(&r) {
+                        problem(&mut problems, path, msg);
+                    }
                     cases.extend(r.cases);
                     suites.extend(r.suites);
                 }
@@ -190,6 +198,9 @@ pub fn assemble(key: RunKey, inputs: &[RunInput<'_>], options: &ParseOptions) ->
             match parse_cucumber(path, bytes, &options.requirement_pattern) {
                 Ok(CucumberOutcome::Report(r)) => {
                     files[i].role = FileRole::CucumberResult;
+                    for msg in r.problems {
+                        problem(&mut problems, path, msg);
+                    }
                     let offset = cases.len();
                     cases.extend(r.cases);
                     embeddings.extend(r.embeddings.into_iter().map(|mut e| {

@@ -11,7 +11,7 @@ use crate::model::RunKey;
 use crate::report_error::{utf8, ReportError};
 
 /// The only manifest version this build reads.
-pub const RUN_MANIFEST_SCHEMA: &str = "countersign.run/v1";
+pub use crate::formats::RUN_MANIFEST_V1 as RUN_MANIFEST_SCHEMA;
 
 /// A parsed `run.json`. Every field but `schema` is optional; unknown fields are refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,11 +44,20 @@ pub struct RunManifest {
     /// The requirement catalogue this run is traced against.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requirements: Vec<RequirementEntry>,
-    /// Case name or case id → requirement ids.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    /// Case name or case id → requirement ids. A name given twice is refused.
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "unique_map"
+    )]
     pub mapping: BTreeMap<String, Vec<String>>,
-    /// Run-relative path → declared digest.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    /// Run-relative path → declared digest. A path declared twice is refused: keeping either
+    /// declaration would make the verdict depend on the order of the file.
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "unique_map"
+    )]
     pub files: BTreeMap<String, DeclaredFile>,
 }
 
@@ -108,6 +117,39 @@ pub struct RequirementEntry {
 #[serde(deny_unknown_fields)]
 pub struct DeclaredFile {
     pub sha256: Sha256,
+}
+
+/// A JSON object read into a map, refusing a member name that appears twice (serde's maps keep
+/// the last one silently).
+fn unique_map<'de, D, V>(deserializer: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Unique<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Unique<V> {
+        type Value = BTreeMap<String, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(name) = map.next_key::<String>()? {
+                if out.contains_key(&name) {
+                    return Err(serde::de::Error::custom(format!(
+                        "{name:?} is given twice; each name may appear once, so remove one of them"
+                    )));
+                }
+                let value = map.next_value()?;
+                out.insert(name, value);
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_map(Unique(std::marker::PhantomData))
 }
 
 /// Parses `run.json`. `path` names the file in errors.
@@ -204,6 +246,30 @@ mod tests {
         assert!(m.folder_mismatches(&key()).is_empty());
         let again: RunManifest = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
         assert_eq!(again, m);
+    }
+
+    #[test]
+    fn a_path_or_mapping_given_twice_is_refused_with_its_position() {
+        let a = Sha256::of(b"fail").to_hex();
+        let b = Sha256::of(b"pass").to_hex();
+        let text = format!(
+            "{{\"schema\":\"countersign.run/v1\",\n \"files\": {{\"r/junit.xml\": {{\"sha256\":\"{a}\"}},\n  \"r/junit.xml\": {{\"sha256\":\"{b}\"}}}}}}"
+        );
+        let e = parse_run_manifest("run.json", text.as_bytes()).unwrap_err();
+        assert!(e.message.contains("\"r/junit.xml\" is given twice"), "{e}");
+        assert_eq!(e.line, Some(3));
+        let e = parse_run_manifest(
+            "run.json",
+            br#"{"schema":"countersign.run/v1","mapping":{"t":["A"],"t":["B"]}}"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("\"t\" is given twice"), "{e}");
+        let e = parse_run_manifest(
+            "run.json",
+            br#"{"schema":"countersign.run/v1","schema":"countersign.run/v1"}"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("duplicate field `schema`"), "{e}");
     }
 
     #[test]

@@ -8,13 +8,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::canonical::{canonical_json, CanonicalJsonError};
 use crate::digest::Sha256;
 use crate::model::RunKey;
-use crate::signature::dsse::{canonical_json, CanonicalJsonError};
 use crate::signature::statement::run_subject_name;
 
 /// The `schema` tag of version 1.
-pub const RUN_RECORD_SCHEMA_V1: &str = "countersign.run-record/v1";
+pub use crate::formats::RUN_RECORD_V1 as RUN_RECORD_SCHEMA_V1;
 
 /// One evidence file of the run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,13 +13,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::canonical::{canonical_json, CanonicalJsonError};
 use crate::digest::Sha256;
 use crate::model::{FileRole, Integrity, RunFile, RunKey, RunStatus, Totals};
 use crate::run::Run;
-use crate::signature::dsse::{canonical_json, CanonicalJsonError};
 
 /// Schema of the recorded summary.
-pub const RUN_SUMMARY_SCHEMA_V1: &str = "countersign.run-summary/v1";
+pub const RUN_SUMMARY_SCHEMA_V1: &str = crate::formats::RUN_SUMMARY_V1;
 
 /// The version of how a run is derived from its files (parsing, status, problems). Raise it
 /// with any change to [`crate::run::assemble`] that can change a summary: summaries recorded

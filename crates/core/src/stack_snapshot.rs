@@ -14,7 +14,7 @@ use crate::digest::Sha256;
 use crate::model::Integrity;
 
 /// The schema tag of this format version.
-pub const STACK_SNAPSHOT_SCHEMA: &str = "countersign.stack-snapshot/v1";
+pub use crate::formats::STACK_SNAPSHOT_V1 as STACK_SNAPSHOT_SCHEMA;
 
 /// At most this many stack events are kept (the most recent ones).
 pub const MAX_EVENTS: usize = 100;

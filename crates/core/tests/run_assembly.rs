@@ -396,3 +396,86 @@ fn ten_thousand_cases_with_repeated_names() {
     assert_eq!(run.traceability.uncovered, vec!["URS-PQ-5000"]);
     assert_eq!(run.cases[0].status, CaseStatus::Failed);
 }
+
+/// What a result file declares and what it holds must agree; when they do not, the run has a
+/// problem and is never a clean pass.
+#[test]
+fn declared_versus_found_is_a_problem_of_the_run_never_a_pass() {
+    let problem_of = |run: &Run, path: &str| {
+        run.problems
+            .iter()
+            .find(|p| p.path == path)
+            .map(|p| p.message.clone())
+    };
+    // A JUnit root declaring a failure over two passing cases.
+    let run = run_of(&[(
+        "results/junit.xml",
+        br#"<testsuites tests="3" failures="1"><testsuite name="s"><testcase name="a"/><testcase name="b"/></testsuite></testsuites>"#.to_vec(),
+    )]);
+    assert_eq!(run.status, RunStatus::Incomplete);
+    let msg = problem_of(&run, "results/junit.xml").unwrap();
+    assert!(
+        msg.contains("declares 3 test(s) with 1 failure(s)"),
+        "{msg}"
+    );
+    // A Cucumber scenario with no steps.
+    let run = run_of(&[(
+        "results/cucumber.json",
+        br#"[{"name":"F","elements":[{"name":"S","type":"scenario","steps":[]}]}]"#.to_vec(),
+    )]);
+    assert_eq!(run.status, RunStatus::Incomplete);
+    assert_eq!(run.cases[0].status, CaseStatus::Skipped);
+    assert!(problem_of(&run, "results/cucumber.json")
+        .unwrap()
+        .contains("has no steps"));
+    // run.json declaring one path twice (a failing digest, then a passing one): refused, so
+    // the verdict cannot depend on which declaration comes last.
+    let junit = br#"<testsuite tests="1"><testcase name="a"/></testsuite>"#.to_vec();
+    let fail = Sha256::of(b"the failing report").to_hex();
+    let pass = Sha256::of(&junit).to_hex();
+    for (first, second) in [(&fail, &pass), (&pass, &fail)] {
+        let run = run_of(&[
+            (
+                "run.json",
+                manifest(&format!(
+                    r#","files":{{"results/junit.xml":{{"sha256":"{first}"}},"results/junit.xml":{{"sha256":"{second}"}}}}"#
+                )),
+            ),
+            ("results/junit.xml", junit.clone()),
+        ]);
+        assert_eq!(run.status, RunStatus::Incomplete);
+        let msg = problem_of(&run, "run.json").unwrap();
+        assert!(
+            msg.contains("\"results/junit.xml\" is given twice"),
+            "{msg}"
+        );
+    }
+}
+
+/// A run stored under a look-alike id (before intake refused them) says so.
+#[test]
+fn a_run_id_not_in_nfc_is_a_problem() {
+    let junit = br#"<testsuite tests="1"><testcase name="a"/></testsuite>"#.to_vec();
+    let inputs = [RunInput {
+        file: file("junit.xml", &junit),
+        content: Some(&junit),
+    }];
+    let nfd = RunKey {
+        system: "SYS".into(),
+        phase: Phase::Iq,
+        run_id: "ru\u{308}n".into(),
+    };
+    let run = assemble(nfd, &inputs, &ParseOptions::default());
+    assert_eq!(run.status, RunStatus::Incomplete);
+    assert!(run.problems[0]
+        .message
+        .contains("the run id: the name is not in Unicode normal form C"));
+    let nfc = RunKey {
+        run_id: "r\u{fc}n".into(),
+        ..key()
+    };
+    assert_eq!(
+        assemble(nfc, &inputs, &ParseOptions::default()).status,
+        RunStatus::Passed
+    );
+}

@@ -714,7 +714,7 @@ pub(crate) fn generate(
         let previous_signature = previous.as_ref().map(|p| p.2.as_str()).unwrap_or("null");
         let signing_string = data_signing_string(
             &end_text,
-            &options.bucket,
+            options.bucket.as_str(),
             &full_key,
             &hash,
             previous_signature,

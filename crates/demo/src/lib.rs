@@ -13,6 +13,7 @@ mod embedded;
 mod manifest;
 mod stacks;
 
+use countersign_core::layout::{BucketName, Prefix};
 use rand_core::CryptoRngCore;
 
 pub use cloudtrail::data_signing_string;
@@ -36,7 +37,7 @@ pub fn run_file_digests() -> Vec<[u8; 32]> {
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
     /// Bucket the dataset is uploaded to (named inside the CloudTrail digest files).
-    pub bucket: String,
+    pub bucket: BucketName,
     /// AWS region of the stacks, the trail and the Config recorder.
     pub region: String,
     /// 12-digit AWS account id.
@@ -131,18 +132,6 @@ fn check_options(options: &DemoOptions) -> Result<(), DemoError> {
             expected: "an AWS region such as us-east-1",
         });
     }
-    let bucket = &options.bucket;
-    let bucket_ok = (3..=63).contains(&bucket.len())
-        && bucket
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
-    if !bucket_ok {
-        return Err(DemoError::Option {
-            field: "bucket",
-            value: bucket.clone(),
-            expected: "an S3 bucket name (3-63 lowercase letters, digits, '-' or '.')",
-        });
-    }
     Ok(())
 }
 
@@ -176,31 +165,28 @@ pub fn build(
     options: &DemoOptions,
     rng: &mut impl CryptoRngCore,
 ) -> Result<DemoDataset, DemoError> {
-    build_with_prefix(options, "", rng)
+    build_with_prefix(options, &Prefix::root(), rng)
 }
 
-/// Builds the demo dataset for upload under `prefix` (normalised as by
-/// [`countersign_core::layout::normalise_prefix`]). Object keys stay relative to the prefix; the
+/// Builds the demo dataset for upload under `prefix`. Object keys stay relative to the prefix; the
 /// CloudTrail digest files name the full keys (`prefix` + key), because the digest signature
 /// covers the digest's own S3 location and a verifier checks it against where the file is.
 pub fn build_with_prefix(
     options: &DemoOptions,
-    prefix: &str,
+    prefix: &Prefix,
     rng: &mut impl CryptoRngCore,
 ) -> Result<DemoDataset, DemoError> {
     check_options(options)?;
-    let prefix = countersign_core::layout::normalise_prefix(prefix);
-    if !prefix.is_empty() {
-        if let Err(e) = countersign_core::layout::check_relative_key(&format!("{prefix}x")) {
-            return Err(DemoError::Option {
-                field: "prefix",
-                value: prefix.clone(),
-                expected: match e {
-                    countersign_core::layout::UnsafeKey::TooLong(_) => "a shorter S3 key prefix",
-                    _ => "a plain S3 key prefix (no '.', '..' or empty segments, no backslash or control characters)",
-                },
-            });
-        }
+    let prefix = prefix.as_str();
+    if let Err(e) = countersign_core::layout::check_relative_key(&format!("{prefix}x")) {
+        return Err(DemoError::Option {
+            field: "prefix",
+            value: prefix.to_owned(),
+            expected: match e {
+                countersign_core::layout::UnsafeKey::TooLong(_) => "a shorter S3 key prefix",
+                _ => "a plain S3 key prefix (no '.', '..' or empty segments, no backslash or control characters)",
+            },
+        });
     }
     let specs = stacks::specs(&options.region, &options.account_id);
     let mut objects = Vec::new();
@@ -224,7 +210,7 @@ pub fn build_with_prefix(
         });
     }
 
-    let trail = cloudtrail::generate(options, &prefix, &specs, rng)?;
+    let trail = cloudtrail::generate(options, prefix, &specs, rng)?;
     objects.extend(trail.objects);
     objects.push(config_snapshot::generate(options, &specs, rng)?);
     objects.push(DemoObject {

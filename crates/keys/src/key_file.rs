@@ -150,7 +150,7 @@ impl KeyFile {
                 problem: "not printable (it contains control characters)",
             });
         }
-        if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+        if passphrase.expose().chars().count() < MIN_PASSPHRASE_CHARS {
             return Err(KeyError::WeakPassphrase {
                 min: MIN_PASSPHRASE_CHARS,
             });
@@ -159,7 +159,7 @@ impl KeyFile {
         let nonce = random_bytes::<NONCE_LEN>(rng)?;
         let public = key.verifying_key();
         let key_id = KeyId::of(&public).to_hex();
-        let kek = params.derive(passphrase, &salt)?;
+        let kek = params.derive(passphrase.expose(), &salt)?;
         let cipher = XChaCha20Poly1305::new(kek.as_ref().into());
         let ciphertext = cipher
             .encrypt(
@@ -315,7 +315,7 @@ impl KeyFile {
         let nonce = decode_exact::<NONCE_LEN>("aead.nonce", &self.aead.nonce).map_err(malformed)?;
         let ciphertext =
             decode_exact::<CIPHERTEXT_LEN>("ciphertext", &self.ciphertext).map_err(malformed)?;
-        let kek = self.kdf_params().derive(passphrase, &salt)?;
+        let kek = self.kdf_params().derive(passphrase.expose(), &salt)?;
         let cipher = XChaCha20Poly1305::new(kek.as_ref().into());
         let plain = Zeroizing::new(
             cipher

@@ -22,5 +22,5 @@ pub use kdf::KdfParams;
 pub use key_file::{AeadSection, KdfSection, KeyFile, KEY_FILE_FORMAT_V1, MIN_PASSPHRASE_CHARS};
 pub use unlocked::UnlockedKey;
 
-/// A passphrase: zeroized when dropped. Never log it, never pass it in argv.
-pub type Passphrase = zeroize::Zeroizing<String>;
+/// A passphrase: zeroized when dropped, redacted in `Debug`. Never log it, never pass it in argv.
+pub use countersign_core::secret::Passphrase;

@@ -2,8 +2,9 @@
 
 use std::fmt;
 
+use countersign_core::canonical::CanonicalJsonError;
 use countersign_core::ledger_event::{CheckpointStatement, EncodeError};
-use countersign_core::signature::dsse::{sign_statement, CanonicalJsonError, Envelope};
+use countersign_core::signature::dsse::{sign_statement, Envelope};
 use countersign_core::signature::key_id::KeyId;
 use countersign_core::signature::statement::Statement;
 use countersign_core::signature::{SigningKey, VerifyingKey};

@@ -5,10 +5,9 @@ use std::path::Path;
 
 use countersign_core::signature::key_id::KeyId;
 use countersign_keys::{KdfParams, KeyError, KeyFile, Passphrase, KEY_FILE_FORMAT_V1};
-use zeroize::Zeroizing;
 
 fn pass(s: &str) -> Passphrase {
-    Zeroizing::new(s.to_owned())
+    Passphrase::new(s.to_owned())
 }
 
 fn create(path: &Path) -> KeyFile {

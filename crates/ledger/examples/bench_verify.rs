@@ -15,10 +15,9 @@
 use std::error::Error;
 use std::time::Instant;
 
+use countersign_core::clock::SteppingClock;
 use countersign_core::digest::Sha256;
-use countersign_ledger::{
-    Actor, EventFilter, Ledger, NewEvent, NewObject, SourceKind, SteppingClock,
-};
+use countersign_ledger::{Actor, EventFilter, Ledger, NewEvent, NewObject, SourceKind};
 use time::macros::datetime;
 
 const BATCH: u64 = 10_000;
@@ -91,7 +90,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("ledger.sqlite");
     let clock = SteppingClock::new(datetime!(2026-03-01 09:00:00 +01:00), 7);
-    let mut ledger = Ledger::open(&path, Box::new(clock))?;
+    let mut ledger = Ledger::open(&path, std::sync::Arc::new(clock))?;
 
     let started = Instant::now();
     build(&mut ledger, events, objects)?;

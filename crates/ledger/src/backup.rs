@@ -2,11 +2,13 @@
 
 use std::fs;
 use std::path::Path;
+use std::sync::Arc;
 
+use countersign_core::clock::Clock;
 use countersign_core::ledger_event::Actor;
-use rusqlite::OpenFlags;
+use rusqlite::{Connection, OpenFlags};
 
-use crate::clock::{utc_text, Clock};
+use crate::clock::utc_text;
 use crate::error::{db_error, LedgerError};
 use crate::event::NewEvent;
 use crate::lock::LedgerLock;
@@ -66,12 +68,47 @@ fn set_aside(path: &Path, stamp: &str) -> Result<std::path::PathBuf, LedgerError
             })?;
         }
     }
-    fs::rename(path, &aside).map_err(|source| LedgerError::Io {
+    // A second name for the ledger in place: it stays at `path` until the restored copy
+    // replaces it in one rename, so a restore killed at any point leaves a ledger at `path`.
+    fs::hard_link(path, &aside).map_err(|source| LedgerError::Io {
         path: path.to_path_buf(),
         context: "setting aside the ledger",
         source,
     })?;
     Ok(aside)
+}
+
+/// The temporary name a restore copies the backup to, beside `dest`.
+pub(crate) fn restoring_path(dest: &Path) -> std::path::PathBuf {
+    let mut tmp_name = dest
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    tmp_name.push(".restoring");
+    dest.with_file_name(tmp_name)
+}
+
+/// Copies the verified backup to the temporary name beside `dest`, synced.
+fn copy_to_restoring(backup: &Path, dest: &Path) -> Result<std::path::PathBuf, LedgerError> {
+    let tmp = restoring_path(dest);
+    let src = open_connection(backup, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    if tmp.exists() {
+        fs::remove_file(&tmp).map_err(|source| LedgerError::Io {
+            path: tmp.clone(),
+            context: "removing a stale partial restore",
+            source,
+        })?;
+    }
+    src.backup(rusqlite::MAIN_DB, &tmp, None)
+        .map_err(|e| db_error(&tmp, "copying the backup", e))?;
+    fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|source| LedgerError::Io {
+            path: tmp.clone(),
+            context: "syncing the restored copy",
+            source,
+        })?;
+    Ok(tmp)
 }
 
 impl Ledger {
@@ -155,7 +192,7 @@ impl Ledger {
         backup: &Path,
         dest: &Path,
         checkpoints: &[Checkpoint],
-        clock: Box<dyn Clock>,
+        clock: Arc<dyn Clock>,
         actor: &Actor,
         replace: bool,
     ) -> Result<Restored, LedgerError> {
@@ -191,14 +228,22 @@ impl Ledger {
             }
         }
         Self::check_backup(backup, &all)?;
+        // The copy is made whole first; the ledger in place gets its second name; then one
+        // rename replaces it. At no point is there no ledger at `dest`.
+        let tmp = copy_to_restoring(backup, dest)?;
         let set_aside = if dest.exists() {
             let stamp = utc_text(clock.now())?.replace([':', '.'], "");
             Some(set_aside(dest, &stamp)?)
         } else {
             None
         };
+        fs::rename(&tmp, dest).map_err(|source| LedgerError::Io {
+            path: dest.to_path_buf(),
+            context: "moving the restored ledger into place at",
+            source,
+        })?;
         let ledger =
-            Self::restore_locked(backup, dest, &all, clock, actor, lock, set_aside.as_deref())?;
+            Self::open_restored(backup, dest, &all, clock, actor, lock, set_aside.as_deref())?;
         Ok(Restored { ledger, set_aside })
     }
 
@@ -239,7 +284,7 @@ impl Ledger {
         backup: &Path,
         dest: &Path,
         checkpoints: &[Checkpoint],
-        clock: Box<dyn Clock>,
+        clock: Arc<dyn Clock>,
         actor: &Actor,
     ) -> Result<Ledger, LedgerError> {
         let lock = LedgerLock::acquire(dest)?;
@@ -251,7 +296,7 @@ impl Ledger {
         backup: &Path,
         dest: &Path,
         checkpoints: &[Checkpoint],
-        clock: Box<dyn Clock>,
+        clock: Arc<dyn Clock>,
         actor: &Actor,
         lock: LedgerLock,
         replaced: Option<&Path>,
@@ -262,34 +307,123 @@ impl Ledger {
             });
         }
         // Copy through a temporary name so a failed copy never leaves a half ledger at `dest`.
-        let mut tmp_name = dest
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        tmp_name.push(".restoring");
-        let tmp = dest.with_file_name(tmp_name);
-        {
-            let src = open_connection(backup, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-            if tmp.exists() {
-                fs::remove_file(&tmp).map_err(|source| LedgerError::Io {
-                    path: tmp.clone(),
-                    context: "removing a stale partial restore",
-                    source,
-                })?;
-            }
-            src.backup(rusqlite::MAIN_DB, &tmp, None)
-                .map_err(|e| db_error(&tmp, "copying the backup", e))?;
-        }
+        let tmp = copy_to_restoring(backup, dest)?;
         fs::rename(&tmp, dest).map_err(|source| LedgerError::Io {
             path: dest.to_path_buf(),
             context: "moving the restored ledger into place at",
             source,
         })?;
+        Self::open_restored(backup, dest, checkpoints, clock, actor, lock, replaced)
+    }
+
+    /// Opens the ledger just put in place at `dest`, verifies it and records `ledger.restored`.
+    #[allow(clippy::too_many_arguments)]
+    fn open_restored(
+        backup: &Path,
+        dest: &Path,
+        checkpoints: &[Checkpoint],
+        clock: Arc<dyn Clock>,
+        actor: &Actor,
+        lock: LedgerLock,
+        replaced: Option<&Path>,
+    ) -> Result<Ledger, LedgerError> {
         let mut ledger = Ledger::open_locked(dest, clock, SCHEMA_VERSION, lock)?;
-        let report = ledger.verify_against(checkpoints)?;
+        ledger.record_restore(backup, checkpoints, actor, replaced)?;
+        Ok(ledger)
+    }
+
+    /// Restores a backup over this ledger while it stays open (the desktop app holds its
+    /// ledger for as long as it runs): the backup must verify, also against this ledger's
+    /// checkpoints, so an older copy cannot roll it back; this ledger is then set aside
+    /// (never deleted) and the copy takes its place under the same instance lock, with a
+    /// `ledger.restored` event. When anything fails after the set-aside, the set-aside
+    /// ledger is put back and reopened.
+    pub fn restore_here(
+        &mut self,
+        backup: &Path,
+        actor: &Actor,
+    ) -> Result<std::path::PathBuf, LedgerError> {
+        let checkpoints = self.checkpoints()?;
+        Self::check_backup(backup, &checkpoints)?;
+        let stamp = utc_text(self.clock.now())?.replace([':', '.'], "");
+        let dest = self.path.clone();
+        // Close this connection (SQLite folds the WAL into the file) before moving the file.
+        let closed = Connection::open_in_memory()
+            .map_err(|e| db_error(&dest, "closing the ledger for the restore", e))?;
+        drop(std::mem::replace(&mut self.conn, closed));
+        // The copy is made whole first; the ledger in use gets its second name; one rename
+        // then replaces it, so a ledger is at `dest` at every moment.
+        let reopen = |dest: &Path, clock: &dyn Clock| crate::connect(dest, clock, SCHEMA_VERSION);
+        let tmp = match copy_to_restoring(backup, &dest) {
+            Ok(tmp) => tmp,
+            Err(e) => {
+                self.conn = reopen(&dest, self.clock.as_ref())?;
+                return Err(e);
+            }
+        };
+        let aside = match set_aside(&dest, &stamp) {
+            Ok(aside) => aside,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                self.conn = reopen(&dest, self.clock.as_ref())?;
+                return Err(e);
+            }
+        };
+        let restored = fs::rename(&tmp, &dest)
+            .map_err(|source| LedgerError::Io {
+                path: dest.clone(),
+                context: "moving the restored ledger into place at",
+                source,
+            })
+            .and_then(|()| {
+                self.conn = reopen(&dest, self.clock.as_ref())?;
+                self.record_restore(backup, &checkpoints, actor, Some(&aside))
+            });
+        match restored {
+            Ok(()) => Ok(aside),
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                // Close the restored copy first: its write-ahead log must not outlive it next
+                // to the ledger put back.
+                if let Ok(closed) = Connection::open_in_memory() {
+                    drop(std::mem::replace(&mut self.conn, closed));
+                }
+                let back = fs::rename(&aside, &dest)
+                    .map_err(|source| LedgerError::Io {
+                        path: aside.clone(),
+                        context: "putting the ledger back after a failed restore",
+                        source,
+                    })
+                    .and_then(|()| crate::connect(&dest, self.clock.as_ref(), SCHEMA_VERSION));
+                match back {
+                    Ok(conn) => {
+                        self.conn = conn;
+                        Err(e)
+                    }
+                    Err(back) => Err(LedgerError::Corrupt {
+                        path: dest,
+                        detail: format!(
+                            "the restore failed ({e}) and the ledger could not be reopened ({back}); it is kept at {}",
+                            aside.display()
+                        ),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Checks the restored ledger (also against `checkpoints`) and records `ledger.restored`.
+    fn record_restore(
+        &mut self,
+        backup: &Path,
+        checkpoints: &[Checkpoint],
+        actor: &Actor,
+        replaced: Option<&Path>,
+    ) -> Result<(), LedgerError> {
+        let report = self.verify_against(checkpoints)?;
         if let Some(problem) = report.problem {
             return Err(LedgerError::NotVerified {
-                path: dest.to_path_buf(),
+                path: self.path.clone(),
                 problem,
             });
         }
@@ -307,7 +441,7 @@ impl Ledger {
         if let Some(aside) = replaced {
             event = event.before(format!("set aside as {}", aside.display()));
         }
-        ledger.append(&event)?;
-        Ok(ledger)
+        self.append(&event)?;
+        Ok(())
     }
 }

@@ -14,8 +14,9 @@ use crate::error::{db_error, LedgerError};
 use crate::event::{append_in, AppendError, NewEvent};
 use crate::Ledger;
 
+use crate::formats::CHECKPOINT_V1;
 /// The JSON format name of a published checkpoint.
-pub const CHECKPOINT_FORMAT: &str = "countersign-ledger-checkpoint/v1";
+pub use crate::formats::CHECKPOINT_V2 as CHECKPOINT_FORMAT;
 
 /// A checkpoint statement with its ed25519 signature and the public key that made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,9 +106,10 @@ impl Checkpoint {
         };
         let j: CheckpointJson =
             serde_json::from_str(text).map_err(|e| bad(format!("not a checkpoint: {e}")))?;
-        if j.format != CHECKPOINT_FORMAT {
+        // v1 is the same document under its first tag: published checkpoints stay readable.
+        if j.format != CHECKPOINT_FORMAT && j.format != CHECKPOINT_V1 {
             return Err(bad(format!(
-                "format {:?}, expected {CHECKPOINT_FORMAT:?}",
+                "format {:?}, expected {CHECKPOINT_FORMAT:?} (or {CHECKPOINT_V1:?})",
                 j.format
             )));
         }

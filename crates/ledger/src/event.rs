@@ -6,7 +6,9 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::clock::{stamp, Clock};
+use countersign_core::clock::Clock;
+
+use crate::clock::stamp;
 use crate::error::LedgerError;
 
 /// The largest text field accepted in an event (1 MiB); larger values belong in the store,
@@ -402,6 +404,19 @@ pub struct EventFilter {
     pub object_id: Option<String>,
     /// Events with this action.
     pub action: Option<String>,
+    /// How the text fields match: exactly (the default), or as a substring in any letter case.
+    pub text_match: TextMatch,
+}
+
+/// How an [`EventFilter`]'s text fields (actor, object kind, object id, action) match.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TextMatch {
+    /// The field equals the text (the actor: its ARN or printed name, or `system`).
+    #[default]
+    Exact,
+    /// The field contains the text, ignoring the case of ASCII letters (the actor: its ARN,
+    /// printed name, or `system` for the system's entries).
+    Contains,
 }
 
 impl EventFilter {
@@ -434,7 +449,32 @@ impl EventFilter {
                 crate::clock::utc_text(t)?,
             );
         }
-        if let Some(a) = &self.actor {
+        if self.text_match == TextMatch::Contains {
+            if let Some(a) = &self.actor {
+                add(
+                    &mut clauses,
+                    &mut params,
+                    "(instr(lower(coalesce(actor_arn, '')), lower(?)) > 0 \
+                     OR instr(lower(coalesce(actor_name, '')), lower(?)) > 0 \
+                     OR (actor_arn IS NULL AND actor_name IS NULL AND instr('system', lower(?)) > 0))",
+                    a.clone(),
+                );
+            }
+            for (column, value) in [
+                ("object_kind", &self.object_kind),
+                ("object_id", &self.object_id),
+                ("action", &self.action),
+            ] {
+                if let Some(v) = value {
+                    add(
+                        &mut clauses,
+                        &mut params,
+                        &format!("instr(lower({column}), lower(?)) > 0"),
+                        v.clone(),
+                    );
+                }
+            }
+        } else if let Some(a) = &self.actor {
             if a == "system" {
                 clauses.push("(actor_arn IS NULL AND actor_name IS NULL)".into());
             } else {
@@ -446,14 +486,16 @@ impl EventFilter {
                 );
             }
         }
-        if let Some(k) = &self.object_kind {
-            add(&mut clauses, &mut params, "object_kind = ?", k.clone());
-        }
-        if let Some(id) = &self.object_id {
-            add(&mut clauses, &mut params, "object_id = ?", id.clone());
-        }
-        if let Some(a) = &self.action {
-            add(&mut clauses, &mut params, "action = ?", a.clone());
+        if self.text_match == TextMatch::Exact {
+            if let Some(k) = &self.object_kind {
+                add(&mut clauses, &mut params, "object_kind = ?", k.clone());
+            }
+            if let Some(id) = &self.object_id {
+                add(&mut clauses, &mut params, "object_id = ?", id.clone());
+            }
+            if let Some(a) = &self.action {
+                add(&mut clauses, &mut params, "action = ?", a.clone());
+            }
         }
         let clause = if clauses.is_empty() {
             String::new()
@@ -466,14 +508,19 @@ impl EventFilter {
     /// A short description for the export event.
     pub(crate) fn describe(&self) -> serde_json::Value {
         let t = |t: &Option<OffsetDateTime>| t.and_then(|t| crate::clock::utc_text(t).ok());
-        serde_json::json!({
+        let mut d = serde_json::json!({
             "from": t(&self.from),
             "until": t(&self.until),
             "actor": self.actor,
             "object_kind": self.object_kind,
             "object_id": self.object_id,
             "action": self.action,
-        })
+        });
+        // Recorded only for substring filters, so an exact filter's record reads as before.
+        if self.text_match == TextMatch::Contains {
+            d["match"] = serde_json::json!("contains");
+        }
+        d
     }
 }
 

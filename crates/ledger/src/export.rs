@@ -16,7 +16,7 @@ use crate::Ledger;
 pub enum ExportFormat {
     /// RFC 4180 CSV with a header row; every field quoted.
     Csv,
-    /// A JSON object `{"format": "countersign-ledger-export/v1", "events": [...]}`.
+    /// A JSON object `{"format": "countersign.ledger-export/v2", "events": [...]}`.
     Json,
 }
 
@@ -143,7 +143,7 @@ impl Ledger {
             }
             ExportFormat::Json => {
                 let head = serde_json::json!({
-                    "format": "countersign-ledger-export/v1",
+                    "format": crate::formats::EXPORT_V2,
                     "filter": filter.describe(),
                 });
                 let head = head.to_string();

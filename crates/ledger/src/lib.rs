@@ -9,19 +9,30 @@
 #![forbid(unsafe_code)]
 
 mod backup;
+mod batch;
 mod checkpoint;
 mod clock;
+#[cfg(test)]
+mod disk_full;
+mod dispositions;
 mod error;
 mod event;
 mod export;
+mod formats;
 mod lock;
 mod objects;
 mod packages;
-mod records;
 mod records_check;
+mod rows;
 mod schema;
+mod signatures;
+mod signer_keys;
+mod signing_events;
+#[cfg(test)]
+mod test_support;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::config::DbConfig;
@@ -29,24 +40,27 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use backup::{BackupInfo, Restored, LEDGER_BACKED_UP, LEDGER_RESTORED};
 pub use checkpoint::{Checkpoint, CheckpointSigner, CHECKPOINT_FORMAT};
-pub use clock::{Clock, SteppingClock, SystemClock};
+
+pub use batch::{Batch, Written};
 pub use countersign_core::ledger_event::{
     Actor, ChainFault, ChainProblem, ChainReport, CheckpointStatement, LedgerEvent,
 };
+pub use dispositions::{CaseDispositionRecord, NewCaseDisposition, CASE_DISPOSITIONED};
 pub use error::LedgerError;
-pub use event::{EventClass, EventFilter, EventRecord, NewEvent, MAX_FIELD_BYTES};
+pub use event::{EventClass, EventFilter, EventRecord, NewEvent, TextMatch, MAX_FIELD_BYTES};
 pub use export::ExportFormat;
 pub use objects::{
     NewObject, NewRejection, ObjectRecord, ObjectSource, RejectionRecord, SourceKind,
 };
 pub use packages::{NewPackage, PackageRecord, PACKAGE_BUILT, PACKAGE_VERIFIED};
-pub use records::{
-    CaseDispositionRecord, NewCaseDisposition, NewEnrollment, NewSignature, Revocation,
-    SignatureRecord, SignerKeyRecord, CASE_DISPOSITIONED, CLOCK_SKEW, KEY_CREATED, KEY_ENROLLED,
-    KEY_REVOKED, SIGNATURE_APPLIED, SIGNATURE_FAILED, SIGNATURE_REFUSED, SIGNING_LOCKED,
-};
 pub use schema::SCHEMA_VERSION;
+pub use signatures::{NewSignature, SignatureRecord, SIGNATURE_APPLIED};
+pub use signer_keys::{
+    NewEnrollment, Revocation, SignerKeyRecord, KEY_CREATED, KEY_ENROLLED, KEY_REVOKED,
+};
+pub use signing_events::{CLOCK_SKEW, SIGNATURE_FAILED, SIGNATURE_REFUSED, SIGNING_LOCKED};
 
+use countersign_core::clock::Clock;
 use countersign_core::ledger_event::ChainVerifier;
 use error::db_error;
 use event::{append_in, event_from_row, event_ref_from_row, AppendError, EVENT_COLUMNS};
@@ -55,12 +69,14 @@ use lock::LedgerLock;
 /// How long a reader or writer waits for a lock held by a backup or checkpoint reader.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// An open ledger: the SQLite connection, the instance lock and the clock.
+/// An open ledger: the SQLite connection, the instance lock (none when opened read-only) and
+/// the clock.
 pub struct Ledger {
     conn: Connection,
     path: PathBuf,
-    clock: Box<dyn Clock>,
-    _lock: LedgerLock,
+    clock: Arc<dyn Clock>,
+    /// The instance lock; `None` for a read-only ledger (an auditor's copy).
+    _lock: Option<LedgerLock>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -75,14 +91,14 @@ impl Ledger {
     /// Opens the ledger at `path`, creating it (and recording `ledger.created`) if it does not
     /// exist and migrating an older schema (recording `ledger.migrated`). Refuses a ledger
     /// from a newer Countersign, a damaged file, and a ledger already open elsewhere.
-    pub fn open(path: &Path, clock: Box<dyn Clock>) -> Result<Ledger, LedgerError> {
+    pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Ledger, LedgerError> {
         Self::open_at(path, clock, SCHEMA_VERSION)
     }
 
     /// Opens, migrating no further than `target` (used to build older ledgers in tests).
     pub(crate) fn open_at(
         path: &Path,
-        clock: Box<dyn Clock>,
+        clock: Arc<dyn Clock>,
         target: i64,
     ) -> Result<Ledger, LedgerError> {
         let lock = LedgerLock::acquire(path)?;
@@ -92,39 +108,94 @@ impl Ledger {
     /// Opens with the instance lock already held.
     pub(crate) fn open_locked(
         path: &Path,
-        clock: Box<dyn Clock>,
+        clock: Arc<dyn Clock>,
         target: i64,
         lock: LedgerLock,
     ) -> Result<Ledger, LedgerError> {
-        let mut conn = open_connection(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
-        )?;
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-            .map_err(|e| db_error(path, "switching to WAL journaling", e))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(LedgerError::ReadOnly {
-                path: path.to_path_buf(),
-                detail: format!("the journal mode stayed {mode:?} instead of WAL"),
-            });
-        }
-        schema::migrate(&mut conn, path, clock.as_ref(), target)?;
+        let conn = connect(path, clock.as_ref(), target)?;
         Ok(Ledger {
             conn,
             path: path.to_path_buf(),
             clock,
-            _lock: lock,
+            _lock: Some(lock),
         })
     }
 
-    /// Caps the database at its current size, so the next append that needs a new page fails
-    /// as a full disk would. Lasts until the ledger is closed. For fault testing only.
-    #[doc(hidden)]
-    pub fn cap_size_for_fault_test(&self) -> Result<(), LedgerError> {
-        self.conn
-            .pragma_update(None, "max_page_count", 1)
-            .map_err(|e| db_error(&self.path, "capping the ledger size", e))
+    /// Opens an existing ledger for reading only, as an auditor's copy on read-only media or in
+    /// a folder they may not write: no lock file, no journal files created, no migration. Every
+    /// read (listing, verifying) works; any write fails as [`LedgerError::ReadOnly`]. A copy
+    /// whose write-ahead log still holds transactions cannot be read without writing beside it,
+    /// and is refused with what to do.
+    pub fn open_read_only(path: &Path, clock: Arc<dyn Clock>) -> Result<Ledger, LedgerError> {
+        if !path.is_file() {
+            return Err(LedgerError::Io {
+                path: path.to_path_buf(),
+                context: "there is no ledger to read at",
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            });
+        }
+        let conn = match open_connection(path, OpenFlags::SQLITE_OPEN_READ_ONLY) {
+            Ok(conn) => conn,
+            // Reading a WAL ledger needs its shared-memory file; in a folder that cannot be
+            // written, SQLite can only read the file as immutable, which is exact when no
+            // write-ahead log with transactions of its own lies beside it.
+            Err(LedgerError::ReadOnly { .. }) => {
+                let wal = path.with_file_name(format!(
+                    "{}-wal",
+                    path.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
+                ));
+                if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+                    return Err(LedgerError::ReadOnly {
+                        path: path.to_path_buf(),
+                        detail: format!(
+                            "its write-ahead log {} still holds transactions, which cannot be \
+                             read without writing beside them; copy the home to a folder you \
+                             may write, or make a single-file copy with `ledger backup`",
+                            wal.display()
+                        ),
+                    });
+                }
+                open_connection(
+                    Path::new(&immutable_uri(path)),
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+                )
+                .map_err(|e| match e {
+                    LedgerError::ReadOnly { detail, .. } | LedgerError::Corrupt { detail, .. } => {
+                        LedgerError::Corrupt {
+                            path: path.to_path_buf(),
+                            detail,
+                        }
+                    }
+                    other => other,
+                })?
+            }
+            Err(e) => return Err(e),
+        };
+        let found = schema::user_version(&conn, path)?;
+        if found > SCHEMA_VERSION {
+            return Err(LedgerError::SchemaTooNew {
+                path: path.to_path_buf(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if found != SCHEMA_VERSION {
+            return Err(LedgerError::ReadOnly {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "it has schema version {found} and must be upgraded to {SCHEMA_VERSION} first, \
+                     which writes to it; open a writable copy once"
+                ),
+            });
+        }
+        Ok(Ledger {
+            conn,
+            path: path.to_path_buf(),
+            clock,
+            _lock: None,
+        })
     }
 
     /// The ledger file.
@@ -381,6 +452,45 @@ pub(crate) fn verify_connection(
     Ok(report)
 }
 
+/// `file:` URI opening `path` as immutable (RFC 3986 percent-encoding of everything but the
+/// unreserved characters and `/`).
+fn immutable_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut uri = String::from("file:");
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
+}
+
+/// Opens the ledger file read-write in WAL mode and migrates it up to `target`.
+pub(crate) fn connect(
+    path: &Path,
+    clock: &dyn Clock,
+    target: i64,
+) -> Result<Connection, LedgerError> {
+    let mut conn = open_connection(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+    )?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        .map_err(|e| db_error(path, "switching to WAL journaling", e))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(LedgerError::ReadOnly {
+            path: path.to_path_buf(),
+            detail: format!("the journal mode stayed {mode:?} instead of WAL"),
+        });
+    }
+    schema::migrate(&mut conn, path, clock, target)?;
+    Ok(conn)
+}
+
 /// Opens an SQLite connection with the ledger's settings: defensive mode, full sync, foreign
 /// keys and a busy timeout. A file that is not a database is reported as damaged.
 pub(crate) fn open_connection(path: &Path, flags: OpenFlags) -> Result<Connection, LedgerError> {
@@ -412,17 +522,18 @@ fn append_error(path: &Path, e: AppendError) -> LedgerError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use countersign_core::clock::SteppingClock;
     use time::macros::datetime;
 
-    fn clock() -> Box<dyn Clock> {
-        Box::new(SteppingClock::new(
+    fn clock() -> Arc<dyn Clock> {
+        Arc::new(SteppingClock::new(
             datetime!(2026-03-01 09:00:00 +01:00),
             1000,
         ))
     }
 
     #[test]
-    fn an_older_schema_is_migrated_and_the_migration_recorded() {
+    fn an_older_schema_is_migrated_and_each_migration_recorded() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ledger.sqlite");
         {
@@ -442,17 +553,84 @@ mod tests {
         }
         let l = Ledger::open(&path, clock()).unwrap();
         let events = l.events(&EventFilter::all()).unwrap();
-        assert_eq!(events.len(), 2);
-        let m = &events[1].event;
-        assert_eq!(m.action, "ledger.migrated");
-        assert_eq!(m.before.as_deref(), Some("schema 1"));
-        assert_eq!(m.after.as_deref(), Some("schema 2"));
-        assert!(m.actor.is_system());
+        assert_eq!(events.len(), 1 + (SCHEMA_VERSION as usize - 1));
+        for (i, e) in events.iter().skip(1).enumerate() {
+            let m = &e.event;
+            assert_eq!(m.action, "ledger.migrated");
+            assert_eq!(m.before, Some(format!("schema {}", i + 1)));
+            assert_eq!(m.after, Some(format!("schema {}", i + 2)));
+            assert!(m.actor.is_system());
+        }
         assert!(l.verify().unwrap().is_ok());
         // Opening again migrates nothing and records nothing.
         drop(l);
         let l = Ledger::open(&path, clock()).unwrap();
-        assert_eq!(l.event_count().unwrap(), 2);
+        assert_eq!(l.event_count().unwrap(), SCHEMA_VERSION as u64);
+    }
+
+    #[test]
+    fn schema_3_fills_a_key_s_account_and_mfa_device_from_its_enrollment_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        let e = crate::test_support::enrollment(1, "arn:aws:iam::123456789012:user/dana");
+        {
+            // A schema-2 ledger with a key enrolled the way schema 2 recorded it.
+            let mut l = Ledger::open_at(&path, clock(), 2).unwrap();
+            let after = serde_json::json!({
+                "iam_arn": e.iam_arn,
+                "account": e.account,
+                "printed_name": e.printed_name,
+                "public_key": hex::encode(e.public_key),
+                "mfa_serial": e.mfa_serial,
+            })
+            .to_string();
+            let rec = l
+                .append(
+                    &NewEvent::new(
+                        &crate::test_support::dana(),
+                        KEY_ENROLLED,
+                        "key",
+                        e.key_id.to_hex(),
+                    )
+                    .after(after),
+                )
+                .unwrap();
+            l.conn
+                .execute(
+                    "INSERT INTO signer_keys (key_id, public_key, iam_arn, printed_name, enrolled_at, event_seq) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    rusqlite::params![
+                        e.key_id.to_hex(),
+                        e.public_key.to_vec(),
+                        e.iam_arn,
+                        e.printed_name,
+                        rec.event.time_utc,
+                        rec.event.seq as i64
+                    ],
+                )
+                .unwrap();
+            assert!(l.verify().unwrap().is_ok());
+        }
+        let l = Ledger::open(&path, clock()).unwrap();
+        let keys = l.signer_keys().unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].account, "123456789012");
+        assert_eq!(keys[0].mfa_serial, e.mfa_serial);
+        assert!(l.verify().unwrap().is_ok());
+        // The columns are covered by the chain from now on.
+        drop(l);
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "DROP TRIGGER signer_keys_no_update; UPDATE signer_keys SET mfa_serial = 'arn:aws:iam::123456789012:mfa/mallory';",
+        )
+        .unwrap();
+        drop(c);
+        let l = Ledger::open(&path, clock()).unwrap();
+        let problem = l.verify().unwrap().problem.unwrap();
+        assert!(
+            problem.to_string().contains("signer_keys row 1"),
+            "{problem}"
+        );
     }
 
     /// The newest event about an object is found through the object index, not by scanning

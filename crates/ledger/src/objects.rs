@@ -95,65 +95,6 @@ pub struct ObjectRecord {
     pub metadata: Vec<(String, String)>,
 }
 
-/// An object with its `object.stored` event, checked and encoded before the transaction opens.
-struct PreparedObject<'a> {
-    obj: &'a NewObject,
-    metadata: &'a [(String, String)],
-    size: i64,
-    metadata_text: String,
-    event: NewEvent,
-}
-
-impl<'a> PreparedObject<'a> {
-    fn new(
-        obj: &'a NewObject,
-        metadata: &'a [(String, String)],
-        actor: &Actor,
-    ) -> Result<Self, LedgerError> {
-        if obj.uri.is_empty() {
-            return Err(LedgerError::InvalidEvent {
-                action: "object.stored".into(),
-                detail: "the object URI is empty".into(),
-            });
-        }
-        let size = i64::try_from(obj.size).map_err(|_| LedgerError::InvalidEvent {
-            action: "object.stored".into(),
-            detail: format!(
-                "the size {} of {} is too large to record",
-                obj.size, obj.uri
-            ),
-        })?;
-        let mut after = serde_json::json!({
-            "sha256": obj.sha256.to_hex(),
-            "size": obj.size,
-            "version_id": obj.version_id,
-            "etag": obj.etag,
-            "last_modified": obj.last_modified,
-            "source": obj.source.as_str(),
-            "run_key": obj.run_key,
-        });
-        let metadata_text = metadata_json(metadata);
-        if !metadata.is_empty() {
-            if let (Some(map), Ok(m)) = (
-                after.as_object_mut(),
-                serde_json::from_str::<serde_json::Value>(&metadata_text),
-            ) {
-                map.insert("metadata".into(), m);
-            }
-        }
-        let event = NewEvent::new(actor, "object.stored", "object", obj.uri.clone())
-            .after(after.to_string());
-        event.validate()?;
-        Ok(Self {
-            obj,
-            metadata,
-            size,
-            metadata_text,
-            event,
-        })
-    }
-}
-
 /// Where a recorded object came from and what it is ([`Ledger::object_sources`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectSource {
@@ -320,6 +261,132 @@ fn seq_i64(seq: u64) -> i64 {
     i64::try_from(seq).unwrap_or(i64::MAX)
 }
 
+/// An object ready to be recorded: its event and its metadata column.
+struct Prepared<'a> {
+    obj: &'a NewObject,
+    metadata: Vec<(String, String)>,
+    metadata_text: String,
+    size: i64,
+    event: NewEvent,
+}
+
+fn prepare<'a>(
+    obj: &'a NewObject,
+    metadata: &[(String, String)],
+    actor: &Actor,
+) -> Result<Prepared<'a>, LedgerError> {
+    if obj.uri.is_empty() {
+        return Err(LedgerError::InvalidEvent {
+            action: "object.stored".into(),
+            detail: "the object URI is empty".into(),
+        });
+    }
+    let size = i64::try_from(obj.size).map_err(|_| LedgerError::InvalidEvent {
+        action: "object.stored".into(),
+        detail: format!(
+            "the size {} of {} is too large to record",
+            obj.size, obj.uri
+        ),
+    })?;
+    let mut after = serde_json::json!({
+        "sha256": obj.sha256.to_hex(),
+        "size": obj.size,
+        "version_id": obj.version_id,
+        "etag": obj.etag,
+        "last_modified": obj.last_modified,
+        "source": obj.source.as_str(),
+        "run_key": obj.run_key,
+        "bucket": obj.bucket,
+        "key": obj.key,
+    });
+    let metadata_text = metadata_json(metadata);
+    if !metadata.is_empty() {
+        if let (Some(map), Ok(m)) = (
+            after.as_object_mut(),
+            serde_json::from_str::<serde_json::Value>(&metadata_text),
+        ) {
+            map.insert("metadata".into(), m);
+        }
+    }
+    let event =
+        NewEvent::new(actor, "object.stored", "object", obj.uri.clone()).after(after.to_string());
+    event.validate()?;
+    Ok(Prepared {
+        obj,
+        metadata: metadata.to_vec(),
+        metadata_text,
+        size,
+        event,
+    })
+}
+
+/// Inserts one prepared object and its event, or returns the record already there.
+fn insert_object(
+    tx: &rusqlite::Transaction<'_>,
+    clock: &dyn crate::Clock,
+    p: &Prepared<'_>,
+) -> Result<ObjectRecord, AppendError> {
+    let obj = p.obj;
+    let existing_sql = format!(
+        "SELECT {OBJECT_COLUMNS} FROM objects WHERE uri = ?1 AND version_id IS ?2 AND etag IS ?3 \
+         AND sha256 = ?4"
+    );
+    // Cached: a group of thousands of objects prepares each statement once.
+    let existing = tx
+        .prepare_cached(&existing_sql)
+        .and_then(|mut stmt| {
+            stmt.query_row(
+                params![obj.uri, obj.version_id, obj.etag, obj.sha256.to_hex()],
+                object_from_row,
+            )
+            .optional()
+        })
+        .map_err(AppendError::Sql)?;
+    if let Some(rec) = existing {
+        return Ok(rec);
+    }
+    let rec = append_in(tx, clock, &p.event)?;
+    tx.prepare_cached(
+        "INSERT INTO objects (sha256, size, uri, bucket, key, version_id, etag, last_modified, \
+         fetched_at, source, run_key, event_seq, metadata) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            obj.sha256.to_hex(),
+            p.size,
+            obj.uri,
+            obj.bucket,
+            obj.key,
+            obj.version_id,
+            obj.etag,
+            obj.last_modified,
+            rec.event.time_utc,
+            obj.source.as_str(),
+            obj.run_key,
+            seq_i64(rec.event.seq),
+            p.metadata_text,
+        ])
+    })
+    .map_err(AppendError::Sql)?;
+    Ok(ObjectRecord {
+        id: tx.last_insert_rowid(),
+        sha256: obj.sha256,
+        size: obj.size,
+        uri: obj.uri.clone(),
+        bucket: obj.bucket.clone(),
+        key: obj.key.clone(),
+        version_id: obj.version_id.clone(),
+        etag: obj.etag.clone(),
+        last_modified: obj.last_modified.clone(),
+        fetched_at: rec.event.time_utc,
+        source: obj.source,
+        run_key: obj.run_key.clone(),
+        event_seq: rec.event.seq,
+        metadata: sorted(&p.metadata),
+    })
+}
+
 impl Ledger {
     /// Records an object that entered the store, with its `object.stored` event, in one
     /// transaction. Idempotent: the same (uri, version id, ETag, digest) returns the existing
@@ -341,17 +408,17 @@ impl Ledger {
         metadata: &[(String, String)],
         actor: &Actor,
     ) -> Result<ObjectRecord, LedgerError> {
-        let mut out = self.add_objects(&[(obj, metadata)], actor)?;
-        out.pop().ok_or_else(|| LedgerError::InvalidEvent {
-            action: "object.stored".into(),
-            detail: format!("nothing was recorded for {}", obj.uri),
+        let prepared = prepare(obj, metadata, actor)?;
+        self.write("recording a stored object", |tx, clock| {
+            insert_object(tx, clock, &prepared)
         })
     }
 
     /// Records many objects that entered the store (each with its source metadata and its own
-    /// `object.stored` event) in one transaction: all of them or none. One commit, so one
-    /// flush to disk, however many objects: the caller makes their bytes durable first.
-    /// Idempotent per object, as [`add_object`](Ledger::add_object).
+    /// `object.stored` event) in one transaction: all of them or none. One commit, so one flush
+    /// to disk, however many objects: fetch and import record a group this way once the group's
+    /// bytes are durable, instead of a transaction (and a disk sync) per object. Idempotent per
+    /// object, as [`add_object`](Ledger::add_object).
     pub fn add_objects(
         &mut self,
         objects: &[(&NewObject, &[(String, String)])],
@@ -359,71 +426,13 @@ impl Ledger {
     ) -> Result<Vec<ObjectRecord>, LedgerError> {
         let prepared = objects
             .iter()
-            .map(|(obj, metadata)| PreparedObject::new(obj, metadata, actor))
+            .map(|(obj, metadata)| prepare(obj, metadata, actor))
             .collect::<Result<Vec<_>, _>>()?;
-        let existing_sql = format!(
-            "SELECT {OBJECT_COLUMNS} FROM objects WHERE uri = ?1 AND version_id IS ?2 AND etag IS ?3 \
-             AND sha256 = ?4"
-        );
         self.write("recording stored objects", |tx, clock| {
-            let mut existing = tx.prepare_cached(&existing_sql).map_err(AppendError::Sql)?;
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO objects (sha256, size, uri, bucket, key, version_id, etag, \
-                     last_modified, fetched_at, source, run_key, event_seq, metadata) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                )
-                .map_err(AppendError::Sql)?;
-            let mut out = Vec::with_capacity(prepared.len());
-            for p in &prepared {
-                let obj = p.obj;
-                let found = existing
-                    .query_row(
-                        params![obj.uri, obj.version_id, obj.etag, obj.sha256.to_hex()],
-                        object_from_row,
-                    )
-                    .optional()
-                    .map_err(AppendError::Sql)?;
-                if let Some(rec) = found {
-                    out.push(rec);
-                    continue;
-                }
-                let rec = append_in(tx, clock, &p.event)?;
-                insert
-                    .execute(params![
-                        obj.sha256.to_hex(),
-                        p.size,
-                        obj.uri,
-                        obj.bucket,
-                        obj.key,
-                        obj.version_id,
-                        obj.etag,
-                        obj.last_modified,
-                        rec.event.time_utc,
-                        obj.source.as_str(),
-                        obj.run_key,
-                        seq_i64(rec.event.seq),
-                        p.metadata_text,
-                    ])
-                    .map_err(AppendError::Sql)?;
-                out.push(ObjectRecord {
-                    id: tx.last_insert_rowid(),
-                    sha256: obj.sha256,
-                    size: obj.size,
-                    uri: obj.uri.clone(),
-                    bucket: obj.bucket.clone(),
-                    key: obj.key.clone(),
-                    version_id: obj.version_id.clone(),
-                    etag: obj.etag.clone(),
-                    last_modified: obj.last_modified.clone(),
-                    fetched_at: rec.event.time_utc,
-                    source: obj.source,
-                    run_key: obj.run_key.clone(),
-                    event_seq: rec.event.seq,
-                    metadata: sorted(p.metadata),
-                });
-            }
-            Ok(out)
+            prepared
+                .iter()
+                .map(|p| insert_object(tx, clock, p))
+                .collect()
         })
     }
 

@@ -187,13 +187,14 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SteppingClock;
+    use countersign_core::clock::SteppingClock;
+    use std::sync::Arc;
     use time::macros::datetime;
 
     fn ledger(dir: &std::path::Path) -> Ledger {
         Ledger::open(
             &dir.join("l.sqlite"),
-            Box::new(SteppingClock::new(datetime!(2026-11-05 09:00 UTC), 1000)),
+            Arc::new(SteppingClock::new(datetime!(2026-11-05 09:00 UTC), 1000)),
         )
         .unwrap()
     }

@@ -33,7 +33,7 @@ const CHECKS: &[Check] = &[
         action: "object.stored",
         sql: "SELECT r.id, r.event_seq, e.action, e.object_id, e.time_utc, e.after, e.reason, \
               r.uri, r.fetched_at, NULL, r.sha256, r.size, r.version_id, r.etag, r.last_modified, \
-              r.source, r.run_key, r.metadata \
+              r.source, r.run_key, r.metadata, r.bucket, r.key \
               FROM objects r LEFT JOIN events e ON e.seq = r.event_seq ORDER BY r.id",
     },
     Check {
@@ -57,7 +57,7 @@ const CHECKS: &[Check] = &[
         sql:
             "SELECT r.id, r.event_seq, e.action, e.object_kind || ':' || e.object_id, e.time_utc, \
               e.after, e.reason, 'key:' || r.key_id, r.enrolled_at, NULL, r.iam_arn, \
-              r.printed_name, hex(r.public_key), e.actor_name \
+              r.printed_name, hex(r.public_key), e.actor_name, r.account, r.mfa_serial \
               FROM signer_keys r LEFT JOIN events e ON e.seq = r.event_seq ORDER BY r.id",
     },
     Check {
@@ -73,17 +73,28 @@ const CHECKS: &[Check] = &[
     },
 ];
 
-/// Tables whose events carry more than the row holds (the enrollment's account and MFA
-/// device): only the members rebuilt from the row are compared.
+/// Tables whose rows are compared with the members of their event that the row rebuilds
+/// (every member the row holds is compared; an event member the row has no column for is
+/// checked by [`row_problem`] from the envelope or the actor instead).
 fn compares_subset(table: &str) -> bool {
     matches!(table, "signer_keys" | "signatures")
 }
 
-/// Checks a row against what its event cannot carry: a signature row's envelope must be a
-/// statement about the row's subject, digest, meaning, time and offset, and a signer key's
-/// printed name must be the enrolling actor's.
+/// Checks a row against what its event cannot carry: an object's bucket and key must be the
+/// ones its URI names, a signature row's envelope must be a statement about the row's subject,
+/// digest, meaning, time and offset, and a signer key's printed name must be the enrolling
+/// actor's.
 fn row_problem(table: &str, row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<String>> {
     match table {
+        "objects" => {
+            let uri: String = row.get(7)?;
+            let bucket: Option<String> = row.get(18)?;
+            let key: Option<String> = row.get(19)?;
+            Ok(
+                (!location_matches_uri(&uri, bucket.as_deref(), key.as_deref()))
+                    .then(|| "its bucket or key is not the one its URI names".into()),
+            )
+        }
         "signer_keys" => {
             let name: String = row.get(11)?;
             let actor: Option<String> = row.get(13)?;
@@ -136,6 +147,30 @@ fn row_problem(table: &str, row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<
     }
 }
 
+/// Whether an object row's bucket and key are the ones its URI names: `s3://<bucket>/<key>`
+/// for an S3 object (a bucket name has no `/`, so the URI determines both), and
+/// `file://<folder or archive>/<key>` for an imported file; objects that are neither (stack
+/// snapshots) have no bucket and no key. These columns decide which run a file belongs to, so
+/// they must be derived from what the chain covers.
+fn location_matches_uri(uri: &str, bucket: Option<&str>, key: Option<&str>) -> bool {
+    match (bucket, key) {
+        (Some(b), Some(k)) => {
+            !b.is_empty()
+                && !b.contains('/')
+                && uri.strip_prefix("s3://") == Some(&format!("{b}/{k}"))
+        }
+        (None, Some(k)) => {
+            !k.is_empty()
+                && uri
+                    .strip_prefix("file://")
+                    .and_then(|rest| rest.strip_suffix(k))
+                    .is_some_and(|root| root.ends_with('/'))
+        }
+        (None, None) => !uri.starts_with("s3://") && !uri.starts_with("file://"),
+        (Some(_), None) => false,
+    }
+}
+
 /// Whether `recorded` holds every member of `expected` with the same value.
 fn contains_all(recorded: &Value, expected: &Value) -> bool {
     match (recorded.as_object(), expected.as_object()) {
@@ -145,8 +180,13 @@ fn contains_all(recorded: &Value, expected: &Value) -> bool {
 }
 
 /// The `after` the recording event must carry for this row (as `add_object` and
-/// `reject_object` write it).
-fn expected_after(table: &str, row: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
+/// `reject_object` write it). An `object.stored` entry written since the bucket and key are
+/// recorded in it (`recorded` has a `key` member) must carry the row's.
+fn expected_after(
+    table: &str,
+    row: &rusqlite::Row<'_>,
+    recorded: Option<&Value>,
+) -> rusqlite::Result<Value> {
     Ok(match table {
         "objects" => {
             let mut v = serde_json::json!({
@@ -161,8 +201,14 @@ fn expected_after(table: &str, row: &rusqlite::Row<'_>) -> rusqlite::Result<Valu
             let metadata: String = row.get(17)?;
             let metadata: Value = serde_json::from_str(&metadata).unwrap_or(Value::Null);
             let empty = metadata.as_object().is_some_and(|m| m.is_empty());
-            if let (false, Some(map)) = (empty, v.as_object_mut()) {
-                map.insert("metadata".into(), metadata);
+            if let Some(map) = v.as_object_mut() {
+                if !empty {
+                    map.insert("metadata".into(), metadata);
+                }
+                if recorded.is_some_and(|r| r.get("key").is_some()) {
+                    map.insert("bucket".into(), row.get::<_, Option<String>>(18)?.into());
+                    map.insert("key".into(), row.get::<_, Option<String>>(19)?.into());
+                }
             }
             v
         }
@@ -172,11 +218,20 @@ fn expected_after(table: &str, row: &rusqlite::Row<'_>) -> rusqlite::Result<Valu
             "expected_sha256": row.get::<_, Option<String>>(12)?,
             "actual_sha256": row.get::<_, Option<String>>(13)?,
         }),
-        "signer_keys" => serde_json::json!({
-            "iam_arn": row.get::<_, String>(10)?,
-            "printed_name": row.get::<_, String>(11)?,
-            "public_key": row.get::<_, String>(12)?.to_lowercase(),
-        }),
+        "signer_keys" => {
+            let mut v = serde_json::json!({
+                "iam_arn": row.get::<_, String>(10)?,
+                "printed_name": row.get::<_, String>(11)?,
+                "public_key": row.get::<_, String>(12)?.to_lowercase(),
+            });
+            // Schema 3 keeps the account and MFA device as columns (NULL before it).
+            let facts: (Option<String>, Option<String>) = (row.get(14)?, row.get(15)?);
+            if let (Some(map), (Some(account), Some(mfa_serial))) = (v.as_object_mut(), facts) {
+                map.insert("account".into(), Value::String(account));
+                map.insert("mfa_serial".into(), Value::String(mfa_serial));
+            }
+            v
+        }
         "signatures" => serde_json::json!({
             "meaning": row.get::<_, String>(10)?,
             "key_id": row.get::<_, String>(11)?,
@@ -207,15 +262,23 @@ impl RecordEntries {
     }
 }
 
-/// The first record row that does not match its event, or event that lost its row.
+/// The first record row that does not match its event, or event that lost its row. Reads a
+/// ledger of any schema this build knows (a backup is verified before it is migrated).
 pub(crate) fn check_records(
     conn: &Connection,
     path: &Path,
     entries: &RecordEntries,
 ) -> Result<Option<ChainProblem>, LedgerError> {
     let err = |e| db_error(path, "checking records against the chain", e);
+    let version = crate::schema::user_version(conn, path)?;
     for (check, entries) in CHECKS.iter().zip(&entries.seqs) {
-        let mut stmt = conn.prepare(check.sql).map_err(err)?;
+        // Before schema 3 a signer key had no account or MFA device columns.
+        let sql = if check.table == "signer_keys" && version < 3 {
+            check.sql.replace("r.account, r.mfa_serial", "NULL, NULL")
+        } else {
+            check.sql.to_owned()
+        };
+        let mut stmt = conn.prepare(&sql).map_err(err)?;
         let mut rows = stmt.query([]).map_err(err)?;
         let mut seen = std::collections::HashSet::new();
         while let Some(row) = rows.next().map_err(err)? {
@@ -260,7 +323,7 @@ pub(crate) fn check_records(
             }
             let after: Option<String> = row.get(5).map_err(err)?;
             let recorded: Option<Value> = after.and_then(|a| serde_json::from_str(&a).ok());
-            let expected = expected_after(check.table, row).map_err(err)?;
+            let expected = expected_after(check.table, row, recorded.as_ref()).map_err(err)?;
             let same = match &recorded {
                 Some(r) if compares_subset(check.table) => contains_all(r, &expected),
                 Some(r) => *r == expected,
@@ -298,7 +361,8 @@ pub(crate) fn check_records(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::SystemClock;
+    use countersign_core::clock::SteppingClock;
+    use time::macros::datetime;
 
     /// Every statement the record check runs, as SQLite plans it.
     fn plans() -> Vec<(String, Vec<String>)> {
@@ -306,7 +370,7 @@ mod tests {
         crate::schema::migrate(
             &mut conn,
             Path::new(":memory:"),
-            &SystemClock::utc(),
+            &SteppingClock::new(datetime!(2026-03-01 09:00:00 UTC), 1),
             crate::SCHEMA_VERSION,
         )
         .unwrap();

@@ -7,10 +7,10 @@
 
 use std::path::Path;
 
+use countersign_core::clock::Clock;
 use countersign_core::ledger_event::Actor;
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::clock::Clock;
 use crate::error::{db_error, LedgerError};
 use crate::event::{append_in, AppendError, NewEvent};
 
@@ -18,6 +18,7 @@ use crate::event::{append_in, AppendError, NewEvent};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_audit_trail.sql"),
     include_str!("migrations/0002_records.sql"),
+    include_str!("migrations/0003_signer_key_facts.sql"),
 ];
 
 /// The newest schema version this build knows.
@@ -102,7 +103,10 @@ mod tests {
     #[test]
     fn every_migration_applies_on_an_empty_database() {
         let mut conn = Connection::open_in_memory().unwrap();
-        let clock = crate::clock::SystemClock::utc();
+        let clock = countersign_core::clock::SteppingClock::new(
+            time::macros::datetime!(2026-03-01 09:00 UTC),
+            1000,
+        );
         migrate(&mut conn, Path::new(":memory:"), &clock, SCHEMA_VERSION).unwrap();
         assert_eq!(
             user_version(&conn, Path::new(":memory:")).unwrap(),

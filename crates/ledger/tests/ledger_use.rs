@@ -7,7 +7,7 @@ use common::*;
 use countersign_core::digest::Sha256;
 use countersign_ledger::{
     Actor, EventClass, EventFilter, ExportFormat, Ledger, LedgerError, NewEvent, NewRejection,
-    SCHEMA_VERSION,
+    TextMatch, SCHEMA_VERSION,
 };
 
 #[test]
@@ -16,7 +16,9 @@ fn a_new_ledger_records_its_creation_and_verifies() {
     let l = open(&path);
     let events = l.events(&EventFilter::all()).unwrap();
     let actions: Vec<&str> = events.iter().map(|e| e.event.action.as_str()).collect();
-    assert_eq!(actions, ["ledger.created", "ledger.migrated"]);
+    assert_eq!(actions[0], "ledger.created");
+    assert_eq!(actions.len() as u64, BASE);
+    assert!(actions[1..].iter().all(|a| *a == "ledger.migrated"));
     let first = &events[0].event;
     assert_eq!(first.seq, 1);
     assert_eq!(first.time_utc, "2026-03-01T08:00:00.000Z");
@@ -25,8 +27,9 @@ fn a_new_ledger_records_its_creation_and_verifies() {
     assert_eq!(events[1].event.prev_hash, events[0].hash);
     let r = l.verify().unwrap();
     assert!(r.is_ok(), "{r:?}");
-    assert_eq!(r.events, 2);
-    assert_eq!(r.head, Some((2, events[1].hash)));
+    assert_eq!(r.events, BASE);
+    let last = events.last().unwrap();
+    assert_eq!(r.head, Some((BASE, last.hash)));
 }
 
 #[test]
@@ -35,11 +38,11 @@ fn add_object_is_idempotent_and_recorded_once() {
     let mut l = open(&path);
     let a = alice();
     let first = l.add_object(&object(1), &a).unwrap();
-    assert_eq!(first.event_seq, 3);
-    assert_eq!(first.fetched_at, "2026-03-01T08:00:02.000Z");
+    assert_eq!(first.event_seq, BASE + 1);
+    assert_eq!(first.fetched_at, stepped(BASE));
     let again = l.add_object(&object(1), &a).unwrap();
     assert_eq!(again, first);
-    assert_eq!(l.event_count().unwrap(), 3);
+    assert_eq!(l.event_count().unwrap(), BASE + 1);
 
     // Same URI and version but different bytes is a different record.
     let mut changed = object(1);
@@ -82,6 +85,7 @@ fn add_object_is_idempotent_and_recorded_once() {
 fn many_objects_are_recorded_in_one_transaction_all_or_none() {
     let (_d, path) = home();
     let mut l = open(&path);
+    let base = l.event_count().unwrap();
     let meta = vec![("trail-signature".to_owned(), "abc".to_owned())];
     let (one, two, three) = (object(1), object(2), object(3));
     let recs = l
@@ -97,11 +101,11 @@ fn many_objects_are_recorded_in_one_transaction_all_or_none() {
     );
     assert_eq!(
         recs.iter().map(|r| r.event_seq).collect::<Vec<_>>(),
-        [3, 4, 3, 5]
+        [base + 1, base + 2, base + 1, base + 3]
     );
     assert_eq!(recs[1].metadata, meta);
     assert_eq!(l.objects().unwrap().len(), 3);
-    assert_eq!(l.event_count().unwrap(), 5);
+    assert_eq!(l.event_count().unwrap(), base + 3);
 
     // One bad object refuses the whole batch: nothing of it is recorded.
     let mut bad = object(5);
@@ -112,7 +116,7 @@ fn many_objects_are_recorded_in_one_transaction_all_or_none() {
         .unwrap_err();
     assert!(err.to_string().contains("URI is empty"), "{err}");
     assert_eq!(l.objects().unwrap().len(), 3);
-    assert_eq!(l.event_count().unwrap(), 5);
+    assert_eq!(l.event_count().unwrap(), base + 3);
     assert!(l.verify().unwrap().is_ok());
 
     // The newest record of a URI, whatever its version and ETag.
@@ -135,7 +139,7 @@ fn objects_without_version_or_etag_are_idempotent_too() {
     let b = l.add_object(&o, &Actor::system()).unwrap();
     assert_eq!(a, b);
     assert_eq!(l.find_object(&o.uri, None, None).unwrap(), Some(a));
-    assert_eq!(l.event_count().unwrap(), 3);
+    assert_eq!(l.event_count().unwrap(), BASE + 1);
 }
 
 #[test]
@@ -155,7 +159,7 @@ fn rejections_are_recorded_with_their_reason_and_need_one() {
     assert_eq!(rs.len(), 1);
     assert_eq!(rs[0].reason, "digest differs from run.json");
     assert_eq!(rs[0].expected_sha256, Some(Sha256::of(b"expected")));
-    assert_eq!(rs[0].event_seq, 3);
+    assert_eq!(rs[0].event_seq, BASE + 1);
     let ev = l.head().unwrap().unwrap().event;
     assert_eq!(ev.action, "object.rejected");
     assert_eq!(ev.reason.as_deref(), Some("digest differs from run.json"));
@@ -166,7 +170,7 @@ fn rejections_are_recorded_with_their_reason_and_need_one() {
     assert!(matches!(err, LedgerError::ReasonRequired { .. }), "{err}");
     assert!(err.to_string().contains("a reason is required"), "{err}");
     assert_eq!(l.rejections().unwrap().len(), 1);
-    assert_eq!(l.event_count().unwrap(), 3);
+    assert_eq!(l.event_count().unwrap(), BASE + 1);
 }
 
 #[test]
@@ -180,17 +184,17 @@ fn generic_append_enforces_reasons_and_links() {
     let err = l.append(&e).unwrap_err();
     assert!(matches!(err, LedgerError::ReasonRequired { .. }));
     let rec = l.append(&e.reason("results match the protocol")).unwrap();
-    assert_eq!(rec.event.seq, 3);
+    assert_eq!(rec.event.seq, BASE + 1);
     let batch = l.append_batch(&[note(1), note(2), note(3)]).unwrap();
     assert_eq!(
         batch.iter().map(|r| r.event.seq).collect::<Vec<_>>(),
-        [4, 5, 6]
+        [BASE + 2, BASE + 3, BASE + 4]
     );
     assert_eq!(batch[0].event.prev_hash, rec.hash);
     // A bad event anywhere in a batch records none of it.
     let bad = NewEvent::new(&alice(), "BAD ACTION", "x", "y");
     assert!(l.append_batch(&[note(4), bad]).is_err());
-    assert_eq!(l.event_count().unwrap(), 6);
+    assert_eq!(l.event_count().unwrap(), BASE + 4);
     assert!(l.verify().unwrap().is_ok());
 }
 
@@ -249,7 +253,7 @@ fn every_table_refuses_update_and_delete() {
     let n: i64 = c
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(n, 5);
+    assert_eq!(n as u64, BASE + 3);
 }
 
 #[test]
@@ -294,7 +298,7 @@ fn export_csv_and_json_are_complete_and_recorded() {
     let n = l
         .export(ExportFormat::Csv, &EventFilter::all(), &mut csv, &alice())
         .unwrap();
-    assert_eq!(n, 4);
+    assert_eq!(n, BASE + 2);
     let text = String::from_utf8(csv.clone()).unwrap();
     let mut lines = text.split("\r\n");
     assert_eq!(
@@ -310,11 +314,11 @@ fn export_csv_and_json_are_complete_and_recorded() {
     );
 
     let exported = l.head().unwrap().unwrap().event;
-    assert_eq!(exported.seq, 5);
+    assert_eq!(exported.seq, BASE + 3);
     assert_eq!(exported.action, "ledger.exported");
     let after: serde_json::Value =
         serde_json::from_str(exported.after.as_deref().unwrap()).unwrap();
-    assert_eq!(after["events"], 4);
+    assert_eq!(after["events"], BASE + 2);
     assert_eq!(after["format"], "csv");
     assert_eq!(after["sha256"], Sha256::of(&csv).to_hex());
 
@@ -322,14 +326,15 @@ fn export_csv_and_json_are_complete_and_recorded() {
     let n = l
         .export(ExportFormat::Json, &EventFilter::all(), &mut json, &alice())
         .unwrap();
-    assert_eq!(n, 5, "the first export is itself in the trail");
+    assert_eq!(n, BASE + 3, "the first export is itself in the trail");
     let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
-    assert_eq!(doc["format"], "countersign-ledger-export/v1");
+    assert_eq!(doc["format"], "countersign.ledger-export/v2");
     let events = doc["events"].as_array().unwrap();
-    assert_eq!(events.len(), 5);
-    assert_eq!(events[4]["action"], "ledger.exported");
-    assert_eq!(events[2]["actor"]["printed_name"], "Alice Martin");
-    assert_eq!(events[2]["hash"].as_str().unwrap().len(), 64);
+    assert_eq!(events.len() as u64, BASE + 3);
+    let base = BASE as usize;
+    assert_eq!(events[base + 2]["action"], "ledger.exported");
+    assert_eq!(events[base]["actor"]["printed_name"], "Alice Martin");
+    assert_eq!(events[base]["hash"].as_str().unwrap().len(), 64);
     assert!(l.verify().unwrap().is_ok());
 }
 
@@ -337,9 +342,9 @@ fn export_csv_and_json_are_complete_and_recorded() {
 fn export_filters_by_action_actor_object_and_time() {
     let (_d, path) = home();
     let mut l = open(&path);
-    l.add_object(&object(1), &alice()).unwrap(); // 08:00:02
-    l.add_object(&object(2), &Actor::system()).unwrap(); // 08:00:03
-    l.append(&note(1)).unwrap(); // 08:00:04
+    l.add_object(&object(1), &alice()).unwrap();
+    l.add_object(&object(2), &Actor::system()).unwrap();
+    l.append(&note(1)).unwrap();
     let count = |l: &Ledger, f: EventFilter| l.events(&f).unwrap().len();
     assert_eq!(
         count(
@@ -378,8 +383,8 @@ fn export_filters_by_action_actor_object_and_time() {
                 actor: Some("system".into()),
                 ..EventFilter::all()
             }
-        ),
-        3
+        ) as u64,
+        BASE + 1
     );
     assert_eq!(
         count(
@@ -420,6 +425,60 @@ fn export_filters_by_action_actor_object_and_time() {
 }
 
 #[test]
+fn substring_filters_match_any_letter_case_and_are_recorded_as_such() {
+    let (_d, path) = home();
+    let mut l = open(&path);
+    l.add_object(&object(1), &alice()).unwrap();
+    l.add_object(&object(2), &Actor::system()).unwrap();
+    l.append(&note(1)).unwrap();
+    let contains = |f: EventFilter| EventFilter {
+        text_match: TextMatch::Contains,
+        ..f
+    };
+    let count = |l: &Ledger, f: EventFilter| l.events(&f).unwrap().len();
+    // "STORED" finds object.stored; exact matching finds nothing for it.
+    let stored = EventFilter {
+        action: Some("STORED".into()),
+        ..EventFilter::all()
+    };
+    assert_eq!(count(&l, stored.clone()), 0);
+    assert_eq!(count(&l, contains(stored.clone())), 2);
+    // A part of a printed name or an ARN, and "sys" for the system's entries.
+    for (actor, n) in [
+        ("martin", 2),
+        ("user/ALICE", 2),
+        ("sys", BASE as usize + 1),
+        ("nobody", 0),
+    ] {
+        let f = contains(EventFilter {
+            actor: Some(actor.into()),
+            ..EventFilter::all()
+        });
+        assert_eq!(count(&l, f), n, "{actor}");
+    }
+    let part_of_id = contains(EventFilter {
+        object_id: Some(object(2).uri[5..].to_uppercase()),
+        object_kind: Some("OBJ".into()),
+        ..EventFilter::all()
+    });
+    assert_eq!(count(&l, part_of_id.clone()), 1);
+
+    let mut out = Vec::new();
+    l.export(ExportFormat::Csv, &contains(stored), &mut out, &alice())
+        .unwrap();
+    let after = l.head().unwrap().unwrap().event.after.unwrap();
+    assert!(after.contains("\"match\":\"contains\""), "{after}");
+    let mut out = Vec::new();
+    l.export(ExportFormat::Csv, &EventFilter::all(), &mut out, &alice())
+        .unwrap();
+    let after = l.head().unwrap().unwrap().event.after.unwrap();
+    assert!(
+        !after.contains("\"match\""),
+        "an exact filter reads as before: {after}"
+    );
+}
+
+#[test]
 fn a_failing_export_output_records_nothing() {
     struct Broken;
     impl std::io::Write for Broken {
@@ -441,5 +500,38 @@ fn a_failing_export_output_records_nothing() {
         )
         .unwrap_err();
     assert!(err.to_string().contains("device unplugged"), "{err}");
-    assert_eq!(l.event_count().unwrap(), 2);
+    assert_eq!(l.event_count().unwrap(), BASE);
+}
+
+/// Many objects in one transaction: each with its own event, all or none, idempotent.
+#[test]
+fn objects_recorded_together_are_all_or_none() {
+    let (_d, path) = home();
+    let mut l = open(&path);
+    let before = l.event_count().unwrap();
+    let mut bad = object(3);
+    bad.uri = String::new();
+    let err = l
+        .add_objects(
+            &[(&object(1), &[]), (&object(2), &[]), (&bad, &[])],
+            &alice(),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("URI is empty"), "{err}");
+    assert_eq!(l.event_count().unwrap(), before);
+    assert!(l.objects().unwrap().is_empty());
+    let recs = l
+        .add_objects(
+            &[(&object(1), &[]), (&object(2), &[]), (&object(3), &[])],
+            &alice(),
+        )
+        .unwrap();
+    assert_eq!(recs.len(), 3);
+    assert_eq!(l.event_count().unwrap(), before + 3);
+    let again = l
+        .add_objects(&[(&object(2), &[]), (&object(4), &[])], &alice())
+        .unwrap();
+    assert_eq!(again[0], recs[1]);
+    assert_eq!(l.event_count().unwrap(), before + 4);
+    assert!(l.verify().unwrap().is_ok());
 }

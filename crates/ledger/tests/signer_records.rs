@@ -22,8 +22,8 @@ fn key() -> SigningKey {
     SigningKey::from_bytes(&[7; 32])
 }
 
-fn key_id() -> String {
-    KeyId::of(&key().verifying_key()).to_hex()
+fn key_id() -> KeyId {
+    KeyId::of(&key().verifying_key())
 }
 
 fn enroll(l: &mut Ledger) {
@@ -41,8 +41,8 @@ fn enroll(l: &mut Ledger) {
     .unwrap();
 }
 
-/// A genuine review signature over entry `seq` with hash `head`.
-fn review(seq: u64, head: Sha256) -> NewSignature {
+/// The envelope of a genuine review signature over entry `seq` with hash `head`.
+fn review_envelope(seq: u64, head: Sha256) -> Vec<u8> {
     let at = datetime!(2026-03-01 10:00:00.250 +01:00);
     let statement = Statement::new(
         Subject::new(audit_trail_subject_name(seq), head),
@@ -66,20 +66,14 @@ fn review(seq: u64, head: Sha256) -> NewSignature {
             follows: vec![],
         },
     );
-    let env = sign_statement(&statement, &key()).unwrap();
-    NewSignature {
-        subject_kind: "audit-trail".into(),
-        subject_id: seq.to_string(),
-        subject_sha256: head.to_hex(),
-        meaning: "Reviewed".into(),
-        key_id: key_id(),
-        printed_name: "Alice Martin".into(),
-        signed_at: statement.predicate.signed_at.to_string(),
-        utc_offset: statement.predicate.utc_offset.to_string(),
-        envelope: env.to_canonical_json(),
-        envelope_sha256: env.digest().to_hex(),
-        reason: "trail reviewed".into(),
-    }
+    sign_statement(&statement, &key())
+        .unwrap()
+        .to_canonical_json()
+}
+
+/// A genuine review signature over entry `seq` with hash `head`.
+fn review(seq: u64, head: Sha256) -> NewSignature {
+    NewSignature::from_envelope("audit-trail", seq.to_string(), review_envelope(seq, head)).unwrap()
 }
 
 fn record_problem(path: &std::path::Path) -> countersign_ledger::ChainProblem {
@@ -94,7 +88,7 @@ fn signer_key_and_signature_rows_must_match_their_entries() {
     let mut l = open(&path);
     enroll(&mut l); // entry 3
     let head = l.head().unwrap().unwrap();
-    l.record_signature(&review(head.event.seq, head.hash), &alice())
+    l.record_signature(&review(head.event.seq, head.hash))
         .unwrap(); // entry 4
     assert!(l.verify().unwrap().is_ok(), "{:?}", l.verify().unwrap());
     drop(l);
@@ -115,7 +109,7 @@ fn signer_key_and_signature_rows_must_match_their_entries() {
     .unwrap();
     drop(c);
     let p = record_problem(&path);
-    assert_eq!(p.seq, 3);
+    assert_eq!(p.seq, BASE + 1);
     assert!(p.to_string().contains("signer_keys row 1"), "{p}");
 
     // The printed name of a key changed.
@@ -126,7 +120,7 @@ fn signer_key_and_signature_rows_must_match_their_entries() {
     )
     .unwrap();
     drop(c);
-    assert_eq!(record_problem(&path).seq, 3);
+    assert_eq!(record_problem(&path).seq, BASE + 1);
 
     // A signature's meaning changed, and its envelope swapped for another.
     reset();
@@ -137,18 +131,18 @@ fn signer_key_and_signature_rows_must_match_their_entries() {
     .unwrap();
     drop(c);
     let p = record_problem(&path);
-    assert_eq!(p.seq, 4);
+    assert_eq!(p.seq, BASE + 2);
     assert!(p.to_string().contains("signatures row 1"), "{p}");
 
     reset();
-    let other = review(1, Sha256::of(b"another head"));
+    let other = review_envelope(1, Sha256::of(b"another head"));
     let c = raw(&path);
     c.execute_batch("DROP TRIGGER signatures_no_update;")
         .unwrap();
-    c.execute("UPDATE signatures SET envelope = ?1", [&other.envelope])
+    c.execute("UPDATE signatures SET envelope = ?1", [&other])
         .unwrap();
     drop(c);
-    assert_eq!(record_problem(&path).seq, 4);
+    assert_eq!(record_problem(&path).seq, BASE + 2);
 
     // The row's signing time no longer matches its envelope.
     reset();
@@ -169,7 +163,7 @@ fn signer_key_and_signature_rows_must_match_their_entries() {
         .unwrap();
     drop(c);
     let p = record_problem(&path);
-    assert_eq!(p.seq, 4);
+    assert_eq!(p.seq, BASE + 2);
     assert!(p.to_string().contains("has no signatures row"), "{p}");
 
     reset();
@@ -180,7 +174,7 @@ fn signer_key_and_signature_rows_must_match_their_entries() {
     .unwrap();
     drop(c);
     let p = record_problem(&path);
-    assert_eq!(p.seq, 3);
+    assert_eq!(p.seq, BASE + 1);
     assert!(p.to_string().contains("has no signer_keys row"), "{p}");
 }
 
@@ -191,8 +185,8 @@ fn a_backup_is_recorded_and_a_restore_sets_a_ledger_in_use_aside_only_when_told(
     l.append(&note(1)).unwrap();
     let backup = d.path().join("copy.sqlite");
     let info = l.backup(&backup, &alice()).unwrap();
-    assert_eq!(info.events, 3);
-    assert_eq!(info.head_seq, 3);
+    assert_eq!(info.events, BASE + 1);
+    assert_eq!(info.head_seq, BASE + 1);
     let last = l.head().unwrap().unwrap().event;
     assert_eq!(last.action, LEDGER_BACKED_UP);
     assert_eq!(last.object_id, backup.display().to_string());
@@ -207,18 +201,18 @@ fn a_backup_is_recorded_and_a_restore_sets_a_ledger_in_use_aside_only_when_told(
     let err = Ledger::restore_over(&backup, &path, &[], clock(), &alice(), false).unwrap_err();
     assert!(matches!(err, LedgerError::InUse { .. }), "{err}");
     assert!(err.to_string().contains("replace"), "{err}");
-    assert_eq!(open(&path).event_count().unwrap(), 5);
+    assert_eq!(open(&path).event_count().unwrap(), BASE + 3);
 
     // With `replace`, it is set aside (kept whole) and the copy restored and recorded.
     let r = Ledger::restore_over(&backup, &path, &[], clock(), &alice(), true).unwrap();
     let aside = r.set_aside.clone().unwrap();
     let head = r.ledger.head().unwrap().unwrap().event;
     assert_eq!(head.action, LEDGER_RESTORED);
-    assert_eq!(head.seq, 4);
+    assert_eq!(head.seq, BASE + 2);
     assert!(head.before.unwrap().contains("before-restore"));
     assert!(r.ledger.verify().unwrap().is_ok());
     drop(r);
-    assert_eq!(open(&aside).event_count().unwrap(), 5);
+    assert_eq!(open(&aside).event_count().unwrap(), BASE + 3);
 }
 
 #[test]
@@ -252,4 +246,42 @@ fn a_restore_refuses_a_copy_older_than_the_checkpoints_of_the_ledger_it_replaces
     let err = Ledger::restore_over(&junk, &dest, &[], clock(), &alice(), false).unwrap_err();
     assert!(matches!(err, LedgerError::Corrupt { .. }), "{err}");
     assert!(!dest.exists());
+}
+
+#[test]
+fn an_open_ledger_is_restored_in_place_and_a_bad_backup_leaves_it_as_it_was() {
+    let (d, path) = home();
+    let mut l = open(&path);
+    l.append(&note(1)).unwrap();
+    let backup = d.path().join("copy.sqlite");
+    l.backup(&backup, &alice()).unwrap();
+    l.append(&note(2)).unwrap();
+    let before = l.event_count().unwrap();
+
+    // A backup that does not verify is refused; the open ledger is untouched and usable.
+    let bad = d.path().join("bad.sqlite");
+    std::fs::copy(&backup, &bad).unwrap();
+    let c = raw(&bad);
+    c.execute_batch(
+        "DROP TRIGGER events_no_update; UPDATE events SET after = 'forged' WHERE action = 'test.note';",
+    )
+    .unwrap();
+    drop(c);
+    assert!(matches!(
+        l.restore_here(&bad, &alice()),
+        Err(LedgerError::NotVerified { .. })
+    ));
+    assert_eq!(l.event_count().unwrap(), before);
+    l.append(&note(3)).unwrap();
+
+    // A good backup replaces it in place, under the lock it already holds.
+    let aside = l.restore_here(&backup, &alice()).unwrap();
+    let head = l.head().unwrap().unwrap().event;
+    assert_eq!(head.action, LEDGER_RESTORED);
+    assert!(head.before.unwrap().contains("before-restore"));
+    assert!(l.verify().unwrap().is_ok());
+    // The copy's entries (made before its own backup entry) and the restore.
+    assert_eq!(l.event_count().unwrap(), BASE + 2);
+    drop(l);
+    assert_eq!(open(&aside).event_count().unwrap(), before + 1);
 }

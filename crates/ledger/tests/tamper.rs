@@ -31,14 +31,24 @@ fn an_edited_entry_is_named() {
     let (_d, path) = ledger_with_notes();
     let c = raw(&path);
     drop_triggers(&c);
-    c.execute("UPDATE events SET after = 'value 999' WHERE seq = 7", [])
-        .unwrap();
+    c.execute(
+        &format!(
+            "UPDATE events SET after = 'value 999' WHERE seq = {}",
+            BASE + 5
+        ),
+        [],
+    )
+    .unwrap();
     drop(c);
     let r = open(&path).verify().unwrap();
     let p = r.problem.unwrap();
-    assert_eq!(p.seq, 7);
+    assert_eq!(p.seq, BASE + 5);
     assert!(matches!(p.fault, ChainFault::HashMismatch { .. }));
-    assert!(p.to_string().starts_with("ledger entry 7:"), "{p}");
+    assert!(
+        p.to_string()
+            .starts_with(&format!("ledger entry {}:", BASE + 5)),
+        "{p}"
+    );
     assert!(p.to_string().contains("altered"), "{p}");
     assert_eq!(r.head, None);
 }
@@ -47,20 +57,25 @@ fn an_edited_entry_is_named() {
 fn an_edit_with_a_recomputed_hash_breaks_the_next_link() {
     let (_d, path) = ledger_with_notes();
     let l = open(&path);
-    let mut e = l.events(&Default::default()).unwrap()[4].event.clone();
+    let mut e = l.events(&Default::default()).unwrap()[BASE as usize + 2]
+        .event
+        .clone();
     drop(l);
     e.after = Some("forged".into());
     let forged = e.hash().unwrap();
     let c = raw(&path);
     drop_triggers(&c);
     c.execute(
-        "UPDATE events SET after = 'forged', hash = ?1 WHERE seq = 5",
+        &format!(
+            "UPDATE events SET after = 'forged', hash = ?1 WHERE seq = {}",
+            BASE + 3
+        ),
         [forged.as_bytes().as_slice()],
     )
     .unwrap();
     drop(c);
     let p = open(&path).verify().unwrap().problem.unwrap();
-    assert_eq!(p.seq, 6);
+    assert_eq!(p.seq, BASE + 4);
     assert!(matches!(p.fault, ChainFault::BrokenLink { .. }), "{p}");
 }
 
@@ -69,15 +84,16 @@ fn a_deleted_entry_is_named() {
     let (_d, path) = ledger_with_notes();
     let c = raw(&path);
     drop_triggers(&c);
-    c.execute("DELETE FROM events WHERE seq = 4", []).unwrap();
+    c.execute(&format!("DELETE FROM events WHERE seq = {}", BASE + 2), [])
+        .unwrap();
     drop(c);
     let p = open(&path).verify().unwrap().problem.unwrap();
-    assert_eq!(p.seq, 5);
+    assert_eq!(p.seq, BASE + 3);
     assert_eq!(
         p.fault,
         ChainFault::SequenceGap {
-            expected: 4,
-            found: 5
+            expected: BASE + 2,
+            found: BASE + 3
         }
     );
     assert!(p.to_string().contains("missing"), "{p}");
@@ -88,16 +104,17 @@ fn swapped_entries_are_named() {
     let (_d, path) = ledger_with_notes();
     let c = raw(&path);
     drop_triggers(&c);
-    // Swap the contents of entries 5 and 8, each keeping its sequence number.
-    c.execute_batch(
-        "UPDATE events SET seq = 1005 WHERE seq = 5;
-         UPDATE events SET seq = 5 WHERE seq = 8;
-         UPDATE events SET seq = 8 WHERE seq = 1005;",
-    )
+    // Swap the contents of two note entries, each keeping its sequence number.
+    let (a, b) = (BASE + 3, BASE + 6);
+    c.execute_batch(&format!(
+        "UPDATE events SET seq = 1005 WHERE seq = {a};
+         UPDATE events SET seq = {a} WHERE seq = {b};
+         UPDATE events SET seq = {b} WHERE seq = 1005;"
+    ))
     .unwrap();
     drop(c);
     let p = open(&path).verify().unwrap().problem.unwrap();
-    assert_eq!(p.seq, 5);
+    assert_eq!(p.seq, BASE + 3);
     assert!(matches!(p.fault, ChainFault::HashMismatch { .. }), "{p}");
 }
 
@@ -105,15 +122,16 @@ fn swapped_entries_are_named() {
 fn a_truncated_tail_is_caught_by_a_checkpoint() {
     let (_d, path) = ledger_with_notes();
     let cp = open(&path).checkpoint(&key(), &alice()).unwrap();
-    assert_eq!(cp.statement.seq, 12);
+    assert_eq!(cp.statement.seq, BASE + 10);
     assert!(cp.verify_signature());
     // Keep the checkpoint outside, as it would be in S3 Object Lock.
     let published = cp.to_json();
     let c = raw(&path);
-    c.execute_batch(
+    c.execute_batch(&format!(
         "DROP TRIGGER events_no_delete; DROP TRIGGER checkpoints_no_delete;
-         DELETE FROM checkpoints; DELETE FROM events WHERE seq > 9;",
-    )
+         DELETE FROM checkpoints; DELETE FROM events WHERE seq > {};",
+        BASE + 7
+    ))
     .unwrap();
     drop(c);
     let l = open(&path);
@@ -123,15 +141,15 @@ fn a_truncated_tail_is_caught_by_a_checkpoint() {
     let outside = Checkpoint::from_json(&published, "s3://anchor/ledger/12.json").unwrap();
     let r = l.verify_against(&[outside]).unwrap();
     let p = r.problem.unwrap();
-    assert_eq!(p.seq, 12);
+    assert_eq!(p.seq, BASE + 10);
     assert!(
         matches!(
             p.fault,
             ChainFault::CheckpointAhead {
-                checkpoint_seq: 12,
-                ledger_head: 9,
+                checkpoint_seq,
+                ledger_head,
                 ..
-            }
+            } if checkpoint_seq == BASE + 10 && ledger_head == BASE + 7
         ),
         "{p}"
     );
@@ -153,7 +171,7 @@ fn a_rewritten_history_disagrees_with_a_checkpoint() {
         l.append(&note(n + 100)).unwrap();
     }
     let p = l.verify_against(&[cp]).unwrap().problem.unwrap();
-    assert_eq!(p.seq, 12);
+    assert_eq!(p.seq, BASE + 10);
     assert!(
         matches!(p.fault, ChainFault::CheckpointMismatch { .. }),
         "{p}"
@@ -188,9 +206,21 @@ fn checkpoint_json_round_trips_and_bad_json_is_named() {
     let mut l = open(&path);
     let cp = l.checkpoint(&key(), &Actor::system()).unwrap();
     assert_eq!(Checkpoint::from_json(&cp.to_json(), "x").unwrap(), cp);
+    assert!(cp
+        .to_json()
+        .contains("\"countersign.ledger-checkpoint/v2\""));
+    // A checkpoint published under the first tag reads as the same checkpoint, for ever.
+    let v1 = cp.to_json().replace(
+        "countersign.ledger-checkpoint/v2",
+        "countersign-ledger-checkpoint/v1",
+    );
+    assert_eq!(Checkpoint::from_json(&v1, "x").unwrap(), cp);
     assert_eq!(l.checkpoints().unwrap(), vec![cp.clone()]);
     let ev = l.head().unwrap().unwrap().event;
-    assert_eq!((ev.action.as_str(), ev.seq), ("ledger.checkpoint", 13));
+    assert_eq!(
+        (ev.action.as_str(), ev.seq),
+        ("ledger.checkpoint", BASE + 11)
+    );
     assert!(l.verify().unwrap().is_ok());
     let err = Checkpoint::from_json("{}", "s3://anchor/x.json").unwrap_err();
     assert!(
@@ -198,7 +228,7 @@ fn checkpoint_json_round_trips_and_bad_json_is_named() {
             .contains("s3://anchor/x.json: not a checkpoint"),
         "{err}"
     );
-    let wrong = cp.to_json().replace("checkpoint/v1", "checkpoint/v9");
+    let wrong = cp.to_json().replace("checkpoint/v2", "checkpoint/v9");
     assert!(Checkpoint::from_json(&wrong, "f")
         .unwrap_err()
         .to_string()
@@ -229,20 +259,23 @@ fn backup_while_open_then_restore_verifies_first() {
     .unwrap();
     let head = restored.head().unwrap().unwrap().event;
     assert_eq!(head.action, "ledger.restored");
-    assert_eq!(head.seq, 14);
+    assert_eq!(head.seq, BASE + 12);
     assert!(restored.verify().unwrap().is_ok());
     drop(restored);
 
     // A tampered backup is not used, and nothing is left at the destination.
     let c = raw(&backup);
     drop_triggers(&c);
-    c.execute("UPDATE events SET reason = 'x' WHERE seq = 3", [])
-        .unwrap();
+    c.execute(
+        &format!("UPDATE events SET reason = 'x' WHERE seq = {}", BASE + 1),
+        [],
+    )
+    .unwrap();
     drop(c);
     let dest = d.path().join("restored2.sqlite");
     let err = Ledger::restore(&backup, &dest, &[], clock(), &alice()).unwrap_err();
     assert!(
-        matches!(&err, LedgerError::NotVerified { problem, .. } if problem.seq == 3),
+        matches!(&err, LedgerError::NotVerified { problem, .. } if problem.seq == BASE + 1),
         "{err}"
     );
     assert!(!dest.exists());
@@ -305,13 +338,16 @@ fn record_rows_must_match_the_entries_that_recorded_them() {
     let c = raw(&path);
     c.execute_batch("DROP TRIGGER objects_no_update;").unwrap();
     c.execute(
-        "UPDATE objects SET sha256 = ?1 WHERE event_seq = 4",
+        &format!(
+            "UPDATE objects SET sha256 = ?1 WHERE event_seq = {}",
+            BASE + 2
+        ),
         [countersign_core::digest::Sha256::of(b"forged").to_hex()],
     )
     .unwrap();
     drop(c);
     let p = record_problem(&path);
-    assert_eq!(p.seq, 4);
+    assert_eq!(p.seq, BASE + 2);
     assert!(
         p.to_string().contains("objects row 2 does not match it"),
         "{p}"
@@ -327,16 +363,19 @@ fn record_rows_must_match_the_entries_that_recorded_them() {
     )
     .unwrap();
     drop(c);
-    assert_eq!(record_problem(&path).seq, 3);
+    assert_eq!(record_problem(&path).seq, BASE + 1);
 
     // An object row removed.
     reset();
     let c = raw(&path);
-    c.execute_batch("DROP TRIGGER objects_no_delete; DELETE FROM objects WHERE event_seq = 3;")
-        .unwrap();
+    c.execute_batch(&format!(
+        "DROP TRIGGER objects_no_delete; DELETE FROM objects WHERE event_seq = {};",
+        BASE + 1
+    ))
+    .unwrap();
     drop(c);
     let p = record_problem(&path);
-    assert_eq!(p.seq, 3);
+    assert_eq!(p.seq, BASE + 1);
     assert!(p.to_string().contains("has no objects row"), "{p}");
 
     // A rejection's reason reworded.
@@ -345,17 +384,114 @@ fn record_rows_must_match_the_entries_that_recorded_them() {
     c.execute_batch("DROP TRIGGER rejections_no_update; UPDATE rejections SET reason = 'fine';")
         .unwrap();
     drop(c);
-    assert_eq!(record_problem(&path).seq, 5);
+    assert_eq!(record_problem(&path).seq, BASE + 3);
 
     // A checkpoint row pointing at another head.
     reset();
     let c = raw(&path);
-    c.execute_batch("DROP TRIGGER checkpoints_no_update; UPDATE checkpoints SET seq = 3;")
-        .unwrap();
+    c.execute_batch(&format!(
+        "DROP TRIGGER checkpoints_no_update; UPDATE checkpoints SET seq = {};",
+        BASE + 1
+    ))
+    .unwrap();
     drop(c);
     let p = open(&path).verify().unwrap().problem.unwrap();
-    assert_eq!(p.seq, 3, "{p}");
+    assert_eq!(p.seq, BASE + 1, "{p}");
 
     reset();
     assert!(open(&path).verify().unwrap().is_ok());
+}
+
+/// The columns that decide which run a file belongs to (`bucket`, `key`) are covered by the
+/// chain: swapping two reports' keys, or editing a bucket, is caught by `verify`.
+#[test]
+fn an_objects_bucket_or_key_edited_is_caught() {
+    let (_d, path) = home();
+    let mut l = open(&path);
+    let mut lims = object(1);
+    lims.uri = "s3://qual-evidence/LIMS/OQ/run-1/junit.xml".into();
+    lims.key = Some("LIMS/OQ/run-1/junit.xml".into());
+    lims.run_key = Some("LIMS/OQ/run-1".into());
+    let mut eln = object(2);
+    eln.uri = "s3://qual-evidence/ELN/OQ/run-1/junit.xml".into();
+    eln.key = Some("ELN/OQ/run-1/junit.xml".into());
+    eln.run_key = Some("ELN/OQ/run-1".into());
+    let s1 = l.add_object(&lims, &alice()).unwrap().event_seq;
+    let s2 = l.add_object(&eln, &alice()).unwrap().event_seq;
+    // An import written by a release before bucket and key were in the entry: its row is
+    // checked against its URI alone.
+    let old_after = serde_json::json!({
+        "sha256": countersign_core::digest::Sha256::of(b"old").to_hex(),
+        "size": 3, "version_id": null, "etag": null, "last_modified": null,
+        "source": "import", "run_key": "LIMS/PQ/run-1",
+    })
+    .to_string();
+    let uri = "file:///media/usb/evidence.zip/LIMS/PQ/run-1/junit.xml";
+    let rec = l
+        .append(
+            &countersign_ledger::NewEvent::new(&alice(), "object.stored", "object", uri)
+                .after(old_after),
+        )
+        .unwrap();
+    let s3 = rec.event.seq;
+    drop(l);
+    let c = raw(&path);
+    c.execute(
+        "INSERT INTO objects (sha256, size, uri, bucket, key, fetched_at, source, run_key, event_seq) \
+         VALUES (?1, 3, ?2, NULL, 'LIMS/PQ/run-1/junit.xml', ?3, 'import', 'LIMS/PQ/run-1', ?4)",
+        rusqlite::params![
+            countersign_core::digest::Sha256::of(b"old").to_hex(),
+            uri,
+            rec.event.time_utc,
+            rec.event.seq as i64
+        ],
+    )
+    .unwrap();
+    drop(c);
+    assert!(open(&path).verify().unwrap().is_ok());
+    let backup = path.with_file_name("pristine.sqlite");
+    std::fs::copy(&path, &backup).unwrap();
+    let tamper = |sql: &str| {
+        let _ = std::fs::remove_file(path.with_file_name("ledger.sqlite-wal"));
+        let _ = std::fs::remove_file(path.with_file_name("ledger.sqlite-shm"));
+        std::fs::copy(&backup, &path).unwrap();
+        let c = raw(&path);
+        c.execute_batch("DROP TRIGGER objects_no_update;").unwrap();
+        c.execute_batch(sql).unwrap();
+        drop(c);
+        record_problem(&path)
+    };
+
+    // The failing LIMS report moved into the ELN run and back.
+    let p = tamper(&format!(
+        "UPDATE objects SET key = 'swap' WHERE event_seq = {s1};
+         UPDATE objects SET key = 'LIMS/OQ/run-1/junit.xml' WHERE event_seq = {s2};
+         UPDATE objects SET key = 'ELN/OQ/run-1/junit.xml' WHERE event_seq = {s1};",
+    ));
+    assert_eq!(p.seq, s1, "{p}");
+    assert!(
+        p.to_string().contains("objects row 1 does not match it"),
+        "{p}"
+    );
+    // The bucket edited.
+    let p = tamper(&format!(
+        "UPDATE objects SET bucket = 'other-bucket' WHERE event_seq = {s2};"
+    ));
+    assert_eq!(p.seq, s2, "{p}");
+    // The key edited in a way that still ends the URI, so only the entry can tell.
+    let p = tamper(&format!(
+        "UPDATE objects SET key = 'OQ/run-1/junit.xml' WHERE event_seq = {s2};"
+    ));
+    assert_eq!(p.seq, s2, "{p}");
+    // The older import's key pointed at another run.
+    let p = tamper(&format!(
+        "UPDATE objects SET key = 'ELN/PQ/run-1/junit.xml' WHERE event_seq = {s3};"
+    ));
+    assert_eq!(p.seq, s3, "{p}");
+    assert!(p.to_string().contains("bucket or key"), "{p}");
+    // A bucket given to an imported file.
+    let p = tamper(&format!(
+        "UPDATE objects SET bucket = 'b' WHERE event_seq = {s3};"
+    ));
+    assert_eq!(p.seq, s3, "{p}");
 }

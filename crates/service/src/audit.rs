@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use countersign_ledger::{
-    Actor, BackupInfo, ChainReport, EventFilter, ExportFormat, Ledger, LedgerError, SystemClock,
+    Actor, BackupInfo, ChainReport, EventFilter, ExportFormat, Ledger, LedgerError,
 };
 
 use crate::error::{self as err, ErrorCode, ServiceError};
@@ -162,6 +162,7 @@ impl Service {
     /// open elsewhere.
     pub fn ledger_restore(
         home: &Path,
+        env: &crate::Env,
         backup: &Path,
         replace: bool,
     ) -> Result<RestoreReport, ServiceError> {
@@ -182,7 +183,7 @@ impl Service {
             backup,
             &dest,
             &[],
-            Box::new(SystemClock::utc()),
+            env.clock.clone(),
             &Actor::system(),
             replace,
         )
@@ -203,9 +204,40 @@ impl Service {
             set_aside: restored.set_aside,
         })
     }
+
+    /// Restores a backup over this home's open ledger (the desktop app's case): the backup
+    /// must verify, also against the ledger's checkpoints; the ledger in use is set aside,
+    /// never deleted, and the restore is recorded (as the system's act: it signs nothing and
+    /// changes no record, it puts back a copy that verifies).
+    pub fn ledger_restore_here(&self, backup: &Path) -> Result<RestoreReport, ServiceError> {
+        if !backup.is_file() {
+            return Err(ServiceError::bad_input(format!(
+                "the backup {} does not exist or is not a file",
+                backup.display()
+            )));
+        }
+        let mut ledger = self.ledger()?;
+        let aside = ledger
+            .restore_here(backup, &Actor::system())
+            .map_err(|e| match e {
+                LedgerError::Corrupt { .. } | LedgerError::NotVerified { .. } => {
+                    ServiceError::integrity(e.to_string())
+                }
+                other => err::from_ledger(other),
+            })?;
+        Ok(RestoreReport {
+            backup: backup.to_path_buf(),
+            ledger: ledger.path().to_path_buf(),
+            events: ledger.event_count().map_err(err::from_ledger)?,
+            set_aside: Some(aside),
+        })
+    }
 }
 
-fn create_new(out: &Path) -> Result<std::fs::File, ServiceError> {
+/// Creates `out` as a new file: never over an existing one, and a folder that does not exist is
+/// named as such (not reported as a storage failure).
+pub(crate) fn create_new(out: &Path) -> Result<std::fs::File, ServiceError> {
+    crate::package::refuse_missing_folder(out, "the file")?;
     std::fs::File::options()
         .write(true)
         .create_new(true)
@@ -275,6 +307,7 @@ pub fn export_filter(
         object_kind: text("--object-kind", object_kind)?,
         object_id: text("--object", object)?,
         action: text("--action", action)?,
+        text_match: Default::default(),
     })
 }
 
@@ -319,7 +352,7 @@ mod tests {
         let out = tempfile::tempdir().unwrap();
         let copy = out.path().join("ledger-backup.sqlite");
         let info = {
-            let s = Service::open(home.path()).unwrap();
+            let s = crate::test_env::service(home.path());
             let info = s.ledger_backup(&copy).unwrap();
             assert_eq!(info.head_seq, info.events);
             let again = s.ledger_backup(&copy).unwrap_err();
@@ -338,21 +371,28 @@ mod tests {
             info
         };
         // The ledger in place is in use (backup and export entries): refused without replace.
-        let e = Service::ledger_restore(home.path(), &copy, false).unwrap_err();
+        let e = Service::ledger_restore(home.path(), &crate::test_env::env(), &copy, false)
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::Refused, "{e}");
-        let r = Service::ledger_restore(home.path(), &copy, true).unwrap();
+        let r = Service::ledger_restore(home.path(), &crate::test_env::env(), &copy, true).unwrap();
         assert_eq!(r.events, info.events + 1);
         assert!(r.set_aside.as_ref().unwrap().exists());
-        let s = Service::open(home.path()).unwrap();
+        let s = crate::test_env::service(home.path());
         assert!(s.ledger_verify().unwrap().is_ok());
 
         // A backup that is missing, or not a ledger, is refused and nothing changes.
         drop(s);
-        let missing = Service::ledger_restore(home.path(), &out.path().join("nope"), true);
+        let missing = Service::ledger_restore(
+            home.path(),
+            &crate::test_env::env(),
+            &out.path().join("nope"),
+            true,
+        );
         assert_eq!(missing.unwrap_err().code, ErrorCode::BadInput);
         let junk = out.path().join("junk.sqlite");
         std::fs::write(&junk, b"definitely not SQLite").unwrap();
-        let e = Service::ledger_restore(home.path(), &junk, true).unwrap_err();
+        let e =
+            Service::ledger_restore(home.path(), &crate::test_env::env(), &junk, true).unwrap_err();
         assert_eq!(e.code, ErrorCode::Integrity, "{e}");
     }
 }

@@ -35,6 +35,9 @@ pub struct AuditEvidenceReport {
     pub config_files: usize,
     /// The digest-chain validation, per file.
     pub chain: ChainReport,
+    /// Every finding of the chain in words, digests first (the chain's findings, each with the
+    /// key of its file).
+    pub findings: Vec<EvidenceFinding>,
     /// The stack the events and items are filtered to, when one was asked for.
     pub stack: Option<StackEvidence>,
     /// Events in all log files read.
@@ -56,6 +59,15 @@ pub struct StackEvidence {
     pub created_at: Option<String>,
     /// Names, physical ids and ARNs events are matched against.
     pub identifiers: Vec<String>,
+}
+
+/// One finding of the digest-chain validation, in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceFinding {
+    /// The key of the digest or log file.
+    pub key: String,
+    /// What is wrong with it.
+    pub message: String,
 }
 
 /// Why a stored audit-evidence file could not be used.
@@ -92,19 +104,11 @@ struct Gathered {
 
 impl Service {
     /// Validates the CloudTrail digest chain in the store with the public key(s) in
-    /// `public_key_pem` (PEM or `aws cloudtrail list-public-keys` JSON; `None`: signatures are
-    /// reported as not checked), and returns the events and Config items of `stack` (name or
-    /// ARN; `None`: all of them).
+    /// `public_key` (the file's name, for messages, and its bytes: PEM or
+    /// `aws cloudtrail list-public-keys` JSON; `None`: signatures are reported as not
+    /// checked), and returns the events and Config items of `stack` (name or ARN; `None`: all
+    /// of them).
     pub fn audit_evidence(
-        &self,
-        public_key_pem: Option<&[u8]>,
-        stack: Option<&str>,
-    ) -> Result<AuditEvidenceReport, ServiceError> {
-        self.audit_evidence_from(public_key_pem.map(|k| ("supplied", k)), stack)
-    }
-
-    /// [`audit_evidence`](Service::audit_evidence) with the key file's name, for error messages.
-    pub fn audit_evidence_from(
         &self,
         public_key: Option<(&str, &[u8])>,
         stack: Option<&str>,
@@ -208,6 +212,14 @@ impl Service {
             digest_files: g.digests.len(),
             log_files: g.logs.len(),
             config_files: g.configs.len(),
+            findings: chain
+                .findings()
+                .into_iter()
+                .map(|(key, f)| EvidenceFinding {
+                    key: key.to_owned(),
+                    message: f.to_string(),
+                })
+                .collect(),
             chain,
             stack: stack_view,
             events_total,
@@ -316,7 +328,7 @@ mod tests {
     #[test]
     fn an_empty_home_has_no_valid_chain_and_an_unknown_stack_is_not_found() {
         let home = tempfile::tempdir().unwrap();
-        let service = Service::open(home.path()).unwrap();
+        let service = crate::test_env::service(home.path());
         let r = service.audit_evidence(None, None).unwrap();
         assert!(!r.valid);
         assert_eq!((r.digest_files, r.log_files, r.config_files), (0, 0, 0));
@@ -328,9 +340,9 @@ mod tests {
     #[test]
     fn a_bad_public_key_file_is_bad_input_naming_the_file() {
         let home = tempfile::tempdir().unwrap();
-        let service = Service::open(home.path()).unwrap();
+        let service = crate::test_env::service(home.path());
         let e = service
-            .audit_evidence_from(Some(("keys/trail.pem", b"hello")), None)
+            .audit_evidence(Some(("keys/trail.pem", b"hello")), None)
             .unwrap_err();
         assert_eq!(e.code, crate::ErrorCode::BadInput);
         assert!(

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 use countersign_aws::object_lock::{put_compliance_locked, require_object_lock};
 use countersign_aws::{s3, AwsContext, AwsError, AwsErrorKind, AwsSettings};
+use countersign_core::layout::S3Location;
 use countersign_core::ledger_event::CheckpointStatement;
 use countersign_keys::{Passphrase, UnlockedKey};
 use countersign_ledger::{Actor, ChainReport, Checkpoint, CheckpointSigner, LedgerError, NewEvent};
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 use crate::error::{self as err, ServiceError};
 use crate::signing::refused;
@@ -25,79 +26,16 @@ pub const MAX_RETENTION_DAYS: u32 = 36_500;
 /// The largest checkpoint file read back (a checkpoint is about 400 bytes).
 const MAX_CHECKPOINT_BYTES: usize = 64 * 1024;
 
-/// `s3://BUCKET/PREFIX`, checked: a valid bucket name and a prefix that is a plain relative key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct S3Location {
-    /// The bucket.
-    pub bucket: String,
-    /// The prefix without leading or trailing `/` (may be empty).
-    pub prefix: String,
+/// The folder under a location that holds checkpoints: `PREFIX/checkpoints/`.
+fn checkpoints_prefix(loc: &S3Location) -> String {
+    loc.key("checkpoints/")
 }
 
-impl S3Location {
-    /// Parses `s3://BUCKET[/PREFIX[/]]`.
-    pub fn parse(uri: &str) -> Result<Self, ServiceError> {
-        let bad = |why: &str| {
-            ServiceError::bad_input(format!(
-                "{uri:?} is not a usable S3 location ({why}); write it as s3://BUCKET/PREFIX"
-            ))
-        };
-        let rest = uri
-            .strip_prefix("s3://")
-            .ok_or_else(|| bad("it must start with s3://"))?;
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        let bucket_ok = (3..=63).contains(&bucket.len())
-            && bucket
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-            && bucket
-                .bytes()
-                .next()
-                .is_some_and(|b| b.is_ascii_alphanumeric())
-            && bucket
-                .bytes()
-                .last()
-                .is_some_and(|b| b.is_ascii_alphanumeric())
-            && !bucket.contains("..");
-        if !bucket_ok {
-            return Err(bad(
-                "the bucket name must be 3-63 lowercase letters, digits, dots or hyphens",
-            ));
-        }
-        let prefix = prefix.trim_end_matches('/');
-        if !prefix.is_empty() {
-            countersign_core::layout::check_relative_key(prefix)
-                .map_err(|e| bad(&format!("unsafe prefix: {e}")))?;
-        }
-        Ok(Self {
-            bucket: bucket.to_owned(),
-            prefix: prefix.to_owned(),
-        })
-    }
-
-    /// The folder under the prefix that holds checkpoints: `PREFIX/checkpoints/`.
-    pub fn checkpoints_prefix(&self) -> String {
-        if self.prefix.is_empty() {
-            "checkpoints/".into()
-        } else {
-            format!("{}/checkpoints/", self.prefix)
-        }
-    }
-
-    /// The key of a checkpoint: `PREFIX/checkpoints/<seq, 20 digits>-<head hash>.json`. Digits
-    /// and hex only below the prefix, so the key never leaves it, and the same checkpoint
-    /// always has the same key.
-    pub fn checkpoint_key(&self, seq: u64, head_hash_hex: &str) -> String {
-        format!(
-            "{}{seq:020}-{head_hash_hex}.json",
-            self.checkpoints_prefix()
-        )
-    }
-
-    /// `s3://bucket/key`.
-    pub fn uri_of(&self, key: &str) -> String {
-        format!("s3://{}/{key}", self.bucket)
-    }
+/// The key of a checkpoint: `PREFIX/checkpoints/<seq, 20 digits>-<head hash>.json`. Digits and
+/// hex only below the prefix, so the key never leaves it, and the same checkpoint always has
+/// the same key.
+fn checkpoint_key(loc: &S3Location, seq: u64, head_hash_hex: &str) -> String {
+    format!("{}{seq:020}-{head_hash_hex}.json", checkpoints_prefix(loc))
 }
 
 /// What `ledger checkpoint` does.
@@ -106,7 +44,7 @@ pub struct CheckpointRequest {
     /// Which key; may be omitted when the home holds exactly one enrolled key.
     pub key_id: Option<String>,
     /// `s3://BUCKET/PREFIX` to publish to, if any.
-    pub publish: Option<String>,
+    pub publish: Option<S3Location>,
     /// Days of COMPLIANCE retention; defaults to `retention_days` in `<home>/checkpoint.json`.
     pub retention_days: Option<u32>,
 }
@@ -134,7 +72,7 @@ pub struct CheckpointInfo {
     /// When it was made (UTC).
     pub time_utc: String,
     /// The signing key.
-    pub key_id: String,
+    pub key_id: countersign_core::signature::key_id::KeyId,
     /// The signer.
     pub printed_name: String,
     /// The published JSON.
@@ -147,7 +85,7 @@ pub struct CheckpointInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckpointSource {
     /// `s3://BUCKET/PREFIX` (objects under `PREFIX/checkpoints/`).
-    S3(String),
+    S3(S3Location),
     /// A folder of checkpoint `.json` files.
     Dir(PathBuf),
 }
@@ -258,8 +196,7 @@ impl Service {
         &self,
         req: &CheckpointRequest,
     ) -> Result<countersign_ledger::SignerKeyRecord, ServiceError> {
-        if let Some(uri) = &req.publish {
-            S3Location::parse(uri)?;
+        if req.publish.is_some() {
             self.checkpoint_retention_days(req.retention_days)?;
         }
         Ok(self.checkpoint_key(req)?.0)
@@ -292,39 +229,20 @@ impl Service {
     }
 
     /// Signs the ledger's head with the enrolled key, records the checkpoint, and with
-    /// `publish` writes it to S3 under Object Lock (COMPLIANCE).
+    /// `publish` writes it to S3 under Object Lock (COMPLIANCE). Everything that can be
+    /// checked is checked before the key is opened: the location, the retention, the key's
+    /// enrollment, the bucket's Object Lock.
     pub async fn ledger_checkpoint(
         &self,
         aws: &AwsSettings,
         req: &CheckpointRequest,
         passphrase: &Passphrase,
     ) -> Result<CheckpointInfo, ServiceError> {
-        let ctx = match req.publish {
-            Some(_) => Some(AwsContext::load(aws).await?),
-            None => None,
-        };
-        self.ledger_checkpoint_with(ctx.as_ref(), req, passphrase, OffsetDateTime::now_utc())
-            .await
-    }
-
-    /// [`Self::ledger_checkpoint`] with a given AWS context and time (for the retain-until
-    /// date and the lockout). Everything that can be checked is checked before the key is
-    /// opened: the location, the retention, the key's enrollment, the bucket's Object Lock.
-    pub async fn ledger_checkpoint_with(
-        &self,
-        aws: Option<&AwsContext>,
-        req: &CheckpointRequest,
-        passphrase: &Passphrase,
-        now: OffsetDateTime,
-    ) -> Result<CheckpointInfo, ServiceError> {
+        let now = self.now();
         let target = match &req.publish {
-            Some(uri) => {
-                let loc = S3Location::parse(uri)?;
+            Some(loc) => {
                 let days = self.checkpoint_retention_days(req.retention_days)?;
-                let ctx = aws.ok_or_else(|| {
-                    ServiceError::bad_input("publishing needs AWS settings; none were given")
-                })?;
-                Some((loc, days, ctx))
+                Some((loc, days, self.aws(aws).await?))
             }
             None => None,
         };
@@ -337,7 +255,7 @@ impl Service {
             )));
         }
         if let Some((loc, _, ctx)) = &target {
-            require_object_lock(ctx, &loc.bucket)
+            require_object_lock(ctx, loc.bucket.as_str())
                 .await
                 .map_err(from_s3)?;
         }
@@ -354,7 +272,7 @@ impl Service {
             seq: cp.statement.seq,
             head_hash: head_hash.clone(),
             time_utc: cp.statement.time_utc.clone(),
-            key_id: key.key_id.clone(),
+            key_id: key.key_id,
             printed_name: key.printed_name.clone(),
             json: json.clone(),
             published: None,
@@ -362,12 +280,12 @@ impl Service {
         let Some((loc, days, ctx)) = target else {
             return Ok(out);
         };
-        let object_key = loc.checkpoint_key(cp.statement.seq, &head_hash);
+        let object_key = checkpoint_key(loc, cp.statement.seq, &head_hash);
         let uri = loc.uri_of(&object_key);
         let retain_until = now + Duration::days(i64::from(days));
         let locked = put_compliance_locked(
-            ctx,
-            &loc.bucket,
+            &ctx,
+            loc.bucket.as_str(),
             &object_key,
             json.into_bytes(),
             "application/json",
@@ -406,43 +324,21 @@ impl Service {
         Ok(out)
     }
 
-    /// `ledger verify` against published checkpoints (from S3 or a folder).
+    /// `ledger verify` against published checkpoints (from S3 or a folder). A checkpoint
+    /// whose signature does not verify, or whose key is not an enrolled signer key, is
+    /// reported and not used; the verification then fails.
     pub async fn ledger_verify_published(
         &self,
         aws: &AwsSettings,
         source: &CheckpointSource,
     ) -> Result<LedgerVerification, ServiceError> {
-        let ctx = match source {
-            CheckpointSource::S3(_) => Some(AwsContext::load(aws).await?),
-            CheckpointSource::Dir(_) => None,
-        };
-        self.ledger_verify_published_with(ctx.as_ref(), source)
-            .await
-    }
-
-    /// [`Self::ledger_verify_published`] with a given AWS context. A checkpoint whose
-    /// signature does not verify, or whose key is not an enrolled signer key, is reported and
-    /// not used; the verification then fails.
-    pub async fn ledger_verify_published_with(
-        &self,
-        aws: Option<&AwsContext>,
-        source: &CheckpointSource,
-    ) -> Result<LedgerVerification, ServiceError> {
         let files = match source {
-            CheckpointSource::S3(uri) => {
-                let loc = S3Location::parse(uri)?;
-                let ctx = aws.ok_or_else(|| {
-                    ServiceError::bad_input("reading from S3 needs AWS settings; none were given")
-                })?;
-                read_s3_checkpoints(ctx, &loc).await?
-            }
+            CheckpointSource::S3(loc) => read_s3_checkpoints(&self.aws(aws).await?, loc).await?,
             CheckpointSource::Dir(dir) => read_dir_checkpoints(dir)?,
         };
         if files.is_empty() {
             let place = match source {
-                CheckpointSource::S3(uri) => S3Location::parse(uri)
-                    .map(|l| l.uri_of(&l.checkpoints_prefix()))
-                    .unwrap_or_else(|_| uri.clone()),
+                CheckpointSource::S3(loc) => loc.uri_of(&checkpoints_prefix(loc)),
                 CheckpointSource::Dir(d) => d.display().to_string(),
             };
             return Err(ServiceError::bad_input(format!(
@@ -496,8 +392,10 @@ async fn read_s3_checkpoints(
     ctx: &AwsContext,
     loc: &S3Location,
 ) -> Result<Vec<CheckpointFile>, ServiceError> {
-    let prefix = loc.checkpoints_prefix();
-    let listed = s3::list(ctx, &loc.bucket, &prefix).await.map_err(from_s3)?;
+    let prefix = checkpoints_prefix(loc);
+    let listed = s3::list(ctx, loc.bucket.as_str(), &prefix)
+        .await
+        .map_err(from_s3)?;
     let mut out = Vec::new();
     for obj in listed {
         let rest = &obj.key[prefix.len().min(obj.key.len())..];
@@ -513,7 +411,7 @@ async fn read_s3_checkpoints(
             continue;
         }
         let mut bytes = Vec::new();
-        let got = s3::download(ctx, &loc.bucket, &obj.key, |chunk| {
+        let got = s3::download(ctx, loc.bucket.as_str(), &obj.key, |chunk| {
             if bytes.len() + chunk.len() > MAX_CHECKPOINT_BYTES {
                 return Err("too large for a checkpoint".into());
             }
@@ -562,11 +460,9 @@ mod tests {
     use crate::ErrorCode;
 
     #[test]
-    fn s3_locations_are_checked_and_keys_stay_under_the_prefix() {
-        let l = S3Location::parse("s3://gxp-audit/ledger/site-1/").unwrap();
-        assert_eq!(l.bucket, "gxp-audit");
-        assert_eq!(l.prefix, "ledger/site-1");
-        let key = l.checkpoint_key(42, &"ab".repeat(32));
+    fn checkpoint_keys_stay_under_the_prefix() {
+        let l: S3Location = "s3://gxp-audit/ledger/site-1/".parse().unwrap();
+        let key = checkpoint_key(&l, 42, &"ab".repeat(32));
         assert_eq!(
             key,
             format!(
@@ -575,29 +471,14 @@ mod tests {
             )
         );
         assert_eq!(l.uri_of(&key), format!("s3://gxp-audit/{key}"));
-        let root = S3Location::parse("s3://gxp-audit").unwrap();
-        assert_eq!(root.checkpoints_prefix(), "checkpoints/");
-        for bad in [
-            "gxp-audit/ledger",
-            "https://gxp-audit/ledger",
-            "s3://",
-            "s3://Gxp_Audit/x",
-            "s3://ab/x",
-            "s3://gxp-audit/../escape",
-            "s3://gxp-audit//double",
-            "s3://gxp-audit/a\\b",
-            "s3://-gxp/x",
-        ] {
-            let e = S3Location::parse(bad).unwrap_err();
-            assert_eq!(e.code, ErrorCode::BadInput, "{bad}");
-            assert!(e.message.contains("s3://BUCKET/PREFIX"), "{e}");
-        }
+        let root: S3Location = "s3://gxp-audit".parse().unwrap();
+        assert_eq!(checkpoints_prefix(&root), "checkpoints/");
     }
 
     #[test]
     fn retention_comes_from_the_flag_or_the_home_file_and_has_no_silent_default() {
         let home = tempfile::tempdir().unwrap();
-        let s = Service::open(home.path()).unwrap();
+        let s = crate::test_env::service(home.path());
         let e = s.checkpoint_retention_days(None).unwrap_err();
         assert_eq!(e.code, ErrorCode::BadInput);
         assert!(e.message.contains("--retention-days"), "{e}");

@@ -3,12 +3,12 @@
 
 use countersign_aws::cloudformation::{self, NewStack};
 use countersign_aws::s3::{self, Upload};
-use countersign_aws::AwsContext;
+use countersign_core::layout::{BucketName, Prefix};
 use countersign_demo::{DemoOptions, PUBLIC_KEY_KEY};
 use serde::Serialize;
 
 use crate::error::ServiceError;
-use crate::{AwsSettings, Service};
+use crate::{AwsSettings, Env, Service};
 
 /// What `demo seed` did.
 #[derive(Debug, Clone, Serialize)]
@@ -24,45 +24,28 @@ pub struct SeedReport {
 }
 
 impl Service {
-    /// Uploads the demo dataset to `s3://bucket/prefix/` (creating the bucket) and creates its stacks.
+    /// Uploads the demo dataset to `s3://bucket/prefix/` (creating the bucket) and creates its
+    /// stacks, with `env`'s AWS connector and clock. Needs no home.
     pub async fn demo_seed(
+        env: &Env,
         aws: &AwsSettings,
-        bucket: &str,
-        prefix: &str,
+        bucket: &BucketName,
+        prefix: &Prefix,
     ) -> Result<SeedReport, ServiceError> {
-        if bucket.trim().is_empty() {
-            return Err(ServiceError::bad_input(
-                "no bucket given: pass --bucket NAME",
-            ));
-        }
-        let ctx = AwsContext::load(aws).await?;
-        Self::demo_seed_with(&ctx, bucket, prefix).await
-    }
-
-    /// [`demo_seed`](Service::demo_seed) with an already-resolved AWS context.
-    pub async fn demo_seed_with(
-        ctx: &AwsContext,
-        bucket: &str,
-        prefix: &str,
-    ) -> Result<SeedReport, ServiceError> {
-        if bucket.trim().is_empty() {
-            return Err(ServiceError::bad_input(
-                "no bucket given: pass --bucket NAME",
-            ));
-        }
+        let ctx = env.aws.connect(aws).await?;
+        let ctx = &ctx;
         let account_id = match ctx.sts().get_caller_identity().send().await {
             Ok(out) => out.account().unwrap_or("123456789012").to_owned(),
             Err(_) => "123456789012".to_owned(),
         };
-        let prefix = countersign_core::layout::normalise_prefix(prefix);
         let dataset = countersign_demo::build_with_prefix(
             &DemoOptions {
-                bucket: bucket.to_owned(),
+                bucket: bucket.clone(),
                 region: ctx.region_name(),
                 account_id,
-                now: time::OffsetDateTime::now_utc(),
+                now: env.clock.now(),
             },
-            &prefix,
+            prefix,
             &mut rand_core::OsRng,
         )
         .map_err(|e| {
@@ -71,7 +54,8 @@ impl Service {
                 format!("could not build the demo dataset: {e}"),
             )
         })?;
-
+        let bucket = bucket.as_str();
+        let prefix = prefix.as_str();
         s3::ensure_bucket(ctx, bucket, true, false).await?;
         let mut bytes = 0u64;
         for obj in &dataset.objects {
@@ -105,7 +89,7 @@ impl Service {
         }
         Ok(SeedReport {
             bucket: bucket.to_owned(),
-            prefix: prefix.clone(),
+            prefix: prefix.to_owned(),
             objects: dataset.objects.len(),
             bytes,
             stacks,

@@ -73,7 +73,7 @@ pub(crate) struct RecordContext {
 impl Service {
     /// Records a disposition of a failed or errored case, by the person `actor`. A later
     /// disposition of the same case supersedes it (both stay in the ledger).
-    pub fn disposition_as(
+    fn disposition_as(
         &self,
         req: &DispositionRequest,
         actor: &Actor,
@@ -270,7 +270,7 @@ mod tests {
     #[test]
     fn unknown_run_and_blank_reason_are_refused() {
         let home = tempfile::tempdir().unwrap();
-        let s = Service::open(home.path()).unwrap();
+        let s = crate::test_env::service(home.path());
         let mut req = DispositionRequest {
             run: "LIMS/OQ/none".into(),
             case_id: "c".into(),

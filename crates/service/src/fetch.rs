@@ -12,7 +12,7 @@ use std::time::Duration;
 use countersign_aws::s3::{self, DownloadError, ListedObject};
 use countersign_aws::{AwsContext, AwsError};
 use countersign_core::digest::Sha256;
-use countersign_core::layout;
+use countersign_core::layout::{s3_uri, BucketName, Prefix};
 use countersign_core::model::RunKey;
 use countersign_core::run::MANIFEST_PATH;
 use countersign_ledger::{Actor, NewObject, NewRejection, ObjectRecord, SourceKind};
@@ -20,6 +20,7 @@ use countersign_store::WrittenBlob;
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
+use crate::aws_context::caller_identity;
 use crate::error::{self as err, ServiceError};
 use crate::intake::{self, Placement};
 use crate::snapshot::SnapshotTaken;
@@ -34,11 +35,17 @@ pub const DEFAULT_FETCH_CONCURRENCY: usize = 32;
 /// What to fetch.
 #[derive(Debug, Clone)]
 pub struct FetchRequest {
+    /// The AWS profile, region and endpoint to fetch with.
     pub aws: AwsSettings,
-    pub bucket: String,
-    pub prefix: String,
+    /// The bucket.
+    pub bucket: BucketName,
+    /// The prefix under which the runs and the audit evidence are laid out.
+    pub prefix: Prefix,
     /// Parallel downloads (1–64).
     pub concurrency: usize,
+    /// The stack to bind to fetched runs whose run.json names none; each qualified stack is
+    /// snapshotted once after the downloads.
+    pub stack: Option<String>,
 }
 
 /// Progress, emitted after the listing and after every object.
@@ -116,62 +123,16 @@ impl Service {
         progress: &(dyn Fn(&FetchProgress) + Send + Sync),
         cancel: &CancelToken,
     ) -> Result<FetchReport, ServiceError> {
-        self.fetch_for_stack(req, None, progress, cancel).await
-    }
-
-    /// [`fetch`](Service::fetch), binding `stack` (when given) to the fetched runs whose run.json
-    /// names no stack; each qualified stack is snapshotted once after the downloads.
-    pub async fn fetch_for_stack(
-        &self,
-        req: &FetchRequest,
-        stack: Option<&str>,
-        progress: &(dyn Fn(&FetchProgress) + Send + Sync),
-        cancel: &CancelToken,
-    ) -> Result<FetchReport, ServiceError> {
-        if req.bucket.trim().is_empty() {
-            return Err(ServiceError::bad_input(
-                "no bucket given: pass --bucket NAME",
-            ));
-        }
         if !(1..=64).contains(&req.concurrency) {
             return Err(ServiceError::bad_input(format!(
                 "--concurrency must be between 1 and 64, got {}",
                 req.concurrency
             )));
         }
-        let ctx = AwsContext::load(&req.aws).await?;
-        self.fetch_with_stack(&ctx, req, stack, progress, cancel)
-            .await
-    }
-
-    /// [`fetch`](Service::fetch) with an already-resolved AWS context (e.g. the credentials of
-    /// an MFA session); `req.aws` is not consulted.
-    pub async fn fetch_with(
-        &self,
-        ctx: &AwsContext,
-        req: &FetchRequest,
-        progress: &(dyn Fn(&FetchProgress) + Send + Sync),
-        cancel: &CancelToken,
-    ) -> Result<FetchReport, ServiceError> {
-        self.fetch_with_stack(ctx, req, None, progress, cancel)
-            .await
-    }
-
-    /// [`fetch_for_stack`](Service::fetch_for_stack) with an already-resolved AWS context.
-    pub async fn fetch_with_stack(
-        &self,
-        ctx: &AwsContext,
-        req: &FetchRequest,
-        stack: Option<&str>,
-        progress: &(dyn Fn(&FetchProgress) + Send + Sync),
-        cancel: &CancelToken,
-    ) -> Result<FetchReport, ServiceError> {
-        if req.bucket.trim().is_empty() {
-            return Err(ServiceError::bad_input(
-                "no bucket given: pass --bucket NAME",
-            ));
-        }
-        let prefix = layout::normalise_prefix(&req.prefix);
+        let ctx = self.aws(&req.aws).await?;
+        let ctx = &ctx;
+        let stack = req.stack.as_deref();
+        let prefix = req.prefix.as_str().to_owned();
         let bucket = req.bucket.as_str();
         let identity = caller_identity(ctx).await;
         let actor = match &identity {
@@ -612,14 +573,4 @@ enum Attempt {
     Permanent(AwsError),
     Mismatch(String, Sha256, Sha256),
     Fatal(ServiceError),
-}
-
-pub(crate) fn s3_uri(bucket: &str, key: &str) -> String {
-    format!("s3://{bucket}/{key}")
-}
-
-/// The ARN of the caller, when STS answers (best effort: S3-compatible stores may lack STS).
-pub(crate) async fn caller_identity(ctx: &AwsContext) -> Option<String> {
-    let out = ctx.sts().get_caller_identity().send().await.ok()?;
-    out.arn().map(str::to_owned)
 }

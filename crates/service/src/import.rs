@@ -15,7 +15,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use countersign_core::digest::Sha256;
+use countersign_core::archive_directory::{self, ArchiveError};
+use countersign_core::digest::{Sha256, Sha256Stream};
 use countersign_ledger::{Actor, NewObject, NewRejection, SourceKind};
 use countersign_store::{StoreError, WrittenBlob};
 use serde::Serialize;
@@ -25,6 +26,25 @@ use crate::error::{self as err, ServiceError};
 use crate::fetch::{FetchProgress, Rejected, Skipped};
 use crate::intake::{self, Placement};
 use crate::Service;
+
+/// What to import, and under which size caps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRequest {
+    /// A folder or `.zip` laid out like the bucket.
+    pub path: PathBuf,
+    /// The caps (the defaults unless an administrator chose tighter ones).
+    pub limits: ImportLimits,
+}
+
+impl ImportRequest {
+    /// An import of `path` with the default caps.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            limits: ImportLimits::default(),
+        }
+    }
+}
 
 /// Size caps for an import.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,48 +107,19 @@ enum Source {
     Zip(Box<zip::ZipArchive<File>>),
 }
 
-enum Taken {
-    New(u64, Box<Pending>),
-    Unchanged,
-    Rejected(String),
-}
-
-/// An entry written and checked, waiting to enter the store and the ledger with its group.
-struct Pending {
-    blob: WrittenBlob,
-    object: NewObject,
-}
-
-/// Most entries put into the store and recorded in one transaction.
-const GROUP_COMMIT_MAX: usize = 256;
-
 impl Service {
-    /// Imports a folder or `.zip` with the default [`ImportLimits`].
-    pub fn import(&self, path: &Path) -> Result<ImportReport, ServiceError> {
-        self.import_with_limits(path, &ImportLimits::default())
-    }
-
-    /// Imports a folder or `.zip` laid out like the bucket. Re-importing the same source stores
-    /// nothing new.
-    pub fn import_with_limits(
+    /// Imports a folder or `.zip` laid out like the bucket, reporting progress after each
+    /// entry (in the shape of a fetch's: entries are the objects) and stopping between entries
+    /// once `cancel` is set. Each entry is stored and recorded whole or not at all, so a
+    /// cancelled import loses nothing and the next import takes up the rest; re-importing the
+    /// same source stores nothing new.
+    pub fn import(
         &self,
-        path: &Path,
-        limits: &ImportLimits,
-    ) -> Result<ImportReport, ServiceError> {
-        self.import_with(path, limits, &|_| {}, &CancelToken::new())
-    }
-
-    /// [`Self::import_with_limits`], reporting progress after each entry (in the shape of a
-    /// fetch's: entries are the objects) and stopping between entries once `cancel` is set.
-    /// Each entry is stored and recorded whole or not at all, so a cancelled import loses
-    /// nothing and the next import takes up the rest.
-    pub fn import_with(
-        &self,
-        path: &Path,
-        limits: &ImportLimits,
+        req: &ImportRequest,
         progress: &dyn Fn(&FetchProgress),
         cancel: &CancelToken,
     ) -> Result<ImportReport, ServiceError> {
+        let (path, limits) = (req.path.as_path(), &req.limits);
         let canonical = path.canonicalize().map_err(|e| {
             ServiceError::bad_input(format!(
                 "cannot import {}: {e}; give an existing folder or .zip file",
@@ -170,114 +161,101 @@ impl Service {
             .into_iter()
             .map(|r| (r.uri, r.actual_sha256))
             .collect();
-        let mut declared: HashMap<String, Sha256> = HashMap::new();
-        let actor = Actor::system();
-        let mut total = 0u64;
-        let mut state = FetchProgress {
-            listed: report.listed,
-            total: (manifests.len() + rest.len()) as u64,
-            ..FetchProgress::default()
+        let mut run = Intake {
+            declared: HashMap::new(),
+            earlier_rejections,
+            actor: Actor::system(),
+            total: 0,
+            batch: Vec::new(),
+            batch_bytes: 0,
+            state: FetchProgress {
+                listed: report.listed,
+                total: (manifests.len() + rest.len()) as u64,
+                ..FetchProgress::default()
+            },
         };
-        progress(&state);
-        // Entries are written and checked one by one, then stored and recorded in groups
-        // (group commit): every group is durable before it is recorded, and whatever was taken
-        // is recorded before the import stops, however it stops.
-        let mut pending: Vec<Pending> = Vec::new();
+        progress(&run.state);
         for (phase, batch) in [manifests, rest].into_iter().enumerate() {
-            for e in &batch {
+            let mut taken_manifests = Vec::new();
+            for e in batch {
                 if cancel.is_cancelled() {
-                    self.settle_import(&mut pending, &actor)?;
+                    // What is staged is whole: record it, so nothing written is lost.
+                    self.flush(&mut run, &mut report)?;
                     report.cancelled = true;
                     return Ok(report);
                 }
                 let uri = format!("{}/{}", report.source, e.rel);
-                let expected = declared.get(&e.rel).copied();
-                let taken = self.take_entry(
-                    &mut source,
-                    e,
-                    &uri,
-                    expected,
-                    limits,
-                    &mut total,
-                    &earlier_rejections,
-                    &actor,
-                );
-                let taken = match taken {
-                    Ok(t) => t,
-                    Err(refused) => {
-                        // What was taken before the refusal stays, as it always has.
-                        self.settle_import(&mut pending, &actor)?;
-                        return Err(refused);
+                let expected = run.declared.get(&e.rel).copied();
+                match self.stage_entry(&mut source, &e, &uri, expected, limits, &mut run.total)? {
+                    Staged::Mismatch { expected, actual } => {
+                        self.reject_entry(&mut run, &mut report, uri, expected, actual)?;
+                        run.state.done += 1;
+                        run.state.current_key = Some(e.rel.clone());
+                        progress(&run.state);
                     }
-                };
-                match taken {
-                    Taken::New(bytes, entry) => {
-                        report.new += 1;
-                        report.bytes += bytes;
-                        pending.push(*entry);
-                        if pending.len() >= GROUP_COMMIT_MAX {
-                            self.settle_import(&mut pending, &actor)?;
+                    Staged::Unchanged => {
+                        report.unchanged += 1;
+                        run.state.done += 1;
+                        run.state.unchanged = report.unchanged;
+                        run.state.current_key = Some(e.rel.clone());
+                        progress(&run.state);
+                    }
+                    Staged::Pending(blob) => {
+                        // Reported as taken now; a batch is committed whole before the import
+                        // returns, even when it is cancelled.
+                        run.state.done += 1;
+                        run.state.new += 1;
+                        run.state.bytes += blob.size();
+                        run.state.current_key = Some(e.rel.clone());
+                        progress(&run.state);
+                        run.batch_bytes += blob.size();
+                        run.batch.push(StagedEntry {
+                            rel: e.rel.clone(),
+                            uri,
+                            run_key: match &e.placement {
+                                Placement::Run(run) => Some(run.to_string()),
+                                Placement::Audit => None,
+                            },
+                            blob,
+                        });
+                        if run.batch.len() >= BATCH_ENTRIES || run.batch_bytes >= BATCH_BYTES {
+                            self.flush(&mut run, &mut report)?;
                         }
                     }
-                    Taken::Unchanged => report.unchanged += 1,
-                    Taken::Rejected(reason) => report.rejected.push(Rejected {
-                        uri: uri.clone(),
-                        reason,
-                    }),
                 }
-                state.done += 1;
-                state.new = report.new;
-                state.unchanged = report.unchanged;
-                state.rejected = report.rejected.len() as u64;
-                state.bytes = report.bytes;
-                state.current_key = Some(e.rel.clone());
-                progress(&state);
+                if phase == 0 {
+                    taken_manifests.push(e);
+                }
             }
-            self.settle_import(&mut pending, &actor)?;
-            if phase == 0 {
-                // The manifests are stored and recorded: read the digests they declare.
-                for e in &batch {
-                    let Placement::Run(run) = &e.placement else {
-                        continue;
-                    };
-                    let uri = format!("{}/{}", report.source, e.rel);
-                    if let Some(rec) = self
-                        .ledger()?
-                        .find_object(&uri, None, None)
-                        .map_err(err::from_ledger)?
-                    {
-                        if let Ok(bytes) = self.store().read(&rec.sha256) {
-                            declared.extend(intake::declared_digests(run, &bytes));
-                        }
+            self.flush(&mut run, &mut report)?;
+            for e in taken_manifests {
+                let Placement::Run(key) = &e.placement else {
+                    continue;
+                };
+                let uri = format!("{}/{}", report.source, e.rel);
+                if let Some(rec) = self
+                    .ledger()?
+                    .find_object(&uri, None, None)
+                    .map_err(err::from_ledger)?
+                {
+                    if let Ok(bytes) = self.store().read(&rec.sha256) {
+                        run.declared.extend(intake::declared_digests(key, &bytes));
                     }
                 }
             }
         }
         if report.new > 0 || !report.rejected.is_empty() {
-            // Derive and record the summaries of the runs that changed (see `runs`).
+            // Derive and record the summaries of the runs that changed, so the run list that
+            // follows reads them instead of parsing every report.
             let _ = self.runs();
         }
         Ok(report)
     }
 
-    /// Puts the pending entries into the store together and records them in one transaction.
-    fn settle_import(&self, pending: &mut Vec<Pending>, actor: &Actor) -> Result<(), ServiceError> {
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let (blobs, objects): (Vec<WrittenBlob>, Vec<NewObject>) =
-            pending.drain(..).map(|p| (p.blob, p.object)).unzip();
-        self.store().store_batch(blobs).map_err(err::from_store)?;
-        let rows: Vec<(&NewObject, &[(String, String)])> =
-            objects.iter().map(|o| (o, &[][..])).collect();
-        self.ledger()?
-            .add_objects(&rows, actor)
-            .map_err(err::from_ledger)?;
-        Ok(())
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn take_entry(
+    /// Reads one entry: unchanged when the same place already holds a stored object with the
+    /// same bytes (hashed without writing anything), else written to the store, not yet
+    /// committed.
+    fn stage_entry(
         &self,
         source: &mut Source,
         e: &Entry,
@@ -285,96 +263,221 @@ impl Service {
         expected: Option<Sha256>,
         limits: &ImportLimits,
         total: &mut u64,
-        earlier_rejections: &HashSet<(String, Option<Sha256>)>,
-        actor: &Actor,
-    ) -> Result<Taken, ServiceError> {
-        let mut writer = self.store().writer().map_err(err::from_store)?;
-        let copied = match (source, &e.location) {
-            (Source::Folder, Location::File(p)) => {
-                let f = File::open(p).map_err(|x| read_error(uri, &x))?;
-                copy_capped(f, &mut writer, limits.max_entry_bytes, uri)?
+    ) -> Result<Staged, ServiceError> {
+        let known = self
+            .ledger()?
+            .find_object(uri, None, None)
+            .map_err(err::from_ledger)?;
+        if let Some(k) = known.filter(|k| self.store().contains(&k.sha256)) {
+            let mut hasher = HashingSink::default();
+            let n = copy_entry(source, e, uri, limits, &mut hasher)?;
+            let sha = hasher.0.finish();
+            if sha == k.sha256 && n == k.size && expected.is_none_or(|x| x == sha) {
+                count_total(total, n, limits)?;
+                return Ok(Staged::Unchanged);
             }
-            (Source::Zip(archive), Location::Zip(i)) => {
-                let f = archive.by_index(*i).map_err(|x| {
-                    ServiceError::bad_input(format!("cannot read {uri} from the archive: {x}"))
-                })?;
-                let declared_size = f.size();
-                let n = copy_capped(
-                    f,
-                    &mut writer,
-                    declared_size.min(limits.max_entry_bytes),
-                    uri,
-                )?;
-                if n != declared_size {
-                    return Err(ServiceError::bad_input(format!(
-                        "refused the archive: entry {} inflates to {n} bytes but declares {declared_size}; \
-                         the archive is damaged or crafted",
-                        e.rel
-                    )));
-                }
-                n
-            }
-            _ => {
-                return Err(ServiceError::storage(format!(
-                    "internal mix-up of import sources for {uri}"
-                )))
-            }
-        };
-        *total += copied;
-        if *total > limits.max_total_bytes {
-            return Err(ServiceError::bad_input(format!(
-                "refused the import: more than {} bytes in total; import a smaller folder or archive",
-                limits.max_total_bytes
-            )));
         }
-        let run_key = match &e.placement {
-            Placement::Run(run) => Some(run.to_string()),
-            Placement::Audit => None,
-        };
+        let mut writer = self.store().writer().map_err(err::from_store)?;
+        let n = copy_entry(source, e, uri, limits, &mut writer)?;
+        count_total(total, n, limits)?;
         match writer.finish(expected.as_ref()) {
-            Ok(blob) => {
-                let known = self
-                    .ledger()?
-                    .find_object(uri, None, None)
-                    .map_err(err::from_ledger)?;
-                if known.is_some_and(|k| k.sha256 == blob.sha256()) {
-                    return Ok(Taken::Unchanged);
-                }
-                let object = NewObject {
-                    sha256: blob.sha256(),
-                    size: copied,
-                    uri: uri.to_owned(),
-                    bucket: None,
-                    key: Some(e.rel.clone()),
+            Ok(blob) => Ok(Staged::Pending(blob)),
+            Err(StoreError::DigestMismatch { expected, actual }) => {
+                Ok(Staged::Mismatch { expected, actual })
+            }
+            Err(e) => Err(err::from_store(e)),
+        }
+    }
+
+    /// An entry that contradicts the digest its run.json declares: rejected and recorded as
+    /// such (once per place and content), never stored.
+    fn reject_entry(
+        &self,
+        run: &mut Intake,
+        report: &mut ImportReport,
+        uri: String,
+        expected: Sha256,
+        actual: Sha256,
+    ) -> Result<(), ServiceError> {
+        let reason = format!(
+            "content does not match the SHA-256 declared in run.json: expected {expected}, found {actual}"
+        );
+        if !run
+            .earlier_rejections
+            .contains(&(uri.clone(), Some(actual)))
+        {
+            self.record_rejection(
+                &NewRejection {
+                    uri: uri.clone(),
                     version_id: None,
                     etag: None,
-                    last_modified: None,
-                    source: SourceKind::Import,
-                    run_key,
-                };
-                Ok(Taken::New(copied, Box::new(Pending { blob, object })))
-            }
-            Err(StoreError::DigestMismatch { expected, actual }) => {
-                let reason = format!(
-                    "content does not match the SHA-256 declared in run.json: expected {expected}, found {actual}"
-                );
-                if !earlier_rejections.contains(&(uri.to_owned(), Some(actual))) {
-                    self.record_rejection(
-                        &NewRejection {
-                            uri: uri.to_owned(),
-                            version_id: None,
-                            etag: None,
-                            reason: reason.clone(),
-                            expected_sha256: Some(expected),
-                            actual_sha256: Some(actual),
-                        },
-                        actor,
-                    )?;
-                }
-                Ok(Taken::Rejected(reason))
-            }
-            Err(x) => Err(err::from_store(x)),
+                    reason: reason.clone(),
+                    expected_sha256: Some(expected),
+                    actual_sha256: Some(actual),
+                },
+                &run.actor,
+            )?;
         }
+        report.rejected.push(Rejected { uri, reason });
+        run.state.rejected += 1;
+        Ok(())
+    }
+
+    /// Commits the staged blobs ([`Store::store_batch`](countersign_store::Store::store_batch):
+    /// a few disk syncs for all of them), then records them, each with its `object.stored`
+    /// event, in one ledger transaction: nothing is recorded before its bytes are durable.
+    fn flush(&self, run: &mut Intake, report: &mut ImportReport) -> Result<(), ServiceError> {
+        if run.batch.is_empty() {
+            return Ok(());
+        }
+        let staged = std::mem::take(&mut run.batch);
+        run.batch_bytes = 0;
+        let (meta, blobs): (Vec<_>, Vec<WrittenBlob>) = staged
+            .into_iter()
+            .map(|s| ((s.rel, s.uri, s.run_key), s.blob))
+            .unzip();
+        let stored = self.store().store_batch(blobs).map_err(err::from_store)?;
+        let objects: Vec<NewObject> = meta
+            .into_iter()
+            .zip(&stored)
+            .map(|((rel, uri, run_key), blob)| NewObject {
+                sha256: blob.sha256,
+                size: blob.size,
+                uri,
+                bucket: None,
+                key: Some(rel),
+                version_id: None,
+                etag: None,
+                last_modified: None,
+                source: SourceKind::Import,
+                run_key,
+            })
+            .collect();
+        let rows: Vec<(&NewObject, &[(String, String)])> =
+            objects.iter().map(|o| (o, &[][..])).collect();
+        self.ledger()?
+            .add_objects(&rows, &run.actor)
+            .map_err(err::from_ledger)?;
+        for blob in &stored {
+            report.new += 1;
+            report.bytes += blob.size;
+        }
+        Ok(())
+    }
+}
+
+/// Entries staged per batch, and the bytes: each batch costs a few disk syncs and one ledger
+/// transaction instead of three syncs per entry.
+const BATCH_ENTRIES: usize = 512;
+const BATCH_BYTES: u64 = 64 << 20;
+
+/// The state of one import between entries.
+struct Intake {
+    declared: HashMap<String, Sha256>,
+    earlier_rejections: HashSet<(String, Option<Sha256>)>,
+    actor: Actor,
+    total: u64,
+    batch: Vec<StagedEntry>,
+    batch_bytes: u64,
+    state: FetchProgress,
+}
+
+/// An entry written to the store, waiting for its batch to be committed and recorded.
+struct StagedEntry {
+    rel: String,
+    uri: String,
+    run_key: Option<String>,
+    blob: WrittenBlob,
+}
+
+enum Staged {
+    Unchanged,
+    Pending(WrittenBlob),
+    /// The bytes contradict the digest the run's run.json declares.
+    Mismatch {
+        expected: Sha256,
+        actual: Sha256,
+    },
+}
+
+/// Where entry bytes go: the store writer, or only a hash.
+trait Sink {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), ServiceError>;
+}
+
+impl Sink for countersign_store::BlobWriter {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), ServiceError> {
+        self.write(bytes).map_err(err::from_store)
+    }
+}
+
+#[derive(Default)]
+struct HashingSink(Sha256Stream);
+
+impl Sink for HashingSink {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), ServiceError> {
+        self.0.update(bytes);
+        Ok(())
+    }
+}
+
+fn count_total(total: &mut u64, n: u64, limits: &ImportLimits) -> Result<(), ServiceError> {
+    *total += n;
+    if *total > limits.max_total_bytes {
+        return Err(ServiceError::bad_input(format!(
+            "refused the import: more than {} bytes in total; import a smaller folder or archive",
+            limits.max_total_bytes
+        )));
+    }
+    Ok(())
+}
+
+/// Copies one entry's bytes into `sink`, under the caps, checking an archive entry's size and
+/// CRC-32 as it goes.
+fn copy_entry(
+    source: &mut Source,
+    e: &Entry,
+    uri: &str,
+    limits: &ImportLimits,
+    sink: &mut dyn Sink,
+) -> Result<u64, ServiceError> {
+    match (source, &e.location) {
+        (Source::Folder, Location::File(p)) => {
+            let f = File::open(p).map_err(|x| read_error(uri, &x))?;
+            copy_capped(f, sink, limits.max_entry_bytes, uri).map_err(|x| x.error)
+        }
+        (Source::Zip(archive), Location::Zip(i)) => {
+            let f = archive.by_index(*i).map_err(|x| {
+                ServiceError::bad_input(format!("cannot read {uri} from the archive: {x}"))
+            })?;
+            let declared_size = f.size();
+            // The archive's own checks (CRC-32, a stream cut short) fail as InvalidData or
+            // UnexpectedEof: the archive is bad input, not trouble with this machine.
+            let n = copy_capped(f, sink, declared_size.min(limits.max_entry_bytes), uri).map_err(
+                |x| {
+                    if x.damaged {
+                        ServiceError::bad_input(format!(
+                            "refused the archive: entry {} is damaged ({}); nothing of it was \
+                             stored, get an intact copy of the archive",
+                            e.rel, x.error.message
+                        ))
+                    } else {
+                        x.error
+                    }
+                },
+            )?;
+            if n != declared_size {
+                return Err(ServiceError::bad_input(format!(
+                    "refused the archive: entry {} inflates to {n} bytes but declares {declared_size}; \
+                     the archive is damaged or crafted",
+                    e.rel
+                )));
+            }
+            Ok(n)
+        }
+        _ => Err(ServiceError::storage(format!(
+            "internal mix-up of import sources for {uri}"
+        ))),
     }
 }
 
@@ -382,18 +485,39 @@ fn read_error(uri: &str, e: &io::Error) -> ServiceError {
     ServiceError::storage(format!("cannot read {uri}: {e}"))
 }
 
-/// Copies at most `cap` bytes into the store writer; more is an error naming the entry.
+/// A failed copy, and whether the source reported its own bytes as damaged.
+struct CopyError {
+    error: ServiceError,
+    damaged: bool,
+}
+
+impl From<ServiceError> for CopyError {
+    fn from(error: ServiceError) -> Self {
+        Self {
+            error,
+            damaged: false,
+        }
+    }
+}
+
+/// Copies at most `cap` bytes into `sink`; more is an error naming the entry.
 fn copy_capped(
     reader: impl Read,
-    writer: &mut countersign_store::BlobWriter,
+    sink: &mut dyn Sink,
     cap: u64,
     uri: &str,
-) -> Result<u64, ServiceError> {
+) -> Result<u64, CopyError> {
     let mut limited = reader.take(cap.saturating_add(1));
     let mut buf = vec![0u8; 64 * 1024];
     let mut n = 0u64;
     loop {
-        let got = limited.read(&mut buf).map_err(|e| read_error(uri, &e))?;
+        let got = limited.read(&mut buf).map_err(|e| CopyError {
+            error: read_error(uri, &e),
+            damaged: matches!(
+                e.kind(),
+                io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
+            ),
+        })?;
         if got == 0 {
             break;
         }
@@ -401,9 +525,10 @@ fn copy_capped(
         if n > cap {
             return Err(ServiceError::bad_input(format!(
                 "refused the import: {uri} is larger than the {cap}-byte limit for one file"
-            )));
+            ))
+            .into());
         }
-        writer.write(&buf[..got]).map_err(err::from_store)?;
+        sink.put(&buf[..got])?;
     }
     Ok(n)
 }
@@ -496,6 +621,56 @@ fn push_entry(
     Ok(())
 }
 
+/// Largest central directory read to check entry names: a million entries with long names.
+const MAX_DIRECTORY_BYTES: u64 = 512 << 20;
+
+/// Refuses an archive with two entries of one name (an extractor keeps one of them, so the
+/// archive's author chooses which report is seen) or whose local headers name an entry
+/// differently from its central directory. The zip reader keeps only the last of equal names,
+/// so the directory is read here record by record.
+fn check_names(path: &Path, archive: &zip::ZipArchive<File>) -> Result<(), String> {
+    use std::io::{Seek, SeekFrom};
+    let io = |what: &str, e: io::Error| format!("cannot read its {what} ({e})");
+    let mut file = File::open(path).map_err(|e| io("directory", e))?;
+    let start = archive.central_directory_start();
+    let len = file.metadata().map_err(|e| io("directory", e))?.len();
+    let size = len.saturating_sub(start);
+    if size > MAX_DIRECTORY_BYTES {
+        return Err(format!(
+            "its central directory is {size} bytes, more than the {MAX_DIRECTORY_BYTES} this \
+             importer reads"
+        ));
+    }
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| io("directory", e))?;
+    let mut directory = Vec::new();
+    file.by_ref()
+        .take(size)
+        .read_to_end(&mut directory)
+        .map_err(|e| io("directory", e))?;
+    let entries =
+        archive_directory::central_entries(&directory, archive.len()).map_err(|e| e.to_string())?;
+    if let Some(dup) = archive_directory::first_duplicate(&entries) {
+        return Err(ArchiveError::DuplicateName {
+            name: dup.shown_name(),
+        }
+        .to_string());
+    }
+    let mut header = Vec::new();
+    for entry in &entries {
+        let at = archive.offset().saturating_add(entry.local_header_offset);
+        file.seek(SeekFrom::Start(at))
+            .map_err(|e| io("local headers", e))?;
+        header.clear();
+        file.by_ref()
+            .take(archive_directory::local_header_len(entry) as u64)
+            .read_to_end(&mut header)
+            .map_err(|e| io("local headers", e))?;
+        archive_directory::check_local_header(entry, &header).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// Opens an archive and lists its entries, refusing it when its declared sizes exceed the caps.
 fn open_zip(
     path: &Path,
@@ -509,6 +684,12 @@ fn open_zip(
     let mut archive = zip::ZipArchive::new(file).map_err(|e| {
         ServiceError::bad_input(format!(
             "cannot import {shown}: not a readable .zip archive ({e}); give a folder or a .zip file"
+        ))
+    })?;
+    check_names(path, &archive).map_err(|e| {
+        ServiceError::bad_input(format!(
+            "refused {shown}: {e}; different tools would see different files in it, so nothing \
+             was imported (build the archive again from the run folders)"
         ))
     })?;
     let mut total = 0u64;

@@ -25,9 +25,13 @@ pub(crate) enum Placement {
     Audit,
 }
 
-/// Places a relative key, or says why it stays out of the store.
+/// Places a relative key, or says why it stays out of the store: an unsafe key, a key outside
+/// the layout, or a look-alike (not in Unicode NFC).
 pub(crate) fn place(relative_key: &str) -> Result<Placement, String> {
     layout::check_relative_key(relative_key).map_err(|e| e.to_string())?;
+    if let Some(reason) = layout::look_alike_reason(relative_key) {
+        return Err(reason);
+    }
     match layout::classify(relative_key) {
         KeyKind::Unrecognised { reason } => Err(reason),
         KeyKind::RunFile { run, .. } => Ok(Placement::Run(run)),
@@ -90,6 +94,11 @@ mod tests {
             .contains("backslash"));
         assert!(place("LIMS/IQ/r1/a\0.xml").unwrap_err().contains("NUL"));
         assert!(place("LIMS/XQ/r1/a.xml").is_err());
+        // A run id spelled with a combining mark looks exactly like the precomposed one.
+        assert!(place("SYS/IQ/r\u{fc}n/a.xml").is_ok());
+        let why = place("SYS/IQ/ru\u{308}n/a.xml").unwrap_err();
+        assert!(why.contains("not in Unicode normal form C (NFC)"), "{why}");
+        assert!(why.contains("\"SYS/IQ/r\u{fc}n/a.xml\""), "{why}");
     }
 
     #[test]

@@ -8,9 +8,10 @@ use base64::Engine as _;
 use countersign_aws::iam::{groups_of, GroupMembership};
 use countersign_aws::sts::{open_mfa_session, MfaSession, SessionIdentity};
 use countersign_aws::{AwsContext, AwsErrorKind, AwsSettings};
+use countersign_core::secret::{MfaCode, Passphrase};
 use countersign_core::signature::key_id::KeyId;
 use countersign_core::signature::policy::Principal;
-use countersign_keys::{KdfParams, KeyError, KeyFile, Passphrase};
+use countersign_keys::{KeyError, KeyFile};
 use countersign_ledger::{Actor, NewEnrollment, SignerKeyRecord};
 use serde::Serialize;
 
@@ -37,13 +38,13 @@ pub struct KeyInfo {
     pub enrolled: Option<SignerKeyRecord>,
 }
 
-/// What `keys enroll` needs.
+/// What `keys enroll` needs. Its `Debug` shows the MFA code as `<redacted>`.
 #[derive(Debug, Clone)]
 pub struct EnrollRequest {
     /// The MFA device serial (virtual device ARN or hardware serial).
     pub mfa_serial: String,
     /// The one-time code now shown by the device.
-    pub mfa_code: String,
+    pub mfa_code: MfaCode,
     /// Which key; may be omitted when the home holds exactly one key not yet enrolled.
     pub key_id: Option<String>,
     /// The signer accepted [`CERTIFICATION_STATEMENT`].
@@ -151,26 +152,15 @@ impl Service {
     }
 
     /// Creates a key for `printed_name` at `<home>/keys/<key_id>.key`, encrypted with
-    /// `passphrase` (argon2id with the recommended parameters), and records `key.created`.
+    /// `passphrase` (argon2id at the environment's cost), and records `key.created`.
     pub fn keys_init(
         &self,
         printed_name: &str,
         passphrase: &Passphrase,
     ) -> Result<KeyInfo, ServiceError> {
-        self.keys_init_with_kdf(printed_name, passphrase, KdfParams::RECOMMENDED)
-    }
-
-    /// [`Self::keys_init`] with explicit key-derivation parameters. Only tests pass anything
-    /// but [`KdfParams::RECOMMENDED`] (`KdfParams::insecure_for_tests_only`).
-    #[doc(hidden)]
-    pub fn keys_init_with_kdf(
-        &self,
-        printed_name: &str,
-        passphrase: &Passphrase,
-        kdf: KdfParams,
-    ) -> Result<KeyInfo, ServiceError> {
+        let kdf = self.env().kdf;
         let dir = self.keys_dir();
-        std::fs::create_dir_all(&dir).map_err(|e| {
+        crate::home::create_private_dir(&dir).map_err(|e| {
             ServiceError::storage(format!(
                 "could not create the key directory {}: {e}",
                 dir.display()
@@ -213,8 +203,11 @@ impl Service {
             arn: None,
             printed_name: Some(file.printed_name.clone()),
         };
+        let key_id: KeyId = file.key_id.parse().map_err(|_| {
+            ServiceError::integrity(format!("the new key's id {:?} is not 32 hex", file.key_id))
+        })?;
         self.ledger()?
-            .record_key_created(&file.key_id, &file.printed_name, &actor)
+            .record_key_created(&key_id, &file.printed_name, &actor)
             .map_err(err::from_ledger)?;
         Ok(KeyInfo {
             key_id: file.key_id,
@@ -251,7 +244,10 @@ impl Service {
         paths.sort();
         for path in paths {
             let file = KeyFile::read(&path).map_err(from_key_error)?;
-            let binding = enrolled.iter().find(|k| k.key_id == file.key_id).cloned();
+            let binding = enrolled
+                .iter()
+                .find(|k| k.key_id.to_hex() == file.key_id)
+                .cloned();
             out.push(KeyInfo {
                 key_id: file.key_id,
                 printed_name: file.printed_name,
@@ -315,18 +311,7 @@ impl Service {
         aws: &AwsSettings,
         req: &EnrollRequest,
     ) -> Result<Enrollment, ServiceError> {
-        let ctx = AwsContext::load(aws).await?;
-        self.keys_enroll_with(&ctx, req, time::OffsetDateTime::now_utc())
-            .await
-    }
-
-    /// [`Self::keys_enroll`] with a given AWS context and local time (for the skew check).
-    pub async fn keys_enroll_with(
-        &self,
-        ctx: &AwsContext,
-        req: &EnrollRequest,
-        now: time::OffsetDateTime,
-    ) -> Result<Enrollment, ServiceError> {
+        let now = self.now();
         if !req.certification_accepted {
             return Err(ServiceError::new(
                 ErrorCode::Refused,
@@ -346,10 +331,12 @@ impl Service {
             ));
         }
         let public_key = file.public_key().map_err(from_key_error)?.to_bytes();
-        let (session, identity) = open_mfa_session(ctx, &req.mfa_serial, &req.mfa_code, None)
-            .await
-            .map_err(from_sts_error)?;
-        let (groups, group_warning) = self.enrollment_groups(ctx, &session, &identity).await?;
+        let ctx = self.aws(aws).await?;
+        let (session, identity) =
+            open_mfa_session(&ctx, &req.mfa_serial, req.mfa_code.expose(), None)
+                .await
+                .map_err(from_sts_error)?;
+        let (groups, group_warning) = self.enrollment_groups(&ctx, &session, &identity).await?;
         drop(session);
         let actor = Actor::person(identity.arn.clone(), file.printed_name.clone());
         let mut ledger = self.ledger()?;
@@ -377,10 +364,13 @@ impl Service {
                 .record_clock_skew(&identity.arn, *skew, text, &actor)
                 .map_err(err::from_ledger)?;
         }
+        let key_id: KeyId = info.key_id.parse().map_err(|_| {
+            ServiceError::integrity(format!("the key id {:?} is not 32 hex", info.key_id))
+        })?;
         let key = ledger
             .enroll_signer_key(
                 &NewEnrollment {
-                    key_id: info.key_id.clone(),
+                    key_id,
                     public_key,
                     iam_arn: identity.arn.clone(),
                     account: identity.account.clone(),
@@ -442,7 +432,7 @@ impl Service {
             .signer_keys()
             .map_err(err::from_ledger)?
             .into_iter()
-            .find(|k| k.key_id == key_id.trim())
+            .find(|k| k.key_id.to_hex() == key_id.trim())
             .ok_or_else(|| ServiceError::not_found(format!("no enrolled key {key_id}")))?;
         let actor = Actor::person(key.iam_arn.clone(), key.printed_name.clone());
         ledger
@@ -494,10 +484,9 @@ mod tests {
     #[test]
     fn init_writes_the_key_file_records_the_event_and_refuses_a_second_key_per_person() {
         let home = tempfile::tempdir().unwrap();
-        let s = Service::open(home.path()).unwrap();
-        let kdf = KdfParams::insecure_for_tests_only();
+        let s = crate::test_env::service(home.path());
         let k = s
-            .keys_init_with_kdf("Dana Whitfield", &pass("correct horse battery"), kdf)
+            .keys_init("Dana Whitfield", &pass("correct horse battery"))
             .unwrap();
         assert_eq!(
             k.path,
@@ -505,12 +494,10 @@ mod tests {
         );
         assert!(k.path.exists());
         let again = s
-            .keys_init_with_kdf("dana whitfield", &pass("correct horse battery"), kdf)
+            .keys_init("dana whitfield", &pass("correct horse battery"))
             .unwrap_err();
         assert_eq!(again.code, ErrorCode::Refused);
-        let weak = s
-            .keys_init_with_kdf("Eve", &pass("short"), kdf)
-            .unwrap_err();
+        let weak = s.keys_init("Eve", &pass("short")).unwrap_err();
         assert_eq!(weak.code, ErrorCode::BadInput);
         assert_eq!(s.keys().unwrap().len(), 1);
         let events = s

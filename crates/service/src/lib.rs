@@ -7,48 +7,57 @@
 
 mod audit;
 mod audit_evidence;
+mod aws_context;
 mod cancel;
 mod case_page;
 mod checkpoint;
 mod demo;
 mod disposition;
+mod env;
 mod error;
 mod fetch;
 mod handoff;
+mod home;
 mod import;
 mod intake;
 mod keys;
 mod package;
-mod package_document;
-mod package_verify;
+mod partial_output;
+mod public_key_out;
 mod review;
 mod runs;
 mod session;
 mod signing;
 mod snapshot;
+#[cfg(test)]
+mod test_env;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use countersign_ledger::{Ledger, SystemClock};
+use countersign_aws::AwsContext;
+use countersign_ledger::Ledger;
 use countersign_store::Store;
 
 pub use audit::{
     export_filter, parse_time_bound, EvidenceCheck, RestoreReport, StoredObjectProblem,
 };
-pub use audit_evidence::{AuditEvidenceReport, EvidenceProblem, ProblemKind, StackEvidence};
+pub use audit_evidence::{
+    AuditEvidenceReport, EvidenceFinding, EvidenceProblem, ProblemKind, StackEvidence,
+};
 pub use cancel::CancelToken;
 pub use case_page::{CasePage, CaseQuery, RunHead, MAX_PAGE};
 pub use checkpoint::{
     CheckpointInfo, CheckpointRequest, CheckpointSource, ExternalCheckpoint, LedgerVerification,
-    PublishedCheckpoint, S3Location, CHECKPOINT_CONFIG_FILE, CHECKPOINT_PUBLISHED,
-    MAX_RETENTION_DAYS,
+    PublishedCheckpoint, CHECKPOINT_CONFIG_FILE, CHECKPOINT_PUBLISHED, MAX_RETENTION_DAYS,
 };
 pub use countersign_aws::AwsSettings;
-pub use countersign_keys::{KdfParams, Passphrase};
-pub use countersign_ledger::{BackupInfo, ChainReport, EventFilter, ExportFormat};
+pub use countersign_core::secret::{MfaCode, Passphrase};
+pub use countersign_keys::KdfParams;
+pub use countersign_ledger::{BackupInfo, ChainReport, EventFilter, ExportFormat, TextMatch};
 pub use demo::SeedReport;
 pub use disposition::{DispositionKind, DispositionRequest};
+pub use env::{AwsConnector, Connecting, Env, SdkConnector, SystemClock};
 pub use error::{ErrorCode, ServiceError};
 pub use fetch::{
     FetchFailure, FetchProgress, FetchReport, FetchRequest, Rejected, Skipped,
@@ -56,24 +65,25 @@ pub use fetch::{
 };
 pub use handoff::{
     FetchSignoffReport, FetchSignoffRequest, HandoffItem, PublishReport, PublishRequest,
-    PublishedObject, SignoffKey, SignoffLocation, SIGNOFF_KEY_ACCEPTED, SIGNOFF_KEY_FORMAT,
-    SIGNOFF_PUBLISHED, SIGNOFF_RECORD_ACCEPTED, SIGNOFF_REJECTED, SIGNOFF_SIGNATURE_ACCEPTED,
+    PublishedObject, PublishedStatus, SIGNOFF_KEY_ACCEPTED, SIGNOFF_PUBLISHED,
+    SIGNOFF_RECORD_ACCEPTED, SIGNOFF_REJECTED, SIGNOFF_SIGNATURE_ACCEPTED,
 };
-pub use import::{ImportLimits, ImportReport};
+pub use home::LEDGER_STARTED_OVER;
+pub use import::{ImportLimits, ImportReport, ImportRequest};
 pub use keys::{
     public_key_pem, EnrollRequest, Enrollment, KeyInfo, PublicKeyExport, CERTIFICATION_STATEMENT,
     KEYS_DIR,
 };
-pub use package::{PackageBuilt, PackageProgress, PackageRequest};
-pub use package_verify::{verify_package_file, PackageVerification, TrustedKeys};
+pub use package::{
+    verify_package_file, PackageBuilt, PackageProgress, PackageRequest, PackageVerification,
+    TrustedKeys,
+};
 pub use review::{AuditReview, ReviewInfo, ReviewPlan, ReviewRequest, AUDIT_TRAIL_SUBJECT};
 pub use runs::{FileContent, RunSummary, RunView};
-pub use session::{
-    ManualClock, SessionClock, SigningSession, SystemSessionClock, DEFAULT_MAX_CLOCK_SKEW_SECS,
-};
+pub use session::{SigningSession, DEFAULT_MAX_CLOCK_SKEW_SECS};
 pub use signing::{
-    outcome_text, SignPlan, SignRequest, SignSecrets, SignatureInfo, SignatureView,
-    DEFAULT_POLICY_JSON, POLICY_FILE,
+    SignPlan, SignRequest, SignSecrets, SignatureInfo, SignatureView, DEFAULT_POLICY_JSON,
+    POLICY_FILE,
 };
 pub use snapshot::SnapshotTaken;
 
@@ -86,31 +96,31 @@ pub const STORE_DIR: &str = "store";
 #[derive(Debug)]
 pub struct Service {
     home: PathBuf,
+    env: Env,
     store: Store,
     ledger: Mutex<Ledger>,
+    /// Opened read-only (an auditor's copy): nothing can be recorded.
+    read_only: bool,
 }
 
 impl Service {
-    /// Opens (creating if needed) the home: `ledger.sqlite`, `store/`.
-    pub fn open(home: &Path) -> Result<Self, ServiceError> {
-        std::fs::create_dir_all(home).map_err(|e| {
-            ServiceError::storage(format!(
-                "could not create the Countersign home {}: {e}; choose another with --home or COUNTERSIGN_HOME",
-                home.display()
-            ))
-        })?;
-        let store = Store::open(&home.join(STORE_DIR)).map_err(error::from_store)?;
-        let ledger = Ledger::open(&home.join(LEDGER_FILE), Box::new(SystemClock::utc()))
-            .map_err(error::from_ledger)?;
-        Ok(Self {
-            home: home.to_path_buf(),
-            store,
-            ledger: Mutex::new(ledger),
-        })
-    }
-
     pub fn home(&self) -> &Path {
         &self.home
+    }
+
+    /// Now, from the environment's clock, in the user's offset.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.env.clock.now()
+    }
+
+    /// The environment this service was opened with.
+    pub(crate) fn env(&self) -> &Env {
+        &self.env
+    }
+
+    /// An AWS context for the user's `settings`, through the environment's connector.
+    pub(crate) async fn aws(&self, settings: &AwsSettings) -> Result<AwsContext, ServiceError> {
+        Ok(self.env.aws.connect(settings).await?)
     }
 
     pub(crate) fn store(&self) -> &Store {

@@ -3,21 +3,18 @@
 //! is the hash of entry N, which binds every entry before it; the signature is made, recorded
 //! and verified exactly like a signature on a run.
 
-use countersign_aws::{AwsContext, AwsSettings};
+use countersign_aws::AwsSettings;
 use countersign_core::digest::Sha256;
-use countersign_core::signature::predicate::{
-    Meaning, Offset, Predicate, StsEvidence, UtcTimestamp,
-};
-use countersign_core::signature::statement::{audit_trail_subject_name, Statement, Subject};
-use countersign_core::signature::verify::{verify_envelope, Outcome, RecordRef};
-use countersign_ledger::{Actor, NewSignature};
+use countersign_core::signature::key_id::KeyId;
+use countersign_core::signature::predicate::Meaning;
+use countersign_core::signature::statement::audit_trail_subject_name;
 use serde::Serialize;
 
 use crate::error::{self as err, ServiceError};
 use crate::session::SigningSession;
-use crate::signing::{
-    outcome_text, refused, signature_view, Authenticated, SignSecrets, SignatureView, Signing,
-};
+use crate::signing::flow::{ActSubject, SigningAct};
+use crate::signing::view::signature_view;
+use crate::signing::{SignSecrets, SignatureView};
 use crate::Service;
 
 /// Subject kind of an audit-trail review in the `signatures` table and its event.
@@ -44,7 +41,7 @@ pub struct ReviewPlan {
     /// Hash of that entry: the signed digest.
     pub head_hash: Sha256,
     /// The reviewer's key.
-    pub key_id: String,
+    pub key_id: KeyId,
     /// The reviewer's enrolled identity.
     pub iam_arn: String,
     /// The reviewer's printed name.
@@ -65,7 +62,7 @@ pub struct ReviewInfo {
     /// Printed name.
     pub printed_name: String,
     /// Key id.
-    pub key_id: String,
+    pub key_id: KeyId,
     /// UTC signing time.
     pub signed_at: String,
     /// The signer's offset.
@@ -86,6 +83,68 @@ pub struct AuditReview {
     pub signature: SignatureView,
 }
 
+/// "I reviewed the audit trail up to entry N": the subject is entry N's hash.
+struct ReviewAct<'a>(&'a ReviewRequest);
+
+impl SigningAct for ReviewAct<'_> {
+    fn kind(&self) -> &'static str {
+        AUDIT_TRAIL_SUBJECT
+    }
+    fn meaning(&self) -> Meaning {
+        Meaning::Reviewed
+    }
+    fn reason(&self) -> &str {
+        &self.0.reason
+    }
+    fn reason_required(&self) -> &'static str {
+        "an audit-trail review needs a reason (--reason TEXT): what was reviewed and found"
+    }
+    fn key_id(&self) -> Option<&str> {
+        self.0.key_id.as_deref()
+    }
+    fn mfa_serial(&self) -> Option<&str> {
+        self.0.mfa_serial.as_deref()
+    }
+    fn subject(&self, service: &Service) -> Result<ActSubject, ServiceError> {
+        let up_to = self.0.up_to;
+        if up_to == 0 {
+            return Err(ServiceError::bad_input(
+                "--up-to must name an entry of the audit trail (the first is 1)",
+            ));
+        }
+        let digest = {
+            let ledger = service.ledger()?;
+            let report = ledger.verify().map_err(err::from_ledger)?;
+            if let Some(problem) = report.problem {
+                return Err(ServiceError::integrity(format!(
+                    "the audit trail does not verify, so it cannot be signed as reviewed: {problem}"
+                )));
+            }
+            let last = report.head.map(|(s, _)| s).unwrap_or(0);
+            ledger
+                .event_at(up_to)
+                .map_err(err::from_ledger)?
+                .ok_or_else(|| {
+                    ServiceError::bad_input(format!(
+                        "the audit trail has no entry {up_to}; it ends at entry {last}"
+                    ))
+                })?
+                .hash
+        };
+        let id = up_to.to_string();
+        let name = audit_trail_subject_name(up_to);
+        // Earlier reviews of the same entry that still verify: the new one follows them.
+        let history = service.signature_history(AUDIT_TRAIL_SUBJECT, &id, &name, digest, false)?;
+        Ok(ActSubject {
+            id,
+            name,
+            digest,
+            history,
+            rules: None,
+        })
+    }
+}
+
 impl Service {
     /// The signatures recorded on one subject (`run`, `audit-trail`, …), in signing order.
     pub fn ledger_signatures(
@@ -101,7 +160,7 @@ impl Service {
     /// Every audit-trail review, oldest first, each verified against entry N's hash now.
     pub fn audit_reviews(&self) -> Result<Vec<AuditReview>, ServiceError> {
         let registry = self.key_registry()?;
-        let handoff_keys = self.handoff_keys()?;
+        let handoff_keys = self.handoff_key_sources()?;
         let ledger = self.ledger()?;
         let rows = ledger
             .signatures_of_kind(AUDIT_TRAIL_SUBJECT)
@@ -118,14 +177,10 @@ impl Service {
             let entry = ledger.event_at(up_to).map_err(err::from_ledger)?;
             let signature = match entry {
                 Some(e) => signature_view(r, &name, e.hash, &registry, &handoff_keys),
-                None => {
-                    let mut v = signature_view(r, &name, Sha256::of(b""), &registry, &handoff_keys);
-                    v.outcome = "entry_missing".into();
-                    v.outcome_detail = format!(
+                None => signature_view(r, &name, Sha256::of(b""), &registry, &handoff_keys)
+                    .subject_missing(format!(
                         "the audit trail has no entry {up_to}: it was truncated or replaced"
-                    );
-                    v
-                }
+                    )),
             };
             out.push(AuditReview { up_to, signature });
         }
@@ -139,23 +194,19 @@ impl Service {
         session: &SigningSession,
         req: &ReviewRequest,
     ) -> Result<ReviewPlan, ServiceError> {
-        let r = self.resolve_review(req, session.now())?;
-        let idle = time::Duration::minutes(i64::from(r.policy.session.idle_timeout_minutes));
+        let p = self.plan_signing(&ReviewAct(req), session, self.now())?;
         Ok(ReviewPlan {
             up_to: req.up_to,
-            head_hash: r.head_hash,
-            key_id: r.key.key_id.clone(),
-            iam_arn: r.key.iam_arn.clone(),
-            printed_name: r.key.printed_name.clone(),
-            mfa_serial: r.mfa_serial.clone(),
-            needs_mfa: session
-                .open_identity(idle)
-                .is_none_or(|i| i.arn != r.key.iam_arn),
+            head_hash: p.subject.digest,
+            key_id: p.key.key_id,
+            iam_arn: p.key.iam_arn,
+            printed_name: p.key.printed_name,
+            mfa_serial: p.mfa_serial,
+            needs_mfa: p.needs_mfa,
         })
     }
 
-    /// Signs "audit trail reviewed up to entry N" (meaning Reviewed), loading AWS settings
-    /// for the MFA session.
+    /// Signs "audit trail reviewed up to entry N" (meaning Reviewed).
     pub async fn ledger_review(
         &self,
         aws: &AwsSettings,
@@ -163,229 +214,18 @@ impl Service {
         req: &ReviewRequest,
         secrets: SignSecrets,
     ) -> Result<ReviewInfo, ServiceError> {
-        let ctx = AwsContext::load(aws).await?;
-        self.ledger_review_with(&ctx, session, req, secrets).await
-    }
-
-    /// [`Self::ledger_review`] with a given AWS context.
-    pub async fn ledger_review_with(
-        &self,
-        aws: &AwsContext,
-        session: &mut SigningSession,
-        req: &ReviewRequest,
-        secrets: SignSecrets,
-    ) -> Result<ReviewInfo, ServiceError> {
-        let now = session.now();
-        let r = self.resolve_review(req, now)?;
-        let subject_id = req.up_to.to_string();
-        let Authenticated {
-            unlocked,
-            identity,
-            fresh,
-            clock_warning,
-        } = self
-            .authenticate(
-                aws,
-                session,
-                &Signing {
-                    key: &r.key,
-                    file: &r.file,
-                    policy: &r.policy,
-                    mfa_serial: &r.mfa_serial,
-                    subject_kind: AUDIT_TRAIL_SUBJECT,
-                    subject_id: &subject_id,
-                    meaning: Meaning::Reviewed,
-                },
-                secrets,
-                now,
-            )
+        let s = self
+            .sign_act(&ReviewAct(req), aws, session, secrets)
             .await?;
-        let name = audit_trail_subject_name(req.up_to);
-        let registry = self.key_registry()?;
-        let earlier = self
-            .ledger()?
-            .signatures_of(AUDIT_TRAIL_SUBJECT, &subject_id)
-            .map_err(err::from_ledger)?;
-        let follows: Vec<Sha256> = earlier
-            .iter()
-            .filter(|s| {
-                let o = verify_envelope(
-                    &s.envelope,
-                    &RecordRef {
-                        name: &name,
-                        sha256: r.head_hash,
-                    },
-                    &registry,
-                );
-                matches!(o, Outcome::Valid(_))
-            })
-            .map(|s| Sha256::of(&s.envelope))
-            .collect();
-        let predicate = Predicate {
-            meaning: Meaning::Reviewed,
-            reason: req.reason.trim().to_owned(),
-            printed_name: r.key.printed_name.clone(),
-            iam_arn: r.key.iam_arn.clone(),
-            key_id: unlocked.key_id(),
-            signed_at: UtcTimestamp::new(now),
-            utc_offset: Offset::new(now.offset()),
-            sts: StsEvidence {
-                mfa_serial: identity.mfa_serial.clone(),
-                session_expires_at: UtcTimestamp::new(identity.expires_at),
-                server_time: identity.server_time_utc().map(UtcTimestamp::new),
-            },
-            policy: r.policy.reference(),
-            follows,
-        };
-        let statement = Statement::new(Subject::new(name.clone(), r.head_hash), predicate);
-        let envelope = unlocked.sign(&statement).map_err(|e| {
-            ServiceError::integrity(format!("the review could not be encoded: {}", e.detail))
-        })?;
-        drop(unlocked);
-        let bytes = envelope.to_canonical_json();
-        let outcome = verify_envelope(
-            &bytes,
-            &RecordRef {
-                name: &name,
-                sha256: r.head_hash,
-            },
-            &registry,
-        );
-        if !outcome.is_valid() {
-            return Err(ServiceError::integrity(format!(
-                "the new review signature did not verify ({}); nothing was recorded",
-                outcome_text(&outcome)
-            )));
-        }
-        let signed_at = statement.predicate.signed_at.to_string();
-        let utc_offset = statement.predicate.utc_offset.to_string();
-        let envelope_sha256 = envelope.digest();
-        let actor = Actor::person(r.key.iam_arn.clone(), r.key.printed_name.clone());
-        self.ledger()?
-            .record_signature(
-                &NewSignature {
-                    subject_kind: AUDIT_TRAIL_SUBJECT.into(),
-                    subject_id,
-                    subject_sha256: r.head_hash.to_hex(),
-                    meaning: Meaning::Reviewed.as_str().to_owned(),
-                    key_id: r.key.key_id.clone(),
-                    printed_name: r.key.printed_name.clone(),
-                    signed_at: signed_at.clone(),
-                    utc_offset: utc_offset.clone(),
-                    envelope: bytes,
-                    envelope_sha256: envelope_sha256.to_hex(),
-                    reason: req.reason.trim().to_owned(),
-                },
-                &actor,
-            )
-            .map_err(err::from_ledger)?;
-        if let Some(f) = fresh {
-            session.open = Some(f);
-        }
-        if let Some(open) = session.open.as_mut() {
-            open.last_activity = now;
-        }
         Ok(ReviewInfo {
             up_to: req.up_to,
-            head_hash: r.head_hash,
-            printed_name: r.key.printed_name,
-            key_id: r.key.key_id,
-            signed_at,
-            utc_offset,
-            envelope_sha256,
-            clock_warning,
+            head_hash: s.subject.digest,
+            printed_name: s.key.printed_name,
+            key_id: s.record.key_id,
+            signed_at: s.record.signed_at.clone(),
+            utc_offset: s.record.utc_offset.clone(),
+            envelope_sha256: s.record.envelope_sha256(),
+            clock_warning: s.clock_warning,
         })
     }
-
-    fn resolve_review(
-        &self,
-        req: &ReviewRequest,
-        now: time::OffsetDateTime,
-    ) -> Result<ResolvedReview, ServiceError> {
-        if req.reason.trim().is_empty() {
-            return Err(ServiceError::bad_input(
-                "an audit-trail review needs a reason (--reason TEXT): what was reviewed and found",
-            ));
-        }
-        if req.up_to == 0 {
-            return Err(ServiceError::bad_input(
-                "--up-to must name an entry of the audit trail (the first is 1)",
-            ));
-        }
-        let head_hash = {
-            let ledger = self.ledger()?;
-            let report = ledger.verify().map_err(err::from_ledger)?;
-            if let Some(problem) = report.problem {
-                return Err(ServiceError::integrity(format!(
-                    "the audit trail does not verify, so it cannot be signed as reviewed: {problem}"
-                )));
-            }
-            let last = report.head.map(|(s, _)| s).unwrap_or(0);
-            let entry = ledger
-                .event_at(req.up_to)
-                .map_err(err::from_ledger)?
-                .ok_or_else(|| {
-                    ServiceError::bad_input(format!(
-                        "the audit trail has no entry {}; it ends at entry {last}",
-                        req.up_to
-                    ))
-                })?;
-            entry.hash
-        };
-        let (info, file) = self.key_file(req.key_id.as_deref(), |k| {
-            k.enrolled.as_ref().is_some_and(|e| e.revoked.is_none())
-        })?;
-        let key = match info.enrolled {
-            Some(k) if k.revoked.is_none() => k,
-            Some(k) => {
-                return Err(refused(format!(
-                    "the key {} was revoked; it cannot sign. Create and enroll a new key",
-                    k.key_id
-                )))
-            }
-            None => {
-                return Err(refused(format!(
-                    "the key {} is not enrolled; enroll it first with `countersign keys enroll`",
-                    info.key_id
-                )))
-            }
-        };
-        let (policy, _) = self.signing_policy()?;
-        if let Some(until) = self.locked_until(&key.iam_arn, &policy, now)? {
-            let msg = format!(
-                "signing is locked for {} until {until} after repeated failed attempts (policy v{} lockout)",
-                key.iam_arn, policy.version
-            );
-            self.ledger()?
-                .record_signing_refusal(
-                    AUDIT_TRAIL_SUBJECT,
-                    &req.up_to.to_string(),
-                    Meaning::Reviewed.as_str(),
-                    "lockout",
-                    &msg,
-                    &Actor::person(key.iam_arn.clone(), key.printed_name.clone()),
-                )
-                .map_err(err::from_ledger)?;
-            return Err(refused(msg));
-        }
-        let mfa_serial = match &req.mfa_serial {
-            Some(s) => s.clone(),
-            None => self.enrollment_serial(&key.key_id)?.unwrap_or_default(),
-        };
-        Ok(ResolvedReview {
-            head_hash,
-            file,
-            key,
-            policy,
-            mfa_serial,
-        })
-    }
-}
-
-struct ResolvedReview {
-    head_hash: Sha256,
-    file: countersign_keys::KeyFile,
-    key: countersign_ledger::SignerKeyRecord,
-    policy: countersign_core::signature::policy::Policy,
-    mfa_serial: String,
 }

@@ -554,8 +554,11 @@ mod tests {
     fn imported(cases: usize, evidence: usize, size: usize) -> (tempfile::TempDir, Service) {
         let dir = tempfile::tempdir().unwrap();
         write_run(&dir.path().join("src"), cases, evidence, size);
-        let service = Service::open(&dir.path().join("home")).unwrap();
-        service.import(&dir.path().join("src")).unwrap();
+        let service = crate::test_env::service(&dir.path().join("home"));
+        let req = crate::ImportRequest::new(dir.path().join("src"));
+        service
+            .import(&req, &|_| {}, &crate::CancelToken::new())
+            .unwrap();
         (dir, service)
     }
 
@@ -653,8 +656,11 @@ mod tests {
         write_run(&src, 5, 0, 0);
         let big = vec![b' '; MAX_RESULT_FILE_BYTES as usize + 1];
         std::fs::write(src.join("SYS/OQ/r1/reports/huge.xml"), big).unwrap();
-        let service = Service::open(&dir.path().join("home")).unwrap();
-        service.import(&src).unwrap();
+        let service = crate::test_env::service(&dir.path().join("home"));
+        let req = crate::ImportRequest::new(&src);
+        service
+            .import(&req, &|_| {}, &crate::CancelToken::new())
+            .unwrap();
         let before = service.store().bytes_read();
         let view = service.show("r1").unwrap();
         assert!(service.store().bytes_read() - before < 1024 * 1024);

@@ -5,69 +5,11 @@
 //! The session lives in memory only, in the process that signs: the desktop app keeps one for
 //! as long as it runs; the command line starts a new one for every command.
 
-use std::sync::{Arc, Mutex};
-
 use countersign_aws::sts::{MfaSession, SessionIdentity};
-use time::{Duration, OffsetDateTime, UtcOffset};
+use time::{Duration, OffsetDateTime};
 
 /// Default allowed difference between the local clock and the STS server's clock.
 pub const DEFAULT_MAX_CLOCK_SKEW_SECS: i64 = 120;
-
-/// Where signing sessions get the time; injected so tests can move it.
-pub trait SessionClock: Send + Sync {
-    /// Now, in the signer's UTC offset (recorded with each signature).
-    fn now(&self) -> OffsetDateTime;
-}
-
-/// The system clock, in a fixed UTC offset chosen by the caller.
-#[derive(Debug, Clone, Copy)]
-pub struct SystemSessionClock {
-    offset: UtcOffset,
-}
-
-impl SystemSessionClock {
-    /// The system clock reported in `offset` (the app passes the user's local offset).
-    pub fn with_offset(offset: UtcOffset) -> Self {
-        Self { offset }
-    }
-}
-
-impl SessionClock for SystemSessionClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc().to_offset(self.offset)
-    }
-}
-
-/// A clock that only moves when told to (tests and demonstrations).
-#[derive(Debug)]
-pub struct ManualClock {
-    now: Mutex<OffsetDateTime>,
-}
-
-impl ManualClock {
-    /// Starts at `start`.
-    pub fn new(start: OffsetDateTime) -> Self {
-        Self {
-            now: Mutex::new(start),
-        }
-    }
-
-    /// Moves the clock forward by `by`.
-    pub fn advance(&self, by: Duration) {
-        if let Ok(mut t) = self.now.lock() {
-            *t += by;
-        }
-    }
-}
-
-impl SessionClock for ManualClock {
-    fn now(&self) -> OffsetDateTime {
-        self.now
-            .lock()
-            .map(|t| *t)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-    }
-}
 
 pub(crate) struct OpenSession {
     pub(crate) mfa: MfaSession,
@@ -81,7 +23,6 @@ pub(crate) struct OpenSession {
 /// One person's continuous signing session. Holds the STS credentials in memory only; they are
 /// dropped (and zeroized) when the session locks.
 pub struct SigningSession {
-    pub(crate) clock: Arc<dyn SessionClock>,
     pub(crate) max_clock_skew: Duration,
     pub(crate) open: Option<OpenSession>,
 }
@@ -95,19 +36,20 @@ impl std::fmt::Debug for SigningSession {
     }
 }
 
+impl Default for SigningSession {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl SigningSession {
-    /// A closed session reading time from `clock`, with the default clock-skew limit.
-    pub fn new(clock: Arc<dyn SessionClock>) -> Self {
+    /// A closed session with the default clock-skew limit. Its times come from the service
+    /// that signs with it.
+    pub fn new() -> Self {
         Self {
-            clock,
             max_clock_skew: Duration::seconds(DEFAULT_MAX_CLOCK_SKEW_SECS),
             open: None,
         }
-    }
-
-    /// A closed session on the system clock, in UTC.
-    pub fn system() -> Self {
-        Self::new(Arc::new(SystemSessionClock::with_offset(UtcOffset::UTC)))
     }
 
     /// Sets the largest local-vs-STS clock difference accepted without a warning.
@@ -122,9 +64,12 @@ impl SigningSession {
         self.open = None;
     }
 
-    /// The identity of the open session, if it is open at the clock's now under `idle_timeout`.
-    pub fn open_identity(&self, idle_timeout: Duration) -> Option<&SessionIdentity> {
-        let now = self.clock.now();
+    /// The identity of the open session, if it is open at `now` under `idle_timeout`.
+    pub fn open_identity(
+        &self,
+        now: OffsetDateTime,
+        idle_timeout: Duration,
+    ) -> Option<&SessionIdentity> {
         self.open
             .as_ref()
             .filter(|o| now - o.last_activity < idle_timeout && !o.mfa.is_expired_at(now))
@@ -134,8 +79,11 @@ impl SigningSession {
     /// The open session's identity and how long it stays open without another signing: the
     /// idle time left, or the time to the STS session's expiry when that comes first. `None`
     /// when the session is closed (so a window can show a countdown without holding secrets).
-    pub fn time_left(&self, idle_timeout: Duration) -> Option<(&SessionIdentity, Duration)> {
-        let now = self.clock.now();
+    pub fn time_left(
+        &self,
+        now: OffsetDateTime,
+        idle_timeout: Duration,
+    ) -> Option<(&SessionIdentity, Duration)> {
         let open = self.open.as_ref()?;
         let idle_left = idle_timeout - (now - open.last_activity);
         let expiry_left = open.identity.expires_at - now;
@@ -145,26 +93,32 @@ impl SigningSession {
 
     /// The IAM groups read for `arn` in the open session, when the session is open for `arn`
     /// and they have been read.
-    pub(crate) fn open_groups(&self, arn: &str, idle_timeout: Duration) -> Option<&[String]> {
-        self.open_identity(idle_timeout)
+    pub(crate) fn open_groups(
+        &self,
+        arn: &str,
+        now: OffsetDateTime,
+        idle_timeout: Duration,
+    ) -> Option<&[String]> {
+        self.open_identity(now, idle_timeout)
             .filter(|i| i.arn == arn)
             .and(self.open.as_ref())
             .and_then(|o| o.groups.as_deref())
     }
 
     /// Locks the session if it timed out or expired; true when it is (still) open for `arn`.
-    pub(crate) fn usable_for(&mut self, arn: &str, idle_timeout: Duration) -> bool {
+    pub(crate) fn usable_for(
+        &mut self,
+        arn: &str,
+        now: OffsetDateTime,
+        idle_timeout: Duration,
+    ) -> bool {
         let ok = self
-            .open_identity(idle_timeout)
+            .open_identity(now, idle_timeout)
             .is_some_and(|i| i.arn == arn);
         if !ok {
             self.lock();
         }
         ok
-    }
-
-    pub(crate) fn now(&self) -> OffsetDateTime {
-        self.clock.now()
     }
 }
 
@@ -174,19 +128,11 @@ mod tests {
     use time::macros::datetime;
 
     #[test]
-    fn manual_clock_moves_only_when_told() {
-        let c = ManualClock::new(datetime!(2026-03-01 09:00:00 +01:00));
-        assert_eq!(c.now(), datetime!(2026-03-01 09:00:00 +01:00));
-        c.advance(Duration::minutes(11));
-        assert_eq!(c.now(), datetime!(2026-03-01 09:11:00 +01:00));
-    }
-
-    #[test]
     fn a_new_session_is_closed_and_debug_hides_credentials() {
-        let clock = Arc::new(ManualClock::new(datetime!(2026-03-01 09:00:00 UTC)));
-        let mut s = SigningSession::new(clock);
-        assert!(s.open_identity(Duration::minutes(10)).is_none());
-        assert!(!s.usable_for("arn:aws:iam::1:user/a", Duration::minutes(10)));
+        let now = datetime!(2026-03-01 09:00:00 UTC);
+        let mut s = SigningSession::new();
+        assert!(s.open_identity(now, Duration::minutes(10)).is_none());
+        assert!(!s.usable_for("arn:aws:iam::1:user/a", now, Duration::minutes(10)));
         assert!(format!("{s:?}").contains("<redacted>"));
     }
 }

@@ -23,7 +23,6 @@ use countersign_store::StoreError;
 use serde::Serialize;
 
 use crate::error::{self as err, ServiceError};
-use crate::fetch::s3_uri;
 use crate::intake::{self, Placement};
 use crate::Service;
 
@@ -101,7 +100,7 @@ impl Service {
 
     /// Snapshots `stack` now, stores the canonical JSON, and records it once for each of `runs`.
     /// Returns the reference of the stored snapshot (its URI names the first run).
-    pub async fn snapshot_for_runs(
+    pub(crate) async fn snapshot_for_runs(
         &self,
         ctx: &AwsContext,
         stack: &str,
@@ -109,7 +108,7 @@ impl Service {
         drift: &impl DriftDetector,
         actor: &Actor,
     ) -> Result<StackSnapshotRef, ServiceError> {
-        let taken_at = now_rfc3339();
+        let taken_at = rfc3339_seconds(self.now());
         let snap = snapshot_stack(ctx, stack, &taken_at, drift).await?;
         let bytes = snap
             .to_canonical_json()
@@ -193,7 +192,7 @@ impl Service {
         default_region: &str,
     ) -> Result<Bindings, ServiceError> {
         let objects = self.ledger()?.objects().map_err(err::from_ledger)?;
-        let base = s3_uri(bucket, prefix);
+        let base = countersign_core::layout::s3_uri(bucket, prefix);
         // Every run under the prefix, with its latest run.json when it has one.
         let mut manifests: BTreeMap<RunKey, Option<countersign_core::digest::Sha256>> =
             BTreeMap::new();
@@ -237,8 +236,9 @@ impl Service {
     }
 }
 
-fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc();
+/// `t` in UTC, to the second, as RFC 3339.
+fn rfc3339_seconds(t: time::OffsetDateTime) -> String {
+    let now = t.to_offset(time::UtcOffset::UTC);
     let now = now.replace_nanosecond(0).unwrap_or(now);
     now.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| now.unix_timestamp().to_string())

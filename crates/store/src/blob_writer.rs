@@ -134,7 +134,8 @@ impl Drop for BlobWriter {
 
 /// A blob whose bytes are all in a temporary file and match the digest the source declared,
 /// but which is not in the store yet: [`Store::store_batch`] flushes it to disk and moves it
-/// into place. Dropped unstored, its temporary file is removed.
+/// into place. It holds no open file, so a long queue of them holds no file descriptors.
+/// Dropped unstored, its temporary file is removed.
 #[derive(Debug)]
 #[must_use = "a written blob enters the store only through Store::store_batch"]
 pub struct WrittenBlob {
@@ -144,10 +145,12 @@ pub struct WrittenBlob {
 }
 
 impl WrittenBlob {
+    /// The digest of the bytes written.
     pub fn sha256(&self) -> Sha256 {
         self.sha256
     }
 
+    /// The number of bytes written.
     pub fn size(&self) -> u64 {
         self.size
     }
@@ -158,4 +161,98 @@ impl Drop for WrittenBlob {
         // After the rename into the store the temporary path no longer exists.
         let _ = fs::remove_file(&self.tmp_path);
     }
+}
+
+impl Store {
+    /// Puts written blobs into the store together (group commit): first every new blob's bytes
+    /// are flushed to disk, then each is moved to its address (read-only, never over an
+    /// existing blob), then every directory that gained a name is flushed. With several blobs
+    /// each flush is one `syncfs` of the store's file system (the first commits the journal for
+    /// all of them, so the second finds little left to write); on its own, a blob costs an
+    /// `fsync` of its file and of its directory. When this returns, every blob is durable under
+    /// its name and may be recorded; on an error none may be (some may already be in place,
+    /// which is harmless: a blob is only ever its own content, and the next fetch or import
+    /// records it). Results are in input order.
+    pub fn store_batch(&self, blobs: Vec<WrittenBlob>) -> Result<Vec<StoredBlob>, StoreError> {
+        let fresh: Vec<&WrittenBlob> = blobs
+            .iter()
+            .filter(|b| !self.blob_path(&b.sha256).is_file())
+            .collect();
+        self.sync_files(&fresh)?;
+        let mut dirs = std::collections::BTreeSet::new();
+        let mut out = Vec::with_capacity(blobs.len());
+        for b in &blobs {
+            let dest = self.blob_path(&b.sha256);
+            if dest.is_file() {
+                // Identical content is already stored (before, or earlier in this batch); the
+                // original is never overwritten.
+                out.push(StoredBlob {
+                    sha256: b.sha256,
+                    size: b.size,
+                    newly_written: false,
+                });
+                continue;
+            }
+            let parent = dest.parent().map(PathBuf::from).unwrap_or_default();
+            if !parent.is_dir() {
+                fs::create_dir_all(&parent).map_err(|e| StoreError::io("create", &parent, e))?;
+                dirs.extend(parent.parent().map(PathBuf::from));
+            }
+            let mut perms = fs::metadata(&b.tmp_path)
+                .map_err(|e| StoreError::io("inspect", &b.tmp_path, e))?
+                .permissions();
+            perms.set_readonly(true);
+            fs::set_permissions(&b.tmp_path, perms)
+                .map_err(|e| StoreError::io("make read-only", &b.tmp_path, e))?;
+            fs::rename(&b.tmp_path, &dest)
+                .map_err(|e| StoreError::io("move into the store", &dest, e))?;
+            dirs.insert(parent);
+            out.push(StoredBlob {
+                sha256: b.sha256,
+                size: b.size,
+                newly_written: true,
+            });
+        }
+        // Then every name: the blobs are durable under their names before anything records them.
+        self.sync_dirs(&dirs)?;
+        Ok(out)
+    }
+
+    /// Flushes the blobs' bytes: one `syncfs` for the store's file system when there are
+    /// several (each `fsync` costs a device flush), else the file itself.
+    fn sync_files(&self, blobs: &[&WrittenBlob]) -> Result<(), StoreError> {
+        #[cfg(target_os = "linux")]
+        if blobs.len() > 1 {
+            return syncfs(&self.tmp_dir());
+        }
+        for b in blobs {
+            File::open(&b.tmp_path)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| StoreError::io("flush to disk", &b.tmp_path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the directories that gained names, as [`Store::sync_files`] does files.
+    fn sync_dirs(&self, dirs: &std::collections::BTreeSet<PathBuf>) -> Result<(), StoreError> {
+        #[cfg(target_os = "linux")]
+        if dirs.len() > 1 {
+            return syncfs(&self.root);
+        }
+        for dir in dirs {
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| StoreError::io("flush directory", dir, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// `syncfs(2)` of the file system holding `path`: every file's data and every name on it
+/// reach the disk, and (Linux 5.8 and later) a failed write-back is reported.
+#[cfg(target_os = "linux")]
+fn syncfs(path: &std::path::Path) -> Result<(), StoreError> {
+    File::open(path)
+        .and_then(|f| rustix::fs::syncfs(&f).map_err(Into::into))
+        .map_err(|e| StoreError::io("flush to disk", path, e))
 }

@@ -5,8 +5,8 @@
 //! and only then renamed into place (and the directory fsynced). A stored blob is never
 //! overwritten or deleted by this crate, and every read re-hashes the bytes, so a changed byte
 //! is reported instead of shown. Many blobs enter together through [`Store::store_batch`]: the
-//! same steps, with the flushes of the whole batch issued at once (group commit). Object keys never become paths here: the only path component
-//! derived from input is a digest.
+//! same steps, with one flush to disk for the whole batch at each step (group commit). Object
+//! keys never become paths here: the only path component derived from input is a digest.
 #![forbid(unsafe_code)]
 
 mod blob_writer;
@@ -19,10 +19,6 @@ use std::path::{Path, PathBuf};
 use countersign_core::digest::{Sha256, Sha256Stream};
 
 pub use blob_writer::{BlobWriter, WrittenBlob};
-
-/// Flushes to disk run on up to this many threads at once: a file system commits concurrent
-/// flushes together, so a batch of blobs costs about what one blob costs.
-const FLUSH_THREADS: usize = 16;
 pub use error::StoreError;
 
 /// A blob as stored.
@@ -56,6 +52,83 @@ impl Store {
         })
     }
 
+    /// Opens an existing store for reading only (an auditor's copy): nothing is created.
+    pub fn open_read_only(root: &Path) -> Result<Self, StoreError> {
+        let objects = root.join("objects").join("sha256");
+        if !objects.is_dir() {
+            return Err(StoreError::io(
+                "find the store's objects in",
+                root,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ));
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+            read_bytes: std::sync::Arc::default(),
+        })
+    }
+
+    /// Removes what writers left in `tmp/` (a process killed while writing a blob leaves its
+    /// `.part` file). Only safe while no other writer uses the store: the caller holds the
+    /// home's lock. Returns how many files were removed.
+    pub fn remove_leftovers(&self) -> Result<usize, StoreError> {
+        let dir = self.tmp_dir();
+        let listing = match fs::read_dir(&dir) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(StoreError::io("list", &dir, e)),
+        };
+        let mut removed = 0;
+        for entry in listing {
+            let entry = entry.map_err(|e| StoreError::io("list", &dir, e))?;
+            let path = entry.path();
+            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+            if is_file {
+                fs::remove_file(&path)
+                    .map_err(|e| StoreError::io("remove the leftover", &path, e))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Whether any blob is stored.
+    pub fn has_objects(&self) -> Result<bool, StoreError> {
+        let objects = self.root.join("objects").join("sha256");
+        let shards = match fs::read_dir(&objects) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(StoreError::io("list", &objects, e)),
+        };
+        for shard in shards {
+            let shard = shard.map_err(|e| StoreError::io("list", &objects, e))?;
+            let mut blobs =
+                fs::read_dir(shard.path()).map_err(|e| StoreError::io("list", &shard.path(), e))?;
+            if blobs.next().is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// How many blobs are stored.
+    pub fn count_objects(&self) -> Result<u64, StoreError> {
+        let objects = self.root.join("objects").join("sha256");
+        let mut n = 0u64;
+        let shards = match fs::read_dir(&objects) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(StoreError::io("list", &objects, e)),
+        };
+        for shard in shards {
+            let shard = shard.map_err(|e| StoreError::io("list", &objects, e))?;
+            let blobs =
+                fs::read_dir(shard.path()).map_err(|e| StoreError::io("list", &shard.path(), e))?;
+            n += blobs.count() as u64;
+        }
+        Ok(n)
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -85,60 +158,6 @@ impl Store {
         let mut w = self.writer()?;
         w.write(bytes)?;
         w.commit(expected)
-    }
-
-    /// Puts written blobs into the store together (group commit): first every blob's bytes
-    /// are flushed to disk, then each is moved to its address (read-only, never over an
-    /// existing blob), then every directory that changed is flushed, once however many blobs
-    /// share it. When this returns, every blob is durable and may be recorded; on an error,
-    /// none may be (some may already be in place, which is harmless: a blob is only ever its
-    /// own content, and the next fetch records it).
-    pub fn store_batch(&self, blobs: Vec<WrittenBlob>) -> Result<Vec<StoredBlob>, StoreError> {
-        in_parallel(&blobs, |b| {
-            fs::File::open(&b.tmp_path)
-                .and_then(|f| f.sync_all())
-                .map_err(|e| StoreError::io("flush to disk", &b.tmp_path, e))
-        })?;
-        let mut dirs = std::collections::BTreeSet::new();
-        let mut out = Vec::with_capacity(blobs.len());
-        for b in &blobs {
-            let dest = self.blob_path(&b.sha256);
-            if dest.is_file() {
-                // Identical content is already stored; the original is never overwritten.
-                out.push(StoredBlob {
-                    sha256: b.sha256,
-                    size: b.size,
-                    newly_written: false,
-                });
-                continue;
-            }
-            let parent = dest.parent().map(PathBuf::from).unwrap_or_default();
-            if !parent.is_dir() {
-                fs::create_dir_all(&parent).map_err(|e| StoreError::io("create", &parent, e))?;
-                dirs.extend(parent.parent().map(PathBuf::from));
-            }
-            let mut perms = fs::metadata(&b.tmp_path)
-                .map_err(|e| StoreError::io("inspect", &b.tmp_path, e))?
-                .permissions();
-            perms.set_readonly(true);
-            fs::set_permissions(&b.tmp_path, perms)
-                .map_err(|e| StoreError::io("make read-only", &b.tmp_path, e))?;
-            fs::rename(&b.tmp_path, &dest)
-                .map_err(|e| StoreError::io("move into the store", &dest, e))?;
-            dirs.insert(parent);
-            out.push(StoredBlob {
-                sha256: b.sha256,
-                size: b.size,
-                newly_written: true,
-            });
-        }
-        let dirs: Vec<PathBuf> = dirs.into_iter().collect();
-        in_parallel(&dirs, |dir| {
-            let d = fs::File::open(dir).map_err(|e| StoreError::io("open directory", dir, e))?;
-            d.sync_all()
-                .map_err(|e| StoreError::io("flush directory", dir, e))
-        })?;
-        Ok(out)
     }
 
     /// Reads a blob and re-verifies it against its address.
@@ -212,32 +231,6 @@ impl Store {
     }
 }
 
-/// Runs `f` on every item, spread over up to [`FLUSH_THREADS`] threads; the first error wins.
-fn in_parallel<T: Sync>(
-    items: &[T],
-    f: impl Fn(&T) -> Result<(), StoreError> + Sync,
-) -> Result<(), StoreError> {
-    if items.len() <= 1 {
-        return items.iter().try_for_each(&f);
-    }
-    let per_thread = items.len().div_ceil(FLUSH_THREADS);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(per_thread)
-            .map(|chunk| s.spawn(|| chunk.iter().try_for_each(&f)))
-            .collect();
-        handles.into_iter().try_for_each(|h| {
-            h.join().unwrap_or_else(|_| {
-                Err(StoreError::io(
-                    "flush",
-                    Path::new("store"),
-                    std::io::Error::other("a flushing thread stopped unexpectedly"),
-                ))
-            })
-        })
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,6 +291,56 @@ mod tests {
         w.write(b"evidence").unwrap();
         let err = w.finish(Some(&Sha256::of(b"other"))).unwrap_err();
         assert!(matches!(err, StoreError::DigestMismatch { .. }), "{err}");
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn leftovers_in_tmp_are_removed_and_blobs_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert!(!store.has_objects().unwrap());
+        store.put(b"kept", None).unwrap();
+        // What a writer killed mid-blob leaves.
+        fs::write(store.tmp_dir().join("4242-0-1.part"), b"half a blo").unwrap();
+        assert_eq!(store.remove_leftovers().unwrap(), 1);
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+        assert!(store.has_objects().unwrap());
+        assert_eq!(store.count_objects().unwrap(), 1);
+        let ro = Store::open_read_only(dir.path()).unwrap();
+        assert_eq!(ro.read(&Sha256::of(b"kept")).unwrap(), b"kept");
+        assert!(Store::open_read_only(&dir.path().join("none")).is_err());
+    }
+
+    #[test]
+    fn a_batch_is_committed_in_order_with_mismatches_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.put(b"already here", None).unwrap();
+        let pending = |bytes: &[u8], expected: Option<Sha256>| {
+            let mut w = store.writer().unwrap();
+            w.write(bytes).unwrap();
+            w.finish(expected.as_ref())
+        };
+        let two = pending(b"two", Some(Sha256::of(b"not two")));
+        assert!(matches!(two, Err(StoreError::DigestMismatch { .. })));
+        let results = store
+            .store_batch(vec![
+                pending(b"one", None).unwrap(),
+                pending(b"already here", None).unwrap(),
+                pending(b"three", Some(Sha256::of(b"three"))).unwrap(),
+                pending(b"one", None).unwrap(),
+            ])
+            .unwrap();
+        assert!(results[0].newly_written);
+        assert!(!results[1].newly_written);
+        assert!(results[2].newly_written);
+        assert!(!results[3].newly_written);
+        assert_eq!(store.read(&Sha256::of(b"three")).unwrap(), b"three");
+        assert!(!store.contains(&Sha256::of(b"two")));
+        assert_eq!(store.count_objects().unwrap(), 3);
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+        // Dropped without committing: nothing stays.
+        drop(pending(b"abandoned", None));
         assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
     }
 

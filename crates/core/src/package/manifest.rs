@@ -8,12 +8,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::canonical::canonical_json;
 use crate::digest::Sha256;
 use crate::model::Totals;
-use crate::signature::dsse::canonical_json;
 
 /// The `schema` tag of version 1.
-pub const MANIFEST_SCHEMA_V1: &str = "countersign.package-manifest/v1";
+pub use crate::formats::PACKAGE_MANIFEST_V1 as MANIFEST_SCHEMA_V1;
 /// Name of the manifest inside a PDF (attachment) and a bundle (file).
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// Longest accepted path of a file in the manifest, in bytes.

@@ -5,13 +5,13 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::signature::dsse::canonical_json;
+use crate::canonical::canonical_json;
 use crate::signature::key_id::KeyId;
 use crate::signature::verify::EnrolledKey;
 use crate::signature::VerifyingKey;
 
 /// The `format` tag of version 1.
-pub const PUBLIC_KEY_FORMAT_V1: &str = "countersign.public-key/v1";
+pub use crate::formats::PUBLIC_KEY_V1 as PUBLIC_KEY_FORMAT_V1;
 
 /// A public key file of a package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

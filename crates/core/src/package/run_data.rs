@@ -3,14 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::canonical::canonical_json;
 use crate::model::{FileProblem, TestCase, Totals};
 use crate::run::Run;
 use crate::run_record::RecordDisposition;
-use crate::signature::dsse::canonical_json;
 use crate::trace::Traceability;
 
 /// The `schema` tag of version 1.
-pub const RUN_DATA_SCHEMA_V1: &str = "countersign.run-data/v1";
+pub use crate::formats::RUN_DATA_V1 as RUN_DATA_SCHEMA_V1;
 
 /// The results of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,12 +13,13 @@ use base64::Engine as _;
 use ed25519_dalek::{Signer as _, SigningKey};
 use serde::{Deserialize, Serialize};
 
+use crate::canonical::{canonical_json, CanonicalJsonError};
 use crate::digest::Sha256;
 use crate::signature::key_id::KeyId;
 use crate::signature::statement::Statement;
 
 /// The payload type of every Countersign envelope: an in-toto Statement in JSON.
-pub const PAYLOAD_TYPE_IN_TOTO: &str = "application/vnd.in-toto+json";
+pub use crate::formats::IN_TOTO_PAYLOAD_TYPE as PAYLOAD_TYPE_IN_TOTO;
 
 /// The largest envelope accepted for verification (1 MiB); real ones are about 2 KiB.
 pub const MAX_ENVELOPE_BYTES: usize = 1024 * 1024;
@@ -88,20 +89,6 @@ pub enum EnvelopeError {
 }
 
 /// A value could not be written as canonical JSON (only possible for non-finite numbers).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot write canonical JSON: {detail}")]
-pub struct CanonicalJsonError {
-    /// The encoder's message.
-    pub detail: String,
-}
-
-/// RFC 8785 (JCS) canonical JSON bytes of `value`.
-pub fn canonical_json<T: Serialize>(value: &T) -> Result<Vec<u8>, CanonicalJsonError> {
-    serde_json_canonicalizer::to_vec(value).map_err(|e| CanonicalJsonError {
-        detail: e.to_string(),
-    })
-}
-
 /// Decodes base64 as DSSE allows it: standard or URL-safe alphabet, with padding.
 pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
     STANDARD

@@ -5,13 +5,12 @@
 
 use time::macros::{datetime, offset};
 
-use super::dsse::{
-    canonical_json, decode_base64, pae, sign_statement, Envelope, PAYLOAD_TYPE_IN_TOTO,
-};
+use super::dsse::{decode_base64, pae, sign_statement, Envelope, PAYLOAD_TYPE_IN_TOTO};
 use super::key_id::KeyId;
 use super::predicate::{Meaning, Offset, PolicyRef, Predicate, StsEvidence, UtcTimestamp};
 use super::statement::{Statement, Subject};
 use super::SigningKey;
+use crate::canonical::canonical_json;
 use crate::digest::Sha256;
 
 /// RFC 8032 §7.1 test 1 secret key.

@@ -14,7 +14,7 @@ use crate::signature::key_id::KeyId;
 use crate::signature::predicate::{Meaning, PolicyRef};
 
 /// The `format` tag of version 1 of the policy file.
-pub const POLICY_FORMAT_V1: &str = "countersign.policy/v1";
+pub use crate::formats::POLICY_V1 as POLICY_FORMAT_V1;
 /// The longest idle timeout a policy may set, and the default (minutes).
 pub const MAX_IDLE_TIMEOUT_MINUTES: u32 = 10;
 /// The most failed attempts a policy may allow before a lockout, and the default.

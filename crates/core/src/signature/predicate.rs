@@ -17,7 +17,7 @@ use crate::digest::Sha256;
 use crate::signature::key_id::KeyId;
 
 /// The predicate type URI of version 1 of this predicate.
-pub const PREDICATE_TYPE_V1: &str = "https://countersign.dev/signature/v1";
+pub use crate::formats::SIGNATURE_PREDICATE_V1 as PREDICATE_TYPE_V1;
 
 /// What a signature means: the closed list of Part 11 meanings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -63,13 +63,17 @@ impl fmt::Display for Meaning {
 #[error("unknown signature meaning {0:?}: expected Authored, Reviewed, Approved or Rejected")]
 pub struct UnknownMeaning(pub String);
 
+/// The one parser for a meaning a person typed or chose (command line, window): any letter
+/// case, surrounding spaces ignored. Documents (statements, policies) are read by serde, which
+/// takes only the exact spelling.
 impl FromStr for Meaning {
     type Err = UnknownMeaning;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim();
         Meaning::ALL
             .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| UnknownMeaning(s.to_owned()))
+            .find(|m| m.as_str().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| UnknownMeaning(s.chars().take(40).collect()))
     }
 }
 
@@ -315,6 +319,10 @@ mod tests {
                 format!("\"{}\"", m.as_str())
             );
         }
-        assert!("approved".parse::<Meaning>().is_err());
+        assert_eq!("approved".parse::<Meaning>(), Ok(Meaning::Approved));
+        assert_eq!(" REVIEWED ".parse::<Meaning>(), Ok(Meaning::Reviewed));
+        assert!("okayed".parse::<Meaning>().is_err());
+        // Documents take the exact spelling only.
+        assert!(serde_json::from_str::<Meaning>("\"approved\"").is_err());
     }
 }

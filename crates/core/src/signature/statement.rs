@@ -8,13 +8,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::canonical::canonical_json;
 use crate::digest::Sha256;
 use crate::model::RunKey;
-use crate::signature::dsse::canonical_json;
 use crate::signature::predicate::{Predicate, PREDICATE_TYPE_V1};
 
 /// The `_type` of an in-toto Statement, version 1.
-pub const STATEMENT_TYPE_V1: &str = "https://in-toto.io/Statement/v1";
+pub use crate::formats::IN_TOTO_STATEMENT_V1 as STATEMENT_TYPE_V1;
 
 /// The subject name of a run: `run:LIMS/OQ/2026-11-03-oq-1`.
 pub fn run_subject_name(run: &RunKey) -> String {

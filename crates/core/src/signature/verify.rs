@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use ed25519_dalek::{Signature, VerifyingKey};
+use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256;
 use crate::signature::dsse::{decode_base64, pae, Envelope, PAYLOAD_TYPE_IN_TOTO};
@@ -123,24 +124,114 @@ pub enum Outcome {
     BadSignature,
 }
 
+/// What an [`Outcome`] is, without its details: the typed value reports, screens and ledger
+/// events carry. Serialised as its stable lowercase name (`valid`, `record_changed`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeCode {
+    /// [`Outcome::Valid`].
+    Valid,
+    /// [`Outcome::RecordChanged`].
+    RecordChanged,
+    /// [`Outcome::SignatureMoved`].
+    SignatureMoved,
+    /// [`Outcome::UnknownKey`].
+    UnknownKey,
+    /// [`Outcome::RevokedKey`].
+    RevokedKey,
+    /// [`Outcome::SignerNotEnrolled`].
+    SignerNotEnrolled,
+    /// [`Outcome::Malformed`].
+    Malformed,
+    /// [`Outcome::UnsupportedVersion`].
+    UnsupportedVersion,
+    /// [`Outcome::BadSignature`].
+    BadSignature,
+    /// The record the signature names no longer exists where it was (an audit-trail entry of
+    /// a truncated ledger). Never returned by [`verify_envelope`]; set by the caller that
+    /// looked the record up.
+    SubjectMissing,
+}
+
+impl OutcomeCode {
+    /// The stable lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeCode::Valid => "valid",
+            OutcomeCode::RecordChanged => "record_changed",
+            OutcomeCode::SignatureMoved => "signature_moved",
+            OutcomeCode::UnknownKey => "unknown_key",
+            OutcomeCode::RevokedKey => "revoked_key",
+            OutcomeCode::SignerNotEnrolled => "signer_not_enrolled",
+            OutcomeCode::Malformed => "malformed",
+            OutcomeCode::UnsupportedVersion => "unsupported_version",
+            OutcomeCode::BadSignature => "bad_signature",
+            OutcomeCode::SubjectMissing => "subject_missing",
+        }
+    }
+
+    /// True only for [`OutcomeCode::Valid`].
+    pub fn is_valid(self) -> bool {
+        self == OutcomeCode::Valid
+    }
+}
+
+impl std::fmt::Display for OutcomeCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Outcome {
     /// True only for [`Outcome::Valid`].
     pub fn is_valid(&self) -> bool {
         matches!(self, Outcome::Valid(_))
     }
 
+    /// What the outcome is, without its details.
+    pub fn kind(&self) -> OutcomeCode {
+        match self {
+            Outcome::Valid(_) => OutcomeCode::Valid,
+            Outcome::RecordChanged { .. } => OutcomeCode::RecordChanged,
+            Outcome::SignatureMoved { .. } => OutcomeCode::SignatureMoved,
+            Outcome::UnknownKey { .. } => OutcomeCode::UnknownKey,
+            Outcome::RevokedKey { .. } => OutcomeCode::RevokedKey,
+            Outcome::SignerNotEnrolled { .. } => OutcomeCode::SignerNotEnrolled,
+            Outcome::Malformed { .. } => OutcomeCode::Malformed,
+            Outcome::UnsupportedVersion { .. } => OutcomeCode::UnsupportedVersion,
+            Outcome::BadSignature => OutcomeCode::BadSignature,
+        }
+    }
+
     /// A stable, lowercase name for the outcome (for ledger events and exit codes).
     pub fn code(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    /// The outcome in plain words.
+    pub fn describe(&self) -> String {
         match self {
-            Outcome::Valid(_) => "valid",
-            Outcome::RecordChanged { .. } => "record_changed",
-            Outcome::SignatureMoved { .. } => "signature_moved",
-            Outcome::UnknownKey { .. } => "unknown_key",
-            Outcome::RevokedKey { .. } => "revoked_key",
-            Outcome::SignerNotEnrolled { .. } => "signer_not_enrolled",
-            Outcome::Malformed { .. } => "malformed",
-            Outcome::UnsupportedVersion { .. } => "unsupported_version",
-            Outcome::BadSignature => "bad_signature",
+            Outcome::Valid(_) => "valid".into(),
+            Outcome::RecordChanged { signed, current } => format!(
+                "record changed since signing (signed {}, now {})",
+                &signed.to_hex()[..12],
+                &current.to_hex()[..12]
+            ),
+            Outcome::SignatureMoved { signed_for } => {
+                format!("signature moved: it was made for {signed_for}")
+            }
+            Outcome::UnknownKey { key_id } => format!("unknown key {key_id}"),
+            Outcome::RevokedKey { key_id } => format!("key {key_id} was revoked"),
+            Outcome::SignerNotEnrolled {
+                enrolled_arn,
+                claimed_arn,
+                ..
+            } => format!(
+                "signer not enrolled: the key belongs to {enrolled_arn}, the signature claims {claimed_arn}"
+            ),
+            Outcome::Malformed { detail } => format!("malformed: {detail}"),
+            Outcome::UnsupportedVersion { found } => format!("unsupported version {found}"),
+            Outcome::BadSignature => "bad signature: the bytes were altered after signing".into(),
         }
     }
 }

@@ -4,11 +4,12 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use ed25519_dalek::Signer as _;
 
-use super::dsse::{canonical_json, pae, sign_statement, Envelope, PAYLOAD_TYPE_IN_TOTO};
+use super::dsse::{pae, sign_statement, Envelope, PAYLOAD_TYPE_IN_TOTO};
 use super::golden_tests::{fixture_key, fixture_statement, record_digest, RECORD_NAME};
 use super::key_id::KeyId;
 use super::verify::{verify_envelope, EnrolledKey, KeyRegistry, Outcome, RecordRef};
 use super::SigningKey;
+use crate::canonical::canonical_json;
 use crate::digest::Sha256;
 
 fn dana() -> EnrolledKey {

@@ -4,13 +4,15 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use countersign_core::clock::{Clock, SteppingClock};
 use countersign_core::digest::Sha256;
-use countersign_ledger::{Actor, Clock, Ledger, NewEvent, NewObject, SourceKind, SteppingClock};
+use countersign_ledger::{Actor, Ledger, NewEvent, NewObject, SourceKind};
 use time::macros::datetime;
 
-pub fn clock() -> Box<dyn Clock> {
-    Box::new(SteppingClock::new(
+pub fn clock() -> Arc<dyn Clock> {
+    Arc::new(SteppingClock::new(
         datetime!(2026-03-01 09:00:00 +01:00),
         1000,
     ))
@@ -52,4 +54,22 @@ pub fn note(n: u32) -> NewEvent {
 /// A raw connection for tampering, bypassing the ledger (no defensive mode).
 pub fn raw(path: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
+}
+
+/// The number of entries in a new ledger: `ledger.created`, then one `ledger.migrated` per
+/// later schema version.
+pub const BASE: u64 = countersign_ledger::SCHEMA_VERSION as u64;
+
+/// The time the stepping clock gives the entry after `n` readings (one reading per entry).
+pub fn stepped(n: u64) -> String {
+    let t = datetime!(2026-03-01 08:00:00 UTC) + time::Duration::seconds(n as i64);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }

@@ -3,14 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use countersign_core::display::{escape, escape_lines};
 use countersign_core::model::{CaseStatus, Integrity, Phase};
 use countersign_core::package::manifest::PackageManifest;
 use countersign_core::stack_snapshot::StackSnapshot;
 use countersign_ledger::EventRecord;
 use countersign_pdf::{Column, PackageDocument, PhaseRow, Section, SignatureManifestation, Table};
 
+use super::assemble::RunPart;
 use crate::audit_evidence::AuditEvidenceReport;
-use crate::package::RunPart;
 
 /// Longest failure detail printed per case; the full text is in the run data attachment.
 const MAX_DETAIL_CHARS: usize = 4000;
@@ -24,6 +25,17 @@ pub(crate) struct DocumentInput<'a> {
     pub audit: &'a [(String, AuditEvidenceReport)],
     pub audit_note: Option<String>,
     pub events: &'a [EventRecord],
+}
+
+/// An untrusted value (a name, an id, a URI) as the PDF shows it: every control, bidi and
+/// invisible character escaped (`\u{202e}`), so one value is one line that reads as it is.
+fn one(text: &str) -> String {
+    escape(text).into_owned()
+}
+
+/// Untrusted free text (a failure message, a reason) whose own line breaks are kept.
+fn block(text: &str) -> String {
+    escape_lines(text).into_owned()
 }
 
 fn cols(spec: &[(&str, u32)]) -> Vec<Column> {
@@ -49,7 +61,7 @@ pub(crate) fn package_status(runs: &[RunPart]) -> String {
         let valid: Vec<&str> = r
             .signatures
             .iter()
-            .filter(|s| s.outcome == "valid")
+            .filter(|s| s.valid)
             .map(|s| s.meaning.as_str())
             .collect();
         if valid.contains(&"Rejected") {
@@ -78,6 +90,7 @@ pub(crate) fn document(input: &DocumentInput<'_>) -> PackageDocument {
     let mut sections = vec![Section::Cover, Section::Contents];
     sections.push(phase_summary(input.runs));
     sections.push(runs_table(input.runs));
+    sections.push(problems(input.runs));
     sections.push(traceability(input.runs));
     sections.push(results(input.runs));
     sections.push(deviations(input.runs));
@@ -86,20 +99,20 @@ pub(crate) fn document(input: &DocumentInput<'_>) -> PackageDocument {
     sections.push(audit_evidence(input.audit, input.audit_note.as_deref()));
     for r in input.runs {
         sections.push(Section::Signatures {
-            title: format!("Signatures — {}", r.view.summary.id),
+            title: format!("Signatures — {}", one(&r.view.summary.id)),
             manifestations: r
                 .signatures
                 .iter()
                 .map(|s| SignatureManifestation {
-                    printed_name: s.printed_name.clone(),
-                    signed_at: s
+                    printed_name: one(&s.printed_name),
+                    signed_at: one(&s
                         .local_time
                         .clone()
-                        .unwrap_or_else(|| format!("{} (UTC{})", s.signed_at, s.utc_offset)),
-                    meaning: s.meaning.clone(),
-                    reason: s.reason.clone().unwrap_or_default(),
-                    key_id: s.key_id.clone(),
-                    verification: s.outcome_detail.clone(),
+                        .unwrap_or_else(|| format!("{} (UTC{})", s.signed_at, s.utc_offset))),
+                    meaning: one(s.meaning.as_str()),
+                    reason: block(s.reason.as_deref().unwrap_or_default()),
+                    key_id: one(&s.key_id.to_hex()),
+                    verification: block(&s.outcome_detail),
                 })
                 .collect(),
         });
@@ -110,15 +123,15 @@ pub(crate) fn document(input: &DocumentInput<'_>) -> PackageDocument {
         text: how_to_verify(m, &input.manifest_sha256),
     });
     PackageDocument {
-        package_id: m.package_id.clone(),
-        title: m.title.clone(),
-        system: m.systems.join(", "),
+        package_id: one(&m.package_id),
+        title: one(&m.title),
+        system: one(&m.systems.join(", ")),
         stack: if m.stacks.is_empty() {
             "none recorded".into()
         } else {
-            m.stacks.join(", ")
+            one(&m.stacks.join(", "))
         },
-        phases: m.phases.join(", "),
+        phases: one(&m.phases.join(", ")),
         status: package_status(input.runs),
         manifest_sha256: input.manifest_sha256.clone(),
         demo: m.demo,
@@ -165,17 +178,15 @@ fn runs_table(runs: &[RunPart]) -> Section {
         .map(|r| {
             let t = r.view.run.totals;
             vec![
-                r.view.summary.id.clone(),
+                one(&r.view.summary.id),
                 r.view.summary.status.as_str().to_owned(),
-                r.data
-                    .executed_at
-                    .clone()
-                    .unwrap_or_else(|| "not recorded".into()),
-                r.data
+                one(r.data.executed_at.as_deref().unwrap_or("not recorded")),
+                one(r
+                    .data
                     .executor_name
-                    .clone()
-                    .or_else(|| r.data.executor_arn.clone())
-                    .unwrap_or_else(|| "not recorded".into()),
+                    .as_deref()
+                    .or(r.data.executor_arn.as_deref())
+                    .unwrap_or("not recorded")),
                 format!(
                     "{} cases: {} passed, {} failed, {} errored, {} skipped",
                     t.tests, t.passed, t.failed, t.errored, t.skipped
@@ -198,6 +209,36 @@ fn runs_table(runs: &[RunPart]) -> Section {
     )
 }
 
+/// Every problem of every run (a file that could not be read, counts a report declares but
+/// does not hold, a rejected or changed file): a run with problems is never a clean pass, and
+/// the reader of the package sees why.
+fn problems(runs: &[RunPart]) -> Section {
+    let mut rows: Vec<Vec<String>> = runs
+        .iter()
+        .flat_map(|r| {
+            r.view.run.problems.iter().map(|p| {
+                vec![
+                    one(&r.view.summary.id),
+                    if p.path.is_empty() {
+                        "(run)".to_owned()
+                    } else {
+                        one(&p.path)
+                    },
+                    block(&p.message),
+                ]
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        rows.push(vec![
+            "—".into(),
+            "No problems: every file of these runs was read and agrees with itself".into(),
+            String::new(),
+        ]);
+    }
+    table("Problems", &[("Run", 3), ("File", 4), ("Problem", 9)], rows)
+}
+
 fn traceability(runs: &[RunPart]) -> Section {
     let mut rows = Vec::new();
     for r in runs {
@@ -208,7 +249,7 @@ fn traceability(runs: &[RunPart]) -> Section {
             } else {
                 req.cases
                     .iter()
-                    .map(|c| format!("{} ({})", c.case_id, c.status.as_str()))
+                    .map(|c| format!("{} ({})", one(&c.case_id), c.status.as_str()))
                     .collect::<Vec<_>>()
                     .join("\n")
             };
@@ -217,26 +258,30 @@ fn traceability(runs: &[RunPart]) -> Section {
                 None => "NOT COVERED".to_owned(),
             };
             let title = match &req.title {
-                Some(title) => format!("{} — {title}", req.id),
-                None => req.id.clone(),
+                Some(title) => format!("{} — {}", one(&req.id), one(title)),
+                None => one(&req.id),
             };
             rows.push(vec![
-                r.view.summary.id.clone(),
+                one(&r.view.summary.id),
                 title,
                 cases,
                 result,
                 if req.evidence.is_empty() {
                     "none".into()
                 } else {
-                    req.evidence.join("\n")
+                    req.evidence
+                        .iter()
+                        .map(|e| one(e))
+                        .collect::<Vec<_>>()
+                        .join("\n")
                 },
             ]);
         }
         for case in &t.untraced_cases {
             rows.push(vec![
-                r.view.summary.id.clone(),
+                one(&r.view.summary.id),
                 "(no requirement)".into(),
-                case.clone(),
+                one(case),
                 String::new(),
                 String::new(),
             ]);
@@ -268,11 +313,11 @@ fn disposition_text(r: &RunPart, case_id: &str) -> String {
     match r.record.dispositions.iter().find(|d| d.case_id == case_id) {
         Some(d) => format!(
             "{} {}: {} ({}, {})",
-            d.kind,
-            d.reference,
-            d.reason,
-            d.by_arn.as_deref().unwrap_or("no identity"),
-            d.at
+            one(&d.kind),
+            one(&d.reference),
+            block(&d.reason),
+            one(d.by_arn.as_deref().unwrap_or("no identity")),
+            one(&d.at)
         ),
         None => "NO DISPOSITION".into(),
     }
@@ -300,17 +345,17 @@ fn results(runs: &[RunPart]) -> Section {
                 }
                 format!(
                     "{}\nDisposition: {}",
-                    clip(&text),
+                    block(&clip(&text)),
                     disposition_text(r, &c.id)
                 )
             } else if c.status == CaseStatus::Skipped {
-                c.message.clone().unwrap_or_default()
+                block(c.message.as_deref().unwrap_or_default())
             } else {
                 String::new()
             };
             rows.push(vec![
-                r.view.summary.id.clone(),
-                c.id.clone(),
+                one(&r.view.summary.id),
+                one(&c.id),
                 c.status.as_str().to_owned(),
                 detail,
             ]);
@@ -340,14 +385,20 @@ fn deviations(runs: &[RunPart]) -> Section {
         {
             let d = r.record.dispositions.iter().find(|d| d.case_id == c.id);
             rows.push(vec![
-                r.view.summary.id.clone(),
-                c.id.clone(),
+                one(&r.view.summary.id),
+                one(&c.id),
                 c.status.as_str().to_owned(),
-                d.map(|d| d.kind.clone()).unwrap_or_else(|| "NONE".into()),
-                d.map(|d| d.reference.clone()).unwrap_or_default(),
-                d.map(|d| d.reason.clone()).unwrap_or_default(),
-                d.map(|d| format!("{}\n{}", d.by_arn.as_deref().unwrap_or("no identity"), d.at))
-                    .unwrap_or_default(),
+                d.map(|d| one(&d.kind)).unwrap_or_else(|| "NONE".into()),
+                d.map(|d| one(&d.reference)).unwrap_or_default(),
+                d.map(|d| block(&d.reason)).unwrap_or_default(),
+                d.map(|d| {
+                    format!(
+                        "{}\n{}",
+                        one(d.by_arn.as_deref().unwrap_or("no identity")),
+                        one(&d.at)
+                    )
+                })
+                .unwrap_or_default(),
             ]);
         }
     }
@@ -383,7 +434,7 @@ fn integrity_text(i: &Integrity) -> String {
         Integrity::Recorded => "recorded".into(),
         Integrity::Changed { actual } => format!("CHANGED (now {actual})"),
         Integrity::Missing => "MISSING".into(),
-        Integrity::Rejected { reason } => format!("REJECTED: {reason}"),
+        Integrity::Rejected { reason } => format!("REJECTED: {}", block(reason)),
     }
 }
 
@@ -392,12 +443,12 @@ fn evidence(runs: &[RunPart]) -> Section {
     for r in runs {
         for f in &r.view.run.files {
             let uri = match &f.origin.version_id {
-                Some(v) => format!("{}\nversion {v}", f.origin.uri),
-                None => f.origin.uri.clone(),
+                Some(v) => format!("{}\nversion {}", one(&f.origin.uri), one(v)),
+                None => one(&f.origin.uri),
             };
             rows.push(vec![
-                r.view.summary.id.clone(),
-                f.path.clone(),
+                one(&r.view.summary.id),
+                one(&f.path),
                 uri,
                 f.sha256.map(|s| s.to_hex()).unwrap_or_default(),
                 f.size.to_string(),
@@ -422,9 +473,10 @@ fn evidence(runs: &[RunPart]) -> Section {
 fn stack_snapshots(snapshots: &[(String, StackSnapshot)]) -> Section {
     let mut rows = Vec::new();
     for (path, s) in snapshots {
-        let name = &s.stack_name;
+        let name = one(&s.stack_name);
+        // Every value here comes from CloudFormation, where the stack's owner wrote it.
         let mut row = |field: &str, value: String| {
-            rows.push(vec![name.clone(), field.to_owned(), value]);
+            rows.push(vec![name.clone(), one(field), one(&value)]);
         };
         row(
             "Snapshot",
@@ -473,6 +525,7 @@ fn drift_text(d: &countersign_core::stack_snapshot::DriftState) -> String {
 fn audit_evidence(audit: &[(String, AuditEvidenceReport)], note: Option<&str>) -> Section {
     let mut rows = Vec::new();
     for (stack, r) in audit {
+        let stack = one(stack);
         rows.push(vec![
             stack.clone(),
             "CloudTrail digest chain".into(),
@@ -508,9 +561,9 @@ fn audit_evidence(audit: &[(String, AuditEvidenceReport)], note: Option<&str>) -
                     .unwrap_or_default(),
                 format!(
                     "{} {} by {}",
-                    e.event_source,
-                    e.event_name,
-                    e.principal_arn.as_deref().unwrap_or("an AWS service")
+                    one(&e.event_source),
+                    one(&e.event_name),
+                    one(e.principal_arn.as_deref().unwrap_or("an AWS service"))
                 ),
             ]);
         }
@@ -521,7 +574,7 @@ fn audit_evidence(audit: &[(String, AuditEvidenceReport)], note: Option<&str>) -
         ]);
     }
     if let Some(note) = note {
-        rows.push(vec!["—".into(), "Note".into(), note.to_owned()]);
+        rows.push(vec!["—".into(), "Note".into(), block(note)]);
     }
     if rows.is_empty() {
         rows.push(vec![
@@ -543,9 +596,9 @@ fn audit_trail(events: &[EventRecord]) -> Section {
         .map(|e| {
             let ev = &e.event;
             let actor = match (&ev.actor.printed_name, &ev.actor.arn) {
-                (Some(n), Some(a)) => format!("{n}\n{a}"),
-                (Some(n), None) => n.clone(),
-                (None, Some(a)) => a.clone(),
+                (Some(n), Some(a)) => format!("{}\n{}", one(n), one(a)),
+                (Some(n), None) => one(n),
+                (None, Some(a)) => one(a),
                 (None, None) => "system".into(),
             };
             let what = ev
@@ -555,11 +608,11 @@ fn audit_trail(events: &[EventRecord]) -> Section {
                 .unwrap_or_default();
             vec![
                 ev.seq.to_string(),
-                format!("{} (UTC{})", ev.time_utc, ev.utc_offset),
+                format!("{} (UTC{})", one(&ev.time_utc), one(&ev.utc_offset)),
                 actor,
-                ev.action.clone(),
-                format!("{} {}", ev.object_kind, ev.object_id),
-                clip(&what),
+                one(&ev.action),
+                format!("{} {}", one(&ev.object_kind), one(&ev.object_id)),
+                block(&clip(&what)),
             ]
         })
         .collect();
@@ -586,7 +639,7 @@ Offline, with Countersign: countersign verify THIS.pdf --trusted-keys KEYS. Add 
 Without Countersign: extract the attachments (e.g. pdfdetach -saveall). Check that manifest.json is canonical and that its SHA-256 is the one above; check the size and SHA-256 of every file it lists; check each signature (signatures/…/NNN.dsse.json) as a DSSE envelope with Ed25519 over the pre-authentication encoding, using the public key in keys/<key-id>.json, against the run record it names (runs/…/record.json). The byte formats are in docs/package-format.md and docs/signature-format.md of the Countersign source.\n\
 \n\
 The manifest lists {files} files for {runs} run(s). Original evidence files are listed with their digests and travel in the bundle, not inside this PDF.",
-        id = m.package_id,
+        id = one(&m.package_id),
         files = m.files.len(),
         runs = m.runs.len(),
     )

@@ -28,9 +28,10 @@ const MAX_BUNDLE_FILES: usize = 200_000;
 pub struct TrustedKeys(pub BTreeSet<KeyId>);
 
 impl TrustedKeys {
-    /// Reads a trusted-keys file: any mix of `countersign.public-key/v1` JSON documents (one
-    /// per line or the whole file), ed25519 `PUBLIC KEY` PEM blocks (as `keys export` prints),
-    /// 64-hex public keys and 32-hex key ids, one per line; `#` starts a comment.
+    /// Reads a trusted-keys file: a JSON array of `countersign.public-key/v1` documents (the
+    /// whole file), or any mix of such documents (one per line or the whole file), ed25519
+    /// `PUBLIC KEY` PEM blocks (as `keys export` prints), 64-hex public keys and 32-hex key ids,
+    /// one per line; `#` starts a comment (docs/package-format.md §9).
     pub fn parse(name: &str, text: &str) -> Result<Self, ServiceError> {
         let bad = |line: usize, what: &str| {
             ServiceError::bad_input(format!(
@@ -38,6 +39,9 @@ impl TrustedKeys {
             ))
         };
         let mut keys = BTreeSet::new();
+        if text.trim_start().starts_with('[') {
+            return Self::parse_array(name, text);
+        }
         if let Ok((f, _)) = PublicKeyFile::parse(text.trim().as_bytes()) {
             if let Some(k) = f.key_bytes() {
                 keys.insert(KeyId::of_public_key_bytes(&k));
@@ -100,6 +104,40 @@ impl TrustedKeys {
         if keys.is_empty() {
             return Err(ServiceError::bad_input(format!(
                 "{name} lists no keys; a trusted-keys file needs at least one"
+            )));
+        }
+        Ok(Self(keys))
+    }
+
+    /// A whole file that is one JSON array of `countersign.public-key/v1` documents; each
+    /// element is checked as a key file is (shape, key bytes, key id).
+    fn parse_array(name: &str, text: &str) -> Result<Self, ServiceError> {
+        let items: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|e| {
+            ServiceError::bad_input(format!(
+                "{name}, line {}, column {}: not a JSON array of countersign.public-key/v1 documents ({e}); fix the file or list one key per line",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let mut keys = BTreeSet::new();
+        for (i, item) in items.iter().enumerate() {
+            let n = i + 1;
+            let bytes = serde_json::to_vec(item).map_err(|e| {
+                ServiceError::bad_input(format!("{name}, key {n} of the array: {e}"))
+            })?;
+            let (f, _) = PublicKeyFile::parse(&bytes).map_err(|e| {
+                ServiceError::bad_input(format!(
+                    "{name}, key {n} of the array: {e}; each element must be a countersign.public-key/v1 document, as an exported public key is"
+                ))
+            })?;
+            let k = f.key_bytes().ok_or_else(|| {
+                ServiceError::bad_input(format!("{name}, key {n} of the array: no key"))
+            })?;
+            keys.insert(KeyId::of_public_key_bytes(&k));
+        }
+        if keys.is_empty() {
+            return Err(ServiceError::bad_input(format!(
+                "{name} is an empty JSON array; a trusted-keys file needs at least one key"
             )));
         }
         Ok(Self(keys))
@@ -366,6 +404,10 @@ impl crate::Service {
         trusted: Option<&TrustedKeys>,
     ) -> Result<PackageVerification, ServiceError> {
         let v = verify_package_file(path, trusted)?;
+        if self.is_read_only() {
+            // An auditor's read-only copy of a home: verifying needs no record.
+            return Ok(v);
+        }
         let id = v.package_id().unwrap_or("(unreadable)").to_owned();
         self.ledger()?
             .record_package_verification(
@@ -411,6 +453,48 @@ mod tests {
         ]
         .into();
         assert_eq!(keys.0, want);
+    }
+
+    #[test]
+    fn trusted_keys_read_a_json_array_of_key_documents() {
+        let doc = |key: &[u8; 32], name: &str| {
+            PublicKeyFile::new(key, name, "arn:aws:iam::1:user/x", "t", None)
+                .canonical_bytes()
+                .map(|b| String::from_utf8(b).unwrap())
+                .unwrap()
+        };
+        let pk: [u8; 32] = hex::decode(RFC8032_PK).unwrap().try_into().unwrap();
+        let want: BTreeSet<KeyId> = [
+            KeyId::of_public_key_bytes(&pk),
+            KeyId::of_public_key_bytes(&[9u8; 32]),
+        ]
+        .into();
+        // One line, or pretty-printed over many lines with leading blank space.
+        let one_line = format!("[{},{}]", doc(&pk, "Dana"), doc(&[9u8; 32], "Sam"));
+        assert_eq!(TrustedKeys::parse("k.json", &one_line).unwrap().0, want);
+        let value: serde_json::Value = serde_json::from_str(&one_line).unwrap();
+        let pretty = format!("\n  {}\n", serde_json::to_string_pretty(&value).unwrap());
+        assert_eq!(TrustedKeys::parse("k.json", &pretty).unwrap().0, want);
+
+        // Each bad spelling names the element (or the JSON position) and what is wrong.
+        let wrong_id = one_line.replace(RFC8032_KEY_ID, &"0".repeat(32));
+        for (text, what) in [
+            ("[]".to_owned(), "empty JSON array"),
+            (format!("[{}", doc(&pk, "Dana")), "line 1, column"),
+            (format!("[{}, 42]", doc(&pk, "Dana")), "key 2 of the array"),
+            (wrong_id, "key 1 of the array"),
+            (
+                r#"[{"format":"other/v9"}]"#.to_owned(),
+                "key 1 of the array",
+            ),
+        ] {
+            let err = TrustedKeys::parse("k.json", &text).unwrap_err();
+            assert_eq!(err.code, crate::ErrorCode::BadInput, "{text}");
+            assert!(
+                err.message.starts_with("k.json") && err.message.contains(what),
+                "{text}: {err}"
+            );
+        }
     }
 
     #[test]

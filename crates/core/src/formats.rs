@@ -1,0 +1,61 @@
+//! Every format tag the core reads or writes, in one place and one spelling:
+//! `countersign.<name>/v<N>` for Countersign's own documents; the in-toto and DSSE type URIs
+//! for the signature envelope. A tag names a frozen encoding: a change is a new version next
+//! to the old one, and the old one stays readable (see docs/*-format.md).
+
+/// The run manifest a test suite writes (`run.json`, docs/run-manifest.md).
+pub const RUN_MANIFEST_V1: &str = "countersign.run/v1";
+/// The signed record of a run: its files and dispositions (docs/signature-format.md).
+pub const RUN_RECORD_V1: &str = "countersign.run-record/v1";
+/// A CloudFormation stack snapshot (docs/stack-snapshot.md).
+pub const STACK_SNAPSHOT_V1: &str = "countersign.stack-snapshot/v1";
+/// The signing policy (docs/policy.md).
+pub const POLICY_V1: &str = "countersign.policy/v1";
+/// A validation package's manifest (docs/package-format.md).
+pub const PACKAGE_MANIFEST_V1: &str = "countersign.package-manifest/v1";
+/// A run's results as a package carries them (docs/package-format.md).
+pub const RUN_DATA_V1: &str = "countersign.run-data/v1";
+/// A signer's public key as a package carries it (docs/package-format.md).
+pub const PUBLIC_KEY_V1: &str = "countersign.public-key/v1";
+/// A signer's key document in a sign-off hand-off (docs/handoff.md).
+pub const SIGNOFF_KEY_FORMAT_V1: &str = "countersign.signoff-key/v1";
+/// A run's summary as the run list reads it back from the audit trail (`run.summarized` events,
+/// docs/ledger-format.md).
+pub const RUN_SUMMARY_V1: &str = "countersign.run-summary/v1";
+/// The predicate type of a Countersign signature statement (docs/signature-format.md).
+pub const SIGNATURE_PREDICATE_V1: &str = "https://countersign.dev/signature/v1";
+/// The in-toto statement type every signature payload is.
+pub const IN_TOTO_STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
+/// The DSSE payload type of every Countersign envelope.
+pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countersign_tags_share_one_spelling() {
+        for tag in [
+            RUN_MANIFEST_V1,
+            RUN_RECORD_V1,
+            STACK_SNAPSHOT_V1,
+            POLICY_V1,
+            PACKAGE_MANIFEST_V1,
+            RUN_DATA_V1,
+            PUBLIC_KEY_V1,
+            SIGNOFF_KEY_FORMAT_V1,
+            RUN_SUMMARY_V1,
+        ] {
+            let (name, version) = tag
+                .strip_prefix("countersign.")
+                .and_then(|t| t.split_once("/v"))
+                .unwrap_or_else(|| panic!("{tag}"));
+            assert!(
+                !name.is_empty()
+                    && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+                    && version.parse::<u32>().is_ok(),
+                "{tag}"
+            );
+        }
+    }
+}

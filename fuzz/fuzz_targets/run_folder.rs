@@ -1,0 +1,4 @@
+#![no_main]
+//! Fuzz target: countersign_parser_entries::run_folder (see crates/parser-entries).
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| countersign_parser_entries::run_folder(data));
