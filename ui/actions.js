@@ -10,6 +10,7 @@ export const ACTIONS = Object.freeze({
   "ledger.exported": "Audit trail exported",
   "ledger.backed_up": "Audit trail backed up",
   "ledger.restored": "Audit trail restored from a backup",
+  "ledger.started_over": "New audit trail started after the old one was lost",
   "object.stored": "Evidence file stored",
   "object.rejected": "Evidence file rejected",
   "run.disposition": "Case dispositioned",

@@ -76,8 +76,7 @@ pub fn look_alike_reason(key: &str) -> Option<String> {
     let nfc: String = key.nfc().collect();
     Some(format!(
         "the name is not in Unicode normal form C (NFC): it displays exactly like {nfc:?}, so it \
-         could pass for another run's file; rename it to its NFC spelling (for example with \
-         `convmv --nfc`) and take it in again"
+         could pass for another run's file; rename it to its NFC spelling and take it in again"
     ))
 }
 

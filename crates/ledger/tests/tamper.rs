@@ -416,10 +416,10 @@ fn an_objects_bucket_or_key_edited_is_caught() {
     eln.uri = "s3://qual-evidence/ELN/OQ/run-1/junit.xml".into();
     eln.key = Some("ELN/OQ/run-1/junit.xml".into());
     eln.run_key = Some("ELN/OQ/run-1".into());
-    let s1 = l.add_object(&lims, &alice()).unwrap().event_seq;
-    let s2 = l.add_object(&eln, &alice()).unwrap().event_seq;
-    // An import written by a release before bucket and key were in the entry: its row is
-    // checked against its URI alone.
+    l.add_object(&lims, &alice()).unwrap(); // entry BASE + 1
+    l.add_object(&eln, &alice()).unwrap(); // entry BASE + 2
+                                           // An import written by a release before bucket and key were in the entry: its row is
+                                           // checked against its URI alone.
     let old_after = serde_json::json!({
         "sha256": countersign_core::digest::Sha256::of(b"old").to_hex(),
         "size": 3, "version_id": null, "etag": null, "last_modified": null,
@@ -432,8 +432,7 @@ fn an_objects_bucket_or_key_edited_is_caught() {
             &countersign_ledger::NewEvent::new(&alice(), "object.stored", "object", uri)
                 .after(old_after),
         )
-        .unwrap();
-    let s3 = rec.event.seq;
+        .unwrap(); // entry BASE + 3
     drop(l);
     let c = raw(&path);
     c.execute(
@@ -463,35 +462,36 @@ fn an_objects_bucket_or_key_edited_is_caught() {
     };
 
     // The failing LIMS report moved into the ELN run and back.
+    let (lims_seq, eln_seq, old_seq) = (BASE + 1, BASE + 2, BASE + 3);
     let p = tamper(&format!(
-        "UPDATE objects SET key = 'swap' WHERE event_seq = {s1};
-         UPDATE objects SET key = 'LIMS/OQ/run-1/junit.xml' WHERE event_seq = {s2};
-         UPDATE objects SET key = 'ELN/OQ/run-1/junit.xml' WHERE event_seq = {s1};",
+        "UPDATE objects SET key = 'swap' WHERE event_seq = {lims_seq};
+         UPDATE objects SET key = 'LIMS/OQ/run-1/junit.xml' WHERE event_seq = {eln_seq};
+         UPDATE objects SET key = 'ELN/OQ/run-1/junit.xml' WHERE event_seq = {lims_seq};",
     ));
-    assert_eq!(p.seq, s1, "{p}");
+    assert_eq!(p.seq, lims_seq, "{p}");
     assert!(
         p.to_string().contains("objects row 1 does not match it"),
         "{p}"
     );
     // The bucket edited.
     let p = tamper(&format!(
-        "UPDATE objects SET bucket = 'other-bucket' WHERE event_seq = {s2};"
+        "UPDATE objects SET bucket = 'other-bucket' WHERE event_seq = {eln_seq};"
     ));
-    assert_eq!(p.seq, s2, "{p}");
+    assert_eq!(p.seq, eln_seq, "{p}");
     // The key edited in a way that still ends the URI, so only the entry can tell.
     let p = tamper(&format!(
-        "UPDATE objects SET key = 'OQ/run-1/junit.xml' WHERE event_seq = {s2};"
+        "UPDATE objects SET key = 'OQ/run-1/junit.xml' WHERE event_seq = {eln_seq};"
     ));
-    assert_eq!(p.seq, s2, "{p}");
+    assert_eq!(p.seq, eln_seq, "{p}");
     // The older import's key pointed at another run.
     let p = tamper(&format!(
-        "UPDATE objects SET key = 'ELN/PQ/run-1/junit.xml' WHERE event_seq = {s3};"
+        "UPDATE objects SET key = 'ELN/PQ/run-1/junit.xml' WHERE event_seq = {old_seq};"
     ));
-    assert_eq!(p.seq, s3, "{p}");
+    assert_eq!(p.seq, old_seq, "{p}");
     assert!(p.to_string().contains("bucket or key"), "{p}");
     // A bucket given to an imported file.
     let p = tamper(&format!(
-        "UPDATE objects SET bucket = 'b' WHERE event_seq = {s3};"
+        "UPDATE objects SET bucket = 'b' WHERE event_seq = {old_seq};"
     ));
-    assert_eq!(p.seq, s3, "{p}");
+    assert_eq!(p.seq, old_seq, "{p}");
 }

@@ -144,7 +144,7 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// Creates `<folder>/.countersign-partial-<pid>-<n>-<nanos><extension>` with `make`.
+/// Creates `<folder>/.countersign-partial-<pid>-<n>-<random><extension>` with `make`.
 fn create_unique<T>(
     folder: &Path,
     extension: &str,
@@ -154,12 +154,10 @@ fn create_unique<T>(
     let mut last = None;
     for _ in 0..16 {
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
+        // Random, not the time: a name only has to differ from every other partial's.
+        let salt = rand_core::RngCore::next_u32(&mut rand_core::OsRng);
         let name = format!(
-            "{PARTIAL_PREFIX}{}-{n}-{nanos}{extension}",
+            "{PARTIAL_PREFIX}{}-{n}-{salt}{extension}",
             std::process::id()
         );
         let path = folder.join(name);

@@ -273,6 +273,18 @@ fn read_folder(root: &Path) -> Result<Bundle, ServiceError> {
     Ok(bundle)
 }
 
+/// What a zip entry is when its Unix mode says it is not a plain file or folder: a symbolic
+/// link (its "content" is a path that an extracting tool would follow), a device, a pipe or a
+/// socket. Entries without a Unix mode (made on other systems) are plain files.
+fn special_file_kind(mode: Option<u32>) -> Option<&'static str> {
+    const TYPE_BITS: u32 = 0o170_000;
+    match mode? & TYPE_BITS {
+        0 | 0o100_000 | 0o040_000 => None,
+        0o120_000 => Some("a symbolic link"),
+        _ => Some("a device, pipe or socket"),
+    }
+}
+
 fn read_zip(path: &Path) -> Result<Bundle, ServiceError> {
     let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
     let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| {
@@ -295,6 +307,12 @@ fn read_zip(path: &Path) -> Result<Bundle, ServiceError> {
             continue;
         }
         let name = entry.name().to_owned();
+        if let Some(kind) = special_file_kind(entry.unix_mode()) {
+            return Err(ServiceError::integrity(format!(
+                "{}: entry {name:?} is {kind}; a package holds plain files only, so it is not read",
+                path.display()
+            )));
+        }
         check_path(&name).map_err(|e| {
             ServiceError::integrity(format!("{}: entry {e}; it is not read", path.display()))
         })?;
@@ -558,5 +576,31 @@ mod tests {
         zip.finish().unwrap();
         let err = verify_package_file(&zip_path, None).unwrap_err();
         assert!(err.message.contains("\"../escape.json\""), "{err}");
+
+        // Evidence stored in the zip as a symbolic link is refused like one in a folder.
+        let link_zip = dir.path().join("link.zip");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&link_zip).unwrap());
+        let opts = zip::write::SimpleFileOptions::default();
+        zip.start_file("manifest.json", opts).unwrap();
+        std::io::Write::write_all(&mut zip, b"{}").unwrap();
+        zip.add_symlink("runs/a/evidence/log.txt", "/etc/passwd", opts)
+            .unwrap();
+        zip.finish().unwrap();
+        let err = verify_package_file(&link_zip, None).unwrap_err();
+        assert!(err.message.contains("symbolic link"), "{err}");
+        assert!(err.message.contains("\"runs/a/evidence/log.txt\""), "{err}");
+    }
+
+    #[test]
+    fn zip_entry_kinds_are_told_from_their_unix_mode() {
+        assert_eq!(special_file_kind(None), None);
+        assert_eq!(special_file_kind(Some(0o100_644)), None);
+        assert_eq!(special_file_kind(Some(0o040_755)), None);
+        assert_eq!(special_file_kind(Some(0o644)), None);
+        assert_eq!(special_file_kind(Some(0o120_777)), Some("a symbolic link"));
+        assert_eq!(
+            special_file_kind(Some(0o010_644)),
+            Some("a device, pipe or socket")
+        );
     }
 }
