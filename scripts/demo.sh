@@ -13,7 +13,8 @@ bash scripts/setup.sh
 . scripts/emulator.sh
 
 echo "[demo] building countersign (first build takes several minutes)" >&2
-cargo build --quiet -p countersign-cli -p countersign-app
+# As scripts/test.sh builds them: the same build then serves the demo and the tests.
+cargo build --quiet --workspace --bin countersign-app --bin countersign
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 bin="$target_dir/debug/countersign"
 app="$target_dir/debug/countersign-app"

@@ -13,6 +13,7 @@ export const ACTIONS = Object.freeze({
   "ledger.started_over": "New audit trail started after the old one was lost",
   "object.stored": "Evidence file stored",
   "object.rejected": "Evidence file rejected",
+  "run.summarized": "Run summary recorded for the run list",
   "run.disposition": "Case dispositioned",
   "case.dispositioned": "Case dispositioned",
   "key.created": "Signer key created",

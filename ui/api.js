@@ -27,6 +27,15 @@ export const listRuns = () => call("list_runs");
 /** One run in full ("SYSTEM/PHASE/RUN-ID"). */
 export const showRun = (run) => call("show_run", { run });
 
+/** Opens a run for review: everything but its cases (paged) and traceability (on request). */
+export const openRun = (run) => call("open_run", { run });
+
+/** A page of the open run's cases: {status, search, offset, limit, locate} → CasePage. */
+export const runCases = (run, query) => call("run_cases", { run, query });
+
+/** The open run's traceability matrix. */
+export const runTraceability = (run) => call("run_traceability", { run });
+
 /** One stored file of a run, re-verified. */
 export const openFile = (run, path) => call("open_file", { run, path });
 

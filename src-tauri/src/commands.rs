@@ -4,13 +4,14 @@
 //!
 //! Every command here must also be listed in `build.rs` and granted in `capabilities/main.json`.
 
+use countersign_core::trace::Traceability;
 use countersign_ledger::{CaseDispositionRecord, EventRecord};
 use countersign_service::{
-    AuditEvidenceReport, AuditReview, BackupInfo, ChainReport, CheckpointInfo, Enrollment,
-    FetchProgress, FetchReport, FetchSignoffReport, FileContent, ImportReport, ImportRequest,
-    KeyInfo, LedgerVerification, PackageBuilt, PackageProgress, PackageVerification,
-    PublicKeyExport, PublishReport, RestoreReport, ReviewInfo, ReviewPlan, RunSummary, RunView,
-    Service, SignPlan, SignatureInfo, SignatureView,
+    AuditEvidenceReport, AuditReview, BackupInfo, CasePage, CaseQuery, ChainReport, CheckpointInfo,
+    Enrollment, FetchProgress, FetchReport, FetchSignoffReport, FileContent, ImportReport,
+    ImportRequest, KeyInfo, LedgerVerification, PackageBuilt, PackageProgress, PackageVerification,
+    PublicKeyExport, PublishReport, RestoreReport, ReviewInfo, ReviewPlan, RunHead, RunSummary,
+    RunView, Service, SignPlan, SignatureInfo, SignatureView,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -24,6 +25,7 @@ use crate::forms::{
     PublishedCheckpointsForm, RestoreForm, ReviewForm, RevokeForm, SecretsForm, SignForm,
     SignoffForm, VerifyForm,
 };
+use crate::open_run::OpenRun;
 use crate::signing::{SessionState, SignDesk};
 use crate::startup::DemoConnection;
 use crate::sync::{ConnectForm, FetchSlot, PackageSlot};
@@ -58,6 +60,38 @@ pub async fn list_runs(service: State<'_, Service>) -> Result<Vec<RunSummary>, W
 #[tauri::command]
 pub async fn show_run(service: State<'_, Service>, run: String) -> Result<RunView, WindowError> {
     Ok(service.show(&run)?)
+}
+
+/// Opens a run for review: read and verified once, kept for the pages of cases that follow;
+/// everything but its cases and traceability matrix.
+#[tauri::command]
+pub async fn open_run(
+    service: State<'_, Service>,
+    open: State<'_, OpenRun>,
+    run: String,
+) -> Result<RunHead, WindowError> {
+    Ok(open.open(&service, &run)?.head())
+}
+
+/// A page of the open run's cases, failures first, filtered and searched.
+#[tauri::command]
+pub async fn run_cases(
+    service: State<'_, Service>,
+    open: State<'_, OpenRun>,
+    run: String,
+    query: CaseQuery,
+) -> Result<CasePage, WindowError> {
+    Ok(open.view(&service, &run)?.cases_page(&query)?)
+}
+
+/// The open run's traceability matrix.
+#[tauri::command]
+pub async fn run_traceability(
+    service: State<'_, Service>,
+    open: State<'_, OpenRun>,
+    run: String,
+) -> Result<Traceability, WindowError> {
+    Ok(open.view(&service, &run)?.run.traceability.clone())
 }
 
 /// One stored file of a run, re-verified against its digest.
@@ -595,6 +629,73 @@ pub(crate) mod tests {
         let message = got["message"].as_str().unwrap();
         assert!(message.contains("LIMS/IQ/nope"), "{got}");
         assert!(!wording::names_the_command_line(message), "{got}");
+    }
+
+    /// The review screen opens a run without its cases and pages them: what it gets is what
+    /// the service's view of the run says, a page at a time.
+    #[test]
+    fn an_opened_run_pages_its_cases_as_the_service_sees_them() {
+        let home = tempfile::tempdir().unwrap();
+        let (app, window) = app(home.path());
+        let src = tempfile::tempdir().unwrap();
+        let reports = src.path().join("LIMS/OQ/r1/reports");
+        std::fs::create_dir_all(&reports).unwrap();
+        let cases: String = (0..30)
+            .map(|i| {
+                let failure = if i % 3 == 0 {
+                    "<failure message=\"no\"/>"
+                } else {
+                    ""
+                };
+                format!("<testcase classname=\"oq\" name=\"t{i}\">{failure}</testcase>")
+            })
+            .collect();
+        std::fs::write(
+            reports.join("junit.xml"),
+            format!("<testsuite name=\"oq\">{cases}</testsuite>"),
+        )
+        .unwrap();
+        app.state::<Service>()
+            .import(
+                &ImportRequest::new(src.path()),
+                &|_| {},
+                &countersign_service::CancelToken::new(),
+            )
+            .unwrap();
+        let view = app.state::<Service>().show("r1").unwrap();
+
+        let head = invoke(&window, "open_run", json!({ "run": "r1" })).unwrap();
+        assert_eq!(head, serde_json::to_value(view.head()).unwrap());
+        assert_eq!(head["cases"], json!(30));
+        assert_eq!(head["needs_disposition"].as_array().unwrap().len(), 10);
+        assert!(head.get("traceability").is_none());
+
+        let query = json!({ "status": "attention", "search": "", "offset": 2, "limit": 3 });
+        let page = invoke(
+            &window,
+            "run_cases",
+            json!({ "run": "LIMS/OQ/r1", "query": query }),
+        )
+        .unwrap();
+        let expected = view
+            .cases_page(&serde_json::from_value(query).unwrap())
+            .unwrap();
+        assert_eq!(page, serde_json::to_value(expected).unwrap());
+        assert_eq!(page["matching"], json!(10));
+        assert_eq!(page["cases"].as_array().unwrap().len(), 3);
+
+        let trace = invoke(&window, "run_traceability", json!({ "run": "r1" })).unwrap();
+        assert_eq!(trace, serde_json::to_value(&view.run.traceability).unwrap());
+
+        let got = invoke(&window, "open_run", json!({ "run": "LIMS/IQ/nope" })).unwrap_err();
+        assert_eq!(got["code"], json!("not_found"), "{got}");
+        let got = invoke(
+            &window,
+            "run_cases",
+            json!({ "run": "r1", "query": { "status": "bogus" } }),
+        )
+        .unwrap_err();
+        assert_eq!(got["code"], json!("bad_input"), "{got}");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod commands;
 pub mod files;
 pub mod forms;
+pub mod open_run;
 pub mod signing;
 pub mod startup;
 pub mod sync;
@@ -24,6 +25,7 @@ use time::UtcOffset;
 
 use crate::commands::AppInfo;
 use crate::files::WrittenFiles;
+use crate::open_run::OpenRun;
 use crate::signing::{SignDesk, WindowClock};
 use crate::startup::{Startup, StartupError};
 use crate::sync::{FetchSlot, PackageSlot};
@@ -44,6 +46,7 @@ pub enum AppError {
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .manage(FetchSlot::default())
+        .manage(OpenRun::default())
         .manage(PackageSlot::default())
         .manage(WrittenFiles::default())
         .plugin(tauri_plugin_dialog::init())
@@ -52,6 +55,9 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::app_info,
             commands::list_runs,
             commands::show_run,
+            commands::open_run,
+            commands::run_cases,
+            commands::run_traceability,
             commands::open_file,
             commands::fetch,
             commands::import_runs,

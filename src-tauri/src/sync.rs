@@ -8,9 +8,6 @@ use countersign_core::layout::{BucketName, Prefix};
 use countersign_service::{AwsSettings, CancelToken, ErrorCode, FetchRequest, ServiceError};
 use serde::Deserialize;
 
-/// How many objects a fetch downloads at once.
-const CONCURRENCY: usize = 8;
-
 /// The Connect screen's fields, as the window sends them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -64,7 +61,7 @@ impl ConnectForm {
             },
             bucket,
             prefix,
-            concurrency: CONCURRENCY,
+            concurrency: countersign_service::DEFAULT_FETCH_CONCURRENCY,
             stack: None,
         })
     }

@@ -7,8 +7,8 @@ use std::process::{Command, Stdio};
 use crate::emulator::project_root;
 use crate::{HarnessError, Result};
 
-/// Builds `countersign` (`cargo build -p countersign-cli`) and returns its path. Cheap when it
-/// is up to date (the test script builds it first).
+/// Builds `countersign` and returns its path. Cheap when it is up to date (the test script
+/// builds it first).
 pub fn build_cli() -> Result<PathBuf> {
     build("countersign-cli", "countersign", &[])
 }
@@ -29,11 +29,22 @@ fn is_test_process_variable(name: &str) -> bool {
 
 /// Builds `bin` of `package` with `extra` cargo arguments (e.g. `--release`), in the
 /// environment a shell would have, and returns the executable's path.
+///
+/// A debug build selects the whole workspace (`--workspace --bin BIN`), as `scripts/test.sh`
+/// does: dependencies then get the features they have in `cargo test --workspace` and are
+/// shared with the test build instead of compiled again. A build with `extra` arguments (the
+/// release builds of the benchmarks) selects the package alone, as the release is built.
 pub fn build(package: &str, bin: &str, extra: &[&str]) -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(&cargo);
+    command.arg("build");
+    if extra.is_empty() {
+        command.arg("--workspace");
+    } else {
+        command.args(["-p", package]);
+    }
     command
-        .args(["build", "-p", package, "--bin", bin])
+        .args(["--bin", bin])
         .args(extra)
         .arg("--message-format=json-render-diagnostics")
         .current_dir(project_root())

@@ -108,6 +108,11 @@ pub(crate) struct ProxyState {
     /// What drift detection finds, by stack name ([`FaultProxy::answer_drift`]).
     pub drift: HashMap<String, DriftAnswer>,
     pub next_request: u64,
+    /// TCP connections accepted so far.
+    pub connections: u64,
+    /// Behave like an S3-compatible store whose listings carry no ETag and which cannot list
+    /// versions ([`FaultProxy::list_without_etags`]).
+    pub listings_without_etags: bool,
 }
 
 impl ProxyState {
@@ -276,6 +281,18 @@ impl FaultProxy {
             .count()
     }
 
+    /// From now on, answer like an S3-compatible store that cannot list versions (501
+    /// NotImplemented) and whose ListObjectsV2 entries carry no ETag (key, size and
+    /// LastModified only), as s3s-fs does.
+    pub fn list_without_etags(&self) {
+        lock(&self.state).listings_without_etags = true;
+    }
+
+    /// How many TCP connections clients have opened to the proxy so far.
+    pub fn connections(&self) -> u64 {
+        lock(&self.state).connections
+    }
+
     /// How many AWS Query protocol requests with this `Action` were received.
     pub fn action_count(&self, action: &str) -> usize {
         lock(&self.state)
@@ -341,6 +358,7 @@ async fn accept_loop(listener: TcpListener, ctx: Upstream) {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        lock(&ctx.state).connections += 1;
         let ctx = ctx.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req| {
@@ -410,7 +428,22 @@ async fn handle(ctx: Upstream, req: Request<Incoming>) -> Response<ProxyBody> {
         } else {
             None
         };
+        let bare_listings =
+            method == "GET" && action.is_none() && lock(&ctx.state).listings_without_etags;
         match rule {
+            _ if bare_listings
+                && query
+                    .split('&')
+                    .any(|p| p == "versions" || p.starts_with("versions=")) =>
+            {
+                s3_error(&ctx.state, 501, "NotImplemented", &path)
+            }
+            _ if bare_listings && query.split('&').any(|p| p.starts_with("list-type")) => {
+                match forward(&ctx, &parts, body).await {
+                    Ok(resp) => without_etags(resp).await,
+                    Err(e) => plain(StatusCode::BAD_GATEWAY, e.to_string()),
+                }
+            }
             Some(Fault::FailStatus { status, code }) => s3_error(&ctx.state, status, &code, &path),
             Some(fault) => match forward(&ctx, &parts, body).await {
                 Ok(resp) if resp.status().is_success() => apply(fault, resp).await,
@@ -490,11 +523,21 @@ async fn forward(
 }
 
 fn passthrough(resp: Response<Incoming>) -> Response<ProxyBody> {
-    resp.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed())
+    let mut resp = resp.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed());
+    drop_hop_by_hop(resp.headers_mut());
+    resp
+}
+
+/// Removes the headers that describe the upstream connection, not the message (RFC 9110
+/// §7.6.1): the emulator closes every connection, which says nothing about the client's.
+fn drop_hop_by_hop(headers: &mut hyper::HeaderMap) {
+    headers.remove(hyper::header::CONNECTION);
+    headers.remove("keep-alive");
 }
 
 async fn apply(fault: Fault, resp: Response<Incoming>) -> Response<ProxyBody> {
     let (mut parts, body) = resp.into_parts();
+    drop_hop_by_hop(&mut parts.headers);
     let bytes = match body.collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => return plain(StatusCode::BAD_GATEWAY, format!("upstream body: {e}")),
@@ -559,6 +602,25 @@ async fn apply(fault: Fault, resp: Response<Incoming>) -> Response<ProxyBody> {
         }
         Fault::FailStatus { .. } => Response::from_parts(parts, full(bytes)),
     }
+}
+
+/// A listing answer with every `<ETag>` element taken out.
+async fn without_etags(resp: Response<Incoming>) -> Response<ProxyBody> {
+    let (mut parts, body) = resp.into_parts();
+    drop_hop_by_hop(&mut parts.headers);
+    let bytes = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => return plain(StatusCode::BAD_GATEWAY, format!("upstream body: {e}")),
+    };
+    let mut xml = String::from_utf8_lossy(&bytes).into_owned();
+    while let Some(start) = xml.find("<ETag>") {
+        let Some(len) = xml[start..].find("</ETag>") else {
+            break;
+        };
+        xml.replace_range(start..start + len + "</ETag>".len(), "");
+    }
+    parts.headers.remove(hyper::header::CONTENT_LENGTH);
+    Response::from_parts(parts, full(Bytes::from(xml)))
 }
 
 /// A whole body.

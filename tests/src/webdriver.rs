@@ -117,9 +117,10 @@ impl Drop for Display {
     }
 }
 
-/// Builds the desktop app (`cargo build -p countersign-app`) and returns the binary's path, as
-/// cargo reports it (so `CARGO_TARGET_DIR` and target-dir settings are honoured). Cheap when it
-/// is up to date. Uses the `cargo` running the tests (`$CARGO`).
+/// Builds the desktop app (`cargo build --workspace --bin countersign-app`, see
+/// [`crate::binaries::build`]) and returns the binary's path, as cargo reports it (so
+/// `CARGO_TARGET_DIR` and target-dir settings are honoured). Cheap when it is up to date. Uses
+/// the `cargo` running the tests (`$CARGO`).
 pub fn build_app() -> Result<PathBuf> {
     crate::binaries::build("countersign-app", "countersign-app", &[])
 }

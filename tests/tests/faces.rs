@@ -21,6 +21,9 @@ const BOTH: &[(&str, &[&str])] = &[
         "show",
         &[
             "show_run",
+            "open_run",
+            "run_cases",
+            "run_traceability",
             "open_file",
             "run_dispositions",
             "run_signatures",

@@ -92,6 +92,66 @@ async fn fetch_lists_every_demo_run_with_its_totals_and_a_second_fetch_downloads
     assert!(report.events >= first.new);
 }
 
+/// Every request of a fetch goes through one pool of kept-alive connections: against S3 each
+/// new connection is a TLS handshake, so a connection per object would bound the sync.
+#[tokio::test]
+async fn a_fetch_reuses_its_connections_instead_of_opening_one_per_object() {
+    let h = seeded().await;
+    let home = tempfile::tempdir().unwrap();
+    let service = h.service(home.path()).unwrap();
+    let before = h.proxy.connections();
+    let report = fetch(&service).await;
+    let opened = h.proxy.connections() - before;
+    assert!(report.new > 100, "{report:?}");
+    // A few per parallel download (request().concurrency), plus STS and CloudFormation.
+    assert!(
+        opened <= 2 * request().concurrency as u64 + 4,
+        "{opened} connections for {} objects",
+        report.new
+    );
+}
+
+/// Against a store whose listing has neither versions nor ETags, an unchanged object is
+/// recognised by size and LastModified (as `aws s3 sync` does) instead of being downloaded
+/// again, and the report says so; a changed object is fetched.
+#[tokio::test]
+async fn a_listing_without_etags_recognises_unchanged_objects_by_size_and_time() {
+    let h = seeded().await;
+    h.proxy.list_without_etags();
+    let home = tempfile::tempdir().unwrap();
+    let service = h.service(home.path()).unwrap();
+    let first = fetch(&service).await;
+    assert!(first.new > 100 && first.failed.is_empty(), "{first:?}");
+    assert_eq!(first.unchanged_by_size_and_time, 0);
+
+    let gets_before = h.proxy.get_object_count("/");
+    let second = fetch(&service).await;
+    assert_eq!(second.new, 0, "{second:?}");
+    assert_eq!(second.unchanged, first.new);
+    assert_eq!(second.unchanged_by_size_and_time, first.new);
+    assert_eq!(h.proxy.get_object_count("/"), gets_before);
+
+    // A changed object (another size) is fetched again; the rest still cost nothing.
+    let ctx = h.admin().await.unwrap();
+    let key = format!("{PREFIX}/LIMS/OQ/2026-11-03-oq-1/logs/extra.log");
+    for body in ["first version\n", "second, longer version\n"] {
+        s3::put(
+            &ctx,
+            BUCKET,
+            Upload {
+                key: &key,
+                body: body.as_bytes().to_vec(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let again = fetch(&service).await;
+        assert_eq!(again.new, 1, "{again:?}");
+    }
+    assert!(service.ledger_verify().unwrap().is_ok());
+}
+
 #[tokio::test]
 async fn show_puts_failures_first_with_requirement_ids_and_verified_evidence() {
     let h = seeded().await;

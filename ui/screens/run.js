@@ -32,8 +32,8 @@ function totalsLine(t) {
 
 /** The sign-off line: dispositions done, and the way to sign and package. */
 function signoff(ctx, view, state) {
-  const attention = view.run.cases.filter((c) => c.status === "failed" || c.status === "errored");
-  const done = attention.filter((c) => state.dispositions.has(c.id)).length;
+  const attention = view.needs_disposition;
+  const done = attention.filter((id) => state.dispositions.has(id)).length;
   const line = h(
     "div",
     { class: "meta signoff", id: "signoff" },
@@ -90,7 +90,7 @@ function dispositionSection(view, c, state, redraw) {
 
 function summary(view) {
   const s = view.summary;
-  const m = view.run.manifest ?? {};
+  const m = view.manifest ?? {};
   const protocol = m.protocol ? `${m.protocol.id}${m.protocol.version ? ` v${m.protocol.version}` : ""}${m.protocol.title ? ` — ${m.protocol.title}` : ""}` : s.protocol;
   const stack = m.stack ? m.stack.name ?? m.stack.arn : null;
   const executor = m.executor ? m.executor.name ?? m.executor.id ?? null : null;
@@ -108,7 +108,7 @@ function summary(view) {
       item("Stack", stack),
       item("Files", String(s.files)),
       s.problems ? item("Problems", String(s.problems)) : null,
-      item("Manifest", view.run.manifest ? "run.json" : "none"),
+      item("Manifest", view.manifest ? "run.json" : "none"),
     ),
     totalsLine(s.totals),
     stackLine(view.stack_snapshot),
@@ -144,8 +144,10 @@ function stackLine(snap) {
   );
 }
 
+const PAGE = 100;
+
 function casesPanel(view, caseIndex, state) {
-  const cases = view.run.cases;
+  const run = view.summary.id;
   const detail = h("div", { class: "detail panel", id: "case-detail", tabindex: "-1", "aria-live": "polite" });
   const showing = h("span", { class: "muted", id: "cases-count" });
   const statusSelect = h("select", { id: "case-status", name: "status" }, STATUS_FILTERS.map(([v, l]) => h("option", { value: v }, l)));
@@ -162,35 +164,38 @@ function casesPanel(view, caseIndex, state) {
     label: "Test cases, failures first",
     columns: ["Status", "Case", "Group", "Requirements"],
     rowHeight: 32,
+    pageSize: PAGE,
     cells: (c) => [h("span", {}, badge(c.status), state.dispositions.has(c.id) ? h("span", { class: "disp-mark", title: "dispositioned" }, " ✓") : null), h("span", { title: c.name }, c.name), h("span", { class: "muted", title: c.group }, c.group), h("span", { class: "mono muted" }, (c.requirements ?? []).join(", "))],
     onSelect: (c) => showDetail(c),
     onOpen: () => detail.focus(),
+    onError: (err) => mount(detail, errorBox(err)),
   });
 
-  // Lower-cased search text per case, built once.
-  const haystack = cases.map((c) => [c.name, c.group, c.id, c.message ?? "", ...(c.requirements ?? [])].join("\n").toLowerCase());
-  const apply = () => {
-    const status = statusSelect.value;
-    const q = search.value.trim().toLowerCase();
-    const shown = [];
-    for (let i = 0; i < cases.length; i += 1) {
-      const c = cases[i];
-      if (status === "attention" ? !(c.status === "failed" || c.status === "errored") : status && c.status !== status) continue;
-      if (q && !haystack[i].includes(q)) continue;
-      shown.push(c);
+  // The service filters and searches; the window holds only the pages in view.
+  let asked = 0;
+  const apply = async (locate = null) => {
+    const filter = { status: statusSelect.value, search: search.value.trim() };
+    const mine = (asked += 1);
+    try {
+      const first = await api.runCases(run, { ...filter, offset: 0, limit: PAGE, locate });
+      if (mine !== asked) return;
+      list.setSource(first.matching, (offset, limit) => api.runCases(run, { ...filter, offset, limit }).then((p) => p.cases), first.cases);
+      showing.textContent = `${first.matching.toLocaleString()} of ${first.total.toLocaleString()} cases`;
+      if (first.located !== null && first.located !== undefined) {
+        list.selectIndex(first.located);
+        list.el.focus();
+      }
+    } catch (err) {
+      if (mine === asked) mount(detail, errorBox(err));
     }
-    list.setItems(shown);
-    showing.textContent = `${shown.length.toLocaleString()} of ${cases.length.toLocaleString()} cases`;
   };
-  statusSelect.addEventListener("change", apply);
-  search.addEventListener("input", debounce(apply, 120));
+  statusSelect.addEventListener("change", () => apply());
+  search.addEventListener("input", debounce(() => apply(), 120));
   apply();
   caseIndex.select = (id) => {
     statusSelect.value = "";
     search.value = "";
-    apply();
-    list.selectWhere((c) => c.id === id);
-    list.el.focus();
+    apply(id);
   };
   caseIndex.clearSearch = () => {
     if (!search.value && !statusSelect.value) return false;
@@ -214,7 +219,7 @@ function pre(label, text) {
 }
 
 function caseDetail(view, c, state, redraw) {
-  const attachments = (view.run.attachments ?? []).filter((a) => a.case_id === c.id);
+  const attachments = (view.attachments ?? []).filter((a) => a.case_id === c.id);
   return [
     h("div", { class: "run-title" }, badge(c.status), h("h2", { id: "case-name" }, c.name)),
     h(
@@ -243,7 +248,7 @@ function caseDetail(view, c, state, redraw) {
 }
 
 function evidencePanel(view) {
-  const files = view.run.files ?? [];
+  const files = view.files ?? [];
   const rows = files.map((f) => {
     const open = () => openFile(view.summary.id, f.path);
     const sha = f.sha256 ? String(f.sha256) : "";
@@ -271,7 +276,16 @@ function evidencePanel(view) {
 }
 
 function tracePanel(view, caseIndex, showCases) {
-  const t = view.run.traceability ?? { requirements: [], uncovered: [], untraced_cases: [] };
+  const panel = h("div", { class: "tabpanel", id: "panel-trace", role: "tabpanel" }, h("p", { class: "loading" }, "Reading the traceability matrix…"));
+  api.runTraceability(view.summary.id).then(
+    (t) => mount(panel, traceContent(t, caseIndex, showCases)),
+    (err) => mount(panel, errorBox(err)),
+  );
+  return panel;
+}
+
+function traceContent(trace, caseIndex, showCases) {
+  const t = trace ?? { requirements: [], uncovered: [], untraced_cases: [] };
   const caseLink = (tc) =>
     h("button", { type: "button", class: "link mono", title: tc.case_id, onclick: () => { showCases(); caseIndex.select(tc.case_id); } }, `${tc.case_id.split("::").pop()} (${tc.status})`);
   const rows = t.requirements.map((r) =>
@@ -285,9 +299,7 @@ function tracePanel(view, caseIndex, showCases) {
       h("td", { class: "mono" }, r.evidence.join(", ")),
     ),
   );
-  return h(
-    "div",
-    { class: "tabpanel", id: "panel-trace", role: "tabpanel" },
+  return [
     t.uncovered.length
       ? h("div", { class: "error error--warn", id: "uncovered" }, h("strong", {}, `${t.uncovered.length} requirement${t.uncovered.length === 1 ? "" : "s"} with no case`), h("p", { class: "mono" }, t.uncovered.join(", ")))
       : h("p", { class: "muted" }, "Every catalogued requirement is verified by at least one case."),
@@ -298,11 +310,11 @@ function tracePanel(view, caseIndex, showCases) {
       h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: "5", class: "empty" }, "No requirement ids in this run."))),
     ),
     t.untraced_cases.length ? h("p", { class: "muted" }, `${t.untraced_cases.length} cases name no requirement.`) : null,
-  );
+  ];
 }
 
 function problemsPanel(view) {
-  const problems = view.run.problems ?? [];
+  const problems = view.problems ?? [];
   return h(
     "div",
     { class: "tabpanel", id: "panel-problems", role: "tabpanel" },
@@ -315,10 +327,10 @@ function problemsPanel(view) {
 function tabs(view, caseIndex, state) {
   const content = h("div", { class: "tabpanel" });
   const defs = [
-    ["cases", `Cases (${view.run.cases.length.toLocaleString()})`],
-    ["evidence", `Evidence (${(view.run.files ?? []).length})`],
+    ["cases", `Cases (${view.cases.toLocaleString()})`],
+    ["evidence", `Evidence (${(view.files ?? []).length})`],
     ["trace", "Traceability"],
-    ["problems", `Problems (${(view.run.problems ?? []).length})`],
+    ["problems", `Problems (${(view.problems ?? []).length})`],
   ];
   const built = {};
   const buttons = defs.map(([key, label]) => h("button", { type: "button", role: "tab", id: `tab-${key}`, "aria-selected": "false", onclick: () => select(key) }, label));
@@ -346,7 +358,7 @@ export function render(ctx, params) {
   const caseIndex = { select: () => {}, clearSearch: () => false };
   const back = h("button", { type: "button", id: "back", onclick: () => ctx.back() }, "← Runs (Esc)");
   const state = { dispositions: new Map(), keys: [], refreshSignoff: () => {} };
-  Promise.all([api.showRun(params.id), api.runDispositions(params.id).catch(() => []), api.listKeys().catch(() => [])]).then(
+  Promise.all([api.openRun(params.id), api.runDispositions(params.id).catch(() => []), api.listKeys().catch(() => [])]).then(
     ([view, dispositions, keys]) => {
       // Dispositions are kept per canonical run id; the route may have used a short id.
       if (view.summary.id !== params.id) return api.runDispositions(view.summary.id).then((d) => [view, d, keys]);

@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use aws_config::BehaviorVersion;
 use aws_runtime::env_config::file::{
@@ -25,6 +26,10 @@ pub struct AwsSettings {
 }
 
 /// A resolved configuration, ready to build service clients.
+///
+/// Each service client is built once per context and shared by its clones: a client owns the
+/// HTTP connection pool, so building one per request would open a new TCP (and, against AWS,
+/// TLS) connection for every object of a sync.
 #[derive(Debug, Clone)]
 pub struct AwsContext {
     sdk: aws_config::SdkConfig,
@@ -33,6 +38,16 @@ pub struct AwsContext {
     /// sessions), else the profile files (`Default` = ~/.aws or AWS_CONFIG_FILE /
     /// AWS_SHARED_CREDENTIALS_FILE).
     profiles: Option<ProfileFiles>,
+    clients: Clients,
+}
+
+/// The service clients of one context, each built on first use.
+#[derive(Debug, Clone, Default)]
+struct Clients {
+    s3: OnceLock<aws_sdk_s3::Client>,
+    sts: OnceLock<aws_sdk_sts::Client>,
+    cloudformation: OnceLock<aws_sdk_cloudformation::Client>,
+    iam: OnceLock<aws_sdk_iam::Client>,
 }
 
 /// A role profile: `role_arn` with `source_profile` (and usually `mfa_serial`) in the AWS config
@@ -123,6 +138,7 @@ impl AwsContext {
             sdk,
             settings,
             profiles: None,
+            clients: Clients::default(),
         })
     }
 
@@ -229,6 +245,7 @@ impl AwsContext {
             sdk,
             settings: self.settings.clone(),
             profiles: None,
+            clients: Clients::default(),
         }
     }
 
@@ -253,25 +270,41 @@ impl AwsContext {
         self.sdk.region().map(|r| r.to_string()).unwrap_or_default()
     }
 
-    /// An S3 client; path-style when asked for or when a custom endpoint is configured.
+    /// The S3 client (shared connections); path-style when asked for or when a custom endpoint
+    /// is configured.
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        let path_style = self.settings.force_path_style || self.sdk.endpoint_url().is_some();
-        let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
-            .force_path_style(path_style)
-            .build();
-        aws_sdk_s3::Client::from_conf(conf)
+        self.clients
+            .s3
+            .get_or_init(|| {
+                let path_style =
+                    self.settings.force_path_style || self.sdk.endpoint_url().is_some();
+                let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
+                    .force_path_style(path_style)
+                    .build();
+                aws_sdk_s3::Client::from_conf(conf)
+            })
+            .clone()
     }
 
     pub fn sts(&self) -> aws_sdk_sts::Client {
-        aws_sdk_sts::Client::new(&self.sdk)
+        self.clients
+            .sts
+            .get_or_init(|| aws_sdk_sts::Client::new(&self.sdk))
+            .clone()
     }
 
     pub fn cloudformation(&self) -> aws_sdk_cloudformation::Client {
-        aws_sdk_cloudformation::Client::new(&self.sdk)
+        self.clients
+            .cloudformation
+            .get_or_init(|| aws_sdk_cloudformation::Client::new(&self.sdk))
+            .clone()
     }
 
     pub fn iam(&self) -> aws_sdk_iam::Client {
-        aws_sdk_iam::Client::new(&self.sdk)
+        self.clients
+            .iam
+            .get_or_init(|| aws_sdk_iam::Client::new(&self.sdk))
+            .clone()
     }
 
     /// The same configuration with other credentials (e.g. those of an MFA-backed STS session).
@@ -287,6 +320,7 @@ impl AwsContext {
             sdk,
             settings: self.settings.clone(),
             profiles: None,
+            clients: Clients::default(),
         }
     }
 }

@@ -143,7 +143,7 @@ pub struct FetchArgs {
     #[arg(long, default_value = "")]
     pub prefix: Prefix,
     /// Parallel downloads (1-64).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = countersign_service::DEFAULT_FETCH_CONCURRENCY)]
     pub concurrency: usize,
     /// CloudFormation stack (name or ARN) qualified by the fetched runs whose run.json names none;
     /// each qualified stack is snapshotted after the downloads.
@@ -253,6 +253,10 @@ pub struct LedgerVerifyArgs {
     /// Also compare with the checkpoint .json files in this folder.
     #[arg(long, value_name = "DIR")]
     pub checkpoint_dir: Option<PathBuf>,
+    /// Also re-hash every stored evidence object the ledger lists; changed or missing objects
+    /// are named and the command exits 1.
+    #[arg(long)]
+    pub evidence: bool,
 }
 
 #[derive(Debug, Args)]

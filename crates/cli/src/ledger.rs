@@ -23,13 +23,24 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
                 (None, Some(dir)) => Some(CheckpointSource::Dir(dir.clone())),
                 (None, None) => None,
             };
-            match source {
-                None => output::ledger_verify(&service.ledger_verify()?, json),
-                Some(source) => {
+            match (source, a.evidence) {
+                (None, false) => output::ledger_verify(&service.ledger_verify()?, json),
+                (None, true) => {
+                    let report = service.ledger_verify()?;
+                    let evidence = service.verify_evidence()?;
+                    output::ledger_verify_with_evidence(&report, &evidence, json)
+                }
+                (Some(source), evidence) => {
                     let v = service
                         .ledger_verify_published(&cli.global.aws(), &source)
                         .await?;
-                    verification(&v, json)
+                    let checked = verification(&v, json);
+                    if !evidence {
+                        return checked;
+                    }
+                    let e = service.verify_evidence()?;
+                    let stored = output::evidence_check(&e, json);
+                    checked.and(stored)
                 }
             }
         }

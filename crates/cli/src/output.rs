@@ -103,6 +103,12 @@ pub fn fetch(r: &FetchReport, elapsed: Duration, json: bool) -> Result<(), Servi
     if let Some(id) = &r.identity {
         outln!("fetched as {}", Shown(id));
     }
+    if r.unchanged_by_size_and_time > 0 {
+        outln!(
+            "{} unchanged object(s) recognised by size and LastModified only: the listing carries no ETags (an object rewritten within the same second at the same size would not be fetched again)",
+            r.unchanged_by_size_and_time
+        );
+    }
     for x in &r.rejected {
         outln!("REJECTED {}: {}", Shown(&x.uri), Shown(&x.reason));
     }
@@ -488,11 +494,68 @@ pub fn ledger_verify(r: &countersign_service::ChainReport, json: bool) -> Result
             r.checkpoints_checked
         );
     }
+    ledger_verify_verdict(r)
+}
+
+/// `ledger verify --evidence`: the chain's verdict, then the stored objects'. With `--json`,
+/// one document holding both.
+pub fn ledger_verify_with_evidence(
+    r: &countersign_service::ChainReport,
+    e: &countersign_service::EvidenceCheck,
+    json: bool,
+) -> Result<(), ServiceError> {
+    if json {
+        print_json(&serde_json::json!({ "chain": r, "evidence": e }))?;
+        let chain = ledger_verify_verdict(r);
+        return chain.and(evidence_verdict(e));
+    }
+    let chain = ledger_verify(r, false);
+    chain.and(evidence_check(e, false))
+}
+
+/// The stored objects re-hashed: how many, and each one that failed.
+pub fn evidence_check(
+    e: &countersign_service::EvidenceCheck,
+    json: bool,
+) -> Result<(), ServiceError> {
+    if json {
+        print_json(e)?;
+    } else if e.problems.is_empty() {
+        outln!(
+            "evidence verifies: {} stored objects ({}) re-hashed, every one matches its digest",
+            e.objects,
+            bytes(e.bytes)
+        );
+    } else {
+        outln!(
+            "evidence does NOT verify: {} of {} stored objects failed their re-check",
+            e.problems.len(),
+            e.objects
+        );
+        for p in &e.problems {
+            outln!("  {} ({}): {}", p.sha256, p.uri, p.detail);
+        }
+    }
+    evidence_verdict(e)
+}
+
+fn ledger_verify_verdict(r: &countersign_service::ChainReport) -> Result<(), ServiceError> {
     match &r.problem {
         Some(p) => Err(ServiceError::integrity(format!(
             "the audit trail does not verify: {p}"
         ))),
         None => Ok(()),
+    }
+}
+
+fn evidence_verdict(e: &countersign_service::EvidenceCheck) -> Result<(), ServiceError> {
+    if e.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::integrity(format!(
+            "{} stored object(s) changed or missing; restore the store from a backup or fetch/import the runs again",
+            e.problems.len()
+        )))
     }
 }
 

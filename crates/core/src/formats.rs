@@ -19,6 +19,9 @@ pub const RUN_DATA_V1: &str = "countersign.run-data/v1";
 pub const PUBLIC_KEY_V1: &str = "countersign.public-key/v1";
 /// A signer's key document in a sign-off hand-off (docs/handoff.md).
 pub const SIGNOFF_KEY_FORMAT_V1: &str = "countersign.signoff-key/v1";
+/// A run's summary as the run list reads it back from the audit trail (`run.summarized` events,
+/// docs/ledger-format.md).
+pub const RUN_SUMMARY_V1: &str = "countersign.run-summary/v1";
 /// The predicate type of a Countersign signature statement (docs/signature-format.md).
 pub const SIGNATURE_PREDICATE_V1: &str = "https://countersign.dev/signature/v1";
 /// Version 2 of the signature predicate: version 1's members, with the meanings of a qualified
@@ -64,6 +67,7 @@ mod tests {
             STATE_EXPORT_V1,
             PUBLISHED_ENTRY_V1,
             PUBLISHED_FINDING_V1,
+            RUN_SUMMARY_V1,
         ] {
             let (name, version) = tag
                 .strip_prefix("countersign.")

@@ -128,41 +128,88 @@ fn put_opt(out: &mut Vec<u8>, field: &'static str, value: Option<&str>) -> Resul
     }
 }
 
-impl LedgerEvent {
-    /// The canonical encoding, version 1: the domain prefix, then every field in a fixed order,
-    /// each as a 4-byte big-endian length and the bytes; optional fields are preceded by one
-    /// presence byte (0 absent, 1 present). See `docs/ledger-format.md`.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let a = &self.actor;
-        let mut out = Vec::with_capacity(
+/// An event's hashed fields borrowed from wherever they are kept (a database row), so that a
+/// long chain can be re-hashed without copying every field of every event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerEventRef<'a> {
+    pub seq: u64,
+    pub time_utc: &'a str,
+    pub utc_offset: &'a str,
+    pub actor_arn: Option<&'a str>,
+    pub actor_name: Option<&'a str>,
+    pub action: &'a str,
+    pub object_kind: &'a str,
+    pub object_id: &'a str,
+    pub before: Option<&'a str>,
+    pub after: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub prev_hash: Sha256,
+}
+
+impl LedgerEventRef<'_> {
+    /// The canonical encoding, version 1 (see [`LedgerEvent::encode`]), written into `out`
+    /// (cleared first), so one buffer serves a whole chain.
+    pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let len = |v: Option<&str>| v.map_or(0, str::len);
+        out.clear();
+        out.reserve(
             EVENT_DOMAIN_V1.len()
                 + 12 * 5
                 + 8
                 + 32
                 + self.time_utc.len()
                 + self.utc_offset.len()
-                + a.arn.as_ref().map_or(0, String::len)
-                + a.printed_name.as_ref().map_or(0, String::len)
+                + len(self.actor_arn)
+                + len(self.actor_name)
                 + self.action.len()
                 + self.object_kind.len()
                 + self.object_id.len()
-                + self.before.as_ref().map_or(0, String::len)
-                + self.after.as_ref().map_or(0, String::len)
-                + self.reason.as_ref().map_or(0, String::len),
+                + len(self.before)
+                + len(self.after)
+                + len(self.reason),
         );
         out.extend_from_slice(EVENT_DOMAIN_V1);
-        put(&mut out, "seq", &self.seq.to_be_bytes())?;
-        put(&mut out, "time_utc", self.time_utc.as_bytes())?;
-        put(&mut out, "utc_offset", self.utc_offset.as_bytes())?;
-        put_opt(&mut out, "actor_arn", a.arn.as_deref())?;
-        put_opt(&mut out, "actor_name", a.printed_name.as_deref())?;
-        put(&mut out, "action", self.action.as_bytes())?;
-        put(&mut out, "object_kind", self.object_kind.as_bytes())?;
-        put(&mut out, "object_id", self.object_id.as_bytes())?;
-        put_opt(&mut out, "before", self.before.as_deref())?;
-        put_opt(&mut out, "after", self.after.as_deref())?;
-        put_opt(&mut out, "reason", self.reason.as_deref())?;
-        put(&mut out, "prev_hash", self.prev_hash.as_bytes())?;
+        put(out, "seq", &self.seq.to_be_bytes())?;
+        put(out, "time_utc", self.time_utc.as_bytes())?;
+        put(out, "utc_offset", self.utc_offset.as_bytes())?;
+        put_opt(out, "actor_arn", self.actor_arn)?;
+        put_opt(out, "actor_name", self.actor_name)?;
+        put(out, "action", self.action.as_bytes())?;
+        put(out, "object_kind", self.object_kind.as_bytes())?;
+        put(out, "object_id", self.object_id.as_bytes())?;
+        put_opt(out, "before", self.before)?;
+        put_opt(out, "after", self.after)?;
+        put_opt(out, "reason", self.reason)?;
+        put(out, "prev_hash", self.prev_hash.as_bytes())?;
+        Ok(())
+    }
+}
+
+impl LedgerEvent {
+    /// The event's fields, borrowed.
+    pub fn as_borrowed(&self) -> LedgerEventRef<'_> {
+        LedgerEventRef {
+            seq: self.seq,
+            time_utc: &self.time_utc,
+            utc_offset: &self.utc_offset,
+            actor_arn: self.actor.arn.as_deref(),
+            actor_name: self.actor.printed_name.as_deref(),
+            action: &self.action,
+            object_kind: &self.object_kind,
+            object_id: &self.object_id,
+            before: self.before.as_deref(),
+            after: self.after.as_deref(),
+            reason: self.reason.as_deref(),
+            prev_hash: self.prev_hash,
+        }
+    }
+
+    /// The canonical encoding, version 1: the domain prefix, then every field in a fixed order,
+    /// each as a 4-byte big-endian length and the bytes; optional fields are preceded by one
+    /// presence byte (0 absent, 1 present). See `docs/ledger-format.md`.
+    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        let mut out = Vec::new();
+        self.as_borrowed().encode_into(&mut out)?;
         Ok(out)
     }
 
@@ -326,6 +373,8 @@ pub struct ChainVerifier {
     checkpoints: BTreeMap<u64, Vec<CheckpointStatement>>,
     checkpoints_checked: usize,
     problem: Option<ChainProblem>,
+    /// One encoding buffer for the whole walk.
+    buf: Vec<u8>,
 }
 
 impl ChainVerifier {
@@ -343,11 +392,17 @@ impl ChainVerifier {
             checkpoints: by_seq,
             checkpoints_checked: 0,
             problem: None,
+            buf: Vec::new(),
         }
     }
 
     /// Checks the next entry against its stored hash. Returns `false` once the chain is broken.
     pub fn push(&mut self, event: &LedgerEvent, stored_hash: &Sha256) -> bool {
+        self.push_borrowed(&event.as_borrowed(), stored_hash)
+    }
+
+    /// [`push`](ChainVerifier::push) for an entry whose fields are borrowed.
+    pub fn push_borrowed(&mut self, event: &LedgerEventRef<'_>, stored_hash: &Sha256) -> bool {
         if self.problem.is_some() {
             return false;
         }
@@ -359,7 +414,10 @@ impl ChainVerifier {
                 found: seq,
             })
         } else {
-            match event.hash() {
+            match event
+                .encode_into(&mut self.buf)
+                .map(|()| Sha256::of(&self.buf))
+            {
                 Err(e) => Some(ChainFault::Unencodable {
                     detail: e.to_string(),
                 }),

@@ -27,6 +27,7 @@ pub mod requirement;
 pub mod run;
 pub mod run_manifest;
 pub mod run_record;
+pub mod run_summary;
 pub mod secret;
 pub mod signature;
 pub mod stack_snapshot;

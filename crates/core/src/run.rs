@@ -73,6 +73,18 @@ pub struct Run {
 }
 
 impl Run {
+    /// Adds a problem found outside the files' content (by whoever read them), with the
+    /// status it implies: a run with problems and no failures is incomplete, never passed.
+    pub fn add_problem(&mut self, path: &str, message: String) {
+        self.problems.push(FileProblem {
+            path: path.to_owned(),
+            message,
+        });
+        if self.status == RunStatus::Passed {
+            self.status = RunStatus::Incomplete;
+        }
+    }
+
     /// The failed and errored cases: the ones that need a disposition before approval.
     pub fn cases_needing_disposition(&self) -> impl Iterator<Item = &TestCase> {
         self.cases.iter().filter(|c| c.status.needs_disposition())

@@ -1,7 +1,7 @@
 //! Appending events to the chain and reading them back.
 
 use countersign_core::digest::Sha256;
-use countersign_core::ledger_event::{genesis_prev_hash, Actor, LedgerEvent};
+use countersign_core::ledger_event::{genesis_prev_hash, Actor, LedgerEvent, LedgerEventRef};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -193,6 +193,79 @@ fn blob32(
             seq,
             detail: format!("{name} is {} bytes, not 32", v.len()),
         }))
+}
+
+/// A TEXT column of an event row, borrowed from the row.
+fn text_ref<'r>(row: &'r Row<'_>, idx: usize) -> rusqlite::Result<Option<&'r str>> {
+    let v = row.get_ref(idx)?;
+    v.as_str_or_null()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, v.data_type(), Box::new(e)))
+}
+
+fn text_ref_required<'r>(row: &'r Row<'_>, idx: usize) -> rusqlite::Result<&'r str> {
+    text_ref(row, idx)?.ok_or(rusqlite::Error::InvalidColumnType(
+        idx,
+        format!("column {idx}"),
+        rusqlite::types::Type::Null,
+    ))
+}
+
+/// A 32-byte BLOB column of an event row, without copying it into a `Vec`.
+fn blob32_ref(
+    row: &Row<'_>,
+    idx: usize,
+    name: &str,
+    seq: i64,
+) -> rusqlite::Result<Result<Sha256, BadRow>> {
+    let v = row.get_ref(idx)?;
+    let bytes = v
+        .as_blob()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, v.data_type(), Box::new(e)))?;
+    Ok(<[u8; 32]>::try_from(bytes)
+        .map(Sha256::from_bytes)
+        .map_err(|_| BadRow {
+            seq,
+            detail: format!("{name} is {} bytes, not 32", bytes.len()),
+        }))
+}
+
+/// Reads a row selected with [`EVENT_COLUMNS`] without copying its fields: the event as it
+/// is hashed, and its stored hash.
+pub(crate) fn event_ref_from_row<'r>(
+    row: &'r Row<'_>,
+) -> rusqlite::Result<Result<(LedgerEventRef<'r>, Sha256), BadRow>> {
+    let seq: i64 = row.get(0)?;
+    let Ok(useq) = u64::try_from(seq) else {
+        return Ok(Err(BadRow {
+            seq,
+            detail: "negative sequence number".into(),
+        }));
+    };
+    let prev_hash = match blob32_ref(row, 11, "prev_hash", seq)? {
+        Ok(h) => h,
+        Err(e) => return Ok(Err(e)),
+    };
+    let hash = match blob32_ref(row, 12, "hash", seq)? {
+        Ok(h) => h,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(Ok((
+        LedgerEventRef {
+            seq: useq,
+            time_utc: text_ref_required(row, 1)?,
+            utc_offset: text_ref_required(row, 2)?,
+            actor_arn: text_ref(row, 3)?,
+            actor_name: text_ref(row, 4)?,
+            action: text_ref_required(row, 5)?,
+            object_kind: text_ref_required(row, 6)?,
+            object_id: text_ref_required(row, 7)?,
+            before: text_ref(row, 8)?,
+            after: text_ref(row, 9)?,
+            reason: text_ref(row, 10)?,
+            prev_hash,
+        },
+        hash,
+    )))
 }
 
 /// Reads a row selected with [`EVENT_COLUMNS`].

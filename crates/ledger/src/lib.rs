@@ -49,7 +49,9 @@ pub use dispositions::{CaseDispositionRecord, NewCaseDisposition, CASE_DISPOSITI
 pub use error::LedgerError;
 pub use event::{EventClass, EventFilter, EventRecord, NewEvent, TextMatch, MAX_FIELD_BYTES};
 pub use export::ExportFormat;
-pub use objects::{NewObject, NewRejection, ObjectRecord, RejectionRecord, SourceKind};
+pub use objects::{
+    NewObject, NewRejection, ObjectRecord, ObjectSource, RejectionRecord, SourceKind,
+};
 pub use packages::{NewPackage, PackageRecord, PACKAGE_BUILT, PACKAGE_VERIFIED};
 pub use schema::SCHEMA_VERSION;
 pub use signatures::{NewSignature, SignatureRecord, SIGNATURE_APPLIED};
@@ -61,7 +63,7 @@ pub use signing_events::{CLOCK_SKEW, SIGNATURE_FAILED, SIGNATURE_REFUSED, SIGNIN
 use countersign_core::clock::Clock;
 use countersign_core::ledger_event::ChainVerifier;
 use error::db_error;
-use event::{append_in, event_from_row, AppendError, EVENT_COLUMNS};
+use event::{append_in, event_from_row, event_ref_from_row, AppendError, EVENT_COLUMNS};
 use lock::LedgerLock;
 
 /// How long a reader or writer waits for a lock held by a backup or checkpoint reader.
@@ -270,6 +272,41 @@ impl Ledger {
         Ok(out)
     }
 
+    /// The newest event with this action about this object (found through the object index,
+    /// so it costs the same however long the ledger is).
+    pub fn latest_event_about(
+        &self,
+        object_kind: &str,
+        object_id: &str,
+        action: &str,
+    ) -> Result<Option<EventRecord>, LedgerError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE object_kind = ?1 AND object_id = ?2 \
+             AND action = ?3 ORDER BY seq DESC LIMIT 1"
+        );
+        let path = &self.path;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(|e| db_error(path, "reading events", e))?;
+        let mut rows = stmt
+            .query(rusqlite::params![object_kind, object_id, action])
+            .map_err(|e| db_error(path, "reading events", e))?;
+        let Some(row) = rows
+            .next()
+            .map_err(|e| db_error(path, "reading events", e))?
+        else {
+            return Ok(None);
+        };
+        let rec = event_from_row(row).map_err(|e| db_error(path, "reading events", e))?;
+        rec.map(Some).map_err(|bad| LedgerError::Malformed {
+            path: path.clone(),
+            table: "events",
+            row: bad.seq,
+            detail: bad.detail,
+        })
+    }
+
     /// Number of events.
     pub fn event_count(&self) -> Result<u64, LedgerError> {
         let n: i64 = self
@@ -381,13 +418,16 @@ pub(crate) fn verify_connection(
     let mut rows = stmt
         .query([])
         .map_err(|e| db_error(path, "verifying the chain", e))?;
+    // The entries that must each have a record row, gathered on the way (no second pass).
+    let mut recorded = records_check::RecordEntries::default();
     while let Some(row) = rows
         .next()
         .map_err(|e| db_error(path, "verifying the chain", e))?
     {
-        match event_from_row(row).map_err(|e| db_error(path, "verifying the chain", e))? {
-            Ok(rec) => {
-                if !verifier.push(&rec.event, &rec.hash) {
+        match event_ref_from_row(row).map_err(|e| db_error(path, "verifying the chain", e))? {
+            Ok((event, hash)) => {
+                recorded.note(event.action, event.seq);
+                if !verifier.push_borrowed(&event, &hash) {
                     break;
                 }
             }
@@ -404,7 +444,7 @@ pub(crate) fn verify_connection(
     }
     let mut report = verifier.finish();
     if report.problem.is_none() {
-        if let Some(problem) = records_check::check_records(conn, path)? {
+        if let Some(problem) = records_check::check_records(conn, path, &recorded)? {
             report.head = None;
             report.problem = Some(problem);
         }
@@ -591,6 +631,45 @@ mod tests {
             problem.to_string().contains("signer_keys row 1"),
             "{problem}"
         );
+    }
+
+    /// The newest event about an object is found through the object index, not by scanning
+    /// the trail (the run list asks once per run).
+    #[test]
+    fn the_latest_event_about_an_object_is_found_through_its_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("l.sqlite"), clock()).unwrap();
+        for n in 0..3 {
+            l.append(
+                &NewEvent::new(&Actor::system(), "run.summarized", "run", "A/OQ/r")
+                    .after(format!("{n}")),
+            )
+            .unwrap();
+        }
+        let latest = l
+            .latest_event_about("run", "A/OQ/r", "run.summarized")
+            .unwrap();
+        assert_eq!(latest.unwrap().event.after.as_deref(), Some("2"));
+        assert!(l
+            .latest_event_about("run", "B/OQ/r", "run.summarized")
+            .unwrap()
+            .is_none());
+        let plan: Vec<String> = l
+            .conn
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT seq FROM events WHERE object_kind = ?1 \
+                 AND object_id = ?2 AND action = ?3 ORDER BY seq DESC LIMIT 1",
+            )
+            .unwrap()
+            .query_map(["run", "A/OQ/r", "run.summarized"], |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|d| d.contains("USING INDEX events_object")),
+            "{plan:?}"
+        );
+        assert!(!plan.iter().any(|d| d.starts_with("SCAN")), "{plan:?}");
     }
 
     #[test]

@@ -95,6 +95,18 @@ pub struct ObjectRecord {
     pub metadata: Vec<(String, String)>,
 }
 
+/// Where a recorded object came from and what it is ([`Ledger::object_sources`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectSource {
+    pub uri: String,
+    pub key: Option<String>,
+    pub sha256: Sha256,
+    pub size: u64,
+    pub version_id: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
 fn sorted(metadata: &[(String, String)]) -> Vec<(String, String)> {
     let mut v = metadata.to_vec();
     v.sort();
@@ -298,6 +310,7 @@ fn prepare<'a>(
     }
     let event =
         NewEvent::new(actor, "object.stored", "object", obj.uri.clone()).after(after.to_string());
+    event.validate()?;
     Ok(Prepared {
         obj,
         metadata: metadata.to_vec(),
@@ -318,23 +331,28 @@ fn insert_object(
         "SELECT {OBJECT_COLUMNS} FROM objects WHERE uri = ?1 AND version_id IS ?2 AND etag IS ?3 \
          AND sha256 = ?4"
     );
+    // Cached: a group of thousands of objects prepares each statement once.
     let existing = tx
-        .query_row(
-            &existing_sql,
-            params![obj.uri, obj.version_id, obj.etag, obj.sha256.to_hex()],
-            object_from_row,
-        )
-        .optional()
+        .prepare_cached(&existing_sql)
+        .and_then(|mut stmt| {
+            stmt.query_row(
+                params![obj.uri, obj.version_id, obj.etag, obj.sha256.to_hex()],
+                object_from_row,
+            )
+            .optional()
+        })
         .map_err(AppendError::Sql)?;
     if let Some(rec) = existing {
         return Ok(rec);
     }
     let rec = append_in(tx, clock, &p.event)?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO objects (sha256, size, uri, bucket, key, version_id, etag, last_modified, \
          fetched_at, source, run_key, event_seq, metadata) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        params![
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
             obj.sha256.to_hex(),
             p.size,
             obj.uri,
@@ -348,8 +366,8 @@ fn insert_object(
             obj.run_key,
             seq_i64(rec.event.seq),
             p.metadata_text,
-        ],
-    )
+        ])
+    })
     .map_err(AppendError::Sql)?;
     Ok(ObjectRecord {
         id: tx.last_insert_rowid(),
@@ -396,17 +414,19 @@ impl Ledger {
         })
     }
 
-    /// Records many objects, each with its `object.stored` event, in one transaction: all of
-    /// them or none. For imports, where one transaction (and one disk sync) per object would be
-    /// most of the time spent. Idempotent per object, as [`add_object`](Ledger::add_object).
+    /// Records many objects that entered the store (each with its source metadata and its own
+    /// `object.stored` event) in one transaction: all of them or none. One commit, so one flush
+    /// to disk, however many objects: fetch and import record a group this way once the group's
+    /// bytes are durable, instead of a transaction (and a disk sync) per object. Idempotent per
+    /// object, as [`add_object`](Ledger::add_object).
     pub fn add_objects(
         &mut self,
-        objs: &[NewObject],
+        objects: &[(&NewObject, &[(String, String)])],
         actor: &Actor,
     ) -> Result<Vec<ObjectRecord>, LedgerError> {
-        let prepared = objs
+        let prepared = objects
             .iter()
-            .map(|o| prepare(o, &[], actor))
+            .map(|(obj, metadata)| prepare(obj, metadata, actor))
             .collect::<Result<Vec<_>, _>>()?;
         self.write("recording stored objects", |tx, clock| {
             prepared
@@ -465,9 +485,77 @@ impl Ledger {
              ORDER BY id DESC LIMIT 1"
         );
         self.conn
-            .query_row(&sql, params![uri, version_id, etag], object_from_row)
-            .optional()
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| {
+                stmt.query_row(params![uri, version_id, etag], object_from_row)
+                    .optional()
+            })
             .map_err(|e| db_error(&self.path, "looking up an object", e))
+    }
+
+    /// The most recent object recorded for this URI, whatever its version id and ETag.
+    pub fn latest_object(&self, uri: &str) -> Result<Option<ObjectRecord>, LedgerError> {
+        let sql =
+            format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE uri = ?1 ORDER BY id DESC LIMIT 1");
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| stmt.query_row(params![uri], object_from_row).optional())
+            .map_err(|e| db_error(&self.path, "looking up an object", e))
+    }
+
+    /// Every distinct digest the store should hold, with its size and one URI recorded for
+    /// it, in digest order.
+    pub fn stored_digests(&self) -> Result<Vec<(Sha256, u64, String)>, LedgerError> {
+        let err = |e| db_error(&self.path, "listing stored digests", e);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT sha256, max(size), min(uri) FROM objects GROUP BY sha256 ORDER BY sha256",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                let sha: String = r.get(0)?;
+                let size: i64 = r.get(1)?;
+                let uri: String = r.get(2)?;
+                let sha = sha
+                    .parse::<Sha256>()
+                    .map_err(|e| bad("objects", 0, e.to_string()))?;
+                Ok((sha, u64::try_from(size).unwrap_or(0), uri))
+            })
+            .map_err(err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(err)
+    }
+
+    /// Where every recorded object came from and what it is (no bookkeeping, no metadata),
+    /// oldest first: what grouping objects into runs needs, read in one pass.
+    pub fn object_sources(&self) -> Result<Vec<ObjectSource>, LedgerError> {
+        let err = |e| db_error(&self.path, "listing objects", e);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, uri, key, sha256, size, version_id, etag, last_modified \
+                 FROM objects ORDER BY id",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |row| {
+                let id: i64 = row.get(0)?;
+                let size: i64 = row.get(4)?;
+                Ok(ObjectSource {
+                    uri: row.get(1)?,
+                    key: row.get(2)?,
+                    sha256: digest_col(row, 3, "objects", id)?
+                        .ok_or_else(|| bad("objects", id, "no digest".into()))?,
+                    size: u64::try_from(size)
+                        .map_err(|_| bad("objects", id, format!("negative size {size}")))?,
+                    version_id: row.get(5)?,
+                    etag: row.get(6)?,
+                    last_modified: row.get(7)?,
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(err)
     }
 
     /// Every recorded object, oldest first.

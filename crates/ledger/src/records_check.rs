@@ -246,15 +246,32 @@ fn expected_after(
     })
 }
 
+/// The sequence numbers of the entries whose kind has a record table, as the chain walk met
+/// them (in order).
+#[derive(Debug, Default)]
+pub(crate) struct RecordEntries {
+    seqs: [Vec<u64>; CHECKS.len()],
+}
+
+impl RecordEntries {
+    /// Notes an entry of the chain, if its kind has a record table.
+    pub(crate) fn note(&mut self, action: &str, seq: u64) {
+        if let Some(i) = CHECKS.iter().position(|c| c.action == action) {
+            self.seqs[i].push(seq);
+        }
+    }
+}
+
 /// The first record row that does not match its event, or event that lost its row. Reads a
 /// ledger of any schema this build knows (a backup is verified before it is migrated).
 pub(crate) fn check_records(
     conn: &Connection,
     path: &Path,
+    entries: &RecordEntries,
 ) -> Result<Option<ChainProblem>, LedgerError> {
     let err = |e| db_error(path, "checking records against the chain", e);
     let version = crate::schema::user_version(conn, path)?;
-    for check in CHECKS {
+    for (check, entries) in CHECKS.iter().zip(&entries.seqs) {
         // Before schema 3 a signer key had no account or MFA device columns.
         let sql = if check.table == "signer_keys" && version < 3 {
             check.sql.replace("r.account, r.mfa_serial", "NULL, NULL")
@@ -321,26 +338,15 @@ pub(crate) fn check_records(
                 return Ok(mismatch(detail));
             }
         }
-        // Every event of this kind must still have its row.
-        let orphan: Option<i64> = conn
-            .query_row(
-                &format!(
-                    "SELECT e.seq FROM events e WHERE e.action = ?1 AND NOT EXISTS \
-                     (SELECT 1 FROM {} r WHERE r.event_seq = e.seq) ORDER BY e.seq LIMIT 1",
-                    check.table
-                ),
-                [check.action],
-                |r| r.get(0),
-            )
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })
-            .map_err(err)?;
+        // Every entry of this kind must still have its row: each entry the chain walk met is
+        // looked up among the rows just read (no query per entry, so linear in the ledger).
+        let orphan = entries
+            .iter()
+            .copied()
+            .find(|seq| !seen.contains(&i64::try_from(*seq).unwrap_or(i64::MAX)));
         if let Some(seq) = orphan {
             return Ok(Some(ChainProblem {
-                seq: u64::try_from(seq).unwrap_or(0),
+                seq,
                 fault: ChainFault::RecordMismatch {
                     table: check.table.into(),
                     row: None,
@@ -350,4 +356,53 @@ pub(crate) fn check_records(
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use countersign_core::clock::SteppingClock;
+    use time::macros::datetime;
+
+    /// Every statement the record check runs, as SQLite plans it.
+    fn plans() -> Vec<(String, Vec<String>)> {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::schema::migrate(
+            &mut conn,
+            Path::new(":memory:"),
+            &SteppingClock::new(datetime!(2026-03-01 09:00:00 UTC), 1),
+            crate::SCHEMA_VERSION,
+        )
+        .unwrap();
+        let sqls: Vec<String> = CHECKS.iter().map(|c| c.sql.to_owned()).collect();
+        sqls.into_iter()
+            .map(|sql| {
+                let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+                let params = vec!["object.stored"; stmt.parameter_count()];
+                let plan = stmt
+                    .query_map(rusqlite::params_from_iter(params), |r| {
+                        r.get::<_, String>(3)
+                    })
+                    .unwrap()
+                    .collect::<Result<Vec<_>, _>>()
+                    .unwrap();
+                (sql, plan)
+            })
+            .collect()
+    }
+
+    /// Linear in the ledger's size: each statement reads one table through once and finds
+    /// everything else by key. A second full scan (or a correlated subquery) inside the first
+    /// makes `ledger verify` quadratic in the number of stored objects.
+    #[test]
+    fn every_check_reads_one_table_once_and_the_rest_by_key() {
+        for (sql, plan) in plans() {
+            let scans = plan.iter().filter(|d| d.starts_with("SCAN")).count();
+            assert!(scans <= 1, "{scans} full scans in {sql}: {plan:?}");
+            assert!(
+                !plan.iter().any(|d| d.contains("CORRELATED")),
+                "a correlated subquery in {sql}: {plan:?}"
+            );
+        }
+    }
 }

@@ -82,6 +82,53 @@ fn add_object_is_idempotent_and_recorded_once() {
 }
 
 #[test]
+fn many_objects_are_recorded_in_one_transaction_all_or_none() {
+    let (_d, path) = home();
+    let mut l = open(&path);
+    let base = l.event_count().unwrap();
+    let meta = vec![("trail-signature".to_owned(), "abc".to_owned())];
+    let (one, two, three) = (object(1), object(2), object(3));
+    let recs = l
+        .add_objects(
+            &[(&one, &[]), (&two, &meta), (&one, &[]), (&three, &[])],
+            &alice(),
+        )
+        .unwrap();
+    assert_eq!(recs.len(), 4);
+    assert_eq!(
+        recs[2], recs[0],
+        "the same object twice in a batch is recorded once"
+    );
+    assert_eq!(
+        recs.iter().map(|r| r.event_seq).collect::<Vec<_>>(),
+        [base + 1, base + 2, base + 1, base + 3]
+    );
+    assert_eq!(recs[1].metadata, meta);
+    assert_eq!(l.objects().unwrap().len(), 3);
+    assert_eq!(l.event_count().unwrap(), base + 3);
+
+    // One bad object refuses the whole batch: nothing of it is recorded.
+    let mut bad = object(5);
+    bad.uri = String::new();
+    let four = object(4);
+    let err = l
+        .add_objects(&[(&four, &[]), (&bad, &[])], &alice())
+        .unwrap_err();
+    assert!(err.to_string().contains("URI is empty"), "{err}");
+    assert_eq!(l.objects().unwrap().len(), 3);
+    assert_eq!(l.event_count().unwrap(), base + 3);
+    assert!(l.verify().unwrap().is_ok());
+
+    // The newest record of a URI, whatever its version and ETag.
+    let mut newer = object(1);
+    newer.version_id = Some("v9".into());
+    newer.sha256 = Sha256::of(b"newer");
+    let rec = l.add_object(&newer, &alice()).unwrap();
+    assert_eq!(l.latest_object(&newer.uri).unwrap(), Some(rec));
+    assert_eq!(l.latest_object("s3://nope/x").unwrap(), None);
+}
+
+#[test]
 fn objects_without_version_or_etag_are_idempotent_too() {
     let (_d, path) = home();
     let mut l = open(&path);
@@ -465,17 +512,25 @@ fn objects_recorded_together_are_all_or_none() {
     let mut bad = object(3);
     bad.uri = String::new();
     let err = l
-        .add_objects(&[object(1), object(2), bad], &alice())
+        .add_objects(
+            &[(&object(1), &[]), (&object(2), &[]), (&bad, &[])],
+            &alice(),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("URI is empty"), "{err}");
     assert_eq!(l.event_count().unwrap(), before);
     assert!(l.objects().unwrap().is_empty());
     let recs = l
-        .add_objects(&[object(1), object(2), object(3)], &alice())
+        .add_objects(
+            &[(&object(1), &[]), (&object(2), &[]), (&object(3), &[])],
+            &alice(),
+        )
         .unwrap();
     assert_eq!(recs.len(), 3);
     assert_eq!(l.event_count().unwrap(), before + 3);
-    let again = l.add_objects(&[object(2), object(4)], &alice()).unwrap();
+    let again = l
+        .add_objects(&[(&object(2), &[]), (&object(4), &[])], &alice())
+        .unwrap();
     assert_eq!(again[0], recs[1]);
     assert_eq!(l.event_count().unwrap(), before + 4);
     assert!(l.verify().unwrap().is_ok());

@@ -22,6 +22,91 @@ impl Service {
     }
 }
 
+/// The outcome of re-hashing every object the ledger says is in the store.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EvidenceCheck {
+    /// Distinct stored objects re-hashed.
+    pub objects: u64,
+    /// Bytes read and hashed.
+    pub bytes: u64,
+    /// Objects whose bytes no longer match their digest, or that are gone.
+    pub problems: Vec<StoredObjectProblem>,
+}
+
+/// A stored object that failed its re-check.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredObjectProblem {
+    pub sha256: countersign_core::digest::Sha256,
+    /// One URI it was recorded under.
+    pub uri: String,
+    pub detail: String,
+}
+
+impl Service {
+    /// Re-hashes every distinct object the ledger lists, streaming each file from disk, on as
+    /// many threads as the machine has cores. Changed and missing objects are listed, never an
+    /// error of the check itself.
+    pub fn verify_evidence(&self) -> Result<EvidenceCheck, ServiceError> {
+        let digests = self.ledger()?.stored_digests().map_err(err::from_ledger)?;
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let threads = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+            .clamp(1, 8);
+        let store = self.store();
+        let results: Vec<(u64, Vec<StoredObjectProblem>)> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    s.spawn(|| {
+                        let (mut bytes, mut problems) = (0u64, Vec::new());
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some((sha, _, uri)) = digests.get(i) else {
+                                break;
+                            };
+                            match store.verify(sha) {
+                                Ok(n) => bytes += n,
+                                Err(e) => problems.push(StoredObjectProblem {
+                                    sha256: *sha,
+                                    uri: uri.clone(),
+                                    detail: e.to_string(),
+                                }),
+                            }
+                        }
+                        (bytes, problems)
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join().unwrap_or_else(|_| {
+                        (
+                            0,
+                            vec![StoredObjectProblem {
+                                sha256: countersign_core::digest::Sha256::from_bytes([0; 32]),
+                                uri: String::new(),
+                                detail: "a checking thread stopped unexpectedly".into(),
+                            }],
+                        )
+                    })
+                })
+                .collect()
+        });
+        let mut check = EvidenceCheck {
+            objects: digests.len() as u64,
+            bytes: 0,
+            problems: Vec::new(),
+        };
+        for (bytes, problems) in results {
+            check.bytes += bytes;
+            check.problems.extend(problems);
+        }
+        check.problems.sort_by_key(|p| p.sha256);
+        Ok(check)
+    }
+}
+
 /// What `ledger restore` did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RestoreReport {

@@ -185,6 +185,11 @@ impl Service {
     /// The run's record (`countersign.run-record/v1`) as it stands now.
     pub(crate) fn record_context(&self, run: &str) -> Result<RecordContext, ServiceError> {
         let view = self.show(run)?;
+        self.record_context_of(view)
+    }
+
+    /// [`record_context`](Self::record_context) of a run already read and verified.
+    pub(crate) fn record_context_of(&self, view: RunView) -> Result<RecordContext, ServiceError> {
         let bad: Vec<&str> = view
             .run
             .files

@@ -7,7 +7,6 @@
 //! declared digest rejects it: it never enters the store and the rejection is a ledger event.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use countersign_aws::s3::{self, DownloadError, ListedObject};
@@ -16,7 +15,8 @@ use countersign_core::digest::Sha256;
 use countersign_core::layout::{s3_uri, BucketName, Prefix};
 use countersign_core::model::RunKey;
 use countersign_core::run::MANIFEST_PATH;
-use countersign_ledger::{Actor, NewObject, NewRejection, SourceKind};
+use countersign_ledger::{Actor, NewObject, NewRejection, ObjectRecord, SourceKind};
+use countersign_store::WrittenBlob;
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
@@ -25,6 +25,12 @@ use crate::error::{self as err, ServiceError};
 use crate::intake::{self, Placement};
 use crate::snapshot::SnapshotTaken;
 use crate::{AwsSettings, CancelToken, Service};
+
+/// Parallel downloads of a fetch unless asked otherwise. A small object's time is mostly the
+/// request's round trip (tens of milliseconds against S3), not its bytes, so a sync of thousands
+/// of evidence files is bound by how many requests are in flight; S3 serves thousands of
+/// requests per second per prefix.
+pub const DEFAULT_FETCH_CONCURRENCY: usize = 32;
 
 /// What to fetch.
 #[derive(Debug, Clone)]
@@ -88,6 +94,10 @@ pub struct FetchReport {
     pub listed: u64,
     pub new: u64,
     pub unchanged: u64,
+    /// Of `unchanged`, how many were recognised by size and LastModified alone, because the
+    /// listing carried no ETag (some S3-compatible stores): an object rewritten within the same
+    /// second with the same size would look unchanged, as it does to `aws s3 sync`.
+    pub unchanged_by_size_and_time: u64,
     pub bytes: u64,
     pub rejected: Vec<Rejected>,
     pub skipped: Vec<Skipped>,
@@ -163,19 +173,17 @@ impl Service {
                     Ok(Placement::Audit) => None,
                 };
                 let uri = s3_uri(bucket, &obj.key);
-                let known = ledger
-                    .find_object(&uri, obj.version_id.as_deref(), obj.etag.as_deref())
-                    .map_err(err::from_ledger)?;
-                match known {
-                    Some(rec) if obj.etag.is_some() => {
+                match recognise(&ledger, &uri, &obj).map_err(err::from_ledger)? {
+                    Some((rec, by_size_and_time)) => {
                         report.unchanged += 1;
+                        report.unchanged_by_size_and_time += u64::from(by_size_and_time);
                         if let (Some(run), true) =
                             (&run, rel.ends_with(&format!("/{MANIFEST_PATH}")))
                         {
                             stored_manifests.push((run.clone(), rec.sha256));
                         }
                     }
-                    _ => to_fetch.push(Planned { listed: obj, run }),
+                    None => to_fetch.push(Planned { listed: obj, run }),
                 }
             }
         }
@@ -194,7 +202,13 @@ impl Service {
             .partition(|p| p.run.is_some() && p.listed.key.ends_with(&format!("/{MANIFEST_PATH}")));
 
         let mut declared: HashMap<String, Sha256> = HashMap::new();
-        for (run, sha) in stored_manifests {
+        // The digests unchanged manifests declare matter only for runs with objects to fetch.
+        let runs_to_fetch: std::collections::HashSet<&RunKey> =
+            rest.iter().filter_map(|p| p.run.as_ref()).collect();
+        for (run, sha) in stored_manifests
+            .into_iter()
+            .filter(|(run, _)| runs_to_fetch.contains(run))
+        {
             if let Ok(bytes) = self.store().read(&sha) {
                 self.add_declared(&mut declared, bucket, &prefix, &run, &bytes);
             }
@@ -207,53 +221,51 @@ impl Service {
             actor: &actor,
             cancel,
         };
-        let counters = Counters::default();
         for batch in [manifests, rest] {
-            let results: Vec<(Planned, Outcome)> = stream::iter(batch)
-                .map(|p| {
-                    let expected = declared.get(&s3_uri(bucket, &p.listed.key)).copied();
-                    let f = &fetcher;
-                    let c = &counters;
-                    async move {
-                        let outcome = f.fetch_one(&p, expected).await;
-                        c.record(&outcome);
-                        (p, outcome)
-                    }
-                })
-                .buffer_unordered(req.concurrency)
-                .map(|(p, outcome)| {
-                    prog.done += 1;
-                    counters.fill(&mut prog);
-                    prog.current_key = Some(p.listed.key.clone());
-                    progress(&prog);
-                    (p, outcome)
-                })
-                .collect()
-                .await;
-            for (p, outcome) in results {
-                let uri = s3_uri(bucket, &p.listed.key);
-                match outcome {
-                    Outcome::Stored { sha256, bytes } => {
-                        report.new += 1;
-                        report.bytes += bytes;
-                        if let Some(run) = &p.run {
-                            if p.listed.key.ends_with(&format!("/{MANIFEST_PATH}")) {
-                                if let Ok(content) = self.store().read(&sha256) {
-                                    self.add_declared(
-                                        &mut declared,
-                                        bucket,
-                                        &prefix,
-                                        run,
-                                        &content,
-                                    );
-                                }
-                            }
+            // Downloads run `concurrency` at a time; whatever has finished is put into the store
+            // and recorded together (group commit) while the next downloads continue.
+            // Bounded: when settling falls behind, downloads wait instead of piling up.
+            let (mut tx, rx) =
+                futures::channel::mpsc::channel::<(Planned, Outcome)>(GROUP_COMMIT_MAX);
+            let declared_now = &declared;
+            let fetcher = &fetcher;
+            let produce = async move {
+                stream::iter(batch)
+                    .map(|p| {
+                        let expected = declared_now.get(&s3_uri(bucket, &p.listed.key)).copied();
+                        async move {
+                            let outcome = fetcher.fetch_one(&p, expected).await;
+                            (p, outcome)
                         }
-                    }
-                    Outcome::Rejected(reason) => report.rejected.push(Rejected { uri, reason }),
-                    Outcome::Failed(error) => report.failed.push(FetchFailure { uri, error }),
-                    Outcome::Cancelled => report.cancelled = true,
-                    Outcome::Fatal(e) => return Err(e),
+                    })
+                    .buffer_unordered(req.concurrency)
+                    .map(Ok)
+                    .forward(&mut tx)
+                    .await
+                    .ok();
+            };
+            let mut new_manifests: Vec<(RunKey, Sha256)> = Vec::new();
+            let consume = async {
+                let mut ready = rx.ready_chunks(GROUP_COMMIT_MAX);
+                while let Some(items) = ready.next().await {
+                    self.settle(
+                        items,
+                        bucket,
+                        &actor,
+                        &mut report,
+                        &mut prog,
+                        progress,
+                        &mut new_manifests,
+                    )
+                    .await?;
+                }
+                Ok::<(), ServiceError>(())
+            };
+            let ((), settled) = futures::join!(produce, consume);
+            settled?;
+            for (run, sha256) in new_manifests {
+                if let Ok(content) = self.store().read(&sha256) {
+                    self.add_declared(&mut declared, bucket, &prefix, &run, &content);
                 }
             }
         }
@@ -263,6 +275,11 @@ impl Service {
             report.snapshots = self
                 .snapshot_fetched_runs(ctx, bucket, &prefix, stack, &actor)
                 .await;
+        }
+        if report.new > 0 || !report.rejected.is_empty() {
+            // Derive and record the summaries of the runs that changed, so the run list that
+            // follows reads them instead of parsing every report.
+            let _ = self.runs();
         }
         Ok(report)
     }
@@ -282,43 +299,145 @@ impl Service {
     }
 }
 
+/// Most objects put into the store and recorded in one transaction.
+const GROUP_COMMIT_MAX: usize = 256;
+
 enum Outcome {
-    Stored { sha256: Sha256, bytes: u64 },
+    /// Downloaded and checked; not in the store yet.
+    Written(Box<Written>),
     Rejected(String),
     Failed(String),
     Cancelled,
     Fatal(ServiceError),
 }
 
-#[derive(Default)]
-struct Counters {
-    bytes: AtomicU64,
-    new: AtomicU64,
-    rejected: AtomicU64,
-    failed: AtomicU64,
+/// A download ready for the store, with the record it will get.
+struct Written {
+    blob: WrittenBlob,
+    object: NewObject,
+    metadata: Vec<(String, String)>,
 }
 
-impl Counters {
-    fn record(&self, o: &Outcome) {
-        match o {
-            Outcome::Stored { bytes, .. } => {
-                self.new.fetch_add(1, Ordering::Relaxed);
-                self.bytes.fetch_add(*bytes, Ordering::Relaxed);
-            }
-            Outcome::Rejected(_) => {
-                self.rejected.fetch_add(1, Ordering::Relaxed);
-            }
-            Outcome::Failed(_) | Outcome::Fatal(_) => {
-                self.failed.fetch_add(1, Ordering::Relaxed);
-            }
-            Outcome::Cancelled => {}
-        }
+/// The stored record that makes a listed object unchanged, if any, and whether it was
+/// recognised by size and LastModified alone. An object is unchanged when the newest record
+/// of its URI has its version id and ETag (a versioned listing), its ETag and size (a listing
+/// without versions), or, when the listing carries no ETag at all, its size and LastModified
+/// (to the second: listings give milliseconds, GetObject whole seconds).
+fn recognise(
+    ledger: &countersign_ledger::Ledger,
+    uri: &str,
+    listed: &ListedObject,
+) -> Result<Option<(ObjectRecord, bool)>, countersign_ledger::LedgerError> {
+    match (&listed.version_id, &listed.etag) {
+        (Some(version), Some(etag)) => Ok(ledger
+            .find_object(uri, Some(version), Some(etag))?
+            .map(|r| (r, false))),
+        (None, Some(etag)) => Ok(ledger
+            .latest_object(uri)?
+            .filter(|r| r.etag.as_deref() == Some(etag.as_str()) && r.size == listed.size)
+            .map(|r| (r, false))),
+        (_, None) => Ok(ledger
+            .latest_object(uri)?
+            .filter(|r| {
+                r.size == listed.size
+                    && same_second(r.last_modified.as_deref(), listed.last_modified.as_deref())
+            })
+            .map(|r| (r, true))),
     }
-    fn fill(&self, p: &mut FetchProgress) {
-        p.bytes = self.bytes.load(Ordering::Relaxed);
-        p.new = self.new.load(Ordering::Relaxed);
-        p.rejected = self.rejected.load(Ordering::Relaxed);
-        p.failed = self.failed.load(Ordering::Relaxed);
+}
+
+/// Whether two RFC 3339 times fall in the same second (both must be present and readable).
+fn same_second(a: Option<&str>, b: Option<&str>) -> bool {
+    let parse = |t: &str| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+            .ok()
+            .map(|t| t.unix_timestamp())
+    };
+    match (a.and_then(parse), b.and_then(parse)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+impl Service {
+    /// Puts a group of finished downloads into the store together, records them in one
+    /// transaction once their bytes are durable, and reports each.
+    #[allow(clippy::too_many_arguments)]
+    async fn settle(
+        &self,
+        items: Vec<(Planned, Outcome)>,
+        bucket: &str,
+        actor: &Actor,
+        report: &mut FetchReport,
+        prog: &mut FetchProgress,
+        progress: &(dyn Fn(&FetchProgress) + Send + Sync),
+        new_manifests: &mut Vec<(RunKey, Sha256)>,
+    ) -> Result<(), ServiceError> {
+        let mut blobs = Vec::new();
+        let mut written = Vec::new();
+        let mut others = Vec::new();
+        for (p, outcome) in items {
+            match outcome {
+                Outcome::Written(w) => {
+                    let Written {
+                        blob,
+                        object,
+                        metadata,
+                    } = *w;
+                    blobs.push(blob);
+                    written.push((p, object, metadata));
+                }
+                other => others.push((p, other)),
+            }
+        }
+        if !blobs.is_empty() {
+            let store = self.store().clone();
+            tokio::task::spawn_blocking(move || store.store_batch(blobs))
+                .await
+                .map_err(|e| {
+                    ServiceError::storage(format!("could not put objects into the store: {e}"))
+                })?
+                .map_err(err::from_store)?;
+            let rows: Vec<(&NewObject, &[(String, String)])> =
+                written.iter().map(|(_, o, m)| (o, m.as_slice())).collect();
+            self.ledger()?
+                .add_objects(&rows, actor)
+                .map_err(err::from_ledger)?;
+        }
+        for (p, object, _) in &written {
+            report.new += 1;
+            report.bytes += object.size;
+            if let (Some(run), true) =
+                (&p.run, p.listed.key.ends_with(&format!("/{MANIFEST_PATH}")))
+            {
+                new_manifests.push((run.clone(), object.sha256));
+            }
+            prog.done += 1;
+            prog.new += 1;
+            prog.bytes += object.size;
+            prog.current_key = Some(p.listed.key.clone());
+            progress(prog);
+        }
+        for (p, outcome) in others {
+            let uri = s3_uri(bucket, &p.listed.key);
+            match outcome {
+                Outcome::Rejected(reason) => {
+                    prog.rejected += 1;
+                    report.rejected.push(Rejected { uri, reason });
+                }
+                Outcome::Failed(error) => {
+                    prog.failed += 1;
+                    report.failed.push(FetchFailure { uri, error });
+                }
+                Outcome::Cancelled => report.cancelled = true,
+                Outcome::Fatal(e) => return Err(e),
+                Outcome::Written(_) => {}
+            }
+            prog.done += 1;
+            prog.current_key = Some(p.listed.key.clone());
+            progress(prog);
+        }
+        Ok(())
     }
 }
 
@@ -400,7 +519,7 @@ impl Fetcher<'_> {
         // agree with the bytes; the manifest is checked first because it is the signed intent.
         let size = writer.bytes_written();
         let expected = declared.or(from_s3);
-        match writer.commit(expected.as_ref()) {
+        match writer.finish(expected.as_ref()) {
             Ok(blob) => {
                 if let (Some(d), Some(s)) = (declared, from_s3) {
                     if d != s {
@@ -411,8 +530,8 @@ impl Fetcher<'_> {
                         ));
                     }
                 }
-                let obj = NewObject {
-                    sha256: blob.sha256,
+                let object = NewObject {
+                    sha256: blob.sha256(),
                     size,
                     uri: s3_uri(self.bucket, key),
                     bucket: Some(self.bucket.to_owned()),
@@ -426,17 +545,11 @@ impl Fetcher<'_> {
                     source: SourceKind::S3,
                     run_key: p.run.as_ref().map(|r| r.to_string()),
                 };
-                self.service
-                    .ledger()
-                    .and_then(|mut l| {
-                        l.add_object_with_metadata(&obj, &meta.metadata, self.actor)
-                            .map_err(err::from_ledger)
-                    })
-                    .map_err(Attempt::Fatal)?;
-                Ok(Outcome::Stored {
-                    sha256: blob.sha256,
-                    bytes: size,
-                })
+                Ok(Outcome::Written(Box::new(Written {
+                    blob,
+                    object,
+                    metadata: meta.metadata,
+                })))
             }
             Err(countersign_store::StoreError::DigestMismatch { expected, actual }) => {
                 let source = if declared.is_some() {

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use countersign_core::archive_directory::{self, ArchiveError};
 use countersign_core::digest::{Sha256, Sha256Stream};
 use countersign_ledger::{Actor, NewObject, NewRejection, SourceKind};
-use countersign_store::{PendingBlob, StoreError};
+use countersign_store::{StoreError, WrittenBlob};
 use serde::Serialize;
 
 use crate::cancel::CancelToken;
@@ -180,13 +180,19 @@ impl Service {
             for e in batch {
                 if cancel.is_cancelled() {
                     // What is staged is whole: record it, so nothing written is lost.
-                    self.flush(&mut run, &mut report, progress)?;
+                    self.flush(&mut run, &mut report)?;
                     report.cancelled = true;
                     return Ok(report);
                 }
                 let uri = format!("{}/{}", report.source, e.rel);
                 let expected = run.declared.get(&e.rel).copied();
                 match self.stage_entry(&mut source, &e, &uri, expected, limits, &mut run.total)? {
+                    Staged::Mismatch { expected, actual } => {
+                        self.reject_entry(&mut run, &mut report, uri, expected, actual)?;
+                        run.state.done += 1;
+                        run.state.current_key = Some(e.rel.clone());
+                        progress(&run.state);
+                    }
                     Staged::Unchanged => {
                         report.unchanged += 1;
                         run.state.done += 1;
@@ -210,11 +216,10 @@ impl Service {
                                 Placement::Run(run) => Some(run.to_string()),
                                 Placement::Audit => None,
                             },
-                            expected,
                             blob,
                         });
                         if run.batch.len() >= BATCH_ENTRIES || run.batch_bytes >= BATCH_BYTES {
-                            self.flush(&mut run, &mut report, progress)?;
+                            self.flush(&mut run, &mut report)?;
                         }
                     }
                 }
@@ -222,7 +227,7 @@ impl Service {
                     taken_manifests.push(e);
                 }
             }
-            self.flush(&mut run, &mut report, progress)?;
+            self.flush(&mut run, &mut report)?;
             for e in taken_manifests {
                 let Placement::Run(key) = &e.placement else {
                     continue;
@@ -238,6 +243,11 @@ impl Service {
                     }
                 }
             }
+        }
+        if report.new > 0 || !report.rejected.is_empty() {
+            // Derive and record the summaries of the runs that changed, so the run list that
+            // follows reads them instead of parsing every report.
+            let _ = self.runs();
         }
         Ok(report)
     }
@@ -270,96 +280,87 @@ impl Service {
         let mut writer = self.store().writer().map_err(err::from_store)?;
         let n = copy_entry(source, e, uri, limits, &mut writer)?;
         count_total(total, n, limits)?;
-        Ok(Staged::Pending(writer.finish()))
+        match writer.finish(expected.as_ref()) {
+            Ok(blob) => Ok(Staged::Pending(blob)),
+            Err(StoreError::DigestMismatch { expected, actual }) => {
+                Ok(Staged::Mismatch { expected, actual })
+            }
+            Err(e) => Err(err::from_store(e)),
+        }
     }
 
-    /// Commits the staged blobs (a few disk syncs for all of them), then records them, each
-    /// with its `object.stored` event, in one ledger transaction; a blob that contradicts the
-    /// digest its run.json declares is rejected and recorded as such, never stored.
-    fn flush(
+    /// An entry that contradicts the digest its run.json declares: rejected and recorded as
+    /// such (once per place and content), never stored.
+    fn reject_entry(
         &self,
         run: &mut Intake,
         report: &mut ImportReport,
-        progress: &dyn Fn(&FetchProgress),
+        uri: String,
+        expected: Sha256,
+        actual: Sha256,
     ) -> Result<(), ServiceError> {
+        let reason = format!(
+            "content does not match the SHA-256 declared in run.json: expected {expected}, found {actual}"
+        );
+        if !run
+            .earlier_rejections
+            .contains(&(uri.clone(), Some(actual)))
+        {
+            self.record_rejection(
+                &NewRejection {
+                    uri: uri.clone(),
+                    version_id: None,
+                    etag: None,
+                    reason: reason.clone(),
+                    expected_sha256: Some(expected),
+                    actual_sha256: Some(actual),
+                },
+                &run.actor,
+            )?;
+        }
+        report.rejected.push(Rejected { uri, reason });
+        run.state.rejected += 1;
+        Ok(())
+    }
+
+    /// Commits the staged blobs ([`Store::store_batch`](countersign_store::Store::store_batch):
+    /// a few disk syncs for all of them), then records them, each with its `object.stored`
+    /// event, in one ledger transaction: nothing is recorded before its bytes are durable.
+    fn flush(&self, run: &mut Intake, report: &mut ImportReport) -> Result<(), ServiceError> {
         if run.batch.is_empty() {
             return Ok(());
         }
         let staged = std::mem::take(&mut run.batch);
         run.batch_bytes = 0;
-        let (meta, pending): (Vec<_>, Vec<_>) = staged
+        let (meta, blobs): (Vec<_>, Vec<WrittenBlob>) = staged
             .into_iter()
-            .map(|s| {
-                let size = s.blob.size();
-                ((s.rel, s.uri, s.run_key, size), (s.blob, s.expected))
-            })
+            .map(|s| ((s.rel, s.uri, s.run_key), s.blob))
             .unzip();
-        let results = self.store().commit_all(pending);
-        let mut objects = Vec::new();
-        let mut outcomes = Vec::new();
-        for ((rel, uri, run_key, size), result) in meta.into_iter().zip(results) {
-            match result {
-                Ok(blob) => {
-                    objects.push(NewObject {
-                        sha256: blob.sha256,
-                        size: blob.size,
-                        uri: uri.clone(),
-                        bucket: None,
-                        key: Some(rel),
-                        version_id: None,
-                        etag: None,
-                        last_modified: None,
-                        source: SourceKind::Import,
-                        run_key,
-                    });
-                    outcomes.push((size, Some(blob.size)));
-                }
-                Err(StoreError::DigestMismatch { expected, actual }) => {
-                    let reason = format!(
-                        "content does not match the SHA-256 declared in run.json: expected {expected}, found {actual}"
-                    );
-                    if !run
-                        .earlier_rejections
-                        .contains(&(uri.clone(), Some(actual)))
-                    {
-                        self.record_rejection(
-                            &NewRejection {
-                                uri: uri.clone(),
-                                version_id: None,
-                                etag: None,
-                                reason: reason.clone(),
-                                expected_sha256: Some(expected),
-                                actual_sha256: Some(actual),
-                            },
-                            &run.actor,
-                        )?;
-                    }
-                    report.rejected.push(Rejected { uri, reason });
-                    outcomes.push((size, None));
-                }
-                Err(x) => return Err(err::from_store(x)),
-            }
-        }
+        let stored = self.store().store_batch(blobs).map_err(err::from_store)?;
+        let objects: Vec<NewObject> = meta
+            .into_iter()
+            .zip(&stored)
+            .map(|((rel, uri, run_key), blob)| NewObject {
+                sha256: blob.sha256,
+                size: blob.size,
+                uri,
+                bucket: None,
+                key: Some(rel),
+                version_id: None,
+                etag: None,
+                last_modified: None,
+                source: SourceKind::Import,
+                run_key,
+            })
+            .collect();
+        let rows: Vec<(&NewObject, &[(String, String)])> =
+            objects.iter().map(|o| (o, &[][..])).collect();
         self.ledger()?
-            .add_objects(&objects, &run.actor)
+            .add_objects(&rows, &run.actor)
             .map_err(err::from_ledger)?;
-        let rejected_before = run.state.rejected;
-        for (size, stored) in outcomes {
-            match stored {
-                Some(bytes) => {
-                    report.new += 1;
-                    report.bytes += bytes;
-                }
-                // Reported as taken when staged: it was rejected instead.
-                None => {
-                    run.state.new = run.state.new.saturating_sub(1);
-                    run.state.bytes = run.state.bytes.saturating_sub(size);
-                    run.state.rejected += 1;
-                }
-            }
-        }
-        if run.state.rejected != rejected_before {
-            progress(&run.state);
+        for blob in &stored {
+            report.new += 1;
+            report.bytes += blob.size;
         }
         Ok(())
     }
@@ -386,13 +387,17 @@ struct StagedEntry {
     rel: String,
     uri: String,
     run_key: Option<String>,
-    expected: Option<Sha256>,
-    blob: PendingBlob,
+    blob: WrittenBlob,
 }
 
 enum Staged {
     Unchanged,
-    Pending(PendingBlob),
+    Pending(WrittenBlob),
+    /// The bytes contradict the digest the run's run.json declares.
+    Mismatch {
+        expected: Sha256,
+        actual: Sha256,
+    },
 }
 
 /// Where entry bytes go: the store writer, or only a hash.

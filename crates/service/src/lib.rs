@@ -9,6 +9,7 @@ mod audit;
 mod audit_evidence;
 mod aws_context;
 mod cancel;
+mod case_page;
 mod change_assessment;
 mod checkpoint;
 mod demo;
@@ -40,11 +41,14 @@ use countersign_aws::AwsContext;
 use countersign_ledger::Ledger;
 use countersign_store::Store;
 
-pub use audit::{export_filter, parse_time_bound, RestoreReport};
+pub use audit::{
+    export_filter, parse_time_bound, EvidenceCheck, RestoreReport, StoredObjectProblem,
+};
 pub use audit_evidence::{
     AuditEvidenceReport, EvidenceFinding, EvidenceProblem, ProblemKind, StackEvidence,
 };
 pub use cancel::CancelToken;
+pub use case_page::{CasePage, CaseQuery, RunHead, MAX_PAGE};
 pub use change_assessment::{AssessInfo, AssessPlan, AssessRequest, CHANGE_ASSESSMENT_SUBJECT};
 pub use checkpoint::{
     CheckpointInfo, CheckpointRequest, CheckpointSource, ExternalCheckpoint, LedgerVerification,
@@ -58,7 +62,10 @@ pub use demo::SeedReport;
 pub use disposition::{DispositionKind, DispositionRequest};
 pub use env::{AwsConnector, Connecting, Env, SdkConnector, SystemClock};
 pub use error::{ErrorCode, ServiceError};
-pub use fetch::{FetchFailure, FetchProgress, FetchReport, FetchRequest, Rejected, Skipped};
+pub use fetch::{
+    FetchFailure, FetchProgress, FetchReport, FetchRequest, Rejected, Skipped,
+    DEFAULT_FETCH_CONCURRENCY,
+};
 pub use handoff::{
     FetchSignoffReport, FetchSignoffRequest, HandoffItem, PublishReport, PublishRequest,
     PublishedObject, PublishedStatus, SIGNOFF_KEY_ACCEPTED, SIGNOFF_PUBLISHED,

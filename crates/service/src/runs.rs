@@ -3,7 +3,7 @@
 //! Every byte shown is re-read from the store and re-hashed; a changed byte turns into an
 //! integrity state on the file (and a problem on the run), never into content on screen.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use countersign_core::digest::Sha256;
 use countersign_core::layout::{self, KeyKind};
@@ -11,7 +11,9 @@ use countersign_core::model::{
     FileRole, Integrity, ObjectOrigin, RunFile, RunKey, RunStatus, Totals,
 };
 use countersign_core::run::{assemble, ParseOptions, Run, RunInput};
+use countersign_core::run_summary::{inputs_digest, RunSummaryRecord};
 use countersign_core::stack_snapshot::StackSnapshotRef;
+use countersign_ledger::{Actor, NewEvent};
 use countersign_store::StoreError;
 use serde::Serialize;
 
@@ -65,14 +67,86 @@ struct RunFiles {
 
 impl Service {
     /// Every run in the store, sorted by system, phase, run id.
+    ///
+    /// A run's line comes from its summary in the audit trail while the run's files are exactly
+    /// those it was derived from and the files it was read from still hash to their digests;
+    /// otherwise the run is derived again (and the new summary recorded, when the ledger can
+    /// be written). So listing a thousand runs does not parse a thousand reports.
     pub fn runs(&self) -> Result<Vec<RunSummary>, ServiceError> {
         let groups = self.run_files()?;
         let mut out = Vec::with_capacity(groups.len());
+        let mut derived = Vec::new();
         for g in groups.into_values() {
+            let inputs = inputs_digest(&g.key, &g.files);
+            if let Some(rec) = self.recorded_summary(&g.key, inputs)? {
+                if self.sources_intact(&g, &rec) {
+                    out.push(from_record(g.key, &rec));
+                    continue;
+                }
+            }
             let run = self.assemble(g, false);
+            if run.files.iter().all(|f| {
+                matches!(
+                    f.integrity,
+                    Integrity::Verified | Integrity::Recorded | Integrity::Rejected { .. }
+                )
+            }) {
+                derived.push(RunSummaryRecord::of(&run, inputs));
+            }
             out.push(summary(&run));
         }
+        self.record_summaries(&derived);
         Ok(out)
+    }
+
+    /// The newest summary recorded for `run`, if it was derived from exactly `inputs`.
+    fn recorded_summary(
+        &self,
+        run: &RunKey,
+        inputs: Sha256,
+    ) -> Result<Option<RunSummaryRecord>, ServiceError> {
+        let event = self
+            .ledger()?
+            .latest_event_about("run", &run.to_string(), RUN_SUMMARIZED)
+            .map_err(err::from_ledger)?;
+        Ok(event
+            .and_then(|e| e.event.after)
+            .and_then(|after| RunSummaryRecord::from_json(after.as_bytes()))
+            .filter(|rec| rec.inputs_sha256 == inputs && rec.run == run.to_string()))
+    }
+
+    /// Whether every file a summary was read from is still in the run and hashes to its digest
+    /// (re-hashed, streaming; nothing is parsed).
+    fn sources_intact(&self, g: &RunFiles, rec: &RunSummaryRecord) -> bool {
+        rec.sources.iter().all(|path| {
+            g.files
+                .iter()
+                .find(|f| &f.path == path)
+                .and_then(|f| f.sha256)
+                .is_some_and(|sha| self.store().verify(&sha).is_ok())
+        })
+    }
+
+    /// Records derived summaries (`run.summarized`, by the system) in one transaction. A
+    /// summary is a shortcut, never needed: when the ledger cannot be written (a read-only
+    /// copy), nothing is recorded and the next listing derives the runs again.
+    fn record_summaries(&self, summaries: &[RunSummaryRecord]) {
+        let events: Vec<NewEvent> = summaries
+            .iter()
+            .filter_map(|s| {
+                let json = String::from_utf8(s.to_json().ok()?).ok()?;
+                Some(
+                    NewEvent::new(&Actor::system(), RUN_SUMMARIZED, "run", s.run.clone())
+                        .after(json),
+                )
+            })
+            .collect();
+        if events.is_empty() {
+            return;
+        }
+        if let Ok(mut ledger) = self.ledger() {
+            let _ = ledger.append_batch(&events);
+        }
     }
 
     /// One run in full; `run` is `SYSTEM/PHASE/RUN-ID` or an unambiguous `RUN-ID`.
@@ -82,7 +156,33 @@ impl Service {
         let g = groups
             .remove(&key)
             .ok_or_else(|| ServiceError::not_found(format!("no run {run}")))?;
-        let run = self.assemble(g, true);
+        let inputs = inputs_digest(&g.key, &g.files);
+        let mut run = self.assemble(g, true);
+        let intact = run.files.iter().all(|f| {
+            matches!(
+                f.integrity,
+                Integrity::Verified | Integrity::Rejected { .. }
+            )
+        });
+        if let (true, Some(rec)) = (intact, self.recorded_summary(&run.key, inputs)?) {
+            let now = RunSummaryRecord::of(&run, inputs);
+            if !rec.agrees_with(&now) {
+                run.add_problem(
+                    "",
+                    format!(
+                        "the run list's summary in the audit trail ({}, {} of {} passed, {} problem(s)) differs from the run as derived from its files now ({}, {} of {} passed, {} problem(s)); what is shown here is derived now",
+                        rec.status.as_str(),
+                        rec.totals.passed,
+                        rec.totals.tests,
+                        rec.problems,
+                        now.status.as_str(),
+                        now.totals.passed,
+                        now.totals.tests,
+                        now.problems,
+                    ),
+                );
+            }
+        }
         Ok(RunView {
             summary: summary(&run),
             stack_snapshot: self.latest_stack_snapshot(&run.key)?,
@@ -144,18 +244,18 @@ impl Service {
     /// Groups the ledger's objects and rejections into runs.
     fn run_files(&self) -> Result<BTreeMap<RunKey, RunFiles>, ServiceError> {
         let ledger = self.ledger()?;
-        let objects = ledger.objects().map_err(err::from_ledger)?;
+        let objects = ledger.object_sources().map_err(err::from_ledger)?;
         let rejections = ledger.rejections().map_err(err::from_ledger)?;
         drop(ledger);
-        let mut groups: BTreeMap<RunKey, RunFiles> = BTreeMap::new();
         // Newest record per (run, path) wins: a re-uploaded object supersedes the old version,
         // which stays in the store and the ledger.
-        let mut latest: BTreeMap<(RunKey, String), RunFile> = BTreeMap::new();
+        let mut latest: HashMap<RunKey, HashMap<String, RunFile>> = HashMap::new();
+        let mut places = RunPlaces::default();
         for o in objects {
             let Some(key) = o.key.as_deref() else {
                 continue;
             };
-            let Some((run, path)) = run_path(key) else {
+            let Some((run, path)) = places.of(key) else {
                 continue;
             };
             let file = RunFile {
@@ -164,14 +264,14 @@ impl Service {
                 sha256: Some(o.sha256),
                 size: o.size,
                 origin: ObjectOrigin {
-                    uri: o.uri.clone(),
-                    version_id: o.version_id.clone(),
-                    etag: o.etag.clone(),
-                    last_modified: o.last_modified.clone(),
+                    uri: o.uri,
+                    version_id: o.version_id,
+                    etag: o.etag,
+                    last_modified: o.last_modified,
                 },
                 integrity: Integrity::Recorded,
             };
-            latest.insert((run, path), file);
+            latest.entry(run).or_default().insert(path, file);
         }
         for r in rejections {
             let Some(key) = key_of_uri(&r.uri) else {
@@ -181,59 +281,75 @@ impl Service {
                 continue;
             };
             // A rejection only shows when no good copy of that file was stored since.
-            latest.entry((run, path.clone())).or_insert(RunFile {
-                path,
-                role: FileRole::Evidence,
-                sha256: r.expected_sha256,
-                size: 0,
-                origin: ObjectOrigin {
-                    uri: r.uri.clone(),
-                    version_id: r.version_id.clone(),
-                    etag: r.etag.clone(),
-                    last_modified: None,
-                },
-                integrity: Integrity::Rejected {
-                    reason: r.reason.clone(),
-                },
-            });
+            latest
+                .entry(run)
+                .or_default()
+                .entry(path.clone())
+                .or_insert(RunFile {
+                    path,
+                    role: FileRole::Evidence,
+                    sha256: r.expected_sha256,
+                    size: 0,
+                    origin: ObjectOrigin {
+                        uri: r.uri.clone(),
+                        version_id: r.version_id.clone(),
+                        etag: r.etag.clone(),
+                        last_modified: None,
+                    },
+                    integrity: Integrity::Rejected {
+                        reason: r.reason.clone(),
+                    },
+                });
         }
-        for ((run, _), file) in latest {
-            groups
-                .entry(run.clone())
-                .or_insert_with(|| RunFiles {
-                    key: run,
-                    files: Vec::new(),
-                })
-                .files
-                .push(file);
-        }
-        Ok(groups)
+        Ok(latest
+            .into_iter()
+            .map(|(run, files)| {
+                let mut files: Vec<RunFile> = files.into_values().collect();
+                files.sort_by(|a, b| a.path.cmp(&b.path));
+                (run.clone(), RunFiles { key: run, files })
+            })
+            .collect())
     }
 
     /// Reads every file of a run from the store (re-verifying it) and assembles the run.
-    /// `evidence_too`: also re-hash evidence files (for `show`); listings re-hash only what they parse.
+    /// `evidence_too`: also re-hash evidence files (for `show`); listings re-hash only what they
+    /// parse. Only files that may hold results are held in memory, and only up to
+    /// [`MAX_RESULT_FILE_BYTES`] each; evidence is re-hashed as it streams from disk.
     fn assemble(&self, g: RunFiles, evidence_too: bool) -> Run {
         let mut contents: Vec<Option<Vec<u8>>> = Vec::with_capacity(g.files.len());
+        let mut too_large = Vec::new();
         let mut files = g.files;
         for f in &mut files {
-            let wanted = evidence_too || is_parsed(&f.path);
-            let bytes = match (&f.integrity, f.sha256) {
-                (Integrity::Rejected { .. }, _) | (_, None) => None,
-                (_, Some(sha)) if wanted => match self.store().read(&sha) {
+            let parsed = is_parsed(&f.path);
+            let Some(sha) = f
+                .sha256
+                .filter(|_| !matches!(f.integrity, Integrity::Rejected { .. }))
+            else {
+                contents.push(None);
+                continue;
+            };
+            let bytes = if parsed && f.size <= MAX_RESULT_FILE_BYTES {
+                match self.store().read(&sha) {
                     Ok(b) => {
                         f.integrity = Integrity::Verified;
                         Some(b)
                     }
-                    Err(StoreError::Changed { actual, .. }) => {
-                        f.integrity = Integrity::Changed { actual };
+                    Err(e) => {
+                        f.integrity = integrity_of(e);
                         None
                     }
-                    Err(_) => {
-                        f.integrity = Integrity::Missing;
-                        None
-                    }
-                },
-                _ => None,
+                }
+            } else if parsed || evidence_too {
+                if parsed {
+                    too_large.push((f.path.clone(), f.size));
+                }
+                f.integrity = match self.store().verify(&sha) {
+                    Ok(_) => Integrity::Verified,
+                    Err(e) => integrity_of(e),
+                };
+                None
+            } else {
+                None
             };
             contents.push(bytes);
         }
@@ -245,7 +361,46 @@ impl Service {
                 content: c.as_deref(),
             })
             .collect();
-        assemble(g.key, &inputs, &ParseOptions::default())
+        let mut run = assemble(g.key, &inputs, &ParseOptions::default());
+        for (path, size) in too_large {
+            // Said instead of core's generic "content not available" for this file.
+            run.problems.retain(|p| p.path != path);
+            run.add_problem(
+                &path,
+                format!(
+                    "{size} bytes: result files over {} MiB are not read (parsing holds a file in memory several times over); split the report into smaller files",
+                    MAX_RESULT_FILE_BYTES / (1024 * 1024)
+                ),
+            );
+        }
+        run
+    }
+}
+
+/// The largest result file (JUnit XML, Cucumber JSON, run.json) read and parsed.
+pub const MAX_RESULT_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The audit-trail action of a recorded run summary.
+pub const RUN_SUMMARIZED: &str = "run.summarized";
+
+fn integrity_of(e: StoreError) -> Integrity {
+    match e {
+        StoreError::Changed { actual, .. } => Integrity::Changed { actual },
+        _ => Integrity::Missing,
+    }
+}
+
+fn from_record(key: RunKey, rec: &RunSummaryRecord) -> RunSummary {
+    RunSummary {
+        id: rec.run.clone(),
+        key,
+        status: rec.status,
+        totals: rec.totals,
+        executed_at: rec.executed_at.clone(),
+        protocol: rec.protocol.clone(),
+        stack: rec.stack.clone(),
+        files: rec.files,
+        problems: rec.problems,
     }
 }
 
@@ -253,30 +408,12 @@ fn is_parsed(path: &str) -> bool {
     path.ends_with(".xml") || path.ends_with(".json")
 }
 
-fn summary(run: &Run) -> RunSummary {
-    let m = run.manifest.as_ref();
-    RunSummary {
-        id: run.key.to_string(),
-        key: run.key.clone(),
-        status: run.status,
-        totals: run.totals,
-        executed_at: m.and_then(|m| m.executed_at).and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        }),
-        protocol: m.and_then(|m| m.protocol.as_ref()).map(|p| {
-            let mut s = p.id.clone();
-            if let Some(v) = &p.version {
-                s.push_str(&format!(" v{v}"));
-            }
-            s
-        }),
-        stack: m
-            .and_then(|m| m.stack.as_ref())
-            .and_then(|s| s.name.clone()),
-        files: run.files.len(),
-        problems: run.problems.len(),
-    }
+pub(crate) fn summary(run: &Run) -> RunSummary {
+    // The same fields the recorded summary carries, derived by the same code.
+    from_record(
+        run.key.clone(),
+        &RunSummaryRecord::of(run, Sha256::from_bytes([0; 32])),
+    )
 }
 
 /// Finds the run a stored key belongs to, and the file's path inside it. The key is
@@ -288,6 +425,51 @@ fn run_path(key: &str) -> Option<(RunKey, String)> {
         KeyKind::RunFile { run, path } => Some((run, path)),
         _ => None,
     })
+}
+
+/// [`run_path`] with the run folder of each directory worked out once: the files of one
+/// directory all belong to the same run, under the same folder of it.
+#[derive(Default)]
+struct RunPlaces {
+    dirs: HashMap<String, Place>,
+}
+
+#[derive(Clone)]
+enum Place {
+    /// No file of this directory is in a run.
+    Outside,
+    /// Files of this directory are `<prefix><name>` in this run.
+    In(RunKey, String),
+    /// A run folder itself: its files are placed one by one (a name can matter there).
+    RunFolder,
+}
+
+impl RunPlaces {
+    fn of(&mut self, key: &str) -> Option<(RunKey, String)> {
+        let Some((dir, name)) = key.rsplit_once('/') else {
+            return run_path(key);
+        };
+        let place = match self.dirs.get(dir) {
+            Some(p) => p.clone(),
+            None => {
+                // Any file name but a run folder's own entries gives the same answer.
+                let place = match run_path(&format!("{dir}/x")) {
+                    None => Place::Outside,
+                    Some((run, path)) => match path.strip_suffix('x') {
+                        Some(prefix) if !prefix.is_empty() => Place::In(run, prefix.to_owned()),
+                        _ => Place::RunFolder,
+                    },
+                };
+                self.dirs.insert(dir.to_owned(), place.clone());
+                place
+            }
+        };
+        match place {
+            Place::Outside => None,
+            Place::In(run, prefix) => Some((run, format!("{prefix}{name}"))),
+            Place::RunFolder => run_path(key),
+        }
+    }
 }
 
 /// The key part of `s3://bucket/key`.
@@ -339,6 +521,163 @@ fn base64(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    /// A run folder `SYS/OQ/r1/` under `root`: run.json, a JUnit report with `cases` cases
+    /// (every tenth failed) and `evidence` evidence files of `evidence_size` bytes.
+    fn write_run(root: &Path, cases: usize, evidence: usize, evidence_size: usize) {
+        let dir = root.join("SYS/OQ/r1");
+        std::fs::create_dir_all(dir.join("reports")).unwrap();
+        std::fs::create_dir_all(dir.join("evidence")).unwrap();
+        std::fs::write(
+            dir.join("run.json"),
+            r#"{"schema":"countersign.run/v1","protocol":{"id":"SYS-OQ-1","version":"2"}}"#,
+        )
+        .unwrap();
+        let mut xml = String::from("<testsuite name=\"s\">\n");
+        for i in 0..cases {
+            xml.push_str(&format!("<testcase classname=\"c\" name=\"t{i}\">"));
+            if i % 10 == 0 {
+                xml.push_str("<failure message=\"no\"/>");
+            }
+            xml.push_str("</testcase>\n");
+        }
+        xml.push_str("</testsuite>\n");
+        std::fs::write(dir.join("reports/junit.xml"), xml).unwrap();
+        for i in 0..evidence {
+            let mut bytes = vec![b'e'; evidence_size];
+            bytes[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            std::fs::write(dir.join(format!("evidence/e{i}.bin")), bytes).unwrap();
+        }
+    }
+
+    fn imported(cases: usize, evidence: usize, size: usize) -> (tempfile::TempDir, Service) {
+        let dir = tempfile::tempdir().unwrap();
+        write_run(&dir.path().join("src"), cases, evidence, size);
+        let service = crate::test_env::service(&dir.path().join("home"));
+        let req = crate::ImportRequest::new(dir.path().join("src"));
+        service
+            .import(&req, &|_| {}, &crate::CancelToken::new())
+            .unwrap();
+        (dir, service)
+    }
+
+    /// Listing runs reads their recorded summaries: after the import derived them, no report
+    /// is read into memory again, however often the list is asked for.
+    #[test]
+    fn the_run_list_reads_recorded_summaries_instead_of_parsing_every_report() {
+        let (_dir, service) = imported(200, 3, 100);
+        let before = service.store().bytes_read();
+        let first = service.runs().unwrap();
+        let second = service.runs().unwrap();
+        assert_eq!(
+            service.store().bytes_read(),
+            before,
+            "a report was read again"
+        );
+        assert_eq!(first, second);
+        let view = service.show("SYS/OQ/r1").unwrap();
+        assert_eq!(first, vec![view.summary.clone()]);
+        assert_eq!(first[0].totals.failed, 20);
+        assert_eq!(first[0].protocol.as_deref(), Some("SYS-OQ-1 v2"));
+        assert!(view.run.problems.is_empty(), "{:?}", view.run.problems);
+
+        // A report changed in the store is re-hashed by the listing and the run derived again.
+        let junit = view
+            .run
+            .files
+            .iter()
+            .find(|f| f.path == "reports/junit.xml")
+            .and_then(|f| f.sha256)
+            .unwrap();
+        let path = service.store().blob_path(&junit);
+        let mut perms = std::fs::metadata(&path).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&path, perms).unwrap();
+        std::fs::write(
+            &path,
+            "<testsuite name=\"s\"><testcase name=\"t\"/></testsuite>",
+        )
+        .unwrap();
+        let after = service.runs().unwrap();
+        assert_ne!(after[0].status, RunStatus::Passed);
+        assert!(after[0].problems > 0, "{after:?}");
+    }
+
+    /// `show` re-hashes every evidence file as it streams from disk instead of holding it:
+    /// only the files that may hold results are read into memory.
+    #[test]
+    fn show_streams_evidence_through_the_hash_instead_of_holding_it() {
+        let (_dir, service) = imported(50, 40, 256 * 1024);
+        let before = service.store().bytes_read();
+        let view = service.show("r1").unwrap();
+        let held = service.store().bytes_read() - before;
+        assert!(
+            view.run
+                .files
+                .iter()
+                .all(|f| f.integrity == Integrity::Verified),
+            "{:?}",
+            view.run.files
+        );
+        assert!(held < 64 * 1024, "{held} bytes held for 10 MiB of evidence");
+    }
+
+    /// A summary in the trail that disagrees with the run's files is shown as a problem by
+    /// `show`, which derives the run itself.
+    #[test]
+    fn show_reports_a_recorded_summary_that_disagrees_with_the_files() {
+        let (_dir, service) = imported(20, 1, 10);
+        let view = service.show("r1").unwrap();
+        let RunFiles { key, files } = service.run_files().unwrap().remove(&view.run.key).unwrap();
+        let mut forged = RunSummaryRecord::of(&view.run, inputs_digest(&key, &files));
+        forged.status = RunStatus::Passed;
+        forged.totals.failed = 0;
+        service.record_summaries(&[forged]);
+        assert_eq!(service.runs().unwrap()[0].status, RunStatus::Passed);
+        let shown = service.show("r1").unwrap();
+        assert_eq!(shown.summary.status, RunStatus::Failed);
+        assert!(
+            shown.run.problems.iter().any(|p| p
+                .message
+                .contains("differs from the run as derived from its files now")),
+            "{:?}",
+            shown.run.problems
+        );
+    }
+
+    /// A result file too large to parse in memory is a problem of the run, never silently
+    /// skipped, and is only streamed through the hash.
+    #[test]
+    fn a_result_file_over_the_cap_is_a_problem_and_is_not_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        write_run(&src, 5, 0, 0);
+        let big = vec![b' '; MAX_RESULT_FILE_BYTES as usize + 1];
+        std::fs::write(src.join("SYS/OQ/r1/reports/huge.xml"), big).unwrap();
+        let service = crate::test_env::service(&dir.path().join("home"));
+        let req = crate::ImportRequest::new(&src);
+        service
+            .import(&req, &|_| {}, &crate::CancelToken::new())
+            .unwrap();
+        let before = service.store().bytes_read();
+        let view = service.show("r1").unwrap();
+        assert!(service.store().bytes_read() - before < 1024 * 1024);
+        let p: Vec<&str> = view
+            .run
+            .problems
+            .iter()
+            .filter(|p| p.path == "reports/huge.xml")
+            .map(|p| p.message.as_str())
+            .collect();
+        assert_eq!(p.len(), 1, "{:?}", view.run.problems);
+        assert!(
+            p[0].contains("result files over 64 MiB are not read"),
+            "{p:?}"
+        );
+        assert_ne!(view.summary.status, RunStatus::Passed);
+    }
 
     #[test]
     fn base64_known_answers() {
@@ -347,6 +686,30 @@ mod tests {
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn placing_by_directory_agrees_with_placing_each_key() {
+        let keys = [
+            "qual/2026/LIMS/IQ/r1/reports/a.xml",
+            "qual/2026/LIMS/IQ/r1/reports/b.xml",
+            "qual/2026/LIMS/IQ/r1/run.json",
+            "qual/2026/LIMS/IQ/r1/signoff",
+            "qual/2026/LIMS/IQ/r1/signoff/record.json",
+            "LIMS/IQ/r1/evidence/deep/er/x.png",
+            "LIMS/IQ/r1/evidence/deep/er/y.png",
+            "LIMS/XQ/r1/evidence/z.png",
+            "AWSLogs/123456789012/CloudTrail/us-east-1/x.json.gz",
+            "a/LIMS/OQ/signoff",
+            "a/LIMS/OQ/r2",
+            "top.txt",
+        ];
+        let mut places = RunPlaces::default();
+        for _ in 0..2 {
+            for k in keys {
+                assert_eq!(places.of(k), run_path(k), "{k}");
+            }
+        }
     }
 
     #[test]

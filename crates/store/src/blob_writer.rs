@@ -1,18 +1,22 @@
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use countersign_core::digest::{Sha256, Sha256Stream};
 
 use crate::{Store, StoreError, StoredBlob};
 
+/// Bytes gathered before each write to the temporary file (sources often deliver small chunks).
+const WRITE_BUFFER: usize = 64 * 1024;
+
 /// A blob being written: bytes go to a temporary file and into the hash at the same time.
-/// Dropping it without [`commit`](BlobWriter::commit) removes the temporary file.
+/// Dropping it without [`commit`](BlobWriter::commit) or [`finish`](BlobWriter::finish)
+/// removes the temporary file.
 #[derive(Debug)]
 pub struct BlobWriter {
     store: Store,
     tmp_path: PathBuf,
-    file: Option<File>,
+    file: Option<BufWriter<File>>,
     hasher: Sha256Stream,
     size: u64,
 }
@@ -36,7 +40,7 @@ impl BlobWriter {
         Ok(Self {
             store: store.clone(),
             tmp_path,
-            file: Some(file),
+            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
             hasher: Sha256Stream::new(),
             size: 0,
         })
@@ -61,15 +65,44 @@ impl BlobWriter {
         self.size
     }
 
-    /// Finishes the blob: fsync, compare with `expected`, rename into place, fsync the directory.
-    /// On a mismatch the temporary file is removed and nothing enters the store.
-    pub fn commit(mut self, expected: Option<&Sha256>) -> Result<StoredBlob, StoreError> {
-        let file = self.file.take();
+    /// Finishes the blob on its own: fsync, compare with `expected`, rename into place, fsync
+    /// the directory. On a mismatch the temporary file is removed and nothing enters the store.
+    /// Many blobs at once: [`finish`](BlobWriter::finish) each, then [`Store::store_batch`].
+    pub fn commit(self, expected: Option<&Sha256>) -> Result<StoredBlob, StoreError> {
+        let store = self.store.clone();
+        let written = self.finish(expected)?;
+        let mut stored = store.store_batch(vec![written])?;
+        stored.pop().ok_or_else(|| {
+            StoreError::io(
+                "store",
+                store.root(),
+                std::io::Error::other("the blob was not stored"),
+            )
+        })
+    }
+
+    /// Finishes writing: every byte handed to the file, the digest compared with `expected`.
+    /// Nothing is in the store yet and nothing is flushed to disk: that is
+    /// [`Store::store_batch`]'s job, once for many blobs. On a mismatch the temporary file is
+    /// removed.
+    pub fn finish(mut self, expected: Option<&Sha256>) -> Result<WrittenBlob, StoreError> {
+        let file = match self.file.take() {
+            Some(buffered) => buffered.into_inner().map_err(|e| {
+                StoreError::io(
+                    "write",
+                    &self.tmp_path,
+                    std::io::Error::other(e.error().to_string()),
+                )
+            })?,
+            None => {
+                return Err(StoreError::io(
+                    "finish",
+                    &self.tmp_path,
+                    std::io::Error::other("writer already closed"),
+                ))
+            }
+        };
         let sha256 = std::mem::take(&mut self.hasher).finish();
-        if let Some(file) = file {
-            file.sync_all()
-                .map_err(|e| StoreError::io("flush to disk", &self.tmp_path, e))?;
-        }
         if let Some(exp) = expected {
             if *exp != sha256 {
                 return Err(StoreError::DigestMismatch {
@@ -78,61 +111,40 @@ impl BlobWriter {
                 });
             }
         }
-        let dest = self.store.blob_path(&sha256);
-        if dest.is_file() {
-            // Identical content is already stored; the original is never overwritten.
-            return Ok(StoredBlob {
-                sha256,
-                size: self.size,
-                newly_written: false,
-            });
-        }
-        let parent = dest.parent().map(PathBuf::from).unwrap_or_default();
-        fs::create_dir_all(&parent).map_err(|e| StoreError::io("create", &parent, e))?;
-        let mut perms = fs::metadata(&self.tmp_path)
-            .map_err(|e| StoreError::io("inspect", &self.tmp_path, e))?
-            .permissions();
-        perms.set_readonly(true);
-        fs::set_permissions(&self.tmp_path, perms)
-            .map_err(|e| StoreError::io("make read-only", &self.tmp_path, e))?;
-        fs::rename(&self.tmp_path, &dest)
-            .map_err(|e| StoreError::io("move into the store", &dest, e))?;
-        if let Ok(d) = File::open(&parent) {
-            d.sync_all()
-                .map_err(|e| StoreError::io("flush directory", &parent, e))?;
-        }
-        Ok(StoredBlob {
+        // Closed now (its bytes are in the page cache); store_batch reopens it to flush it, so a
+        // long queue of written blobs holds no file descriptors.
+        drop(file);
+        Ok(WrittenBlob {
+            tmp_path: std::mem::take(&mut self.tmp_path),
             sha256,
             size: self.size,
-            newly_written: true,
         })
     }
 }
 
-impl BlobWriter {
-    /// Finishes writing without making the blob durable or placing it: for batches, where one
-    /// [`Store::commit_all`] then flushes many blobs with a few disk syncs instead of two each.
-    pub fn finish(mut self) -> PendingBlob {
-        PendingBlob {
-            tmp_path: std::mem::take(&mut self.tmp_path),
-            file: self.file.take(),
-            sha256: std::mem::take(&mut self.hasher).finish(),
-            size: self.size,
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        // After `finish` the temporary file belongs to the WrittenBlob; otherwise clean up.
+        self.file = None;
+        if !self.tmp_path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.tmp_path);
         }
     }
 }
 
-/// A blob written and hashed, not yet synced to disk nor in place. Dropping it removes the
-/// temporary file.
+/// A blob whose bytes are all in a temporary file and match the digest the source declared,
+/// but which is not in the store yet: [`Store::store_batch`] flushes it to disk and moves it
+/// into place. It holds no open file, so a long queue of them holds no file descriptors.
+/// Dropped unstored, its temporary file is removed.
 #[derive(Debug)]
-pub struct PendingBlob {
-    tmp_path: PathBuf,
-    file: Option<File>,
-    sha256: Sha256,
-    size: u64,
+#[must_use = "a written blob enters the store only through Store::store_batch"]
+pub struct WrittenBlob {
+    pub(crate) tmp_path: PathBuf,
+    pub(crate) sha256: Sha256,
+    pub(crate) size: u64,
 }
 
-impl PendingBlob {
+impl WrittenBlob {
     /// The digest of the bytes written.
     pub fn sha256(&self) -> Sha256 {
         self.sha256
@@ -144,152 +156,103 @@ impl PendingBlob {
     }
 }
 
-impl Drop for PendingBlob {
+impl Drop for WrittenBlob {
     fn drop(&mut self) {
-        self.file = None;
-        if !self.tmp_path.as_os_str().is_empty() {
-            let _ = fs::remove_file(&self.tmp_path);
-        }
+        // After the rename into the store the temporary path no longer exists.
+        let _ = fs::remove_file(&self.tmp_path);
     }
 }
 
 impl Store {
-    /// Commits blobs written with [`BlobWriter::finish`], each checked against the digest its
-    /// source declared: every new blob's bytes are synced to disk, then each is renamed into
-    /// place, then each directory that gained a blob is synced, so a blob is durable under its
-    /// name before this returns. The first sync commits the file system's journal for all of
-    /// them, so the later ones find nothing left to write. Results are in input order; a
-    /// mismatch leaves nothing of that blob in the store.
-    pub fn commit_all(
-        &self,
-        pending: Vec<(PendingBlob, Option<Sha256>)>,
-    ) -> Vec<Result<StoredBlob, StoreError>> {
-        let mut out = Vec::with_capacity(pending.len());
-        let mut to_place = Vec::new();
-        for (blob, expected) in pending {
-            if let Some(exp) = expected {
-                if exp != blob.sha256 {
-                    out.push(Err(StoreError::DigestMismatch {
-                        expected: exp,
-                        actual: blob.sha256,
-                    }));
-                    continue;
-                }
-            }
-            if self.blob_path(&blob.sha256).is_file() {
-                // Identical content is already stored; the original is never overwritten.
-                out.push(Ok(StoredBlob {
-                    sha256: blob.sha256,
-                    size: blob.size,
+    /// Puts written blobs into the store together (group commit): first every new blob's bytes
+    /// are flushed to disk, then each is moved to its address (read-only, never over an
+    /// existing blob), then every directory that gained a name is flushed. With several blobs
+    /// each flush is one `syncfs` of the store's file system (the first commits the journal for
+    /// all of them, so the second finds little left to write); on its own, a blob costs an
+    /// `fsync` of its file and of its directory. When this returns, every blob is durable under
+    /// its name and may be recorded; on an error none may be (some may already be in place,
+    /// which is harmless: a blob is only ever its own content, and the next fetch or import
+    /// records it). Results are in input order.
+    pub fn store_batch(&self, blobs: Vec<WrittenBlob>) -> Result<Vec<StoredBlob>, StoreError> {
+        let fresh: Vec<&WrittenBlob> = blobs
+            .iter()
+            .filter(|b| !self.blob_path(&b.sha256).is_file())
+            .collect();
+        self.sync_files(&fresh)?;
+        let mut dirs = std::collections::BTreeSet::new();
+        let mut out = Vec::with_capacity(blobs.len());
+        for b in &blobs {
+            let dest = self.blob_path(&b.sha256);
+            if dest.is_file() {
+                // Identical content is already stored (before, or earlier in this batch); the
+                // original is never overwritten.
+                out.push(StoredBlob {
+                    sha256: b.sha256,
+                    size: b.size,
                     newly_written: false,
-                }));
+                });
                 continue;
             }
-            out.push(Ok(StoredBlob {
-                sha256: blob.sha256,
-                size: blob.size,
+            let parent = dest.parent().map(PathBuf::from).unwrap_or_default();
+            if !parent.is_dir() {
+                fs::create_dir_all(&parent).map_err(|e| StoreError::io("create", &parent, e))?;
+                dirs.extend(parent.parent().map(PathBuf::from));
+            }
+            let mut perms = fs::metadata(&b.tmp_path)
+                .map_err(|e| StoreError::io("inspect", &b.tmp_path, e))?
+                .permissions();
+            perms.set_readonly(true);
+            fs::set_permissions(&b.tmp_path, perms)
+                .map_err(|e| StoreError::io("make read-only", &b.tmp_path, e))?;
+            fs::rename(&b.tmp_path, &dest)
+                .map_err(|e| StoreError::io("move into the store", &dest, e))?;
+            dirs.insert(parent);
+            out.push(StoredBlob {
+                sha256: b.sha256,
+                size: b.size,
                 newly_written: true,
-            }));
-            to_place.push((out.len() - 1, blob));
-        }
-        // Every new blob's bytes on disk before any is renamed into place.
-        if let Err(e) = self.sync_files(to_place.iter().map(|(_, b)| b)) {
-            for (i, _) in &to_place {
-                out[*i] = Err(StoreError::io(
-                    "flush to disk",
-                    &self.tmp_dir(),
-                    clone_io(&e),
-                ));
-            }
-            return out;
-        }
-        let mut dirs = std::collections::BTreeSet::new();
-        for (i, mut blob) in to_place {
-            match self.place(&mut blob) {
-                Ok(Some(dir)) => {
-                    dirs.insert(dir);
-                }
-                Ok(None) => {
-                    if let Some(Ok(b)) = out.get_mut(i) {
-                        b.newly_written = false;
-                    }
-                }
-                Err(e) => out[i] = Err(e),
-            }
+            });
         }
         // Then every name: the blobs are durable under their names before anything records them.
-        if let Err(e) = self.sync_dirs(&dirs) {
-            for r in out.iter_mut() {
-                if matches!(r, Ok(b) if b.newly_written) {
-                    *r = Err(StoreError::io("flush directory", &self.root, clone_io(&e)));
-                }
-            }
-        }
-        out
+        self.sync_dirs(&dirs)?;
+        Ok(out)
     }
 
-    /// Syncs the pending blobs' bytes: one `syncfs` for the store's file system when there are
-    /// several (each `fsync` costs a device flush), else each file.
-    fn sync_files<'a>(
-        &self,
-        blobs: impl ExactSizeIterator<Item = &'a PendingBlob>,
-    ) -> std::io::Result<()> {
+    /// Flushes the blobs' bytes: one `syncfs` for the store's file system when there are
+    /// several (each `fsync` costs a device flush), else the file itself.
+    fn sync_files(&self, blobs: &[&WrittenBlob]) -> Result<(), StoreError> {
         #[cfg(target_os = "linux")]
         if blobs.len() > 1 {
-            return rustix::fs::syncfs(&File::open(self.tmp_dir())?).map_err(Into::into);
+            return syncfs(&self.tmp_dir());
         }
         for b in blobs {
-            if let Some(f) = &b.file {
-                f.sync_all()?;
-            }
+            File::open(&b.tmp_path)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| StoreError::io("flush to disk", &b.tmp_path, e))?;
         }
         Ok(())
     }
 
-    /// Syncs the directories that gained blobs, as [`Store::sync_files`] does files.
-    fn sync_dirs(&self, dirs: &std::collections::BTreeSet<PathBuf>) -> std::io::Result<()> {
+    /// Flushes the directories that gained names, as [`Store::sync_files`] does files.
+    fn sync_dirs(&self, dirs: &std::collections::BTreeSet<PathBuf>) -> Result<(), StoreError> {
         #[cfg(target_os = "linux")]
         if dirs.len() > 1 {
-            return rustix::fs::syncfs(&File::open(&self.root)?).map_err(Into::into);
+            return syncfs(&self.root);
         }
         for dir in dirs {
-            File::open(dir)?.sync_all()?;
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| StoreError::io("flush directory", dir, e))?;
         }
         Ok(())
     }
-
-    /// Renames a synced pending blob into place, read-only. `None` when an identical blob
-    /// appeared meanwhile (the pending copy is dropped); else the directory to sync.
-    fn place(&self, blob: &mut PendingBlob) -> Result<Option<PathBuf>, StoreError> {
-        let dest = self.blob_path(&blob.sha256);
-        if dest.is_file() {
-            return Ok(None);
-        }
-        let parent = dest.parent().map(PathBuf::from).unwrap_or_default();
-        fs::create_dir_all(&parent).map_err(|e| StoreError::io("create", &parent, e))?;
-        let mut perms = fs::metadata(&blob.tmp_path)
-            .map_err(|e| StoreError::io("inspect", &blob.tmp_path, e))?
-            .permissions();
-        perms.set_readonly(true);
-        fs::set_permissions(&blob.tmp_path, perms)
-            .map_err(|e| StoreError::io("make read-only", &blob.tmp_path, e))?;
-        fs::rename(&blob.tmp_path, &dest)
-            .map_err(|e| StoreError::io("move into the store", &dest, e))?;
-        blob.tmp_path = PathBuf::new();
-        Ok(Some(parent))
-    }
 }
 
-fn clone_io(e: &std::io::Error) -> std::io::Error {
-    std::io::Error::new(e.kind(), e.to_string())
-}
-
-impl Drop for BlobWriter {
-    fn drop(&mut self) {
-        // After a successful rename (or `finish`) there is nothing here to remove.
-        self.file = None;
-        if !self.tmp_path.as_os_str().is_empty() {
-            let _ = fs::remove_file(&self.tmp_path);
-        }
-    }
+/// `syncfs(2)` of the file system holding `path`: every file's data and every name on it
+/// reach the disk, and (Linux 5.8 and later) a failed write-back is reported.
+#[cfg(target_os = "linux")]
+fn syncfs(path: &std::path::Path) -> Result<(), StoreError> {
+    File::open(path)
+        .and_then(|f| rustix::fs::syncfs(&f).map_err(Into::into))
+        .map_err(|e| StoreError::io("flush to disk", path, e))
 }

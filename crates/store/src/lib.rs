@@ -4,8 +4,9 @@
 //! `tmp/`, hashed while it is written, fsynced, checked against the digest the caller expects,
 //! and only then renamed into place (and the directory fsynced). A stored blob is never
 //! overwritten or deleted by this crate, and every read re-hashes the bytes, so a changed byte
-//! is reported instead of shown. Object keys never become paths here: the only path component
-//! derived from input is a digest.
+//! is reported instead of shown. Many blobs enter together through [`Store::store_batch`]: the
+//! same steps, with one flush to disk for the whole batch at each step (group commit). Object
+//! keys never become paths here: the only path component derived from input is a digest.
 #![forbid(unsafe_code)]
 
 mod blob_writer;
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use countersign_core::digest::{Sha256, Sha256Stream};
 
-pub use blob_writer::{BlobWriter, PendingBlob};
+pub use blob_writer::{BlobWriter, WrittenBlob};
 pub use error::StoreError;
 
 /// A blob as stored.
@@ -33,6 +34,9 @@ pub struct StoredBlob {
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    /// Bytes handed out whole by [`Store::read`] (shared by clones): what callers held in
+    /// memory, as opposed to what [`Store::verify`] only streamed through the hash.
+    read_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -44,6 +48,7 @@ impl Store {
         }
         Ok(Self {
             root: root.to_path_buf(),
+            read_bytes: std::sync::Arc::default(),
         })
     }
 
@@ -59,6 +64,7 @@ impl Store {
         }
         Ok(Self {
             root: root.to_path_buf(),
+            read_bytes: std::sync::Arc::default(),
         })
     }
 
@@ -175,7 +181,15 @@ impl Store {
                 path,
             });
         }
+        self.read_bytes
+            .fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(bytes)
+    }
+
+    /// How many bytes [`Store::read`] has handed out whole since the store was opened (by this
+    /// handle and its clones). Streaming checks ([`Store::verify`]) are not counted.
+    pub fn bytes_read(&self) -> u64 {
+        self.read_bytes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Re-hashes a blob without keeping its bytes (streaming).
@@ -237,6 +251,50 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_enters_the_store_together_and_nothing_stays_in_tmp() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let write = |bytes: &[u8]| {
+            let mut w = store.writer().unwrap();
+            w.write(bytes).unwrap();
+            w.finish(None).unwrap()
+        };
+        let before = store.put(b"blob 3", None).unwrap();
+        let batch: Vec<WrittenBlob> = (0..40u32)
+            .map(|i| write(format!("blob {}", i % 20).as_bytes()))
+            .collect();
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 40);
+        let stored = store.store_batch(batch).unwrap();
+        assert_eq!(stored.len(), 40);
+        // Each content once: the first copy in the batch is written, the rest (and the one
+        // stored before) are recognised.
+        assert_eq!(stored.iter().filter(|b| b.newly_written).count(), 19);
+        assert!(!stored[3].newly_written);
+        assert_eq!(stored[3].sha256, before.sha256);
+        for b in &stored {
+            assert_eq!(store.read(&b.sha256).unwrap().len() as u64, b.size);
+            assert!(fs::metadata(store.blob_path(&b.sha256))
+                .unwrap()
+                .permissions()
+                .readonly());
+        }
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+
+        // Written but never stored: the temporary file goes, nothing enters the store.
+        let dropped = write(b"never stored");
+        let sha = dropped.sha256();
+        drop(dropped);
+        assert!(!store.contains(&sha));
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+        // A mismatch at finish leaves nothing either.
+        let mut w = store.writer().unwrap();
+        w.write(b"evidence").unwrap();
+        let err = w.finish(Some(&Sha256::of(b"other"))).unwrap_err();
+        assert!(matches!(err, StoreError::DigestMismatch { .. }), "{err}");
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+    }
+
+    #[test]
     fn leftovers_in_tmp_are_removed_and_blobs_counted() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
@@ -258,29 +316,31 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         store.put(b"already here", None).unwrap();
-        let pending = |bytes: &[u8]| {
+        let pending = |bytes: &[u8], expected: Option<Sha256>| {
             let mut w = store.writer().unwrap();
             w.write(bytes).unwrap();
-            w.finish()
+            w.finish(expected.as_ref())
         };
-        let results = store.commit_all(vec![
-            (pending(b"one"), None),
-            (pending(b"two"), Some(Sha256::of(b"not two"))),
-            (pending(b"already here"), None),
-            (pending(b"three"), Some(Sha256::of(b"three"))),
-            (pending(b"one"), None),
-        ]);
-        assert!(results[0].as_ref().unwrap().newly_written);
-        assert!(matches!(results[1], Err(StoreError::DigestMismatch { .. })));
-        assert!(!results[2].as_ref().unwrap().newly_written);
-        assert!(results[3].as_ref().unwrap().newly_written);
-        assert!(!results[4].as_ref().unwrap().newly_written);
+        let two = pending(b"two", Some(Sha256::of(b"not two")));
+        assert!(matches!(two, Err(StoreError::DigestMismatch { .. })));
+        let results = store
+            .store_batch(vec![
+                pending(b"one", None).unwrap(),
+                pending(b"already here", None).unwrap(),
+                pending(b"three", Some(Sha256::of(b"three"))).unwrap(),
+                pending(b"one", None).unwrap(),
+            ])
+            .unwrap();
+        assert!(results[0].newly_written);
+        assert!(!results[1].newly_written);
+        assert!(results[2].newly_written);
+        assert!(!results[3].newly_written);
         assert_eq!(store.read(&Sha256::of(b"three")).unwrap(), b"three");
         assert!(!store.contains(&Sha256::of(b"two")));
         assert_eq!(store.count_objects().unwrap(), 3);
         assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
         // Dropped without committing: nothing stays.
-        drop(pending(b"abandoned"));
+        drop(pending(b"abandoned", None));
         assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
     }
 

@@ -141,12 +141,18 @@ impl Service {
         for view in views {
             let id = view.summary.id.clone();
             steps.next("assembling the run's record and signatures", Some(&id))?;
-            let ctx = self.record_context(&id)?;
+            // The run as read and verified above: assembled once for the whole package.
+            let ctx = self.record_context_of(view)?;
+            let view = &ctx.view;
             let record_bytes = canonical(&ctx.record, "the run record")?;
             let record_sha256 = Sha256::of(&record_bytes);
             let data = RunData::of(&ctx.view.run, &ctx.record.dispositions);
             let data_bytes = canonical(&data, "the run data")?;
-            let signatures = self.signatures(&id)?;
+            let signatures: Vec<_> = self
+                .signatures_of(&ctx)?
+                .into_iter()
+                .map(|(view, _)| view)
+                .collect();
             let invalid: Vec<String> = signatures
                 .iter()
                 .enumerate()

@@ -176,6 +176,14 @@ impl Service {
         run: &str,
     ) -> Result<Vec<(SignatureView, u64)>, ServiceError> {
         let ctx = self.record_context(run)?;
+        self.signatures_of(&ctx)
+    }
+
+    /// [`signatures_in_order`](Self::signatures_in_order) against a record already derived.
+    pub(crate) fn signatures_of(
+        &self,
+        ctx: &crate::disposition::RecordContext,
+    ) -> Result<Vec<(SignatureView, u64)>, ServiceError> {
         let digest = ctx.record.digest().map_err(|e| {
             ServiceError::integrity(format!("the record could not be encoded: {}", e.detail))
         })?;
