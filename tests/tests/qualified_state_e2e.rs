@@ -456,6 +456,68 @@ async fn state_shows_the_change_its_author_the_gap_and_the_quiet_stack() {
     assert_eq!(lims["findings"]["schema"], "countersign.state-findings/v1");
     assert_eq!(lims["findings"]["verdict"]["kind"], "not_demonstrable");
     assert_eq!(lims["findings"]["changes"].as_array().unwrap().len(), 3);
+    let json_events = lims["events"].as_array().unwrap().len();
+
+    // The change list and the calls as CSV files, for a spreadsheet: the same rows.
+    let csv = |list: &str, name: &str| {
+        let path = home.path().join(name);
+        let out = Command::new(&cli)
+            .args(["state", "LIMS", "--public-key"])
+            .arg(&pem_path)
+            .args(["--csv", list, "--out"])
+            .arg(&path)
+            .env("COUNTERSIGN_HOME", home.path())
+            .output()
+            .unwrap();
+        (out, path)
+    };
+    let (out, path) = csv("changes", "changes.csv");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("wrote 3 rows"));
+    let changes = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = changes.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 1 + 3, "{changes}");
+    assert!(
+        lines[0].starts_with("\"system\",\"change_id\",\"kind\""),
+        "{changes}"
+    );
+    let ssh = lines
+        .iter()
+        .find(|l| l.contains("AuthorizeSecurityGroupIngress"))
+        .unwrap_or_else(|| panic!("no row for the opened rule:\n{changes}"));
+    for expected in [
+        "\"LIMS\"",
+        "user/jo.tanaka",
+        "203.0.113.24",
+        "/configuration/ipPermissions",
+        "\"no impact\"",
+        "Carol Chen",
+    ] {
+        assert!(ssh.contains(expected), "{expected:?} not in {ssh}");
+    }
+    let (out, path) = csv("events", "events.csv");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events = std::fs::read_to_string(&path).unwrap();
+    let rows = events.split("\r\n").filter(|l| !l.is_empty()).count();
+    assert_eq!(rows, 1 + json_events, "{events}");
+    // A file that exists is never overwritten.
+    let (out, _) = csv("events", "events.csv");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), events);
 
     // An unknown change is refused by the command line before any secret is asked for.
     let out = Command::new(&cli)

@@ -176,6 +176,21 @@ pub struct StateArgs {
     /// Without it, digest signatures are not checked and no period counts as covered.
     #[arg(long, value_name = "FILE")]
     pub public_key: Option<PathBuf>,
+    /// Write this list as CSV to --out instead of printing the state: `changes` (every change
+    /// since approval, with its differences and assessment) or `events` (every CloudTrail call
+    /// on the stacks' resources since approval).
+    #[arg(long, value_enum, value_name = "LIST", requires = "out")]
+    pub csv: Option<StateListArg>,
+    /// The new CSV file (never overwritten).
+    #[arg(long, value_name = "FILE", requires = "csv")]
+    pub out: Option<PathBuf>,
+}
+
+/// `state --csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StateListArg {
+    Changes,
+    Events,
 }
 
 #[derive(Debug, Args)]

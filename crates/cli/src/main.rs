@@ -27,10 +27,10 @@ use std::time::Instant;
 use clap::Parser;
 use countersign_core::display::{escape_lines, is_unsafe, Shown};
 use countersign_service::{
-    CancelToken, Env, FetchProgress, FetchRequest, ImportRequest, Service, ServiceError,
+    CancelToken, Env, FetchProgress, FetchRequest, ImportRequest, Service, ServiceError, StateList,
 };
 
-use crate::args::{Cli, Command, DemoCommand, ShowArgs};
+use crate::args::{Cli, Command, DemoCommand, ShowArgs, StateArgs, StateListArg};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -136,6 +136,23 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
         Command::Package(a) => package_out::package(&open(cli)?, a, json),
         Command::Verify(a) => package_out::verify(cli, a, json),
         Command::Signoff { command } => signoff::handoff(cli, &open(cli)?, command).await,
+        Command::State(StateArgs {
+            system,
+            public_key,
+            csv: Some(list),
+            out: Some(out),
+        }) => {
+            let key = read_public_key(public_key.as_deref())?;
+            let key = key.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));
+            let list = match list {
+                StateListArg::Changes => StateList::Changes,
+                StateListArg::Events => StateList::Events,
+            };
+            state_out::exported(
+                &open_for_reading(cli)?.state_export(system.as_deref(), key, list, out)?,
+                json,
+            )
+        }
         Command::State(a) => {
             let key = read_public_key(a.public_key.as_deref())?;
             let key = key.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));

@@ -5,7 +5,7 @@ use countersign_core::display::Shown;
 use countersign_core::qualified_state::evaluate::human_time;
 use countersign_core::qualified_state::{Change, EventRef, Findings};
 use countersign_service::{
-    AssessRequest, Service, ServiceError, SigningSession, StateReport, SystemOutcome,
+    AssessRequest, Service, ServiceError, SigningSession, StateExport, StateReport, SystemOutcome,
 };
 
 use crate::args::{AssessArgs, Cli};
@@ -68,6 +68,25 @@ pub async fn assess(cli: &Cli, service: &Service, a: &AssessArgs) -> Result<(), 
         Shown(&info.signed_at),
         info.envelope_sha256
     );
+    Ok(())
+}
+
+/// `countersign state --csv … --out FILE`: what was written.
+pub fn exported(e: &StateExport, json: bool) -> Result<(), ServiceError> {
+    if json {
+        return print_json(e);
+    }
+    outln!(
+        "wrote {} rows to {}",
+        e.rows,
+        Shown(&e.path.display().to_string())
+    );
+    if !e.not_qualified.is_empty() {
+        outln!(
+            "not in the file (no approved baseline): {}",
+            Shown(&e.not_qualified.join(", "))
+        );
+    }
     Ok(())
 }
 

@@ -31,6 +31,7 @@ mod runs;
 mod session;
 mod signing;
 mod snapshot;
+mod state_export;
 #[cfg(test)]
 mod test_env;
 
@@ -90,6 +91,7 @@ pub use signing::{
     POLICY_FILE,
 };
 pub use snapshot::SnapshotTaken;
+pub use state_export::{StateExport, StateList};
 
 /// File name of the ledger inside the home directory.
 pub const LEDGER_FILE: &str = "ledger.sqlite";

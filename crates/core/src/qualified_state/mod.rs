@@ -18,6 +18,7 @@ pub mod change;
 pub mod config_diff;
 pub mod coverage;
 pub mod evaluate;
+pub mod export;
 pub mod findings;
 pub mod json_diff;
 pub mod stack_diff;
