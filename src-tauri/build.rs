@@ -30,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "list_keys",
     "create_key",
     "enroll_key",
+    "profile_mfa_device",
     "export_key",
     "save_public_key",
     "open_written",

@@ -110,6 +110,9 @@ export const createKey = (printedName, passphrase, confirm) => call("create_key"
 /** Enrolls a key ({aws, keyId, mfaSerial, mfaCode, acceptCertification}). */
 export const enrollKey = (form) => call("enroll_key", { form });
 
+/** The MFA device the AWS profile names ({profile, region, endpoint}), or null. */
+export const profileMfaDevice = (form) => call("profile_mfa_device", { form });
+
 /** A key's public half. */
 export const exportKey = (keyId) => call("export_key", { keyId });
 

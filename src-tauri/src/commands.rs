@@ -297,6 +297,15 @@ pub async fn enroll_key(
     Ok(service.keys_enroll(&aws, &request).await?)
 }
 
+/// The MFA device the chosen AWS profile names (`mfa_serial`), to prefill enrollment.
+#[tauri::command]
+pub async fn profile_mfa_device(
+    service: State<'_, Service>,
+    form: AwsForm,
+) -> Result<Option<String>, WindowError> {
+    Ok(service.profile_mfa_device(&form.settings()?).await?)
+}
+
 /// Revokes an enrolled key; its signatures then verify as made with a revoked key.
 #[tauri::command]
 pub async fn revoke_key(service: State<'_, Service>, form: RevokeForm) -> Result<(), WindowError> {

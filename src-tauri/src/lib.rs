@@ -75,6 +75,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::list_keys,
             commands::create_key,
             commands::enroll_key,
+            commands::profile_mfa_device,
             commands::export_key,
             commands::save_public_key,
             commands::open_written,

@@ -154,7 +154,11 @@ fn write_profiles(dir: &Path, users: &[&TestUser]) -> (String, String) {
             "[{}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
             u.name, u.access_key_id, u.secret_access_key
         ));
-        config.push_str(&format!("[profile {}]\nregion = {REGION}\n", u.name));
+        // Each signer's profile names their MFA device, as the AWS CLI's profiles do.
+        config.push_str(&format!(
+            "[profile {}]\nregion = {REGION}\nmfa_serial = {}\n",
+            u.name, u.mfa_serial
+        ));
     }
     let c = dir.join("aws-credentials");
     let f = dir.join("aws-config");
@@ -335,7 +339,13 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     set(&client, "#enroll-profile", &alice.name).await;
     set(&client, "#enroll-region", REGION).await;
     set(&client, "#enroll-endpoint", &endpoint).await;
-    set(&client, "#enroll-serial", &alice.mfa_serial).await;
+    // The device comes from Alice's profile (mfa_serial); nobody types it.
+    wait_value(
+        &client,
+        "return document.getElementById('enroll-serial').value",
+        json!(alice.mfa_serial),
+    )
+    .await;
     type_into(&client, "#enroll-code", &alice.current_code()).await;
     click(&client, "#enroll-certify").await;
     click(&client, "#enroll-go").await;

@@ -85,6 +85,10 @@ const APP_ONLY: &[(&str, &str)] = &[
         "the window's own facts (home, version, demo connection), which the command line takes from its arguments",
     ),
     (
+        "profile_mfa_device",
+        "prefills the enrollment form with the MFA device the AWS profile names; the command line reads that device itself when none is given",
+    ),
+    (
         "open_written",
         "opens a file the window wrote (a package) in the desktop's viewer; the command line prints its path",
     ),

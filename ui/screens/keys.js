@@ -255,6 +255,22 @@ export function render(ctx) {
     h("div", { class: "actions" }, enrollButton),
     enrollOut,
   );
+  // The device the chosen profile names (mfa_serial) fills the serial, unless typed over.
+  let prefilled = "";
+  const prefill = async () => {
+    if (serial.value !== "" && serial.value !== prefilled) return;
+    try {
+      const device = await api.profileMfaDevice({ profile: profile.value, region: region.value, endpoint: endpoint.value });
+      if (serial.value === "" || serial.value === prefilled) {
+        prefilled = device ?? "";
+        serial.value = prefilled;
+      }
+    } catch {
+      // An unreadable profile is reported when enrolling; the field stays as it is.
+    }
+  };
+  profile.addEventListener("change", prefill);
+  prefill();
   enrollForm.addEventListener("submit", async (e) => {
     e.preventDefault();
     enrollButton.disabled = true;

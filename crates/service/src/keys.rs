@@ -305,6 +305,16 @@ impl Service {
         Ok((info, file))
     }
 
+    /// The MFA device the AWS profile of `aws` names (`mfa_serial`, as the AWS CLI reads it),
+    /// to prefill an enrollment form; `None` when it names none or no profile file is used.
+    pub async fn profile_mfa_device(
+        &self,
+        aws: &AwsSettings,
+    ) -> Result<Option<String>, ServiceError> {
+        let ctx = self.aws(aws).await?;
+        Ok(ctx.profile_mfa_serial().await?)
+    }
+
     /// Enrolls a key: opens an MFA-backed STS session, asks STS who the caller is, and binds
     /// that ARN, the account, the printed name and the public key in the ledger.
     pub async fn keys_enroll(
