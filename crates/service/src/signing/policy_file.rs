@@ -52,6 +52,19 @@ mod tests {
         assert!(p.separation_of_duties.no_self_approval);
     }
 
+    /// A verifier replays a signature made under the default against these exact bytes
+    /// (`predicate.policy.sha256`), so they are published and frozen: a change is a new
+    /// default with a new version, and the old bytes stay published.
+    #[test]
+    fn the_built_in_policy_is_published_byte_for_byte() {
+        let published = include_bytes!("../../../../docs/policy-default.json");
+        assert_eq!(DEFAULT_POLICY_JSON.as_bytes(), published.as_slice());
+        assert_eq!(
+            countersign_core::digest::Sha256::of(published).to_hex(),
+            "648430814f9e5bd7b0122c1371c8c77ab2421d7c98a6d5f4244436a942d9c768"
+        );
+    }
+
     #[test]
     fn a_home_policy_file_wins_and_a_bad_one_is_named() {
         let home = tempfile::tempdir().unwrap();
