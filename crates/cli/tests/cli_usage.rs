@@ -461,3 +461,45 @@ fn a_bucket_or_location_is_refused_by_the_rule_it_breaks() {
         assert!(text(&o).contains(says), "{args:?}: {}", text(&o));
     }
 }
+
+#[test]
+fn a_state_export_needs_both_flags_and_never_overwrites() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_countersign"))
+            .args(args)
+            .env("COUNTERSIGN_HOME", home.path())
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .unwrap()
+    };
+    // Each flag without the other is a usage error.
+    let o = run(&["state", "--csv", "changes"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--out"), "{}", text(&o));
+    let out = home.path().join("changes.csv");
+    let o = run(&["state", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--csv"), "{}", text(&o));
+
+    // A home without runs exports the header alone.
+    let o = run(&["state", "--csv", "changes", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("wrote 0 rows"), "{}", text(&o));
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        written.starts_with("\"system\",\"change_id\",\"kind\"") && written.ends_with("\r\n"),
+        "{written}"
+    );
+    assert_eq!(written.matches("\r\n").count(), 1, "{written}");
+
+    // The same file again, or a file in a folder that does not exist: refused, nothing written.
+    let o = run(&["state", "--csv", "events", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("already exists"), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), written);
+    let lost = home.path().join("no-such-folder").join("events.csv");
+    let o = run(&["state", "--csv", "events", "--out", lost.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(!lost.exists());
+}
