@@ -91,7 +91,7 @@ export function verificationReport(v) {
     h(
       "section",
       { class: "panel report-part", "data-part": part },
-      h("div", { class: "run-title" }, h("h3", {}, part), h("span", { class: `badge badge--${r.verified ? "verified" : "failed"}` }, r.verified ? "verified" : "NOT VERIFIED")),
+      h("div", { class: "run-title" }, h("h3", {}, part), h("span", { class: `badge badge--${r.verified ? "verified" : "failed"}` }, r.verified ? "all checks passed" : "NOT VERIFIED")),
       h("p", { class: "muted mono" }, `form ${r.form} · package ${r.package_id ?? "(no readable manifest)"} · manifest SHA-256 ${r.manifest_sha256 ?? "—"}`),
       h("table", { class: "grid checks" }, h("thead", {}, h("tr", {}, ["Result", "Check", "What was found"].map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, r.checks.map(checkRow))),
       h("h3", {}, "Signatures"),
