@@ -299,6 +299,8 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
         "Evidence index",
         "DEV-0042",
         "How to verify this package",
+        // The document says what its signatures do not cover.
+        "What the signatures cover:",
     ] {
         assert!(body.contains(word), "{word} not in the PDF");
     }

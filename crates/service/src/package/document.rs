@@ -636,6 +636,8 @@ fn how_to_verify(m: &PackageManifest, sha: &str) -> String {
 \n\
 Offline, with Countersign: countersign verify THIS.pdf --trusted-keys KEYS. Add the bundle (folder or .zip) to check the original evidence files too. Exit code 0 means every check passed; 1 names the first failed check.\n\
 \n\
+What the signatures cover: each run's record (its evidence digests and dispositions). The pages of this PDF, its results tables and the manifest are checked against each other, but no signature covers them; without a trusted-keys list, the signers' keys are the ones this package carries.\n\
+\n\
 Without Countersign: extract the attachments (e.g. pdfdetach -saveall). Check that manifest.json is canonical and that its SHA-256 is the one above; check the size and SHA-256 of every file it lists; check each signature (signatures/…/NNN.dsse.json) as a DSSE envelope with Ed25519 over the pre-authentication encoding, using the public key in keys/<key-id>.json, against the run record it names (runs/…/record.json). The byte formats are in docs/package-format.md and docs/signature-format.md of the Countersign source.\n\
 \n\
 The manifest lists {files} files for {runs} run(s). Original evidence files are listed with their digests and travel in the bundle, not inside this PDF.",
