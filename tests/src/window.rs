@@ -24,6 +24,26 @@ pub async fn wait_for(client: &Client, css: &str) -> Result<Element> {
         .map_err(|e| HarnessError::new(format!("waiting for {css}: {e}")))
 }
 
+/// Clicks the element matching `css`. A list that draws its rows again (a filter applied, a
+/// page arrived) can replace the element between finding and clicking it; the click then
+/// finds the element again rather than failing on the node that went away.
+pub async fn click(client: &Client, css: &str) -> Result<()> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let element = wait_for(client, css).await?;
+        match element.click().await {
+            Ok(()) => return Ok(()),
+            Err(e)
+                if (e.is_stale_element_reference() || e.is_no_such_element())
+                    && std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(HarnessError::new(format!("click {css}: {e}"))),
+        }
+    }
+}
+
 /// Saves a screenshot of the window as `test-artifacts/<stem>.png`, after two animation frames
 /// (so the capture shows the last change to the page, not the frame before it).
 pub async fn screenshot(client: &Client, stem: &str) -> Result<PathBuf> {

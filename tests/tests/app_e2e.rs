@@ -40,6 +40,12 @@ async fn screenshot(client: &Client, name: &str) {
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
+async fn click(client: &Client, css: &str) {
+    window::click(client, css)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
 async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
     window::wait_for(client, css)
         .await
@@ -184,11 +190,7 @@ async fn the_app_lists_the_demo_runs_and_opens_a_run_failures_first() {
     );
     screenshot(&client, "1-connect").await;
     accessible(&client, &axe, "Connect").await;
-    wait_for(&client, "#connect-go")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#connect-go").await;
 
     // The sync's report stays until the user moves on: nothing new, nothing rejected.
     let report = wait_for(&client, "#sync-report").await;
@@ -204,11 +206,7 @@ async fn the_app_lists_the_demo_runs_and_opens_a_run_failures_first() {
     assert!(unchanged.ends_with("objects"), "{unchanged}");
     screenshot(&client, "1b-sync-report").await;
     accessible(&client, &axe, "Connect: sync report").await;
-    wait_for(&client, "#sync-continue")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#sync-continue").await;
 
     // Runs: every demo run is listed.
     wait_for(&client, "#runs-table").await;
@@ -266,7 +264,7 @@ async fn the_app_lists_the_demo_runs_and_opens_a_run_failures_first() {
         .send_keys("2026-13-45")
         .await
         .unwrap();
-    wait_for(&client, "#filter-to").await.click().await.unwrap();
+    click(&client, "#filter-to").await;
     let wrong = wait_for(&client, "#filter-from[aria-invalid='true'] + .field-error")
         .await
         .text()
@@ -327,11 +325,7 @@ async fn the_app_lists_the_demo_runs_and_opens_a_run_failures_first() {
     accessible(&client, &axe, "Run review: cases").await;
 
     // Evidence: open a file; the service re-verifies it.
-    wait_for(&client, "#tab-evidence")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#tab-evidence").await;
     let file = wait_for(&client, "#evidence-table tr[data-path]").await;
     file.send_keys(ENTER)
         .await
@@ -361,13 +355,13 @@ async fn the_app_lists_the_demo_runs_and_opens_a_run_failures_first() {
     screenshot(&client, "5-evidence").await;
     accessible(&client, &axe, "Run review: evidence").await;
 
-    wait_for(&client, "#tab-trace").await.click().await.unwrap();
+    click(&client, "#tab-trace").await;
     wait_for(&client, "#trace-table").await;
     screenshot(&client, "6-traceability").await;
     accessible(&client, &axe, "Run review: traceability").await;
 
     // Sign (no key yet: the request form and the session state).
-    wait_for(&client, "#open-sign").await.click().await.unwrap();
+    click(&client, "#open-sign").await;
     wait_for(&client, "#session-closed").await;
     screenshot(&client, "6b-sign").await;
     accessible(&client, &axe, "Sign").await;
@@ -388,7 +382,7 @@ async fn the_app_lists_the_demo_runs_and_opens_a_run_failures_first() {
         ("#nav-audit", "#audit-list .vrow", "Audit trail"),
         ("#nav-keys", "#keys-table", "Keys"),
     ] {
-        wait_for(&client, nav).await.click().await.unwrap();
+        click(&client, nav).await;
         wait_for(&client, ready).await;
         let top = client
             .execute("return document.getElementById('main').scrollTop", vec![])
@@ -424,28 +418,16 @@ async fn the_app_lists_the_demo_runs_and_opens_a_run_failures_first() {
                 .send_keys("STORED")
                 .await
                 .unwrap();
-            wait_for(&client, "#audit-apply")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&client, "#audit-apply").await;
             wait_count(
                 &client,
                 "return [...document.querySelectorAll('#audit-list .vrow [data-action]')].every(s => s.dataset.action === 'object.stored') ? 1 : 0",
                 1,
             )
             .await;
-            wait_for(&client, "#audit-sort")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&client, "#audit-sort").await;
             wait_for(&client, "#audit-sort[aria-pressed='false']").await;
-            wait_for(&client, "#audit-verify")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&client, "#audit-verify").await;
             let chain = wait_for(&client, "#chain-report").await;
             assert_eq!(
                 chain.attr("data-ok").await.unwrap().as_deref(),
@@ -474,35 +456,19 @@ async fn the_app_lists_the_demo_runs_and_opens_a_run_failures_first() {
         r#"<testsuite name="oq" tests="1" failures="1"><testcase name="critical_check&#13;  PASSED"><failure message="boom"/></testcase></testsuite>"#,
     )
     .unwrap();
-    wait_for(&client, "#nav-connect")
-        .await
-        .click()
-        .await
-        .unwrap();
-    wait_for(&client, "#kind-import")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#nav-connect").await;
+    click(&client, "#kind-import").await;
     wait_for(&client, "#import-path")
         .await
         .send_keys(&media.display().to_string())
         .await
         .unwrap();
-    wait_for(&client, "#connect-go")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#connect-go").await;
     wait_for(&client, "#sync-report").await;
     let new = wait_for(&client, "#sync-new").await.text().await.unwrap();
     assert!(!new.starts_with("0 "), "the import took the run in: {new}");
     screenshot(&client, "7a-import-report").await;
-    wait_for(&client, "#sync-continue")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#sync-continue").await;
     let row = wait_for(&client, &format!("#runs-table tr[data-run='{large}']")).await;
     // The override is shown escaped, as the command line and the PDF spell it, never applied.
     let listed = texts(
@@ -518,7 +484,7 @@ async fn the_app_lists_the_demo_runs_and_opens_a_run_failures_first() {
     screenshot(&client, "7-imported").await;
     row.send_keys(ENTER).await.unwrap();
     wait_for(&client, "#cases[aria-rowcount='10000']").await;
-    wait_for(&client, "#cases").await.click().await.unwrap();
+    click(&client, "#cases").await;
     press(&client, END).await;
     wait_for(
         &client,

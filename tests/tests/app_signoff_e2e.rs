@@ -109,11 +109,9 @@ async fn type_into(client: &Client, css: &str, text: &str) {
 }
 
 async fn click(client: &Client, css: &str) {
-    wait_for(client, css)
+    window::click(client, css)
         .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 async fn text_of(client: &Client, css: &str) -> String {
@@ -422,6 +420,13 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
 
     // 3. Disposition every failure, as Alice.
     set(&client, "#case-status", "attention").await;
+    // The filter is applied by the service: wait until the list shows its answer.
+    wait_value(
+        &client,
+        "return document.querySelector('#cases-count').textContent.split(' ')[0]",
+        json!(failures.len().to_string()),
+    )
+    .await;
     for i in 0..failures.len() {
         click(&client, &format!("#cases .vrow[data-index='{i}']")).await;
         wait_for(&client, "#disposition[data-dispositioned='false']").await;
