@@ -1,5 +1,6 @@
 //! Test support for Countersign: a local AWS emulator (moto) started per test, a fault-injecting
-//! proxy in front of it (with an STS front that validates MFA codes and keeps identities), and
+//! proxy in front of it (with an STS front that validates MFA codes and keeps identities, and an
+//! IAM Identity Center front that serves the SSO device sign-in the emulator lacks), and
 //! fixtures for buckets, IAM users with virtual MFA devices, and CloudFormation stacks.
 //! See docs/emulator.md.
 #![forbid(unsafe_code)]
@@ -17,6 +18,7 @@ pub mod http;
 pub mod iam;
 pub mod proxy;
 pub mod secrets;
+pub mod sso_front;
 pub mod stacks;
 pub mod sts_front;
 pub mod synthetic;

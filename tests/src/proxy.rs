@@ -11,7 +11,10 @@
 //!   times, then the object is served normally again, so resuming can be tested;
 //! - a record of every request seen, so a test can count GetObject calls;
 //! - IAM AccessDenied for an action and user a test names ([`FaultProxy::deny_action`]), since
-//!   the emulator enforces no IAM policy.
+//!   the emulator enforces no IAM policy;
+//! - an IAM Identity Center (SSO) front that answers the SSO OIDC device-authorization API and
+//!   the SSO portal's `GetRoleCredentials`, which the emulator lacks, with sign-ins a test
+//!   approves or denies as the person would — see [`crate::sso_front`].
 //!
 //! Everything else is forwarded to the emulator unchanged.
 
@@ -36,6 +39,7 @@ use crate::emulator::{self, admin_credentials};
 use crate::error::{HarnessError, Result};
 use crate::form;
 use crate::http::{self, HttpClient};
+use crate::sso_front::{self, SsoState, SsoUpstream};
 use crate::sts_front;
 
 /// The error type of proxied bodies.
@@ -75,7 +79,9 @@ pub struct RequestSeen {
     pub path: String,
     /// The raw query string ("" when none).
     pub query: String,
-    /// The `Action` of an AWS Query protocol request (STS, IAM, CloudFormation).
+    /// The `Action` of an AWS Query protocol request (STS, IAM, CloudFormation), or for a
+    /// request the SSO front answered, `sso-oidc:<Operation>` / `sso:GetRoleCredentials`
+    /// (e.g. `sso-oidc:CreateToken`).
     pub action: Option<String>,
     /// The access key id that signed the request.
     pub access_key_id: Option<String>,
@@ -113,6 +119,9 @@ pub(crate) struct ProxyState {
     /// Behave like an S3-compatible store whose listings carry no ETag and which cannot list
     /// versions ([`FaultProxy::list_without_etags`]).
     pub listings_without_etags: bool,
+    /// The IAM Identity Center front's instances, assignments, clients, device authorizations
+    /// and access tokens.
+    pub sso: SsoState,
 }
 
 impl ProxyState {
@@ -157,6 +166,8 @@ struct Upstream {
     base: String,
     http: HttpClient,
     iam: aws_sdk_iam::Client,
+    /// Admin STS of the emulator (the SSO front assumes permission-set roles with it).
+    sts: aws_sdk_sts::Client,
     state: SharedState,
 }
 
@@ -177,6 +188,7 @@ impl FaultProxy {
             base: upstream.trim_end_matches('/').to_owned(),
             http: http::client(),
             iam: aws_sdk_iam::Client::new(&iam_config),
+            sts: aws_sdk_sts::Client::new(&iam_config),
             state: Arc::clone(&state),
         };
         let task = tokio::spawn(accept_loop(listener, ctx));
@@ -335,6 +347,72 @@ impl FaultProxy {
             },
         );
     }
+
+    /// Registers an IAM Identity Center instance with the SSO front: its AWS access portal
+    /// start URL (e.g. `https://countersign-test.awsapps.com/start`) and its region. Device
+    /// authorizations are started only for registered start URLs.
+    pub fn sso_start_url(&self, start_url: &str, region: &str) {
+        lock(&self.state).sso.register_instance(start_url, region);
+    }
+
+    /// Assigns `user` the permission set `permission_set` in account `account_id`: signed in,
+    /// that person gets credentials of the set's role there (`GetRoleCredentials`).
+    pub fn sso_assign(&self, user: &str, account_id: &str, permission_set: &str) {
+        lock(&self.state)
+            .sso
+            .assign(user, account_id, permission_set);
+    }
+
+    /// Device codes issued from now on expire after `seconds` (600 unless set, as AWS's do).
+    pub fn sso_device_expiry(&self, seconds: u64) {
+        lock(&self.state).sso.set_device_expiry(seconds);
+    }
+
+    /// The user codes of the device authorizations still waiting for a person (neither
+    /// approved, denied, expired nor redeemed), oldest first.
+    pub fn sso_pending(&self) -> Vec<String> {
+        lock(&self.state).sso.pending(std::time::SystemTime::now())
+    }
+
+    /// The first pending device authorization's user code ([`FaultProxy::sso_pending`]),
+    /// polled every 50 ms; an error when none appears within `timeout`.
+    pub async fn wait_for_sso_pending(&self, timeout: std::time::Duration) -> Result<String> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(code) = self.sso_pending().into_iter().next() {
+                return Ok(code);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(HarnessError::new(format!(
+                    "no IAM Identity Center sign-in started within {} ms",
+                    timeout.as_millis()
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The person `user` signs in at the access portal (their identity provider's MFA is
+    /// outside the front) and approves the device showing `user_code`. An error when no
+    /// pending authorization has that code (unknown, expired, already decided or redeemed).
+    pub fn sso_approve(&self, user_code: &str, user: &str) -> Result<()> {
+        lock(&self.state)
+            .sso
+            .approve(user_code, user, std::time::SystemTime::now())
+    }
+
+    /// The person refuses the device showing `user_code`: its next token request gets
+    /// `AccessDeniedException`. Errors as [`FaultProxy::sso_approve`].
+    pub fn sso_deny(&self, user_code: &str) -> Result<()> {
+        lock(&self.state)
+            .sso
+            .deny(user_code, std::time::SystemTime::now())
+    }
+
+    /// How many SSO OIDC `CreateToken` requests the front received (every poll counts).
+    pub fn sso_token_requests(&self) -> usize {
+        self.action_count(sso_front::Operation::CreateToken.action())
+    }
 }
 
 impl Drop for FaultProxy {
@@ -387,6 +465,24 @@ async fn handle(ctx: Upstream, req: Request<Incoming>) -> Response<ProxyBody> {
     let method = parts.method.as_str().to_owned();
     let path = form::percent_decode(parts.uri.path(), false);
     let query = parts.uri.query().unwrap_or("").to_owned();
+    if let Some(op) = sso_front::operation(&parts.method, &path, &parts.headers) {
+        let upstream = SsoUpstream {
+            endpoint: &ctx.base,
+            iam: &ctx.iam,
+            sts: &ctx.sts,
+        };
+        let response =
+            sso_front::answer(op, &ctx.state, upstream, &query, &parts.headers, &body).await;
+        lock(&ctx.state).seen.push(RequestSeen {
+            method,
+            path,
+            query,
+            action: Some(op.action().to_owned()),
+            access_key_id: None,
+            status: response.status().as_u16(),
+        });
+        return response;
+    }
     let is_form = parts
         .headers
         .get(hyper::header::CONTENT_TYPE)

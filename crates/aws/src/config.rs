@@ -71,6 +71,23 @@ pub struct RoleProfile {
     pub external_id: Option<String>,
 }
 
+/// An IAM Identity Center (SSO) profile: Countersign opens its signing session for such a
+/// profile with a device sign-in at `start_url` (the identity provider behind it enforces MFA),
+/// then takes the credentials of `role_name` in `account_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoProfile {
+    /// The profile's name.
+    pub profile: String,
+    /// The AWS access portal, e.g. `https://example.awsapps.com/start`.
+    pub start_url: String,
+    /// The region of the IAM Identity Center instance.
+    pub sso_region: String,
+    /// `sso_account_id`.
+    pub account_id: String,
+    /// `sso_role_name`: the permission set.
+    pub role_name: String,
+}
+
 impl AwsContext {
     /// Resolves profile, region, credentials provider and endpoint. Fails when no region can be
     /// determined, naming the profile that was consulted.
@@ -184,6 +201,73 @@ impl AwsContext {
             role_session_name: profile.get("role_session_name").map(str::to_owned),
             duration_seconds,
             external_id: profile.get("external_id").map(str::to_owned),
+        }))
+    }
+
+    /// The IAM Identity Center sign-in of the selected profile, if it is an SSO profile: either
+    /// `sso_session = NAME` with an `[sso-session NAME]` section holding `sso_start_url` and
+    /// `sso_region`, or the legacy form with both keys in the profile; in both forms
+    /// `sso_account_id` and `sso_role_name` name the role to sign in to. `None` under the same
+    /// conditions as [`Self::role_profile`], and for a profile without SSO keys.
+    pub async fn sso_profile(&self) -> Result<Option<SsoProfile>, AwsError> {
+        let Some((name, set)) = self.selected_profile().await? else {
+            return Ok(None);
+        };
+        let Some(profile) = set.get_profile(&name) else {
+            return Ok(None);
+        };
+        let session_name = profile.get("sso_session").map(str::trim);
+        let legacy_url = profile.get("sso_start_url").map(str::trim);
+        if session_name.is_none() && legacy_url.is_none() {
+            return Ok(None);
+        }
+        let incomplete = |detail: String| {
+            AwsError::new(
+                AwsErrorKind::InvalidInput,
+                format!("sign in with IAM Identity Center through the profile {name}"),
+            )
+            .with_profile(Some(name.clone()))
+            .with_detail(detail)
+            .with_hint("complete the profile as `aws configure sso` writes it: sso_session (with sso_start_url and sso_region in its [sso-session] section), sso_account_id and sso_role_name")
+        };
+        let (start_url, sso_region) = match session_name {
+            Some(session) => {
+                let Some(section) = set.sso_session(session) else {
+                    return Err(incomplete(format!(
+                        "the profile names sso_session = {session}, but the config has no [sso-session {session}] section"
+                    )));
+                };
+                (
+                    section.get("sso_start_url").map(str::trim),
+                    section.get("sso_region").map(str::trim),
+                )
+            }
+            None => (legacy_url, profile.get("sso_region").map(str::trim)),
+        };
+        let field = |value: Option<&str>, key: &str| -> Result<String, AwsError> {
+            value
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| incomplete(format!("{key} is missing")))
+        };
+        let start_url = field(start_url, "sso_start_url")?;
+        if !start_url.starts_with("https://") {
+            return Err(incomplete(format!(
+                "sso_start_url = {start_url} is not an https:// address"
+            )));
+        }
+        let account_id = field(profile.get("sso_account_id"), "sso_account_id")?;
+        if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(incomplete(format!(
+                "sso_account_id = {account_id} is not a 12-digit AWS account id"
+            )));
+        }
+        Ok(Some(SsoProfile {
+            profile: name.clone(),
+            start_url,
+            sso_region: field(sso_region, "sso_region")?,
+            account_id,
+            role_name: field(profile.get("sso_role_name"), "sso_role_name")?,
         }))
     }
 

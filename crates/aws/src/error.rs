@@ -15,6 +15,11 @@ pub enum AwsErrorKind {
     AccessDenied,
     /// A wrong MFA one-time code: STS refused the session.
     MfaCodeRejected,
+    /// An IAM Identity Center device sign-in that nobody approved before its code expired (or
+    /// whose code the portal no longer accepts).
+    SignInExpired,
+    /// An IAM Identity Center device sign-in denied in the browser.
+    SignInDenied,
     NoSuchBucket,
     NoSuchKey,
     WrongRegion,
@@ -213,6 +218,8 @@ impl fmt::Display for AwsError {
             AwsErrorKind::ExpiredCredentials => "AWS credentials expired",
             AwsErrorKind::AccessDenied => "access denied",
             AwsErrorKind::MfaCodeRejected => "MFA code rejected",
+            AwsErrorKind::SignInExpired => "sign-in expired",
+            AwsErrorKind::SignInDenied => "sign-in denied",
             AwsErrorKind::NoSuchBucket => "no such bucket",
             AwsErrorKind::NoSuchKey => "no such object",
             AwsErrorKind::WrongRegion => "wrong region for the bucket",

@@ -78,6 +78,53 @@ impl MfaSession {
         &self.access_key_id
     }
 
+    pub(crate) fn new(
+        access_key_id: String,
+        secret_access_key: Zeroizing<String>,
+        session_token: Zeroizing<String>,
+        expires_at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            access_key_id,
+            secret_access_key,
+            session_token,
+            expires_at,
+        }
+    }
+
+    /// Asks STS who these credentials belong to (GetCallerIdentity), keeping the server's
+    /// `Date` as the session's server time. `mfa_serial` is how the session was authenticated.
+    pub(crate) async fn identify(
+        &self,
+        base: &AwsContext,
+        mfa_serial: &str,
+    ) -> Result<SessionIdentity, AwsError> {
+        let action = "identify the caller of the MFA session with GetCallerIdentity";
+        let date = ServerDate::default();
+        let who = self
+            .context(base)
+            .sts()
+            .get_caller_identity()
+            .customize()
+            .interceptor(date.clone())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(&e, action))?;
+        let missing = |field: &str| {
+            AwsError::new(AwsErrorKind::Other, action)
+                .with_detail(format!("STS answered without the caller's {field}"))
+        };
+        Ok(SessionIdentity {
+            arn: who.arn.ok_or_else(|| missing("ARN"))?,
+            account: who.account.ok_or_else(|| missing("account"))?,
+            user_id: who.user_id.ok_or_else(|| missing("user id"))?,
+            mfa_serial: mfa_serial.to_owned(),
+            assumed_role: None,
+            expires_at: self.expires_at,
+            server_time: date.get(),
+        })
+    }
+
     fn credentials(&self) -> Credentials {
         Credentials::new(
             self.access_key_id.clone(),
@@ -104,7 +151,9 @@ pub struct SessionIdentity {
     pub assumed_role: Option<AssumedRole>,
     /// When the session's credentials expire.
     pub expires_at: OffsetDateTime,
-    /// The HTTP `Date` header of the GetSessionToken answer (the server's clock), when present.
+    /// The HTTP `Date` header of the answer that opened the session (GetSessionToken or
+    /// AssumeRole; GetCallerIdentity after an IAM Identity Center sign-in): the server's clock,
+    /// when present.
     pub server_time: Option<String>,
 }
 
@@ -462,36 +511,15 @@ pub async fn open_mfa_session(
                     .with_detail("STS answered with an expiry time out of range"),
             )
         })?;
-    let session = MfaSession {
-        access_key_id: creds.access_key_id,
-        secret_access_key: Zeroizing::new(creds.secret_access_key),
-        session_token: Zeroizing::new(creds.session_token),
+    let session = MfaSession::new(
+        creds.access_key_id,
+        Zeroizing::new(creds.secret_access_key),
+        Zeroizing::new(creds.session_token),
         expires_at,
-    };
-
-    let who_action = "identify the caller of the MFA session with GetCallerIdentity";
-    let who = session
-        .context(ctx)
-        .sts()
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| with_context(AwsError::from_sdk(&e, who_action)))?;
-    let missing = |field: &str| {
-        with_context(
-            AwsError::new(AwsErrorKind::Other, who_action)
-                .with_detail(format!("STS answered without the caller's {field}")),
-        )
-    };
-    let identity = SessionIdentity {
-        arn: who.arn.ok_or_else(|| missing("ARN"))?,
-        account: who.account.ok_or_else(|| missing("account"))?,
-        user_id: who.user_id.ok_or_else(|| missing("user id"))?,
-        mfa_serial: serial.to_owned(),
-        assumed_role,
-        expires_at,
-        server_time: date.get(),
-    };
+    );
+    let mut identity = session.identify(ctx, serial).await.map_err(with_context)?;
+    identity.assumed_role = assumed_role;
+    identity.server_time = date.get().or(identity.server_time);
     Ok((session, identity))
 }
 
