@@ -9,7 +9,7 @@ use countersign_service::{
 
 use crate::args::{Cli, LedgerCommand};
 use crate::output::print_json;
-use crate::signoff::{both_stdin, read_secret, signing_secrets};
+use crate::signoff::{both_stdin, read_secret, signing_secrets, SecretFiles};
 use crate::{open, open_for_reading, output};
 
 /// Runs one `ledger` subcommand. `restore` works on the home without opening it first.
@@ -128,13 +128,21 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
                 Shown(&plan.iam_arn),
                 plan.key_id
             );
+            let aws = cli.global.aws();
             let secrets = signing_secrets(
-                plan.needs_mfa.then_some(plan.mfa_serial.as_str()),
-                a.mfa_code_file.as_deref(),
-                a.passphrase_file.as_deref(),
-            )?;
+                &service,
+                &aws,
+                &mut session,
+                plan.needs_mfa,
+                &plan.mfa_serial,
+                SecretFiles {
+                    mfa_code: a.mfa_code_file.as_deref(),
+                    passphrase: a.passphrase_file.as_deref(),
+                },
+            )
+            .await?;
             let info = service
-                .ledger_review(&cli.global.aws(), &mut session, &req, secrets)
+                .ledger_review(&aws, &mut session, &req, secrets)
                 .await?;
             if let Some(w) = &info.clock_warning {
                 eprintln!("warning: {}", Shown(w));

@@ -7,33 +7,82 @@ use std::path::Path;
 
 use countersign_core::display::Shown;
 use countersign_service::{
-    DispositionRequest, EnrollRequest, ErrorCode, FetchSignoffRequest, MfaCode, Passphrase,
-    PublishRequest, Service, ServiceError, SignRequest, SignSecrets, SignatureView, SigningSession,
-    CERTIFICATION_STATEMENT,
+    AwsSettings, DispositionRequest, EnrollRequest, ErrorCode, FetchSignoffRequest, MfaCode,
+    Passphrase, PublishRequest, Service, ServiceError, SignInMethod, SignInPrompt, SignRequest,
+    SignSecrets, SignatureView, SigningSession, CERTIFICATION_STATEMENT,
 };
 
 use crate::args::{Cli, DispositionArgs, KeysCommand, SignArgs, SignoffCommand};
 use crate::output::print_json;
 
-/// The secrets of one signing: the MFA code when the session needs one (`mfa_serial` names the
-/// device in the prompt), then the key passphrase. From the terminal or the given files, never argv.
-pub(crate) fn signing_secrets(
-    mfa_serial: Option<&str>,
-    mfa_code_file: Option<&Path>,
-    passphrase_file: Option<&Path>,
+/// The secrets of one signing. When the session needs opening (`needs_session`): with an IAM
+/// Identity Center profile, a sign-in is started and its page and code are shown, to be
+/// approved in the browser while the signing waits; otherwise the MFA code (`mfa_serial` names
+/// the device in the prompt). Then the key passphrase. From the terminal or the given files,
+/// never argv.
+pub(crate) async fn signing_secrets(
+    service: &Service,
+    aws: &AwsSettings,
+    session: &mut SigningSession,
+    needs_session: bool,
+    mfa_serial: &str,
+    files: SecretFiles<'_>,
 ) -> Result<SignSecrets, ServiceError> {
-    let mfa_code = match mfa_serial {
-        Some(serial) => Some(read_mfa_code(
-            &format!("MFA code ({serial}): "),
-            mfa_code_file,
-        )?),
-        None => None,
-    };
-    let passphrase = read_secret("Key passphrase: ", passphrase_file)?;
+    let mut mfa_code = None;
+    if needs_session {
+        match service.sign_in_method(aws).await? {
+            SignInMethod::IdentityCenter { .. } => {
+                refuse_code_file(files.mfa_code)?;
+                let prompt = service.start_sign_in(aws, session).await?;
+                show_sign_in(&prompt);
+            }
+            SignInMethod::MfaCode { .. } => {
+                mfa_code = Some(read_mfa_code(
+                    &format!("MFA code ({mfa_serial}): "),
+                    files.mfa_code,
+                )?);
+            }
+        }
+    }
+    let passphrase = read_secret("Key passphrase: ", files.passphrase)?;
     Ok(SignSecrets {
         passphrase,
         mfa_code,
     })
+}
+
+/// Where the secrets of a signing come from (`None`: the terminal).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SecretFiles<'a> {
+    pub(crate) mfa_code: Option<&'a Path>,
+    pub(crate) passphrase: Option<&'a Path>,
+}
+
+fn refuse_code_file(file: Option<&Path>) -> Result<(), ServiceError> {
+    match file {
+        Some(_) => Err(ServiceError::bad_input(
+            "the AWS profile signs in with IAM Identity Center in the browser; it takes no MFA code (drop --mfa-code-file)",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// What the signer does for an IAM Identity Center sign-in (on standard error: standard output
+/// stays the command's result).
+fn show_sign_in(prompt: &SignInPrompt) {
+    eprintln!(
+        "Sign in with IAM Identity Center ({}) to open the signing session:",
+        Shown(&prompt.start_url)
+    );
+    eprintln!("  1. open {}", Shown(&prompt.url));
+    eprintln!(
+        "  2. check that the page shows the code {}, sign in, and approve",
+        Shown(&prompt.user_code)
+    );
+    eprintln!(
+        "The code expires at {}. Countersign waits for the approval.",
+        Shown(&prompt.expires_at)
+    );
 }
 
 /// Longest secret read from a file or standard input. A passphrase or MFA code is a line; a
@@ -168,18 +217,32 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
                     })?;
                     line.trim().eq_ignore_ascii_case("I accept")
                 };
-            let code = read_mfa_code("MFA code: ", a.mfa_code_file.as_deref())?;
-            let e = service
-                .keys_enroll(
-                    &cli.global.aws(),
-                    &EnrollRequest {
-                        mfa_serial: a.mfa_serial.clone().unwrap_or_default(),
-                        mfa_code: code,
-                        key_id: a.key.clone(),
-                        certification_accepted: accepted,
-                    },
-                )
-                .await?;
+            let aws = cli.global.aws();
+            let e = match service.sign_in_method(&aws).await? {
+                SignInMethod::IdentityCenter { .. } => {
+                    refuse_code_file(a.mfa_code_file.as_deref())?;
+                    let mut session = SigningSession::new();
+                    let prompt = service.start_sign_in(&aws, &mut session).await?;
+                    show_sign_in(&prompt);
+                    service
+                        .keys_enroll_signed_in(&aws, a.key.as_deref(), accepted, &mut session)
+                        .await?
+                }
+                SignInMethod::MfaCode { .. } => {
+                    let code = read_mfa_code("MFA code: ", a.mfa_code_file.as_deref())?;
+                    service
+                        .keys_enroll(
+                            &aws,
+                            &EnrollRequest {
+                                mfa_serial: a.mfa_serial.clone().unwrap_or_default(),
+                                mfa_code: code,
+                                key_id: a.key.clone(),
+                                certification_accepted: accepted,
+                            },
+                        )
+                        .await?
+                }
+            };
             if let Some(w) = &e.clock_warning {
                 eprintln!("warning: {}", Shown(w));
             }
@@ -283,14 +346,20 @@ pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), Serv
         Shown(&plan.policy_version.to_string()),
         Shown(&plan.policy_source.to_string())
     );
+    let aws = cli.global.aws();
     let secrets = signing_secrets(
-        plan.needs_mfa.then_some(plan.mfa_serial.as_str()),
-        a.mfa_code_file.as_deref(),
-        a.passphrase_file.as_deref(),
-    )?;
-    let info = service
-        .sign(&cli.global.aws(), &mut session, &req, secrets)
-        .await?;
+        service,
+        &aws,
+        &mut session,
+        plan.needs_mfa,
+        &plan.mfa_serial,
+        SecretFiles {
+            mfa_code: a.mfa_code_file.as_deref(),
+            passphrase: a.passphrase_file.as_deref(),
+        },
+    )
+    .await?;
+    let info = service.sign(&aws, &mut session, &req, secrets).await?;
     if let Some(w) = &info.clock_warning {
         eprintln!("warning: {}", Shown(w));
     }

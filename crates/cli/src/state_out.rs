@@ -10,7 +10,7 @@ use countersign_service::{
 
 use crate::args::{AssessArgs, Cli};
 use crate::output::print_json;
-use crate::signoff::{both_stdin, signing_secrets};
+use crate::signoff::{both_stdin, signing_secrets, SecretFiles};
 
 /// `countersign assess`: shows what will be signed, asks for the secrets, signs.
 pub async fn assess(cli: &Cli, service: &Service, a: &AssessArgs) -> Result<(), ServiceError> {
@@ -45,13 +45,21 @@ pub async fn assess(cli: &Cli, service: &Service, a: &AssessArgs) -> Result<(), 
         Shown(&plan.iam_arn),
         plan.key_id
     );
+    let aws = cli.global.aws();
     let secrets = signing_secrets(
-        plan.needs_mfa.then_some(plan.mfa_serial.as_str()),
-        a.mfa_code_file.as_deref(),
-        a.passphrase_file.as_deref(),
-    )?;
+        service,
+        &aws,
+        &mut session,
+        plan.needs_mfa,
+        &plan.mfa_serial,
+        SecretFiles {
+            mfa_code: a.mfa_code_file.as_deref(),
+            passphrase: a.passphrase_file.as_deref(),
+        },
+    )
+    .await?;
     let info = service
-        .assess_change(&cli.global.aws(), &mut session, &req, secrets)
+        .assess_change(&aws, &mut session, &req, secrets)
         .await?;
     if let Some(w) = &info.clock_warning {
         eprintln!("warning: {}", Shown(w));

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use countersign_aws::iam::{groups_of, GroupMembership};
+use countersign_aws::sso::finish_device_sign_in;
 use countersign_aws::sts::{open_mfa_session, MfaSession, SessionIdentity};
 use countersign_aws::{AwsContext, AwsErrorKind, AwsSettings};
 use countersign_core::secret::{MfaCode, Passphrase};
@@ -16,6 +17,8 @@ use countersign_ledger::{Actor, NewEnrollment, SignerKeyRecord};
 use serde::Serialize;
 
 use crate::error::{self as err, ErrorCode, ServiceError};
+use crate::session::SigningSession;
+use crate::sign_in::OpenError;
 use crate::Service;
 
 /// Directory of the key files inside the home directory.
@@ -323,7 +326,50 @@ impl Service {
         req: &EnrollRequest,
     ) -> Result<Enrollment, ServiceError> {
         let now = self.now();
-        if !req.certification_accepted {
+        let (info, file) =
+            self.enrollable_key(req.key_id.as_deref(), req.certification_accepted)?;
+        let ctx = self.aws(aws).await?;
+        let (session, identity) =
+            open_mfa_session(&ctx, &req.mfa_serial, req.mfa_code.expose(), None)
+                .await
+                .map_err(from_sts_error)?;
+        self.bind_key(&ctx, info, &file, session, identity, now)
+            .await
+    }
+
+    /// Enrolls a key with the IAM Identity Center sign-in started in `session`
+    /// ([`Service::start_sign_in`]): once the person approves it in the browser, binds the
+    /// identity of the role session it yields, as [`Service::keys_enroll`] binds an MFA
+    /// session's. The sign-in is used up either way.
+    pub async fn keys_enroll_signed_in(
+        &self,
+        aws: &AwsSettings,
+        key_id: Option<&str>,
+        certification_accepted: bool,
+        session: &mut SigningSession,
+    ) -> Result<Enrollment, ServiceError> {
+        let now = self.now();
+        let (info, file) = self.enrollable_key(key_id, certification_accepted)?;
+        let Some(sign_in) = session.pending.take() else {
+            return Err(ServiceError::bad_input(
+                "no IAM Identity Center sign-in was started for this enrollment: start it, approve it in the browser, then enroll",
+            ));
+        };
+        let ctx = self.aws(aws).await?;
+        let (mfa, identity) = finish_device_sign_in(&ctx, sign_in)
+            .await
+            .map_err(|e| OpenError::from(e).into_service_error())?;
+        self.bind_key(&ctx, info, &file, mfa, identity, now).await
+    }
+
+    /// The key to enroll, once the signer accepted the certification: `key_id`, or the one
+    /// key not yet enrolled; refused when it is already bound.
+    fn enrollable_key(
+        &self,
+        key_id: Option<&str>,
+        certification_accepted: bool,
+    ) -> Result<(KeyInfo, KeyFile), ServiceError> {
+        if !certification_accepted {
             return Err(ServiceError::new(
                 ErrorCode::Refused,
                 format!(
@@ -331,7 +377,7 @@ impl Service {
                 ),
             ));
         }
-        let (info, file) = self.key_file(req.key_id.as_deref(), |k| k.enrolled.is_none())?;
+        let (info, file) = self.key_file(key_id, |k| k.enrolled.is_none())?;
         if let Some(bound) = &info.enrolled {
             return Err(ServiceError::new(
                 ErrorCode::Refused,
@@ -341,13 +387,21 @@ impl Service {
                 ),
             ));
         }
+        Ok((info, file))
+    }
+
+    /// Binds the identity of a just-opened session to the key, in the ledger.
+    async fn bind_key(
+        &self,
+        ctx: &AwsContext,
+        info: KeyInfo,
+        file: &KeyFile,
+        session: MfaSession,
+        identity: SessionIdentity,
+        now: time::OffsetDateTime,
+    ) -> Result<Enrollment, ServiceError> {
         let public_key = file.public_key().map_err(from_key_error)?.to_bytes();
-        let ctx = self.aws(aws).await?;
-        let (session, identity) =
-            open_mfa_session(&ctx, &req.mfa_serial, req.mfa_code.expose(), None)
-                .await
-                .map_err(from_sts_error)?;
-        let (groups, group_warning) = self.enrollment_groups(&ctx, &session, &identity).await?;
+        let (groups, group_warning) = self.enrollment_groups(ctx, &session, &identity).await?;
         drop(session);
         let actor = Actor::person(identity.arn.clone(), file.printed_name.clone());
         let mut ledger = self.ledger()?;

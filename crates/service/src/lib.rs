@@ -29,6 +29,7 @@ mod qualified_state;
 mod review;
 mod runs;
 mod session;
+mod sign_in;
 mod signing;
 mod snapshot;
 mod state_export;
@@ -86,6 +87,7 @@ pub use qualified_state::{StateReport, SystemOutcome, SystemState};
 pub use review::{AuditReview, ReviewInfo, ReviewPlan, ReviewRequest, AUDIT_TRAIL_SUBJECT};
 pub use runs::{FileContent, RunSummary, RunView};
 pub use session::{SigningSession, DEFAULT_MAX_CLOCK_SKEW_SECS};
+pub use sign_in::{SignInMethod, SignInPrompt};
 pub use signing::{
     SignPlan, SignRequest, SignSecrets, SignatureInfo, SignatureView, DEFAULT_POLICY_JSON,
     POLICY_FILE,

@@ -5,6 +5,7 @@
 //! The session lives in memory only, in the process that signs: the desktop app keeps one for
 //! as long as it runs; the command line starts a new one for every command.
 
+use countersign_aws::sso::DeviceSignIn;
 use countersign_aws::sts::{MfaSession, SessionIdentity};
 use time::{Duration, OffsetDateTime};
 
@@ -25,6 +26,8 @@ pub(crate) struct OpenSession {
 pub struct SigningSession {
     pub(crate) max_clock_skew: Duration,
     pub(crate) open: Option<OpenSession>,
+    /// An IAM Identity Center sign-in started for the next signing, not yet completed.
+    pub(crate) pending: Option<DeviceSignIn>,
 }
 
 impl std::fmt::Debug for SigningSession {
@@ -32,6 +35,10 @@ impl std::fmt::Debug for SigningSession {
         f.debug_struct("SigningSession")
             .field("identity", &self.open.as_ref().map(|o| &o.identity.arn))
             .field("credentials", &"<redacted>")
+            .field(
+                "pending_sign_in",
+                &self.pending.as_ref().map(DeviceSignIn::user_code),
+            )
             .finish()
     }
 }
@@ -49,6 +56,7 @@ impl SigningSession {
         Self {
             max_clock_skew: Duration::seconds(DEFAULT_MAX_CLOCK_SKEW_SECS),
             open: None,
+            pending: None,
         }
     }
 
@@ -58,10 +66,19 @@ impl SigningSession {
         self
     }
 
-    /// Ends the session now: the STS credentials are dropped; the next signing needs an MFA
-    /// code again.
+    /// Ends the session now: the STS credentials and any sign-in not yet completed are
+    /// dropped; the next signing needs an MFA code (or a new sign-in) again.
     pub fn lock(&mut self) {
         self.open = None;
+        self.pending = None;
+    }
+
+    /// The page of the IAM Identity Center sign-in started for the next signing, if one is
+    /// waiting.
+    pub fn pending_sign_in_url(&self) -> Option<String> {
+        self.pending
+            .as_ref()
+            .map(|p| p.verification_url().to_owned())
     }
 
     /// The identity of the open session, if it is open at `now` under `idle_timeout`.
@@ -116,7 +133,8 @@ impl SigningSession {
             .open_identity(now, idle_timeout)
             .is_some_and(|i| i.arn == arn);
         if !ok {
-            self.lock();
+            // The credentials go; a sign-in started for this signing stays to open the next.
+            self.open = None;
         }
         ok
     }

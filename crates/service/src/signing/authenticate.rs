@@ -3,8 +3,7 @@
 //! ledger.
 
 use countersign_aws::iam::{groups_of, GroupMembership};
-use countersign_aws::sts::open_mfa_session;
-use countersign_aws::{AwsContext, AwsErrorKind};
+use countersign_aws::AwsContext;
 use countersign_core::signature::policy::{evaluate, Policy, Principal};
 use countersign_core::signature::predicate::{Meaning, UtcTimestamp};
 use countersign_keys::{KeyError, KeyFile, Passphrase};
@@ -14,8 +13,9 @@ use time::{Duration, OffsetDateTime};
 use super::flow::GroupCheck;
 use super::{refused, SignSecrets};
 use crate::error::{self as err, ServiceError};
-use crate::keys::{clock_skew, from_key_error, from_sts_error};
+use crate::keys::{clock_skew, from_key_error};
 use crate::session::{OpenSession, SigningSession};
+use crate::sign_in::{open_session, OpenError};
 use crate::Service;
 
 /// Who signs what: the inputs of [`Service::authenticate`].
@@ -64,31 +64,49 @@ impl Service {
         let mut clock_warning = None;
         let mut fresh: Option<OpenSession> = None;
         if !session.usable_for(&s.key.iam_arn, now, idle) {
-            let code = secrets.mfa_code.as_ref().ok_or_else(|| {
-                ServiceError::bad_input(
-                    "the signing session is not open: the MFA code from your device is needed as well as the passphrase",
-                )
-            })?;
-            if s.mfa_serial.is_empty() {
+            let code = secrets.mfa_code.as_ref().map(|c| c.expose());
+            if session.pending.is_none() && code.is_some() && s.mfa_serial.is_empty() {
                 return Err(ServiceError::bad_input(
                     "no MFA device is known for this key; pass --mfa-serial ARN",
                 ));
             }
-            let (mfa, identity) =
-                match open_mfa_session(aws, s.mfa_serial, code.expose(), None).await {
-                    Ok(ok) => ok,
-                    Err(e) if e.kind == AwsErrorKind::MfaCodeRejected => {
-                        let msg = self.record_failure(
-                            s.key,
-                            s.policy,
-                            "mfa_rejected",
-                            "MFA code rejected: STS did not accept the one-time code",
-                            now,
-                        )?;
-                        return Err(refused(msg));
-                    }
-                    Err(e) => return Err(from_sts_error(e)),
-                };
+            let (mfa, identity) = match open_session(aws, session, s.mfa_serial, code).await {
+                Ok(ok) => ok,
+                Err(OpenError::CodeRejected) => {
+                    let msg = self.record_failure(
+                        s.key,
+                        s.policy,
+                        "mfa_rejected",
+                        "MFA code rejected: STS did not accept the one-time code",
+                        now,
+                    )?;
+                    return Err(refused(msg));
+                }
+                Err(OpenError::SignInDenied(text)) => {
+                    let msg = self.record_failure(
+                        s.key,
+                        s.policy,
+                        "sign_in_denied",
+                        "IAM Identity Center sign-in denied",
+                        now,
+                    )?;
+                    return Err(refused(format!("{msg}: {text}")));
+                }
+                Err(OpenError::SignInExpired(text)) => {
+                    self.ledger()?
+                        .record_signing_refusal(
+                            s.subject_kind,
+                            s.subject_id,
+                            s.meaning.as_str(),
+                            "sign_in_expired",
+                            &text,
+                            &actor,
+                        )
+                        .map_err(err::from_ledger)?;
+                    return Err(refused(text));
+                }
+                Err(e) => return Err(e.into_service_error()),
+            };
             if identity.arn != s.key.iam_arn {
                 let msg = format!(
                     "the MFA session belongs to {}, but the key {} is enrolled to {}; sign with your own key",
