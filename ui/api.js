@@ -110,6 +110,21 @@ export const createKey = (printedName, passphrase, confirm) => call("create_key"
 /** Enrolls a key ({aws, keyId, mfaSerial, mfaCode, acceptCertification}). */
 export const enrollKey = (form) => call("enroll_key", { form });
 
+/** Enrolls a key to the identity of the IAM Identity Center sign-in started and approved. */
+export const enrollKeySignedIn = (form) => call("enroll_key_signed_in", { form });
+
+/**
+ * How a signing session opens with the AWS profile ({profile, region, endpoint}):
+ * {kind: "mfa_code", device} or {kind: "identity_center", start_url, account_id, role_name}.
+ */
+export const signInMethod = (form) => call("sign_in_method", { form });
+
+/** Starts an IAM Identity Center sign-in: {url, user_code, start_url, expires_at}. */
+export const startSignIn = (form) => call("start_sign_in", { form });
+
+/** Opens the page of the sign-in started, in the desktop's browser. */
+export const openSignInPage = () => call("open_sign_in_page");
+
 /** The MFA device the AWS profile names ({profile, region, endpoint}), or null. */
 export const profileMfaDevice = (form) => call("profile_mfa_device", { form });
 

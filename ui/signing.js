@@ -3,7 +3,8 @@
 // of the rule that refused it, and the form that asks for the signature components (MFA code
 // when the session is closed, the passphrase always). The components go into the one signing
 // call and the fields are cleared right after; nothing here keeps them.
-import { h } from "./dom.js";
+import * as api from "./api.js";
+import { formatTime, h, mount } from "./dom.js";
 import { errorBox, ErrorCode, toAppError } from "./errors.js";
 
 /** Why a refusal happened, in the words of the rule that refused it. */
@@ -17,6 +18,8 @@ const RULES = [
   [/was revoked/, "Key revoked", "A revoked key can no longer sign. Create and enroll a new key under Keys."],
   [/MFA session belongs to/, "Wrong identity", "The MFA code opened a session for a different IAM identity than the one the key is enrolled to. Sign with your own key and your own device."],
   [/MFA code rejected/, "MFA code rejected", "AWS did not accept the one-time code. Wait for the next code on your device."],
+  [/sign-in expired/, "Sign-in expired", "Nobody approved the IAM Identity Center sign-in before its code expired. Start a new sign-in and approve it in the browser."],
+  [/sign-in denied|Identity Center sign-in denied/, "Sign-in denied", "The IAM Identity Center sign-in was denied in the browser. Failed attempts count towards the lockout."],
   [/passphrase/i, "Passphrase", "The key's passphrase did not open it. Failed attempts count towards the lockout."],
 ];
 
@@ -63,8 +66,71 @@ export function liveStamp(id) {
 }
 
 /**
- * The signature components form. `plan` says whether an MFA code is needed (`needs_mfa`,
- * `iam_arn`, `mfa_serial`); `conn` prefills the AWS profile, region and endpoint; `prefix`
+ * The IAM Identity Center sign-in of a form whose AWS profile is an SSO profile: a button that
+ * starts it, then the page to open and the code to check there. `prefix` names the parts
+ * (`${prefix}-sso-start`, `${prefix}-sso-open`, `${prefix}-sso-code`); `aws()` reads the form's
+ * AWS fields. The approval itself happens in the browser, where the identity provider asks for
+ * its own second factor; the signing (or enrollment) call then waits for it.
+ */
+export function signInPanel({ prefix, aws, action }) {
+  const out = h("div", { id: `${prefix}-sso-prompt`, "aria-live": "polite" });
+  const start = h("button", { type: "button", id: `${prefix}-sso-start` }, "Start sign-in");
+  start.addEventListener("click", async () => {
+    start.disabled = true;
+    try {
+      const p = await api.startSignIn(aws());
+      const open = h("button", { type: "button", id: `${prefix}-sso-open` }, "Open the sign-in page");
+      open.addEventListener("click", () => api.openSignInPage().catch((err) => mount(out, errorBox(err))));
+      mount(
+        out,
+        h(
+          "ol",
+          { class: "steps" },
+          h("li", {}, open, " ", h("span", { class: "mono muted", id: `${prefix}-sso-url` }, p.url)),
+          h("li", {}, "Check that the page shows the code ", h("b", { class: "mono", id: `${prefix}-sso-code` }, p.user_code), ", sign in with your company account and approve."),
+          h("li", {}, `Then ${action}: Countersign waits for the approval. The code expires at ${formatTime(p.expires_at)}.`),
+        ),
+      );
+    } catch (err) {
+      mount(out, errorBox(err));
+    } finally {
+      start.disabled = false;
+    }
+  });
+  return h(
+    "div",
+    { class: "sso wide", id: `${prefix}-sso`, hidden: true },
+    h("p", { class: "muted" }, "This AWS profile signs in with IAM Identity Center: no MFA code here. Your company sign-in page asks for your second factor."),
+    start,
+    out,
+  );
+}
+
+/**
+ * Shows the MFA code fields or the sign-in panel, as the AWS profile in `aws()` requires;
+ * again whenever one of `inputs` changes. `onMethod(kind)` hears the answer.
+ */
+export function followSignInMethod({ aws, inputs, codeFields, panel, onMethod = () => {} }) {
+  const apply = async () => {
+    let kind = "mfa_code";
+    try {
+      kind = (await api.signInMethod(aws())).kind;
+    } catch {
+      // An unreadable profile is reported by the signing call, next to its field.
+    }
+    const sso = kind === "identity_center";
+    for (const f of codeFields) f.hidden = sso;
+    panel.hidden = !sso;
+    onMethod(kind);
+  };
+  for (const i of inputs) i.addEventListener("change", apply);
+  apply();
+}
+
+/**
+ * The signature components form. `plan` says whether the session needs opening (`needs_mfa`,
+ * `iam_arn`, `mfa_serial`): with an MFA code, or with an IAM Identity Center sign-in when the
+ * AWS profile is an SSO profile; `conn` prefills the AWS profile, region and endpoint; `prefix`
  * names the fields (`${prefix}-mfa`, `${prefix}-passphrase`, `${prefix}-go`, …). `submit(aws,
  * secrets, fields)` makes the one signing call and shows its outcome itself (it never rejects;
  * `fields` are this form's fields, for an error about one of them); the secret fields are
@@ -78,25 +144,40 @@ export function secretsForm({ plan, conn, prefix, title, label, submit }) {
   const code = field("mfa", { inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6" });
   const pass = h("input", { type: "password", id: `${prefix}-passphrase`, autocomplete: "current-password" });
   const button = h("button", { type: "submit", class: "primary", id: `${prefix}-go` }, label);
+  const aws = () => ({ profile: profile.value, region: region.value, endpoint: endpoint.value });
+  const codeLabel = h("label", {}, "MFA code", code);
+  const panel = signInPanel({ prefix, aws, action: "enter your passphrase and sign" });
+  const intro = h("p", { class: "muted" }, `No open session for ${plan.iam_arn}: your MFA code (device ${plan.mfa_serial || "from enrollment"}) and your passphrase are needed.`);
   const form = h(
     "form",
     { class: "panel", id: `${prefix}-secrets`, novalidate: true },
     h("h2", {}, title),
     plan.needs_mfa
-      ? [
-          h("p", { class: "muted" }, `No open session for ${plan.iam_arn}: your MFA code (device ${plan.mfa_serial || "from enrollment"}) and your passphrase are needed.`),
-          h("div", { class: "grid-form" }, h("label", {}, "AWS profile", profile), h("label", {}, "Region", region), h("label", { class: "wide" }, "Endpoint URL", endpoint), h("label", {}, "MFA code", code)),
-        ]
+      ? [intro, h("div", { class: "grid-form" }, h("label", {}, "AWS profile", profile), h("label", {}, "Region", region), h("label", { class: "wide" }, "Endpoint URL", endpoint), codeLabel, panel)]
       : h("p", { class: "muted" }, "Your session is open: the passphrase alone completes the signature."),
     h("div", { class: "grid-form" }, h("label", {}, "Passphrase", pass)),
     h("div", { class: "actions" }, button),
   );
+  if (plan.needs_mfa) {
+    followSignInMethod({
+      aws,
+      inputs: [profile, region, endpoint],
+      codeFields: [codeLabel],
+      panel,
+      onMethod: (kind) => {
+        intro.textContent =
+          kind === "identity_center"
+            ? `No open session for ${plan.iam_arn}: sign in with IAM Identity Center, then your passphrase completes the signature.`
+            : `No open session for ${plan.iam_arn}: your MFA code (device ${plan.mfa_serial || "from enrollment"}) and your passphrase are needed.`;
+      },
+    });
+  }
   /** The fields an error of the signing call can be about (see errors.js showError). */
   form.fields = { profile, region, endpoint, mfa_code: code, passphrase: pass };
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     button.disabled = true;
-    const call = submit({ profile: profile.value, region: region.value, endpoint: endpoint.value }, { passphrase: pass.value, mfaCode: code.value }, form.fields);
+    const call = submit(aws(), { passphrase: pass.value, mfaCode: code.value }, form.fields);
     pass.value = "";
     code.value = "";
     try {

@@ -11,7 +11,7 @@ use countersign_service::{
     Enrollment, FetchProgress, FetchReport, FetchSignoffReport, FileContent, ImportReport,
     ImportRequest, KeyInfo, LedgerVerification, PackageBuilt, PackageProgress, PackageVerification,
     PublicKeyExport, PublishReport, RestoreReport, ReviewInfo, ReviewPlan, RunHead, RunSummary,
-    RunView, Service, SignPlan, SignatureInfo, SignatureView,
+    RunView, Service, SignInMethod, SignInPrompt, SignPlan, SignatureInfo, SignatureView,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -23,7 +23,7 @@ use crate::forms::{
     AuditEvidenceForm, AuditExportForm, AuditFilterForm, AwsForm, BackupForm, CheckpointForm,
     DispositionForm, EnrollForm, ImportForm, KeySaveForm, NewKeyForm, PackageForm, PassphraseForm,
     PublishedCheckpointsForm, RestoreForm, ReviewForm, RevokeForm, SecretsForm, SignForm,
-    SignoffForm, VerifyForm,
+    SignedInEnrollForm, SignoffForm, VerifyForm,
 };
 use crate::open_run::OpenRun;
 use crate::signing::{SessionState, SignDesk};
@@ -304,6 +304,71 @@ pub async fn profile_mfa_device(
     form: AwsForm,
 ) -> Result<Option<String>, WindowError> {
     Ok(service.profile_mfa_device(&form.settings()?).await?)
+}
+
+/// Binds a key to the identity of the IAM Identity Center sign-in started with
+/// [`start_sign_in`] and approved in the browser.
+#[tauri::command]
+pub async fn enroll_key_signed_in(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: SignedInEnrollForm,
+) -> Result<Enrollment, WindowError> {
+    let aws = form.aws.settings()?;
+    let mut session = desk.session.lock().await;
+    Ok(service
+        .keys_enroll_signed_in(
+            &aws,
+            form.key().as_deref(),
+            form.accept_certification,
+            &mut session,
+        )
+        .await?)
+}
+
+/// How a signing session opens with the chosen AWS profile: an MFA code, or an IAM Identity
+/// Center sign-in in the browser.
+#[tauri::command]
+pub async fn sign_in_method(
+    service: State<'_, Service>,
+    form: AwsForm,
+) -> Result<SignInMethod, WindowError> {
+    Ok(service.sign_in_method(&form.settings()?).await?)
+}
+
+/// Starts an IAM Identity Center sign-in for the next signing or enrollment: the page to open
+/// and the code it shows.
+#[tauri::command]
+pub async fn start_sign_in(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: AwsForm,
+) -> Result<SignInPrompt, WindowError> {
+    let mut session = desk.session.lock().await;
+    Ok(service
+        .start_sign_in(&form.settings()?, &mut session)
+        .await?)
+}
+
+/// Opens the page of the sign-in started with [`start_sign_in`] in the desktop's browser. The
+/// address is the one IAM Identity Center gave, never one from the window.
+#[tauri::command]
+pub async fn open_sign_in_page<R: Runtime>(
+    app: AppHandle<R>,
+    desk: State<'_, SignDesk>,
+) -> Result<(), WindowError> {
+    let Some(url) = desk.session.lock().await.pending_sign_in_url() else {
+        return Err(countersign_service::ServiceError::bad_input(
+            "no sign-in is waiting: start the IAM Identity Center sign-in first",
+        )
+        .into());
+    };
+    app.opener().open_url(&url, None::<&str>).map_err(|e| {
+        countersign_service::ServiceError::storage(format!(
+            "the desktop could not open the sign-in page ({e}); open {url} in your browser instead"
+        ))
+        .into()
+    })
 }
 
 /// Revokes an enrolled key; its signatures then verify as made with a revoked key.

@@ -260,6 +260,25 @@ impl EnrollForm {
     }
 }
 
+/// Enrolling a key to the identity of an IAM Identity Center sign-in (no MFA code: the identity
+/// provider asked for its own factor in the browser).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignedInEnrollForm {
+    pub aws: AwsForm,
+    #[serde(default)]
+    pub key_id: String,
+    #[serde(default)]
+    pub accept_certification: bool,
+}
+
+impl SignedInEnrollForm {
+    /// The chosen key; `None`: the one key not yet enrolled.
+    pub fn key(&self) -> Option<String> {
+        non_empty(&self.key_id)
+    }
+}
+
 /// A disposition of a failed or errored case.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

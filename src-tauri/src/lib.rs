@@ -76,6 +76,10 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::create_key,
             commands::enroll_key,
             commands::profile_mfa_device,
+            commands::enroll_key_signed_in,
+            commands::sign_in_method,
+            commands::start_sign_in,
+            commands::open_sign_in_page,
             commands::export_key,
             commands::save_public_key,
             commands::open_written,
@@ -232,6 +236,14 @@ mod tests {
         let refused =
             invoke(&main, "reveal_written", json!({ "path": "/etc/passwd" })).unwrap_err();
         assert_eq!(refused["code"], json!("refused"), "{refused}");
+        // The sign-in page opened is the one IAM Identity Center gave; with none started, none.
+        let refused = invoke(
+            &main,
+            "open_sign_in_page",
+            json!({ "url": "https://example.com" }),
+        )
+        .unwrap_err();
+        assert_eq!(refused["code"], json!("bad_input"), "{refused}");
 
         let refused =
             invoke(&main, "plugin:window|set_title", json!({ "title": "x" })).unwrap_err();

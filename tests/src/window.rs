@@ -26,7 +26,8 @@ pub async fn wait_for(client: &Client, css: &str) -> Result<Element> {
 
 /// Clicks the element matching `css`. A list that draws its rows again (a filter applied, a
 /// page arrived) can replace the element between finding and clicking it; the click then
-/// finds the element again rather than failing on the node that went away.
+/// finds the element again rather than failing on the node that went away. An element WebKit
+/// calls not interactable (at the window's edge) is scrolled to the middle and clicked again.
 pub async fn click(client: &Client, css: &str) -> Result<()> {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
@@ -34,12 +35,26 @@ pub async fn click(client: &Client, css: &str) -> Result<()> {
         match element.click().await {
             Ok(()) => return Ok(()),
             Err(e)
-                if (e.is_stale_element_reference() || e.is_no_such_element())
+                if (e.is_stale_element_reference()
+                    || e.is_no_such_element()
+                    || e.is_element_not_interactable())
                     && std::time::Instant::now() < deadline =>
             {
+                if e.is_element_not_interactable() {
+                    let reference = serde_json::to_value(&element).map_err(|e| {
+                        HarnessError::new(format!("refer to {css} in a script: {e}"))
+                    })?;
+                    client
+                        .execute(
+                            "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});",
+                            vec![reference],
+                        )
+                        .await
+                        .map_err(|e| HarnessError::new(format!("scroll to {css}: {e}")))?;
+                }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            Err(e) => return Err(HarnessError::new(format!("click {css}: {e}"))),
+            Err(e) => return Err(HarnessError::new(format!("click {css}: {e} ({e:?})"))),
         }
     }
 }

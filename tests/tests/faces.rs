@@ -32,7 +32,7 @@ const BOTH: &[(&str, &[&str])] = &[
     ("audit-evidence", &["audit_evidence"]),
     ("disposition", &["record_disposition"]),
     ("keys init", &["create_key"]),
-    ("keys enroll", &["enroll_key"]),
+    ("keys enroll", &["enroll_key", "enroll_key_signed_in"]),
     ("keys revoke", &["revoke_key"]),
     ("keys export", &["export_key", "save_public_key"]),
     ("keys list", &["list_keys"]),
@@ -83,6 +83,18 @@ const APP_ONLY: &[(&str, &str)] = &[
     (
         "app_info",
         "the window's own facts (home, version, demo connection), which the command line takes from its arguments",
+    ),
+    (
+        "sign_in_method",
+        "shows the MFA code field or the IAM Identity Center sign-in for the chosen AWS profile; the command line asks the profile itself before it prompts",
+    ),
+    (
+        "start_sign_in",
+        "starts the IAM Identity Center sign-in ahead of the signing, so the window can show its page and code; the command line starts it and prints both before it asks for the passphrase",
+    ),
+    (
+        "open_sign_in_page",
+        "opens the sign-in page in the desktop's browser; the command line prints its address",
     ),
     (
         "profile_mfa_device",

@@ -7,6 +7,7 @@ import * as api from "../api.js";
 import { formatTime, h, mount, pathRow, reasonField } from "../dom.js";
 import { errorBox, showError } from "../errors.js";
 import { chooserButton, openButtons } from "../files.js";
+import { followSignInMethod, signInPanel } from "../signing.js";
 
 const CERTIFICATION =
   "I certify that my electronic signature is the legally binding equivalent of my traditional handwritten signature (21 CFR 11.100(c)).";
@@ -236,11 +237,16 @@ export function render(ctx) {
   const certify = h("input", { type: "checkbox", id: "enroll-certify" });
   const enrollOut = h("div", { id: "enroll-out" });
   const enrollButton = h("button", { type: "submit", class: "primary", id: "enroll-go" }, "Enroll");
+  const enrollAws = () => ({ profile: profile.value, region: region.value, endpoint: endpoint.value });
+  const serialLabel = h("label", { class: "wide" }, "MFA device serial", serial);
+  const codeLabel = h("label", {}, "MFA code", code);
+  const ssoPanel = signInPanel({ prefix: "enroll", aws: enrollAws, action: "accept the certification and enroll" });
+  let method = "mfa_code";
   const enrollForm = h(
     "form",
     { class: "panel", id: "enroll-form", novalidate: true },
     h("h2", {}, "Enroll a key"),
-    h("p", { class: "muted" }, "Opens an MFA-backed AWS session, reads your IAM identity, and binds it to the key in the audit trail. A key is never re-bound."),
+    h("p", { class: "muted" }, "Opens an MFA-backed AWS session (an MFA code, or an IAM Identity Center sign-in), reads your AWS identity, and binds it to the key in the audit trail. A key is never re-bound."),
     h(
       "div",
       { class: "grid-form" },
@@ -248,8 +254,9 @@ export function render(ctx) {
       h("label", {}, "AWS profile", profile),
       h("label", {}, "Region", region),
       h("label", {}, "Endpoint URL", endpoint),
-      h("label", { class: "wide" }, "MFA device serial", serial),
-      h("label", {}, "MFA code", code),
+      serialLabel,
+      codeLabel,
+      ssoPanel,
     ),
     h("label", { class: "check" }, certify, h("span", {}, CERTIFICATION)),
     h("div", { class: "actions" }, enrollButton),
@@ -271,16 +278,20 @@ export function render(ctx) {
   };
   profile.addEventListener("change", prefill);
   prefill();
+  followSignInMethod({ aws: enrollAws, inputs: [profile, region, endpoint], codeFields: [serialLabel, codeLabel], panel: ssoPanel, onMethod: (kind) => (method = kind) });
   enrollForm.addEventListener("submit", async (e) => {
     e.preventDefault();
     enrollButton.disabled = true;
-    const call = api.enrollKey({
-      aws: { profile: profile.value, region: region.value, endpoint: endpoint.value },
-      keyId: keySelect.value,
-      mfaSerial: serial.value,
-      mfaCode: code.value,
-      acceptCertification: certify.checked,
-    });
+    const call =
+      method === "identity_center"
+        ? api.enrollKeySignedIn({ aws: enrollAws(), keyId: keySelect.value, acceptCertification: certify.checked })
+        : api.enrollKey({
+            aws: enrollAws(),
+            keyId: keySelect.value,
+            mfaSerial: serial.value,
+            mfaCode: code.value,
+            acceptCertification: certify.checked,
+          });
     code.value = "";
     try {
       const x = await call;
