@@ -168,6 +168,15 @@ export const lockSession = () => call("lock_session");
  */
 export const auditEvidence = (form) => call("audit_evidence", { form });
 
+/** Each system's qualified state since its approval ({publicKey, system}; both optional). */
+export const qualifiedState = (form) => call("qualified_state", { form });
+
+/** What assessing a change would sign ({system, change, impact, reference, reason, keyId}). */
+export const assessCheck = (form) => call("assess_check", { form: { ...form, utcOffsetMinutes: utcOffsetMinutes() } });
+
+/** Signs the impact assessment of a change (meaning Assessed). */
+export const assessChange = (form, aws, secrets) => call("assess_change", { form: { ...form, utcOffsetMinutes: utcOffsetMinutes() }, aws, secrets });
+
 /** Publishes a run's sign-off to S3 ({run, location, objectLockDays}) with the AWS fields. */
 export const publishSignoff = (form, aws) => call("publish_signoff", { form, aws });
 

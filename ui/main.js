@@ -12,8 +12,9 @@ import * as packages from "./screens/packages.js";
 import * as audit from "./screens/audit.js";
 import * as keys from "./screens/keys.js";
 import * as evidence from "./screens/evidence.js";
+import * as state from "./screens/state.js";
 
-const SCREENS = { connect, runs, run, sign, packages, audit, evidence, keys };
+const SCREENS = { connect, runs, run, sign, packages, audit, evidence, state, keys };
 
 const ctx = {
   /** AppInfo from the shell: home, version, demo connection. */
@@ -90,7 +91,7 @@ function showTopbarInfo() {
 async function start() {
   document.addEventListener("keydown", onKey);
   document.getElementById("nav-connect").addEventListener("click", () => replace("connect"));
-  for (const name of ["runs", "packages", "audit", "evidence", "keys"]) {
+  for (const name of ["runs", "packages", "audit", "evidence", "state", "keys"]) {
     document.getElementById(`nav-${name}`).addEventListener("click", () => replace(name));
   }
   try {

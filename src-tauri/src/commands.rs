@@ -7,11 +7,12 @@
 use countersign_core::trace::Traceability;
 use countersign_ledger::{CaseDispositionRecord, EventRecord};
 use countersign_service::{
-    AuditEvidenceReport, AuditReview, BackupInfo, CasePage, CaseQuery, ChainReport, CheckpointInfo,
-    Enrollment, FetchProgress, FetchReport, FetchSignoffReport, FileContent, ImportReport,
-    ImportRequest, KeyInfo, LedgerVerification, PackageBuilt, PackageProgress, PackageVerification,
-    PublicKeyExport, PublishReport, RestoreReport, ReviewInfo, ReviewPlan, RunHead, RunSummary,
-    RunView, Service, SignInMethod, SignInPrompt, SignPlan, SignatureInfo, SignatureView,
+    AssessInfo, AssessPlan, AuditEvidenceReport, AuditReview, BackupInfo, CasePage, CaseQuery,
+    ChainReport, CheckpointInfo, Enrollment, FetchProgress, FetchReport, FetchSignoffReport,
+    FileContent, ImportReport, ImportRequest, KeyInfo, LedgerVerification, PackageBuilt,
+    PackageProgress, PackageVerification, PublicKeyExport, PublishReport, RestoreReport,
+    ReviewInfo, ReviewPlan, RunHead, RunSummary, RunView, Service, SignInMethod, SignInPrompt,
+    SignPlan, SignatureInfo, SignatureView, StateReport,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -20,10 +21,10 @@ use tauri_plugin_opener::OpenerExt;
 
 use crate::files::WrittenFiles;
 use crate::forms::{
-    AuditEvidenceForm, AuditExportForm, AuditFilterForm, AwsForm, BackupForm, CheckpointForm,
-    DispositionForm, EnrollForm, ImportForm, KeySaveForm, NewKeyForm, PackageForm, PassphraseForm,
-    PublishedCheckpointsForm, RestoreForm, ReviewForm, RevokeForm, SecretsForm, SignForm,
-    SignedInEnrollForm, SignoffForm, VerifyForm,
+    AssessForm, AuditEvidenceForm, AuditExportForm, AuditFilterForm, AwsForm, BackupForm,
+    CheckpointForm, DispositionForm, EnrollForm, ImportForm, KeySaveForm, NewKeyForm, PackageForm,
+    PassphraseForm, PublishedCheckpointsForm, RestoreForm, ReviewForm, RevokeForm, SecretsForm,
+    SignForm, SignedInEnrollForm, SignoffForm, StateForm, VerifyForm,
 };
 use crate::open_run::OpenRun;
 use crate::signing::{SessionState, SignDesk};
@@ -531,6 +532,49 @@ pub async fn audit_evidence(
         .map_err(|e| WindowError::at(Field::Path, e))?;
     let key = key.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));
     Ok(service.audit_evidence(key, stack.as_deref())?)
+}
+
+/// Whether each approved system stayed in its qualified state: changes, who made them, and
+/// the periods the validated CloudTrail digest chain covers.
+#[tauri::command]
+pub async fn qualified_state(
+    service: State<'_, Service>,
+    form: StateForm,
+) -> Result<StateReport, WindowError> {
+    let (key, system) = form
+        .to_request()
+        .map_err(|e| WindowError::at(Field::Path, e))?;
+    let key = key.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));
+    Ok(service.state(system.as_deref(), key)?)
+}
+
+/// What assessing a change would sign, decided before any secret is asked for.
+#[tauri::command]
+pub async fn assess_check(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: AssessForm,
+) -> Result<AssessPlan, WindowError> {
+    desk.clock.set_offset_minutes(form.utc_offset_minutes);
+    let req = form.to_request()?;
+    Ok(service.assess_check(&*desk.session.lock().await, &req)?)
+}
+
+/// Signs the impact assessment of a change (meaning Assessed) in the signing session.
+#[tauri::command]
+pub async fn assess_change(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: AssessForm,
+    aws: AwsForm,
+    secrets: SecretsForm,
+) -> Result<AssessInfo, WindowError> {
+    desk.clock.set_offset_minutes(form.utc_offset_minutes);
+    let mut session = desk.session.lock().await;
+    let (aws, req) = (aws.settings()?, form.to_request()?);
+    Ok(service
+        .assess_change(&aws, &mut session, &req, secrets.into_secrets())
+        .await?)
 }
 
 /// Hands a signed run to the next signer's desktop: its record, the signatures that verify for

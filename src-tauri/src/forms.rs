@@ -5,12 +5,13 @@
 use std::path::PathBuf;
 
 use countersign_core::layout::S3Location;
+use countersign_core::qualified_state::Impact;
 use countersign_core::signature::predicate::Meaning;
 use countersign_service::{
-    export_filter, AwsSettings, CheckpointRequest, CheckpointSource, DispositionKind,
-    DispositionRequest, EnrollRequest, EventFilter, ExportFormat, FetchSignoffRequest, MfaCode,
-    PackageRequest, Passphrase, PublishRequest, ReviewRequest, ServiceError, SignRequest,
-    SignSecrets, TextMatch, TrustedKeys,
+    export_filter, AssessRequest, AwsSettings, CheckpointRequest, CheckpointSource,
+    DispositionKind, DispositionRequest, EnrollRequest, EventFilter, ExportFormat,
+    FetchSignoffRequest, MfaCode, PackageRequest, Passphrase, PublishRequest, ReviewRequest,
+    ServiceError, SignRequest, SignSecrets, TextMatch, TrustedKeys,
 };
 use serde::Deserialize;
 
@@ -859,6 +860,69 @@ impl AuditEvidenceForm {
             }
         };
         Ok((key, non_empty(&self.stack)))
+    }
+}
+
+/// The qualified state of one system or all: the CloudTrail public key file the digest chain
+/// is validated with (optional: without it no period counts as covered).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StateForm {
+    #[serde(default)]
+    pub public_key: String,
+    #[serde(default)]
+    pub system: String,
+}
+
+impl StateForm {
+    /// The public key file (name and bytes, read now) and the system.
+    pub fn to_request(&self) -> Result<(Option<KeyFile>, Option<String>), ServiceError> {
+        AuditEvidenceForm {
+            public_key: self.public_key.clone(),
+            stack: self.system.clone(),
+        }
+        .to_request()
+    }
+}
+
+/// The impact assessment of one change the Qualified state screen shows. `utcOffsetMinutes` as
+/// for [`SignForm`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssessForm {
+    pub system: String,
+    pub change: String,
+    /// `no_impact` or `requalification_needed`.
+    pub impact: String,
+    #[serde(default)]
+    pub reference: String,
+    pub reason: String,
+    #[serde(default)]
+    pub key_id: String,
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
+}
+
+impl AssessForm {
+    pub fn to_request(&self) -> Result<AssessRequest, ServiceError> {
+        if self.reason.trim().is_empty() {
+            return Err(ServiceError::bad_input(
+                "an impact assessment needs a reason: why the change has this impact",
+            ));
+        }
+        bounded_reason(&self.reason)?;
+        let impact = self.impact.trim().parse::<Impact>().map_err(|_| {
+            ServiceError::bad_input("choose the impact: no impact, or requalification needed")
+        })?;
+        Ok(AssessRequest {
+            system: self.system.trim().to_owned(),
+            change: self.change.trim().to_owned(),
+            impact,
+            reference: non_empty(&self.reference),
+            reason: self.reason.trim().to_owned(),
+            key_id: non_empty(&self.key_id),
+            mfa_serial: None,
+        })
     }
 }
 

@@ -16,12 +16,27 @@ pub const WAIT: Duration = Duration::from_secs(60);
 
 /// The element matching `css`, once it is in the page.
 pub async fn wait_for(client: &Client, css: &str) -> Result<Element> {
-    client
+    match client
         .wait()
         .at_most(WAIT)
         .for_element(Locator::Css(css))
         .await
-        .map_err(|e| HarnessError::new(format!("waiting for {css}: {e}")))
+    {
+        Ok(element) => Ok(element),
+        Err(e) => {
+            // What the window showed instead, for the one reading the failure.
+            let stem: String = css
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            let shot = screenshot(client, &format!("timeout-{stem}")).await;
+            let saved = shot.map_or_else(
+                |_| String::new(),
+                |p| format!(" (the window then: {})", p.display()),
+            );
+            Err(HarnessError::new(format!("waiting for {css}: {e}{saved}")))
+        }
+    }
 }
 
 /// Clicks the element matching `css`. A list that draws its rows again (a filter applied, a

@@ -30,6 +30,8 @@ const BOTH: &[(&str, &[&str])] = &[
         ],
     ),
     ("audit-evidence", &["audit_evidence"]),
+    ("state", &["qualified_state"]),
+    ("assess", &["assess_check", "assess_change"]),
     ("disposition", &["record_disposition"]),
     ("keys init", &["create_key"]),
     ("keys enroll", &["enroll_key", "enroll_key_signed_in"]),
@@ -63,14 +65,6 @@ const CLI_ONLY: &[(&str, &str)] = &[
     (
         "demo seed",
         "uploads the demo dataset to an emulator or sandbox account; the app opens on a seeded demo through its start-up configuration (scripts/demo.sh)",
-    ),
-    (
-        "state",
-        "the Qualified state screen is not built yet; the window shows the same evidence per stack under AWS evidence, without the verdict",
-    ),
-    (
-        "assess",
-        "impact assessments are signed from the Qualified state screen, which is not built yet",
     ),
     (
         "ledger start-over",
