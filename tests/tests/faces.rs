@@ -73,6 +73,10 @@ const CLI_ONLY: &[(&str, &str)] = &[
         "impact assessments are signed from the Qualified state screen, which is not built yet",
     ),
     (
+        "ledger publish",
+        "appends the audit trail to the organisation's Object Lock bucket for Athena queries; an unattended, scheduled job (a timer runs it on each desktop), with no screen in the window yet",
+    ),
+    (
         "ledger start-over",
         "starts a new ledger, with a recorded reason, after the old file was lost; an administrator's recovery step, deliberately kept out of the reviewers' window (docs/robustness.md)",
     ),
