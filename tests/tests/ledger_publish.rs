@@ -17,7 +17,8 @@ use countersign_service::{
     ErrorCode, EventFilter, ExportFormat, Service, TrailPublication, TrailPublishRequest,
     TRAIL_PUBLISHED,
 };
-use countersign_tests::emulator::project_root;
+use countersign_tests::binaries::build_cli;
+use countersign_tests::emulator::{project_root, ADMIN_KEY};
 use countersign_tests::{buckets, Harness};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
@@ -364,4 +365,70 @@ fn put_back(home: &Path, copy: &Path) {
         let _ = std::fs::remove_file(home.join(side));
     }
     std::fs::copy(copy, home.join("ledger.sqlite")).unwrap();
+}
+
+#[tokio::test]
+async fn the_command_line_publishes_and_says_what_it_wrote() {
+    let h = Harness::start().await.unwrap();
+    let admin = h.admin().await.unwrap();
+    buckets::create_object_lock_bucket(&admin, LOCKED, None)
+        .await
+        .unwrap();
+    buckets::create_bucket(&admin, PLAIN).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let service = h.service(home.path()).unwrap();
+    add_entries(&service, work.path(), 2);
+    let head = total(&service);
+    drop(service);
+
+    let no_files = work.path().join("no-aws-files");
+    let endpoint = h.emulator.endpoint();
+    let cli = build_cli().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(&cli)
+            .args(["--endpoint-url", &endpoint, "--region", "us-east-1"])
+            .args(args)
+            .env("COUNTERSIGN_HOME", home.path())
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_ACCESS_KEY_ID", ADMIN_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", ADMIN_KEY)
+            .env("AWS_CONFIG_FILE", &no_files)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &no_files)
+            .output()
+            .unwrap()
+    };
+    let to = format!("s3://{LOCKED}/site-2");
+    let out = run(&["--json", "ledger", "publish", &to, "--retention-days", "2"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["entries"], head);
+    assert_eq!(doc["range"], serde_json::json!([1, head]));
+    assert_eq!(doc["objects"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["objects"][0]["mode"], "COMPLIANCE");
+    assert_eq!(doc["previously_published"], 0);
+
+    // Again: nothing new, said in words.
+    let out = run(&["ledger", "publish", &to, "--retention-days", "2"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Nothing new to publish"), "{text}");
+    assert!(text.contains(&format!("up to {head}")), "{text}");
+
+    // A bucket without Object Lock: exit 2, saying what to do.
+    let out = run(&[
+        "ledger",
+        "publish",
+        &format!("s3://{PLAIN}/x"),
+        "--retention-days",
+        "2",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Object Lock is not enabled"), "{err}");
 }
