@@ -8,6 +8,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use countersign_aws::{AwsContext, AwsSettings};
@@ -49,8 +50,9 @@ fn total(service: &Service) -> u64 {
 
 /// Adds entries the way a person does: an export (recorded as `ledger.exported`).
 fn add_entries(service: &Service, dir: &Path, n: usize) {
+    static EXPORTS: AtomicUsize = AtomicUsize::new(0);
     for _ in 0..n {
-        let name = format!("export-{}.csv", total(service));
+        let name = format!("export-{}.csv", EXPORTS.fetch_add(1, Ordering::Relaxed));
         service
             .ledger_export(ExportFormat::Csv, &dir.join(name))
             .unwrap();
@@ -294,6 +296,27 @@ async fn the_trail_is_published_once_locked_resumed_and_queryable() {
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::Integrity, "{e}");
     assert!(e.message.contains("older copy"), "{e}");
+    // And once it has gone on past what was published, with other entries: still refused.
+    add_entries(
+        &service,
+        work.path(),
+        (head2 - total(&service) + 1) as usize,
+    );
+    assert!(total(&service) > head2);
+    let e = service
+        .ledger_publish(
+            &AwsSettings::default(),
+            &req(&format!("s3://{LOCKED}/site-1"), Some(3)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Integrity, "{e}");
+    assert!(
+        e.message
+            .contains(&format!("does not end with this ledger's entry {head2}")),
+        "{e}"
+    );
+    assert_eq!(keys_under(&admin, &folder).await.len(), 3);
     drop(service);
 
     // A chain that does not verify is never published.

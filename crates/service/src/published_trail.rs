@@ -3,7 +3,7 @@
 //! (docs/audit-trail-publish.md). The layout and the lines are the core's
 //! (`countersign_core::published_trail`); here is the I/O around them.
 
-use countersign_aws::object_lock::{exists, put_compliance_locked, require_object_lock};
+use countersign_aws::object_lock::{exists, put_compliance_locked, require_object_lock, retention};
 use countersign_aws::{s3, AwsContext, AwsSettings};
 use countersign_core::layout::S3Location;
 use countersign_core::published_trail::{
@@ -271,8 +271,9 @@ async fn read_object(
     Ok(bytes)
 }
 
-/// Writes one object once. An object already at its key (a publication cut short after the
-/// upload) is taken as written when its bytes are the same, and refused when they differ.
+/// Writes one object once. An object already at its key (another publication of the same
+/// entries that listed the bucket before this one wrote) is taken as written when its bytes are
+/// the same and it is under COMPLIANCE retention, and refused otherwise.
 async fn write_object(
     ctx: &AwsContext,
     loc: &S3Location,
@@ -300,7 +301,14 @@ async fn write_object(
                 batch.object.first, batch.object.last
             )));
         }
-        return Ok(written(None, String::new(), String::new()));
+        let (there, _) = retention(ctx, bucket, &key).await.map_err(from_s3)?;
+        if there.mode != "COMPLIANCE" {
+            return Err(ServiceError::integrity(format!(
+                "{uri} holds this ledger's entries {} to {} but is not under COMPLIANCE retention (mode {:?}); it was not written by `countersign ledger publish`: find out who wrote it",
+                batch.object.first, batch.object.last, there.mode
+            )));
+        }
+        return Ok(written(there.version_id, there.mode, there.retain_until));
     }
     let locked = put_compliance_locked(
         ctx,
