@@ -443,6 +443,23 @@ async fn the_command_line_publishes_and_says_what_it_wrote() {
     assert!(text.contains("Nothing new to publish"), "{text}");
     assert!(text.contains(&format!("up to {head}")), "{text}");
 
+    // New entries, in words: the range and each object with its retention.
+    let service = h.service(home.path()).unwrap();
+    add_entries(&service, work.path(), 1);
+    drop(service);
+    let out = run(&["ledger", "publish", &to, "--retention-days", "2"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("Published entries {} to", head + 1)),
+        "{text}"
+    );
+    assert!(text.contains("COMPLIANCE until"), "{text}");
+    assert!(
+        text.contains(&format!("s3://{LOCKED}/site-2/audit-trail/ledger=")),
+        "{text}"
+    );
+
     // A bucket without Object Lock: exit 2, saying what to do.
     let out = run(&[
         "ledger",
