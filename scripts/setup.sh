@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Countersign needs to build, run its demo and run its tests on Debian 12:
 # the WebKitGTK/Tauri build dependencies, Xvfb and the WebKit WebDriver (app tests), qpdf and
-# poppler-utils (PDF checks), the pinned AWS emulator in a project-local venv, and tauri-driver.
+# poppler-utils (PDF checks), the pinned AWS emulator and DuckDB in a project-local venv, and
+# tauri-driver.
 # Idempotent: each step is skipped when its result is already present.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,6 +39,13 @@ if [ ! -x "$venv/bin/moto_server" ] || ! "$venv/bin/python" -c "import moto,sys;
   log "creating the emulator venv with moto[server]==$MOTO_VERSION"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r "$here/scripts/requirements-emulator.txt"
+fi
+
+# DuckDB, pinned, in the same venv: the tests query the published audit trail with it, with the
+# columns of the Athena table (tests/interop/query_trail.py).
+if ! "$venv/bin/python" -c "import duckdb,sys; sys.exit(duckdb.__version__ != '$DUCKDB_VERSION')" 2>/dev/null; then
+  log "installing duckdb==$DUCKDB_VERSION into the test venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "duckdb==$DUCKDB_VERSION"
 fi
 
 # tauri-driver, the WebDriver bridge for the app tests.

@@ -2,3 +2,5 @@
 # moto 5.2.5: GetObjectAttributes works with the Rust SDK; GetBucketVersioning does not (docs/emulator.md).
 MOTO_VERSION=5.2.5
 TAURI_DRIVER_VERSION=2.1.0
+# DuckDB 2.0.0 (Python): reads the published audit trail in tests as Athena would (docs/audit-trail-publish.md).
+DUCKDB_VERSION=2.0.0

@@ -7,6 +7,7 @@ export const ACTIONS = Object.freeze({
   "ledger.migrated": "Audit trail format upgraded",
   "ledger.checkpoint": "Checkpoint of the audit trail signed",
   "ledger.checkpoint_published": "Checkpoint published to S3",
+  "ledger.published": "Audit trail published to S3",
   "ledger.exported": "Audit trail exported",
   "ledger.backed_up": "Audit trail backed up",
   "ledger.restored": "Audit trail restored from a backup",

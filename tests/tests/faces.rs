@@ -67,6 +67,10 @@ const CLI_ONLY: &[(&str, &str)] = &[
         "uploads the demo dataset to an emulator or sandbox account; the app opens on a seeded demo through its start-up configuration (scripts/demo.sh)",
     ),
     (
+        "ledger publish",
+        "appends the audit trail to the organisation's Object Lock bucket for Athena queries; meant to run unattended on a schedule (cron or a systemd timer on each desktop), so the window has no screen for it",
+    ),
+    (
         "ledger start-over",
         "starts a new ledger, with a recorded reason, after the old file was lost; an administrator's recovery step, deliberately kept out of the reviewers' window (docs/robustness.md)",
     ),

@@ -130,22 +130,9 @@ pub async fn put_compliance_locked(
         .send()
         .await
         .map_err(|e| ctx_err(AwsError::from_sdk(&e, &action), ctx, bucket).with_key(key))?;
+    let (read, read_until) = retention(ctx, bucket, key).await?;
     let check = format!("read back the retention of s3://{bucket}/{key}");
-    let head = ctx
-        .s3()
-        .head_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .map_err(|e| ctx_err(AwsError::from_sdk(&e, &check), ctx, bucket).with_key(key))?;
-    let mode = head
-        .object_lock_mode()
-        .map(|m| m.as_str().to_owned())
-        .unwrap_or_default();
-    let read_until = head
-        .object_lock_retain_until_date()
-        .and_then(|d| OffsetDateTime::from_unix_timestamp(d.secs()).ok());
+    let mode = read.mode.clone();
     let ok = mode == ObjectLockMode::Compliance.as_str()
         && read_until.is_some_and(|u| u.unix_timestamp() >= retain_until.unix_timestamp());
     if !ok {
@@ -161,12 +148,40 @@ pub async fn put_compliance_locked(
                 .with_hint("the object is not protected as required; check the bucket's Object Lock settings"),
         );
     }
-    Ok(LockedObject {
-        version_id: head
-            .version_id()
-            .filter(|v| *v != "null")
-            .map(str::to_owned),
-        mode,
-        retain_until: read_until.map(rfc3339).unwrap_or_default(),
-    })
+    Ok(read)
+}
+
+/// The retention of `key` as S3 reports it (HeadObject): version id, mode, retain-until.
+pub async fn retention(
+    ctx: &AwsContext,
+    bucket: &str,
+    key: &str,
+) -> Result<(LockedObject, Option<OffsetDateTime>), AwsError> {
+    let check = format!("read the retention of s3://{bucket}/{key}");
+    let head = ctx
+        .s3()
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| ctx_err(AwsError::from_sdk(&e, &check), ctx, bucket).with_key(key))?;
+    let mode = head
+        .object_lock_mode()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_default();
+    let until = head
+        .object_lock_retain_until_date()
+        .and_then(|d| OffsetDateTime::from_unix_timestamp(d.secs()).ok());
+    Ok((
+        LockedObject {
+            version_id: head
+                .version_id()
+                .filter(|v| *v != "null")
+                .map(str::to_owned),
+            mode,
+            retain_until: until.map(rfc3339).unwrap_or_default(),
+        },
+        until,
+    ))
 }

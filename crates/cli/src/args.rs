@@ -245,6 +245,9 @@ pub enum LedgerCommand {
     /// Sign the ledger's head with your enrolled key and record it; optionally publish it to S3
     /// under Object Lock (COMPLIANCE).
     Checkpoint(CheckpointArgs),
+    /// Append the entries not yet published to s3://BUCKET/PREFIX/audit-trail/ as JSON Lines
+    /// under Object Lock (COMPLIANCE), for queries across every desktop (Athena).
+    Publish(PublishArgs),
     /// Part 11 signature: "audit trail reviewed up to entry N" (MFA code + passphrase).
     Review(ReviewArgs),
     /// A consistent copy of the ledger while Countersign runs (never over an existing file).
@@ -319,6 +322,16 @@ pub struct CheckpointArgs {
     /// Read the passphrase from this file (`-` = standard input) instead of the terminal.
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Where: the trail goes under PREFIX/audit-trail/ledger=<ledger id>/date=<YYYY-MM-DD>/.
+    #[arg(value_name = "s3://BUCKET/PREFIX")]
+    pub to: S3Location,
+    /// Days of COMPLIANCE retention (default: retention_days in <home>/checkpoint.json).
+    #[arg(long, value_name = "N")]
+    pub retention_days: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -1,10 +1,10 @@
-//! `ledger verify|export|checkpoint|review|backup|restore`: thin adapters over the service.
+//! `ledger verify|export|checkpoint|publish|review|backup|restore`: thin adapters over the service.
 //! Passphrases and MFA codes come from the terminal (echo off) or a file, never from argv.
 
 use countersign_core::display::Shown;
 use countersign_service::{
     export_filter, CheckpointRequest, CheckpointSource, Env, EventFilter, LedgerVerification,
-    ReviewRequest, Service, ServiceError, SigningSession, TextMatch,
+    ReviewRequest, Service, ServiceError, SigningSession, TextMatch, TrailPublishRequest,
 };
 
 use crate::args::{Cli, LedgerCommand};
@@ -104,6 +104,14 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
                 );
             }
             Ok(())
+        }
+        LedgerCommand::Publish(a) => {
+            let req = TrailPublishRequest {
+                to: a.to.clone(),
+                retention_days: a.retention_days,
+            };
+            let p = open(cli)?.ledger_publish(&cli.global.aws(), &req).await?;
+            output::trail_publication(&p, json)
         }
         LedgerCommand::Review(a) => {
             let service = open(cli)?;

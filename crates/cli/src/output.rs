@@ -10,7 +10,7 @@ use countersign_core::model::{FileRole, Integrity, RunFile};
 use countersign_core::stack_snapshot::{DriftState, StackSnapshotRef};
 use countersign_service::{
     ErrorCode, FetchProgress, FetchReport, ImportReport, RunSummary, RunView, SeedReport,
-    ServiceError,
+    ServiceError, TrailPublication,
 };
 use serde::Serialize;
 
@@ -567,6 +567,46 @@ pub fn ledger_export(n: u64, out: &Path, json: bool) -> Result<(), ServiceError>
         "exported {n} events to {}",
         Shown(&out.display().to_string())
     );
+    Ok(())
+}
+
+/// `ledger publish`: what was written, or that nothing new was there.
+pub fn trail_publication(p: &TrailPublication, json: bool) -> Result<(), ServiceError> {
+    if json {
+        return print_json(p);
+    }
+    match p.range {
+        None => outln!(
+            "Nothing new to publish: {} holds this ledger's entries up to {}{}",
+            Shown(&p.location),
+            p.previously_published,
+            if p.held_back > 0 {
+                format!(
+                    " ({} entry recording publications waits for the next entries)",
+                    p.held_back
+                )
+            } else {
+                String::new()
+            }
+        ),
+        Some((first, last)) => {
+            outln!(
+                "Published entries {first} to {last} ({} entries) to {}",
+                p.entries,
+                Shown(&p.location)
+            );
+            for o in &p.objects {
+                outln!(
+                    "  {} ({} to {}), {} until {}",
+                    Shown(&o.uri),
+                    o.first,
+                    o.last,
+                    Shown(&o.mode),
+                    Shown(&o.retain_until)
+                );
+            }
+        }
+    }
     Ok(())
 }
 

@@ -37,7 +37,8 @@ pub const CHANGE_ASSESSMENT_V1: &str = "countersign.change-assessment/v1";
 pub const REVIEW_REPORT_MANIFEST_V1: &str = "countersign.review-report-manifest/v1";
 /// The change or event list of a qualified state as exported (docs/qualified-state.md).
 pub const STATE_EXPORT_V1: &str = "countersign.state-export/v1";
-/// One audit-trail entry as `ledger publish` writes it, a line of JSON (docs/ledger-format.md).
+/// One audit-trail entry as `ledger publish` writes it, a line of JSON
+/// (docs/audit-trail-publish.md, `published_trail.rs`).
 pub const PUBLISHED_ENTRY_V1: &str = "countersign.published-entry/v1";
 /// One state finding as `ledger publish` writes it, a line of JSON (docs/qualified-state.md).
 pub const PUBLISHED_FINDING_V1: &str = "countersign.published-finding/v1";

@@ -140,7 +140,7 @@ impl CheckpointSigner for KeySigner<'_> {
 
 /// S3 trouble the user fixes by changing the input (wrong bucket, no Object Lock, an existing
 /// object) is bad input; the rest is environment trouble.
-fn from_s3(e: AwsError) -> ServiceError {
+pub(crate) fn from_s3(e: AwsError) -> ServiceError {
     match e.kind {
         AwsErrorKind::NoSuchBucket | AwsErrorKind::InvalidInput => {
             ServiceError::bad_input(e.to_string())

@@ -25,6 +25,7 @@ mod keys;
 mod package;
 mod partial_output;
 mod public_key_out;
+mod published_trail;
 mod qualified_state;
 mod review;
 mod runs;
@@ -82,6 +83,9 @@ pub use keys::{
 pub use package::{
     verify_package_file, PackageBuilt, PackageProgress, PackageRequest, PackageVerification,
     TrustedKeys,
+};
+pub use published_trail::{
+    PublishedTrailObject, TrailPublication, TrailPublishRequest, TRAIL_PUBLISHED,
 };
 pub use qualified_state::{StateReport, SystemOutcome, SystemState};
 pub use review::{AuditReview, ReviewInfo, ReviewPlan, ReviewRequest, AUDIT_TRAIL_SUBJECT};
