@@ -745,7 +745,18 @@ mod tests {
             .to_request()
             .map(|_| ())
         };
-        for check in [sign, review, disposition, revoke] {
+        let assess = |reason: &str| {
+            AssessForm {
+                system: "LIMS".into(),
+                change: "ab".into(),
+                impact: "no_impact".into(),
+                reason: reason.into(),
+                ..AssessForm::default()
+            }
+            .to_request()
+            .map(|_| ())
+        };
+        for check in [sign, review, disposition, revoke, assess] {
             assert_eq!(check(&at_limit), Ok(()), "1,000 characters, not bytes");
             let err = check(&long).unwrap_err();
             assert_eq!(err.code, countersign_service::ErrorCode::BadInput);
@@ -753,6 +764,42 @@ mod tests {
             let (_, field) = crate::wording::for_window(&err.message);
             assert_eq!(field, Some(crate::wording::Field::Reason));
         }
+    }
+
+    #[test]
+    fn an_assessment_names_its_impact_and_takes_a_reference_only_when_given() {
+        let form = |impact: &str, reference: &str| AssessForm {
+            system: " LIMS ".into(),
+            change: " 0123abcd ".into(),
+            impact: impact.into(),
+            reference: reference.into(),
+            reason: " Rule closed again; no GxP data exposed ".into(),
+            ..AssessForm::default()
+        };
+        let req = form("requalification_needed", " CC-117 ")
+            .to_request()
+            .unwrap();
+        assert_eq!(req.system, "LIMS");
+        assert_eq!(req.change, "0123abcd");
+        assert_eq!(req.impact, Impact::RequalificationNeeded);
+        assert_eq!(req.reference.as_deref(), Some("CC-117"));
+        assert_eq!(req.reason, "Rule closed again; no GxP data exposed");
+        assert_eq!(
+            form("no_impact", "  ").to_request().unwrap().reference,
+            None
+        );
+        let err = form("probably fine", "").to_request().unwrap_err();
+        assert_eq!(err.code, countersign_service::ErrorCode::BadInput);
+        assert!(err.message.contains("choose the impact"), "{}", err.message);
+        let empty = AssessForm {
+            reason: "  ".into(),
+            ..form("no_impact", "")
+        };
+        assert!(empty
+            .to_request()
+            .unwrap_err()
+            .message
+            .contains("needs a reason"));
     }
 
     #[test]

@@ -239,6 +239,10 @@ mod tests {
         let refused =
             invoke(&main, "reveal_written", json!({ "path": "/etc/passwd" })).unwrap_err();
         assert_eq!(refused["code"], json!("refused"), "{refused}");
+        // The qualified state of a home without runs: nothing to show, and no key chosen.
+        let state = invoke(&main, "qualified_state", json!({ "form": {} })).unwrap();
+        assert_eq!(state["systems"], json!([]), "{state}");
+        assert_eq!(state["public_keys"], json!([]), "{state}");
         // The sign-in page opened is the one IAM Identity Center gave; with none started, none.
         let refused = invoke(
             &main,
