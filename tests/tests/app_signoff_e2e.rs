@@ -475,6 +475,21 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     );
     let digest = text_of(&client, "#plan-digest").await;
     assert_eq!(digest.len(), 64, "{digest}");
+    // Before any secret: what the record holds, each failure with its disposition.
+    wait_for(&client, "#sign-content[data-loaded='true']").await;
+    assert!(text_of(&client, "#content-totals").await.contains("tests"));
+    assert_eq!(
+        run_js(
+            &client,
+            "return [document.querySelectorAll(\"#content-failures tr[data-dispositioned='true']\").length, document.querySelectorAll(\"#content-failures tr[data-dispositioned='false']\").length]",
+            vec![]
+        )
+        .await,
+        json!([failures.len(), 0])
+    );
+    assert!(text_of(&client, "#content-failures")
+        .await
+        .contains("DEV-0042"));
     screenshot(&client, "06-sign-plan").await;
     accessible(&client, &axe, "Sign: the plan (dark)").await;
     let signed_digest = complete_signature(&client, &alice, PASS_A).await;

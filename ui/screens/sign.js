@@ -6,6 +6,7 @@ import * as api from "../api.js";
 import { formatTime, h, mount, reasonField } from "../dom.js";
 import { errorBox, showError } from "../errors.js";
 import { handoffPanel } from "../handoff.js";
+import { integrityBadge } from "../integrity.js";
 import { countdown, keyOptions, liveStamp, refusalBox as refusal, secretsForm } from "../signing.js";
 
 const MEANINGS = [
@@ -40,6 +41,80 @@ function signaturesTable(sigs) {
       ),
     ),
   );
+}
+
+/** How many failures the Sign screen lists; the run screen shows them all. */
+const FAILURES_SHOWN = 100;
+
+/**
+ * What the record holds, shown before any secret is asked for: the totals, each failed or
+ * errored case with its disposition, the integrity of the run's files, and the requirements no
+ * case covers. The record digest being signed covers the files and the dispositions.
+ */
+function contentPanel(run) {
+  const slot = h("div", { class: "panel what", id: "sign-content", "aria-busy": "true" }, h("h3", {}, "What this record contains"), h("p", { class: "loading" }, "Reading the run…"));
+  Promise.all([
+    api.openRun(run),
+    api.runCases(run, { status: "attention", search: "", offset: 0, limit: FAILURES_SHOWN, locate: null }),
+    api.runDispositions(run),
+    api.runTraceability(run),
+  ]).then(
+    ([head, failures, dispositions, trace]) => {
+      const byCase = new Map(dispositions.map((d) => [d.case_id, d]));
+      const t = head.summary.totals;
+      const states = new Map();
+      for (const f of head.files) {
+        const state = f.integrity && f.integrity.state ? f.integrity.state : "recorded";
+        states.set(state, (states.get(state) ?? 0) + 1);
+      }
+      const open = failures.cases.filter((c) => !byCase.has(c.id)).length;
+      mount(
+        slot,
+        h("h3", {}, "What this record contains"),
+        h("p", { id: "content-totals" }, `${t.tests} tests: ${t.passed} passed, ${t.failed} failed, ${t.errored} errored, ${t.skipped} skipped.`),
+        failures.cases.length
+          ? [
+              h("h4", {}, `Failed or errored cases (${failures.matching}), ${open ? `${open} without a disposition` : "each with its disposition"}`),
+              h(
+                "table",
+                { class: "grid", id: "content-failures" },
+                h("thead", {}, h("tr", {}, ["Case", "Status", "Disposition"].map((c) => h("th", { scope: "col" }, c)))),
+                h(
+                  "tbody",
+                  {},
+                  failures.cases.map((c) => {
+                    const d = byCase.get(c.id);
+                    return h(
+                      "tr",
+                      { "data-case": c.id, "data-dispositioned": d ? "true" : "false" },
+                      h("td", {}, c.name),
+                      h("td", {}, c.status),
+                      h("td", {}, d ? `${d.kind === "deviation" ? "Deviation" : "Accepted"} ${d.reference}: ${d.reason} (by ${d.by_name ?? d.by_arn ?? "unknown"}, ${formatTime(d.at)})` : h("span", { class: "badge badge--failed" }, "no disposition")),
+                    );
+                  }),
+                ),
+              ),
+              failures.matching > failures.cases.length ? h("p", { class: "muted" }, `… and ${failures.matching - failures.cases.length} more: open the run to read them all.`) : null,
+            ]
+          : h("p", {}, "No failed or errored case."),
+        h(
+          "p",
+          { id: "content-evidence" },
+          `${head.files.length} file${head.files.length === 1 ? "" : "s"}: `,
+          [...states].map(([state, n], i) => [i ? ", " : "", `${n} `, integrityBadge({ state })]),
+          head.problems.length ? `; ${head.problems.length} problem${head.problems.length === 1 ? "" : "s"} reading them (open the run)` : "",
+          ".",
+        ),
+        trace.uncovered.length
+          ? h("p", { class: "error error--warn", id: "content-uncovered" }, `${trace.uncovered.length} requirement${trace.uncovered.length === 1 ? "" : "s"} with no case: `, h("span", { class: "mono" }, trace.uncovered.join(", ")))
+          : h("p", { id: "content-uncovered" }, "Every requirement the run names or lists has a case."),
+      );
+      slot.setAttribute("aria-busy", "false");
+      slot.dataset.loaded = "true";
+    },
+    (err) => mount(slot, h("h3", {}, "What this record contains"), errorBox(err)),
+  );
+  return slot;
 }
 
 export function render(ctx, params) {
@@ -157,6 +232,7 @@ export function render(ctx, params) {
             ),
           );
           reason.value = "";
+          reason.dispatchEvent(new Event("input"));
           loadSignatures();
         } catch (err) {
           showError(resultSlot, err, fields, refusalBox);
@@ -194,6 +270,7 @@ export function render(ctx, params) {
         ),
         h("p", { class: "muted" }, "The date and time are taken when you sign and recorded with your UTC offset. The digest covers the run's files, their SHA-256 and every disposition; if any of them changes, this signature will show as made for a different record."),
       ),
+      contentPanel(p.run),
       form,
     ];
   }
