@@ -112,6 +112,19 @@ function summary(view) {
     ),
     totalsLine(s.totals),
     stackLine(view.stack_snapshot),
+    missingFacts(view.missing_facts),
+  );
+}
+
+/** What the run's record does not say about its execution, as a warning before review. */
+export function missingFacts(facts) {
+  if (!facts || !facts.length) return null;
+  return h(
+    "div",
+    { class: "error error--warn", id: "run-missing-facts", role: "note" },
+    h("strong", { class: "error-title" }, "The record does not say how this run was executed"),
+    h("ul", {}, facts.map((f) => h("li", {}, f))),
+    h("p", {}, "Ask the validation lead for the run's protocol, executor and execution time (run.json) before reviewing or approving it."),
   );
 }
 

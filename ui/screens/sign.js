@@ -7,6 +7,7 @@ import { formatTime, h, mount, reasonField } from "../dom.js";
 import { errorBox, showError } from "../errors.js";
 import { handoffPanel } from "../handoff.js";
 import { integrityBadge } from "../integrity.js";
+import { missingFacts } from "./run.js";
 import { countdown, keyOptions, liveStamp, refusalBox as refusal, secretsForm } from "../signing.js";
 
 const MEANINGS = [
@@ -72,6 +73,7 @@ function contentPanel(run) {
         slot,
         h("h3", {}, "What this record contains"),
         h("p", { id: "content-totals" }, `${t.tests} tests: ${t.passed} passed, ${t.failed} failed, ${t.errored} errored, ${t.skipped} skipped.`),
+        missingFacts(head.missing_facts),
         failures.cases.length
           ? [
               h("h4", {}, `Failed or errored cases (${failures.matching}), ${open ? `${open} without a disposition` : "each with its disposition"}`),

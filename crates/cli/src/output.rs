@@ -244,6 +244,9 @@ pub fn show(v: &RunView, json: bool) -> Result<(), ServiceError> {
     if let Some(st) = &s.stack {
         outln!("Stack      {}", Shown(st));
     }
+    for m in v.missing_facts() {
+        outln!("Warning    {}", Shown(&m));
+    }
     if let Some(snap) = &v.stack_snapshot {
         outln!(
             "Snapshot   {} ({}) taken {}: {}, {}",

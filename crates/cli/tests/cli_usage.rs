@@ -401,6 +401,14 @@ fn show_prints_a_stored_file_re_verified_and_a_changed_one_exits_1() {
     let imported = countersign_in(home.path(), &["import", src.path().to_str().unwrap()], "");
     assert!(imported.status.success(), "{}", text(&imported));
 
+    // A run without run.json does not say what was executed, by whom, or when: show says so.
+    let o = countersign_in(home.path(), &["show", "LIMS/IQ/r1"], "");
+    assert!(o.status.success(), "{}", text(&o));
+    let shown = String::from_utf8_lossy(&o.stdout);
+    for missing in ["no protocol", "no executor", "no execution time"] {
+        assert!(shown.contains(&format!("Warning    {missing}")), "{shown}");
+    }
+
     // Piped: the bytes as stored.
     let o = countersign_in(
         home.path(),

@@ -213,6 +213,34 @@ impl RunManifest {
     }
 }
 
+/// What a reviewer needs to know about a run's execution and its `run.json` does not say: the
+/// protocol executed, who executed it, and when. One sentence each, in that order; empty when
+/// the manifest names all three. A run without a manifest lacks all three.
+pub fn missing_execution_facts(manifest: Option<&RunManifest>) -> Vec<String> {
+    let given = |v: Option<&str>| v.is_some_and(|t| !t.trim().is_empty());
+    let protocol = manifest
+        .and_then(|m| m.protocol.as_ref())
+        .is_some_and(|p| given(Some(&p.id)));
+    let executor = manifest
+        .and_then(|m| m.executor.as_ref())
+        .is_some_and(|e| given(e.name.as_deref()) || given(e.arn.as_deref()));
+    let executed = manifest.is_some_and(|m| m.executed_at.is_some());
+    let mut out = Vec::new();
+    if !protocol {
+        out.push(
+            "no protocol: run.json does not name the approved protocol this run executed"
+                .to_owned(),
+        );
+    }
+    if !executor {
+        out.push("no executor: run.json does not say who executed this run".to_owned());
+    }
+    if !executed {
+        out.push("no execution time: run.json does not say when this run was executed".to_owned());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,5 +359,29 @@ mod tests {
         let problems = m.folder_mismatches(&key());
         assert_eq!(problems.len(), 1);
         assert!(problems[0].contains("phase \"OQ\""), "{}", problems[0]);
+    }
+
+    #[test]
+    fn a_run_that_does_not_say_what_was_executed_by_whom_and_when_is_named() {
+        let full = parse_run_manifest("run.json", FULL.as_bytes()).unwrap();
+        assert!(missing_execution_facts(Some(&full)).is_empty());
+        assert_eq!(missing_execution_facts(None).len(), 3);
+        let bare = RunManifest {
+            protocol: Some(Protocol {
+                id: "  ".into(),
+                version: None,
+                title: None,
+            }),
+            executor: Some(Executor {
+                name: None,
+                arn: Some("arn:aws:iam::123456789012:user/dana".into()),
+            }),
+            executed_at: None,
+            ..full
+        };
+        let missing = missing_execution_facts(Some(&bare));
+        assert_eq!(missing.len(), 2, "{missing:?}");
+        assert!(missing[0].starts_with("no protocol"), "{missing:?}");
+        assert!(missing[1].starts_with("no execution time"), "{missing:?}");
     }
 }

@@ -31,6 +31,8 @@ pub struct RunHead {
     pub cases: usize,
     /// Ids of the failed and errored cases: the ones that need a disposition.
     pub needs_disposition: Vec<String>,
+    /// What the run's record does not say about its execution (protocol, executor, time).
+    pub missing_facts: Vec<String>,
 }
 
 /// Which cases, and which slice of them.
@@ -121,7 +123,14 @@ impl RunView {
                 .cases_needing_disposition()
                 .map(|c| c.id.clone())
                 .collect(),
+            missing_facts: self.missing_facts(),
         }
+    }
+
+    /// What the run's record does not say about its execution: the protocol, the executor,
+    /// the execution time (a sentence each; empty when `run.json` names all three).
+    pub fn missing_facts(&self) -> Vec<String> {
+        countersign_core::run_manifest::missing_execution_facts(self.run.manifest.as_ref())
     }
 
     /// The cases matching `query`, from `query.offset`, at most `query.limit` of them.
