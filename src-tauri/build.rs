@@ -49,6 +49,7 @@ const COMMANDS: &[&str] = &[
     "lock_session",
     "audit_evidence",
     "qualified_state",
+    "export_state",
     "assess_check",
     "assess_change",
     "publish_signoff",

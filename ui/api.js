@@ -171,6 +171,9 @@ export const auditEvidence = (form) => call("audit_evidence", { form });
 /** Each system's qualified state since its approval ({publicKey, system}; both optional). */
 export const qualifiedState = (form) => call("qualified_state", { form });
 
+/** The change or event list as CSV in a new file ({state: {publicKey, system}, list, out}). */
+export const exportState = (form) => call("export_state", { form });
+
 /** What assessing a change would sign ({system, change, impact, reference, reason, keyId}). */
 export const assessCheck = (form) => call("assess_check", { form: { ...form, utcOffsetMinutes: utcOffsetMinutes() } });
 

@@ -12,7 +12,7 @@ use countersign_service::{
     FileContent, ImportReport, ImportRequest, KeyInfo, LedgerVerification, PackageBuilt,
     PackageProgress, PackageVerification, PublicKeyExport, PublishReport, RestoreReport,
     ReviewInfo, ReviewPlan, RunHead, RunSummary, RunView, Service, SignInMethod, SignInPrompt,
-    SignPlan, SignatureInfo, SignatureView, StateReport,
+    SignPlan, SignatureInfo, SignatureView, StateExport, StateReport,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -24,7 +24,7 @@ use crate::forms::{
     AssessForm, AuditEvidenceForm, AuditExportForm, AuditFilterForm, AwsForm, BackupForm,
     CheckpointForm, DispositionForm, EnrollForm, ImportForm, KeySaveForm, NewKeyForm, PackageForm,
     PassphraseForm, PublishedCheckpointsForm, RestoreForm, ReviewForm, RevokeForm, SecretsForm,
-    SignForm, SignedInEnrollForm, SignoffForm, StateForm, VerifyForm,
+    SignForm, SignedInEnrollForm, SignoffForm, StateExportForm, StateForm, VerifyForm,
 };
 use crate::open_run::OpenRun;
 use crate::signing::{SessionState, SignDesk};
@@ -546,6 +546,24 @@ pub async fn qualified_state(
         .map_err(|e| WindowError::at(Field::Path, e))?;
     let key = key.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));
     Ok(service.state(system.as_deref(), key)?)
+}
+
+/// The qualified state's change or event list as CSV in a new file (never over one).
+#[tauri::command]
+pub async fn export_state(
+    service: State<'_, Service>,
+    written: State<'_, WrittenFiles>,
+    form: StateExportForm,
+) -> Result<StateExport, WindowError> {
+    let (key, system) = form
+        .state
+        .to_request()
+        .map_err(|e| WindowError::at(Field::Path, e))?;
+    let (list, out) = (form.list()?, form.out()?);
+    let key = key.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));
+    let info = service.state_export(system.as_deref(), key, list, &out)?;
+    written.add(&out);
+    Ok(info)
 }
 
 /// What assessing a change would sign, decided before any secret is asked for.

@@ -11,7 +11,7 @@ use countersign_service::{
     export_filter, AssessRequest, AwsSettings, CheckpointRequest, CheckpointSource,
     DispositionKind, DispositionRequest, EnrollRequest, EventFilter, ExportFormat,
     FetchSignoffRequest, MfaCode, PackageRequest, Passphrase, PublishRequest, ReviewRequest,
-    ServiceError, SignRequest, SignSecrets, TextMatch, TrustedKeys,
+    ServiceError, SignRequest, SignSecrets, StateList, TextMatch, TrustedKeys,
 };
 use serde::Deserialize;
 
@@ -929,6 +929,32 @@ impl StateForm {
             stack: self.system.clone(),
         }
         .to_request()
+    }
+}
+
+/// The change or event list of the qualified state, written as CSV to a new file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StateExportForm {
+    pub state: StateForm,
+    /// `changes` or `events`.
+    pub list: String,
+    pub out: String,
+}
+
+impl StateExportForm {
+    pub fn list(&self) -> Result<StateList, ServiceError> {
+        match self.list.as_str() {
+            "changes" => Ok(StateList::Changes),
+            "events" => Ok(StateList::Events),
+            other => Err(ServiceError::bad_input(format!(
+                "unknown list {other:?}: choose the changes or the CloudTrail calls"
+            ))),
+        }
+    }
+
+    pub fn out(&self) -> Result<PathBuf, ServiceError> {
+        path(&self.out, "where to save the list")
     }
 }
 

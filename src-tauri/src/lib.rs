@@ -94,6 +94,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::lock_session,
             commands::audit_evidence,
             commands::qualified_state,
+            commands::export_state,
             commands::assess_check,
             commands::assess_change,
             commands::publish_signoff,

@@ -359,6 +359,19 @@ async fn the_qualified_state_screen_shows_each_systems_verdict_and_timeline() {
     .await;
     screen(&client, &axe, "assessed").await;
 
+    // The change list, saved as CSV to a new file.
+    let csv = scratch.path().join("lims-changes.csv");
+    set(&client, "#state-export-out", &csv.display().to_string()).await;
+    click(&client, "#state-export-go").await;
+    let wrote = text_of(&client, "#state-exported").await;
+    assert!(wrote.starts_with("Wrote "), "{wrote}");
+    let written = std::fs::read_to_string(&csv).unwrap();
+    assert!(written.lines().count() > 1, "{written}");
+    assert!(
+        written.contains("CC-2026-117"),
+        "the assessment is in the list: {written}"
+    );
+
     client.close().await.expect("close the WebDriver session");
     guard.disarm();
     drop(driver);

@@ -30,7 +30,7 @@ const BOTH: &[(&str, &[&str])] = &[
         ],
     ),
     ("audit-evidence", &["audit_evidence"]),
-    ("state", &["qualified_state"]),
+    ("state", &["qualified_state", "export_state"]),
     ("assess", &["assess_check", "assess_change"]),
     ("disposition", &["record_disposition"]),
     ("keys init", &["create_key"]),

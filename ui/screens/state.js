@@ -7,7 +7,7 @@
 import * as api from "../api.js";
 import { formatTime, h, mount, pathRow, reasonField } from "../dom.js";
 import { errorBox, showError } from "../errors.js";
-import { chooserButton } from "../files.js";
+import { chooserButton, openButtons } from "../files.js";
 import { keyOptions, liveStamp, refusalBox, secretsForm } from "../signing.js";
 
 const VERDICT_CLASS = {
@@ -324,6 +324,39 @@ function assessPanel(system, change, conn, done) {
   return slot;
 }
 
+/** The change or event list, saved as CSV to a new file, for a spreadsheet or a BI tool. */
+function exportPanel(stateForm) {
+  const list = h("select", { id: "state-export-list" }, h("option", { value: "changes" }, "Changes since approval"), h("option", { value: "events" }, "CloudTrail calls on the stacks' resources"));
+  const out = h("input", { type: "text", id: "state-export-out", placeholder: "/path/to/state-changes.csv", autocomplete: "off", spellcheck: "false" });
+  const button = h("button", { type: "submit", id: "state-export-go" }, "Save as CSV");
+  const status = h("div", { id: "state-export-result", "aria-live": "polite" });
+  const form = h(
+    "form",
+    { class: "panel", id: "state-export", novalidate: true },
+    h("h2", {}, "Export"),
+    h("div", { class: "grid-form" }, h("label", {}, "List", list), h("label", { class: "wide" }, "Save as", pathRow(out, chooserButton(out, { mode: "save", label: "Save as…", title: "Save the list as CSV", filters: [{ name: "CSV", extensions: ["csv"] }] })))),
+    h("div", { class: "actions" }, button),
+    status,
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    try {
+      const x = await api.exportState({ state: stateForm(), list: list.value, out: out.value });
+      mount(
+        status,
+        h("p", { id: "state-exported", role: "status" }, `Wrote ${x.rows} row${x.rows === 1 ? "" : "s"} to ${x.path}.`, x.not_qualified.length ? ` Not in the file (no approved baseline): ${x.not_qualified.join(", ")}.` : ""),
+        openButtons(x.path, { idPrefix: "state-export" }),
+      );
+    } catch (err) {
+      showError(status, err, { path: out });
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
 export function render(ctx) {
   const key = h("input", { type: "text", id: "state-key", placeholder: "the trail's public key file", autocomplete: "off", spellcheck: "false" });
   const system = h("input", { type: "text", id: "state-system", placeholder: "every system (or e.g. LIMS)", autocomplete: "off", spellcheck: "false" });
@@ -367,6 +400,7 @@ export function render(ctx) {
     form,
     assessSlot,
     result,
+    exportPanel(() => ({ publicKey: key.value, system: system.value })),
   );
   return { el, title: "Qualified state", focus: key };
 }
