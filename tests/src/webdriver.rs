@@ -308,3 +308,26 @@ fn stop_group(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A stand-in for the desktop's file handler and browser in `dir/bin` (put it first on the
+/// app's `PATH`): an `xdg-open` that records each thing it is asked to open, a line each, in
+/// `dir/opened.txt`. Returns the folder and the record file.
+pub fn recording_xdg_open(dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin)
+        .map_err(|e| HarnessError::during(&format!("create {}", bin.display()), &e))?;
+    let record = dir.join("opened.txt");
+    let script = bin.join("xdg-open");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\n",
+            record.display()
+        ),
+    )
+    .map_err(|e| HarnessError::during(&format!("write {}", script.display()), &e))?;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| HarnessError::during(&format!("make {} executable", script.display()), &e))?;
+    Ok((bin, record))
+}

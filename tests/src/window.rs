@@ -2,14 +2,113 @@
 //! drive it: waits that say what they waited for, and screenshots taken once the last change to
 //! the page has been painted.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use fantoccini::elements::Element;
-use fantoccini::{Client, Locator};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
 
-use crate::webdriver::artifacts_dir;
+use crate::webdriver::{artifacts_dir, tauri_capabilities, Display, SessionGuard, TauriDriver};
 use crate::{HarnessError, Result};
+
+/// The app's window under WebDriver. Dropping it deletes the session, then stops the driver
+/// and the app, also when a test fails; [`AppWindow::close`] ends it cleanly.
+#[derive(Debug)]
+pub struct AppWindow {
+    /// The WebDriver client of the window.
+    pub client: Client,
+    guard: SessionGuard,
+    driver: TauriDriver,
+}
+
+impl AppWindow {
+    /// Starts `app` on `display` with `env` through `tauri-driver` and opens its window.
+    pub async fn open(display: &Display, app: &Path, env: &[(&str, &str)]) -> Result<AppWindow> {
+        let driver = TauriDriver::start(display, env)?;
+        let client = ClientBuilder::rustls()
+            .map_err(|e| HarnessError::new(format!("a WebDriver client: {e}")))?
+            .capabilities(tauri_capabilities(app, &[]))
+            .connect(&driver.url())
+            .await
+            .map_err(|e| {
+                HarnessError::new(format!("open a WebDriver session on {}: {e}", driver.url()))
+            })?;
+        let session = client
+            .session_id()
+            .await
+            .ok()
+            .flatten()
+            .ok_or_else(|| HarnessError::new("the WebDriver session has no id"))?;
+        let guard = SessionGuard::new(driver.port(), session);
+        Ok(AppWindow {
+            client,
+            guard,
+            driver,
+        })
+    }
+
+    /// Closes the session and stops the app.
+    pub async fn close(mut self) -> Result<()> {
+        self.client
+            .clone()
+            .close()
+            .await
+            .map_err(|e| HarnessError::new(format!("close the WebDriver session: {e}")))?;
+        self.guard.disarm();
+        drop(self.driver);
+        Ok(())
+    }
+}
+
+/// Runs `script` in the window with `args`; its return value.
+pub async fn run_js(client: &Client, script: &str, args: Vec<Value>) -> Result<Value> {
+    client
+        .execute(script, args)
+        .await
+        .map_err(|e| HarnessError::new(format!("run {script}: {e}")))
+}
+
+/// Sets a field's value as typing would (text inputs, text areas, selects), firing `input` and
+/// `change` so the screen reacts.
+pub async fn set(client: &Client, css: &str, value: &str) -> Result<()> {
+    wait_for(client, css).await?;
+    run_js(
+        client,
+        "const el = document.querySelector(arguments[0]); el.value = arguments[1]; \
+         el.dispatchEvent(new Event('input', {bubbles: true})); \
+         el.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![json!(css), json!(value)],
+    )
+    .await
+    .map(|_| ())
+}
+
+/// The text of the element matching `css`, once it is in the page.
+pub async fn text_of(client: &Client, css: &str) -> Result<String> {
+    wait_for(client, css)
+        .await?
+        .text()
+        .await
+        .map_err(|e| HarnessError::new(format!("read the text of {css}: {e}")))
+}
+
+/// Polls `script` every 200 ms until it returns `want`, for at most [`WAIT`].
+pub async fn wait_value(client: &Client, script: &str, want: Value) -> Result<()> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let last = run_js(client, script, vec![]).await?;
+        if last == want {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(HarnessError::new(format!(
+                "{script} stayed at {last}, expected {want}"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
 
 /// How long a test waits for the window before it gives up.
 pub const WAIT: Duration = Duration::from_secs(60);

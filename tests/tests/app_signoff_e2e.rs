@@ -24,7 +24,7 @@ use countersign_ledger::EventFilter;
 use countersign_service::{KeyInfo, Service};
 use countersign_tests::emulator::{ADMIN_KEY, REGION};
 use countersign_tests::webdriver::{
-    build_app, tauri_capabilities, Display, SessionGuard, TauriDriver,
+    self, build_app, tauri_capabilities, Display, SessionGuard, TauriDriver,
 };
 use countersign_tests::window;
 use countersign_tests::{accessibility, buckets};
@@ -57,25 +57,6 @@ async fn accessible(client: &Client, axe: &str, screen: &str) {
     accessibility::assert_accessible(client, axe, screen)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-}
-
-/// A stand-in for the desktop's file handler: records what it was asked to open.
-fn recording_xdg_open(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    use std::os::unix::fs::PermissionsExt;
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let record = dir.join("opened.txt");
-    let script = bin.join("xdg-open");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\n",
-            record.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    (bin, record)
 }
 
 async fn run_js(client: &Client, script: &str, args: Vec<Value>) -> Value {
@@ -244,7 +225,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     let out = scratch.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     let pdf = out.join("oq-package.pdf");
-    let (bin, opened) = recording_xdg_open(scratch.path());
+    let (bin, opened) = webdriver::recording_xdg_open(scratch.path()).unwrap();
     let path = format!(
         "{}:{}",
         bin.display(),

@@ -16,11 +16,9 @@ use std::time::Duration;
 use countersign_service::Service;
 use countersign_tests::emulator::{ACCOUNT, ADMIN_KEY, REGION};
 use countersign_tests::sso_front::reserved_role_name;
-use countersign_tests::webdriver::{
-    build_app, tauri_capabilities, Display, SessionGuard, TauriDriver,
-};
+use countersign_tests::webdriver::{self, build_app, Display};
 use countersign_tests::{accessibility, window, Harness};
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::Client;
 use serde_json::{json, Value};
 
 const BUCKET: &str = "countersign-demo";
@@ -42,41 +40,23 @@ async fn click(client: &Client, css: &str) {
 }
 
 async fn text_of(client: &Client, css: &str) -> String {
-    wait_for(client, css).await.text().await.unwrap()
-}
-
-async fn run_js(client: &Client, script: &str) -> Value {
-    client
-        .execute(script, vec![])
+    window::text_of(client, css)
         .await
-        .unwrap_or_else(|e| panic!("run {script}: {e}"))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Sets a field's value as typing would, firing `input` and `change`.
 async fn set(client: &Client, css: &str, value: &str) {
-    wait_for(client, css).await;
-    client
-        .execute(
-            "const el = document.querySelector(arguments[0]); el.value = arguments[1]; \
-             el.dispatchEvent(new Event('input', {bubbles: true})); \
-             el.dispatchEvent(new Event('change', {bubbles: true}));",
-            vec![json!(css), json!(value)],
-        )
+    window::set(client, css, value)
         .await
-        .unwrap_or_else(|e| panic!("set {css}: {e}"));
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 /// Polls `script` until it returns `want`.
 async fn wait_value(client: &Client, script: &str, want: Value) {
-    let mut last = json!(null);
-    for _ in 0..300 {
-        last = run_js(client, script).await;
-        if last == want {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("{script} stayed at {last}, expected {want}");
+    window::wait_value(client, script, want)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 async fn screen(client: &Client, axe: &str, name: &str) {
@@ -125,25 +105,6 @@ async fn sign_in(client: &Client, h: &Harness, prefix: &str, opened: &Path) -> S
     code
 }
 
-/// A stand-in for the desktop's browser: records what it was asked to open.
-fn recording_xdg_open(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    use std::os::unix::fs::PermissionsExt;
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let record = dir.join("opened.txt");
-    let script = bin.join("xdg-open");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\n",
-            record.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    (bin, record)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn carol_enrolls_and_signs_after_sign_ins_approved_in_the_browser() {
     let display = Display::acquire().unwrap_or_else(|e| panic!("{e}"));
@@ -185,7 +146,7 @@ async fn carol_enrolls_and_signs_after_sign_ins_approved_in_the_browser() {
         std::env::remove_var(var);
     }
     let endpoint = h.proxy.endpoint();
-    let (bin, opened) = recording_xdg_open(scratch.path());
+    let (bin, opened) = webdriver::recording_xdg_open(scratch.path()).unwrap();
     let path = format!(
         "{}:{}",
         bin.display(),
@@ -205,20 +166,10 @@ async fn carol_enrolls_and_signs_after_sign_ins_approved_in_the_browser() {
         ("AWS_EC2_METADATA_DISABLED", "true"),
         ("PATH", path.as_str()),
     ];
-    let driver = TauriDriver::start(&display, &env).unwrap_or_else(|e| panic!("{e}"));
-    let client = ClientBuilder::rustls()
-        .expect("a WebDriver client")
-        .capabilities(tauri_capabilities(Path::new(&app), &[]))
-        .connect(&driver.url())
+    let window = window::AppWindow::open(&display, Path::new(&app), &env)
         .await
-        .unwrap_or_else(|e| panic!("open a WebDriver session on {}: {e}", driver.url()));
-    let session = client
-        .session_id()
-        .await
-        .ok()
-        .flatten()
-        .expect("a WebDriver session id");
-    let mut guard = SessionGuard::new(driver.port(), session);
+        .unwrap_or_else(|e| panic!("{e}"));
+    let client = window.client.clone();
 
     wait_for(&client, "#connect-form").await;
     click(&client, "#connect-go").await;
@@ -287,9 +238,7 @@ async fn carol_enrolls_and_signs_after_sign_ins_approved_in_the_browser() {
     wait_for(&client, "#signatures-table tr[data-meaning='Reviewed']").await;
     screen(&client, &axe, "signed").await;
 
-    client.close().await.expect("close the WebDriver session");
-    guard.disarm();
-    drop(driver);
+    window.close().await.unwrap_or_else(|e| panic!("{e}"));
 
     let mut service = Service::open(&home, h.env());
     for _ in 0..30 {

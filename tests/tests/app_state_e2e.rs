@@ -25,11 +25,9 @@ use countersign_service::{
 };
 use countersign_tests::emulator::{ADMIN_KEY, REGION};
 use countersign_tests::harness::fetch_request;
-use countersign_tests::webdriver::{
-    build_app, tauri_capabilities, Display, SessionGuard, TauriDriver,
-};
+use countersign_tests::webdriver::{build_app, Display};
 use countersign_tests::{accessibility, window, Harness};
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::Client;
 use serde_json::{json, Value};
 use time::macros::datetime;
 
@@ -48,28 +46,22 @@ async fn click(client: &Client, css: &str) {
 }
 
 async fn text_of(client: &Client, css: &str) -> String {
-    wait_for(client, css).await.text().await.unwrap()
+    window::text_of(client, css)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn run_js(client: &Client, script: &str) -> Value {
-    client
-        .execute(script, vec![])
+    window::run_js(client, script, vec![])
         .await
-        .unwrap_or_else(|e| panic!("run {script}: {e}"))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Sets a field's value as typing would, firing `input` and `change`.
 async fn set(client: &Client, css: &str, value: &str) {
-    wait_for(client, css).await;
-    client
-        .execute(
-            "const el = document.querySelector(arguments[0]); el.value = arguments[1]; \
-             el.dispatchEvent(new Event('input', {bubbles: true})); \
-             el.dispatchEvent(new Event('change', {bubbles: true}));",
-            vec![json!(css), json!(value)],
-        )
+    window::set(client, css, value)
         .await
-        .unwrap_or_else(|e| panic!("set {css}: {e}"));
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 async fn screen(client: &Client, axe: &str, name: &str) {
@@ -233,20 +225,10 @@ async fn the_qualified_state_screen_shows_each_systems_verdict_and_timeline() {
         ("AWS_REGION", REGION),
         ("AWS_EC2_METADATA_DISABLED", "true"),
     ];
-    let driver = TauriDriver::start(&display, &env).unwrap_or_else(|e| panic!("{e}"));
-    let client = ClientBuilder::rustls()
-        .expect("a WebDriver client")
-        .capabilities(tauri_capabilities(Path::new(&app), &[]))
-        .connect(&driver.url())
+    let window = window::AppWindow::open(&display, Path::new(&app), &env)
         .await
-        .unwrap_or_else(|e| panic!("open a WebDriver session on {}: {e}", driver.url()));
-    let session = client
-        .session_id()
-        .await
-        .ok()
-        .flatten()
-        .expect("a WebDriver session id");
-    let mut guard = SessionGuard::new(driver.port(), session);
+        .unwrap_or_else(|e| panic!("{e}"));
+    let client = window.client.clone();
 
     wait_for(&client, "#connect-form").await;
     click(&client, "#nav-state").await;
@@ -372,7 +354,5 @@ async fn the_qualified_state_screen_shows_each_systems_verdict_and_timeline() {
         "the assessment is in the list: {written}"
     );
 
-    client.close().await.expect("close the WebDriver session");
-    guard.disarm();
-    drop(driver);
+    window.close().await.unwrap_or_else(|e| panic!("{e}"));
 }
