@@ -210,18 +210,8 @@ pub struct AssessArgs {
     /// Why the change has this impact (mandatory).
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
-    /// Your MFA device (default: the one used at enrollment).
-    #[arg(long, value_name = "ARN")]
-    pub mfa_serial: Option<String>,
-    /// Your enrolled key (needed only when the home holds several).
-    #[arg(long, value_name = "KEY_ID")]
-    pub key: Option<String>,
-    /// Read the passphrase from this file (`-` = standard input) instead of the terminal.
-    #[arg(long, value_name = "FILE")]
-    pub passphrase_file: Option<PathBuf>,
-    /// Read the MFA code from this file (`-` = standard input) instead of the terminal.
-    #[arg(long, value_name = "FILE")]
-    pub mfa_code_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub signer: SignerArgs,
 }
 
 #[derive(Debug, Args)]
@@ -342,18 +332,8 @@ pub struct ReviewArgs {
     /// What was reviewed and found (mandatory).
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
-    /// Your MFA device (default: the one used at enrollment).
-    #[arg(long, value_name = "ARN")]
-    pub mfa_serial: Option<String>,
-    /// Your enrolled key (needed only when the home holds several).
-    #[arg(long, value_name = "KEY_ID")]
-    pub key: Option<String>,
-    /// Read the passphrase from this file (`-` = standard input) instead of the terminal.
-    #[arg(long, value_name = "FILE")]
-    pub passphrase_file: Option<PathBuf>,
-    /// Read the MFA code from this file (`-` = standard input) instead of the terminal.
-    #[arg(long, value_name = "FILE")]
-    pub mfa_code_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub signer: SignerArgs,
 }
 
 #[derive(Debug, Args)]
@@ -482,18 +462,8 @@ pub struct SignArgs {
     /// Why (mandatory); shown with the signature.
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
-    /// Your MFA device (default: the one used at enrollment).
-    #[arg(long, value_name = "ARN")]
-    pub mfa_serial: Option<String>,
-    /// Your enrolled key (needed only when the home holds several).
-    #[arg(long, value_name = "KEY_ID")]
-    pub key: Option<String>,
-    /// Read the passphrase from this file (`-` = standard input) instead of the terminal.
-    #[arg(long, value_name = "FILE")]
-    pub passphrase_file: Option<PathBuf>,
-    /// Read the MFA code from this file (`-` = standard input) instead of the terminal.
-    #[arg(long, value_name = "FILE")]
-    pub mfa_code_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub signer: SignerArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -560,4 +530,38 @@ pub struct VerifyArgs {
     /// countersign.public-key/v1 JSON); every key in the package must be one of them.
     #[arg(long, value_name = "FILE")]
     pub trusted_keys: Option<PathBuf>,
+}
+
+/// Who signs and where the signature components come from: the same four flags on every
+/// signing command (`sign`, `ledger review`, `assess`).
+#[derive(Debug, Args)]
+pub struct SignerArgs {
+    /// Your MFA device (default: the one used at enrollment).
+    #[arg(long, value_name = "ARN")]
+    pub mfa_serial: Option<String>,
+    /// Your enrolled key (needed only when the home holds several).
+    #[arg(long, value_name = "KEY_ID")]
+    pub key: Option<String>,
+    /// Read the passphrase from this file (`-` = standard input) instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Read the MFA code from this file (`-` = standard input) instead of the terminal (not
+    /// with an IAM Identity Center profile, which signs in through the browser).
+    #[arg(long, value_name = "FILE")]
+    pub mfa_code_file: Option<PathBuf>,
+}
+
+impl SignerArgs {
+    /// Refuses what cannot work before anything is looked up: both secrets from standard input.
+    pub fn check(&self) -> Result<(), countersign_service::ServiceError> {
+        if crate::signoff::both_stdin(
+            self.passphrase_file.as_deref(),
+            self.mfa_code_file.as_deref(),
+        ) {
+            return Err(countersign_service::ServiceError::bad_input(
+                "--passphrase-file and --mfa-code-file cannot both be standard input",
+            ));
+        }
+        Ok(())
+    }
 }

@@ -9,7 +9,7 @@ use countersign_service::{
 
 use crate::args::{Cli, LedgerCommand};
 use crate::output::print_json;
-use crate::signoff::{both_stdin, read_secret, signing_secrets, SecretFiles};
+use crate::signoff::{read_secret, signing_secrets};
 use crate::{open, open_for_reading, output};
 
 /// Runs one `ledger` subcommand. `restore` works on the home without opening it first.
@@ -114,17 +114,13 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
             output::trail_publication(&p, json)
         }
         LedgerCommand::Review(a) => {
+            a.signer.check()?;
             let service = open(cli)?;
-            if both_stdin(a.passphrase_file.as_deref(), a.mfa_code_file.as_deref()) {
-                return Err(ServiceError::bad_input(
-                    "--passphrase-file and --mfa-code-file cannot both be standard input",
-                ));
-            }
             let req = ReviewRequest {
                 up_to: a.up_to,
                 reason: a.reason.clone(),
-                key_id: a.key.clone(),
-                mfa_serial: a.mfa_serial.clone(),
+                key_id: a.signer.key.clone(),
+                mfa_serial: a.signer.mfa_serial.clone(),
             };
             let mut session = SigningSession::new();
             let plan = service.review_check(&session, &req)?;
@@ -143,10 +139,7 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
                 &mut session,
                 plan.needs_mfa,
                 &plan.mfa_serial,
-                SecretFiles {
-                    mfa_code: a.mfa_code_file.as_deref(),
-                    passphrase: a.passphrase_file.as_deref(),
-                },
+                &a.signer,
             )
             .await?;
             let info = service

@@ -12,50 +12,48 @@ use countersign_service::{
     SignSecrets, SignatureView, SigningSession, CERTIFICATION_STATEMENT,
 };
 
-use crate::args::{Cli, DispositionArgs, KeysCommand, SignArgs, SignoffCommand};
+use crate::args::{Cli, DispositionArgs, KeysCommand, SignArgs, SignerArgs, SignoffCommand};
 use crate::output::print_json;
 
 /// The secrets of one signing. When the session needs opening (`needs_session`): with an IAM
 /// Identity Center profile, a sign-in is started and its page and code are shown, to be
 /// approved in the browser while the signing waits; otherwise the MFA code (`mfa_serial` names
-/// the device in the prompt). Then the key passphrase. From the terminal or the given files,
-/// never argv.
+/// the device in the prompt). Then the key passphrase. From the terminal or the files the
+/// signer's flags name, never argv.
 pub(crate) async fn signing_secrets(
     service: &Service,
     aws: &AwsSettings,
     session: &mut SigningSession,
     needs_session: bool,
     mfa_serial: &str,
-    files: SecretFiles<'_>,
+    signer: &SignerArgs,
 ) -> Result<SignSecrets, ServiceError> {
+    signer.check()?;
+    let (code_file, passphrase_file) = (
+        signer.mfa_code_file.as_deref(),
+        signer.passphrase_file.as_deref(),
+    );
     let mut mfa_code = None;
     if needs_session {
         match service.sign_in_method(aws).await? {
             SignInMethod::IdentityCenter { .. } => {
-                refuse_code_file(files.mfa_code)?;
+                refuse_code_file(code_file)?;
                 let prompt = service.start_sign_in(aws, session).await?;
                 show_sign_in(&prompt);
             }
             SignInMethod::MfaCode { .. } => {
                 mfa_code = Some(read_mfa_code(
                     &format!("MFA code ({mfa_serial}): "),
-                    files.mfa_code,
+                    code_file,
                 )?);
             }
         }
     }
-    let passphrase = read_secret("Key passphrase: ", files.passphrase)?;
+    let passphrase = read_secret("Key passphrase: ", passphrase_file)?;
     Ok(SignSecrets {
         passphrase,
         mfa_code,
     })
-}
-
-/// Where the secrets of a signing come from (`None`: the terminal).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct SecretFiles<'a> {
-    pub(crate) mfa_code: Option<&'a Path>,
-    pub(crate) passphrase: Option<&'a Path>,
 }
 
 fn refuse_code_file(file: Option<&Path>) -> Result<(), ServiceError> {
@@ -322,17 +320,13 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
 
 /// `countersign sign`: the policy is checked before any secret is asked for.
 pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), ServiceError> {
-    if both_stdin(a.passphrase_file.as_deref(), a.mfa_code_file.as_deref()) {
-        return Err(ServiceError::bad_input(
-            "--passphrase-file and --mfa-code-file cannot both be standard input",
-        ));
-    }
+    a.signer.check()?;
     let req = SignRequest {
         run: a.run.clone(),
         meaning: a.meaning,
         reason: a.reason.clone(),
-        key_id: a.key.clone(),
-        mfa_serial: a.mfa_serial.clone(),
+        key_id: a.signer.key.clone(),
+        mfa_serial: a.signer.mfa_serial.clone(),
     };
     // One process per command: the session is new, so this is always a first signing.
     let mut session = SigningSession::new();
@@ -353,10 +347,7 @@ pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), Serv
         &mut session,
         plan.needs_mfa,
         &plan.mfa_serial,
-        SecretFiles {
-            mfa_code: a.mfa_code_file.as_deref(),
-            passphrase: a.passphrase_file.as_deref(),
-        },
+        &a.signer,
     )
     .await?;
     let info = service.sign(&aws, &mut session, &req, secrets).await?;

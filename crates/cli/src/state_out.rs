@@ -10,23 +10,19 @@ use countersign_service::{
 
 use crate::args::{AssessArgs, Cli};
 use crate::output::print_json;
-use crate::signoff::{both_stdin, signing_secrets, SecretFiles};
+use crate::signoff::signing_secrets;
 
 /// `countersign assess`: shows what will be signed, asks for the secrets, signs.
 pub async fn assess(cli: &Cli, service: &Service, a: &AssessArgs) -> Result<(), ServiceError> {
-    if both_stdin(a.passphrase_file.as_deref(), a.mfa_code_file.as_deref()) {
-        return Err(ServiceError::bad_input(
-            "--passphrase-file and --mfa-code-file cannot both be standard input",
-        ));
-    }
+    a.signer.check()?;
     let req = AssessRequest {
         system: a.system.clone(),
         change: a.change.clone(),
         impact: a.impact,
         reference: a.reference.clone(),
         reason: a.reason.clone(),
-        key_id: a.key.clone(),
-        mfa_serial: a.mfa_serial.clone(),
+        key_id: a.signer.key.clone(),
+        mfa_serial: a.signer.mfa_serial.clone(),
     };
     let mut session = SigningSession::new();
     let plan = service.assess_check(&session, &req)?;
@@ -52,10 +48,7 @@ pub async fn assess(cli: &Cli, service: &Service, a: &AssessArgs) -> Result<(), 
         &mut session,
         plan.needs_mfa,
         &plan.mfa_serial,
-        SecretFiles {
-            mfa_code: a.mfa_code_file.as_deref(),
-            passphrase: a.passphrase_file.as_deref(),
-        },
+        &a.signer,
     )
     .await?;
     let info = service

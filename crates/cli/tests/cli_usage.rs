@@ -177,6 +177,24 @@ fn secrets_never_come_from_argv() {
         "{}",
         text(&o)
     );
+
+    // Both secrets from standard input cannot work: refused by every signing command before
+    // anything is looked up.
+    for args in [
+        vec!["sign", "R", "--meaning", "reviewed", "--reason", "r"],
+        vec!["ledger", "review", "--up-to", "1", "--reason", "r"],
+        vec!["assess", "LIMS", "ab", "--impact", "none", "--reason", "r"],
+    ] {
+        let mut args = args;
+        args.extend(["--passphrase-file", "-", "--mfa-code-file", "-"]);
+        let o = countersign(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(
+            text(&o).contains("cannot both be standard input"),
+            "{args:?}: {}",
+            text(&o)
+        );
+    }
 }
 
 #[test]
