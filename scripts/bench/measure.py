@@ -113,16 +113,28 @@ def alternate(rounds, a, b, before_a=None, before_b=None, warmup=True):
     return stats(sa), stats(sb)
 
 
+PARTIAL = None
+
+
+def save_partial():
+    """Keeps what is measured so far (OUT.partial), so an interrupted run still leaves figures."""
+    if PARTIAL:
+        with open(PARTIAL, "w", encoding="utf-8") as f:
+            json.dump(RESULTS, f, indent=1)
+
+
 def compare(cid, what, a_label, a, b_label, b, target, ratio, met, note=""):
     RESULTS["comparisons"].append(
         {"id": cid, "what": what, "a": dict(label=a_label, **a), "b": dict(label=b_label, **b), "target": target, "ratio": ratio, "met": met, "note": note}
     )
     log(f"{cid}: {a_label} {a['median']:.3f} s, {b_label} {b['median']:.3f} s, ratio {ratio:.2f} ({'met' if met else 'NOT met'}: {target})")
+    save_partial()
 
 
 def figure(fid, what, values, unit, target=None, met=None, note=""):
     RESULTS["figures"].append({"id": fid, "what": what, "unit": unit, **stats(values), "target": target, "met": met, "note": note})
     log(f"{fid}: {statistics.median(values):.3f} {unit}")
+    save_partial()
 
 
 def strace_counts(cmd, env, out):
@@ -168,6 +180,8 @@ def main():
     ap.add_argument("--target-dir", required=True)
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
+    global PARTIAL
+    PARTIAL = args.out + ".partial"
     root, work = args.root, args.work
     bench = os.path.join(root, ".bench")
     rel = os.path.join(args.target_dir, "release")
