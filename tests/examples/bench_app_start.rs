@@ -8,15 +8,20 @@
 //! - start-up: from the WebDriver new-session request (which spawns the app) until the first
 //!   screen is in the page (the app: the Connect screen; the baseline: its one paragraph). The
 //!   driver's own overhead is in both figures alike;
+//! - runs screen: the app only, from choosing "work offline" on the Connect screen until the
+//!   Runs table shows its first row;
 //! - open run: the app only, from pressing Enter on the run in the Runs table until the cases
-//!   table shows its first rows (the run is read from the local store and every case sent to
-//!   the window);
+//!   table shows its first rows (the run is read from the local store and verified; the window
+//!   gets its first page of cases);
 //! - memory: resident (RSS) and proportional (PSS, shared pages split between the processes
 //!   that map them) set size, summed over the app process and every process it started
 //!   (WebKit's web and network processes), two seconds after the screen is ready; for the app
 //!   also with the run open, after scrolling the cases table to its end.
 //!
-//! cargo run --release -p countersign-tests --example bench_app_start -- [rounds] [cases]
+//! cargo run --release -p countersign-tests --example bench_app_start -- [rounds] [cases] [HOME]
+//!
+//! With HOME (a Countersign home with many runs, e.g. 1,000), the app is also launched on it
+//! `rounds` times to time the Runs screen alone. The last line printed is every sample as JSON.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
@@ -46,8 +51,34 @@ struct Memory {
 struct Sample {
     startup: Duration,
     at_start: Memory,
+    runs_screen: Option<Duration>,
     open_run: Option<Duration>,
     run_open: Option<Memory>,
+}
+
+impl Sample {
+    fn json(&self) -> Value {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let mem = |m: &Memory| json!({ "rss_kib": m.rss_kib, "pss_kib": m.pss_kib, "processes": m.processes });
+        json!({
+            "startup_ms": ms(self.startup),
+            "at_start": mem(&self.at_start),
+            "runs_screen_ms": self.runs_screen.map(ms),
+            "open_run_ms": self.open_run.map(ms),
+            "run_open": self.run_open.as_ref().map(mem),
+        })
+    }
+}
+
+/// What a launch does after start-up.
+#[derive(Debug, Clone, Copy)]
+enum Visit<'a> {
+    /// Nothing (the baseline window).
+    Nothing,
+    /// The Runs screen, timed until its first row.
+    Runs,
+    /// The Runs screen, then this run, opened.
+    Run(&'a str),
 }
 
 /// Every process id with its parent, from `/proc/<pid>/stat`.
@@ -125,7 +156,7 @@ async fn until(client: &Client, script: &str) {
 }
 
 /// One launch: start-up to the first screen, memory, and for the app the run opened.
-async fn launch(display: &Display, exe: &Path, home: &Path, run: Option<&str>) -> Sample {
+async fn launch(display: &Display, exe: &Path, home: &Path, visit: Visit<'_>) -> Sample {
     let home = home.display().to_string();
     let driver = TauriDriver::start(display, &[("COUNTERSIGN_HOME", home.as_str())]).unwrap();
     let started = Instant::now();
@@ -137,10 +168,9 @@ async fn launch(display: &Display, exe: &Path, home: &Path, run: Option<&str>) -
         .unwrap();
     let session = client.session_id().await.ok().flatten().unwrap();
     let mut guard = SessionGuard::new(driver.port(), session);
-    let first = if run.is_some() {
-        "return !!document.getElementById('connect-go')"
-    } else {
-        "return !!document.getElementById('ready')"
+    let first = match visit {
+        Visit::Nothing => "return !!document.getElementById('ready')",
+        _ => "return !!document.getElementById('connect-go')",
     };
     until(&client, first).await;
     let mut sample = Sample {
@@ -151,7 +181,7 @@ async fn launch(display: &Display, exe: &Path, home: &Path, run: Option<&str>) -
     tokio::time::sleep(SETTLE).await;
     sample.at_start = memory_of_tree(pid);
 
-    if let Some(run) = run {
+    if !matches!(visit, Visit::Nothing) {
         client
             .find(Locator::Css("#kind-offline"))
             .await
@@ -159,6 +189,7 @@ async fn launch(display: &Display, exe: &Path, home: &Path, run: Option<&str>) -
             .click()
             .await
             .unwrap();
+        let t = Instant::now();
         client
             .find(Locator::Css("#connect-go"))
             .await
@@ -166,6 +197,14 @@ async fn launch(display: &Display, exe: &Path, home: &Path, run: Option<&str>) -
             .click()
             .await
             .unwrap();
+        until(
+            &client,
+            "return !!document.querySelector('#runs-table tr[data-run]')",
+        )
+        .await;
+        sample.runs_screen = Some(t.elapsed());
+    }
+    if let Visit::Run(run) = visit {
         let row = format!("#runs-table tr[data-run='{run}']");
         let row = client
             .wait()
@@ -175,7 +214,11 @@ async fn launch(display: &Display, exe: &Path, home: &Path, run: Option<&str>) -
             .unwrap();
         let t = Instant::now();
         row.send_keys(ENTER).await.unwrap();
-        until(&client, "return !!document.querySelector('#cases .vrow')").await;
+        until(
+            &client,
+            "return !!document.querySelector('#cases .vrow:not(.vrow--loading)')",
+        )
+        .await;
         sample.open_run = Some(t.elapsed());
         // Scroll the cases table to its end and back, as a reviewer would.
         client
@@ -231,6 +274,16 @@ fn report(name: &str, samples: &[Sample]) {
         "MiB",
         samples.iter().map(|s| mib(s.at_start.pss_kib)).collect(),
     );
+    if samples.iter().all(|s| s.runs_screen.is_some()) {
+        row(
+            "Runs screen (offline chosen to first row)",
+            "ms",
+            samples
+                .iter()
+                .filter_map(|s| s.runs_screen.map(ms))
+                .collect(),
+        );
+    }
     if samples.iter().all(|s| s.open_run.is_some()) {
         row(
             "open the run (Enter to first rows)",
@@ -287,17 +340,29 @@ async fn main() {
     println!("run {} with {cases} cases imported", summary.id);
     drop(service);
 
+    let many_runs: Option<PathBuf> = args.get(3).map(PathBuf::from);
+
     let display = Display::acquire().unwrap();
-    // Warm-up: the first launch of each pays for cold caches.
-    launch(&display, &baseline, home.path(), None).await;
-    launch(&display, &app, home.path(), Some(&summary.id)).await;
-    let (mut a, mut b) = (Vec::new(), Vec::new());
+    launch(&display, &baseline, home.path(), Visit::Nothing).await;
+    launch(&display, &app, home.path(), Visit::Run(&summary.id)).await;
+    let (mut a, mut b, mut m) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
-        b.push(launch(&display, &baseline, home.path(), None).await);
-        a.push(launch(&display, &app, home.path(), Some(&summary.id)).await);
+        b.push(launch(&display, &baseline, home.path(), Visit::Nothing).await);
+        a.push(launch(&display, &app, home.path(), Visit::Run(&summary.id)).await);
+        if let Some(many) = &many_runs {
+            m.push(launch(&display, &app, many, Visit::Runs).await);
+        }
     }
     report("baseline: empty Tauri window", &b);
     report(&format!("Countersign with a {cases}-case run"), &a);
+    if !m.is_empty() {
+        report("Countersign on a home with many runs", &m);
+    }
     let v: Value = json!({ "rounds": rounds, "cases": cases });
     println!("\nparameters: {v}");
+    let all = |s: &[Sample]| s.iter().map(Sample::json).collect::<Vec<_>>();
+    println!(
+        "{}",
+        json!({ "baseline": all(&b), "app": all(&a), "many_runs": all(&m), "cases": cases })
+    );
 }

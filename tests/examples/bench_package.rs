@@ -3,6 +3,10 @@
 //! of the evidence bytes.
 //!
 //! cargo run --release -p countersign-tests --example bench_package -- [cases] [evidence]
+//!
+//! With `prepare DIR [cases] [evidence]` it only writes the run to `DIR/src`, imports it into
+//! the home `DIR/home` and prints `{"run": …, "home": …}`, for `scripts/bench.sh` to time the
+//! `countersign package` command against other tools on the same run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Instant;
@@ -12,8 +16,26 @@ use countersign_service::{verify_package_file, CancelToken, ImportRequest, Packa
 use countersign_tests::harness::offline_service;
 use countersign_tests::synthetic::write_large_run;
 
+fn prepare(args: &[String]) {
+    let dir = std::path::PathBuf::from(args.get(2).expect("prepare DIR [cases] [evidence]"));
+    let cases: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let evidence: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(2_000);
+    let src = dir.join("src");
+    let home = dir.join("home");
+    let run = write_large_run(&src, cases, evidence).unwrap();
+    let service = offline_service(&home).unwrap();
+    service
+        .import(&ImportRequest::new(&src), &|_| {}, &CancelToken::new())
+        .unwrap();
+    let id = service.show(&run).unwrap().summary.id;
+    println!("{}", serde_json::json!({ "run": id, "home": home }));
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("prepare") {
+        return prepare(&args);
+    }
     let cases: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000);
     let evidence: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2_000);
     let src = tempfile::tempdir().unwrap();
