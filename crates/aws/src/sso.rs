@@ -209,13 +209,14 @@ pub async fn finish_device_sign_in(
             Err(e) => e,
         };
         let service = err.as_service_error();
-        if service.is_some_and(|s| s.is_authorization_pending_exception())
-            && Instant::now() < sign_in.expires_instant + EXPIRY_GRACE
-        {
+        // Poll while the portal says to wait, never past the code's own expiry (and a grace
+        // for the portal to say so): a portal that kept answering "wait" cannot hang a signing.
+        let waiting = Instant::now() < sign_in.expires_instant + EXPIRY_GRACE;
+        if waiting && service.is_some_and(|s| s.is_authorization_pending_exception()) {
             tokio::time::sleep(interval).await;
             continue;
         }
-        if service.is_some_and(|s| s.is_slow_down_exception()) {
+        if waiting && service.is_some_and(|s| s.is_slow_down_exception()) {
             interval += StdDuration::from_secs(5);
             tokio::time::sleep(interval).await;
             continue;
@@ -231,7 +232,7 @@ pub async fn finish_device_sign_in(
                 AwsErrorKind::SignInExpired,
                 "nobody approved the sign-in before its code expired; start again and approve it in the browser",
             ),
-            Some(s) if s.is_authorization_pending_exception() => refused(
+            Some(s) if s.is_authorization_pending_exception() || s.is_slow_down_exception() => refused(
                 AwsErrorKind::SignInExpired,
                 "nobody approved the sign-in before its code expired; start again and approve it in the browser",
             ),
