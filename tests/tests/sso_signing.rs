@@ -286,6 +286,23 @@ async fn an_expired_denied_or_borrowed_sign_in_opens_no_session() {
     assert_eq!(err.code, ErrorCode::Refused, "{err}");
     assert!(err.message.contains(&role_session_arn("bob")), "{err}");
     assert!(service.signatures(RUN).unwrap().is_empty());
+
+    // Dan signs in but is not assigned the profile's permission set: the portal answers 403
+    // ForbiddenException, and the error says what to check.
+    let prompt = service.start_sign_in(&qa(), &mut session).await.unwrap();
+    h.proxy.sso_approve(&prompt.user_code, "dan").unwrap();
+    let err = service
+        .sign(&qa(), &mut session, &request, secrets())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Aws, "{err}");
+    assert!(err.message.contains("ForbiddenException"), "{err}");
+    assert!(
+        err.message
+            .contains(&format!("not assigned the permission set {PERMISSION_SET}")),
+        "{err}"
+    );
+    assert!(service.signatures(RUN).unwrap().is_empty());
 }
 
 /// The command line prints the sign-in's page and code on standard error and waits for the
