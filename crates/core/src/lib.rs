@@ -25,6 +25,7 @@ pub mod published_trail;
 pub mod qualified_state;
 pub mod report_error;
 pub mod requirement;
+pub mod review_report;
 pub mod run;
 pub mod run_manifest;
 pub mod run_record;

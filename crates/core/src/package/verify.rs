@@ -40,6 +40,8 @@ pub struct Rendered {
     pub manifest_sha256: Option<String>,
     /// The first element of the trailer `/ID`, hex.
     pub trailer_id: Option<String>,
+    /// The report id, when the document information names a Periodic Review Report instead.
+    pub review_report_id: Option<String>,
 }
 
 /// Everything read from a package.
@@ -109,9 +111,21 @@ pub struct SignatureResult {
     pub key_id: Option<String>,
 }
 
+/// What kind of document was verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// A validation package (`countersign.package-manifest/v1`).
+    ValidationPackage,
+    /// A Periodic Review Report (`countersign.review-report-manifest/v1`).
+    PeriodicReviewReport,
+}
+
 /// The verification report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PackageReport {
+    /// What was verified.
+    pub document: DocumentKind,
     /// The form that was read.
     pub form: Form,
     /// From the manifest, when it could be read.
@@ -139,6 +153,10 @@ pub enum Limit {
     /// each other, but no signature covers them: whoever rebuilds them consistently is not
     /// detected.
     DocumentNotSigned,
+    /// A Periodic Review Report's signatures cover its findings document (what the pages are
+    /// rendered from); the pages themselves are checked against the manifest but carry no
+    /// signature.
+    PagesNotSigned,
 }
 
 impl Limit {
@@ -151,6 +169,9 @@ impl Limit {
             Self::DocumentNotSigned => {
                 "the signatures cover each run's record (evidence digests and dispositions) only; the pages, the results tables and the manifest are checked for consistency but carry no signature"
             }
+            Self::PagesNotSigned => {
+                "the review signatures cover the findings document embedded in the report; the printed pages are rendered from it and checked against the manifest, but carry no signature of their own"
+            }
         }
     }
 }
@@ -162,7 +183,10 @@ impl PackageReport {
         if !self.verified {
             return Vec::new();
         }
-        let mut limits = vec![Limit::DocumentNotSigned];
+        let mut limits = vec![match self.document {
+            DocumentKind::ValidationPackage => Limit::DocumentNotSigned,
+            DocumentKind::PeriodicReviewReport => Limit::PagesNotSigned,
+        }];
         let trust_checked = self
             .checks
             .iter()
@@ -188,10 +212,10 @@ impl PackageReport {
     }
 }
 
-struct Checks(Vec<Check>);
+pub(crate) struct Checks(pub(crate) Vec<Check>);
 
 impl Checks {
-    fn push(
+    pub(crate) fn push(
         &mut self,
         id: &'static str,
         title: &'static str,
@@ -212,7 +236,12 @@ impl Checks {
         });
     }
 
-    fn skip(&mut self, id: &'static str, title: &'static str, detail: impl Into<String>) {
+    pub(crate) fn skip(
+        &mut self,
+        id: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) {
         self.0.push(Check {
             id,
             title,
@@ -237,6 +266,7 @@ pub fn public_key_path(key_id: &str) -> String {
 pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions) -> PackageReport {
     let mut checks = Checks(Vec::new());
     let mut report = PackageReport {
+        document: DocumentKind::ValidationPackage,
         form,
         package_id: None,
         manifest_sha256: None,
@@ -719,7 +749,7 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
     report
 }
 
-fn statement_of(envelope: &[u8]) -> Option<Statement> {
+pub(crate) fn statement_of(envelope: &[u8]) -> Option<Statement> {
     let env = crate::signature::dsse::Envelope::from_json(envelope).ok()?;
     Statement::from_payload(&env.payload_bytes().ok()?).ok()
 }
@@ -754,7 +784,7 @@ fn undispositioned(
         .collect()
 }
 
-fn describe(outcome: &Outcome) -> String {
+pub(crate) fn describe(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Valid(_) => "valid".into(),
         Outcome::RecordChanged { signed, current } => format!(

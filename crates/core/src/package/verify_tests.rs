@@ -240,6 +240,7 @@ impl Builder {
                 package_id: Some("PKG-20261105-000000000001".into()),
                 trailer_id: Some(sha[..32].to_owned()),
                 manifest_sha256: Some(sha),
+                review_report_id: None,
             }),
         };
         (bundle, pdf)

@@ -26,7 +26,7 @@ pub mod timeline;
 pub mod trail;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use assessment::{AssessmentRecord, Impact};
 pub use baseline::{baseline_of, ApprovalInput, Baseline, BaselineOutcome, RecordedSnapshot};

@@ -733,3 +733,22 @@ fn a_security_group_rule_opened_is_a_write_call_on_the_group() {
     assert_eq!(c.events[0].source_ip.as_deref(), Some("198.51.100.77"));
     assert_eq!(c.resource.as_ref().unwrap().resource_id, "sg-0a1b2c3d");
 }
+
+/// Findings of LIMS with the sample evidence and `assessments`, for other modules' tests:
+/// period 2026-11-06 10:00 – 2026-11-14 06:00 UTC, with changes and a coverage gap.
+pub(crate) fn sample_findings(assessments: &[AssessmentRef]) -> Findings {
+    let (b, base) = baseline();
+    let items = parse_config_file("config.json", CONFIG.as_bytes()).unwrap();
+    let events = parse_log("log-1", LOG.as_bytes()).unwrap();
+    let chain = chain(true);
+    evaluate(&inputs(
+        &b,
+        &base,
+        &base,
+        &items,
+        &events,
+        &chain,
+        assessments,
+    ))
+    .findings
+}
