@@ -32,6 +32,11 @@ const BOTH: &[(&str, &[&str])] = &[
     ("audit-evidence", &["audit_evidence"]),
     ("state", &["qualified_state", "export_state"]),
     ("assess", &["assess_check", "assess_change"]),
+    (
+        "state review",
+        &["periodic_review_check", "periodic_review"],
+    ),
+    ("state report", &["review_report"]),
     ("disposition", &["record_disposition"]),
     ("keys init", &["create_key"]),
     ("keys enroll", &["enroll_key", "enroll_key_signed_in"]),
@@ -117,6 +122,11 @@ fn cli_commands(bin: &Path, path: &[&str]) -> Vec<String> {
         return vec![path.join(" ")];
     };
     let mut leaves = Vec::new();
+    // A command usable on its own as well as through its subcommands (`state [SYSTEM]` and
+    // `state review …`) has a second usage line: it is a use case too.
+    if help.contains("\n       countersign ") {
+        leaves.push(path.join(" "));
+    }
     for line in section.lines() {
         if line.trim().is_empty() {
             break;

@@ -245,6 +245,7 @@ fn build_example() -> (Vec<u8>, Files, Vec<u8>) {
     };
     let manifest_bytes = manifest.canonical_bytes().unwrap();
     let doc = PackageDocument {
+        kind: countersign_pdf::DocumentKind::ValidationPackage,
         package_id: manifest.package_id.clone(),
         title: manifest.title.clone(),
         system: "LIMS".into(),

@@ -13,18 +13,21 @@ use std::sync::Arc;
 use countersign_aws::s3;
 use countersign_core::clock::{Clock, ManualClock};
 use countersign_core::layout::{BucketName, Prefix};
+use countersign_core::package::verify::{DocumentKind, Limit};
 use countersign_core::qualified_state::{ChangeKind, Findings, Impact, VerdictKind};
 use countersign_core::signature::predicate::{Meaning, UtcTimestamp};
 use countersign_demo::after_approval::{
     LIMS_SECURITY_GROUP, LOGGING_STOPPED, SSH_OPENED_AT, SSH_OPENED_BY, SSH_RECORDED_AT, SSH_RULE,
 };
 use countersign_service::{
-    AssessRequest, AwsSettings, CancelToken, DispositionKind, DispositionRequest, ErrorCode,
-    KeyInfo, MfaCode, Passphrase, Service, SignRequest, SignSecrets, SigningSession, StateReport,
+    verify_package_file, AssessRequest, AwsSettings, CancelToken, DispositionKind,
+    DispositionRequest, ErrorCode, KeyInfo, MfaCode, Passphrase, PeriodicReviewRequest,
+    ReviewReportRequest, Service, SignRequest, SignSecrets, SigningSession, StateReport,
     SystemOutcome,
 };
 use countersign_tests::binaries::build_cli;
 use countersign_tests::drift_front::DriftAnswer;
+use countersign_tests::emulator::project_root;
 use countersign_tests::harness::fetch_request;
 use countersign_tests::{Harness, TestUser};
 use time::macros::datetime;
@@ -412,6 +415,107 @@ async fn state_shows_the_change_its_author_the_gap_and_the_quiet_stack() {
     let verified = service.ledger_verify().unwrap();
     assert!(verified.problem.is_none(), "{:?}", verified.problem);
 
+    // Carol signs the periodic review of LIMS over 5–25 November: the findings shown first
+    // are the ones signed, and findings other than those shown are refused.
+    let period = "2026-11-05..2026-11-25";
+    let review = |period: &str, expected: Option<String>| PeriodicReviewRequest {
+        system: "LIMS".into(),
+        period: period.into(),
+        reason: "November reviewed: both changes assessed, the logging gap noted".into(),
+        trail_public_key: Some(("trail.pem".into(), pem.clone())),
+        expected_findings: expected,
+        key_id: Some(kc.key_id.to_string()),
+        mfa_serial: None,
+    };
+    let secrets = |needs_mfa: bool| SignSecrets {
+        passphrase: Passphrase::new(PASS_C.to_owned()),
+        mfa_code: needs_mfa.then(|| MfaCode::new(carol.current_code())),
+    };
+    let future = service
+        .periodic_review_check(&sc, &review("2026-11-05..2027-01-01", None))
+        .unwrap_err();
+    assert_eq!(future.code, ErrorCode::BadInput, "{future}");
+    assert!(future.message.contains("not past yet"), "{future}");
+    let plan = service
+        .periodic_review_check(&sc, &review(period, None))
+        .unwrap();
+    assert_eq!(plan.findings.verdict.kind, VerdictKind::NotDemonstrable);
+    assert_eq!(
+        plan.findings.period.to.to_string(),
+        "2026-11-25T00:00:00.000Z"
+    );
+    assert_eq!(plan.findings.assessments.len(), 3);
+    assert_eq!(plan.earlier_reviews, 0);
+    let stale = service
+        .periodic_review(
+            &carol.settings(),
+            &mut sc,
+            &review(period, Some("0".repeat(64))),
+            secrets(plan.needs_mfa),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code, ErrorCode::Refused, "{stale}");
+    let info = service
+        .periodic_review(
+            &carol.settings(),
+            &mut sc,
+            &review(period, Some(plan.findings_sha256.to_hex())),
+            secrets(plan.needs_mfa),
+        )
+        .await
+        .unwrap();
+    assert_eq!(info.findings_sha256, plan.findings_sha256);
+    assert_eq!(info.printed_name, "Carol Chen");
+    let r = service
+        .state(Some("LIMS"), Some(("trail.pem", &pem)))
+        .unwrap();
+    assert_eq!(r.reviews.len(), 1, "{:?}", r.reviews);
+    assert_eq!(r.reviews[0].outcome, "valid");
+    assert_eq!(
+        r.reviews[0].verdict.as_deref(),
+        Some(plan.findings.verdict.text.as_str())
+    );
+
+    // The Periodic Review Report: built from what was signed, verified offline by the
+    // service, and by independent tools.
+    let report_path = home.path().join("lims-review.pdf");
+    let built = service
+        .review_report(&ReviewReportRequest {
+            system: "LIMS".into(),
+            period: period.into(),
+            out: report_path.clone(),
+            demo: false,
+        })
+        .unwrap();
+    assert_eq!((built.signatures, built.assessments), (1, 3));
+    assert!(built.demo, "the demo dataset's runs make a demo report");
+    assert_eq!(built.findings_sha256, plan.findings_sha256);
+    let again = service
+        .review_report(&ReviewReportRequest {
+            system: "LIMS".into(),
+            period: period.into(),
+            out: report_path.clone(),
+            demo: false,
+        })
+        .unwrap_err();
+    assert!(again.message.contains("already exists"), "{again}");
+    let unsigned = service
+        .review_report(&ReviewReportRequest {
+            system: "LIMS".into(),
+            period: "2026-11-06..2026-11-25".into(),
+            out: home.path().join("none.pdf"),
+            demo: false,
+        })
+        .unwrap_err();
+    assert_eq!(unsigned.code, ErrorCode::NotFound, "{unsigned}");
+    let v = verify_package_file(&report_path, None).unwrap();
+    assert!(v.verified, "{:?}", v.first_problem());
+    assert_eq!(v.limits, [Limit::KeysNotChecked, Limit::PagesNotSigned]);
+    assert_eq!(v.reports[0].1.document, DocumentKind::PeriodicReviewReport);
+    assert_eq!(v.package_id(), Some(built.report_id.as_str()));
+    independent_report_checks(&report_path, &built.report_id, &info.signed_at);
+
     // The command line says the same, from the same home.
     drop(service);
     let pem_path = home.path().join("trail.pem");
@@ -537,4 +641,165 @@ async fn state_shows_the_change_its_author_the_gap_and_the_quiet_stack() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no change 0000"), "{err}");
+
+    // The report through the command line, verified by the binary; the review is listed by
+    // `state`; a period not over yet is refused before any secret is asked for.
+    let cli_report = home.path().join("lims-review-cli.pdf");
+    let out = Command::new(&cli)
+        .args([
+            "state",
+            "report",
+            "LIMS",
+            "--period",
+            "2026-11-05..2026-11-25",
+            "--out",
+        ])
+        .arg(&cli_report)
+        .env("COUNTERSIGN_HOME", home.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("1 review signature(s), 3 impact assessment(s)"),
+        "{text}"
+    );
+    let out = Command::new(&cli)
+        .arg("verify")
+        .arg(&cli_report)
+        .env("COUNTERSIGN_HOME", home.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        "VERIFIED",
+        "periodic review report PRR-",
+        "[ok  ] assessments",
+        "valid PeriodicallyReviewed by Carol Chen",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+    let out = Command::new(&cli)
+        .args(["state", "LIMS", "--public-key"])
+        .arg(&pem_path)
+        .env("COUNTERSIGN_HOME", home.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("periodic review 2026-11-05 00:00 UTC – 2026-11-25 00:00 UTC by Carol Chen"),
+        "{text}"
+    );
+    let out = Command::new(&cli)
+        .args([
+            "state",
+            "review",
+            "LIMS",
+            "--period",
+            "2026-11-20..2030-01-01",
+            "--reason",
+            "x",
+        ])
+        .args(["--key", &kc.key_id.to_string()])
+        .env("COUNTERSIGN_HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not past yet"));
+}
+
+/// qpdf finds the report structurally clean; pdftotext shows the verdict and the signature's
+/// manifestation; pdfdetach extracts the attachments, which the independent Python verifier
+/// (written from the format documents) verifies, and refuses once the findings are edited.
+fn independent_report_checks(pdf: &std::path::Path, report_id: &str, signed_at: &str) {
+    let tool = |name: &str, args: &[&str]| {
+        Command::new(name)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{name} is needed (scripts/setup.sh installs it): {e}"))
+    };
+    let path = pdf.to_str().unwrap();
+    let o = tool("qpdf", &["--check", path]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let o = tool("pdftotext", &["-layout", path, "-"]);
+    let body = String::from_utf8_lossy(&o.stdout).replace('\n', " ");
+    let local = format!("{} {}", &signed_at[..10], &signed_at[11..19]);
+    for word in [
+        report_id,
+        "Not demonstrable: evidence gap",
+        "Carol Chen",
+        "PeriodicallyReviewed",
+        "Timeline of the period",
+        "How to verify this report",
+        &local,
+    ] {
+        assert!(body.contains(word), "{word:?} not in the report:\n{body}");
+    }
+    let o = tool("pdfdetach", &["-list", path]);
+    let list = String::from_utf8_lossy(&o.stdout).into_owned();
+    let names: Vec<&str> = list
+        .lines()
+        .filter_map(|l| l.split_once(": ").map(|(_, n)| n.trim()))
+        .collect();
+    for expected in [
+        "manifest.json",
+        "findings.json",
+        "signatures/001.dsse.json",
+        "assessments/003.dsse.json",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} not attached:\n{list}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for name in &names {
+        let target = dir.path().join(name);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        let o = tool(
+            "pdfdetach",
+            &["-savefile", name, "-o", target.to_str().unwrap(), path],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let python = |folder: &std::path::Path| {
+        let out = Command::new(project_root().join(".venv/bin/python"))
+            .arg(project_root().join("tests/interop/verify_review_report.py"))
+            .arg(folder)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, text) = python(dir.path());
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("valid PeriodicallyReviewed by Carol Chen"),
+        "{text}"
+    );
+    // One character of the findings changed: the digest no longer matches.
+    let findings = dir.path().join("findings.json");
+    let edited = std::fs::read_to_string(&findings)
+        .unwrap()
+        .replace("not_demonstrable", "in_qualified_state");
+    std::fs::write(&findings, edited).unwrap();
+    let (code, text) = python(dir.path());
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.starts_with("failed"), "{text}");
 }

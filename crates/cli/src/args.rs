@@ -168,7 +168,11 @@ pub struct ShowArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct StateArgs {
+    /// Sign a periodic review, or build its report.
+    #[command(subcommand)]
+    pub command: Option<StateCommand>,
     /// Only this system (e.g. LIMS); without it, every system with runs in this home.
     #[arg(value_name = "SYSTEM")]
     pub system: Option<String>,
@@ -184,6 +188,52 @@ pub struct StateArgs {
     /// The new CSV file (never overwritten).
     #[arg(long, value_name = "FILE", requires = "csv")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Periodic review: sign the findings of SYSTEM over a past period (Part 11 signature
+    /// meaning PeriodicallyReviewed; shows the findings first, then asks for the MFA code and
+    /// the key passphrase, never in argv).
+    Review(StateReviewArgs),
+    /// Build the Periodic Review Report PDF of a signed review, verifiable offline with
+    /// `countersign verify`.
+    Report(StateReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StateReviewArgs {
+    /// The system (e.g. LIMS).
+    #[arg(value_name = "SYSTEM")]
+    pub system: String,
+    /// The period reviewed: FROM..TO, dates (00:00 UTC) or RFC 3339 times, e.g.
+    /// 2026-11-01..2026-12-01. It must be over.
+    #[arg(long, value_name = "FROM..TO")]
+    pub period: String,
+    /// What was reviewed and found (mandatory).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// The trail's public key(s), as for `state`: without it no period counts as covered.
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub signer: SignerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StateReportArgs {
+    /// The system (e.g. LIMS).
+    #[arg(value_name = "SYSTEM")]
+    pub system: String,
+    /// The period as it was reviewed: FROM..TO.
+    #[arg(long, value_name = "FROM..TO")]
+    pub period: String,
+    /// The new PDF (never overwritten).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Mark the report as demo even if no demo file is recognised.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 /// `state --csv`.

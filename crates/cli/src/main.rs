@@ -17,6 +17,7 @@ mod args;
 mod ledger;
 mod output;
 mod package_out;
+mod review_out;
 mod signoff;
 mod state_out;
 
@@ -30,7 +31,7 @@ use countersign_service::{
     CancelToken, Env, FetchProgress, FetchRequest, ImportRequest, Service, ServiceError, StateList,
 };
 
-use crate::args::{Cli, Command, DemoCommand, ShowArgs, StateArgs, StateListArg};
+use crate::args::{Cli, Command, DemoCommand, ShowArgs, StateArgs, StateCommand, StateListArg};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -137,10 +138,19 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
         Command::Verify(a) => package_out::verify(cli, a, json),
         Command::Signoff { command } => signoff::handoff(cli, &open(cli)?, command).await,
         Command::State(StateArgs {
+            command: Some(StateCommand::Review(a)),
+            ..
+        }) => review_out::review(cli, &open(cli)?, a).await,
+        Command::State(StateArgs {
+            command: Some(StateCommand::Report(a)),
+            ..
+        }) => review_out::report(&open(cli)?, a, json),
+        Command::State(StateArgs {
             system,
             public_key,
             csv: Some(list),
             out: Some(out),
+            ..
         }) => {
             let key = read_public_key(public_key.as_deref())?;
             let key = key.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));
@@ -204,7 +214,7 @@ fn write_stdout_line(args: std::fmt::Arguments<'_>) {
 }
 
 /// The CloudTrail public key file named on the command line: its name and bytes.
-fn read_public_key(
+pub(crate) fn read_public_key(
     path: Option<&std::path::Path>,
 ) -> Result<Option<(String, Vec<u8>)>, ServiceError> {
     let Some(path) = path else {

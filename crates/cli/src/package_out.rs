@@ -1,7 +1,7 @@
 //! `package` and `verify`: build a validation package, verify one offline.
 
 use countersign_core::display::Shown;
-use countersign_core::package::verify::{CheckState, Limit};
+use countersign_core::package::verify::{CheckState, DocumentKind, Limit};
 use countersign_service::{
     verify_package_file, CancelToken, Env, PackageBuilt, PackageRequest, PackageVerification,
     Service, ServiceError, TrustedKeys,
@@ -98,7 +98,7 @@ pub fn verify(cli: &Cli, a: &VerifyArgs, json: bool) -> Result<(), ServiceError>
         Ok(())
     } else {
         Err(ServiceError::integrity(format!(
-            "the package does not verify: {}",
+            "the document does not verify: {}",
             v.first_problem().unwrap_or_else(|| "a check failed".into())
         )))
     }
@@ -118,14 +118,18 @@ fn print_verification(v: &PackageVerification, json: bool) -> Result<(), Service
         }
     );
     if let Some(id) = v.package_id() {
-        outln!("package {}", Shown(id));
+        let what = match v.reports.first().map(|(_, r)| r.document) {
+            Some(DocumentKind::PeriodicReviewReport) => "periodic review report",
+            _ => "package",
+        };
+        outln!("{what} {}", Shown(id));
     }
     if !v.limits.is_empty() {
         outln!("What this does not prove:");
         for limit in &v.limits {
             let hint = match limit {
                 Limit::KeysNotChecked => " (give --trusted-keys FILE to check them)",
-                Limit::DocumentNotSigned => "",
+                Limit::DocumentNotSigned | Limit::PagesNotSigned => "",
             };
             outln!("  - {}{hint}", limit.describe());
         }

@@ -117,11 +117,33 @@ pub fn state(r: &StateReport, json: bool) -> Result<(), ServiceError> {
                 system(&s.system, findings, events);
             }
         }
+        for v in r.reviews.iter().filter(|v| v.system == s.system) {
+            outln!(
+                "  periodic review {} – {} by {} at {}: {} ({})",
+                human_time(v.period.from),
+                human_time(v.period.to),
+                Shown(&v.printed_name),
+                Shown(&v.signed_at),
+                Shown(v.verdict.as_deref().unwrap_or("findings not readable")),
+                Shown(&v.outcome)
+            );
+        }
     }
     Ok(())
 }
 
 fn system(name: &str, f: &Findings, events: &[EventRef]) {
+    findings(name, f);
+    let reads = events.iter().filter(|e| e.read_only).count();
+    outln!(
+        "  CloudTrail calls on the stack's resources: {} ({} read-only)",
+        events.len(),
+        reads
+    );
+}
+
+/// A system's findings: verdict, baseline, stack compared, coverage, changes, notes.
+pub(crate) fn findings(name: &str, f: &Findings) {
     outln!("{}: {}", Shown(name), Shown(&f.verdict.text));
     let b = &f.baseline;
     for a in &b.approvals {
@@ -188,12 +210,6 @@ fn system(name: &str, f: &Findings, events: &[EventRef]) {
             outln!("    {}", event_line(e));
         }
     }
-    let reads = events.iter().filter(|e| e.read_only).count();
-    outln!(
-        "  CloudTrail calls on the stack's resources: {} ({} read-only)",
-        events.len(),
-        reads
-    );
     for n in &f.notes {
         outln!("  note: {}", Shown(n));
     }

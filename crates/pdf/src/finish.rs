@@ -6,8 +6,9 @@
 use lopdf::{dictionary, Dictionary, Document, Object, Stream, StringFormat};
 use time::OffsetDateTime;
 
+use crate::model::DocumentKind;
 use crate::model::{Attachment, PackageDocument};
-use crate::read::{KEYWORDS_PREFIX, SUBJECT_PREFIX};
+use crate::read::{KEYWORDS_PREFIX, REVIEW_SUBJECT_PREFIX, SUBJECT_PREFIX};
 use crate::PdfError;
 
 static SRGB_ICC: &[u8] = include_bytes!("../icc/sRGB.icc");
@@ -29,7 +30,7 @@ pub(crate) fn finish(
     // Document information, matching the XMP below.
     let info_id = lo.add_object(dictionary! {
         "Title" => text_string(&doc.title),
-        "Subject" => text_string(&format!("{SUBJECT_PREFIX}{}", doc.package_id)),
+        "Subject" => text_string(&subject(doc)),
         "Keywords" => text_string(&format!("{KEYWORDS_PREFIX}{}", hex::encode(digest))),
         "Producer" => text_string(PRODUCER),
         "Creator" => text_string(PRODUCER),
@@ -196,7 +197,7 @@ fn xmp_packet(doc: &PackageDocument, created: OffsetDateTime, digest: &[u8; 32])
     let date = xmp_date(created);
     let keywords = format!("{KEYWORDS_PREFIX}{}", hex::encode(digest));
     let title = xml_escape(&doc.title);
-    let subject = xml_escape(&format!("{SUBJECT_PREFIX}{}", doc.package_id));
+    let subject = xml_escape(&subject(doc));
     format!(
         r#"<?xpacket begin="{bom}" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
@@ -254,4 +255,13 @@ mod tests {
     fn xmp_escapes_markup_in_the_title() {
         assert_eq!(xml_escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
     }
+}
+
+/// The document information's `/Subject`: what the document is, and its id.
+fn subject(doc: &PackageDocument) -> String {
+    let prefix = match doc.kind {
+        DocumentKind::ValidationPackage => SUBJECT_PREFIX,
+        DocumentKind::PeriodicReviewReport => REVIEW_SUBJECT_PREFIX,
+    };
+    format!("{prefix}{}", doc.package_id)
 }

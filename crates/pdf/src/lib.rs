@@ -18,8 +18,8 @@ mod wrap;
 
 pub use error::PdfError;
 pub use model::{
-    Attachment, Column, PackageDocument, PhaseRow, Relationship, Section, SignatureManifestation,
-    Table,
+    Attachment, Column, DocumentKind, PackageDocument, PhaseRow, Relationship, Section,
+    SignatureManifestation, Table,
 };
 pub use read::{read_package, ReadError, ReadPackage, MAX_ATTACHMENT_BYTES};
 
@@ -293,6 +293,7 @@ mod tests {
     #[test]
     fn contents_without_later_sections_still_renders() {
         let doc = PackageDocument {
+            kind: DocumentKind::ValidationPackage,
             package_id: "P".into(),
             title: "T".into(),
             system: String::new(),

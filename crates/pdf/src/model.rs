@@ -1,9 +1,23 @@
 //! The document model the renderer consumes: a fully prepared validation package, already
 //! gathered from runs, signatures and the ledger. Nothing here is read from disk or the network.
 
-/// A validation package ready to be rendered.
+/// What kind of document is rendered: it decides the document information's `/Subject` and
+/// the cover's labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DocumentKind {
+    /// A validation package: `/Subject` "Validation package <id>".
+    #[default]
+    ValidationPackage,
+    /// A Periodic Review Report: `/Subject` "Periodic review report <id>"; the cover's
+    /// "Phases" line names the period reviewed.
+    PeriodicReviewReport,
+}
+
+/// A validation package (or Periodic Review Report) ready to be rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageDocument {
+    /// What kind of document this is.
+    pub kind: DocumentKind,
     /// Package identifier, printed on the cover and in every page header.
     pub package_id: String,
     /// Title of the package (cover, document information, XMP `dc:title`).

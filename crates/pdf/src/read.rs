@@ -18,6 +18,8 @@ pub struct ReadPackage {
     pub attachments: BTreeMap<String, Vec<u8>>,
     /// The package id from the document information `/Subject`.
     pub package_id: Option<String>,
+    /// The report id, when `/Subject` names a Periodic Review Report.
+    pub review_report_id: Option<String>,
     /// The manifest SHA-256 from the document information `/Keywords`.
     pub manifest_sha256: Option<String>,
     /// The first element of the trailer `/ID`, lowercase hex.
@@ -37,6 +39,8 @@ pub enum ReadError {
 
 /// The prefix of `/Subject` before the package id.
 pub(crate) const SUBJECT_PREFIX: &str = "Validation package ";
+/// The prefix of `/Subject` before the id of a Periodic Review Report.
+pub(crate) const REVIEW_SUBJECT_PREFIX: &str = "Periodic review report ";
 /// The prefix of `/Keywords` before the manifest digest.
 pub(crate) const KEYWORDS_PREFIX: &str = "manifest-sha256:";
 
@@ -50,11 +54,13 @@ pub fn read_package(bytes: &[u8]) -> Result<ReadPackage, ReadError> {
         .and_then(|o| doc.dereference(o))
         .and_then(|(_, o)| o.as_dict())
     {
-        out.package_id = info
-            .get(b"Subject")
-            .ok()
-            .and_then(text)
+        let subject = info.get(b"Subject").ok().and_then(text);
+        out.package_id = subject
+            .as_deref()
             .and_then(|s| s.strip_prefix(SUBJECT_PREFIX).map(str::to_owned));
+        out.review_report_id = subject
+            .as_deref()
+            .and_then(|s| s.strip_prefix(REVIEW_SUBJECT_PREFIX).map(str::to_owned));
         out.manifest_sha256 = info
             .get(b"Keywords")
             .ok()

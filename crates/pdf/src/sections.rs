@@ -2,7 +2,7 @@
 //! manifestations.
 
 use crate::fonts::Face;
-use crate::model::{Column, PackageDocument, PhaseRow, SignatureManifestation};
+use crate::model::{Column, DocumentKind, PackageDocument, PhaseRow, SignatureManifestation};
 use crate::page::{black, rgb, Composer, BODY_BOTTOM, BODY_TOP, BODY_W, MARGIN_X};
 use crate::table::table;
 
@@ -11,12 +11,16 @@ pub(crate) fn cover(c: &mut Composer<'_>, doc: &PackageDocument) {
     c.y -= 120.0;
     c.paragraph(&doc.title, Face::Bold, 22.0);
     c.y -= 24.0;
+    let (phases, id) = match doc.kind {
+        DocumentKind::ValidationPackage => ("Phases", "Package id"),
+        DocumentKind::PeriodicReviewReport => ("Period", "Report id"),
+    };
     c.key_values(
         &[
             ("System", doc.system.as_str()),
             ("Stack", doc.stack.as_str()),
-            ("Phases", doc.phases.as_str()),
-            ("Package id", doc.package_id.as_str()),
+            (phases, doc.phases.as_str()),
+            (id, doc.package_id.as_str()),
             ("Manifest SHA-256", doc.manifest_sha256.as_str()),
             ("Status", doc.status.as_str()),
             ("Generated", doc.generated_at.as_str()),

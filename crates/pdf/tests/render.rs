@@ -70,6 +70,7 @@ fn columns(spec: &[(&str, u32)]) -> Vec<Column> {
 
 fn sample(demo: bool) -> PackageDocument {
     PackageDocument {
+        kind: countersign_pdf::DocumentKind::ValidationPackage,
         package_id: "PKG-2026-0001".into(),
         title: format!("Qualification package — {UNICODE}"),
         system: "Batch record service".into(),

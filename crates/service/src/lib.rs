@@ -24,6 +24,7 @@ mod intake;
 mod keys;
 mod package;
 mod partial_output;
+mod periodic_review;
 mod public_key_out;
 mod published_trail;
 mod qualified_state;
@@ -82,7 +83,11 @@ pub use keys::{
 };
 pub use package::{
     verify_package_file, PackageBuilt, PackageProgress, PackageRequest, PackageVerification,
-    TrustedKeys,
+    ReviewReportBuilt, ReviewReportRequest, TrustedKeys, REVIEW_REPORT_BUILT,
+};
+pub use periodic_review::{
+    PeriodicReviewInfo, PeriodicReviewPlan, PeriodicReviewRequest, PeriodicReviewView,
+    PERIODIC_REVIEW_SUBJECT,
 };
 pub use published_trail::{
     PublishedTrailObject, TrailPublication, TrailPublishRequest, TRAIL_PUBLISHED,

@@ -28,6 +28,8 @@ pub struct StateReport {
     pub public_keys: Vec<String>,
     /// Stored evidence files that could not be used (changed since fetch, unreadable).
     pub problems: Vec<EvidenceProblem>,
+    /// The periodic reviews signed for these systems, oldest first, each re-verified.
+    pub reviews: Vec<crate::PeriodicReviewView>,
 }
 
 /// One system's qualified state.
@@ -70,6 +72,18 @@ impl Service {
         system: Option<&str>,
         public_key: Option<(&str, &[u8])>,
     ) -> Result<StateReport, ServiceError> {
+        self.state_over(system, public_key, None)
+    }
+
+    /// [`Service::state`] over `window` (from, to) instead of from the approval until now: the
+    /// period starts at the approval when that is later, and the stack compared is the newest
+    /// snapshot taken by the window's end.
+    pub(crate) fn state_over(
+        &self,
+        system: Option<&str>,
+        public_key: Option<(&str, &[u8])>,
+        window: Option<(time::OffsetDateTime, time::OffsetDateTime)>,
+    ) -> Result<StateReport, ServiceError> {
         let mut runs: BTreeMap<String, Vec<RunKey>> = BTreeMap::new();
         for r in self.runs()? {
             runs.entry(r.key.system.clone()).or_default().push(r.key);
@@ -85,7 +99,7 @@ impl Service {
         let evidence = self.audit_evidence(public_key, None)?;
         let all: Vec<&RunKey> = runs.values().flatten().collect();
         let snapshots = self.recorded_snapshots(&all)?;
-        let to = self.now();
+        let to = window.map_or_else(|| self.now(), |(_, to)| to);
         let mut systems = Vec::new();
         for (name, keys) in runs {
             let state = self.system_state(
@@ -96,6 +110,7 @@ impl Service {
                 &evidence.public_keys,
                 &evidence.events,
                 &evidence.config_items,
+                window.map(|(from, _)| from),
                 to,
             )?;
             systems.push(SystemState {
@@ -103,10 +118,16 @@ impl Service {
                 state,
             });
         }
+        let reviews = if window.is_some() {
+            Vec::new()
+        } else {
+            self.periodic_reviews(system)?
+        };
         Ok(StateReport {
             systems,
             public_keys: evidence.public_keys,
             problems: evidence.problems,
+            reviews,
         })
     }
 
@@ -120,6 +141,7 @@ impl Service {
         public_keys: &[String],
         events: &[countersign_core::cloudtrail::events::TrailEvent],
         config_items: &[countersign_core::aws_config_items::ConfigItem],
+        window_from: Option<time::OffsetDateTime>,
         to: time::OffsetDateTime,
     ) -> Result<SystemOutcome, ServiceError> {
         let mut approvals = Vec::new();
@@ -179,12 +201,18 @@ impl Service {
             .iter()
             .filter(|s| baseline_seq.is_none_or(|b| s.ledger_seq > b))
             .filter(|s| Some(s.sha256) != baseline.snapshot.as_ref().map(|b| b.sha256))
+            .filter(|s| window_from.is_none() || taken_by(&s.snapshot.taken_at, to))
             .max_by_key(|s| s.ledger_seq);
         let current_note = match current {
             Some(s) => Some(format!(
                 "the newest stack snapshot in this home (taken {}); `countersign fetch` takes a fresh one",
                 s.snapshot.taken_at
             )),
+            None if window_from.is_some() => Some(
+                "no stack snapshot was taken between the baseline and the end of the period: \
+                 the stack was not compared with it"
+                    .to_owned(),
+            ),
             None => Some(
                 "no stack snapshot was recorded after the baseline: the stack was not compared \
                  with it; `countersign fetch` takes one"
@@ -196,7 +224,10 @@ impl Service {
             Some(region) => chain_of_region(chain, region),
             None => chain.clone(),
         };
-        let from = baseline.approved_at.get();
+        let from = baseline
+            .approved_at
+            .get()
+            .max(window_from.unwrap_or(time::OffsetDateTime::UNIX_EPOCH));
         let (assessments, assessment_notes) = self.change_assessments(system)?;
         let mut notes = notes;
         notes.extend(assessment_notes);
@@ -249,6 +280,13 @@ impl Service {
         }
         Ok(out)
     }
+}
+
+/// Whether a snapshot taken at `taken_at` (RFC 3339) was taken by `to`; an unreadable time
+/// is not.
+fn taken_by(taken_at: &str, to: time::OffsetDateTime) -> bool {
+    time::OffsetDateTime::parse(taken_at, &time::format_description::well_known::Rfc3339)
+        .is_ok_and(|t| t <= to)
 }
 
 /// The part of `chain` about `region`: its digests (`…/CloudTrail-Digest/<region>/…`) and the

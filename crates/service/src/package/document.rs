@@ -29,12 +29,12 @@ pub(crate) struct DocumentInput<'a> {
 
 /// An untrusted value (a name, an id, a URI) as the PDF shows it: every control, bidi and
 /// invisible character escaped (`\u{202e}`), so one value is one line that reads as it is.
-fn one(text: &str) -> String {
+pub(super) fn one(text: &str) -> String {
     escape(text).into_owned()
 }
 
 /// Untrusted free text (a failure message, a reason) whose own line breaks are kept.
-fn block(text: &str) -> String {
+pub(super) fn block(text: &str) -> String {
     escape_lines(text).into_owned()
 }
 
@@ -47,7 +47,7 @@ fn cols(spec: &[(&str, u32)]) -> Vec<Column> {
         .collect()
 }
 
-fn table(title: &str, columns: &[(&str, u32)], rows: Vec<Vec<String>>) -> Section {
+pub(super) fn table(title: &str, columns: &[(&str, u32)], rows: Vec<Vec<String>>) -> Section {
     Section::Table(Table {
         title: title.to_owned(),
         columns: cols(columns),
@@ -123,6 +123,7 @@ pub(crate) fn document(input: &DocumentInput<'_>) -> PackageDocument {
         text: how_to_verify(m, &input.manifest_sha256),
     });
     PackageDocument {
+        kind: countersign_pdf::DocumentKind::ValidationPackage,
         package_id: one(&m.package_id),
         title: one(&m.title),
         system: one(&m.systems.join(", ")),

@@ -9,6 +9,8 @@
 
 mod assemble;
 mod document;
+mod review_document;
+mod review_report;
 mod verify;
 mod write;
 
@@ -26,6 +28,7 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+pub use self::review_report::{ReviewReportBuilt, ReviewReportRequest, REVIEW_REPORT_BUILT};
 pub use self::verify::{verify_package_file, PackageVerification, TrustedKeys};
 
 use self::assemble::{Content, Gathered};
@@ -84,7 +87,7 @@ pub struct PackageBuilt {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-fn utc_millis(t: OffsetDateTime) -> String {
+pub(super) fn utc_millis(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
@@ -98,7 +101,7 @@ fn utc_millis(t: OffsetDateTime) -> String {
     )
 }
 
-fn offset_text(t: OffsetDateTime) -> String {
+pub(super) fn offset_text(t: OffsetDateTime) -> String {
     let (h, m, _) = t.offset().as_hms();
     let sign = if h < 0 || m < 0 { '-' } else { '+' };
     format!("{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs())

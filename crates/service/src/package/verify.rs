@@ -1,5 +1,6 @@
 //! Verifying a package file offline: a PDF, a bundle folder or a bundle zip is read into bytes
 //! (nothing trusted, sizes bounded, no path followed out of the bundle) and checked by the core.
+//! A PDF whose manifest is a Periodic Review Report's is checked as one.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read as _;
@@ -11,6 +12,8 @@ use countersign_core::package::public_key::PublicKeyFile;
 use countersign_core::package::verify::{
     verify_package, Form, Limit, PackageInput, PackageReport, Rendered, VerifyOptions,
 };
+use countersign_core::review_report::verify::verify_review_report;
+use countersign_core::review_report::REVIEW_REPORT_SCHEMA_V1;
 use countersign_core::signature::key_id::KeyId;
 use countersign_core::text_encoding;
 use serde::Serialize;
@@ -198,8 +201,24 @@ fn pdf_input(name: &str, bytes: &[u8]) -> Result<PackageInput, ServiceError> {
             package_id: read.package_id,
             manifest_sha256: read.manifest_sha256,
             trailer_id: read.trailer_id,
+            review_report_id: read.review_report_id,
         }),
     })
+}
+
+/// Whether a PDF is a Periodic Review Report: its manifest says so, or (without a manifest)
+/// its document information does.
+fn is_review_report(input: &PackageInput) -> bool {
+    match &input.manifest {
+        Some(bytes) => serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .and_then(|v| v.get("schema").and_then(|s| s.as_str()).map(str::to_owned))
+            .is_some_and(|s| s == REVIEW_REPORT_SCHEMA_V1),
+        None => input
+            .rendered
+            .as_ref()
+            .is_some_and(|r| r.review_report_id.is_some()),
+    }
 }
 
 /// A bundle's files by relative path, with the PDF(s) at its root kept apart.
@@ -402,10 +421,12 @@ pub fn verify_package_file(
         sha256 = Sha256::of(&bytes);
         let name = path.display().to_string();
         let input = pdf_input(&name, &bytes)?;
-        reports.push((
-            "PDF".to_owned(),
-            verify_package(Form::Pdf, &input, &options),
-        ));
+        let report = if is_review_report(&input) {
+            verify_review_report(&input, &options)
+        } else {
+            verify_package(Form::Pdf, &input, &options)
+        };
+        reports.push(("PDF".to_owned(), report));
     }
     let verified = reports.iter().all(|(_, r)| r.verified);
     let mut limits: Vec<Limit> = if verified {
