@@ -26,6 +26,7 @@ export const ACTIONS = Object.freeze({
   "signing.locked": "Signing locked after failed attempts",
   "clock.skew": "Clock difference noted",
   "package.built": "Validation package built",
+  "review_report.built": "Periodic review report built",
   "package.verified": "Validation package verified",
   "signoff.published": "Sign-off handed off (published)",
   "signoff.record_accepted": "Handed-off record accepted",

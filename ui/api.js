@@ -180,6 +180,15 @@ export const assessCheck = (form) => call("assess_check", { form: { ...form, utc
 /** Signs the impact assessment of a change (meaning Assessed). */
 export const assessChange = (form, aws, secrets) => call("assess_change", { form: { ...form, utcOffsetMinutes: utcOffsetMinutes() }, aws, secrets });
 
+/** What a periodic review would sign ({system, from, to, reason, publicKey, keyId}): the findings of the period. */
+export const periodicReviewCheck = (form) => call("periodic_review_check", { form: { ...form, utcOffsetMinutes: utcOffsetMinutes() } });
+
+/** Signs the periodic review of exactly the findings shown ({..., expectedFindings}). */
+export const periodicReview = (form, aws, secrets) => call("periodic_review", { form: { ...form, utcOffsetMinutes: utcOffsetMinutes() }, aws, secrets });
+
+/** Saves the Periodic Review Report of a signed review to a new PDF ({system, period, out}). */
+export const reviewReport = (form) => call("review_report", { form });
+
 /** Publishes a run's sign-off to S3 ({run, location, objectLockDays}) with the AWS fields. */
 export const publishSignoff = (form, aws) => call("publish_signoff", { form, aws });
 

@@ -10,9 +10,10 @@ use countersign_service::{
     AssessInfo, AssessPlan, AuditEvidenceReport, AuditReview, BackupInfo, CasePage, CaseQuery,
     ChainReport, CheckpointInfo, Enrollment, FetchProgress, FetchReport, FetchSignoffReport,
     FileContent, ImportReport, ImportRequest, KeyInfo, LedgerVerification, PackageBuilt,
-    PackageProgress, PackageVerification, PublicKeyExport, PublishReport, RestoreReport,
-    ReviewInfo, ReviewPlan, RunHead, RunSummary, RunView, Service, SignInMethod, SignInPrompt,
-    SignPlan, SignatureInfo, SignatureView, StateExport, StateReport,
+    PackageProgress, PackageVerification, PeriodicReviewInfo, PeriodicReviewPlan, PublicKeyExport,
+    PublishReport, RestoreReport, ReviewInfo, ReviewPlan, ReviewReportBuilt, RunHead, RunSummary,
+    RunView, Service, SignInMethod, SignInPrompt, SignPlan, SignatureInfo, SignatureView,
+    StateExport, StateReport,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -23,8 +24,9 @@ use crate::files::WrittenFiles;
 use crate::forms::{
     AssessForm, AuditEvidenceForm, AuditExportForm, AuditFilterForm, AwsForm, BackupForm,
     CheckpointForm, DispositionForm, EnrollForm, ImportForm, KeySaveForm, NewKeyForm, PackageForm,
-    PassphraseForm, PublishedCheckpointsForm, RestoreForm, ReviewForm, RevokeForm, SecretsForm,
-    SignForm, SignedInEnrollForm, SignoffForm, StateExportForm, StateForm, VerifyForm,
+    PassphraseForm, PeriodicReviewForm, PublishedCheckpointsForm, RestoreForm, ReviewForm,
+    ReviewReportForm, RevokeForm, SecretsForm, SignForm, SignedInEnrollForm, SignoffForm,
+    StateExportForm, StateForm, VerifyForm,
 };
 use crate::open_run::OpenRun;
 use crate::signing::{SessionState, SignDesk};
@@ -593,6 +595,49 @@ pub async fn assess_change(
     Ok(service
         .assess_change(&aws, &mut session, &req, secrets.into_secrets())
         .await?)
+}
+
+/// What a periodic review would sign (the findings of the period, shown before any secret),
+/// decided before any secret is asked for.
+#[tauri::command]
+pub async fn periodic_review_check(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: PeriodicReviewForm,
+) -> Result<PeriodicReviewPlan, WindowError> {
+    desk.clock.set_offset_minutes(form.utc_offset_minutes);
+    let req = form.to_request()?;
+    Ok(service.periodic_review_check(&*desk.session.lock().await, &req)?)
+}
+
+/// Signs the periodic review (meaning PeriodicallyReviewed) of exactly the findings shown.
+#[tauri::command]
+pub async fn periodic_review(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: PeriodicReviewForm,
+    aws: AwsForm,
+    secrets: SecretsForm,
+) -> Result<PeriodicReviewInfo, WindowError> {
+    desk.clock.set_offset_minutes(form.utc_offset_minutes);
+    let mut session = desk.session.lock().await;
+    let (aws, req) = (aws.settings()?, form.to_request()?);
+    Ok(service
+        .periodic_review(&aws, &mut session, &req, secrets.into_secrets())
+        .await?)
+}
+
+/// Saves the Periodic Review Report of a signed review to a new PDF (never over a file).
+#[tauri::command]
+pub async fn review_report(
+    service: State<'_, Service>,
+    written: State<'_, WrittenFiles>,
+    form: ReviewReportForm,
+) -> Result<ReviewReportBuilt, WindowError> {
+    let req = form.to_request()?;
+    let built = service.review_report(&req)?;
+    written.add(&built.pdf);
+    Ok(built)
 }
 
 /// Hands a signed run to the next signer's desktop: its record, the signatures that verify for

@@ -10,8 +10,9 @@ use countersign_core::signature::predicate::Meaning;
 use countersign_service::{
     export_filter, AssessRequest, AwsSettings, CheckpointRequest, CheckpointSource,
     DispositionKind, DispositionRequest, EnrollRequest, EventFilter, ExportFormat,
-    FetchSignoffRequest, MfaCode, PackageRequest, Passphrase, PublishRequest, ReviewRequest,
-    ServiceError, SignRequest, SignSecrets, StateList, TextMatch, TrustedKeys,
+    FetchSignoffRequest, MfaCode, PackageRequest, Passphrase, PeriodicReviewRequest,
+    PublishRequest, ReviewReportRequest, ReviewRequest, ServiceError, SignRequest, SignSecrets,
+    StateList, TextMatch, TrustedKeys,
 };
 use serde::Deserialize;
 
@@ -995,6 +996,89 @@ impl AssessForm {
             reason: self.reason.trim().to_owned(),
             key_id: non_empty(&self.key_id),
             mfa_serial: None,
+        })
+    }
+}
+
+/// A periodic review of one system over a past period: the dates from the form's date fields
+/// (`YYYY-MM-DD`, 00:00 UTC), the trail's public key as for [`StateForm`], and the findings
+/// digest the reviewer was shown (empty before the check).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PeriodicReviewForm {
+    pub system: String,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+    #[serde(default)]
+    pub public_key: String,
+    #[serde(default)]
+    pub expected_findings: String,
+    #[serde(default)]
+    pub key_id: String,
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
+}
+
+impl PeriodicReviewForm {
+    pub fn to_request(&self) -> Result<PeriodicReviewRequest, ServiceError> {
+        let (from, to) = review_period(&self.from, &self.to)?;
+        if self.reason.trim().is_empty() {
+            return Err(ServiceError::bad_input(
+                "a periodic review needs a reason: what was reviewed and found",
+            ));
+        }
+        bounded_reason(&self.reason)?;
+        let (key, _) = StateForm {
+            public_key: self.public_key.clone(),
+            system: String::new(),
+        }
+        .to_request()?;
+        Ok(PeriodicReviewRequest {
+            system: self.system.trim().to_owned(),
+            period: format!("{from}..{to}"),
+            reason: self.reason.trim().to_owned(),
+            trail_public_key: key,
+            expected_findings: non_empty(&self.expected_findings),
+            key_id: non_empty(&self.key_id),
+            mfa_serial: None,
+        })
+    }
+}
+
+/// The two dates of a review period, each required.
+fn review_period(from: &str, to: &str) -> Result<(String, String), ServiceError> {
+    let (from, to) = (from.trim(), to.trim());
+    if from.is_empty() {
+        return Err(ServiceError::bad_input(
+            "choose the first day of the period reviewed",
+        ));
+    }
+    if to.is_empty() {
+        return Err(ServiceError::bad_input(
+            "choose the day the period reviewed ends",
+        ));
+    }
+    Ok((from.to_owned(), to.to_owned()))
+}
+
+/// The Periodic Review Report of a signed review, saved to a new PDF.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReviewReportForm {
+    pub system: String,
+    /// The period exactly as signed: `FROM..TO` (the review's own times).
+    pub period: String,
+    pub out: String,
+}
+
+impl ReviewReportForm {
+    pub fn to_request(&self) -> Result<ReviewReportRequest, ServiceError> {
+        Ok(ReviewReportRequest {
+            system: self.system.trim().to_owned(),
+            period: self.period.trim().to_owned(),
+            out: path(&self.out, "where to save the report PDF")?,
+            demo: false,
         })
     }
 }

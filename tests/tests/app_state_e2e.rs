@@ -354,5 +354,87 @@ async fn the_qualified_state_screen_shows_each_systems_verdict_and_timeline() {
         "the assessment is in the list: {written}"
     );
 
+    // Alice signs the periodic review of LIMS over last month (the form's default): a period
+    // not over yet is refused at its field; then the findings of the period, exactly as they
+    // will be signed; then her passphrase alone (her session is open). She saves the report,
+    // which verifies offline.
+    click(&client, "#review-open-LIMS").await;
+    wait_for(
+        &client,
+        &format!("#review-key option[value='{}']", ka.key_id),
+    )
+    .await;
+    set(&client, "#review-key", &ka.key_id).await;
+    let value = |css: &'static str| {
+        let client = client.clone();
+        async move {
+            run_js(
+                &client,
+                &format!("return document.querySelector({css:?}).value"),
+            )
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+        }
+    };
+    let (from, to) = (value("#review-from").await, value("#review-to").await);
+    assert!(from < to, "{from}..{to}");
+    set(
+        &client,
+        "#review-reason",
+        "Monthly review: the opened rule assessed, the logging gap noted",
+    )
+    .await;
+    set(&client, "#review-to", "2099-01-01").await;
+    click(&client, "#review-check").await;
+    wait_for(&client, "#review-to[aria-invalid='true']").await;
+    screen(&client, &axe, "review-refused").await;
+    set(&client, "#review-to", &to).await;
+    click(&client, "#review-check").await;
+    let verdict = text_of(&client, "#review-plan-verdict").await;
+    assert!(
+        verdict.starts_with("Changed") || verdict.starts_with("Not demonstrable"),
+        "{verdict}"
+    );
+    let digest = text_of(&client, "#review-plan-digest").await;
+    assert_eq!(digest.len(), 64, "{digest}");
+    wait_for(&client, "#review-passphrase")
+        .await
+        .send_keys("alice passphrase 1")
+        .await
+        .unwrap();
+    screen(&client, &axe, "review").await;
+    click(&client, "#review-go").await;
+    let reviewed = text_of(&client, "#reviewed").await;
+    assert!(reviewed.contains("Alice Adams"), "{reviewed}");
+    wait_for(&client, "#reviews-LIMS li[data-review='valid']").await;
+    let report = scratch.path().join("lims-periodic-review.pdf");
+    set(&client, "#report-out", &report.display().to_string()).await;
+    click(&client, "#report-go").await;
+    let wrote = text_of(&client, "#report-written").await;
+    assert!(wrote.contains("1 review signature"), "{wrote}");
+    screen(&client, &axe, "review-report").await;
+    let v = countersign_service::verify_package_file(&report, None).unwrap();
+    assert!(v.verified, "{:?}", v.first_problem());
+    assert_eq!(
+        v.reports[0].1.signatures[0].printed_name.as_deref(),
+        Some("Alice Adams")
+    );
+    assert_eq!(
+        v.reports[0].1.signatures[0]
+            .signed_at
+            .as_deref()
+            .map(|s| s.len()),
+        Some(24)
+    );
+    assert!(
+        v.reports[0].1.signatures[0]
+            .run
+            .contains(&format!("LIMS/{from}T00:00:00.000Z..")),
+        "{:?}",
+        v.reports[0].1.signatures[0]
+    );
+
     window.close().await.unwrap_or_else(|e| panic!("{e}"));
 }

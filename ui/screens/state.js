@@ -48,7 +48,7 @@ function eventLine(e) {
  * approval to the check. HTML boxes positioned with the style object (the CSP allows that),
  * with every mark also listed in words below it.
  */
-function timeline(system, f) {
+function timeline(system, f, reviews) {
   const from = ms(f.period.from);
   const to = Math.max(ms(f.period.to), from + 1);
   const pct = (t) => `${(((Math.min(Math.max(ms(t), from), to) - from) / (to - from)) * 100).toFixed(2)}%`;
@@ -71,18 +71,23 @@ function timeline(system, f) {
     mark.style.left = pct(c.at);
     band.append(mark);
   }
+  for (const v of reviews) {
+    const mark = h("span", { class: "tl-review", title: `periodic review of ${formatTime(v.period.from)} – ${formatTime(v.period.to)} by ${v.printed_name}` });
+    mark.style.left = pct(v.signed_at);
+    band.append(mark);
+  }
   const gaps = f.coverage.gaps.length;
   const dated = f.changes.filter((c) => c.at).length;
   return h(
     "figure",
     { class: "timeline panel", id: `timeline-${system}` },
-    h("figcaption", {}, `From the approval (${formatTime(f.period.from)}) to the check (${formatTime(f.period.to)}): covered by the validated CloudTrail digest chain in green, gaps in red, changes as marks.`),
+    h("figcaption", {}, `From the approval (${formatTime(f.period.from)}) to the check (${formatTime(f.period.to)}): covered by the validated CloudTrail digest chain in green, gaps in red, changes as marks, periodic reviews as dashed lines.`),
     band,
     h("div", { class: "timeline-axis" }, h("span", {}, formatTime(f.period.from)), h("span", {}, formatTime(f.period.to))),
     h(
       "p",
       { class: "muted" },
-      `${f.coverage.covered.length} covered period${f.coverage.covered.length === 1 ? "" : "s"}, ${gaps} gap${gaps === 1 ? "" : "s"}, ${dated} dated change${dated === 1 ? "" : "s"}; covered until ${f.coverage.covered_until ? formatTime(f.coverage.covered_until) : "— (nothing covered)"}.`,
+      `${f.coverage.covered.length} covered period${f.coverage.covered.length === 1 ? "" : "s"}, ${gaps} gap${gaps === 1 ? "" : "s"}, ${dated} dated change${dated === 1 ? "" : "s"}, ${reviews.length} periodic review${reviews.length === 1 ? "" : "s"}; covered until ${f.coverage.covered_until ? formatTime(f.coverage.covered_until) : "— (nothing covered)"}.`,
     ),
   );
 }
@@ -170,7 +175,35 @@ function coveragePanel(system, f) {
   );
 }
 
-function systemPanel(s, assess) {
+/** The periodic reviews signed for a system, each re-verified, with its report; and a new one. */
+function reviewsPanel(system, reviews, actions) {
+  return h(
+    "section",
+    { class: "panel", id: `reviews-${system}` },
+    h("h3", {}, "Periodic reviews"),
+    reviews.length
+      ? h(
+          "ul",
+          { class: "reviews" },
+          reviews.map((v) =>
+            h(
+              "li",
+              { "data-review": v.outcome },
+              h("b", {}, `${formatTime(v.period.from)} – ${formatTime(v.period.to)}`),
+              `: reviewed by ${v.printed_name} at ${formatTime(v.signed_at)}`,
+              v.verdict ? ` — ${v.verdict}` : "",
+              v.outcome === "valid"
+                ? [" ", h("button", { type: "button", class: "report-open", "aria-label": `Save the report of the review of ${formatTime(v.period.from)} – ${formatTime(v.period.to)}`, onclick: () => actions.report(system, v) }, "Save report…")]
+                : [" ", h("span", { class: "badge badge--incomplete" }, `does not verify (${v.outcome})`)],
+            ),
+          ),
+        )
+      : h("p", { class: "muted" }, "No periodic review signed yet."),
+    h("div", { class: "actions" }, h("button", { type: "button", id: `review-open-${system}`, onclick: () => actions.review(system) }, "Sign a periodic review…")),
+  );
+}
+
+function systemPanel(s, actions, reviews) {
   const id = s.system;
   if (s.status === "not_qualified") {
     return h(
@@ -187,14 +220,15 @@ function systemPanel(s, assess) {
     { class: "system-state", id: `state-${id}`, "data-verdict": kind },
     h("h2", {}, id),
     h("div", { class: VERDICT_CLASS[kind] ?? "panel", role: "status", id: `verdict-${id}` }, h("strong", { class: "error-title" }, VERDICT_TITLE[kind] ?? kind), h("p", {}, f.verdict.text)),
-    timeline(id, f),
+    timeline(id, f, reviews),
     baselinePanel(f),
-    changesPanel(id, f, assess),
+    changesPanel(id, f, actions.assess),
     coveragePanel(id, f),
+    reviewsPanel(id, reviews, actions),
   );
 }
 
-function report(r, assess) {
+function report(r, actions) {
   return [
     r.public_keys.length
       ? null
@@ -205,7 +239,15 @@ function report(r, assess) {
           h("p", {}, "Without the trail's public key the digests' signatures cannot be checked, so no period counts as covered and no system can be shown in its qualified state. Choose the public key file and check again."),
         ),
     r.problems.length ? h("ul", { class: "findings panel", id: "state-problems" }, r.problems.map((p) => h("li", {}, h("span", { class: "mono wrap-any" }, p.uri), h("div", {}, `cannot use: ${p.message}`)))) : null,
-    r.systems.length ? r.systems.map((s) => systemPanel(s, assess)) : h("p", { class: "panel" }, "No runs in this home yet: sync or import runs first."),
+    r.systems.length
+      ? r.systems.map((s) =>
+          systemPanel(
+            s,
+            actions,
+            r.reviews.filter((v) => v.system === s.system),
+          ),
+        )
+      : h("p", { class: "panel" }, "No runs in this home yet: sync or import runs first."),
   ];
 }
 
@@ -324,6 +366,180 @@ function assessPanel(system, change, conn, done) {
   return slot;
 }
 
+/** Today as YYYY-MM-DD (UTC), and the first day of this month and of the month before. */
+function defaultPeriod() {
+  const now = new Date();
+  const first = (y, m) => new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 10);
+  return { from: first(now.getUTCFullYear(), now.getUTCMonth() - 1), to: first(now.getUTCFullYear(), now.getUTCMonth()) };
+}
+
+/**
+ * A periodic review of one system: the period (whole days, UTC) and the reason; then the
+ * findings of the period exactly as they will be signed; then the signature components. The
+ * request names the findings' digest, so findings that changed since they were shown are not
+ * signed. `done(period)` shows the new review and offers its report.
+ */
+function reviewPanel(system, conn, publicKey, done) {
+  const slot = h("section", { class: "panel", id: "review-panel", tabindex: "-1" });
+  const period = defaultPeriod();
+  const from = h("input", { type: "date", id: "review-from", value: period.from });
+  const to = h("input", { type: "date", id: "review-to", value: period.to });
+  const [reason, reasonCount] = reasonField("review-reason", "What you reviewed and found (recorded inside the signature)");
+  const keySelect = h("select", { id: "review-key" });
+  api.listKeys().then(
+    (keys) => mount(keySelect, keyOptions(keys, null)),
+    (err) => mount(slot, errorBox(err)),
+  );
+  const checkButton = h("button", { type: "submit", class: "primary", id: "review-check" }, "Review what will be signed");
+  const planSlot = h("div", { id: "review-plan" });
+  const resultSlot = h("div", { id: "review-result", "aria-live": "polite" });
+  const request = () => ({ system, from: from.value, to: to.value, reason: reason.value, keyId: keySelect.value, publicKey: publicKey() });
+  let plan = null;
+  const fields = { since: from, until: to, reason, key: keySelect };
+  const form = h(
+    "form",
+    { id: "review-form", novalidate: true },
+    h("div", { class: "grid-form" }, h("label", {}, "From (00:00 UTC)", from), h("label", {}, "To (00:00 UTC)", to), h("label", { class: "wide" }, "Reason", reason, reasonCount), h("label", { class: "wide" }, "Reviewer key", keySelect)),
+    h("div", { class: "actions" }, checkButton),
+  );
+  form.addEventListener("input", () => {
+    if (plan) {
+      plan = null;
+      mount(planSlot, h("p", { class: "muted" }, "The review changed: look at the findings again before signing."));
+    }
+  });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    checkButton.disabled = true;
+    mount(resultSlot);
+    mount(planSlot, h("p", { class: "loading" }, "Reading the evidence of the period…"));
+    const req = request();
+    try {
+      plan = await api.periodicReviewCheck(req);
+      mount(planSlot, planView(plan, req));
+    } catch (err) {
+      plan = null;
+      showError(planSlot, err, fields, (x) => refusalBox(x, "review-refusal"));
+    } finally {
+      checkButton.disabled = false;
+    }
+  });
+  function planView(p, req) {
+    const f = p.findings;
+    const secrets = secretsForm({
+      plan: p,
+      conn,
+      prefix: "review",
+      title: "Your signature components",
+      label: "Sign as Periodically reviewed",
+      submit: async (aws, components, secretFields) => {
+        if (!plan) return;
+        try {
+          const r = await api.periodicReview({ ...req, expectedFindings: p.findings_sha256 }, aws, components);
+          plan = null;
+          mount(planSlot);
+          mount(form);
+          mount(
+            resultSlot,
+            h(
+              "div",
+              { class: "panel verdict verdict--ok", id: "reviewed", role: "status" },
+              h("strong", { class: "error-title" }, `✓ Periodic review of ${system} signed by ${r.printed_name}`),
+              h("p", {}, `${formatTime(r.period.from)} – ${formatTime(r.period.to)}: ${r.verdict}. Signed ${formatTime(r.signed_at)}; signature envelope SHA-256 `, h("span", { class: "mono wrap-any" }, r.envelope_sha256)),
+              r.clock_warning ? h("p", { class: "error error--warn" }, r.clock_warning) : null,
+            ),
+            reportForm(system, `${r.period.from}..${r.period.to}`),
+          );
+          done();
+        } catch (err) {
+          showError(resultSlot, err, secretFields, (x) => refusalBox(x, "review-refusal"));
+        }
+      },
+    });
+    return [
+      h(
+        "div",
+        { class: "panel what", id: "review-what" },
+        h("h3", {}, "Exactly these findings will be signed"),
+        h(
+          "dl",
+          { class: "kv" },
+          h("dt", {}, "System"),
+          h("dd", {}, p.system),
+          h("dt", {}, "Period"),
+          h("dd", { id: "review-plan-period" }, `${formatTime(p.period.from)} – ${formatTime(p.period.to)}`),
+          h("dt", {}, "Verdict"),
+          h("dd", { id: "review-plan-verdict" }, h("b", {}, f.verdict.text)),
+          h("dt", {}, "Changes"),
+          h("dd", {}, `${f.verdict.changes} (${f.verdict.open_changes} not assessed or needing requalification)`),
+          h("dt", {}, "Evidence gaps"),
+          h("dd", {}, f.coverage.gaps.length ? h("ul", {}, f.coverage.gaps.map((g) => h("li", {}, `${formatTime(g.from)} – ${formatTime(g.to)}: ${g.reason}`))) : "none"),
+          h("dt", {}, "Impact assessments"),
+          h("dd", {}, String(f.assessments.length)),
+          h("dt", {}, "Findings digest (SHA-256)"),
+          h("dd", { class: "mono wrap-any", id: "review-plan-digest" }, p.findings_sha256),
+          p.earlier_reviews ? [h("dt", {}, "Earlier reviews"), h("dd", {}, `${p.earlier_reviews} of the same findings: yours follows them`)] : null,
+          h("dt", {}, "Reason"),
+          h("dd", { class: "prewrap" }, req.reason.trim()),
+          h("dt", {}, "Meaning"),
+          h("dd", {}, h("b", {}, "Periodically reviewed"), " — I reviewed this system's qualified state over this period"),
+          h("dt", {}, "Printed name"),
+          h("dd", {}, p.printed_name),
+          h("dt", {}, "IAM identity"),
+          h("dd", { class: "mono wrap-any" }, p.iam_arn),
+          h("dt", {}, "Key"),
+          h("dd", { class: "mono" }, p.key_id),
+          h("dt", {}, "Date and time"),
+          liveStamp("review-plan-time"),
+        ),
+        f.changes.length
+          ? h(
+              "ul",
+              { class: "changes", id: "review-plan-changes" },
+              f.changes.map((c) => h("li", {}, `${c.at ? formatTime(c.at) : "not dated"}: ${c.summary} — `, c.assessment ? `${IMPACT[c.assessment.impact] ?? c.assessment.impact}, by ${c.assessment.printed_name}` : h("b", {}, "not assessed"))),
+            )
+          : null,
+      ),
+      secrets,
+    ];
+  }
+  mount(slot, h("h2", {}, `Periodic review of ${system}`), h("p", { class: "muted" }, "The period must be over. The findings are computed from the evidence in this home, shown, and signed exactly as shown."), form, planSlot, resultSlot);
+  return slot;
+}
+
+/** Saves the Periodic Review Report of a signed review to a new PDF. */
+function reportForm(system, period) {
+  const out = h("input", { type: "text", id: "report-out", placeholder: "/path/to/periodic-review.pdf", autocomplete: "off", spellcheck: "false" });
+  const button = h("button", { type: "submit", id: "report-go" }, "Save the report");
+  const status = h("div", { id: "report-result", "aria-live": "polite" });
+  const form = h(
+    "form",
+    { class: "panel", id: "report-form", novalidate: true },
+    h("h3", {}, "Periodic Review Report"),
+    h("p", { class: "muted" }, "A PDF with the signed findings, the review signatures and the impact assessments embedded, verifiable offline like a validation package."),
+    h("div", { class: "grid-form" }, h("label", { class: "wide" }, "Save as", pathRow(out, chooserButton(out, { mode: "save", label: "Save as…", title: "Save the Periodic Review Report", filters: [{ name: "PDF", extensions: ["pdf"] }] })))),
+    h("div", { class: "actions" }, button),
+    status,
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    try {
+      const b = await api.reviewReport({ system, period, out: out.value });
+      mount(
+        status,
+        h("p", { id: "report-written", role: "status" }, `Wrote report ${b.report_id} to ${b.pdf}: ${b.signatures} review signature${b.signatures === 1 ? "" : "s"}, ${b.assessments} impact assessment${b.assessments === 1 ? "" : "s"}.`),
+        openButtons(b.pdf, { idPrefix: "report" }),
+      );
+    } catch (err) {
+      showError(status, err, { out });
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
 /** The change or event list, saved as CSV to a new file, for a spreadsheet or a BI tool. */
 function exportPanel(stateForm) {
   const list = h("select", { id: "state-export-list" }, h("option", { value: "changes" }, "Changes since approval"), h("option", { value: "events" }, "CloudTrail calls on the stacks' resources"));
@@ -375,17 +591,24 @@ export function render(ctx) {
   );
   const assessSlot = h("div", { id: "assess-slot" });
   const conn = ctx && ctx.connection && ctx.connection.form ? ctx.connection.form : {};
-  const assess = (system, change) => {
-    const panel = assessPanel(system, change, conn, () => form.requestSubmit());
+  const open = (panel) => {
     mount(assessSlot, panel);
     panel.focus();
+  };
+  const actions = {
+    assess: (system, change) => open(assessPanel(system, change, conn, () => form.requestSubmit())),
+    review: (system) => open(reviewPanel(system, conn, () => key.value, () => form.requestSubmit())),
+    report: (system, v) => {
+      const panel = h("section", { class: "panel", id: "report-panel", tabindex: "-1" }, h("h2", {}, `Report of the periodic review of ${system}`), h("p", {}, `${formatTime(v.period.from)} – ${formatTime(v.period.to)}, reviewed by ${v.printed_name}`), reportForm(system, `${v.period.from}..${v.period.to}`));
+      open(panel);
+    },
   };
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     button.disabled = true;
     mount(result, h("p", { class: "loading" }, "Reading the approvals, stack snapshots and stored AWS evidence…"));
     try {
-      mount(result, report(await api.qualifiedState({ publicKey: key.value, system: system.value }), assess));
+      mount(result, report(await api.qualifiedState({ publicKey: key.value, system: system.value }), actions));
     } catch (err) {
       showError(result, err, { path: key });
     } finally {

@@ -307,7 +307,7 @@ impl Service {
         }
         let Some((newest, bytes)) = valid.last().cloned() else {
             return Err(ServiceError::not_found(format!(
-                "no periodic review of {system} over {}..{} is signed (and verifies) in this home; sign one first with `countersign state review {system} --period FROM..TO`",
+                "no periodic review of {system} over {}..{} is signed (and verifies) in this home; sign one first with `countersign state review`",
                 period.from, period.to
             )));
         };
