@@ -27,6 +27,7 @@ export const ACTIONS = Object.freeze({
   "clock.skew": "Clock difference noted",
   "package.built": "Validation package built",
   "review_report.built": "Periodic review report built",
+  "state.published": "Qualified state published",
   "package.verified": "Validation package verified",
   "signoff.published": "Sign-off handed off (published)",
   "signoff.record_accepted": "Handed-off record accepted",

@@ -31,6 +31,8 @@ fn req(uri: &str, days: Option<u32>) -> TrailPublishRequest {
     TrailPublishRequest {
         to: uri.parse().unwrap(),
         retention_days: days,
+        state: false,
+        trail_public_key: None,
     }
 }
 

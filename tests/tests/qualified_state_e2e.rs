@@ -19,6 +19,7 @@ use countersign_core::signature::predicate::{Meaning, UtcTimestamp};
 use countersign_demo::after_approval::{
     LIMS_SECURITY_GROUP, LOGGING_STOPPED, SSH_OPENED_AT, SSH_OPENED_BY, SSH_RECORDED_AT, SSH_RULE,
 };
+use countersign_service::TrailPublishRequest;
 use countersign_service::{
     verify_package_file, AssessRequest, AwsSettings, CancelToken, DispositionKind,
     DispositionRequest, ErrorCode, KeyInfo, MfaCode, Passphrase, PeriodicReviewRequest,
@@ -26,6 +27,7 @@ use countersign_service::{
     SystemOutcome,
 };
 use countersign_tests::binaries::build_cli;
+use countersign_tests::buckets;
 use countersign_tests::drift_front::DriftAnswer;
 use countersign_tests::emulator::project_root;
 use countersign_tests::harness::fetch_request;
@@ -515,6 +517,93 @@ async fn state_shows_the_change_its_author_the_gap_and_the_quiet_stack() {
     assert_eq!(v.reports[0].1.document, DocumentKind::PeriodicReviewReport);
     assert_eq!(v.package_id(), Some(built.report_id.as_str()));
     independent_report_checks(&report_path, &built.report_id, &info.signed_at);
+
+    // The organisation's view: the audit trail and each system's state published to S3 under
+    // Object Lock, and read back by DuckDB as Athena would.
+    let admin = h.admin().await.unwrap();
+    buckets::create_object_lock_bucket(&admin, "org-state", None)
+        .await
+        .unwrap();
+    let published = service
+        .ledger_publish(
+            &AwsSettings::default(),
+            &TrailPublishRequest {
+                to: "s3://org-state/site-1".parse().unwrap(),
+                retention_days: Some(1),
+                state: true,
+                trail_public_key: Some(("trail.pem".into(), pem.clone())),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(published.state.len(), 2, "{published:?}");
+    assert!(published.state.iter().all(|o| o.mode == "COMPLIANCE"));
+    let now = service.state(None, Some(("trail.pem", &pem))).unwrap();
+    let copy = tempfile::tempdir().unwrap();
+    for o in &published.state {
+        let key = o.uri.strip_prefix("s3://org-state/").unwrap();
+        let body = admin
+            .s3()
+            .get_object()
+            .bucket("org-state")
+            .key(key)
+            .send()
+            .await
+            .unwrap()
+            .body
+            .collect()
+            .await
+            .unwrap()
+            .into_bytes();
+        let path = copy.path().join(key.strip_prefix("site-1/state/").unwrap());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap();
+    }
+    let out = Command::new(project_root().join(".venv/bin/python"))
+        .arg(project_root().join("tests/interop/query_state.py"))
+        .arg(copy.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    for s in &now.systems {
+        let f = findings(&now, &s.system);
+        let mine: Vec<&serde_json::Value> = rows
+            .iter()
+            .filter(|r| r["system"] == s.system.as_str())
+            .collect();
+        let verdict = mine.iter().find(|r| r["kind"] == "verdict").unwrap();
+        assert_eq!(
+            verdict["verdict_text"],
+            f.verdict.text.as_str(),
+            "{verdict}"
+        );
+        assert_eq!(verdict["changes"], f.changes.len());
+        let mut changes: Vec<&str> = mine
+            .iter()
+            .filter(|r| r["kind"] == "change")
+            .map(|r| r["change_id"].as_str().unwrap())
+            .collect();
+        let mut expected: Vec<String> = f.changes.iter().map(|c| c.id.to_hex()).collect();
+        changes.sort_unstable();
+        expected.sort();
+        assert_eq!(changes, expected);
+        assert_eq!(
+            mine.iter().filter(|r| r["kind"] == "gap").count(),
+            f.coverage.gaps.len()
+        );
+    }
+    let ssh = rows
+        .iter()
+        .find(|r| {
+            r["kind"] == "change" && r["change_kind"] == "configuration" && r["system"] == "LIMS"
+        })
+        .unwrap();
+    assert_eq!(ssh["assessed_by"], "Carol Chen", "{ssh}");
 
     // The command line says the same, from the same home.
     drop(service);

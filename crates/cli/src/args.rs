@@ -372,6 +372,13 @@ pub struct PublishArgs {
     /// Days of COMPLIANCE retention (default: retention_days in <home>/checkpoint.json).
     #[arg(long, value_name = "N")]
     pub retention_days: Option<u32>,
+    /// Also publish each approved system's qualified state, checked now, under
+    /// PREFIX/state/system_key=<system>/date=<YYYY-MM-DD>/.
+    #[arg(long)]
+    pub state: bool,
+    /// The trail's public key(s) for the state's CloudTrail coverage, as for `state`.
+    #[arg(long, value_name = "FILE", requires = "state")]
+    pub public_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

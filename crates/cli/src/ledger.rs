@@ -109,6 +109,8 @@ pub async fn run(cli: &Cli, command: &LedgerCommand) -> Result<(), ServiceError>
             let req = TrailPublishRequest {
                 to: a.to.clone(),
                 retention_days: a.retention_days,
+                state: a.state,
+                trail_public_key: crate::read_public_key(a.public_key.as_deref())?,
             };
             let p = open(cli)?.ledger_publish(&cli.global.aws(), &req).await?;
             output::trail_publication(&p, json)

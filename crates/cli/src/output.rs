@@ -610,6 +610,23 @@ pub fn trail_publication(p: &TrailPublication, json: bool) -> Result<(), Service
             }
         }
     }
+    for o in &p.state {
+        outln!(
+            "Published the qualified state of {}: {} ({} lines) to {}, {} until {}",
+            Shown(&o.system),
+            Shown(&o.verdict),
+            o.lines,
+            Shown(&o.uri),
+            Shown(&o.mode),
+            Shown(&o.retain_until)
+        );
+    }
+    if !p.state_not_qualified.is_empty() {
+        outln!(
+            "No qualified state published for (no approved baseline): {}",
+            Shown(&p.state_not_qualified.join(", "))
+        );
+    }
     Ok(())
 }
 

@@ -21,6 +21,7 @@ pub mod layout;
 pub mod ledger_event;
 pub mod model;
 pub mod package;
+pub mod published_findings;
 pub mod published_trail;
 pub mod qualified_state;
 pub mod report_error;

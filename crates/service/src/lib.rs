@@ -90,7 +90,8 @@ pub use periodic_review::{
     PERIODIC_REVIEW_SUBJECT,
 };
 pub use published_trail::{
-    PublishedTrailObject, TrailPublication, TrailPublishRequest, TRAIL_PUBLISHED,
+    PublishedStateObject, PublishedTrailObject, TrailPublication, TrailPublishRequest,
+    STATE_PUBLISHED, TRAIL_PUBLISHED,
 };
 pub use qualified_state::{StateReport, SystemOutcome, SystemState};
 pub use review::{AuditReview, ReviewInfo, ReviewPlan, ReviewRequest, AUDIT_TRAIL_SUBJECT};

@@ -6,6 +6,7 @@
 use countersign_aws::object_lock::{exists, put_compliance_locked, require_object_lock, retention};
 use countersign_aws::{s3, AwsContext, AwsSettings};
 use countersign_core::layout::S3Location;
+use countersign_core::published_findings::{finding_lines, object_body, object_key, STATE_FOLDER};
 use countersign_core::published_trail::{
     batches, ledger_folder, published_up_to, LedgerId, TrailBatch, TrailObject, MAX_OBJECT_BYTES,
 };
@@ -16,10 +17,12 @@ use time::Duration;
 use crate::aws_context::caller_actor;
 use crate::checkpoint::from_s3;
 use crate::error::{self as err, ServiceError};
-use crate::Service;
+use crate::{Service, SystemOutcome};
 
 /// Action of the event recording a publication of the audit trail.
 pub const TRAIL_PUBLISHED: &str = "ledger.published";
+/// Action of the event recording a publication of the systems' qualified state.
+pub const STATE_PUBLISHED: &str = "state.published";
 /// The largest published object read back: objects are closed at 8 MiB, one entry may add to it.
 const MAX_READ_BACK_BYTES: usize = 8 * MAX_OBJECT_BYTES;
 
@@ -30,6 +33,30 @@ pub struct TrailPublishRequest {
     pub to: S3Location,
     /// Days of COMPLIANCE retention; defaults to `retention_days` in `<home>/checkpoint.json`.
     pub retention_days: Option<u32>,
+    /// Also publish each approved system's qualified state now, under `PREFIX/state/`.
+    pub state: bool,
+    /// The CloudTrail public key file (name, bytes) the state's digest chain is validated with,
+    /// as for `state`; without it no period counts as covered.
+    pub trail_public_key: Option<(String, Vec<u8>)>,
+}
+
+/// One system's qualified state written by this publication.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublishedStateObject {
+    /// `s3://bucket/key`.
+    pub uri: String,
+    /// The system.
+    pub system: String,
+    /// The verdict published.
+    pub verdict: String,
+    /// Lines written (the verdict, each change, each gap).
+    pub lines: usize,
+    /// The object's version id.
+    pub version_id: Option<String>,
+    /// `COMPLIANCE`.
+    pub mode: String,
+    /// Retain-until date, RFC 3339, as read back.
+    pub retain_until: String,
 }
 
 /// One object of the trail written by this publication.
@@ -69,6 +96,10 @@ pub struct TrailPublication {
     /// Entries not yet published that only record earlier publications: they go out with the
     /// next entries, so that publishing twice in a row writes nothing.
     pub held_back: u64,
+    /// The systems' qualified state written now (with `state`).
+    pub state: Vec<PublishedStateObject>,
+    /// Systems with runs but no approved baseline: no state published for them.
+    pub state_not_qualified: Vec<String>,
 }
 
 impl Service {
@@ -105,6 +136,33 @@ impl Service {
         let folder = ledger_folder(loc, &id);
         let ctx = self.aws(aws).await?;
         require_object_lock(&ctx, bucket).await.map_err(from_s3)?;
+        let mut out = self
+            .publish_trail(&ctx, loc, &folder, &id, head, days)
+            .await?;
+        if req.state {
+            let key = req
+                .trail_public_key
+                .as_ref()
+                .map(|(n, b)| (n.as_str(), b.as_slice()));
+            let (written, not_qualified) = self.publish_state(&ctx, loc, &id, key, days).await?;
+            out.state = written;
+            out.state_not_qualified = not_qualified;
+        }
+        Ok(out)
+    }
+
+    /// The trail part of [`Service::ledger_publish`].
+    async fn publish_trail(
+        &self,
+        ctx: &AwsContext,
+        loc: &S3Location,
+        folder: &str,
+        id: &LedgerId,
+        head: u64,
+        days: u32,
+    ) -> Result<TrailPublication, ServiceError> {
+        let ctx = ctx;
+        let folder = folder.to_owned();
 
         let published = published_objects(&ctx, loc, &folder).await?;
         let done = published_up_to(&published).map_err(|e| {
@@ -140,8 +198,13 @@ impl Service {
             range: None,
             objects: Vec::new(),
             held_back: 0,
+            state: Vec::new(),
+            state_not_qualified: Vec::new(),
         };
-        if new.iter().all(|e| e.event.action == TRAIL_PUBLISHED) {
+        if new
+            .iter()
+            .all(|e| e.event.action == TRAIL_PUBLISHED || e.event.action == STATE_PUBLISHED)
+        {
             out.held_back = new.len() as u64;
             return Ok(out);
         }
@@ -191,6 +254,95 @@ impl Service {
                 ),
             )),
         }
+    }
+
+    /// Writes each approved system's qualified state, checked now, as one JSON Lines object
+    /// under `PREFIX/state/` (COMPLIANCE retention, written once), and records the publication
+    /// as `state.published`.
+    async fn publish_state(
+        &self,
+        ctx: &AwsContext,
+        loc: &S3Location,
+        id: &LedgerId,
+        trail_public_key: Option<(&str, &[u8])>,
+        days: u32,
+    ) -> Result<(Vec<PublishedStateObject>, Vec<String>), ServiceError> {
+        let report = self.state(None, trail_public_key)?;
+        let retain_until = self.now() + Duration::days(i64::from(days));
+        let mut written = Vec::new();
+        let mut not_qualified = Vec::new();
+        for s in &report.systems {
+            let findings = match &s.state {
+                SystemOutcome::Qualified { findings, .. } => findings,
+                SystemOutcome::NotQualified { .. } => {
+                    not_qualified.push(s.system.clone());
+                    continue;
+                }
+            };
+            let sha = findings.digest().map_err(|e| {
+                ServiceError::storage(format!("the findings could not be encoded: {e}"))
+            })?;
+            let lines = finding_lines(findings, id, sha);
+            let body = object_body(&lines).map_err(|e| {
+                ServiceError::storage(format!("the findings could not be encoded: {e}"))
+            })?;
+            let key = object_key(loc, findings, &sha);
+            let uri = loc.uri_of(&key);
+            let locked = if exists(ctx, loc.bucket.as_str(), &key)
+                .await
+                .map_err(from_s3)?
+            {
+                if read_object(ctx, loc, &key).await? != body {
+                    return Err(ServiceError::integrity(format!(
+                        "{uri} already exists with other bytes; nothing was overwritten: find out who wrote it"
+                    )));
+                }
+                retention(ctx, loc.bucket.as_str(), &key)
+                    .await
+                    .map_err(from_s3)?
+                    .0
+            } else {
+                put_compliance_locked(
+                    ctx,
+                    loc.bucket.as_str(),
+                    &key,
+                    body,
+                    "application/x-ndjson",
+                    retain_until,
+                )
+                .await
+                .map_err(from_s3)?
+            };
+            written.push(PublishedStateObject {
+                uri,
+                system: s.system.clone(),
+                verdict: findings.verdict.kind.as_str().to_owned(),
+                lines: lines.len(),
+                version_id: locked.version_id,
+                mode: locked.mode,
+                retain_until: locked.retain_until,
+            });
+        }
+        if !written.is_empty() {
+            let actor = caller_actor(ctx).await;
+            let after = serde_json::json!({
+                "objects": written.iter().map(|o| &o.uri).collect::<Vec<_>>(),
+                "verdicts": written.iter().map(|o| format!("{}: {}", o.system, o.verdict)).collect::<Vec<_>>(),
+                "public_keys": report.public_keys,
+            });
+            self.ledger()?
+                .append(
+                    &NewEvent::new(
+                        &actor,
+                        STATE_PUBLISHED,
+                        "ledger",
+                        loc.uri_of(&loc.key(STATE_FOLDER)),
+                    )
+                    .after(after.to_string()),
+                )
+                .map_err(err::from_ledger)?;
+        }
+        Ok((written, not_qualified))
     }
 
     /// The last published object must end with this ledger's entry at its last sequence: a
