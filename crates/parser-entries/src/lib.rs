@@ -173,6 +173,7 @@ pub fn package_manifest(data: &[u8]) {
     let _ = countersign_core::package::manifest::PackageManifest::parse(data);
     let _ = countersign_core::package::public_key::PublicKeyFile::parse(data);
     let _ = countersign_core::package::run_data::RunData::parse(data);
+    let _ = countersign_core::review_report::ReviewReportManifest::parse(data);
 }
 
 /// A package's files as the offline verifier sees them: the input split at zero bytes into a
@@ -200,6 +201,10 @@ pub fn package_files(data: &[u8]) {
     for form in [Form::Pdf, Form::Bundle] {
         let _ = verify_package(form, &input, &VerifyOptions::default());
     }
+    let _ = countersign_core::review_report::verify::verify_review_report(
+        &input,
+        &VerifyOptions::default(),
+    );
 }
 
 /// A package PDF: read back with bounded decompression, then verified offline.
@@ -216,9 +221,14 @@ pub fn package_pdf(data: &[u8]) {
             package_id: read.package_id,
             manifest_sha256: read.manifest_sha256,
             trailer_id: read.trailer_id,
+            review_report_id: read.review_report_id,
         }),
     };
     let _ = verify_package(Form::Pdf, &input, &VerifyOptions::default());
+    let _ = countersign_core::review_report::verify::verify_review_report(
+        &input,
+        &VerifyOptions::default(),
+    );
 }
 
 /// A zip archive as the importer and the bundle verifier read it: its central directory record

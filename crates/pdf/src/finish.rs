@@ -226,6 +226,15 @@ fn xmp_packet(doc: &PackageDocument, created: OffsetDateTime, digest: &[u8; 32])
     )
 }
 
+/// The document information's `/Subject`: what the document is, and its id.
+fn subject(doc: &PackageDocument) -> String {
+    let prefix = match doc.kind {
+        DocumentKind::ValidationPackage => SUBJECT_PREFIX,
+        DocumentKind::PeriodicReviewReport => REVIEW_SUBJECT_PREFIX,
+    };
+    format!("{prefix}{}", doc.package_id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,13 +264,4 @@ mod tests {
     fn xmp_escapes_markup_in_the_title() {
         assert_eq!(xml_escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
     }
-}
-
-/// The document information's `/Subject`: what the document is, and its id.
-fn subject(doc: &PackageDocument) -> String {
-    let prefix = match doc.kind {
-        DocumentKind::ValidationPackage => SUBJECT_PREFIX,
-        DocumentKind::PeriodicReviewReport => REVIEW_SUBJECT_PREFIX,
-    };
-    format!("{prefix}{}", doc.package_id)
 }

@@ -161,24 +161,21 @@ impl Service {
         head: u64,
         days: u32,
     ) -> Result<TrailPublication, ServiceError> {
-        let ctx = ctx;
-        let folder = folder.to_owned();
-
-        let published = published_objects(&ctx, loc, &folder).await?;
+        let published = published_objects(ctx, loc, folder).await?;
         let done = published_up_to(&published).map_err(|e| {
             ServiceError::integrity(format!(
                 "{e} (under {}); nothing was written: find out who wrote there",
-                loc.uri_of(&folder)
+                loc.uri_of(folder)
             ))
         })?;
         if done > head {
             return Err(ServiceError::integrity(format!(
                 "{} holds entries up to {done} but this ledger ends at {head}: it was truncated or restored from an older copy; nothing was written",
-                loc.uri_of(&folder)
+                loc.uri_of(folder)
             )));
         }
         if let Some(last) = published.iter().find(|o| o.last == done) {
-            self.check_published_end(&ctx, loc, &folder, last).await?;
+            self.check_published_end(ctx, loc, folder, last).await?;
         }
 
         let mut new: Vec<EventRecord> = Vec::new();
@@ -192,7 +189,7 @@ impl Service {
             .map_err(err::from_ledger)?;
         let mut out = TrailPublication {
             ledger_id: id.to_string(),
-            location: loc.uri_of(&folder),
+            location: loc.uri_of(folder),
             previously_published: done,
             entries: 0,
             range: None,
@@ -211,10 +208,10 @@ impl Service {
         let batches = batches(new.iter().map(|e| (&e.event, &e.hash)))
             .map_err(|e| ServiceError::integrity(format!("{e}; nothing was written")))?;
         let retain_until = self.now() + Duration::days(i64::from(days));
-        let actor = caller_actor(&ctx).await;
+        let actor = caller_actor(ctx).await;
         let mut failure = None;
         for batch in &batches {
-            match write_object(&ctx, loc, &folder, batch, retain_until).await {
+            match write_object(ctx, loc, folder, batch, retain_until).await {
                 Ok(o) => out.objects.push(o),
                 Err(e) => {
                     failure = Some(e);
