@@ -97,7 +97,7 @@ export const reviewAuditTrail = (form, aws, secrets) => call("review_audit_trail
 export const backupLedger = (form) => call("backup_ledger", { form });
 
 /** Revokes an enrolled key ({keyId, reason}). */
-export const revokeKey = (form) => call("revoke_key", { form });
+export const revokeKey = (form, secret) => call("revoke_key", { form, secret });
 
 /** Signer keys in the home. */
 export const listKeys = () => call("list_keys");

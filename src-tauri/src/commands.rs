@@ -376,9 +376,13 @@ pub async fn open_sign_in_page<R: Runtime>(
 
 /// Revokes an enrolled key; its signatures then verify as made with a revoked key.
 #[tauri::command]
-pub async fn revoke_key(service: State<'_, Service>, form: RevokeForm) -> Result<(), WindowError> {
+pub async fn revoke_key(
+    service: State<'_, Service>,
+    form: RevokeForm,
+    secret: PassphraseForm,
+) -> Result<(), WindowError> {
     let (key_id, reason) = form.to_request()?;
-    Ok(service.keys_revoke(&key_id, &reason)?)
+    Ok(service.keys_revoke(&key_id, &reason, &secret.into_passphrase())?)
 }
 
 /// A key's public half (PEM, hex, key id) for auditors.
@@ -1142,14 +1146,14 @@ pub(crate) mod tests {
         let got = invoke(
             &window,
             "revoke_key",
-            json!({ "form": { "keyId": "0123", "reason": "laptop lost" } }),
+            json!({ "form": { "keyId": "0123", "reason": "laptop lost" }, "secret": { "passphrase": "x" } }),
         )
         .unwrap_err();
         assert_eq!(got["code"], json!("not_found"), "{got}");
         let got = invoke(
             &window,
             "revoke_key",
-            json!({ "form": { "keyId": "0123", "reason": "" } }),
+            json!({ "form": { "keyId": "0123", "reason": "" }, "secret": { "passphrase": "x" } }),
         )
         .unwrap_err();
         assert_eq!(got["code"], json!("bad_input"), "{got}");

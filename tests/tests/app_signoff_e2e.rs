@@ -4,7 +4,7 @@
 //! Approved as Bob, publish the sign-off and take it over again, build the package and verify it
 //! in the app, sign the audit trail as reviewed, back the ledger up, sign a checkpoint of the
 //! trail and verify the trail against it, see a backup older than the checkpoint refused and a
-//! newer one restored, check the CloudTrail evidence and revoke a key. Two IAM users with
+//! newer one restored, check the CloudTrail evidence and revoke a key (with its owner's passphrase). Two IAM users with
 //! virtual MFA devices sign through the fault proxy's STS front, each with their own AWS
 //! profile. The window runs in the dark theme (`GTK_THEME=Adwaita:dark`) and every screen is
 //! checked with axe-core (the browse test checks them in the light theme). Errors land at their
@@ -846,6 +846,18 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     assert!(missing_reason.contains("reason"), "{missing_reason}");
     accessible(&client, &axe, "Keys: revocation needs a reason (dark)").await;
     set(&client, "#revoke-reason", "Bob left the company").await;
+    // Only the key's owner revokes it: the desk's other signer's passphrase does not open it.
+    type_into(&client, "#revoke-passphrase", PASS_A).await;
+    click(&client, "#revoke-go").await;
+    wait_for(&client, "#revoke-result > *").await;
+    let refused = text_of(&client, "#revoke-result").await;
+    assert!(refused.contains("wrong passphrase"), "{refused}");
+    wait_for(
+        &client,
+        &format!("#keys-table tr[data-key='{}'] .key-revoke", kb.key_id),
+    )
+    .await;
+    type_into(&client, "#revoke-passphrase", PASS_B).await;
     click(&client, "#revoke-go").await;
     wait_for(&client, "#revoked").await;
     wait_for(

@@ -390,10 +390,29 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
 
     // A revoked key: its signatures report it.
     assert_eq!(
-        service.keys_revoke(&kb.key_id, " ").unwrap_err().code,
+        service
+            .keys_revoke(&kb.key_id, " ", &Passphrase::new(PASS_B.to_owned()))
+            .unwrap_err()
+            .code,
         ErrorCode::BadInput
     );
-    service.keys_revoke(&kb.key_id, "laptop lost").unwrap();
+    // Only the key's owner revokes it: another passphrase is refused (and counted).
+    let wrong = service
+        .keys_revoke(
+            &kb.key_id,
+            "laptop lost",
+            &Passphrase::new(PASS_A.to_owned()),
+        )
+        .unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::Refused, "{wrong}");
+    assert!(wrong.message.contains("wrong passphrase"), "{wrong}");
+    service
+        .keys_revoke(
+            &kb.key_id,
+            "laptop lost",
+            &Passphrase::new(PASS_B.to_owned()),
+        )
+        .unwrap();
     assert!(matches!(
         check(&b_env, &here, &registry(&service)),
         Outcome::RevokedKey { .. }

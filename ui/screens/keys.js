@@ -87,6 +87,7 @@ function exportBox(ctx, x) {
 /** The revocation form for one key: the reason is required and recorded in the trail. */
 function revokeBox(k, onDone) {
   const [reason, reasonCount] = reasonField("revoke-reason", "Why this key may no longer sign (lost device, person left, suspected compromise…)");
+  const pass = h("input", { type: "password", id: "revoke-passphrase", autocomplete: "current-password" });
   const go = h("button", { type: "submit", class: "danger", id: "revoke-go" }, "Revoke key");
   const cancel = h("button", { type: "button", id: "revoke-cancel" }, "Cancel");
   const out = h("div", { id: "revoke-result" });
@@ -96,6 +97,8 @@ function revokeBox(k, onDone) {
     h("h2", {}, `Revoke the key of ${k.printed_name}`),
     h("p", {}, "Revocation is permanent and recorded in the audit trail. The key can no longer sign; signatures it made stay in the records and verify as made with a revoked key. ", h("span", { class: "mono" }, k.key_id)),
     h("label", { class: "wide" }, "Reason", reason, reasonCount),
+    h("p", { class: "muted" }, `Only the key's owner can revoke it: ${k.printed_name}'s passphrase for this key is needed.`),
+    h("label", {}, "Passphrase of the key", pass),
     h("div", { class: "actions" }, go, cancel),
     out,
   );
@@ -104,10 +107,12 @@ function revokeBox(k, onDone) {
     e.preventDefault();
     go.disabled = true;
     try {
-      await api.revokeKey({ keyId: k.key_id, reason: reason.value });
+      await api.revokeKey({ keyId: k.key_id, reason: reason.value }, { passphrase: pass.value });
+      pass.value = "";
       onDone(h("div", { class: "panel", role: "status", id: "revoked" }, `Key ${k.key_id} of ${k.printed_name} revoked.`));
     } catch (err) {
-      showError(out, err, { reason });
+      pass.value = "";
+      showError(out, err, { reason, passphrase: pass });
     } finally {
       go.disabled = false;
     }

@@ -500,6 +500,10 @@ pub struct KeysRevokeArgs {
     /// Why (mandatory).
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
+    /// Read the key's passphrase (its owner's) from this file (`-` = standard input) instead
+    /// of the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

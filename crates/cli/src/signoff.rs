@@ -271,7 +271,11 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             Ok(())
         }
         KeysCommand::Revoke(a) => {
-            service.keys_revoke(&a.key, &a.reason)?;
+            let passphrase = read_secret(
+                "Passphrase of the key to revoke (its owner's): ",
+                a.passphrase_file.as_deref(),
+            )?;
+            service.keys_revoke(&a.key, &a.reason, &passphrase)?;
             if json {
                 return print_json(&serde_json::json!({"revoked": a.key}));
             }

@@ -489,18 +489,64 @@ impl Service {
         })
     }
 
-    /// Revokes an enrolled key (`key.revoked`, reason required). Its signatures then verify
-    /// as made with a revoked key.
-    pub fn keys_revoke(&self, key_id: &str, reason: &str) -> Result<(), ServiceError> {
-        let mut ledger = self.ledger()?;
-        let key = ledger
+    /// Revokes an enrolled key (`key.revoked`, reason required) as its owner: the key's own
+    /// passphrase must open it, so nobody at the desk can revoke someone else's key. A wrong
+    /// passphrase counts towards the owner's lockout, as at signing. Its signatures then
+    /// verify as made with a revoked key.
+    pub fn keys_revoke(
+        &self,
+        key_id: &str,
+        reason: &str,
+        passphrase: &Passphrase,
+    ) -> Result<(), ServiceError> {
+        if reason.trim().is_empty() {
+            return Err(ServiceError::bad_input(
+                "a revocation needs a reason (--reason TEXT): why the key may no longer sign",
+            ));
+        }
+        let key = self
+            .ledger()?
             .signer_keys()
             .map_err(err::from_ledger)?
             .into_iter()
             .find(|k| k.key_id.to_hex() == key_id.trim())
             .ok_or_else(|| ServiceError::not_found(format!("no enrolled key {key_id}")))?;
+        if key.revoked.is_some() {
+            return Err(ServiceError::bad_input(format!(
+                "the key {} is already revoked",
+                key.key_id
+            )));
+        }
+        let file = self
+            .keys()?
+            .into_iter()
+            .find(|k| k.key_id == key.key_id.to_hex())
+            .map(|_| self.key_file(Some(&key.key_id.to_hex()), |_| true))
+            .transpose()?
+            .map(|(_, f)| f)
+            .ok_or_else(|| {
+                ServiceError::new(
+                    ErrorCode::Refused,
+                    format!(
+                        "the key {} ({}) is not held in this home: only its owner revokes it, with its passphrase, on the desktop that holds it",
+                        key.key_id, key.printed_name
+                    ),
+                )
+            })?;
+        let (policy, _) = self.signing_policy()?;
+        let now = self.now();
+        if let Some(until) = self.locked_until(&key.iam_arn, &policy, now)? {
+            return Err(ServiceError::new(
+                ErrorCode::Refused,
+                format!(
+                    "signing by {} is locked until {until} after failed attempts; the passphrase cannot be tried before then",
+                    key.printed_name
+                ),
+            ));
+        }
+        self.unlock_key(&key, &file, &policy, passphrase, now)?;
         let actor = Actor::person(key.iam_arn.clone(), key.printed_name.clone());
-        ledger
+        self.ledger()?
             .revoke_signer_key(&key.key_id, reason, &actor)
             .map_err(err::from_ledger)?;
         Ok(())
