@@ -407,9 +407,9 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
     let p = write(out.path(), "plain.pdf", b"%PDF-1.4\nnothing here");
     refused(&cli, &p, "not a Countersign package PDF");
 
-    // A disposition changed after the signatures: they no longer cover the record, and a
-    // package is refused rather than carrying them.
-    service
+    // A disposition cannot change after the signatures: the signed record is locked, and the
+    // package still builds from it.
+    let locked = service
         .disposition(
             &DispositionRequest {
                 run: RUN.into(),
@@ -420,26 +420,23 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
             },
             Some(&ka.key_id),
         )
-        .unwrap();
-    let stale = service
+        .unwrap_err();
+    assert_eq!(locked.code, ErrorCode::Refused, "{locked}");
+    assert!(
+        locked.message.contains("is locked by the signature"),
+        "{locked}"
+    );
+    service
         .package(
             &PackageRequest {
                 runs: vec![RUN.into()],
-                out: out.path().join("stale.pdf"),
+                out: out.path().join("after-refusal.pdf"),
                 ..PackageRequest::default()
             },
             &|_| {},
             &CancelToken::new(),
         )
-        .unwrap_err();
-    assert_eq!(stale.code, ErrorCode::Integrity);
-    assert!(
-        stale
-            .message
-            .contains("signature 1 (Reviewed by Alice Adams): record changed since signing"),
-        "{stale}"
-    );
-    assert!(!out.path().join("stale.pdf").exists());
+        .unwrap();
 
     // The build and the verifications are in the ledger.
     let events = service.ledger_events(&Default::default()).unwrap();

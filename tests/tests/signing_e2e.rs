@@ -167,6 +167,26 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
         .id
         .clone();
 
+    // Only failed or errored cases take a disposition; Bob dispositions both failures before
+    // anyone signs (a signature locks the record).
+    let disp = |case: &str, kind| DispositionRequest {
+        run: RUN.into(),
+        case_id: case.into(),
+        kind,
+        reference: "DEV-0042".into(),
+        reason: "Investigated; impact assessed".into(),
+    };
+    let not_failed = service
+        .disposition(&disp(&passed, DispositionKind::Accepted), Some(&kb.key_id))
+        .unwrap_err();
+    assert_eq!(not_failed.code, ErrorCode::BadInput);
+    for case in &failed {
+        let d = service
+            .disposition(&disp(case, DispositionKind::Deviation), Some(&kb.key_id))
+            .unwrap();
+        assert_eq!(d.by_arn.as_deref(), Some(bob.arn.as_str()));
+    }
+
     // Alice reviews: MFA code and passphrase.
     let mut session_a = SigningSession::new();
     let plan = service
@@ -207,42 +227,8 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
     assert!(again.message.contains("no-self-approval"), "{again}");
     assert!(actions(&service, "signature.failed").is_empty());
 
-    // Bob may not approve while failures have no disposition.
     let ctx_b = bob.settings();
     let mut session_b = SigningSession::new();
-    let early = service
-        .sign(
-            &ctx_b,
-            &mut session_b,
-            &request(RUN, Meaning::Approved, &kb),
-            secrets(PASS_B, Some(bob.current_code())),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(early.code, ErrorCode::Refused);
-    assert!(
-        early.message.contains("disposition-before-approval"),
-        "{early}"
-    );
-
-    // Only failed or errored cases take a disposition; Bob dispositions both failures.
-    let disp = |case: &str, kind| DispositionRequest {
-        run: RUN.into(),
-        case_id: case.into(),
-        kind,
-        reference: "DEV-0042".into(),
-        reason: "Investigated; impact assessed".into(),
-    };
-    let not_failed = service
-        .disposition(&disp(&passed, DispositionKind::Accepted), Some(&kb.key_id))
-        .unwrap_err();
-    assert_eq!(not_failed.code, ErrorCode::BadInput);
-    for case in &failed {
-        let d = service
-            .disposition(&disp(case, DispositionKind::Deviation), Some(&kb.key_id))
-            .unwrap();
-        assert_eq!(d.by_arn.as_deref(), Some(bob.arn.as_str()));
-    }
 
     // Bob approves; his statement follows Alice's.
     let approved = service
@@ -288,8 +274,8 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
     // `show`: each signature verified against the record as it stands.
     let sigs = service.signatures(RUN).unwrap();
     assert_eq!(sigs.len(), 2);
-    // Bob's is valid; Alice's was made before the dispositions changed the record.
-    assert_eq!(sigs[0].outcome.as_str(), "record_changed", "{sigs:?}");
+    // Both are valid: the dispositions came before the first signature.
+    assert_eq!(sigs[0].outcome.as_str(), "valid", "{sigs:?}");
     assert_eq!(sigs[1].outcome.as_str(), "valid", "{sigs:?}");
     assert_eq!(sigs[0].meaning.as_str(), "Reviewed");
     assert_eq!(sigs[1].printed_name, "Bob Brown");
@@ -310,9 +296,15 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
         verify_envelope(&e.to_canonical_json(), r, reg)
     };
     assert!(check(&b_env, &here, &reg).is_valid());
+    assert!(check(&a_env, &here, &reg).is_valid());
+    // Against another digest of the same record: changed since signing.
+    let changed = RecordRef {
+        name: &name,
+        sha256: countersign_core::digest::Sha256::of(b"another record"),
+    };
     assert!(
-        matches!(check(&a_env, &here, &reg), Outcome::RecordChanged { .. }),
-        "the disposition changed the record after Alice reviewed it"
+        matches!(check(&a_env, &changed, &reg), Outcome::RecordChanged { .. }),
+        "a record changed after signing is reported as such"
     );
 
     let mut payload = b_env.clone();
@@ -366,9 +358,9 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
         Outcome::SignerNotEnrolled { .. }
     ));
 
-    // Editing the record (a new disposition) turns Bob's signature into "changed since
-    // signing"; both signatures remain on file.
-    service
+    // The signed record is locked: a new disposition is refused with the way forward, and
+    // both signatures still verify.
+    let locked = service
         .disposition(
             &DispositionRequest {
                 reference: "CR-7".into(),
@@ -377,16 +369,17 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
             },
             Some(&kb.key_id),
         )
-        .unwrap();
+        .unwrap_err();
+    assert_eq!(locked.code, ErrorCode::Refused, "{locked}");
+    assert!(
+        locked.message.contains("is locked by the signature")
+            && locked.message.contains("Reviewed by Alice Adams")
+            && locked.message.contains("reject the run"),
+        "{locked}"
+    );
     let sigs = service.signatures(RUN).unwrap();
     assert_eq!(sigs.len(), 2);
-    assert!(
-        sigs.iter().all(|s| s.outcome.as_str() == "record_changed"),
-        "{sigs:?}"
-    );
-    assert!(sigs[0]
-        .outcome_detail
-        .contains("record changed since signing"));
+    assert!(sigs.iter().all(|s| s.valid), "{sigs:?}");
 
     // A revoked key: its signatures report it.
     assert_eq!(
@@ -426,7 +419,8 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
     assert_eq!(actions(&service, "key.created").len(), 3);
     assert_eq!(actions(&service, "key.enrolled").len(), 2);
     assert_eq!(actions(&service, "key.revoked").len(), 1);
-    assert_eq!(actions(&service, "case.dispositioned").len(), 3);
+    // The two dispositions made before the first signature; the one refused is not recorded.
+    assert_eq!(actions(&service, "case.dispositioned").len(), 2);
     let applied = actions(&service, "signature.applied");
     assert_eq!(applied.len(), 2);
     assert_eq!(
@@ -437,12 +431,7 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
         .into_iter()
         .map(|e| e.event.after.unwrap_or_default())
         .collect();
-    for rule in [
-        "no-self-approval",
-        "disposition-before-approval",
-        "sequence",
-        "identity",
-    ] {
+    for rule in ["no-self-approval", "sequence", "identity"] {
         assert!(
             refusals.iter().any(|r| r.contains(rule)),
             "{rule} missing from {refusals:?}"

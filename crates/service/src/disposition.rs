@@ -106,6 +106,7 @@ impl Service {
                 req.case_id, view.summary.id
             )));
         }
+        self.refuse_if_signed(&view.summary.id)?;
         self.ledger()?
             .record_case_disposition(
                 &NewCaseDisposition {
@@ -143,6 +144,34 @@ impl Service {
             }
         };
         self.disposition_as(req, &actor)
+    }
+
+    /// A run whose record carries a valid signature is locked: its dispositions are part of
+    /// what was signed, and a signed record changes only through a formal signed step.
+    fn refuse_if_signed(&self, run: &str) -> Result<(), ServiceError> {
+        let signed: Vec<String> = self
+            .signatures(run)?
+            .into_iter()
+            .filter(|s| s.valid)
+            .map(|s| {
+                format!(
+                    "{} by {} at {}",
+                    s.meaning,
+                    s.printed_name,
+                    s.local_time.unwrap_or(s.signed_at)
+                )
+            })
+            .collect();
+        if signed.is_empty() {
+            return Ok(());
+        }
+        Err(ServiceError::new(
+            crate::ErrorCode::Refused,
+            format!(
+                "run {run} is signed ({}): its record, dispositions included, is locked by the signature. A signed record changes only through a formal signed step, never by editing it: to correct it, reject the run where the policy allows it (a signature meaning Rejected, with the reason) and run the tests again as a new run",
+                signed.join("; ")
+            ),
+        ))
     }
 
     /// The current disposition of each case of a run (newest wins).
