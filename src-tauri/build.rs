@@ -40,6 +40,7 @@ const COMMANDS: &[&str] = &[
     "open_written",
     "reveal_written",
     "revoke_key",
+    "disposition_check",
     "record_disposition",
     "run_dispositions",
     "run_signatures",

@@ -135,7 +135,11 @@ export const exportKey = (keyId) => call("export_key", { keyId });
 export const savePublicKey = (form) => call("save_public_key", { form });
 
 /** Records a disposition ({run, caseId, kind, reference, reason, keyId}). */
-export const recordDisposition = (form) => call("record_disposition", { form });
+/** Who records a disposition and whether an MFA code is needed, before any secret. */
+export const dispositionCheck = (form) => call("disposition_check", { form });
+
+/** Records a disposition as an authenticated act of the person (their session or MFA code, and passphrase). */
+export const recordDisposition = (form, aws, secrets) => call("record_disposition", { form, aws, secrets });
 
 /** Current dispositions of a run (by SYSTEM/PHASE/RUN-ID). */
 export const runDispositions = (run) => call("run_dispositions", { run });

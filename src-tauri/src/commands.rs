@@ -8,12 +8,12 @@ use countersign_core::trace::Traceability;
 use countersign_ledger::{CaseDispositionRecord, EventRecord};
 use countersign_service::{
     AssessInfo, AssessPlan, AuditEvidenceReport, AuditReview, BackupInfo, CasePage, CaseQuery,
-    ChainReport, CheckpointInfo, Enrollment, FetchProgress, FetchReport, FetchSignoffReport,
-    FileContent, ImportReport, ImportRequest, KeyInfo, LedgerVerification, PackageBuilt,
-    PackageProgress, PackageVerification, PeriodicReviewInfo, PeriodicReviewPlan, PublicKeyExport,
-    PublishReport, RestoreReport, ReviewInfo, ReviewPlan, ReviewReportBuilt, RunHead, RunSummary,
-    RunView, Service, SignInMethod, SignInPrompt, SignPlan, SignatureInfo, SignatureView,
-    StateExport, StateReport,
+    ChainReport, CheckpointInfo, DispositionPlan, Enrollment, FetchProgress, FetchReport,
+    FetchSignoffReport, FileContent, ImportReport, ImportRequest, KeyInfo, LedgerVerification,
+    PackageBuilt, PackageProgress, PackageVerification, PeriodicReviewInfo, PeriodicReviewPlan,
+    PublicKeyExport, PublishReport, RestoreReport, ReviewInfo, ReviewPlan, ReviewReportBuilt,
+    RunHead, RunSummary, RunView, Service, SignInMethod, SignInPrompt, SignPlan, SignatureInfo,
+    SignatureView, StateExport, StateReport,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -445,14 +445,45 @@ fn desktop_refused(what: &str, path: &std::path::Path, e: &dyn std::fmt::Display
     .into()
 }
 
-/// Records a disposition of a failed or errored case.
+/// What recording a disposition will do and who records it, before any secret is asked for.
+#[tauri::command]
+pub async fn disposition_check(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: DispositionForm,
+) -> Result<DispositionPlan, WindowError> {
+    let (request, key_id) = form.to_request()?;
+    Ok(service.disposition_check(
+        &*desk.session.lock().await,
+        &request,
+        key_id.as_deref(),
+        None,
+    )?)
+}
+
+/// Records a disposition of a failed or errored case as an authenticated act of the person
+/// (their signing session or MFA code, and their key's passphrase).
 #[tauri::command]
 pub async fn record_disposition(
     service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
     form: DispositionForm,
+    aws: AwsForm,
+    secrets: SecretsForm,
 ) -> Result<CaseDispositionRecord, WindowError> {
     let (request, key_id) = form.to_request()?;
-    Ok(service.disposition(&request, key_id.as_deref())?)
+    let aws = aws.settings()?;
+    let mut session = desk.session.lock().await;
+    Ok(service
+        .disposition(
+            &aws,
+            &mut session,
+            &request,
+            key_id.as_deref(),
+            None,
+            secrets.into_secrets(),
+        )
+        .await?)
 }
 
 /// The current disposition of each dispositioned case of a run (`SYSTEM/PHASE/RUN-ID`).
@@ -1231,10 +1262,16 @@ pub(crate) mod tests {
         let home = tempfile::tempdir().unwrap();
         let (_app, window) = app(home.path());
         let form = |kind: &str| json!({ "form": { "run": "LIMS/OQ/x", "caseId": "c1", "kind": kind, "reference": "DEV-1", "reason": "why" } });
-        let got = invoke(&window, "record_disposition", form("waived")).unwrap_err();
+        let got = invoke(&window, "disposition_check", form("waived")).unwrap_err();
         assert_eq!(got["code"], json!("bad_input"), "{got}");
         assert!(got["message"].as_str().unwrap().contains("waived"), "{got}");
-        let got = invoke(&window, "record_disposition", form("deviation")).unwrap_err();
+        let got = invoke(&window, "disposition_check", form("deviation")).unwrap_err();
+        assert_eq!(got["code"], json!("not_found"), "{got}");
+        // Recording checks the same before any secret is used.
+        let mut with_secrets = form("deviation");
+        with_secrets["aws"] = json!({});
+        with_secrets["secrets"] = json!({ "passphrase": "not used" });
+        let got = invoke(&window, "record_disposition", with_secrets).unwrap_err();
         assert_eq!(got["code"], json!("not_found"), "{got}");
         assert_eq!(
             invoke(&window, "run_dispositions", json!({ "run": "LIMS/OQ/x" })),

@@ -85,6 +85,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::open_written,
             commands::reveal_written,
             commands::revoke_key,
+            commands::disposition_check,
             commands::record_disposition,
             commands::run_dispositions,
             commands::run_signatures,

@@ -210,3 +210,28 @@ pub fn fetch_request(bucket: &str, prefix: &str) -> Result<FetchRequest> {
         stack: None,
     })
 }
+
+/// Records a disposition as `user`, authenticated as the service demands: the MFA code when
+/// `session` is not open for them (the call opens it), and the key's passphrase.
+pub async fn record_disposition(
+    service: &Service,
+    user: &TestUser,
+    session: &mut countersign_service::SigningSession,
+    passphrase: &str,
+    req: &countersign_service::DispositionRequest,
+    key_id: &str,
+) -> std::result::Result<
+    countersign_service::CaseDispositionRecord,
+    countersign_service::ServiceError,
+> {
+    let plan = service.disposition_check(session, req, Some(key_id), None)?;
+    let secrets = countersign_service::SignSecrets {
+        passphrase: countersign_service::Passphrase::new(passphrase.to_owned()),
+        mfa_code: plan
+            .needs_mfa
+            .then(|| countersign_service::MfaCode::new(user.current_code())),
+    };
+    service
+        .disposition(&user.settings(), session, req, Some(key_id), None, secrets)
+        .await
+}

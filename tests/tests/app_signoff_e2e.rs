@@ -421,6 +421,25 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         .await;
         set(&client, "#disp-key", &ka_id).await;
         click(&client, "#disp-save").await;
+        // Recorded in Alice's name only once she authenticated: her MFA code the first time
+        // (it opens her signing session), her passphrase each time.
+        wait_for(&client, "#disp-secrets").await;
+        if run_js(
+            &client,
+            "return !!document.getElementById('disp-mfa')",
+            vec![],
+        )
+        .await
+            == json!(true)
+        {
+            set(&client, "#disp-profile", &alice.name).await;
+            type_into(&client, "#disp-mfa", &alice.current_code()).await;
+        }
+        type_into(&client, "#disp-passphrase", PASS_A).await;
+        if i == 0 {
+            screenshot(&client, "04a-disposition-authenticate").await;
+        }
+        click(&client, "#disp-go").await;
         wait_for(&client, "#disposition[data-dispositioned='true']").await;
         if i == 0 {
             screenshot(&client, "04-disposition").await;
@@ -435,9 +454,10 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     .await;
     screenshot(&client, "05-dispositioned").await;
 
-    // 4. Sign Reviewed as Alice: the plan first, then MFA code and passphrase.
+    // 4. Sign Reviewed as Alice: the plan first, then her passphrase (her session opened when
+    // she authenticated her first disposition).
     click(&client, "#open-sign").await;
-    wait_for(&client, "#session-closed").await;
+    wait_for(&client, "#session-open").await;
     request_signature(
         &client,
         "Reviewed",

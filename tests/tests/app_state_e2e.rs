@@ -137,19 +137,24 @@ async fn the_qualified_state_screen_shows_each_systems_verdict_and_timeline() {
             .cases_needing_disposition()
             .map(|c| c.id.clone())
             .collect();
+        let mut ds = countersign_service::SigningSession::new();
         for case in failed {
-            service
-                .disposition(
-                    &DispositionRequest {
-                        run: run.id.clone(),
-                        case_id: case,
-                        kind: DispositionKind::Deviation,
-                        reference: "DEV-0042".into(),
-                        reason: "Investigated; no impact on the intended use".into(),
-                    },
-                    Some(&ka.key_id),
-                )
-                .unwrap();
+            countersign_tests::harness::record_disposition(
+                &service,
+                &alice,
+                &mut ds,
+                "alice passphrase 1",
+                &DispositionRequest {
+                    run: run.id.clone(),
+                    case_id: case,
+                    kind: DispositionKind::Deviation,
+                    reference: "DEV-0042".into(),
+                    reason: "Investigated; no impact on the intended use".into(),
+                },
+                &ka.key_id,
+            )
+            .await
+            .unwrap();
         }
         for (i, (user, key, pw, meaning)) in [
             (&alice, &ka, "alice passphrase 1", Meaning::Reviewed),

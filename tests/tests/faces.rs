@@ -37,7 +37,7 @@ const BOTH: &[(&str, &[&str])] = &[
         &["periodic_review_check", "periodic_review"],
     ),
     ("state report", &["review_report"]),
-    ("disposition", &["record_disposition"]),
+    ("disposition", &["disposition_check", "record_disposition"]),
     ("keys init", &["create_key"]),
     ("keys enroll", &["enroll_key", "enroll_key_signed_in"]),
     ("keys revoke", &["revoke_key"]),

@@ -17,6 +17,7 @@ use countersign_core::digest::Sha256;
 use countersign_tests::binaries::build_cli;
 use countersign_tests::emulator::ADMIN_KEY;
 use countersign_tests::harness::Harness;
+use countersign_tests::TestUser;
 
 fn iterations() -> usize {
     std::env::var("KILL_ITERATIONS")
@@ -316,8 +317,12 @@ fn restore_killed_anywhere_leaves_a_ledger_that_verifies() {
 
 /// A home holding one run with a failing case, and Alice's key enrolled to her MFA-backed
 /// identity in the emulator (the enrollment is the only step that needs AWS; the acts killed
-/// below run offline). Returns the run, the failing case and Alice's key id.
-async fn home_with_enrolled_key(dir: &Path, home: &Path) -> (String, String, String) {
+/// below need AWS only to authenticate the person). Returns the harness (keep it alive while
+/// the acts run), Alice, the run, the failing case and Alice's key id.
+async fn home_with_enrolled_key(
+    dir: &Path,
+    home: &Path,
+) -> (Harness, TestUser, String, String, String) {
     let src = dir.join("src");
     let run = src.join("SYS/OQ/run-000");
     std::fs::create_dir_all(&run).unwrap();
@@ -346,16 +351,44 @@ async fn home_with_enrolled_key(dir: &Path, home: &Path) -> (String, String, Str
         .unwrap();
     // The command line opens the home next: the service lets go of it first.
     drop(service);
-    ("SYS/OQ/run-000".to_owned(), case, key.key_id)
+    (h, alice, "SYS/OQ/run-000".to_owned(), case, key.key_id)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn disposition_killed_anywhere_records_all_of_it_or_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
-    let (run, case, key) = home_with_enrolled_key(dir.path(), &home).await;
+    let (h, alice, run, case, key) = home_with_enrolled_key(dir.path(), &home).await;
+    // A disposition is authenticated as at signing: Alice's access key, the proxy whose STS
+    // front checks MFA codes, her code and her passphrase from files.
+    let no_files = dir.path().join("no-aws-files");
+    let no_files = no_files.to_str().unwrap().to_owned();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", alice.access_key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", alice.secret_access_key.as_str()),
+        ("AWS_CONFIG_FILE", no_files.as_str()),
+        ("AWS_SHARED_CREDENTIALS_FILE", no_files.as_str()),
+    ];
+    let secret = dir.path().join("passphrase");
+    std::fs::write(&secret, "alice passphrase 1\n").unwrap();
+    let code = dir.path().join("mfa-code");
+    let endpoint = h.proxy.endpoint();
+    let with_env = |a: &[&str]| {
+        std::fs::write(&code, alice.current_code()).unwrap();
+        Command::new(binary())
+            .args(a)
+            .env("COUNTERSIGN_HOME", &home)
+            .env_remove("AWS_ENDPOINT_URL")
+            .envs(env)
+            .output()
+            .unwrap()
+    };
     let args = |n: usize| {
         vec![
+            "--endpoint-url".to_owned(),
+            endpoint.clone(),
+            "--region".to_owned(),
+            "us-east-1".to_owned(),
             "disposition".to_owned(),
             run.clone(),
             case.clone(),
@@ -372,12 +405,16 @@ async fn disposition_killed_anywhere_records_all_of_it_or_nothing() {
             format!("assessed, iteration {n}"),
             "--key".to_owned(),
             key.clone(),
+            "--passphrase-file".to_owned(),
+            secret.to_str().unwrap().to_owned(),
+            "--mfa-code-file".to_owned(),
+            code.to_str().unwrap().to_owned(),
         ]
     };
     let first = args(1000);
     let first: Vec<&str> = first.iter().map(String::as_str).collect();
     let t = Instant::now();
-    let o = cli(&home, &first);
+    let o = with_env(&first);
     assert!(o.status.success(), "{}", text(&o));
     let span = t.elapsed() + Duration::from_millis(20);
     let mut points = Points::new("disposition");
@@ -385,7 +422,8 @@ async fn disposition_killed_anywhere_records_all_of_it_or_nothing() {
     for i in 0..iterations() {
         let a = args(i);
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        if run_and_kill(&home, &a, points.next(span)) {
+        std::fs::write(&code, alice.current_code()).unwrap();
+        if run_and_kill_with(&home, &a, &env, points.next(span)) {
             killed += 1;
         }
         check_home(&home, &format!("disposition, iteration {i}"));
@@ -394,7 +432,7 @@ async fn disposition_killed_anywhere_records_all_of_it_or_nothing() {
     // each kill (check_home); after them all, the case can still be dispositioned.
     let last = args(9999);
     let last: Vec<&str> = last.iter().map(String::as_str).collect();
-    let o = cli(&home, &last);
+    let o = with_env(&last);
     assert!(o.status.success(), "{}", text(&o));
     check_home(&home, "disposition after the kills");
     eprintln!(
@@ -407,7 +445,7 @@ async fn disposition_killed_anywhere_records_all_of_it_or_nothing() {
 async fn checkpoint_killed_anywhere_leaves_a_ledger_that_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
-    let (_, _, key) = home_with_enrolled_key(dir.path(), &home).await;
+    let (_h, _alice, _, _, key) = home_with_enrolled_key(dir.path(), &home).await;
     let secret = dir.path().join("passphrase");
     std::fs::write(&secret, "alice passphrase 1\n").unwrap();
     let args = [

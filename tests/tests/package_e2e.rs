@@ -209,19 +209,24 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
         .map(|c| c.id.clone())
         .collect();
     assert!(!failed.is_empty());
+    let mut ds = countersign_service::SigningSession::new();
     for case in &failed {
-        service
-            .disposition(
-                &DispositionRequest {
-                    run: RUN.into(),
-                    case_id: case.clone(),
-                    kind: DispositionKind::Deviation,
-                    reference: "DEV-0042".into(),
-                    reason: "Investigated; impact assessed — Grüße ✓".into(),
-                },
-                Some(&ka.key_id),
-            )
-            .unwrap();
+        countersign_tests::harness::record_disposition(
+            &service,
+            &alice,
+            &mut ds,
+            "alice passphrase 1",
+            &DispositionRequest {
+                run: RUN.into(),
+                case_id: case.clone(),
+                kind: DispositionKind::Deviation,
+                reference: "DEV-0042".into(),
+                reason: "Investigated; impact assessed — Grüße ✓".into(),
+            },
+            &ka.key_id,
+        )
+        .await
+        .unwrap();
     }
     sign(
         &h,
@@ -409,18 +414,22 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
 
     // A disposition cannot change after the signatures: the signed record is locked, and the
     // package still builds from it.
-    let locked = service
-        .disposition(
-            &DispositionRequest {
-                run: RUN.into(),
-                case_id: failed[0].clone(),
-                kind: DispositionKind::Accepted,
-                reference: "CHG-7".into(),
-                reason: "Re-assessed after the approval".into(),
-            },
-            Some(&ka.key_id),
-        )
-        .unwrap_err();
+    let locked = countersign_tests::harness::record_disposition(
+        &service,
+        &alice,
+        &mut ds,
+        "alice passphrase 1",
+        &DispositionRequest {
+            run: RUN.into(),
+            case_id: failed[0].clone(),
+            kind: DispositionKind::Accepted,
+            reference: "CHG-7".into(),
+            reason: "Re-assessed after the approval".into(),
+        },
+        &ka.key_id,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(locked.code, ErrorCode::Refused, "{locked}");
     assert!(
         locked.message.contains("is locked by the signature"),

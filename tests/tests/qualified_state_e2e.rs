@@ -155,19 +155,24 @@ async fn state_shows_the_change_its_author_the_gap_and_the_quiet_stack() {
             .cases_needing_disposition()
             .map(|c| c.id.clone())
             .collect();
+        let mut ds = countersign_service::SigningSession::new();
         for case in failed {
-            service
-                .disposition(
-                    &DispositionRequest {
-                        run: run.id.clone(),
-                        case_id: case,
-                        kind: DispositionKind::Deviation,
-                        reference: "DEV-0042".into(),
-                        reason: "Investigated; no impact on the intended use".into(),
-                    },
-                    Some(&ka.key_id),
-                )
-                .unwrap();
+            countersign_tests::harness::record_disposition(
+                &service,
+                &alice,
+                &mut ds,
+                PASS_A,
+                &DispositionRequest {
+                    run: run.id.clone(),
+                    case_id: case,
+                    kind: DispositionKind::Deviation,
+                    reference: "DEV-0042".into(),
+                    reason: "Investigated; no impact on the intended use".into(),
+                },
+                &ka.key_id,
+            )
+            .await
+            .unwrap();
         }
         sign(
             &service,

@@ -176,14 +176,61 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
         reference: "DEV-0042".into(),
         reason: "Investigated; impact assessed".into(),
     };
-    let not_failed = service
-        .disposition(&disp(&passed, DispositionKind::Accepted), Some(&kb.key_id))
-        .unwrap_err();
+    let mut ds = SigningSession::new();
+    let not_failed = countersign_tests::harness::record_disposition(
+        &service,
+        &bob,
+        &mut ds,
+        PASS_B,
+        &disp(&passed, DispositionKind::Accepted),
+        &kb.key_id,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(not_failed.code, ErrorCode::BadInput);
+    // Nobody else at the desk records in Bob's name: another passphrase does not open his key
+    // (a failed attempt, counted), and Alice's MFA session is not Bob's identity.
+    let impostor = countersign_tests::harness::record_disposition(
+        &service,
+        &bob,
+        &mut SigningSession::new(),
+        PASS_A,
+        &disp(&failed[0], DispositionKind::Deviation),
+        &kb.key_id,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(impostor.code, ErrorCode::Refused, "{impostor}");
+    assert!(impostor.message.contains("wrong passphrase"), "{impostor}");
+    let other_identity = service
+        .disposition(
+            &alice.settings(),
+            &mut SigningSession::new(),
+            &disp(&failed[0], DispositionKind::Deviation),
+            Some(&kb.key_id),
+            Some(&alice.mfa_serial),
+            secrets(PASS_B, Some(alice.current_code())),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(other_identity.code, ErrorCode::Refused, "{other_identity}");
+    assert!(
+        other_identity.message.contains("enrolled to"),
+        "{other_identity}"
+    );
+    assert!(actions(&service, "case.dispositioned").is_empty());
+    let failures_before = actions(&service, "signature.failed").len();
     for case in &failed {
-        let d = service
-            .disposition(&disp(case, DispositionKind::Deviation), Some(&kb.key_id))
-            .unwrap();
+        let d = countersign_tests::harness::record_disposition(
+            &service,
+            &bob,
+            &mut ds,
+            PASS_B,
+            &disp(case, DispositionKind::Deviation),
+            &kb.key_id,
+        )
+        .await
+        .unwrap();
         assert_eq!(d.by_arn.as_deref(), Some(bob.arn.as_str()));
     }
 
@@ -225,7 +272,7 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
         .await
         .unwrap_err();
     assert!(again.message.contains("no-self-approval"), "{again}");
-    assert!(actions(&service, "signature.failed").is_empty());
+    assert_eq!(actions(&service, "signature.failed").len(), failures_before);
 
     let ctx_b = bob.settings();
     let mut session_b = SigningSession::new();
@@ -360,16 +407,20 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
 
     // The signed record is locked: a new disposition is refused with the way forward, and
     // both signatures still verify.
-    let locked = service
-        .disposition(
-            &DispositionRequest {
-                reference: "CR-7".into(),
-                kind: DispositionKind::Accepted,
-                ..disp(&failed[0], DispositionKind::Accepted)
-            },
-            Some(&kb.key_id),
-        )
-        .unwrap_err();
+    let locked = countersign_tests::harness::record_disposition(
+        &service,
+        &bob,
+        &mut ds,
+        PASS_B,
+        &DispositionRequest {
+            reference: "CR-7".into(),
+            kind: DispositionKind::Accepted,
+            ..disp(&failed[0], DispositionKind::Accepted)
+        },
+        &kb.key_id,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(locked.code, ErrorCode::Refused, "{locked}");
     assert!(
         locked.message.contains("is locked by the signature")

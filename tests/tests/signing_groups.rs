@@ -109,6 +109,29 @@ async fn only_members_of_the_granted_group_may_approve() {
     let warning = ed.group_warning.unwrap();
     assert!(warning.contains("iam:ListGroupsForUser"), "{warning}");
 
+    // The failures get their dispositions before anyone signs (a signature locks the record), so
+    // only authority decides the approvals below.
+    let view = service.show(RUN).unwrap();
+    let mut ds = countersign_service::SigningSession::new();
+    for case in view.run.cases_needing_disposition() {
+        countersign_tests::harness::record_disposition(
+            &service,
+            &alice,
+            &mut ds,
+            PASS,
+            &DispositionRequest {
+                run: RUN.into(),
+                case_id: case.id.clone(),
+                kind: DispositionKind::Deviation,
+                reference: "DEV-0042".into(),
+                reason: "Investigated; impact assessed".into(),
+            },
+            &ka.key_id,
+        )
+        .await
+        .unwrap();
+    }
+
     // Alice reviews under the ARN grant; no group lookup is needed for that.
     let lists_before = h.proxy.action_count("ListGroupsForUser");
     let ctx_a = alice.settings();
@@ -122,23 +145,6 @@ async fn only_members_of_the_granted_group_may_approve() {
         .await
         .unwrap();
     assert_eq!(h.proxy.action_count("ListGroupsForUser"), lists_before);
-
-    // The failures get their dispositions, so only authority decides the approvals below.
-    let view = service.show(RUN).unwrap();
-    for case in view.run.cases_needing_disposition() {
-        service
-            .disposition(
-                &DispositionRequest {
-                    run: RUN.into(),
-                    case_id: case.id.clone(),
-                    kind: DispositionKind::Deviation,
-                    reference: "DEV-0042".into(),
-                    reason: "Investigated; impact assessed".into(),
-                },
-                Some(&ka.key_id),
-            )
-            .unwrap();
-    }
 
     // Carol is not in QA-Approvers. Her groups are unknown until her MFA session is open, so
     // the check before any secret lets the request through to that point; then IAM's answer

@@ -201,8 +201,13 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
         .map(|c| c.id.clone())
         .collect();
     assert_eq!(failed.len(), 2);
+    let mut ds = countersign_service::SigningSession::new();
     for case in &failed {
-        a.disposition(
+        countersign_tests::harness::record_disposition(
+            &a,
+            &alice,
+            &mut ds,
+            PASS_A,
             &DispositionRequest {
                 run: RUN.into(),
                 case_id: case.clone(),
@@ -210,8 +215,9 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
                 reference: "DEV-0042".into(),
                 reason: "Investigated; impact assessed".into(),
             },
-            Some(&ka.key_id),
+            &ka.key_id,
         )
+        .await
         .unwrap();
     }
     let reviewed = sign(&h, &a, &alice, &ka, Meaning::Reviewed, PASS_A)

@@ -5,6 +5,7 @@ import { debounce, enterOpens, formatBytes, formatTime, h, mount, reasonField } 
 import { errorBox, showError } from "../errors.js";
 import { integrityBadge } from "../integrity.js";
 import { virtualList } from "../vlist.js";
+import { refusalBox, secretsForm } from "../signing.js";
 import { openFile } from "./file-viewer.js";
 
 const STATUS_FILTERS = [
@@ -56,24 +57,49 @@ function dispositionSection(view, c, state, redraw) {
   const [reason, reasonCount] = reasonField("disp-reason", "Why: investigation, impact, justification");
   const key = h("select", { id: "disp-key" }, state.keys.map((k) => h("option", { value: k.key_id }, `${k.printed_name} — ${k.enrolled.iam_arn}`)));
   const out = h("div", { id: "disp-out" });
-  const save = h("button", { type: "submit", class: "primary", id: "disp-save" }, current ? "Record a new disposition" : "Record disposition");
+  const secretsSlot = h("div", { id: "disp-secrets-slot" });
+  const save = h("button", { type: "submit", class: "primary", id: "disp-save" }, current ? "Record a new disposition…" : "Record disposition…");
   const form = h(
     "form",
     { class: "disp-form", id: "disposition-form", novalidate: true },
     h("div", { class: "grid-form" }, h("label", {}, "Disposition", kind), h("label", {}, "Reference", reference), h("label", { class: "wide" }, "Reason", reason, reasonCount), h("label", { class: "wide" }, "Recorded by (enrolled key)", key)),
+    h("p", { class: "muted" }, "A disposition is recorded in the person's name: they authenticate as when signing (their MFA code unless their signing session is open, and their key's passphrase)."),
     h("div", { class: "actions" }, save),
     out,
   );
+  // A changed request must be checked again before anyone authenticates for it.
+  form.addEventListener("input", () => mount(secretsSlot));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     save.disabled = true;
+    mount(secretsSlot);
+    const req = { run: view.summary.id, caseId: c.id, kind: kind.value, reference: reference.value, reason: reason.value, keyId: key.value };
     try {
-      const d = await api.recordDisposition({ run: view.summary.id, caseId: c.id, kind: kind.value, reference: reference.value, reason: reason.value, keyId: key.value });
-      state.dispositions.set(d.case_id, d);
-      state.refreshSignoff();
-      redraw();
+      const plan = await api.dispositionCheck(req);
+      mount(out);
+      mount(
+        secretsSlot,
+        secretsForm({
+          plan,
+          conn: state.conn,
+          prefix: "disp",
+          title: `Record as ${plan.printed_name}`,
+          label: "Record disposition",
+          submit: async (aws, components, fields) => {
+            try {
+              const d = await api.recordDisposition(req, aws, components);
+              state.dispositions.set(d.case_id, d);
+              state.refreshSignoff();
+              redraw();
+            } catch (err) {
+              showError(out, err, fields, (x) => refusalBox(x, "disp-refusal"));
+            }
+          },
+        }),
+      );
     } catch (err) {
-      showError(out, err, { reason, reference, key });
+      showError(out, err, { reason, reference, key }, (x) => refusalBox(x, "disp-refusal"));
+    } finally {
       save.disabled = false;
     }
   });
@@ -84,7 +110,7 @@ function dispositionSection(view, c, state, redraw) {
     current
       ? h("div", { class: "panel", id: "disposition-current" }, h("b", {}, current.kind === "deviation" ? "Deviation raised" : "Accepted"), ` — ${current.reference}: ${current.reason}`, h("div", { class: "muted" }, `by ${current.by_name ?? current.by_arn ?? "unknown"} at ${formatTime(current.at)}`))
       : h("p", { class: "t-failed" }, "No disposition yet: this case needs one before the run can be Approved."),
-    state.keys.length ? form : h("p", { class: "muted" }, "Recording a disposition needs an enrolled key (Keys)."),
+    state.keys.length ? [form, secretsSlot] : h("p", { class: "muted" }, "Recording a disposition needs an enrolled key (Keys)."),
   );
 }
 
@@ -370,7 +396,7 @@ export function render(ctx, params) {
   const el = h("section", { class: "run-screen", id: "run-screen" }, h("p", { class: "loading" }, `Opening ${params.id}…`));
   const caseIndex = { select: () => {}, clearSearch: () => false };
   const back = h("button", { type: "button", id: "back", onclick: () => ctx.back() }, "← Runs (Esc)");
-  const state = { dispositions: new Map(), keys: [], refreshSignoff: () => {} };
+  const state = { dispositions: new Map(), keys: [], refreshSignoff: () => {}, conn: ctx && ctx.connection && ctx.connection.form ? ctx.connection.form : {} };
   Promise.all([api.openRun(params.id), api.runDispositions(params.id).catch(() => []), api.listKeys().catch(() => [])]).then(
     ([view, dispositions, keys]) => {
       // Dispositions are kept per canonical run id; the route may have used a short id.

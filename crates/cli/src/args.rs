@@ -446,9 +446,8 @@ pub struct DispositionArgs {
     /// Why (mandatory).
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
-    /// Your enrolled key (needed only when the home holds several).
-    #[arg(long, value_name = "KEY_ID")]
-    pub key: Option<String>,
+    #[command(flatten)]
+    pub signer: SignerArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -131,7 +131,7 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
             }
             Ok(())
         }
-        Command::Disposition(a) => signoff::disposition(&open(cli)?, a, json),
+        Command::Disposition(a) => signoff::disposition(cli, &open(cli)?, a).await,
         Command::Keys { command } => signoff::keys(cli, &open(cli)?, command).await,
         Command::Sign(a) => signoff::sign(cli, &open(cli)?, a).await,
         Command::Package(a) => package_out::package(&open(cli)?, a, json),

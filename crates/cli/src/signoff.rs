@@ -142,18 +142,47 @@ pub(crate) fn both_stdin(a: Option<&Path>, b: Option<&Path>) -> bool {
     a == Some(Path::new("-")) && b == Some(Path::new("-"))
 }
 
-/// `countersign disposition`.
-pub fn disposition(service: &Service, a: &DispositionArgs, json: bool) -> Result<(), ServiceError> {
-    let rec = service.disposition(
-        &DispositionRequest {
-            run: a.run.clone(),
-            case_id: a.case.clone(),
-            kind: a.kind.parse()?,
-            reference: a.reference.clone(),
-            reason: a.reason.clone(),
-        },
-        a.key.as_deref(),
-    )?;
+/// `countersign disposition`: checked first, then authenticated as the person (MFA session
+/// and key passphrase, as at signing), then recorded.
+pub async fn disposition(
+    cli: &Cli,
+    service: &Service,
+    a: &DispositionArgs,
+) -> Result<(), ServiceError> {
+    let json = cli.global.json;
+    a.signer.check()?;
+    let req = DispositionRequest {
+        run: a.run.clone(),
+        case_id: a.case.clone(),
+        kind: a.kind.parse()?,
+        reference: a.reference.clone(),
+        reason: a.reason.clone(),
+    };
+    let (key, mfa) = (a.signer.key.as_deref(), a.signer.mfa_serial.as_deref());
+    let mut session = SigningSession::new();
+    let plan = service.disposition_check(&session, &req, key, mfa)?;
+    eprintln!(
+        "Recording the disposition of case {} of run {} ({}) as {} ({}, key {})",
+        Shown(&plan.case_id),
+        Shown(&plan.run),
+        plan.kind.as_str(),
+        Shown(&plan.printed_name),
+        Shown(&plan.iam_arn),
+        plan.key_id
+    );
+    let aws = cli.global.aws();
+    let secrets = signing_secrets(
+        service,
+        &aws,
+        &mut session,
+        plan.needs_mfa,
+        &plan.mfa_serial,
+        &a.signer,
+    )
+    .await?;
+    let rec = service
+        .disposition(&aws, &mut session, &req, key, mfa, secrets)
+        .await?;
     if json {
         return print_json(&rec);
     }

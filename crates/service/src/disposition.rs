@@ -1,16 +1,23 @@
 //! Dispositions of failed or errored cases (deviation raised, or accepted with a reference),
-//! and the run record they become part of.
+//! and the run record they become part of. A disposition is a GxP record attributed to a
+//! person: it is recorded only once that person authenticated with both signature components,
+//! and only while no signature locks the run's record.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use countersign_aws::AwsSettings;
 use countersign_core::model::Integrity;
 use countersign_core::run_record::{RecordDisposition, RecordFile, RunRecord};
-use countersign_ledger::{Actor, CaseDispositionRecord, NewCaseDisposition};
+use countersign_core::signature::key_id::KeyId;
+use countersign_ledger::{Actor, CaseDispositionRecord, NewCaseDisposition, SignerKeyRecord};
 use serde::Serialize;
 
 use crate::error::{self as err, ServiceError};
 use crate::runs::RunView;
+use crate::session::SigningSession;
+use crate::signing::authenticate::Signing;
+use crate::signing::SignSecrets;
 use crate::Service;
 
 /// How a failed or errored case is dispositioned.
@@ -61,6 +68,34 @@ pub struct DispositionRequest {
     pub reason: String,
 }
 
+/// What recording a disposition will do, decided before any secret is asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DispositionPlan {
+    /// The run.
+    pub run: String,
+    /// The case.
+    pub case_id: String,
+    /// Deviation or accepted.
+    pub kind: DispositionKind,
+    /// The person's key.
+    pub key_id: KeyId,
+    /// The person's enrolled identity.
+    pub iam_arn: String,
+    /// The person's printed name.
+    pub printed_name: String,
+    /// The MFA device for a new session.
+    pub mfa_serial: String,
+    /// True when an MFA code is needed as well as the passphrase.
+    pub needs_mfa: bool,
+}
+
+struct PlannedDisposition {
+    plan: DispositionPlan,
+    key: SignerKeyRecord,
+    file: countersign_keys::KeyFile,
+    policy: countersign_core::signature::policy::Policy,
+}
+
 /// A run's signed record together with what the policy needs to know about it.
 #[derive(Debug, Clone)]
 pub(crate) struct RecordContext {
@@ -78,6 +113,24 @@ impl Service {
         req: &DispositionRequest,
         actor: &Actor,
     ) -> Result<CaseDispositionRecord, ServiceError> {
+        let run = self.check_disposition(req)?;
+        self.ledger()?
+            .record_case_disposition(
+                &NewCaseDisposition {
+                    run_key: run,
+                    case_id: req.case_id.clone(),
+                    kind: req.kind.as_str().to_owned(),
+                    reference: req.reference.trim().to_owned(),
+                    reason: req.reason.trim().to_owned(),
+                },
+                actor,
+            )
+            .map_err(err::from_ledger)
+    }
+
+    /// A disposition that can be recorded: a reason and a reference, a failed or errored case
+    /// of the run, and a run not locked by a signature. Returns the run's id.
+    fn check_disposition(&self, req: &DispositionRequest) -> Result<String, ServiceError> {
         if req.reason.trim().is_empty() {
             return Err(ServiceError::bad_input(
                 "a disposition needs a reason (--reason TEXT)",
@@ -107,32 +160,25 @@ impl Service {
             )));
         }
         self.refuse_if_signed(&view.summary.id)?;
-        self.ledger()?
-            .record_case_disposition(
-                &NewCaseDisposition {
-                    run_key: view.summary.id.clone(),
-                    case_id: req.case_id.clone(),
-                    kind: req.kind.as_str().to_owned(),
-                    reference: req.reference.trim().to_owned(),
-                    reason: req.reason.trim().to_owned(),
-                },
-                actor,
-            )
-            .map_err(err::from_ledger)
+        Ok(view.summary.id)
     }
 
-    /// [`Self::disposition_as`] by the person whose enrolled key is the only usable key in this
-    /// home (the command line's case), or by the key named in `key_id`.
-    pub fn disposition(
+    /// Everything decided before any secret is asked for: the request is valid, the run is not
+    /// locked by a signature, the key is the person's enrolled, unrevoked key, and the person
+    /// is not locked out.
+    fn plan_disposition(
         &self,
+        session: &SigningSession,
         req: &DispositionRequest,
         key_id: Option<&str>,
-    ) -> Result<CaseDispositionRecord, ServiceError> {
-        let (info, _) = self.key_file(key_id, |k| {
+        mfa_serial: Option<&str>,
+    ) -> Result<PlannedDisposition, ServiceError> {
+        let run = self.check_disposition(req)?;
+        let (info, file) = self.key_file(key_id, |k| {
             k.enrolled.as_ref().is_some_and(|e| e.revoked.is_none())
         })?;
-        let actor = match info.enrolled {
-            Some(e) if e.revoked.is_none() => Actor::person(e.iam_arn, e.printed_name),
+        let key = match info.enrolled {
+            Some(e) if e.revoked.is_none() => e,
             _ => {
                 return Err(ServiceError::new(
                     crate::ErrorCode::Refused,
@@ -143,7 +189,97 @@ impl Service {
                 ))
             }
         };
-        self.disposition_as(req, &actor)
+        let (policy, _) = self.signing_policy()?;
+        let now = self.now();
+        if let Some(until) = self.locked_until(&key.iam_arn, &policy, now)? {
+            return Err(ServiceError::new(
+                crate::ErrorCode::Refused,
+                format!(
+                    "signing is locked for {} until {until} after repeated failed attempts (policy v{} lockout); a disposition needs the same authentication",
+                    key.iam_arn, policy.version
+                ),
+            ));
+        }
+        let idle = time::Duration::minutes(i64::from(policy.session.idle_timeout_minutes));
+        let needs_mfa = session
+            .open_identity(now, idle)
+            .is_none_or(|i| i.arn != key.iam_arn);
+        Ok(PlannedDisposition {
+            plan: DispositionPlan {
+                run,
+                case_id: req.case_id.clone(),
+                kind: req.kind,
+                key_id: key.key_id,
+                iam_arn: key.iam_arn.clone(),
+                printed_name: key.printed_name.clone(),
+                mfa_serial: mfa_serial.map_or_else(|| key.mfa_serial.clone(), str::to_owned),
+                needs_mfa,
+            },
+            key,
+            file,
+            policy,
+        })
+    }
+
+    /// Checks a disposition without asking for secrets: what will be recorded, by whom, and
+    /// whether an MFA code is needed besides the passphrase.
+    pub fn disposition_check(
+        &self,
+        session: &SigningSession,
+        req: &DispositionRequest,
+        key_id: Option<&str>,
+        mfa_serial: Option<&str>,
+    ) -> Result<DispositionPlan, ServiceError> {
+        Ok(self
+            .plan_disposition(session, req, key_id, mfa_serial)?
+            .plan)
+    }
+
+    /// Records a disposition as an authenticated act of the person whose enrolled key is
+    /// `key_id` (or the only usable key in this home): both signature components, as at
+    /// signing (21 CFR 11.200) — their open session, or an MFA code that opens one for their
+    /// enrolled identity, and their key's passphrase. Failed attempts count towards the
+    /// lockout. The disposition is recorded with the authenticated person as its actor.
+    pub async fn disposition(
+        &self,
+        aws: &AwsSettings,
+        session: &mut SigningSession,
+        req: &DispositionRequest,
+        key_id: Option<&str>,
+        mfa_serial: Option<&str>,
+        secrets: SignSecrets,
+    ) -> Result<CaseDispositionRecord, ServiceError> {
+        let p = self.plan_disposition(session, req, key_id, mfa_serial)?;
+        let now = self.now();
+        let ctx = self.aws(aws).await?;
+        let auth = self
+            .authenticate(
+                &ctx,
+                session,
+                &Signing {
+                    key: &p.key,
+                    file: &p.file,
+                    policy: &p.policy,
+                    mfa_serial: &p.plan.mfa_serial,
+                    subject_kind: "run",
+                    subject_id: &p.plan.run,
+                    act: "disposition",
+                },
+                secrets,
+                now,
+                None,
+            )
+            .await?;
+        drop(auth.unlocked);
+        let actor = Actor::person(p.key.iam_arn.clone(), p.key.printed_name.clone());
+        let rec = self.disposition_as(req, &actor)?;
+        if let Some(f) = auth.fresh {
+            session.open = Some(f);
+        }
+        if let Some(open) = session.open.as_mut() {
+            open.last_activity = now;
+        }
+        Ok(rec)
     }
 
     /// A run whose record carries a valid signature is locked: its dispositions are part of

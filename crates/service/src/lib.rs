@@ -61,9 +61,11 @@ pub use checkpoint::{
 pub use countersign_aws::AwsSettings;
 pub use countersign_core::secret::{MfaCode, Passphrase};
 pub use countersign_keys::KdfParams;
-pub use countersign_ledger::{BackupInfo, ChainReport, EventFilter, ExportFormat, TextMatch};
+pub use countersign_ledger::{
+    BackupInfo, CaseDispositionRecord, ChainReport, EventFilter, ExportFormat, TextMatch,
+};
 pub use demo::SeedReport;
-pub use disposition::{DispositionKind, DispositionRequest};
+pub use disposition::{DispositionKind, DispositionPlan, DispositionRequest};
 pub use env::{AwsConnector, Connecting, Env, SdkConnector, SystemClock};
 pub use error::{ErrorCode, ServiceError};
 pub use fetch::{

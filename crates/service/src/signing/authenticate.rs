@@ -5,7 +5,7 @@
 use countersign_aws::iam::{groups_of, GroupMembership};
 use countersign_aws::AwsContext;
 use countersign_core::signature::policy::{evaluate, Policy, Principal};
-use countersign_core::signature::predicate::{Meaning, UtcTimestamp};
+use countersign_core::signature::predicate::UtcTimestamp;
 use countersign_keys::{KeyError, KeyFile, Passphrase};
 use countersign_ledger::{Actor, SignerKeyRecord, SIGNATURE_FAILED, SIGNING_LOCKED};
 use time::{Duration, OffsetDateTime};
@@ -27,7 +27,8 @@ pub(crate) struct Signing<'a> {
     /// The subject a refusal is recorded against (`run`, `audit-trail`).
     pub(crate) subject_kind: &'a str,
     pub(crate) subject_id: &'a str,
-    pub(crate) meaning: Meaning,
+    /// What is being done, as refusals record it: the signature's meaning, or `disposition`.
+    pub(crate) act: &'a str,
 }
 
 /// Both signature components checked: the unlocked key and the session identity.
@@ -97,7 +98,7 @@ impl Service {
                         .record_signing_refusal(
                             s.subject_kind,
                             s.subject_id,
-                            s.meaning.as_str(),
+                            s.act,
                             "sign_in_expired",
                             &text,
                             &actor,
@@ -116,7 +117,7 @@ impl Service {
                     .record_signing_refusal(
                         s.subject_kind,
                         s.subject_id,
-                        s.meaning.as_str(),
+                        s.act,
                         "identity",
                         &msg,
                         &Actor::person(identity.arn.clone(), s.key.printed_name.clone()),
@@ -185,7 +186,7 @@ impl Service {
                         let mut se = ServiceError::from(e);
                         se.message = format!(
                             "the signing policy grants {} only to IAM groups, and the groups of {} could not be read: {}",
-                            s.meaning, open.identity.arn, se.message
+                            check.request.meaning, open.identity.arn, se.message
                         );
                         se
                     })?;
@@ -209,7 +210,8 @@ impl Service {
                 .grants
                 .iter()
                 .filter(|g| {
-                    g.meanings.contains(&s.meaning) && g.phases.contains(&request.record.phase)
+                    g.meanings.contains(&request.meaning)
+                        && g.phases.contains(&request.record.phase)
                 })
                 .filter_map(|g| match &g.principal {
                     Principal::Group(name) => Some(name.clone()),
@@ -228,7 +230,7 @@ impl Service {
             refusal.message = format!(
                 "{}; {member_of}, and the policy grants {} on {} records to the groups {}",
                 refusal.message,
-                s.meaning,
+                request.meaning,
                 request.record.phase,
                 if granted.is_empty() {
                     "(none)".to_owned()
@@ -242,7 +244,7 @@ impl Service {
             .record_signing_refusal(
                 s.subject_kind,
                 s.subject_id,
-                s.meaning.as_str(),
+                s.act,
                 refusal.rule.id(),
                 &refusal.message,
                 &actor,

@@ -263,7 +263,7 @@ impl Service {
                     mfa_serial: &p.mfa_serial,
                     subject_kind: act.kind(),
                     subject_id: &p.subject.id,
-                    meaning: act.meaning(),
+                    act: act.meaning().as_str(),
                 },
                 secrets,
                 now,

@@ -3,7 +3,7 @@
 //! ([`policy_file`]), how recorded signatures are shown ([`view`]), and the first act, a
 //! signature on a run's record.
 
-mod authenticate;
+pub(crate) mod authenticate;
 pub(crate) mod flow;
 mod policy_file;
 pub(crate) mod view;
