@@ -173,7 +173,7 @@ impl Service {
         key_id: Option<&str>,
         mfa_serial: Option<&str>,
     ) -> Result<PlannedDisposition, ServiceError> {
-        let run = self.check_disposition(req)?;
+        // The person first: without a usable key there is nobody to record it.
         let (info, file) = self.key_file(key_id, |k| {
             k.enrolled.as_ref().is_some_and(|e| e.revoked.is_none())
         })?;
@@ -189,6 +189,7 @@ impl Service {
                 ))
             }
         };
+        let run = self.check_disposition(req)?;
         let (policy, _) = self.signing_policy()?;
         let now = self.now();
         if let Some(until) = self.locked_until(&key.iam_arn, &policy, now)? {
