@@ -127,17 +127,25 @@ impl Report {
         self.findings.canonical_bytes().unwrap()
     }
 
-    /// Signs the findings as they are now and finishes the report.
+    /// Signs the findings as they are now, after the review signatures already there (the new
+    /// one follows them all).
     fn signed(mut self) -> Self {
         let p = period();
+        let earlier: Vec<Sha256> = self
+            .files
+            .values()
+            .filter(|(role, _)| *role == ReportRole::Signature)
+            .map(|(_, b)| Sha256::of(b))
+            .collect();
+        let n = earlier.len() + 1;
         let envelope = sign(
             periodic_review_subject_name("LIMS", &p.from.to_string(), &p.to.to_string()),
             Sha256::of(&self.findings_bytes()),
             self.meaning,
-            vec![],
+            earlier,
         );
         self.files
-            .insert(review_signature_path(1), (ReportRole::Signature, envelope));
+            .insert(review_signature_path(n), (ReportRole::Signature, envelope));
         self
     }
 
@@ -356,4 +364,18 @@ fn a_package_manifest_or_a_misplaced_file_is_not_a_report_manifest() {
         failed(&r, "manifest")[0].contains("not where a signature file"),
         "{r:#?}"
     );
+}
+
+#[test]
+fn a_second_review_follows_the_first_and_a_removed_one_breaks_the_order() {
+    let two = Report::new().signed().signed();
+    let r = verify(&two.input());
+    assert!(r.verified, "{r:#?}");
+    assert_eq!(r.signatures.len(), 2);
+    // The first review removed and the second renumbered: the second still names the first.
+    let mut one = two;
+    let second = one.files.remove(&review_signature_path(2)).unwrap();
+    one.files.insert(review_signature_path(1), second);
+    let problems = failed(&verify(&one.input()), "order");
+    assert!(problems[0].contains("follows 1 earlier"), "{problems:?}");
 }
