@@ -774,6 +774,38 @@ mod tests {
         assert!(checked >= 15, "{checked} files");
     }
 
+    /// Every limit a verdict can carry, and every kind of document verified, has words on the
+    /// verify screen: a new one fails here until the window can say it (never a raw id).
+    #[test]
+    fn every_verification_limit_and_document_kind_has_words_in_the_window() {
+        use countersign_core::package::verify::{DocumentKind, Limit};
+        let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/screens/packages.js");
+        let screen = std::fs::read_to_string(ui).unwrap();
+        let names = [
+            Limit::KeysNotChecked,
+            Limit::DocumentNotSigned,
+            Limit::PagesNotSigned,
+        ]
+        .iter()
+        .map(|l| serde_json::to_value(l).unwrap())
+        .chain(
+            [
+                DocumentKind::ValidationPackage,
+                DocumentKind::PeriodicReviewReport,
+            ]
+            .iter()
+            .map(|d| serde_json::to_value(d).unwrap()),
+        )
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect::<Vec<_>>();
+        for name in names {
+            assert!(
+                screen.contains(&format!("{name}:")),
+                "{name} has no words in ui/screens/packages.js"
+            );
+        }
+    }
+
     /// Every action the ledger can record has a name in the window (ui/actions.js): a new
     /// action fails here until a QA approver can read it.
     #[test]

@@ -92,7 +92,7 @@ export function verificationReport(v) {
       "section",
       { class: "panel report-part", "data-part": part },
       h("div", { class: "run-title" }, h("h3", {}, part), h("span", { class: `badge badge--${r.verified ? "verified" : "failed"}` }, r.verified ? "all checks passed" : "NOT VERIFIED")),
-      h("p", { class: "muted mono" }, `form ${r.form} · package ${r.package_id ?? "(no readable manifest)"} · manifest SHA-256 ${r.manifest_sha256 ?? "—"}`),
+      h("p", { class: "muted mono" }, `form ${r.form} · ${DOCUMENT[r.document]?.noun ?? "package"} ${r.package_id ?? "(no readable manifest)"} · manifest SHA-256 ${r.manifest_sha256 ?? "—"}`),
       h("table", { class: "grid checks" }, h("thead", {}, h("tr", {}, ["Result", "Check", "What was found"].map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, r.checks.map(checkRow))),
       h("h3", {}, "Signatures"),
       signatureRows(r.signatures),
@@ -100,8 +100,9 @@ export function verificationReport(v) {
   );
   const limits = v.limits ?? [];
   const limited = v.verified && limits.length > 0;
+  const doc = DOCUMENT[v.reports[0]?.[1]?.document] ?? DOCUMENT.validation_package;
   const verdictClass = !v.verified ? "error error--integrity" : limited ? "panel verdict verdict--limited" : "panel verdict verdict--ok";
-  const verdictTitle = !v.verified ? "⚠ Package NOT verified" : limited ? "✓ Intact, with limits (read them below)" : "✓ Package verified";
+  const verdictTitle = !v.verified ? `⚠ ${doc.title} NOT verified` : limited ? "✓ Intact, with limits (read them below)" : `✓ ${doc.title} verified`;
   return h(
     "div",
     { id: "verify-report", "data-verified": v.verified ? "true" : "false", "data-limits": limits.join(" ") },
@@ -111,12 +112,12 @@ export function verificationReport(v) {
       h("strong", { class: "error-title" }, verdictTitle),
       h("p", { class: "mono" }, v.path),
       h("p", { class: "mono muted" }, `SHA-256 ${v.sha256}`),
-      v.verified ? null : h("p", {}, "Do not rely on this package: at least one check failed (see below)."),
+      v.verified ? null : h("p", {}, `Do not rely on this ${doc.noun}: at least one check failed (see below).`),
       limited
         ? h(
             "div",
             { id: "verify-limits" },
-            h("p", {}, "The evidence and the signed run records check out. What this does not prove:"),
+            h("p", {}, `${doc.intact} What this does not prove:`),
             h("ul", {}, limits.map((l) => h("li", {}, LIMIT_WORDS[l] ?? l))),
           )
         : null,
@@ -125,12 +126,20 @@ export function verificationReport(v) {
   );
 }
 
+/** The kinds of document `verify` reads (core `DocumentKind`), in the window's words. */
+const DOCUMENT = Object.freeze({
+  validation_package: { title: "Package", noun: "package", intact: "The evidence and the signed run records check out." },
+  periodic_review_report: { title: "Periodic review report", noun: "periodic review report", intact: "The signed findings, the review signatures and the impact assessments they count check out." },
+});
+
 /** What a verified package does not prove, in the window's words (core `Limit`). */
 const LIMIT_WORDS = Object.freeze({
   keys_not_checked:
     "Who signed: the signatures were checked with the public keys inside the package, not against keys you trust. Anyone can make a key with any name. Choose your trusted public keys file above to check them.",
   document_not_signed:
     "The pages you read: the signatures cover each run's record (evidence and dispositions). The PDF's pages, the results tables and the manifest are checked against each other, but no signature covers them.",
+  pages_not_signed:
+    "The pages you read: the review signatures cover the findings embedded in the report. The pages are rendered from them and checked against the manifest, but no signature covers the pages themselves.",
 });
 
 export function render(ctx, params) {
