@@ -252,6 +252,67 @@ impl Checks {
     }
 }
 
+/// The `keys` and `trust` checks, shared by every document the verifier reads: each public-key
+/// file parses, its key id derives from its key and names its file, and (with a trusted list)
+/// every key is on it. Returns the registry the signatures are verified with.
+pub(crate) fn check_keys<'a>(
+    checks: &mut Checks,
+    keys_title: &'static str,
+    paths: impl Iterator<Item = &'a str>,
+    files: &BTreeMap<String, Vec<u8>>,
+    options: &VerifyOptions,
+    trust_title: &'static str,
+) -> KeyRegistry {
+    let mut problems = Vec::new();
+    let mut registry = KeyRegistry::new();
+    let mut key_ids: Vec<(String, KeyId)> = Vec::new();
+    for path in paths {
+        let Some(bytes) = files.get(path) else {
+            continue; // reported under files
+        };
+        match PublicKeyFile::parse(bytes) {
+            Ok((file, enrolled)) => {
+                if path != public_key_path(&file.key_id) {
+                    problems.push(format!(
+                        "{path}: holds key {}, whose file is {}",
+                        file.key_id,
+                        public_key_path(&file.key_id)
+                    ));
+                }
+                key_ids.push((path.to_owned(), registry.insert(enrolled)));
+            }
+            Err(e) => problems.push(format!("{path}: {e}")),
+        }
+    }
+    checks.push(
+        "keys",
+        keys_title,
+        format!("{} public keys", key_ids.len()),
+        problems,
+    );
+    match &options.trusted_keys {
+        Some(trusted) => {
+            let problems = key_ids
+                .iter()
+                .filter(|(_, id)| !trusted.contains(id))
+                .map(|(path, id)| format!("{path}: key {id} is not on the trusted list"))
+                .collect();
+            checks.push(
+                "trust",
+                trust_title,
+                format!("{} trusted keys given", trusted.len()),
+                problems,
+            );
+        }
+        None => checks.skip(
+            "trust",
+            trust_title,
+            "no trusted key list given (--trusted-keys): the embedded keys were used as they are",
+        ),
+    }
+    registry
+}
+
 /// Path of the `n`th (1-based) signature on `run`.
 pub fn signature_path(run: &str, n: usize) -> String {
     format!("signatures/{run}/{n:03}.dsse.json")
@@ -481,61 +542,20 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
         problems,
     );
 
-    // keys
-    let mut problems = Vec::new();
-    let mut registry = KeyRegistry::new();
-    let mut key_ids = Vec::new();
-    for f in manifest
+    // keys, trust
+    let key_paths = manifest
         .files
         .iter()
         .filter(|f| f.role == FileRole::PublicKey)
-    {
-        let Some(bytes) = input.files.get(&f.path) else {
-            continue; // reported under files
-        };
-        match PublicKeyFile::parse(bytes) {
-            Ok((file, enrolled)) => {
-                if f.path != public_key_path(&file.key_id) {
-                    problems.push(format!(
-                        "{}: holds key {}, whose file is {}",
-                        f.path,
-                        file.key_id,
-                        public_key_path(&file.key_id)
-                    ));
-                }
-                key_ids.push((f.path.clone(), registry.insert(enrolled)));
-            }
-            Err(e) => problems.push(format!("{}: {e}", f.path)),
-        }
-    }
-    checks.push(
-        "keys",
+        .map(|f| f.path.as_str());
+    let registry = check_keys(
+        &mut checks,
         title("keys"),
-        format!("{} public keys", key_ids.len()),
-        problems,
+        key_paths,
+        &input.files,
+        options,
+        title("trust"),
     );
-
-    // trust
-    match &options.trusted_keys {
-        Some(trusted) => {
-            let problems = key_ids
-                .iter()
-                .filter(|(_, id)| !trusted.contains(id))
-                .map(|(path, id)| format!("{path}: key {id} is not on the trusted list"))
-                .collect();
-            checks.push(
-                "trust",
-                title("trust"),
-                format!("{} trusted keys given", trusted.len()),
-                problems,
-            );
-        }
-        None => checks.skip(
-            "trust",
-            title("trust"),
-            "no trusted key list given (--trusted-keys): the embedded keys were used as they are",
-        ),
-    }
 
     // signatures, order, policy
     let policy = manifest

@@ -12,16 +12,14 @@ use super::{
     FINDINGS_FILE,
 };
 use crate::digest::Sha256;
-use crate::package::public_key::PublicKeyFile;
 use crate::package::verify::{
-    describe, statement_of, CheckState, Checks, DocumentKind, Form, PackageInput, PackageReport,
-    SignatureResult, VerifyOptions,
+    check_keys, describe, statement_of, CheckState, Checks, DocumentKind, Form, PackageInput,
+    PackageReport, SignatureResult, VerifyOptions,
 };
 use crate::qualified_state::{AssessmentRecord, Findings};
-use crate::signature::key_id::KeyId;
 use crate::signature::predicate::Meaning;
 use crate::signature::statement::{change_assessment_subject_name, periodic_review_subject_name};
-use crate::signature::verify::{verify_envelope, KeyRegistry, Outcome, RecordRef};
+use crate::signature::verify::{verify_envelope, Outcome, RecordRef};
 
 const TITLES: [(&str, &str); 9] = [
     ("manifest", "The manifest is a canonical v1 report manifest"),
@@ -205,56 +203,18 @@ pub fn verify_review_report(input: &PackageInput, options: &VerifyOptions) -> Pa
         problems,
     );
 
-    // keys
-    let mut problems = Vec::new();
-    let mut registry = KeyRegistry::new();
-    let mut key_ids: Vec<(String, KeyId)> = Vec::new();
-    for f in manifest.files_of(ReportRole::PublicKey) {
-        let Some(bytes) = input.files.get(&f.path) else {
-            continue; // reported under files
-        };
-        match PublicKeyFile::parse(bytes) {
-            Ok((file, enrolled)) => {
-                let expected = crate::package::verify::public_key_path(&file.key_id);
-                if f.path != expected {
-                    problems.push(format!(
-                        "{}: holds key {}, whose file is {expected}",
-                        f.path, file.key_id
-                    ));
-                }
-                key_ids.push((f.path.clone(), registry.insert(enrolled)));
-            }
-            Err(e) => problems.push(format!("{}: {e}", f.path)),
-        }
-    }
-    checks.push(
-        "keys",
+    // keys, trust
+    let key_paths = manifest
+        .files_of(ReportRole::PublicKey)
+        .map(|f| f.path.as_str());
+    let registry = check_keys(
+        &mut checks,
         title("keys"),
-        format!("{} public keys", key_ids.len()),
-        problems,
+        key_paths,
+        &input.files,
+        options,
+        title("trust"),
     );
-
-    // trust
-    match &options.trusted_keys {
-        Some(trusted) => {
-            let problems = key_ids
-                .iter()
-                .filter(|(_, id)| !trusted.contains(id))
-                .map(|(path, id)| format!("{path}: key {id} is not on the trusted list"))
-                .collect();
-            checks.push(
-                "trust",
-                title("trust"),
-                format!("{} trusted keys given", trusted.len()),
-                problems,
-            );
-        }
-        None => checks.skip(
-            "trust",
-            title("trust"),
-            "no trusted key list given (--trusted-keys): the embedded keys were used as they are",
-        ),
-    }
 
     // signatures and order
     let subject_id = review_subject_id(&manifest);
