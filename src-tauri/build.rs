@@ -46,6 +46,8 @@ const COMMANDS: &[&str] = &[
     "run_signatures",
     "sign_check",
     "sign",
+    "reopen_check",
+    "reopen",
     "signing_session",
     "lock_session",
     "audit_evidence",

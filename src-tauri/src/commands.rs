@@ -24,9 +24,9 @@ use crate::files::WrittenFiles;
 use crate::forms::{
     AssessForm, AuditEvidenceForm, AuditExportForm, AuditFilterForm, AwsForm, BackupForm,
     CheckpointForm, DispositionForm, EnrollForm, ImportForm, KeySaveForm, NewKeyForm, PackageForm,
-    PassphraseForm, PeriodicReviewForm, PublishedCheckpointsForm, RestoreForm, ReviewForm,
-    ReviewReportForm, RevokeForm, SecretsForm, SignForm, SignedInEnrollForm, SignoffForm,
-    StateExportForm, StateForm, VerifyForm,
+    PassphraseForm, PeriodicReviewForm, PublishedCheckpointsForm, ReopenForm, RestoreForm,
+    ReviewForm, ReviewReportForm, RevokeForm, SecretsForm, SignForm, SignedInEnrollForm,
+    SignoffForm, StateExportForm, StateForm, VerifyForm,
 };
 use crate::open_run::OpenRun;
 use crate::signing::{SessionState, SignDesk};
@@ -528,6 +528,39 @@ pub async fn sign(
     let mut session = desk.session.lock().await;
     Ok(service
         .sign(
+            &aws.settings()?,
+            &mut session,
+            &form.to_request()?,
+            secrets.into_secrets(),
+        )
+        .await?)
+}
+
+/// Checks a re-open before any secret: key, lockout, the authority to approve the run,
+/// something signed to supersede.
+#[tauri::command]
+pub async fn reopen_check(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: ReopenForm,
+) -> Result<SignPlan, WindowError> {
+    desk.clock.set_offset_minutes(form.utc_offset_minutes);
+    Ok(service.reopen_check(&*desk.session.lock().await, &form.to_request()?)?)
+}
+
+/// Re-opens a signed run: the same ceremony as a signature.
+#[tauri::command]
+pub async fn reopen(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: ReopenForm,
+    aws: AwsForm,
+    secrets: SecretsForm,
+) -> Result<SignatureInfo, WindowError> {
+    desk.clock.set_offset_minutes(form.utc_offset_minutes);
+    let mut session = desk.session.lock().await;
+    Ok(service
+        .reopen(
             &aws.settings()?,
             &mut session,
             &form.to_request()?,

@@ -11,8 +11,8 @@ use countersign_service::{
     export_filter, AssessRequest, AwsSettings, CheckpointRequest, CheckpointSource,
     DispositionKind, DispositionRequest, EnrollRequest, EventFilter, ExportFormat,
     FetchSignoffRequest, MfaCode, PackageRequest, Passphrase, PeriodicReviewRequest,
-    PublishRequest, ReviewReportRequest, ReviewRequest, ServiceError, SignRequest, SignSecrets,
-    StateList, TextMatch, TrustedKeys,
+    PublishRequest, ReopenRequest, ReviewReportRequest, ReviewRequest, ServiceError, SignRequest,
+    SignSecrets, StateList, TextMatch, TrustedKeys,
 };
 use serde::Deserialize;
 
@@ -327,6 +327,38 @@ pub struct SignForm {
     pub mfa_serial: String,
     #[serde(default)]
     pub utc_offset_minutes: i32,
+}
+
+/// The Re-open panel of the Sign screen: the run and the reason; the key and MFA device as
+/// for a signature.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReopenForm {
+    pub run: String,
+    pub reason: String,
+    #[serde(default)]
+    pub key_id: String,
+    #[serde(default)]
+    pub mfa_serial: String,
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
+}
+
+impl ReopenForm {
+    pub fn to_request(&self) -> Result<ReopenRequest, ServiceError> {
+        if self.reason.trim().is_empty() {
+            return Err(ServiceError::bad_input(
+                "a re-open needs a reason: say what must be corrected",
+            ));
+        }
+        bounded_reason(&self.reason)?;
+        Ok(ReopenRequest {
+            run: self.run.clone(),
+            reason: self.reason.clone(),
+            key_id: non_empty(&self.key_id),
+            mfa_serial: non_empty(&self.mfa_serial),
+        })
+    }
 }
 
 impl SignForm {

@@ -378,6 +378,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ("runs", "the Runs screen"),
     ("show", "the run's Cases tab"),
     ("sign", "the Sign screen"),
+    ("reopen", "the Sign screen's Re-open panel"),
 ];
 
 /// A `countersign …` command quoted in backticks becomes the place in the window that does the

@@ -32,6 +32,11 @@ PREDICATE_TYPES = {
     "https://countersign.dev/signature/v2": {
         "Authored", "Reviewed", "Approved", "Rejected", "Assessed", "PeriodicallyReviewed",
     },
+    # Version 3 (§15): version 2's meanings, with the formal re-open of a signed run added.
+    "https://countersign.dev/signature/v3": {
+        "Authored", "Reviewed", "Approved", "Rejected", "Assessed", "PeriodicallyReviewed",
+        "Reopened",
+    },
 }
 KEY_ID_DOMAIN = b"countersign/key-id/v1\x00"
 

@@ -425,7 +425,7 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
     assert!(
         locked.message.contains("is locked by the signature")
             && locked.message.contains("Reviewed by Alice Adams")
-            && locked.message.contains("reject the run"),
+            && locked.message.contains("re-open it first"),
         "{locked}"
     );
     let sigs = service.signatures(RUN).unwrap();

@@ -105,6 +105,10 @@ pub enum Command {
     },
     /// Part 11 signature on a run (asks for the MFA code and the key passphrase; never in argv).
     Sign(SignArgs),
+    /// Re-open a signed run for correction: a signature meaning Reopened, with the same MFA and
+    /// passphrase, by someone the policy allows to approve the run. Its earlier signatures then
+    /// show as superseded, its dispositions can change again, and a new review follows.
+    Reopen(ReopenArgs),
     /// Build a validation package: a PDF with the machine-readable record embedded, and
     /// optionally the bundle with the original evidence (docs/package-format.md).
     Package(PackageArgs),
@@ -520,6 +524,17 @@ pub struct SignArgs {
     #[arg(long, value_name = "MEANING")]
     pub meaning: Meaning,
     /// Why (mandatory); shown with the signature.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    #[command(flatten)]
+    pub signer: SignerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReopenArgs {
+    /// SYSTEM/PHASE/RUN-ID, or an unambiguous RUN-ID.
+    pub run: String,
+    /// Why the run is re-opened (mandatory); shown wherever its superseded signatures are.
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
     #[command(flatten)]

@@ -181,11 +181,12 @@ pub fn runs(list: &[RunSummary], json: bool) -> Result<(), ServiceError> {
         return Ok(());
     }
     outln!(
-        "{:<34} {:<6} {:<5} {:<10} {:>5} {:>6} {:>6} {:>7} {:>7}  EXECUTED",
+        "{:<34} {:<6} {:<5} {:<10} {:<10} {:>5} {:>6} {:>6} {:>7} {:>7}  EXECUTED",
         "RUN",
         "SYSTEM",
         "PHASE",
         "STATUS",
+        "STATE",
         "TESTS",
         "PASSED",
         "FAILED",
@@ -194,11 +195,12 @@ pub fn runs(list: &[RunSummary], json: bool) -> Result<(), ServiceError> {
     );
     for r in list {
         outln!(
-            "{:<34} {:<6} {:<5} {:<10} {:>5} {:>6} {:>6} {:>7} {:>7}  {}",
+            "{:<34} {:<6} {:<5} {:<10} {:<10} {:>5} {:>6} {:>6} {:>7} {:>7}  {}",
             Shown(&r.id),
             Shown(&r.key.system),
             r.key.phase.as_str(),
             r.status.as_str(),
+            r.state.words(),
             r.totals.tests,
             r.totals.passed,
             r.totals.failed,
@@ -238,6 +240,21 @@ pub fn show(v: &RunView, json: bool) -> Result<(), ServiceError> {
     let run = &v.run;
     outln!("Run        {}", Shown(&s.id));
     outln!("Status     {}", s.status.as_str());
+    match &s.state_act {
+        Some(a) => outln!(
+            "State      {} ({} by {}, {}); next: {}",
+            s.state.words(),
+            a.meaning,
+            Shown(&a.printed_name),
+            Shown(&a.at),
+            s.state.next_step()
+        ),
+        None => outln!(
+            "State      {}; next: {}",
+            s.state.words(),
+            s.state.next_step()
+        ),
+    }
     if let Some(p) = &s.protocol {
         outln!("Protocol   {}", Shown(p));
     }

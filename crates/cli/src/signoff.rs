@@ -8,11 +8,13 @@ use std::path::Path;
 use countersign_core::display::Shown;
 use countersign_service::{
     AwsSettings, DispositionRequest, EnrollRequest, ErrorCode, FetchSignoffRequest, MfaCode,
-    Passphrase, PublishRequest, Service, ServiceError, SignInMethod, SignInPrompt, SignRequest,
-    SignSecrets, SignatureView, SigningSession, CERTIFICATION_STATEMENT,
+    Passphrase, PublishRequest, ReopenRequest, Service, ServiceError, SignInMethod, SignInPrompt,
+    SignRequest, SignSecrets, SignatureView, SigningSession, CERTIFICATION_STATEMENT,
 };
 
-use crate::args::{Cli, DispositionArgs, KeysCommand, SignArgs, SignerArgs, SignoffCommand};
+use crate::args::{
+    Cli, DispositionArgs, KeysCommand, ReopenArgs, SignArgs, SignerArgs, SignoffCommand,
+};
 use crate::output::print_json;
 
 /// The secrets of one signing. When the session needs opening (`needs_session`): with an IAM
@@ -394,6 +396,54 @@ pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), Serv
         "Signed {} as {} by {} at {} (UTC{}); record sha256:{}",
         Shown(&info.run),
         Shown(&info.meaning.to_string()),
+        Shown(&info.printed_name),
+        Shown(&info.signed_at.to_string()),
+        Shown(&info.utc_offset.to_string()),
+        info.record_sha256.to_hex()
+    );
+    Ok(())
+}
+
+/// `countersign reopen`: the plan printed before any secret, then the same ceremony as `sign`.
+pub async fn reopen(cli: &Cli, service: &Service, a: &ReopenArgs) -> Result<(), ServiceError> {
+    a.signer.check()?;
+    let req = ReopenRequest {
+        run: a.run.clone(),
+        reason: a.reason.clone(),
+        key_id: a.signer.key.clone(),
+        mfa_serial: a.signer.mfa_serial.clone(),
+    };
+    let mut session = SigningSession::new();
+    let plan = service.reopen_check(&session, &req)?;
+    eprintln!(
+        "Re-opening {} as {} ({}, key {}) under policy v{} ({}): its signatures will be superseded and a new review will follow",
+        Shown(&plan.run),
+        Shown(&plan.printed_name),
+        Shown(&plan.iam_arn),
+        plan.key_id,
+        Shown(&plan.policy_version.to_string()),
+        Shown(&plan.policy_source.to_string())
+    );
+    let aws = cli.global.aws();
+    let secrets = signing_secrets(
+        service,
+        &aws,
+        &mut session,
+        plan.needs_mfa,
+        &plan.mfa_serial,
+        &a.signer,
+    )
+    .await?;
+    let info = service.reopen(&aws, &mut session, &req, secrets).await?;
+    if let Some(w) = &info.clock_warning {
+        eprintln!("warning: {}", Shown(w));
+    }
+    if cli.global.json {
+        return print_json(&info);
+    }
+    outln!(
+        "Re-opened {} by {} at {} (UTC{}); record sha256:{}. Its earlier signatures are superseded; dispositions may be recorded again, then a new review and approval",
+        Shown(&info.run),
         Shown(&info.printed_name),
         Shown(&info.signed_at.to_string()),
         Shown(&info.utc_offset.to_string()),

@@ -27,6 +27,9 @@ pub const SIGNATURE_PREDICATE_V1: &str = "https://countersign.dev/signature/v1";
 /// Version 2 of the signature predicate: version 1's members, with the meanings of a qualified
 /// state (`Assessed`, `PeriodicallyReviewed`) added (docs/signature-format.md §14).
 pub const SIGNATURE_PREDICATE_V2: &str = "https://countersign.dev/signature/v2";
+/// Version 3 of the signature predicate: version 2's members and meanings, with the formal
+/// re-open of a signed run (`Reopened`) added (docs/signature-format.md §15).
+pub const SIGNATURE_PREDICATE_V3: &str = "https://countersign.dev/signature/v3";
 /// A system's qualified state as found: baseline, changes, coverage, verdict
 /// (docs/qualified-state.md); what a periodic review signs.
 pub const STATE_FINDINGS_V1: &str = "countersign.state-findings/v1";

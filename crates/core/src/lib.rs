@@ -19,6 +19,7 @@ pub mod handoff;
 pub mod junit;
 pub mod layout;
 pub mod ledger_event;
+pub mod lifecycle;
 pub mod model;
 pub mod package;
 pub mod published_findings;

@@ -283,29 +283,39 @@ impl Service {
         Ok(rec)
     }
 
-    /// A run whose record carries a valid signature is locked: its dispositions are part of
-    /// what was signed, and a signed record changes only through a formal signed step.
+    /// A run whose current cycle carries a signature is locked: its dispositions are part of
+    /// what was signed, and a signed record changes only through a formal signed step, the
+    /// re-open.
     fn refuse_if_signed(&self, run: &str) -> Result<(), ServiceError> {
-        let signed: Vec<String> = self
-            .signatures(run)?
+        let ctx = self.record_context(run)?;
+        let views: Vec<_> = self
+            .signatures_of(&ctx)?
             .into_iter()
-            .filter(|s| s.valid)
+            .map(|(v, _)| v)
+            .collect();
+        let history = self.run_history(&ctx)?;
+        if !countersign_core::lifecycle::RunState::is_locked(&history) {
+            return Ok(());
+        }
+        let cycle_start = views
+            .iter()
+            .rposition(|v| v.meaning == countersign_core::signature::predicate::Meaning::Reopened)
+            .map_or(0, |i| i + 1);
+        let signed: Vec<String> = views[cycle_start..]
+            .iter()
             .map(|s| {
                 format!(
                     "{} by {} at {}",
                     s.meaning,
                     s.printed_name,
-                    s.local_time.unwrap_or(s.signed_at)
+                    s.local_time.clone().unwrap_or_else(|| s.signed_at.clone())
                 )
             })
             .collect();
-        if signed.is_empty() {
-            return Ok(());
-        }
         Err(ServiceError::new(
             crate::ErrorCode::Refused,
             format!(
-                "run {run} is signed ({}): its record, dispositions included, is locked by the signature. A signed record changes only through a formal signed step, never by editing it: to correct it, reject the run where the policy allows it (a signature meaning Rejected, with the reason) and run the tests again as a new run",
+                "run {run} is signed ({}): its record, dispositions included, is locked by the signature. A signed record changes only through a formal signed step: re-open it first (`countersign reopen {run} --reason TEXT`, signed by someone the policy allows to approve it); its signatures then show as superseded and a new review follows",
                 signed.join("; ")
             ),
         ))

@@ -97,12 +97,12 @@ pub use published_trail::{
 };
 pub use qualified_state::{StateReport, SystemOutcome, SystemState};
 pub use review::{AuditReview, ReviewInfo, ReviewPlan, ReviewRequest, AUDIT_TRAIL_SUBJECT};
-pub use runs::{FileContent, RunSummary, RunView};
+pub use runs::{FileContent, RunSummary, RunView, StateAct};
 pub use session::{SigningSession, DEFAULT_MAX_CLOCK_SKEW_SECS};
 pub use sign_in::{SignInMethod, SignInPrompt};
 pub use signing::{
-    SignPlan, SignRequest, SignSecrets, SignatureInfo, SignatureView, DEFAULT_POLICY_JSON,
-    POLICY_FILE,
+    ReopenRequest, SignPlan, SignRequest, SignSecrets, SignatureInfo, SignatureView, Supersession,
+    DEFAULT_POLICY_JSON, POLICY_FILE,
 };
 pub use snapshot::SnapshotTaken;
 pub use state_export::{StateExport, StateList};

@@ -7,11 +7,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use countersign_core::digest::Sha256;
 use countersign_core::layout::{self, KeyKind};
+use countersign_core::lifecycle::RunState;
 use countersign_core::model::{
     FileRole, Integrity, ObjectOrigin, RunFile, RunKey, RunStatus, Totals,
 };
 use countersign_core::run::{assemble, ParseOptions, Run, RunInput};
 use countersign_core::run_summary::{inputs_digest, RunSummaryRecord};
+use countersign_core::signature::predicate::Meaning;
 use countersign_core::stack_snapshot::StackSnapshotRef;
 use countersign_ledger::{Actor, NewEvent};
 use countersign_store::StoreError;
@@ -33,6 +35,22 @@ pub struct RunSummary {
     pub stack: Option<String>,
     pub files: usize,
     pub problems: usize,
+    /// Where the run stands (docs/policy.md "States"), from the signatures recorded on it and
+    /// whether dispositions were recorded; `show` and signing verify each signature.
+    pub state: RunState,
+    /// The act that brought it there: meaning, who and when (none while nothing is signed).
+    pub state_act: Option<StateAct>,
+}
+
+/// The signed act behind a run's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StateAct {
+    /// Reviewed, Approved, Rejected, Reopened, Authored.
+    pub meaning: Meaning,
+    /// The signer's printed name.
+    pub printed_name: String,
+    /// The signer's local time (`YYYY-MM-DD HH:MM:SS ±HH:MM`), or UTC when unreadable.
+    pub at: String,
 }
 
 /// One run in full (`countersign show`).
@@ -96,7 +114,43 @@ impl Service {
             out.push(summary(&run));
         }
         self.record_summaries(&derived);
+        self.attach_states(&mut out)?;
         Ok(out)
+    }
+
+    /// Sets each run's state from the signatures recorded on runs (one query) and, where no
+    /// signature decides it, whether any disposition was recorded.
+    fn attach_states(&self, runs: &mut [RunSummary]) -> Result<(), ServiceError> {
+        let mut by_run: BTreeMap<String, Vec<countersign_ledger::SignatureRecord>> =
+            BTreeMap::new();
+        // The ledger's guard is released before dispositions are read below.
+        let rows = {
+            let ledger = self.ledger()?;
+            match runs {
+                [one] => ledger.signatures_of(crate::signing::RUN_SUBJECT, &one.id),
+                _ => ledger.signatures_of_kind(crate::signing::RUN_SUBJECT),
+            }
+            .map_err(err::from_ledger)?
+        };
+        for r in rows {
+            by_run.entry(r.subject_id.clone()).or_default().push(r);
+        }
+        for run in runs.iter_mut() {
+            let rows = by_run.remove(&run.id).unwrap_or_default();
+            let meanings: Vec<Meaning> = rows.iter().map(|r| r.meaning).collect();
+            let dispositions = match RunState::of_meanings(&meanings, false) {
+                RunState::Collected => !self.current_dispositions(&run.id)?.is_empty(),
+                _ => false,
+            };
+            run.state = RunState::of_meanings(&meanings, dispositions);
+            run.state_act = rows.last().map(|r| StateAct {
+                meaning: r.meaning,
+                printed_name: r.printed_name.clone(),
+                at: crate::signing::view::local_time(&r.signed_at, &r.utc_offset)
+                    .unwrap_or_else(|| r.signed_at.clone()),
+            });
+        }
+        Ok(())
     }
 
     /// The newest summary recorded for `run`, if it was derived from exactly `inputs`.
@@ -183,8 +237,11 @@ impl Service {
                 );
             }
         }
+        let mut summaries = [summary(&run)];
+        self.attach_states(&mut summaries)?;
+        let [summary] = summaries;
         Ok(RunView {
-            summary: summary(&run),
+            summary,
             stack_snapshot: self.latest_stack_snapshot(&run.key)?,
             run,
         })
@@ -401,6 +458,8 @@ fn from_record(key: RunKey, rec: &RunSummaryRecord) -> RunSummary {
         stack: rec.stack.clone(),
         files: rec.files,
         problems: rec.problems,
+        state: RunState::Collected,
+        state_act: None,
     }
 }
 

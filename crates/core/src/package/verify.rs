@@ -18,6 +18,7 @@ use crate::signature::key_id::KeyId;
 use crate::signature::policy::{
     evaluate, Policy, Principal, PriorSignature, RecordFacts, SignRequest, Signer,
 };
+use crate::signature::predicate::Meaning;
 use crate::signature::statement::Statement;
 use crate::signature::verify::{verify_envelope, KeyRegistry, Outcome, RecordRef};
 
@@ -109,6 +110,11 @@ pub struct SignatureResult {
     pub utc_offset: Option<String>,
     /// Key id.
     pub key_id: Option<String>,
+    /// For a signature a re-open superseded: the package path of that re-open
+    /// (docs/package-format.md §13). Such a signature verifies against the record as it
+    /// stood when signed (the digest its statement names), not the record in the package.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
 }
 
 /// What kind of document was verified.
@@ -578,6 +584,22 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
             .map(|f| f.path.as_str())
             .collect();
         let mut history: Vec<PriorSignature> = Vec::new();
+        // Signatures up to the run's last re-open (that re-open included) belong to earlier
+        // cycles: each verifies against the record it was made on, the digest its statement
+        // names; the chain of `follows` binds them to what came after (§13).
+        let statements: Vec<Option<Statement>> = paths
+            .iter()
+            .map(|p| input.files.get(*p).and_then(|b| statement_of(b)))
+            .collect();
+        let meanings: Vec<Meaning> = statements
+            .iter()
+            .map(|s| {
+                s.as_ref()
+                    .map_or(Meaning::Authored, |s| s.predicate.meaning)
+            })
+            .collect();
+        let superseded = crate::lifecycle::superseded_by(&meanings);
+        let last_reopen = meanings.iter().rposition(|m| *m == Meaning::Reopened);
         for (i, path) in paths.iter().enumerate() {
             total += 1;
             let expected = signature_path(&r.run, i + 1);
@@ -595,15 +617,22 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
                 continue;
             };
             let name = format!("run:{}", r.run);
+            let statement = statements[i].clone();
+            let earlier_cycle = last_reopen.is_some_and(|last| i <= last);
+            let against = match (&statement, earlier_cycle) {
+                (Some(st), true) => st
+                    .subject()
+                    .map_or(*record_sha, |subject| subject.digest.sha256),
+                _ => *record_sha,
+            };
             let outcome = verify_envelope(
                 bytes,
                 &RecordRef {
                     name: &name,
-                    sha256: *record_sha,
+                    sha256: against,
                 },
                 &registry,
             );
-            let statement = statement_of(bytes);
             report.signatures.push(SignatureResult {
                 path: (*path).to_owned(),
                 run: r.run.clone(),
@@ -617,6 +646,7 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
                     .as_ref()
                     .map(|s| s.predicate.utc_offset.to_string()),
                 key_id: statement.as_ref().map(|s| s.predicate.key_id.to_hex()),
+                superseded_by: superseded[i].map(|j| paths[j].to_owned()),
             });
             let verified = match outcome {
                 Outcome::Valid(v) => v,

@@ -249,7 +249,7 @@ fn version_1_never_carries_a_state_meaning_and_version_2_carries_every_meaning()
     let bytes = canonical_json(&st).unwrap();
     assert!(matches!(
         Statement::from_payload(&bytes),
-        Err(super::statement::StatementError::Malformed(m)) if m.contains("version 1")
+        Err(super::statement::StatementError::Malformed(m)) if m.contains("does not exist in signature predicate https://countersign.dev/signature/v1")
     ));
     // A record meaning written as v2 reads (v2 extends v1's list).
     let mut st = fixture_statement();
@@ -257,10 +257,55 @@ fn version_1_never_carries_a_state_meaning_and_version_2_carries_every_meaning()
     let bytes = canonical_json(&st).unwrap();
     assert_eq!(Statement::from_payload(&bytes).unwrap(), st);
     // A version this code does not know is reported as such.
-    st.predicate_type = "https://countersign.dev/signature/v3".into();
+    st.predicate_type = "https://countersign.dev/signature/v4".into();
     let bytes = canonical_json(&st).unwrap();
     assert!(matches!(
         Statement::from_payload(&bytes),
         Err(super::statement::StatementError::UnsupportedVersion { .. })
     ));
+}
+
+/// The re-open of the §9 run: version 3, the run's subject and the digest of its record as it
+/// stood (the digest the §9 Reviewed signature signed), following that signature.
+fn reopen_statement() -> Statement {
+    let reviewed = Envelope::from_json(GOLDEN_ENVELOPE.as_bytes()).unwrap();
+    let mut predicate = fixture_predicate(Meaning::Reopened);
+    predicate.reason =
+        "DEV-0042 was dispositioned against the wrong case; re-opened to correct it.".into();
+    predicate.follows = vec![reviewed.digest()];
+    let payload = reviewed.payload_bytes().unwrap();
+    let signed = Statement::from_payload(&payload).unwrap();
+    Statement::new(signed.subject[0].clone(), predicate)
+}
+
+const GOLDEN_REOPEN_PAYLOAD: &str = r#"{"_type":"https://in-toto.io/Statement/v1","predicate":{"follows":["bf85d7842dc9a7b3a027adca687133ba1ce62cd596a2149488f3f2d0ce81db07"],"iam_arn":"arn:aws:iam::123456789012:user/dana","key_id":"a42bbcc6bdf0cf620158cc9c1a2bbff7","meaning":"Reopened","policy":{"sha256":"823412d1eacb67956220e532959f0104603057c88704863ca38e7cd188fda812","version":1},"printed_name":"Dana Whitfield","reason":"DEV-0042 was dispositioned against the wrong case; re-opened to correct it.","signed_at":"2026-11-03T14:05:09.120Z","sts":{"mfa_serial":"arn:aws:iam::123456789012:mfa/dana","server_time":"2026-11-03T14:00:00.000Z","session_expires_at":"2026-11-04T02:00:00.000Z"},"utc_offset":"+01:00"},"predicateType":"https://countersign.dev/signature/v3","subject":[{"digest":{"sha256":"116f0b486097bbbda86602aa5b2d9a6024ea9e6a76add92580ea2f22ad691342"},"name":"run:LIMS/OQ/2026-11-03-oq-1"}]}"#;
+const GOLDEN_REOPEN_SIG_HEX: &str = "\
+    42d77c3f75fe4bfd5d088972cd0559adaf03aba32d08f8c07d19caadd5108e00\
+    14ac776c8d0b39303c76bc569188e5c26bb9a5843fbb65d6176ac260040b2e09";
+
+#[test]
+fn a_re_open_is_version_3_with_its_own_frozen_bytes() {
+    let statement = reopen_statement();
+    let text = String::from_utf8(canonical_json(&statement).unwrap()).unwrap();
+    let env = sign_statement(&statement, &fixture_key()).unwrap();
+    let sig = hex::encode(decode_base64(&env.signatures[0].sig).unwrap());
+    assert_eq!(text, GOLDEN_REOPEN_PAYLOAD);
+    assert_eq!(sig, GOLDEN_REOPEN_SIG_HEX);
+    assert_eq!(
+        statement.predicate_type,
+        super::predicate::PREDICATE_TYPE_V3
+    );
+    assert_eq!(Statement::from_payload(text.as_bytes()).unwrap(), statement);
+    // Version 1 and 2 never carried it: such a statement is damaged, not new.
+    for older in [
+        super::predicate::PREDICATE_TYPE_V1,
+        super::predicate::PREDICATE_TYPE_V2,
+    ] {
+        let mut st = statement.clone();
+        st.predicate_type = older.into();
+        assert!(matches!(
+            Statement::from_payload(&canonical_json(&st).unwrap()),
+            Err(super::statement::StatementError::Malformed(m)) if m.contains("Reopened")
+        ));
+    }
 }

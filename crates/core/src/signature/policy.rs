@@ -406,9 +406,20 @@ pub struct PriorSignature {
     pub envelope_sha256: Sha256,
 }
 
-/// The `follows` list of the next signature on a record: every earlier envelope, in order.
+/// The `follows` list of the next signature on a record: every earlier envelope, in order,
+/// the superseded ones and the re-opens included, so no part of the history can be dropped.
 pub fn follows(history: &[PriorSignature]) -> Vec<Sha256> {
     history.iter().map(|s| s.envelope_sha256).collect()
+}
+
+/// The signatures of the record's current sign-off cycle: those after its last re-open (all of
+/// them when it was never re-opened). Earlier ones are superseded: they stay in the history and
+/// in `follows`, but no longer count for sequence or separation of duties.
+pub fn current_cycle(history: &[PriorSignature]) -> &[PriorSignature] {
+    match history.iter().rposition(|s| s.meaning == Meaning::Reopened) {
+        Some(i) => &history[i + 1..],
+        None => history,
+    }
 }
 
 /// Where a record stands in the sign-off sequence.
@@ -425,18 +436,22 @@ pub enum RecordState {
 }
 
 impl RecordState {
-    /// The state after `history`.
+    /// The state after `history`: a re-open starts a new cycle from Executed.
     pub fn of(history: &[PriorSignature]) -> Self {
-        history
-            .iter()
-            .fold(RecordState::Executed, |state, s| match s.meaning {
-                Meaning::Authored => state,
-                Meaning::Reviewed => RecordState::Reviewed,
-                Meaning::Approved => RecordState::Approved,
-                Meaning::Rejected => RecordState::Rejected,
-                // Never on a run: the qualified-state meanings have subjects of their own.
-                Meaning::Assessed | Meaning::PeriodicallyReviewed => state,
-            })
+        Self::of_meanings(history.iter().map(|s| s.meaning))
+    }
+
+    /// [`RecordState::of`] from the meanings alone, in signing order.
+    pub fn of_meanings(meanings: impl Iterator<Item = Meaning>) -> Self {
+        meanings.fold(RecordState::Executed, |state, m| match m {
+            Meaning::Authored => state,
+            Meaning::Reviewed => RecordState::Reviewed,
+            Meaning::Approved => RecordState::Approved,
+            Meaning::Rejected => RecordState::Rejected,
+            Meaning::Reopened => RecordState::Executed,
+            // Never on a run: the qualified-state meanings have subjects of their own.
+            Meaning::Assessed | Meaning::PeriodicallyReviewed => state,
+        })
     }
 
     fn as_str(self) -> &'static str {
@@ -491,9 +506,13 @@ fn same_person(a_arn: &str, a_key: &KeyId, b_arn: &str, b_key: &KeyId) -> bool {
     a_key == b_key || a_arn.eq_ignore_ascii_case(b_arn)
 }
 
-/// Decides whether `request` may be signed, given the record's earlier signatures.
+/// Decides whether `request` may be signed, given the record's earlier signatures (all of
+/// them, in signing order: only the current cycle, after the last re-open, counts).
 ///
 /// Rules, in order: authority, sequence, separation of duties, dispositions before approval.
+/// A re-open (`Reopened`) needs the authority to approve records of the phase and a cycle with
+/// at least one signature to supersede; separation of duties does not apply to it (the
+/// approver may re-open their own approval), and it starts a new cycle.
 pub fn evaluate(
     policy: &Policy,
     request: &SignRequest,
@@ -509,6 +528,10 @@ pub fn evaluate(
         message: format!("{what} ({family}, policy v{v} rule {})", rule.id()),
     };
 
+    let history = current_cycle(history);
+    if meaning == Meaning::Reopened {
+        return evaluate_reopen(policy, request, history);
+    }
     if !policy.allows(signer, meaning, record.phase) {
         return Err(refuse(
             Rule::Authority,
@@ -604,6 +627,40 @@ pub fn evaluate(
             ),
             "dispositions",
         ));
+    }
+    Ok(())
+}
+
+/// A re-open: the authority to approve, and something signed in the current cycle.
+fn evaluate_reopen(
+    policy: &Policy,
+    request: &SignRequest,
+    cycle: &[PriorSignature],
+) -> Result<(), Refusal> {
+    let signer = &request.signer;
+    let record = &request.record;
+    let v = policy.version;
+    if !policy.allows(signer, Meaning::Approved, record.phase) {
+        return Err(Refusal {
+            rule: Rule::Authority,
+            message: format!(
+                "{} ({}) is not authorised to re-open {} records: a re-open supersedes approvals, so it needs a grant to sign them as Approved (authority, policy v{v} rule {})",
+                signer.printed_name,
+                signer.arn,
+                record.phase,
+                Rule::Authority.id()
+            ),
+        });
+    }
+    if cycle.is_empty() {
+        return Err(Refusal {
+            rule: Rule::Sequence,
+            message: format!(
+                "{} carries no signature to supersede; it is open for review, so its dispositions can be recorded without a re-open (sequencing, policy v{v} rule {})",
+                record.name,
+                Rule::Sequence.id()
+            ),
+        });
     }
     Ok(())
 }

@@ -327,3 +327,41 @@ fn defaults_are_the_strict_ones() {
     assert_eq!(p.session.lockout.lock_minutes, 30);
     assert!(p.separation_of_duties.no_self_approval);
 }
+
+#[test]
+fn a_re_open_needs_approval_authority_and_something_signed_then_starts_a_new_cycle() {
+    let p = policy();
+    let reviewed = [prior(&dana(), Meaning::Reviewed, 1)];
+    let approved = [
+        prior(&dana(), Meaning::Reviewed, 1),
+        prior(&quinn(), Meaning::Approved, 2),
+    ];
+    // Nothing signed: nothing to supersede.
+    let (rule, msg) = refused(&request(quinn(), Meaning::Reopened), &[]);
+    assert_eq!(rule, Rule::Sequence);
+    assert!(msg.contains("no signature to supersede"), "{msg}");
+    // Only someone who may approve records of the phase may re-open one.
+    let lead = signer("lee", "Lee Park", &["ValidationLeads"]);
+    let (rule, msg) = refused(&request(lead.clone(), Meaning::Reopened), &reviewed);
+    assert_eq!(rule, Rule::Authority);
+    assert!(msg.contains("re-open") && msg.contains("Approved"), "{msg}");
+    // The approver may re-open their own approval (no separation-of-duties rule).
+    evaluate(&p, &request(quinn(), Meaning::Reopened), &approved).unwrap();
+    // After the re-open the cycle starts again: the same reviewer reviews, the same
+    // approver approves, and a second re-open needs a new signature first.
+    let mut history = approved.to_vec();
+    history.push(prior(&quinn(), Meaning::Reopened, 3));
+    assert_eq!(RecordState::of(&history), RecordState::Executed);
+    let (rule, _) = refused(&request(quinn(), Meaning::Reopened), &history);
+    assert_eq!(rule, Rule::Sequence);
+    let (rule, _) = refused(&request(quinn(), Meaning::Approved), &history);
+    assert_eq!(rule, Rule::Sequence, "Reviewed comes first again");
+    evaluate(&p, &request(dana(), Meaning::Reviewed), &history).unwrap();
+    history.push(prior(&dana(), Meaning::Reviewed, 4));
+    evaluate(&p, &request(quinn(), Meaning::Approved), &history).unwrap();
+    // Separation of duties still holds inside the new cycle.
+    let (rule, _) = refused(&request(dana(), Meaning::Approved), &history);
+    assert_eq!(rule, Rule::NoSelfApproval);
+    // `follows` keeps the superseded signatures and the re-open.
+    assert_eq!(follows(&history).len(), 4);
+}

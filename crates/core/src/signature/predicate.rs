@@ -20,6 +20,8 @@ use crate::signature::key_id::KeyId;
 pub use crate::formats::SIGNATURE_PREDICATE_V1 as PREDICATE_TYPE_V1;
 /// The predicate type URI of version 2: version 1's members, with the qualified-state meanings.
 pub use crate::formats::SIGNATURE_PREDICATE_V2 as PREDICATE_TYPE_V2;
+/// The predicate type URI of version 3: version 2's members and meanings, with `Reopened`.
+pub use crate::formats::SIGNATURE_PREDICATE_V3 as PREDICATE_TYPE_V3;
 
 /// What a signature means: the closed list of Part 11 meanings. The first four are the
 /// meanings of a signature on a run or package (predicate version 1); `Assessed` and
@@ -38,6 +40,9 @@ pub enum Meaning {
     Assessed,
     /// "I reviewed this system's qualified state over this period" (version 2).
     PeriodicallyReviewed,
+    /// "I re-open this signed run for correction, for the reason given": the run's earlier
+    /// signatures are superseded and a new review and approval follow (version 3).
+    Reopened,
 }
 
 impl Meaning {
@@ -53,6 +58,9 @@ impl Meaning {
     /// The meanings of a system's qualified state (predicate version 2 only).
     pub const STATE: [Meaning; 2] = [Meaning::Assessed, Meaning::PeriodicallyReviewed];
 
+    /// The meaning of a formal re-open (predicate version 3 only).
+    pub const REOPEN: Meaning = Meaning::Reopened;
+
     /// Whether this is one of the four meanings of a run or package signature ([`Self::ALL`]).
     pub fn is_record_meaning(self) -> bool {
         Self::ALL.contains(&self)
@@ -62,10 +70,22 @@ impl Meaning {
     /// four record meanings (so their signatures are byte for byte what they always were),
     /// version 2 for the qualified-state meanings.
     pub fn predicate_type(self) -> &'static str {
-        if self.is_record_meaning() {
-            PREDICATE_TYPE_V1
-        } else {
-            PREDICATE_TYPE_V2
+        match self {
+            Meaning::Reopened => PREDICATE_TYPE_V3,
+            m if m.is_record_meaning() => PREDICATE_TYPE_V1,
+            _ => PREDICATE_TYPE_V2,
+        }
+    }
+
+    /// Whether a statement of predicate type `predicate_type` may carry this meaning: version
+    /// 1 the four record meanings, version 2 those and the qualified-state meanings, version
+    /// 3 every meaning. `None` for a type this version does not read.
+    pub fn exists_in(self, predicate_type: &str) -> Option<bool> {
+        match predicate_type {
+            PREDICATE_TYPE_V1 => Some(self.is_record_meaning()),
+            PREDICATE_TYPE_V2 => Some(self != Meaning::Reopened),
+            PREDICATE_TYPE_V3 => Some(true),
+            _ => None,
         }
     }
 
@@ -76,6 +96,7 @@ impl Meaning {
         Self::ALL
             .into_iter()
             .chain(Self::STATE)
+            .chain([Self::REOPEN])
             .find(|m| m.as_str() == s)
     }
 
@@ -88,6 +109,7 @@ impl Meaning {
             Meaning::Rejected => "Rejected",
             Meaning::Assessed => "Assessed",
             Meaning::PeriodicallyReviewed => "PeriodicallyReviewed",
+            Meaning::Reopened => "Reopened",
         }
     }
 }
@@ -393,5 +415,26 @@ mod tests {
             "Assessed".parse::<Meaning>().is_err(),
             "a person cannot choose it"
         );
+    }
+
+    #[test]
+    fn reopened_is_version_3_only_and_never_chosen_as_a_signature_meaning() {
+        let m = Meaning::Reopened;
+        assert_eq!(serde_json::to_string(&m).unwrap(), "\"Reopened\"");
+        assert_eq!(m.predicate_type(), PREDICATE_TYPE_V3);
+        assert!(!m.is_record_meaning());
+        assert!(
+            "Reopened".parse::<Meaning>().is_err(),
+            "re-open is its own act"
+        );
+        assert_eq!(Meaning::from_recorded("Reopened"), Some(m));
+        assert_eq!(m.exists_in(PREDICATE_TYPE_V1), Some(false));
+        assert_eq!(m.exists_in(PREDICATE_TYPE_V2), Some(false));
+        assert_eq!(m.exists_in(PREDICATE_TYPE_V3), Some(true));
+        for other in Meaning::ALL.into_iter().chain(Meaning::STATE) {
+            assert_eq!(other.exists_in(PREDICATE_TYPE_V3), Some(true));
+            assert_eq!(other.exists_in(PREDICATE_TYPE_V2), Some(true));
+        }
+        assert_eq!(m.exists_in("https://countersign.dev/signature/v9"), None);
     }
 }

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::canonical::canonical_json;
 use crate::digest::Sha256;
 use crate::model::RunKey;
-use crate::signature::predicate::{Predicate, PREDICATE_TYPE_V1, PREDICATE_TYPE_V2};
+use crate::signature::predicate::{
+    Predicate, PREDICATE_TYPE_V1, PREDICATE_TYPE_V2, PREDICATE_TYPE_V3,
+};
 
 /// The `_type` of an in-toto Statement, version 1.
 pub use crate::formats::IN_TOTO_STATEMENT_V1 as STATEMENT_TYPE_V1;
@@ -82,7 +84,8 @@ pub struct Statement {
     pub statement_type: String,
     /// Exactly one subject: the signed record.
     pub subject: Vec<Subject>,
-    /// [`PREDICATE_TYPE_V1`], or [`PREDICATE_TYPE_V2`] for a qualified-state meaning.
+    /// [`PREDICATE_TYPE_V1`], [`PREDICATE_TYPE_V2`] for a qualified-state meaning, or
+    /// [`PREDICATE_TYPE_V3`] for a re-open.
     #[serde(rename = "predicateType")]
     pub predicate_type: String,
     /// Who signed, what it means, and under which policy.
@@ -148,14 +151,13 @@ impl Statement {
                 })
             }
         }
-        let version_1 = match text_field("predicateType") {
-            Some(PREDICATE_TYPE_V1) => true,
-            Some(PREDICATE_TYPE_V2) => false,
+        let predicate_type = match text_field("predicateType") {
+            Some(t @ (PREDICATE_TYPE_V1 | PREDICATE_TYPE_V2 | PREDICATE_TYPE_V3)) => t.to_owned(),
             found => {
                 return Err(StatementError::UnsupportedVersion {
                     what: "predicateType",
                     found: found.unwrap_or("(missing)").to_owned(),
-                    expected: "https://countersign.dev/signature/v1 or v2",
+                    expected: "https://countersign.dev/signature/v1, v2 or v3",
                 })
             }
         };
@@ -177,10 +179,10 @@ impl Statement {
             .predicate
             .check()
             .map_err(|e| StatementError::Malformed(e.to_string()))?;
-        if version_1 && !statement.predicate.meaning.is_record_meaning() {
+        let meaning = statement.predicate.meaning;
+        if meaning.exists_in(&predicate_type) != Some(true) {
             return Err(StatementError::Malformed(format!(
-                "the meaning {} does not exist in signature predicate version 1",
-                statement.predicate.meaning
+                "the meaning {meaning} does not exist in signature predicate {predicate_type}"
             )));
         }
         Ok(statement)

@@ -151,6 +151,10 @@ pub enum OutcomeCode {
     /// a truncated ledger). Never returned by [`verify_envelope`]; set by the caller that
     /// looked the record up.
     SubjectMissing,
+    /// A genuine signature on the record as it stood when signed, superseded by a later signed
+    /// re-open of that record (docs/signature-format.md §15). Never returned by
+    /// [`verify_envelope`]; set by the caller that read the record's history.
+    Superseded,
 }
 
 impl OutcomeCode {
@@ -167,6 +171,7 @@ impl OutcomeCode {
             OutcomeCode::UnsupportedVersion => "unsupported_version",
             OutcomeCode::BadSignature => "bad_signature",
             OutcomeCode::SubjectMissing => "subject_missing",
+            OutcomeCode::Superseded => "superseded",
         }
     }
 

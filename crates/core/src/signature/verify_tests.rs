@@ -272,12 +272,12 @@ fn signed_but_malformed_payloads_are_malformed() {
 #[test]
 fn other_versions_are_unsupported_not_malformed() {
     let mut v = statement_json();
-    v["predicateType"] = "https://countersign.dev/signature/v3".into();
+    v["predicateType"] = "https://countersign.dev/signature/v4".into();
     let out = check(&signed_raw(&canonical_json(&v).unwrap(), &fixture_key()));
     assert_eq!(
         out,
         Outcome::UnsupportedVersion {
-            found: "https://countersign.dev/signature/v3".into()
+            found: "https://countersign.dev/signature/v4".into()
         }
     );
     let mut v = statement_json();

@@ -13,6 +13,7 @@ use countersign_core::package::run_data::RunData;
 use countersign_core::package::verify::{public_key_path, signature_path};
 use countersign_core::run_record::RunRecord;
 use countersign_core::signature::key_id::KeyId;
+use countersign_core::signature::verify::OutcomeCode;
 use countersign_core::stack_snapshot::{StackSnapshot, StackSnapshotRef};
 use countersign_ledger::{EventFilter, EventRecord};
 use serde::Serialize;
@@ -156,7 +157,7 @@ impl Service {
             let invalid: Vec<String> = signatures
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| !s.valid)
+                .filter(|(_, s)| !s.valid && s.outcome != OutcomeCode::Superseded)
                 .map(|(i, s)| {
                     format!(
                         "{id} signature {} ({} by {}): {}",
@@ -169,7 +170,7 @@ impl Service {
                 .collect();
             if !invalid.is_empty() {
                 return Err(ServiceError::integrity(format!(
-                    "the package was not built: a package carries only signatures that verify, and these do not:\n  {}\nA record changed since signing needs a new signature",
+                    "the package was not built: a package carries only signatures that verify, and these do not:\n  {}\nA record changed since signing needs a signed re-open and a new review",
                     invalid.join("\n  ")
                 )));
             }

@@ -85,6 +85,21 @@ pub(crate) fn package_status(runs: &[RunPart]) -> String {
     }
 }
 
+/// A signature as the PDF prints it (Part 11 §11.50: name, date and time, meaning).
+fn manifestation(s: &crate::signing::SignatureView) -> SignatureManifestation {
+    SignatureManifestation {
+        printed_name: one(&s.printed_name),
+        signed_at: one(&s
+            .local_time
+            .clone()
+            .unwrap_or_else(|| format!("{} (UTC{})", s.signed_at, s.utc_offset))),
+        meaning: one(s.meaning.as_str()),
+        reason: block(s.reason.as_deref().unwrap_or_default()),
+        key_id: one(&s.key_id.to_hex()),
+        verification: block(&s.outcome_detail),
+    }
+}
+
 pub(crate) fn document(input: &DocumentInput<'_>) -> PackageDocument {
     let m = input.manifest;
     let mut sections = vec![Section::Cover, Section::Contents];
@@ -103,19 +118,33 @@ pub(crate) fn document(input: &DocumentInput<'_>) -> PackageDocument {
             manifestations: r
                 .signatures
                 .iter()
-                .map(|s| SignatureManifestation {
-                    printed_name: one(&s.printed_name),
-                    signed_at: one(&s
-                        .local_time
-                        .clone()
-                        .unwrap_or_else(|| format!("{} (UTC{})", s.signed_at, s.utc_offset))),
-                    meaning: one(s.meaning.as_str()),
-                    reason: block(s.reason.as_deref().unwrap_or_default()),
-                    key_id: one(&s.key_id.to_hex()),
-                    verification: block(&s.outcome_detail),
-                })
+                .filter(|s| s.superseded_by.is_none())
+                .map(manifestation)
                 .collect(),
         });
+    }
+    // A re-opened run's earlier cycles: every superseded signature, kept and marked, so the
+    // whole history of the record is in the document (docs/package-format.md §13).
+    for r in input.runs {
+        let superseded: Vec<SignatureManifestation> = r
+            .signatures
+            .iter()
+            .filter(|s| s.superseded_by.is_some())
+            .map(|s| {
+                let mut m = manifestation(s);
+                m.meaning = format!("SUPERSEDED — was {}", m.meaning);
+                m
+            })
+            .collect();
+        if !superseded.is_empty() {
+            sections.push(Section::Signatures {
+                title: format!(
+                    "Appendix: superseded signatures — {}",
+                    one(&r.view.summary.id)
+                ),
+                manifestations: superseded,
+            });
+        }
     }
     sections.push(audit_trail(input.events));
     sections.push(Section::Paragraphs {
@@ -639,7 +668,7 @@ Offline, with Countersign: countersign verify THIS.pdf --trusted-keys KEYS. Add 
 \n\
 What the signatures cover: each run's record (its evidence digests and dispositions). The pages of this PDF, its results tables and the manifest are checked against each other, but no signature covers them; without a trusted-keys list, the signers' keys are the ones this package carries.\n\
 \n\
-Without Countersign: extract the attachments (e.g. pdfdetach -saveall). Check that manifest.json is canonical and that its SHA-256 is the one above; check the size and SHA-256 of every file it lists; check each signature (signatures/…/NNN.dsse.json) as a DSSE envelope with Ed25519 over the pre-authentication encoding, using the public key in keys/<key-id>.json, against the run record it names (runs/…/record.json). The byte formats are in docs/package-format.md and docs/signature-format.md of the Countersign source.\n\
+Without Countersign: extract the attachments (e.g. pdfdetach -saveall). Check that manifest.json is canonical and that its SHA-256 is the one above; check the size and SHA-256 of every file it lists; check each signature (signatures/…/NNN.dsse.json) as a DSSE envelope with Ed25519 over the pre-authentication encoding, using the public key in keys/<key-id>.json, against the run record it names (runs/…/record.json); a run that was re-opened also carries its earlier signatures, each up to the last re-open checked against the record digest its own statement names, and each naming every earlier one in `follows`. The byte formats are in docs/package-format.md and docs/signature-format.md of the Countersign source.\n\
 \n\
 The manifest lists {files} files for {runs} run(s). Original evidence files are listed with their digests and travel in the bundle, not inside this PDF.",
         id = one(&m.package_id),

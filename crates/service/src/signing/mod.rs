@@ -6,6 +6,7 @@
 pub(crate) mod authenticate;
 pub(crate) mod flow;
 mod policy_file;
+mod reopen;
 pub(crate) mod view;
 
 use countersign_aws::AwsSettings;
@@ -19,10 +20,10 @@ use countersign_keys::Passphrase;
 use serde::Serialize;
 
 pub use policy_file::{DEFAULT_POLICY_JSON, POLICY_FILE};
-pub use view::SignatureView;
+pub use reopen::ReopenRequest;
+pub use view::{SignatureView, Supersession};
 
 use self::flow::{ActSubject, SigningAct};
-use self::view::signature_view;
 use crate::error::{self as err, ErrorCode, ServiceError};
 use crate::session::SigningSession;
 use crate::Service;
@@ -108,7 +109,8 @@ pub(crate) fn refused(message: impl Into<String>) -> ServiceError {
 }
 
 /// A signature on a run's record (`countersign.run-record/v1`): its files and dispositions.
-struct RunAct<'a>(&'a SignRequest);
+/// A re-open is this act with the meaning `Reopened` (`reopen.rs`).
+pub(crate) struct RunAct<'a>(pub(crate) &'a SignRequest);
 
 impl SigningAct for RunAct<'_> {
     fn kind(&self) -> &'static str {
@@ -121,7 +123,11 @@ impl SigningAct for RunAct<'_> {
         &self.0.reason
     }
     fn reason_required(&self) -> &'static str {
-        "a signature needs a reason (--reason TEXT)"
+        if self.0.meaning == Meaning::Reopened {
+            "a re-open needs a reason (--reason TEXT)"
+        } else {
+            "a signature needs a reason (--reason TEXT)"
+        }
     }
     fn key_id(&self) -> Option<&str> {
         self.0.key_id.as_deref()
@@ -136,7 +142,7 @@ impl SigningAct for RunAct<'_> {
         })?;
         let id = ctx.view.summary.id.clone();
         let name = RunRecord::subject_name(&ctx.view.run.key);
-        let history = service.signature_history(RUN_SUBJECT, &id, &name, digest, true)?;
+        let history = service.run_history(&ctx)?;
         let rules = RecordFacts {
             name: name.clone(),
             phase: ctx.view.run.key.phase,
@@ -160,6 +166,20 @@ impl SigningAct for RunAct<'_> {
 }
 
 impl Service {
+    /// The genuine signatures on a run in signing order, those made before its record changed
+    /// included (a record's history survives its change): what the policy and the run's state
+    /// are decided from.
+    pub(crate) fn run_history(
+        &self,
+        ctx: &crate::disposition::RecordContext,
+    ) -> Result<Vec<countersign_core::signature::policy::PriorSignature>, ServiceError> {
+        let digest = ctx.record.digest().map_err(|e| {
+            ServiceError::integrity(format!("the record could not be encoded: {}", e.detail))
+        })?;
+        let name = RunRecord::subject_name(&ctx.view.run.key);
+        self.signature_history(RUN_SUBJECT, &ctx.view.summary.id, &name, digest, true)
+    }
+
     /// The run's signatures, each verified against the record as it stands now.
     pub fn signatures(&self, run: &str) -> Result<Vec<SignatureView>, ServiceError> {
         Ok(self
@@ -194,16 +214,13 @@ impl Service {
             .ledger()?
             .signatures_of(RUN_SUBJECT, &ctx.view.summary.id)
             .map_err(err::from_ledger)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let seq = r.event_seq;
-                (
-                    signature_view(r, &name, digest, &registry, &handoff_keys),
-                    seq,
-                )
-            })
-            .collect())
+        let seqs: Vec<u64> = rows.iter().map(|r| r.event_seq).collect();
+        Ok(
+            view::record_signature_views(rows, &name, digest, &registry, &handoff_keys)
+                .into_iter()
+                .zip(seqs)
+                .collect(),
+        )
     }
 
     /// Checks a signing request before any secret is asked for: the signer's enrolled key,
@@ -215,17 +232,7 @@ impl Service {
         req: &SignRequest,
     ) -> Result<SignPlan, ServiceError> {
         let p = self.plan_signing(&RunAct(req), session, self.now())?;
-        Ok(SignPlan {
-            run: p.subject.id,
-            record_sha256: p.subject.digest,
-            key_id: p.key.key_id,
-            iam_arn: p.key.iam_arn,
-            printed_name: p.key.printed_name,
-            mfa_serial: p.mfa_serial,
-            needs_mfa: p.needs_mfa,
-            policy_version: p.policy.version,
-            policy_source: p.policy_source,
-        })
+        Ok(p.into())
     }
 
     /// Signs a run: the policy check, then the session (an MFA code opens a fresh STS session
@@ -239,7 +246,29 @@ impl Service {
         secrets: SignSecrets,
     ) -> Result<SignatureInfo, ServiceError> {
         let s = self.sign_act(&RunAct(req), aws, session, secrets).await?;
-        Ok(SignatureInfo {
+        Ok(s.into())
+    }
+}
+
+impl From<flow::Planned> for SignPlan {
+    fn from(p: flow::Planned) -> Self {
+        SignPlan {
+            run: p.subject.id,
+            record_sha256: p.subject.digest,
+            key_id: p.key.key_id,
+            iam_arn: p.key.iam_arn,
+            printed_name: p.key.printed_name,
+            mfa_serial: p.mfa_serial,
+            needs_mfa: p.needs_mfa,
+            policy_version: p.policy.version,
+            policy_source: p.policy_source,
+        }
+    }
+}
+
+impl From<flow::Signed> for SignatureInfo {
+    fn from(s: flow::Signed) -> Self {
+        SignatureInfo {
             run: s.subject.id,
             meaning: s.record.meaning,
             key_id: s.record.key_id,
@@ -250,9 +279,11 @@ impl Service {
             envelope_sha256: s.record.envelope_sha256(),
             envelope: String::from_utf8_lossy(&s.record.envelope).into_owned(),
             clock_warning: s.clock_warning,
-        })
+        }
     }
+}
 
+impl Service {
     /// The ledger's events matching `filter`, in order (the audit trail of signing and the rest).
     pub fn ledger_events(
         &self,

@@ -44,6 +44,23 @@ pub struct SignatureView {
     /// Where the signer's key is known from: `None` when it was enrolled on this desktop,
     /// else the hand-off object it was taken over from (docs/handoff.md).
     pub key_known_from: Option<String>,
+    /// The signed re-open that superseded this signature, when one did.
+    pub superseded_by: Option<Supersession>,
+}
+
+/// The re-open that superseded a signature: who, when and why, from its verified envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Supersession {
+    /// The re-opener's printed name.
+    pub printed_name: String,
+    /// UTC time of the re-open.
+    pub signed_at: String,
+    /// The re-opener's local time.
+    pub local_time: Option<String>,
+    /// The re-opener's reason.
+    pub reason: Option<String>,
+    /// The re-open's envelope digest.
+    pub envelope_sha256: Sha256,
 }
 
 impl SignatureView {
@@ -54,6 +71,71 @@ impl SignatureView {
         self.outcome_detail = why;
         self
     }
+
+    /// Marks a signature that verified on the record as it stood as superseded by the re-open
+    /// `by`. A signature that did not verify keeps its outcome: superseding never mends one.
+    fn superseded(mut self, by: &SignatureView) -> Self {
+        if !self.valid {
+            return self;
+        }
+        let when = by
+            .local_time
+            .clone()
+            .unwrap_or_else(|| by.signed_at.clone());
+        self.outcome = OutcomeCode::Superseded;
+        self.valid = false;
+        self.outcome_detail = format!(
+            "superseded by the re-open on {when} by {}: {}",
+            by.printed_name,
+            by.reason.as_deref().unwrap_or("(no reason readable)")
+        );
+        self.superseded_by = Some(Supersession {
+            printed_name: by.printed_name.clone(),
+            signed_at: by.signed_at.clone(),
+            local_time: by.local_time.clone(),
+            reason: by.reason.clone(),
+            envelope_sha256: by.envelope_sha256,
+        });
+        self
+    }
+}
+
+/// The signatures on one run record in signing order, each verified: those of the current
+/// cycle against the record as it stands now (`digest`); those up to its last re-open (that
+/// re-open included) against the record as it stood when they were made, the digest their
+/// statement names, and each before a re-open marked as superseded by it.
+pub(crate) fn record_signature_views(
+    rows: Vec<SignatureRecord>,
+    name: &str,
+    digest: Sha256,
+    registry: &KeyRegistry,
+    handoff_keys: &BTreeMap<KeyId, String>,
+) -> Vec<SignatureView> {
+    let meanings: Vec<Meaning> = rows.iter().map(|r| r.meaning).collect();
+    let superseded = countersign_core::lifecycle::superseded_by(&meanings);
+    let last_reopen = meanings.iter().rposition(|m| *m == Meaning::Reopened);
+    let views: Vec<SignatureView> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let against = if last_reopen.is_some_and(|last| i <= last) {
+                statement_of(&r.envelope)
+                    .and_then(|st| st.subject().map(|s| s.digest.sha256))
+                    .unwrap_or(digest)
+            } else {
+                digest
+            };
+            signature_view(r, name, against, registry, handoff_keys)
+        })
+        .collect();
+    views
+        .iter()
+        .zip(superseded)
+        .map(|(v, by)| match by {
+            Some(j) => v.clone().superseded(&views[j]),
+            None => v.clone(),
+        })
+        .collect()
 }
 
 /// The statement inside an envelope, when it can be read.
@@ -96,6 +178,7 @@ pub(crate) fn signature_view(
         outcome_detail: outcome.describe(),
         envelope_sha256: Sha256::of(&r.envelope),
         envelope: String::from_utf8_lossy(&r.envelope).into_owned(),
+        superseded_by: None,
     }
 }
 

@@ -1,0 +1,395 @@
+//! The record lifecycle end to end against the emulator: a run reviewed and approved is
+//! locked; a change of disposition is refused with the way forward; a re-open is a signed act
+//! by someone the policy allows to approve, with a reason; the earlier signatures then show as
+//! superseded (not broken), the disposition changes (authenticated), a new review and approval
+//! follow, and the package carries the whole history and verifies.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use countersign_core::clock::ManualClock;
+use countersign_core::lifecycle::RunState;
+use countersign_core::signature::predicate::Meaning;
+use countersign_core::signature::verify::OutcomeCode;
+use countersign_service::{
+    CancelToken, DispositionKind, DispositionRequest, ErrorCode, KeyInfo, MfaCode, PackageRequest,
+    Passphrase, ReopenRequest, Service, SignRequest, SignSecrets, SigningSession,
+};
+use countersign_tests::binaries::build_cli;
+use countersign_tests::harness::{fetch_request, record_disposition};
+use countersign_tests::{Harness, TestUser};
+use time::OffsetDateTime;
+
+const BUCKET: &str = "qualification-evidence";
+const PREFIX: &str = "gxp";
+const RUN: &str = "LIMS/OQ/2026-11-03-oq-1";
+const PASS_A: &str = "alice passphrase 1";
+const PASS_B: &str = "bob passphrase 22";
+
+/// Alice reviews, Bob approves (and so may re-open); nobody else signs anything.
+const POLICY: &str = r#"{"format":"countersign.policy/v1","version":7,"grants":[
+  {"arn":"arn:aws:iam::123456789012:user/alice*","meanings":["Reviewed"],"phases":["IQ","OQ","PQ"]},
+  {"arn":"arn:aws:iam::123456789012:user/bob*","meanings":["Approved","Rejected"],"phases":["IQ","OQ","PQ"]}
+]}"#;
+
+fn secrets(user: &TestUser, passphrase: &str, needs_mfa: bool) -> SignSecrets {
+    SignSecrets {
+        passphrase: Passphrase::new(passphrase.to_owned()),
+        mfa_code: needs_mfa.then(|| MfaCode::new(user.current_code())),
+    }
+}
+
+async fn sign(
+    service: &Service,
+    user: &TestUser,
+    session: &mut SigningSession,
+    key: &KeyInfo,
+    pass: &str,
+    meaning: Meaning,
+) {
+    let req = SignRequest {
+        run: RUN.into(),
+        meaning,
+        reason: format!("{meaning} after reading every result"),
+        key_id: Some(key.key_id.clone()),
+        mfa_serial: None,
+    };
+    let plan = service.sign_check(session, &req).unwrap();
+    service
+        .sign(
+            &user.settings(),
+            session,
+            &req,
+            secrets(user, pass, plan.needs_mfa),
+        )
+        .await
+        .unwrap();
+}
+
+fn state(service: &Service) -> (RunState, Option<String>) {
+    let s = service
+        .runs()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id == RUN)
+        .unwrap();
+    (
+        s.state,
+        s.state_act
+            .map(|a| format!("{} by {}", a.meaning, a.printed_name)),
+    )
+}
+
+#[tokio::test]
+async fn a_signed_run_changes_only_through_a_signed_re_open_and_keeps_its_history() {
+    let h = Harness::start().await.unwrap();
+    h.demo_seeded_under(BUCKET, PREFIX).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("policy.json"), POLICY).unwrap();
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let service = Service::open(home.path(), h.env_at(clock.clone())).unwrap();
+    service
+        .fetch(
+            &fetch_request(BUCKET, PREFIX).unwrap(),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    let alice = h.create_user_with_mfa("alice").await.unwrap();
+    let bob = h.create_user_with_mfa("bob").await.unwrap();
+    let ka = service
+        .keys_init("Alice Adams", &Passphrase::new(PASS_A.into()))
+        .unwrap();
+    let kb = service
+        .keys_init("Bob Brown", &Passphrase::new(PASS_B.into()))
+        .unwrap();
+    h.enroll(&service, &alice, &ka.key_id).await.unwrap();
+    h.enroll(&service, &bob, &kb.key_id).await.unwrap();
+    assert_eq!(state(&service), (RunState::Collected, None));
+
+    // Alice dispositions both failures: the run is in review.
+    let failed: Vec<String> = service
+        .show(RUN)
+        .unwrap()
+        .run
+        .cases_needing_disposition()
+        .map(|c| c.id.clone())
+        .collect();
+    let disp = |case: &str, reference: &str| DispositionRequest {
+        run: RUN.into(),
+        case_id: case.into(),
+        kind: DispositionKind::Deviation,
+        reference: reference.into(),
+        reason: "Investigated; impact assessed".into(),
+    };
+    let mut sa = SigningSession::new();
+    for case in &failed {
+        record_disposition(
+            &service,
+            &alice,
+            &mut sa,
+            PASS_A,
+            &disp(case, "DEV-0042"),
+            &ka.key_id,
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(state(&service).0, RunState::InReview);
+
+    // A re-open of a run nobody signed is refused: there is nothing to supersede.
+    let reopen = |who: &KeyInfo, reason: &str| ReopenRequest {
+        run: RUN.into(),
+        reason: reason.into(),
+        key_id: Some(who.key_id.clone()),
+        mfa_serial: None,
+    };
+    let early = service
+        .reopen_check(&SigningSession::new(), &reopen(&kb, "too early"))
+        .unwrap_err();
+    assert_eq!(early.code, ErrorCode::Refused, "{early}");
+    assert!(
+        early.message.contains("no signature to supersede"),
+        "{early}"
+    );
+
+    // Reviewed by Alice, Approved by Bob.
+    sign(&service, &alice, &mut sa, &ka, PASS_A, Meaning::Reviewed).await;
+    assert_eq!(
+        state(&service),
+        (RunState::Reviewed, Some("Reviewed by Alice Adams".into()))
+    );
+    let mut sb = SigningSession::new();
+    sign(&service, &bob, &mut sb, &kb, PASS_B, Meaning::Approved).await;
+    assert_eq!(
+        state(&service),
+        (RunState::Approved, Some("Approved by Bob Brown".into()))
+    );
+
+    // Locked: a change of disposition is refused, naming the way forward.
+    let locked = record_disposition(
+        &service,
+        &alice,
+        &mut sa,
+        PASS_A,
+        &disp(&failed[0], "DEV-0043"),
+        &ka.key_id,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(locked.code, ErrorCode::Refused, "{locked}");
+    assert!(
+        locked.message.contains("is locked by the signature")
+            && locked.message.contains("Approved by Bob Brown")
+            && locked.message.contains("re-open it first"),
+        "{locked}"
+    );
+
+    // Only someone the policy lets approve may re-open; a reason is required.
+    let not_allowed = service
+        .reopen_check(&sa, &reopen(&ka, "wrong deviation number"))
+        .unwrap_err();
+    assert_eq!(not_allowed.code, ErrorCode::Refused, "{not_allowed}");
+    assert!(
+        not_allowed.message.contains("not authorised to re-open"),
+        "{not_allowed}"
+    );
+    let blank = service.reopen_check(&sb, &reopen(&kb, "  ")).unwrap_err();
+    assert_eq!(blank.code, ErrorCode::BadInput, "{blank}");
+    // A wrong passphrase re-opens nothing.
+    let wrong = service
+        .reopen(
+            &bob.settings(),
+            &mut SigningSession::new(),
+            &reopen(&kb, "DEV-0042 was the wrong reference"),
+            secrets(&bob, PASS_A, true),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::Refused, "{wrong}");
+    assert_eq!(state(&service).0, RunState::Approved);
+
+    // Bob re-opens, signed (his session is open: the passphrase alone).
+    let reason = "DEV-0042 was the wrong reference; the failure is tracked as DEV-0043";
+    let plan = service.reopen_check(&sb, &reopen(&kb, reason)).unwrap();
+    assert!(!plan.needs_mfa, "inside Bob's open signing session");
+    let info = service
+        .reopen(
+            &bob.settings(),
+            &mut sb,
+            &reopen(&kb, reason),
+            secrets(&bob, PASS_B, false),
+        )
+        .await
+        .unwrap();
+    assert_eq!(info.meaning, Meaning::Reopened);
+    assert_eq!(
+        state(&service),
+        (RunState::Reopened, Some("Reopened by Bob Brown".into()))
+    );
+    // The earlier signatures are superseded, not broken; the re-open is valid.
+    let sigs = service.signatures(RUN).unwrap();
+    assert_eq!(sigs.len(), 3);
+    for s in &sigs[..2] {
+        assert_eq!(s.outcome, OutcomeCode::Superseded, "{s:?}");
+        assert!(!s.valid);
+        assert!(
+            s.outcome_detail.contains("superseded by the re-open")
+                && s.outcome_detail.contains("Bob Brown")
+                && s.outcome_detail.contains(reason),
+            "{}",
+            s.outcome_detail
+        );
+    }
+    assert!(
+        sigs[2].valid && sigs[2].meaning == Meaning::Reopened,
+        "{:?}",
+        sigs[2]
+    );
+    // A second re-open needs a new signature first.
+    let twice = service.reopen_check(&sb, &reopen(&kb, reason)).unwrap_err();
+    assert!(
+        twice.message.contains("no signature to supersede"),
+        "{twice}"
+    );
+
+    // The disposition changes, authenticated; the run is in review again and the re-open
+    // still verifies against the record it re-opened.
+    record_disposition(
+        &service,
+        &alice,
+        &mut sa,
+        PASS_A,
+        &disp(&failed[0], "DEV-0043"),
+        &ka.key_id,
+    )
+    .await
+    .unwrap();
+    let sigs = service.signatures(RUN).unwrap();
+    assert_eq!(sigs[0].outcome, OutcomeCode::Superseded);
+    assert!(sigs[2].valid, "{:?}", sigs[2]);
+
+    // A new cycle: the same reviewer and approver sign again.
+    sign(&service, &alice, &mut sa, &ka, PASS_A, Meaning::Reviewed).await;
+    sign(&service, &bob, &mut sb, &kb, PASS_B, Meaning::Approved).await;
+    assert_eq!(
+        state(&service),
+        (RunState::Approved, Some("Approved by Bob Brown".into()))
+    );
+    let sigs = service.signatures(RUN).unwrap();
+    assert_eq!(
+        sigs.iter().map(|s| s.outcome).collect::<Vec<_>>(),
+        vec![
+            OutcomeCode::Superseded,
+            OutcomeCode::Superseded,
+            OutcomeCode::Valid,
+            OutcomeCode::Valid,
+            OutcomeCode::Valid
+        ]
+    );
+
+    // The package builds and carries the whole history; it verifies.
+    let out = tempfile::tempdir().unwrap();
+    let pdf = out.path().join("oq.pdf");
+    let bundle = out.path().join("oq-bundle");
+    let built = service
+        .package(
+            &PackageRequest {
+                runs: vec![RUN.into()],
+                out: pdf.clone(),
+                bundle: Some(bundle.clone()),
+                ..PackageRequest::default()
+            },
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
+    assert_eq!(built.signatures, 5);
+    let v = service.verify_package(&pdf, None).unwrap();
+    assert!(v.verified, "{v:?}");
+    let (_, report) = &v.reports[0];
+    let superseded: Vec<_> = report
+        .signatures
+        .iter()
+        .filter(|s| s.superseded_by.is_some())
+        .collect();
+    assert_eq!(superseded.len(), 2, "{:?}", report.signatures);
+    let text = pdftotext(&pdf);
+    assert!(
+        text.contains("Appendix: superseded signatures") && text.contains("SUPERSEDED"),
+        "{text}"
+    );
+
+    // The CLI verifies the PDF and the bundle; a superseded signature removed from the
+    // bundle's chain fails it.
+    let cli = build_cli().unwrap();
+    for target in [&pdf, &bundle] {
+        let o = verify_cli(&cli, target);
+        assert_eq!(o.0, Some(0), "{}", o.1);
+    }
+    let sig_dir = bundle.join(format!("signatures/{RUN}"));
+    std::fs::remove_file(sig_dir.join("001.dsse.json")).unwrap();
+    let o = verify_cli(&cli, &bundle);
+    assert_eq!(o.0, Some(1), "{}", o.1);
+
+    // The re-open verifies with the independent verifier too.
+    let reopen_env = &service.signatures(RUN).unwrap()[2];
+    let envelope = out.path().join("reopen.dsse.json");
+    std::fs::write(&envelope, &reopen_env.envelope).unwrap();
+    let public_key = service
+        .keys_export(Some(&kb.key_id))
+        .unwrap()
+        .public_key_hex;
+    let statement =
+        countersign_core::signature::dsse::Envelope::from_json(reopen_env.envelope.as_bytes())
+            .unwrap();
+    let payload = statement.payload_bytes().unwrap();
+    let st = countersign_core::signature::statement::Statement::from_payload(&payload).unwrap();
+    let o = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/verify_dsse.py"))
+        .arg(&envelope)
+        .args(["--public-key", &public_key])
+        .args(["--record-name", &format!("run:{RUN}")])
+        .args(["--record-sha256", &st.subject[0].digest.sha256.to_hex()])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // Every step is in the ledger, and the ledger verifies.
+    assert!(service.ledger_verify().unwrap().is_ok());
+}
+
+fn pdftotext(pdf: &Path) -> String {
+    let o = Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (scripts/setup.sh installs poppler-utils)");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn verify_cli(cli: &Path, target: &Path) -> (Option<i32>, String) {
+    let home = tempfile::tempdir().unwrap();
+    let o = Command::new(cli)
+        .arg("verify")
+        .arg(target)
+        .env("COUNTERSIGN_HOME", home.path())
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
