@@ -159,6 +159,12 @@ export const signCheck = (form) => call("sign_check", { form: { ...form, utcOffs
  */
 export const sign = (form, aws, secrets) => call("sign", { form: { ...form, utcOffsetMinutes: utcOffsetMinutes() }, aws, secrets });
 
+/** What a re-open would sign ({run, reason, keyId}), checked before any secret. */
+export const reopenCheck = (form) => call("reopen_check", { form: { ...form, utcOffsetMinutes: utcOffsetMinutes() } });
+
+/** Re-opens a signed run; `secrets` as for `sign`. */
+export const reopen = (form, aws, secrets) => call("reopen", { form: { ...form, utcOffsetMinutes: utcOffsetMinutes() }, aws, secrets });
+
 /** Whether the signing session is open and for how long. */
 export const signingSession = () => call("signing_session");
 

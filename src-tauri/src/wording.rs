@@ -291,6 +291,7 @@ const FORM_FIELDS: &[(&str, Field)] = &[
     ("a signature needs a reason", Field::Reason),
     ("the reason is ", Field::Reason),
     ("a revocation needs a reason", Field::Reason),
+    ("a re-open needs a reason", Field::Reason),
     ("choose the key to revoke", Field::Key),
     ("enter the MFA device serial", Field::MfaSerial),
     ("names none (mfa_serial)", Field::MfaSerial),

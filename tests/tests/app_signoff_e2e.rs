@@ -888,6 +888,62 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     screenshot(&client, "14-keys").await;
     accessible(&client, &axe, "Keys: revoked (dark)").await;
 
+    // 12. The approved run is corrected only through a signed re-open: the Runs screen shows
+    // its state, Alice re-opens it on the Sign screen with a reason, and her Reviewed signature
+    // then shows as superseded, with who re-opened it, when and why.
+    click(&client, "#nav-runs").await;
+    wait_for(
+        &client,
+        &format!("#runs-table tr[data-run='{RUN}'] [data-state='approved']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_for(&client, "#run-state [data-state='approved']").await;
+    click(&client, "#open-sign").await;
+    wait_value(
+        &client,
+        &format!("return !!document.querySelector(\"#reopen-key option[value='{ka_id}']\")"),
+        json!(true),
+    )
+    .await;
+    set(&client, "#reopen-key", &ka_id).await;
+    click(&client, "#reopen-check").await;
+    wait_for(&client, "#reopen-reason[aria-invalid='true']").await;
+    let reopen_reason = "DEV-0042 named the wrong failure; re-opened to correct it";
+    set(&client, "#reopen-reason", reopen_reason).await;
+    click(&client, "#reopen-check").await;
+    wait_for(&client, "#reopen-what").await;
+    if run_js(
+        &client,
+        "return !!document.getElementById('reopen-mfa')",
+        vec![],
+    )
+    .await
+        == json!(true)
+    {
+        set(&client, "#reopen-profile", &alice.name).await;
+        type_into(&client, "#reopen-mfa", &alice.current_code()).await;
+    }
+    type_into(&client, "#reopen-passphrase", PASS_A).await;
+    click(&client, "#reopen-go").await;
+    wait_for(&client, "#reopened").await;
+    wait_for(
+        &client,
+        "#signatures-table tr[data-outcome='superseded'][data-meaning='Reviewed']",
+    )
+    .await;
+    let superseded = text_of(&client, "#signatures-table tr.superseded").await;
+    assert!(
+        superseded.contains("superseded by the re-open") && superseded.contains(reopen_reason),
+        "{superseded}"
+    );
+    screenshot(&client, "15-reopened").await;
+    accessible(&client, &axe, "Sign: re-opened (dark)").await;
+    click(&client, "#back").await;
+    wait_for(&client, "#run-state [data-state='reopened']").await;
+
     client.close().await.expect("close the WebDriver session");
     guard.disarm();
     drop(driver);
@@ -914,12 +970,14 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
             )
         })
         .collect();
-    // Bob's signature now verifies as made with a revoked key.
+    // Bob's signature now verifies as made with a revoked key; Alice's Reviewed was
+    // superseded by her re-open (a broken signature is never mended by superseding it).
     assert_eq!(
         got,
         [
-            ("Reviewed", "Alice Adams", "valid"),
-            ("Approved", "Bob Brown", "revoked_key")
+            ("Reviewed", "Alice Adams", "superseded"),
+            ("Approved", "Bob Brown", "revoked_key"),
+            ("Reopened", "Alice Adams", "valid")
         ]
     );
     let keys = service.keys().unwrap();
@@ -956,6 +1014,10 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         Some("Bob left the company")
     );
     assert!(sigs.iter().all(|s| s.utc_offset == "+01:00"), "{sigs:?}");
+    assert_eq!(
+        sigs[2].reason.as_deref(),
+        Some("DEV-0042 named the wrong failure; re-opened to correct it")
+    );
     let refused = service
         .ledger_events(&EventFilter {
             action: Some("signature.refused".into()),

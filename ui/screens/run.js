@@ -7,6 +7,7 @@ import { integrityBadge } from "../integrity.js";
 import { virtualList } from "../vlist.js";
 import { refusalBox, secretsForm } from "../signing.js";
 import { openFile } from "./file-viewer.js";
+import { stateBadge } from "./runs.js";
 
 const STATUS_FILTERS = [
   ["", "All cases"],
@@ -124,7 +125,7 @@ function summary(view) {
   return h(
     "div",
     { class: "run-head panel" },
-    h("div", { class: "run-title" }, h("h1", { id: "run-title" }, s.id), badge(s.status)),
+    h("div", { class: "run-title" }, h("h1", { id: "run-title" }, s.id), badge(s.status), h("span", { id: "run-state" }, stateBadge(s))),
     h(
       "div",
       { class: "meta" },

@@ -7,7 +7,7 @@ import { enterOpens, formatTime, h, mount } from "../dom.js";
 import { clearField, errorBox, markField } from "../errors.js";
 import { runSync } from "../sync.js";
 
-const COLUMNS = ["System", "Phase", "Run ID", "Status", "Tests", "Passed", "Failed", "Errored", "Skipped", "Executed at"];
+const COLUMNS = ["System", "Phase", "Run ID", "Status", "State", "Tests", "Passed", "Failed", "Errored", "Skipped", "Executed at"];
 
 function select(label, name, values) {
   return h("label", {}, label, h("select", { name, id: `filter-${name}` }, h("option", { value: "" }, "All"), values.map((v) => h("option", { value: v }, v))));
@@ -28,6 +28,25 @@ function dateValue(text) {
   return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]) ? t : null;
 }
 
+/** A run's sign-off state in words (docs/policy.md "States"). */
+export const STATE_WORDS = {
+  collected: "Collected",
+  in_review: "In review",
+  reopened: "Re-opened",
+  reviewed: "Reviewed",
+  approved: "Approved",
+  rejected: "Rejected",
+};
+
+const STATE_BADGE = { collected: "skipped", in_review: "incomplete", reopened: "incomplete", reviewed: "recorded", approved: "verified", rejected: "rejected" };
+
+/** The state, and the act that brought the run there (who, when) under it. */
+export function stateBadge(r) {
+  const words = STATE_WORDS[r.state] ?? r.state;
+  const act = r.state_act ? `${r.state_act.meaning} by ${r.state_act.printed_name}, ${r.state_act.at}` : null;
+  return [h("span", { class: `badge badge--${STATE_BADGE[r.state] ?? "skipped"}`, "data-state": r.state }, words), act ? h("div", { class: "muted" }, act) : null];
+}
+
 /** The run's execution date as written in its results (YYYY-MM-DD), or "". */
 const executedOn = (r) => (r.executed_at ? String(r.executed_at).slice(0, 10) : "");
 
@@ -41,6 +60,7 @@ function runRow(ctx, r) {
     h("td", {}, r.key.phase),
     h("td", { class: "mono run-id" }, r.key.run_id),
     h("td", {}, h("span", { class: `badge badge--${r.status}` }, r.status), r.problems ? h("span", { class: "muted", title: "files with problems" }, ` ⚑ ${r.problems}`) : null),
+    h("td", { class: "run-state" }, stateBadge(r)),
     h("td", { class: "num" }, t.tests),
     h("td", { class: "num" }, t.passed),
     h("td", { class: "num" }, t.failed),

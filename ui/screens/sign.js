@@ -31,13 +31,19 @@ function signaturesTable(sigs) {
       sigs.map((s) =>
         h(
           "tr",
-          { "data-meaning": s.meaning },
+          { "data-meaning": s.meaning, "data-outcome": s.outcome, class: s.outcome === "superseded" ? "superseded" : null },
           h("td", {}, h("b", {}, s.meaning)),
           h("td", {}, s.printed_name, s.iam_arn ? h("div", { class: "mono muted" }, s.iam_arn) : null),
           // local_time already carries the signer's offset.
           h("td", {}, s.local_time ?? `${formatTime(s.signed_at)} UTC (signer's offset ${s.utc_offset})`),
           h("td", {}, s.reason ?? "—"),
-          h("td", {}, h("span", { class: `badge badge--${s.outcome === "valid" ? "verified" : "failed"}`, title: s.outcome_detail }, s.outcome)),
+          h(
+            "td",
+            {},
+            s.outcome === "superseded"
+              ? [h("span", { class: "badge badge--skipped" }, "superseded"), h("div", { class: "muted" }, s.outcome_detail)]
+              : h("span", { class: `badge badge--${s.outcome === "valid" ? "verified" : "failed"}`, title: s.outcome_detail }, s.outcome === "valid" ? "valid" : s.outcome),
+          ),
         ),
       ),
     ),
@@ -277,6 +283,111 @@ export function render(ctx, params) {
     ];
   }
 
+  // Re-open: the formal, signed way to correct a signed run.
+  const [reopenReason, reopenCount] = reasonField("reopen-reason", "What must be corrected, and why (recorded inside the re-open signature)");
+  const reopenKey = h("select", { id: "reopen-key" });
+  const reopenButton = h("button", { type: "submit", id: "reopen-check" }, "Review the re-open");
+  const reopenPlan = h("div", { id: "reopen-plan" });
+  const reopenForm = h(
+    "form",
+    { class: "panel", id: "reopen-form", novalidate: true },
+    h("h2", {}, "Re-open this run"),
+    h(
+      "p",
+      { class: "muted" },
+      "A signed run is corrected only by re-opening it: a signature of its own, by someone the policy allows to approve the run. Its signatures then show as superseded, its dispositions can be changed again, and a new review and approval follow.",
+    ),
+    h("div", { class: "grid-form" }, h("label", {}, "Signer key", reopenKey), h("label", { class: "wide" }, "Reason", reopenReason, reopenCount)),
+    h("div", { class: "actions" }, reopenButton),
+  );
+  const reopenRequest = () => ({ run, reason: reopenReason.value, keyId: reopenKey.value });
+  let reopenPlanned = null;
+  reopenForm.addEventListener("input", () => {
+    if (reopenPlanned) {
+      reopenPlanned = null;
+      mount(reopenPlan, h("p", { class: "muted" }, "The request changed: review it again before signing."));
+    }
+  });
+  api.listKeys().then(
+    (keys) => mount(reopenKey, keyOptions(keys, params.keyId)),
+    () => {},
+  );
+  reopenForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    reopenButton.disabled = true;
+    mount(resultSlot);
+    try {
+      const req = reopenRequest();
+      reopenPlanned = await api.reopenCheck(req);
+      const p = reopenPlanned;
+      const secrets = secretsForm({
+        plan: p,
+        conn,
+        prefix: "reopen",
+        title: "Your signature components",
+        label: "Sign the re-open",
+        submit: async (aws, secretValues, fields) => {
+          if (!reopenPlanned) return;
+          try {
+            const s = await api.reopen(req, aws, secretValues);
+            reopenPlanned = null;
+            mount(reopenPlan);
+            mount(
+              resultSlot,
+              h(
+                "div",
+                { class: "panel verdict verdict--ok", id: "reopened", role: "status" },
+                h("strong", { class: "error-title" }, `✓ Re-opened by ${s.printed_name}`),
+                h("p", {}, `${s.signed_at} UTC, offset ${s.utc_offset}. The earlier signatures are superseded; the run is open for dispositions and a new review.`),
+                s.clock_warning ? h("p", { class: "error error--warn" }, s.clock_warning) : null,
+              ),
+            );
+            reopenReason.value = "";
+            reopenReason.dispatchEvent(new Event("input"));
+            loadSignatures();
+          } catch (err) {
+            showError(resultSlot, err, fields, refusalBox);
+          } finally {
+            refreshSession();
+          }
+        },
+      });
+      mount(
+        reopenPlan,
+        h(
+          "div",
+          { class: "panel what", id: "reopen-what" },
+          h("h3", {}, "Exactly this will be signed"),
+          h(
+            "dl",
+            { class: "kv" },
+            h("dt", {}, "Record"),
+            h("dd", { class: "mono" }, p.run),
+            h("dt", {}, "Record digest (SHA-256)"),
+            h("dd", { class: "mono", id: "reopen-digest" }, p.record_sha256),
+            h("dt", {}, "Meaning"),
+            h("dd", {}, h("b", {}, "Reopened")),
+            h("dt", {}, "Reason"),
+            h("dd", { id: "reopen-plan-reason" }, req.reason.trim()),
+            h("dt", {}, "Printed name"),
+            h("dd", {}, p.printed_name),
+            h("dt", {}, "Policy"),
+            h("dd", {}, `version ${p.policy_version} (${p.policy_source})`),
+          ),
+        ),
+        secrets,
+      );
+      const first = reopenPlan.querySelector("input");
+      if (first) first.focus();
+    } catch (err) {
+      reopenPlanned = null;
+      showError(reopenPlan, err, { reason: reopenReason, key: reopenKey }, (raw) => refusal(raw, "reopen-refusal"));
+    } finally {
+      reopenButton.disabled = false;
+      refreshSession();
+    }
+  });
+
   const back = h("button", { type: "button", id: "back", onclick: () => ctx.back() }, "← Run (Esc)");
   const el = h(
     "section",
@@ -287,6 +398,8 @@ export function render(ctx, params) {
     requestForm,
     planSlot,
     resultSlot,
+    reopenForm,
+    reopenPlan,
     handoffPanel(ctx, run, () => loadSignatures()),
   );
   loadSignatures();
