@@ -15,7 +15,7 @@ use countersign_core::signature::predicate::Meaning;
 use countersign_core::signature::verify::OutcomeCode;
 use countersign_service::{
     CancelToken, DispositionKind, DispositionRequest, ErrorCode, KeyInfo, MfaCode, PackageRequest,
-    Passphrase, ReopenRequest, Service, SignRequest, SignSecrets, SigningSession,
+    Passphrase, ReopenRequest, Service, SignRequest, SignSecrets, SigningSession, TodoKind,
 };
 use countersign_tests::binaries::build_cli;
 use countersign_tests::harness::{fetch_request, record_disposition};
@@ -68,6 +68,19 @@ async fn sign(
         .unwrap();
 }
 
+/// What `todo` lists for the holder of `key` about RUN, and every kind it lists at all.
+fn todo(service: &Service, key: &KeyInfo) -> (Vec<TodoKind>, Vec<TodoKind>) {
+    let t = service.todo(Some(&key.key_id)).unwrap();
+    (
+        t.items
+            .iter()
+            .filter(|i| i.run == RUN)
+            .map(|i| i.kind)
+            .collect(),
+        t.items.iter().map(|i| i.kind).collect(),
+    )
+}
+
 fn state(service: &Service) -> (RunState, Option<String>) {
     let s = service
         .runs()
@@ -110,6 +123,14 @@ async fn a_signed_run_changes_only_through_a_signed_re_open_and_keeps_its_histor
     h.enroll(&service, &bob, &kb.key_id).await.unwrap();
     assert_eq!(state(&service), (RunState::Collected, None));
 
+    // What is waiting for whom, by the policy: Alice (reviewer) has cases to disposition;
+    // Bob (approver) has nothing to review and nothing reviewed to approve. With two keys in
+    // the home, `todo` asks whose list.
+    assert_eq!(service.todo(None).unwrap_err().code, ErrorCode::BadInput);
+    assert_eq!(todo(&service, &ka).0, vec![TodoKind::NeedsDisposition]);
+    let (bob_run, bob_all) = todo(&service, &kb);
+    assert!(bob_run.is_empty() && bob_all.is_empty(), "{bob_all:?}");
+
     // Alice dispositions both failures: the run is in review.
     let failed: Vec<String> = service
         .show(RUN)
@@ -139,6 +160,8 @@ async fn a_signed_run_changes_only_through_a_signed_re_open_and_keeps_its_histor
         .unwrap();
     }
     assert_eq!(state(&service).0, RunState::InReview);
+    assert_eq!(todo(&service, &ka).0, vec![TodoKind::ReadyForReview]);
+    assert!(todo(&service, &kb).0.is_empty());
 
     // A re-open of a run nobody signed is refused: there is nothing to supersede.
     let reopen = |who: &KeyInfo, reason: &str| ReopenRequest {
@@ -162,8 +185,11 @@ async fn a_signed_run_changes_only_through_a_signed_re_open_and_keeps_its_histor
         state(&service),
         (RunState::Reviewed, Some("Reviewed by Alice Adams".into()))
     );
+    assert!(todo(&service, &ka).0.is_empty(), "Alice reviewed it");
+    assert_eq!(todo(&service, &kb).0, vec![TodoKind::ReadyForApproval]);
     let mut sb = SigningSession::new();
     sign(&service, &bob, &mut sb, &kb, PASS_B, Meaning::Approved).await;
+    assert!(todo(&service, &ka).0.is_empty() && todo(&service, &kb).0.is_empty());
     assert_eq!(
         state(&service),
         (RunState::Approved, Some("Approved by Bob Brown".into()))
@@ -230,6 +256,7 @@ async fn a_signed_run_changes_only_through_a_signed_re_open_and_keeps_its_histor
         state(&service),
         (RunState::Reopened, Some("Reopened by Bob Brown".into()))
     );
+    assert_eq!(todo(&service, &ka).0, vec![TodoKind::ReadyForReview]);
     // The earlier signatures are superseded, not broken; the re-open is valid.
     let sigs = service.signatures(RUN).unwrap();
     assert_eq!(sigs.len(), 3);

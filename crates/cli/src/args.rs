@@ -109,6 +109,10 @@ pub enum Command {
     /// passphrase, by someone the policy allows to approve the run. Its earlier signatures then
     /// show as superseded, its dispositions can change again, and a new review follows.
     Reopen(ReopenArgs),
+    /// What is waiting for you: the runs you may act on now under the signing policy (cases to
+    /// disposition, runs to review or approve, runs changed since signed), counts per system
+    /// and phase, and runs lacking protocol, executor or execution time.
+    Todo(TodoArgs),
     /// Build a validation package: a PDF with the machine-readable record embedded, and
     /// optionally the bundle with the original evidence (docs/package-format.md).
     Package(PackageArgs),
@@ -528,6 +532,13 @@ pub struct SignArgs {
     pub reason: String,
     #[command(flatten)]
     pub signer: SignerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TodoArgs {
+    /// Whose list: the enrolled key's id (needed when the home holds several enrolled keys).
+    #[arg(long, value_name = "KEY_ID")]
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Args)]

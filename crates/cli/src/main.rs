@@ -135,6 +135,7 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
         Command::Keys { command } => signoff::keys(cli, &open(cli)?, command).await,
         Command::Sign(a) => signoff::sign(cli, &open(cli)?, a).await,
         Command::Reopen(a) => signoff::reopen(cli, &open(cli)?, a).await,
+        Command::Todo(a) => output::todo(&open(cli)?.todo(a.key.as_deref())?, json),
         Command::Package(a) => package_out::package(&open(cli)?, a, json),
         Command::Verify(a) => package_out::verify(cli, a, json),
         Command::Signoff { command } => signoff::handoff(cli, &open(cli)?, command).await,

@@ -212,6 +212,69 @@ pub fn runs(list: &[RunSummary], json: bool) -> Result<(), ServiceError> {
     Ok(())
 }
 
+/// `countersign todo`: what is waiting for the person, most urgent first.
+pub fn todo(t: &countersign_service::Todo, json: bool) -> Result<(), ServiceError> {
+    if json {
+        return print_json(t);
+    }
+    outln!(
+        "Waiting for {} ({}) under policy v{}",
+        Shown(&t.printed_name),
+        Shown(&t.iam_arn),
+        t.policy_version
+    );
+    if t.items.is_empty() {
+        outln!("  nothing: no run is waiting for you");
+    }
+    for i in &t.items {
+        let cases = if i.undispositioned > 0 {
+            format!(" ({} without a disposition)", i.undispositioned)
+        } else {
+            String::new()
+        };
+        outln!(
+            "  {:<34} {:<10} {}{}",
+            Shown(&i.run),
+            i.state.words(),
+            i.kind.words(),
+            cases
+        );
+        for n in &i.notes {
+            outln!("      note: {}", Shown(n));
+        }
+    }
+    if !t.counts.is_empty() {
+        outln!();
+        outln!(
+            "{:<10} {:<5} {:>8} {:>12} {:>7} {:>8}",
+            "SYSTEM",
+            "PHASE",
+            "CHANGED",
+            "DISPOSITION",
+            "REVIEW",
+            "APPROVAL"
+        );
+        for c in &t.counts {
+            outln!(
+                "{:<10} {:<5} {:>8} {:>12} {:>7} {:>8}",
+                Shown(&c.system),
+                Shown(&c.phase),
+                c.changed_since_signed,
+                c.needs_disposition,
+                c.ready_for_review,
+                c.ready_for_approval
+            );
+        }
+    }
+    if !t.warnings.is_empty() {
+        outln!();
+        for w in &t.warnings {
+            outln!("warning: {}: {}", Shown(&w.run), Shown(&w.message));
+        }
+    }
+    Ok(())
+}
+
 /// `show --json`: the run view with its signatures, each verified against the record as it
 /// stands now (`signatures` is null and `signatures_error` says why when they could not be).
 pub fn show_with_signatures(

@@ -37,6 +37,7 @@ mod snapshot;
 mod state_export;
 #[cfg(test)]
 mod test_env;
+mod todo;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -106,6 +107,7 @@ pub use signing::{
 };
 pub use snapshot::SnapshotTaken;
 pub use state_export::{StateExport, StateList};
+pub use todo::{Todo, TodoCount, TodoItem, TodoKind, TodoWarning};
 
 /// File name of the ledger inside the home directory.
 pub const LEDGER_FILE: &str = "ledger.sqlite";
