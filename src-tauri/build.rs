@@ -46,6 +46,7 @@ const COMMANDS: &[&str] = &[
     "run_signatures",
     "sign_check",
     "sign",
+    "todo",
     "reopen_check",
     "reopen",
     "signing_session",

@@ -24,6 +24,9 @@ export const appInfo = () => call("app_info");
 /** Run summaries in the store. */
 export const listRuns = () => call("list_runs");
 
+/** What is waiting for the holder of `keyId` (or of the home's only enrolled key). */
+export const todo = (keyId) => call("todo", { keyId: keyId || null });
+
 /** One run in full ("SYSTEM/PHASE/RUN-ID"). */
 export const showRun = (run) => call("show_run", { run });
 

@@ -59,6 +59,15 @@ pub async fn list_runs(service: State<'_, Service>) -> Result<Vec<RunSummary>, W
     Ok(service.runs()?)
 }
 
+/// What is waiting for the holder of `key_id` (or of the home's only enrolled key).
+#[tauri::command]
+pub async fn todo(
+    service: State<'_, Service>,
+    key_id: Option<String>,
+) -> Result<countersign_service::Todo, WindowError> {
+    Ok(service.todo(key_id.as_deref())?)
+}
+
 /// One run in full, cases failures first.
 #[tauri::command]
 pub async fn show_run(service: State<'_, Service>, run: String) -> Result<RunView, WindowError> {

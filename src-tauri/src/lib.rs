@@ -91,6 +91,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::run_signatures,
             commands::sign_check,
             commands::sign,
+            commands::todo,
             commands::reopen_check,
             commands::reopen,
             commands::signing_session,

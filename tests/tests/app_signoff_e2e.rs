@@ -943,6 +943,17 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     accessible(&client, &axe, "Sign: re-opened (dark)").await;
     click(&client, "#back").await;
     wait_for(&client, "#run-state [data-state='reopened']").await;
+    // Waiting for Alice (Bob's key is revoked, hers is the desk's one key): the re-opened run,
+    // every failure still dispositioned, is ready for her review again.
+    click(&client, "#nav-runs").await;
+    wait_for(
+        &client,
+        &format!("#todo-items li[data-run='{RUN}'][data-kind='ready_for_review']"),
+    )
+    .await;
+    assert!(text_of(&client, "#todo h2").await.contains("Alice Adams"));
+    screenshot(&client, "16-waiting-for-you").await;
+    accessible(&client, &axe, "Runs: waiting for you (dark)").await;
 
     client.close().await.expect("close the WebDriver session");
     guard.disarm();

@@ -48,6 +48,7 @@ const BOTH: &[(&str, &[&str])] = &[
         &["sign_check", "sign", "signing_session", "lock_session"],
     ),
     ("reopen", &["reopen_check", "reopen"]),
+    ("todo", &["todo"]),
     ("signoff publish", &["publish_signoff"]),
     ("signoff fetch", &["fetch_signoff"]),
     ("package", &["build_package", "cancel_package"]),

@@ -70,6 +70,67 @@ function runRow(ctx, r) {
   );
 }
 
+const TODO_WORDS = {
+  changed_since_signed: "Changed since signed: re-open it",
+  needs_disposition: "Cases need a disposition",
+  ready_for_review: "Ready for your review",
+  ready_for_approval: "Ready for your approval",
+};
+
+/**
+ * "Waiting for you": the runs the person at this desk may act on now, by the signing policy;
+ * with several enrolled keys, whose list is chosen first.
+ */
+function waitingPanel(ctx) {
+  const slot = h("div", { class: "panel", id: "todo", "aria-live": "polite" });
+  const keySelect = h("select", { id: "todo-key" });
+  const show = async (keyId) => {
+    try {
+      const t = await api.todo(keyId);
+      mount(
+        slot,
+        h("h2", {}, `Waiting for ${t.printed_name}`),
+        t.items.length
+          ? h(
+              "ul",
+              { id: "todo-items" },
+              t.items.map((i) =>
+                h(
+                  "li",
+                  { "data-run": i.run, "data-kind": i.kind },
+                  h("button", { type: "button", class: "link mono", onclick: () => ctx.go("run", { id: i.run }) }, i.run),
+                  ` — ${TODO_WORDS[i.kind] ?? i.kind}`,
+                  i.undispositioned ? ` (${i.undispositioned} without a disposition)` : "",
+                  i.notes.length ? h("div", { class: "muted" }, i.notes.join("; ")) : null,
+                ),
+              ),
+            )
+          : h("p", { class: "muted", id: "todo-none" }, "Nothing is waiting for you."),
+        t.warnings.length
+          ? h(
+              "details",
+              { id: "todo-warnings" },
+              h("summary", {}, `${t.warnings.length} warning${t.warnings.length === 1 ? "" : "s"} about runs`),
+              h("ul", {}, t.warnings.map((w) => h("li", {}, h("span", { class: "mono" }, w.run), `: ${w.message}`))),
+            )
+          : null,
+      );
+    } catch (err) {
+      if (err && err.code === "bad_input" && !keyId) {
+        const keys = await api.listKeys().catch(() => []);
+        const usable = keys.filter((k) => k.enrolled && !k.enrolled.revoked);
+        mount(keySelect, h("option", { value: "" }, "Choose your key"), usable.map((k) => h("option", { value: k.key_id }, `${k.printed_name} — ${k.enrolled.iam_arn}`)));
+        mount(slot, h("h2", {}, "Waiting for you"), h("label", {}, "Whose list (several signers use this desk)", keySelect));
+      } else {
+        mount(slot, h("h2", {}, "Waiting for you"), h("p", { class: "muted", id: "todo-unavailable" }, (err && err.message) || String(err)));
+      }
+    }
+  };
+  keySelect.addEventListener("change", () => keySelect.value && show(keySelect.value));
+  show(null);
+  return slot;
+}
+
 export function render(ctx) {
   let all = [];
   const tableBody = h("tbody", {});
@@ -155,10 +216,11 @@ export function render(ctx) {
     { class: "runs", id: "runs-screen" },
     h("div", { class: "toolbar" }, h("h1", {}, "Runs"), h("div", { class: "spacer" }), h("span", { class: "muted" }, canSync ? `Source: s3://${conn.form.bucket}/${conn.form.prefix ?? ""}` : "Offline: from the local store"), syncButton),
     syncStatus,
+    waitingPanel(ctx),
     h(
       "div",
       { class: "runs-top" },
-      h("div", {}, filters, h("table", { class: "grid", id: "runs-table", "aria-label": "Runs (arrow keys move, Enter opens)" }, h("thead", {}, h("tr", {}, COLUMNS.map((c, i) => h("th", { class: i >= 4 && i <= 8 ? "num" : null, scope: "col" }, c)))), tableBody)),
+      h("div", {}, filters, h("table", { class: "grid", id: "runs-table", "aria-label": "Runs (arrow keys move, Enter opens)" }, h("thead", {}, h("tr", {}, COLUMNS.map((c, i) => h("th", { class: i >= 5 && i <= 9 ? "num" : null, scope: "col" }, c)))), tableBody)),
       chartSlot,
     ),
   );
