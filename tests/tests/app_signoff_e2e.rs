@@ -538,6 +538,8 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     wait_for(&client, "#sign-mfa").await;
     complete_signature(&client, &bob, PASS_B).await;
     wait_for(&client, "#signatures-table tr[data-meaning='Approved']").await;
+    // The screen says where the run stands now, not a blank form.
+    wait_for(&client, "#state-now [data-state='approved']").await;
     screenshot(&client, "09-signed-approved").await;
 
     // 6b. The sign-off is handed off through the demo bucket: published with Bob's profile,
@@ -929,6 +931,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     type_into(&client, "#reopen-passphrase", PASS_A).await;
     click(&client, "#reopen-go").await;
     wait_for(&client, "#reopened").await;
+    wait_for(&client, "#state-now [data-state='reopened']").await;
     wait_for(
         &client,
         "#signatures-table tr[data-outcome='superseded'][data-meaning='Reviewed']",

@@ -95,7 +95,7 @@ fn state(service: &Service) -> (RunState, Option<String>) {
     )
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_signed_run_changes_only_through_a_signed_re_open_and_keeps_its_history() {
     let h = Harness::start().await.unwrap();
     h.demo_seeded_under(BUCKET, PREFIX).await.unwrap();
@@ -276,6 +276,21 @@ async fn a_signed_run_changes_only_through_a_signed_re_open_and_keeps_its_histor
         "{:?}",
         sigs[2]
     );
+    // A sign-off hand-off carries one record's signatures: a re-opened run's history is
+    // refused there, with the way to hand it over.
+    let handoff = service
+        .signoff_publish(
+            &bob.settings(),
+            &countersign_service::PublishRequest {
+                run: RUN.into(),
+                to: format!("s3://{BUCKET}/{PREFIX}").parse().unwrap(),
+                object_lock_days: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(handoff.code, ErrorCode::Refused, "{handoff}");
+    assert!(handoff.message.contains("validation package"), "{handoff}");
     // A second re-open needs a new signature first.
     let twice = service.reopen_check(&sb, &reopen(&kb, reason)).unwrap_err();
     assert!(
@@ -392,6 +407,91 @@ async fn a_signed_run_changes_only_through_a_signed_re_open_and_keeps_its_histor
 
     // Every step is in the ledger, and the ledger verifies.
     assert!(service.ledger_verify().unwrap().is_ok());
+    drop(service);
+
+    // The command line: the state in `runs` and `show`, the lists of `todo`, and a second
+    // re-open signed from files (never argv), refused first for someone who may not approve.
+    let no_files = out.path().join("no-aws-files");
+    let endpoint = h.proxy.endpoint();
+    let run_cli = |user: &TestUser, args: &[&str]| {
+        let o = Command::new(&cli)
+            .args(["--endpoint-url", endpoint.as_str(), "--region", "us-east-1"])
+            .args(args)
+            .env("COUNTERSIGN_HOME", home.path())
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("AWS_ACCESS_KEY_ID", &user.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &user.secret_access_key)
+            .env("AWS_CONFIG_FILE", &no_files)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &no_files)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        )
+    };
+    let (code, text) = run_cli(&bob, &["runs"]);
+    assert_eq!(code, Some(0), "{text}");
+    let line = text.lines().find(|l| l.starts_with(RUN)).unwrap();
+    assert!(line.contains("Approved"), "{line}");
+    let (code, text) = run_cli(&alice, &["todo", "--key", &ka.key_id]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("Waiting for Alice Adams"), "{text}");
+    assert!(
+        !text.contains(RUN),
+        "nothing of the approved run is Alice's: {text}"
+    );
+    let passphrase = out.path().join("passphrase");
+    let mfa = out.path().join("mfa-code");
+    let (code, text) = run_cli(
+        &alice,
+        &[
+            "reopen",
+            RUN,
+            "--reason",
+            "second thoughts",
+            "--key",
+            &ka.key_id,
+        ],
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("not authorised to re-open"), "{text}");
+    std::fs::write(&passphrase, format!("{PASS_B}\n")).unwrap();
+    std::fs::write(&mfa, bob.current_code()).unwrap();
+    let (code, text) = run_cli(
+        &bob,
+        &[
+            "reopen",
+            RUN,
+            "--reason",
+            "The approved record needs a second correction",
+            "--key",
+            &kb.key_id,
+            "--passphrase-file",
+            passphrase.to_str().unwrap(),
+            "--mfa-code-file",
+            mfa.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("Re-opened"), "{text}");
+    let (code, text) = run_cli(&bob, &["show", RUN]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("State      Re-opened (Reopened by Bob Brown"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("superseded by the re-open").count(),
+        4,
+        "{text}"
+    );
+    let (code, text) = run_cli(&bob, &["ledger", "verify"]);
+    assert_eq!(code, Some(0), "{text}");
 }
 
 fn pdftotext(pdf: &Path) -> String {

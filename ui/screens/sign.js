@@ -8,6 +8,17 @@ import { errorBox, showError } from "../errors.js";
 import { handoffPanel } from "../handoff.js";
 import { integrityBadge } from "../integrity.js";
 import { missingFacts } from "./run.js";
+import { stateBadge } from "./runs.js";
+
+/** What comes next from each state (the policy decides who). */
+const NEXT_STEP = {
+  collected: "Next: disposition every failed case, then sign Reviewed.",
+  in_review: "Next: disposition every failed case, then sign Reviewed.",
+  reopened: "Next: correct the dispositions, then sign Reviewed again.",
+  reviewed: "Next: sign Approved or Rejected.",
+  approved: "The record is final; a correction needs a signed re-open.",
+  rejected: "The record is final; a correction needs a signed re-open.",
+};
 import { countdown, keyOptions, liveStamp, refusalBox as refusal, secretsForm } from "../signing.js";
 
 const MEANINGS = [
@@ -134,6 +145,18 @@ export function render(ctx, params) {
   let timer = null;
   let plan = null;
 
+  // The run's state after a signing: where it stands now and what comes next.
+  const showState = () =>
+    api.listRuns().then(
+      (runs) => {
+        const r = runs.find((x) => x.id === run);
+        const slot = resultSlot.querySelector(".verdict");
+        if (!r || !slot) return;
+        slot.append(h("p", { id: "state-now" }, "The run is now ", stateBadge(r)[0], `. ${NEXT_STEP[r.state] ?? ""}`));
+      },
+      () => {},
+    );
+
   const loadSignatures = () =>
     api.runSignatures(run).then(
       (sigs) => mount(sigSlot, signaturesTable(sigs)),
@@ -242,6 +265,7 @@ export function render(ctx, params) {
           reason.value = "";
           reason.dispatchEvent(new Event("input"));
           loadSignatures();
+          showState();
         } catch (err) {
           showError(resultSlot, err, fields, refusalBox);
         } finally {
@@ -345,6 +369,7 @@ export function render(ctx, params) {
             reopenReason.value = "";
             reopenReason.dispatchEvent(new Event("input"));
             loadSignatures();
+            showState();
           } catch (err) {
             showError(resultSlot, err, fields, refusalBox);
           } finally {

@@ -308,10 +308,25 @@ impl Service {
         })?;
         let record_sha256 = Sha256::of(&record_bytes);
         let registry = self.key_registry()?;
-        let on_file: Vec<OnFile> = self
+        let rows = self
             .ledger()?
             .signatures_of(RUN_SUBJECT, &run_id)
-            .map_err(err::from_ledger)?
+            .map_err(err::from_ledger)?;
+        // A hand-off carries one cycle of signatures, all for the record it publishes: a
+        // re-opened run's history (superseded signatures verified against earlier records)
+        // travels in a validation package instead, which carries all of it.
+        if rows
+            .iter()
+            .any(|r| r.meaning == countersign_core::signature::predicate::Meaning::Reopened)
+        {
+            return Err(ServiceError::new(
+                ErrorCode::Refused,
+                format!(
+                    "run {run_id} was re-opened: a sign-off hand-off carries the signatures of one record only, so it cannot carry the superseded ones its later signatures follow. Hand the run over in a validation package, which carries its whole history"
+                ),
+            ));
+        }
+        let on_file: Vec<OnFile> = rows
             .into_iter()
             .map(|r| {
                 let outcome = verify_envelope(
