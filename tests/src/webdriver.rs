@@ -206,7 +206,7 @@ impl TauriDriver {
         Ok(driver)
     }
 
-    fn failure(&self, what: &str) -> HarnessError {
+    pub(crate) fn failure(&self, what: &str) -> HarnessError {
         let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
         HarnessError::new(format!("{what}; {}:\n{log}", self.log_path.display()))
     }

@@ -25,15 +25,7 @@ pub struct AppWindow {
 impl AppWindow {
     /// Starts `app` on `display` with `env` through `tauri-driver` and opens its window.
     pub async fn open(display: &Display, app: &Path, env: &[(&str, &str)]) -> Result<AppWindow> {
-        let driver = TauriDriver::start(display, env)?;
-        let client = ClientBuilder::rustls()
-            .map_err(|e| HarnessError::new(format!("a WebDriver client: {e}")))?
-            .capabilities(tauri_capabilities(app, &[]))
-            .connect(&driver.url())
-            .await
-            .map_err(|e| {
-                HarnessError::new(format!("open a WebDriver session on {}: {e}", driver.url()))
-            })?;
+        let (driver, client) = start_session(display, app, env).await?;
         let session = client
             .session_id()
             .await
@@ -59,6 +51,41 @@ impl AppWindow {
         drop(self.driver);
         Ok(())
     }
+}
+
+/// How many times a driver is started before a session that cannot be opened fails the test.
+const SESSION_ATTEMPTS: usize = 3;
+
+/// Starts `tauri-driver` on `display` with `env` and opens a WebDriver session for `app`. A
+/// driver that listens but does not answer the session request (its native WebKit driver lost
+/// the race for the port it was given, or did not come up on a loaded machine) is stopped and
+/// a new one started on other ports; after the last attempt the error carries the driver's log.
+pub async fn start_session(
+    display: &Display,
+    app: &Path,
+    env: &[(&str, &str)],
+) -> Result<(TauriDriver, Client)> {
+    let mut failure = HarnessError::new("no WebDriver session was attempted");
+    for _ in 0..SESSION_ATTEMPTS {
+        let driver = TauriDriver::start(display, env)?;
+        let connected = ClientBuilder::rustls()
+            .map_err(|e| HarnessError::new(format!("a WebDriver client: {e}")))?
+            .capabilities(tauri_capabilities(app, &[]))
+            .connect(&driver.url())
+            .await;
+        match connected {
+            Ok(client) => return Ok((driver, client)),
+            Err(e) => {
+                failure = driver.failure(&format!(
+                    "open a WebDriver session on {}: {e}",
+                    driver.url()
+                ));
+                drop(driver);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+    Err(failure)
 }
 
 /// Runs `script` in the window with `args`; its return value.

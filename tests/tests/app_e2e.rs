@@ -22,11 +22,9 @@ use countersign_service::{AwsSettings, CancelToken, Env, FetchRequest, Service};
 use countersign_tests::accessibility;
 use countersign_tests::emulator::{Emulator, ADMIN_KEY, REGION};
 use countersign_tests::synthetic::write_large_run;
-use countersign_tests::webdriver::{
-    build_app, tauri_capabilities, Display, SessionGuard, TauriDriver,
-};
+use countersign_tests::webdriver::{build_app, Display, SessionGuard};
 use countersign_tests::window;
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::Client;
 use serde_json::json;
 
 const BUCKET: &str = "countersign-demo";
@@ -161,13 +159,10 @@ async fn the_app_lists_the_demo_runs_and_opens_a_run_failures_first() {
         ("COUNTERSIGN_DEMO_BUCKET", BUCKET),
     ];
     env.extend(aws_env);
-    let driver = TauriDriver::start(&display, &env).unwrap_or_else(|e| panic!("{e}"));
-    let client = ClientBuilder::rustls()
-        .expect("a WebDriver client")
-        .capabilities(tauri_capabilities(Path::new(&app), &[]))
-        .connect(&driver.url())
-        .await
-        .unwrap_or_else(|e| panic!("open a WebDriver session on {}: {e}", driver.url()));
+    let (driver, client) =
+        countersign_tests::window::start_session(&display, Path::new(&app), &env)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
     let session = client
         .session_id()
         .await

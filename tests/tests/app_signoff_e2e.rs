@@ -23,13 +23,11 @@ use countersign_aws::s3;
 use countersign_ledger::EventFilter;
 use countersign_service::{KeyInfo, Service};
 use countersign_tests::emulator::{ADMIN_KEY, REGION};
-use countersign_tests::webdriver::{
-    self, build_app, tauri_capabilities, Display, SessionGuard, TauriDriver,
-};
+use countersign_tests::webdriver::{self, build_app, Display, SessionGuard};
 use countersign_tests::window;
 use countersign_tests::{accessibility, buckets};
 use countersign_tests::{Harness, TestUser};
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::Client;
 use serde_json::{json, Value};
 
 const BUCKET: &str = "countersign-demo";
@@ -247,13 +245,10 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         ("GTK_THEME", "Adwaita:dark"),
         ("PATH", path.as_str()),
     ];
-    let driver = TauriDriver::start(&display, &env).unwrap_or_else(|e| panic!("{e}"));
-    let client = ClientBuilder::rustls()
-        .expect("a WebDriver client")
-        .capabilities(tauri_capabilities(Path::new(&app), &[]))
-        .connect(&driver.url())
-        .await
-        .unwrap_or_else(|e| panic!("open a WebDriver session on {}: {e}", driver.url()));
+    let (driver, client) =
+        countersign_tests::window::start_session(&display, Path::new(&app), &env)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
     let session = client
         .session_id()
         .await
