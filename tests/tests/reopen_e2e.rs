@@ -111,6 +111,10 @@ async fn a_signed_run_changes_only_through_a_signed_re_open_and_keeps_its_histor
         )
         .await
         .unwrap();
+    // Without an enrolled key there is nobody whose list it would be.
+    let nobody = service.todo(None).unwrap_err();
+    assert_eq!(nobody.code, ErrorCode::NotFound, "{nobody}");
+    assert!(nobody.message.contains("no enrolled key"), "{nobody}");
     let alice = h.create_user_with_mfa("alice").await.unwrap();
     let bob = h.create_user_with_mfa("bob").await.unwrap();
     let ka = service
@@ -127,6 +131,10 @@ async fn a_signed_run_changes_only_through_a_signed_re_open_and_keeps_its_histor
     // Bob (approver) has nothing to review and nothing reviewed to approve. With two keys in
     // the home, `todo` asks whose list.
     assert_eq!(service.todo(None).unwrap_err().code, ErrorCode::BadInput);
+    let unknown = service
+        .todo(Some("00112233445566778899aabbccddeeff"))
+        .unwrap_err();
+    assert_eq!(unknown.code, ErrorCode::NotFound, "{unknown}");
     assert_eq!(todo(&service, &ka).0, vec![TodoKind::NeedsDisposition]);
     let (bob_run, bob_all) = todo(&service, &kb);
     assert!(bob_run.is_empty() && bob_all.is_empty(), "{bob_all:?}");

@@ -47,10 +47,7 @@ impl RunState {
 
     /// [`RunState::of`] from the signatures' meanings alone, in signing order.
     pub fn of_meanings(meanings: &[Meaning], dispositions: bool) -> Self {
-        let start = meanings
-            .iter()
-            .rposition(|m| *m == Meaning::Reopened)
-            .map_or(0, |i| i + 1);
+        let start = last_reopen(meanings).map_or(0, |i| i + 1);
         let cycle = &meanings[start..];
         let reopened = start > 0;
         match RecordState::of_meanings(cycle.iter().copied()) {
@@ -91,6 +88,12 @@ impl RunState {
             RunState::Approved | RunState::Rejected => "final; a correction needs a signed re-open",
         }
     }
+}
+
+/// The index of the last re-open among `meanings` (signing order), if any: signatures up to
+/// it belong to earlier cycles, those after it to the current one.
+pub fn last_reopen(meanings: &[Meaning]) -> Option<usize> {
+    meanings.iter().rposition(|m| *m == Meaning::Reopened)
 }
 
 /// The signatures a re-open superseded: those before the last `Reopened` in `history`.

@@ -297,11 +297,7 @@ impl Service {
         if !countersign_core::lifecycle::RunState::is_locked(&history) {
             return Ok(());
         }
-        let cycle_start = views
-            .iter()
-            .rposition(|v| v.meaning == countersign_core::signature::predicate::Meaning::Reopened)
-            .map_or(0, |i| i + 1);
-        let signed: Vec<String> = views[cycle_start..]
+        let signed: Vec<String> = crate::signing::view::current_cycle(&views)
             .iter()
             .map(|s| {
                 format!(

@@ -151,11 +151,7 @@ impl Service {
                 .into_iter()
                 .map(|(v, _)| v)
                 .collect();
-            let cycle_start = views
-                .iter()
-                .rposition(|v| v.meaning == Meaning::Reopened)
-                .map_or(0, |i| i + 1);
-            let changed = views[cycle_start..]
+            let changed = crate::signing::view::current_cycle(&views)
                 .iter()
                 .any(|v| v.outcome == OutcomeCode::RecordChanged);
             let state = RunState::of(&history, !ctx.record.dispositions.is_empty());

@@ -599,7 +599,7 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
             })
             .collect();
         let superseded = crate::lifecycle::superseded_by(&meanings);
-        let last_reopen = meanings.iter().rposition(|m| *m == Meaning::Reopened);
+        let last_reopen = crate::lifecycle::last_reopen(&meanings);
         for (i, path) in paths.iter().enumerate() {
             total += 1;
             let expected = signature_path(&r.run, i + 1);

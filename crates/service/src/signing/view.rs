@@ -100,6 +100,12 @@ impl SignatureView {
     }
 }
 
+/// The views of the current cycle: those after the last re-open (all when there is none).
+pub(crate) fn current_cycle(views: &[SignatureView]) -> &[SignatureView] {
+    let meanings: Vec<Meaning> = views.iter().map(|v| v.meaning).collect();
+    &views[countersign_core::lifecycle::last_reopen(&meanings).map_or(0, |i| i + 1)..]
+}
+
 /// The signatures on one run record in signing order, each verified: those of the current
 /// cycle against the record as it stands now (`digest`); those up to its last re-open (that
 /// re-open included) against the record as it stood when they were made, the digest their
@@ -113,7 +119,7 @@ pub(crate) fn record_signature_views(
 ) -> Vec<SignatureView> {
     let meanings: Vec<Meaning> = rows.iter().map(|r| r.meaning).collect();
     let superseded = countersign_core::lifecycle::superseded_by(&meanings);
-    let last_reopen = meanings.iter().rposition(|m| *m == Meaning::Reopened);
+    let last_reopen = countersign_core::lifecycle::last_reopen(&meanings);
     let views: Vec<SignatureView> = rows
         .into_iter()
         .enumerate()
