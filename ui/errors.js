@@ -132,6 +132,8 @@ export function showError(slot, raw, fields = {}, box = errorBox) {
     markField(el, err.message, err.code);
   } else if (slot) {
     mount(slot, box(err));
+    // The message may land below the fold of a long panel: bring it where the person looks.
+    slot.scrollIntoView?.({ block: "nearest" });
   }
   return err;
 }

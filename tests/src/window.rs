@@ -142,12 +142,35 @@ pub const WAIT: Duration = Duration::from_secs(60);
 
 /// The element matching `css`, once it is in the page.
 pub async fn wait_for(client: &Client, css: &str) -> Result<Element> {
-    match client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-    {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let found = client
+            .wait()
+            .at_most(left.max(std::time::Duration::from_millis(100)))
+            .for_element(Locator::Css(css))
+            .await;
+        match found {
+            // A list that draws its rows again can replace the node between finding it and
+            // taking its handle: look again rather than fail on the node that went away.
+            Err(e) if is_stale(&e) && std::time::Instant::now() < deadline => continue,
+            found => return on_timeout(client, css, found).await,
+        }
+    }
+}
+
+fn is_stale(e: &fantoccini::error::CmdError) -> bool {
+    // WebKit's driver words it "Stale element found when trying to create the node handle".
+    e.is_stale_element_reference() || e.to_string().contains("Stale element")
+}
+
+/// The element found, or the failure with a screenshot of what the window showed instead.
+async fn on_timeout(
+    client: &Client,
+    css: &str,
+    found: std::result::Result<Element, fantoccini::error::CmdError>,
+) -> Result<Element> {
+    match found {
         Ok(element) => Ok(element),
         Err(e) => {
             // What the window showed instead, for the one reading the failure.

@@ -850,7 +850,165 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     screenshot(&client, "13d-aws-evidence").await;
     accessible(&client, &axe, "AWS evidence (dark)").await;
 
-    // 11. Bob's key is revoked (he left): a reason is required and recorded.
+    // 11. The approved run is corrected only through a signed re-open. The Runs screen shows
+    // its state, proven by its signatures; a new disposition is refused while it is signed,
+    // naming the way forward; Alice re-opens it on the Sign screen with a reason, and the
+    // signatures of the first cycle then show as superseded, with who re-opened it, when and why.
+    click(&client, "#nav-runs").await;
+    wait_for(
+        &client,
+        &format!("#runs-table tr[data-run='{RUN}'] [data-state='approved'][data-check='verified']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_for(&client, "#run-state [data-state='approved']").await;
+    disposition_form(&client, 0, &ka_id, "accepted", "CR-0007").await;
+    click(&client, "#disp-save").await;
+    let locked = text_of(&client, "#disp-refusal").await;
+    assert!(
+        locked.contains("locked by the signature") && locked.contains("re-open"),
+        "{locked}"
+    );
+    assert!(
+        !locked.contains("countersign"),
+        "in the window's words: {locked}"
+    );
+    screenshot(&client, "14a-disposition-locked").await;
+    accessible(
+        &client,
+        &axe,
+        "Run review: a signed record is locked (dark)",
+    )
+    .await;
+    click(&client, "#open-sign").await;
+    wait_value(
+        &client,
+        &format!("return !!document.querySelector(\"#reopen-key option[value='{ka_id}']\")"),
+        json!(true),
+    )
+    .await;
+    set(&client, "#reopen-key", &ka_id).await;
+    click(&client, "#reopen-check").await;
+    wait_value(
+        &client,
+        "return [document.getElementById('reopen-reason').getAttribute('aria-invalid'), document.getElementById('reopen-plan').innerText, document.activeElement.id]",
+        json!(["true", "", "reopen-reason"]),
+    )
+    .await;
+    let reopen_reason = "DEV-0042 named the wrong failure; re-opened to correct it";
+    set(&client, "#reopen-reason", reopen_reason).await;
+    click(&client, "#reopen-check").await;
+    wait_for(&client, "#reopen-what").await;
+    if run_js(
+        &client,
+        "return !!document.getElementById('reopen-mfa')",
+        vec![],
+    )
+    .await
+        == json!(true)
+    {
+        set(&client, "#reopen-profile", &alice.name).await;
+        type_into(&client, "#reopen-mfa", &alice.current_code()).await;
+    }
+    type_into(&client, "#reopen-passphrase", PASS_A).await;
+    click(&client, "#reopen-go").await;
+    wait_for(&client, "#reopened").await;
+    wait_for(&client, "#state-now [data-state='reopened']").await;
+    wait_for(
+        &client,
+        "#signatures-table tr[data-outcome='superseded'][data-meaning='Reviewed']",
+    )
+    .await;
+    wait_for(
+        &client,
+        "#signatures-table tr[data-outcome='superseded'][data-meaning='Approved']",
+    )
+    .await;
+    let superseded = text_of(&client, "#signatures-table tr.superseded").await;
+    assert!(
+        superseded.contains("superseded by the re-open") && superseded.contains(reopen_reason),
+        "{superseded}"
+    );
+    screenshot(&client, "15-reopened").await;
+    accessible(&client, &axe, "Sign: re-opened (dark)").await;
+    click(&client, "#back").await;
+    wait_for(&client, "#run-state [data-state='reopened']").await;
+    // Waiting for Alice (two signers use this desk: she chooses her list): the re-opened run,
+    // every failure still dispositioned, is ready for her review again.
+    click(&client, "#nav-runs").await;
+    wait_for(&client, &format!("#todo-key option[value='{ka_id}']")).await;
+    set(&client, "#todo-key", &ka_id).await;
+    wait_for(
+        &client,
+        &format!("#todo-items li[data-run='{RUN}'][data-kind='ready_for_review']"),
+    )
+    .await;
+    assert!(text_of(&client, "#todo h2").await.contains("Alice Adams"));
+    screenshot(&client, "16-waiting-for-you").await;
+    accessible(&client, &axe, "Runs: waiting for you (dark)").await;
+
+    // 12. Re-opened, the record takes a new disposition, in Alice's name once she authenticated.
+    click(&client, &format!("#todo-items li[data-run='{RUN}'] button")).await;
+    wait_for(&client, "#run-state [data-state='reopened']").await;
+    disposition_form(&client, 0, &ka_id, "accepted", "CR-0007").await;
+    authenticate_disposition(&client, &alice, PASS_A).await;
+    wait_value(
+        &client,
+        "return document.getElementById('disposition-current').textContent.includes('CR-0007')",
+        json!(true),
+    )
+    .await;
+    screenshot(&client, "17-re-dispositioned").await;
+
+    // 13. A new cycle: Reviewed by Alice, Approved by Bob; the state is proven again.
+    click(&client, "#open-sign").await;
+    request_signature(
+        &client,
+        "Reviewed",
+        &ka_id,
+        "Re-reviewed after the corrected disposition",
+    )
+    .await;
+    wait_for(&client, "#sign-content[data-loaded='true']").await;
+    assert!(text_of(&client, "#content-failures")
+        .await
+        .contains("CR-0007"));
+    complete_signature(&client, &alice, PASS_A).await;
+    wait_for(&client, "#state-now [data-state='reviewed']").await;
+    request_signature(&client, "Approved", &kb.key_id, "Approved after correction").await;
+    complete_signature(&client, &bob, PASS_B).await;
+    wait_for(
+        &client,
+        "#state-now [data-state='approved'][data-check='verified']",
+    )
+    .await;
+    screenshot(&client, "18-approved-again").await;
+    accessible(&client, &axe, "Sign: approved after a re-open (dark)").await;
+
+    // 14. The package builds again, verifies in the app, and prints the superseded cycle in
+    // its own appendix.
+    click(&client, "#back").await;
+    click(&client, "#open-package").await;
+    let pdf2 = out.join("oq-package-after-reopen.pdf");
+    set(&client, "#package-out", &pdf2.display().to_string()).await;
+    click(&client, "#package-build").await;
+    wait_for(&client, "#package-built").await;
+    click(&client, "#verify-go").await;
+    let report = wait_for(&client, "#verify-report").await;
+    if report.attr("data-verified").await.unwrap().as_deref() != Some("true") {
+        let text = report.text().await.unwrap_or_default();
+        panic!("the package after the re-open did not verify in the app:\n{text}");
+    }
+    screenshot(&client, "19-package-after-reopen").await;
+    let text = pdftotext(&pdf2);
+    assert!(
+        text.contains("Appendix: superseded signatures") && text.matches("SUPERSEDED").count() >= 2,
+        "{text}"
+    );
+
+    // 15. Bob's key is revoked (he left): a reason is required and recorded.
     click(&client, "#nav-keys").await;
     click(
         &client,
@@ -885,73 +1043,34 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     screenshot(&client, "14-keys").await;
     accessible(&client, &axe, "Keys: revoked (dark)").await;
 
-    // 12. The approved run is corrected only through a signed re-open: the Runs screen shows
-    // its state, Alice re-opens it on the Sign screen with a reason, and her Reviewed signature
-    // then shows as superseded, with who re-opened it, when and why.
+    // 16. With the approver's key revoked, the run is Approved as recorded only: no screen
+    // shows it as settled, and each says why.
     click(&client, "#nav-runs").await;
-    wait_for(
-        &client,
-        &format!("#runs-table tr[data-run='{RUN}'] [data-state='approved']"),
-    )
-    .await
-    .click()
-    .await
-    .unwrap();
-    wait_for(&client, "#run-state [data-state='approved']").await;
-    click(&client, "#open-sign").await;
-    wait_value(
-        &client,
-        &format!("return !!document.querySelector(\"#reopen-key option[value='{ka_id}']\")"),
-        json!(true),
-    )
-    .await;
-    set(&client, "#reopen-key", &ka_id).await;
-    click(&client, "#reopen-check").await;
-    wait_for(&client, "#reopen-reason[aria-invalid='true']").await;
-    let reopen_reason = "DEV-0042 named the wrong failure; re-opened to correct it";
-    set(&client, "#reopen-reason", reopen_reason).await;
-    click(&client, "#reopen-check").await;
-    wait_for(&client, "#reopen-what").await;
-    if run_js(
-        &client,
-        "return !!document.getElementById('reopen-mfa')",
-        vec![],
-    )
-    .await
-        == json!(true)
-    {
-        set(&client, "#reopen-profile", &alice.name).await;
-        type_into(&client, "#reopen-mfa", &alice.current_code()).await;
-    }
-    type_into(&client, "#reopen-passphrase", PASS_A).await;
-    click(&client, "#reopen-go").await;
-    wait_for(&client, "#reopened").await;
-    wait_for(&client, "#state-now [data-state='reopened']").await;
-    wait_for(
-        &client,
-        "#signatures-table tr[data-outcome='superseded'][data-meaning='Reviewed']",
-    )
-    .await;
-    let superseded = text_of(&client, "#signatures-table tr.superseded").await;
-    assert!(
-        superseded.contains("superseded by the re-open") && superseded.contains(reopen_reason),
-        "{superseded}"
+    let row = format!(
+        "#runs-table tr[data-run='{RUN}'] [data-state='approved'][data-check='not_verified']"
     );
-    screenshot(&client, "15-reopened").await;
-    accessible(&client, &axe, "Sign: re-opened (dark)").await;
-    click(&client, "#back").await;
-    wait_for(&client, "#run-state [data-state='reopened']").await;
-    // Waiting for Alice (Bob's key is revoked, hers is the desk's one key): the re-opened run,
-    // every failure still dispositioned, is ready for her review again.
-    click(&client, "#nav-runs").await;
-    wait_for(
+    wait_for(&client, &row).await;
+    let cell = text_of(
         &client,
-        &format!("#todo-items li[data-run='{RUN}'][data-kind='ready_for_review']"),
+        &format!("#runs-table tr[data-run='{RUN}'] .run-state"),
     )
     .await;
-    assert!(text_of(&client, "#todo h2").await.contains("Alice Adams"));
-    screenshot(&client, "16-waiting-for-you").await;
-    accessible(&client, &axe, "Runs: waiting for you (dark)").await;
+    assert!(
+        cell.contains("as recorded") && cell.contains("revoked"),
+        "{cell}"
+    );
+    wait_for(
+        &client,
+        &format!("#todo-items li[data-run='{RUN}'][data-kind='no_longer_verifies']"),
+    )
+    .await;
+    screenshot(&client, "20-approved-as-recorded").await;
+    accessible(
+        &client,
+        &axe,
+        "Runs: a state not proven by its signatures (dark)",
+    )
+    .await;
 
     client.close().await.expect("close the WebDriver session");
     guard.disarm();
@@ -979,14 +1098,17 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
             )
         })
         .collect();
-    // Bob's signature now verifies as made with a revoked key; Alice's Reviewed was
-    // superseded by her re-open (a broken signature is never mended by superseding it).
+    // The first cycle was superseded by Alice's re-open (Bob's approval in it was genuine
+    // when made: history, though his key was revoked since); his approval of the current
+    // cycle is not in force: its key is revoked.
     assert_eq!(
         got,
         [
             ("Reviewed", "Alice Adams", "superseded"),
+            ("Approved", "Bob Brown", "superseded"),
+            ("Reopened", "Alice Adams", "valid"),
+            ("Reviewed", "Alice Adams", "valid"),
             ("Approved", "Bob Brown", "revoked_key"),
-            ("Reopened", "Alice Adams", "valid")
         ]
     );
     let keys = service.keys().unwrap();
@@ -1043,5 +1165,62 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
             ..EventFilter::default()
         })
         .unwrap();
-    assert_eq!(verified.len(), 1);
+    assert_eq!(verified.len(), 2);
+}
+
+/// Fills the disposition form of the `index`th failed or errored case.
+async fn disposition_form(
+    client: &Client,
+    index: usize,
+    key_id: &str,
+    kind: &str,
+    reference: &str,
+) {
+    click(client, "#tab-cases").await;
+    set(client, "#case-status", "attention").await;
+    click(client, &format!("#cases .vrow[data-index='{index}']")).await;
+    wait_for(client, "#disposition-form").await;
+    set(client, "#disp-kind", kind).await;
+    set(client, "#disp-ref", reference).await;
+    set(client, "#disp-key", key_id).await;
+    set(
+        client,
+        "#disp-reason",
+        "The failure was a test-environment fault; accepted under the change record",
+    )
+    .await;
+}
+
+/// Records the disposition filled in, authenticated as `user` (MFA code when asked).
+async fn authenticate_disposition(client: &Client, user: &TestUser, passphrase: &str) {
+    click(client, "#disp-save").await;
+    wait_for(client, "#disp-secrets").await;
+    if run_js(
+        client,
+        "return !!document.getElementById('disp-mfa')",
+        vec![],
+    )
+    .await
+        == json!(true)
+    {
+        set(client, "#disp-profile", &user.name).await;
+        type_into(client, "#disp-mfa", &user.current_code()).await;
+    }
+    type_into(client, "#disp-passphrase", passphrase).await;
+    click(client, "#disp-go").await;
+    wait_for(client, "#disposition[data-dispositioned='true']").await;
+}
+
+fn pdftotext(pdf: &Path) -> String {
+    let o = std::process::Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (scripts/setup.sh installs poppler-utils)");
+    assert!(o.status.success(), "pdftotext failed on {}", pdf.display());
+    // Words as a reader sees them, whatever line a paragraph wraps at.
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }

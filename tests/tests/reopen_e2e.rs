@@ -15,7 +15,8 @@ use countersign_core::signature::predicate::Meaning;
 use countersign_core::signature::verify::OutcomeCode;
 use countersign_service::{
     CancelToken, DispositionKind, DispositionRequest, ErrorCode, KeyInfo, MfaCode, PackageRequest,
-    Passphrase, ReopenRequest, Service, SignRequest, SignSecrets, SigningSession, TodoKind,
+    Passphrase, ReopenRequest, Service, SignRequest, SignSecrets, SigningSession, StateCheck,
+    TodoKind,
 };
 use countersign_tests::binaries::build_cli;
 use countersign_tests::harness::{fetch_request, record_disposition};
@@ -527,4 +528,166 @@ fn verify_cli(cli: &Path, target: &Path) -> (Option<i32>, String) {
             String::from_utf8_lossy(&o.stderr)
         ),
     )
+}
+
+/// An approver's key is revoked after the approval (a lost laptop). The run stays Approved as
+/// recorded, and locked, but no face shows it as settled and it cannot be packaged; its
+/// approver, with a new key, re-opens it; the approval whose key was revoked since is then
+/// superseded history (genuine when made), a new cycle approves the run, and the package
+/// builds and verifies. Nothing leaves the run stuck.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_approval_whose_key_was_revoked_is_replaced_through_a_re_open() {
+    let h = Harness::start().await.unwrap();
+    h.demo_seeded_under(BUCKET, PREFIX).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("policy.json"), POLICY).unwrap();
+    let service = h.service(home.path()).unwrap();
+    service
+        .fetch(
+            &fetch_request(BUCKET, PREFIX).unwrap(),
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    let alice = h.create_user_with_mfa("alice").await.unwrap();
+    let bob = h.create_user_with_mfa("bob").await.unwrap();
+    let (ka, _) = h
+        .enrolled_key(&service, &alice, "Alice Adams", PASS_A)
+        .await
+        .unwrap();
+    let (kb, _) = h
+        .enrolled_key(&service, &bob, "Bob Brown", PASS_B)
+        .await
+        .unwrap();
+    let failed: Vec<String> = service
+        .show(RUN)
+        .unwrap()
+        .run
+        .cases_needing_disposition()
+        .map(|c| c.id.clone())
+        .collect();
+    let mut sa = SigningSession::new();
+    for case in &failed {
+        let req = DispositionRequest {
+            run: RUN.into(),
+            case_id: case.clone(),
+            kind: DispositionKind::Deviation,
+            reference: "DEV-0042".into(),
+            reason: "Investigated; impact assessed".into(),
+        };
+        record_disposition(&service, &alice, &mut sa, PASS_A, &req, &ka.key_id)
+            .await
+            .unwrap();
+    }
+    sign(&service, &alice, &mut sa, &ka, PASS_A, Meaning::Reviewed).await;
+    let mut sb = SigningSession::new();
+    sign(&service, &bob, &mut sb, &kb, PASS_B, Meaning::Approved).await;
+    let summary = |service: &Service| {
+        service
+            .runs()
+            .unwrap()
+            .into_iter()
+            .find(|r| r.id == RUN)
+            .unwrap()
+    };
+    assert_eq!(summary(&service).state_check, StateCheck::Verified);
+
+    // Bob's laptop is lost: he revokes his key.
+    service
+        .keys_revoke(&kb.key_id, "laptop lost", &Passphrase::new(PASS_B.into()))
+        .unwrap();
+    let now = summary(&service);
+    assert_eq!(now.state, RunState::Approved, "still locked as recorded");
+    assert!(now.state_check.is_not_verified(), "{:?}", now.state_check);
+    let out = tempfile::tempdir().unwrap();
+    let package = |name: &str| PackageRequest {
+        runs: vec![RUN.into()],
+        out: out.path().join(name),
+        bundle: Some(out.path().join(format!("{name}-bundle"))),
+        ..PackageRequest::default()
+    };
+    let refused = service
+        .package(&package("stale.pdf"), &|_| {}, &CancelToken::new())
+        .unwrap_err();
+    assert!(
+        refused.message.contains("revoked"),
+        "a package never carries an approval that does not verify: {refused}"
+    );
+
+    // Bob enrolls a new key; the run waits for his re-open, saying why.
+    let (kb2, _) = h
+        .enrolled_key(&service, &bob, "Bob Brown", "bob's new passphrase 3")
+        .await
+        .unwrap();
+    let waiting = service.todo(Some(&kb2.key_id)).unwrap();
+    let item = waiting.items.iter().find(|i| i.run == RUN).unwrap();
+    assert_eq!(item.kind, TodoKind::NoLongerVerifies, "{item:?}");
+    let mut sb2 = SigningSession::new();
+    let reopen = ReopenRequest {
+        run: RUN.into(),
+        reason: "The approval's key was revoked (laptop lost); approving again".into(),
+        key_id: Some(kb2.key_id.clone()),
+        mfa_serial: None,
+    };
+    let plan = service.reopen_check(&sb2, &reopen).unwrap();
+    service
+        .reopen(
+            &bob.settings(),
+            &mut sb2,
+            &reopen,
+            secrets(&bob, "bob's new passphrase 3", plan.needs_mfa),
+        )
+        .await
+        .unwrap();
+    let sigs = service.signatures(RUN).unwrap();
+    assert_eq!(
+        sigs.iter().map(|s| s.outcome).collect::<Vec<_>>(),
+        [
+            OutcomeCode::Superseded,
+            OutcomeCode::Superseded,
+            OutcomeCode::Valid
+        ]
+    );
+    assert!(
+        sigs[1].outcome_detail.contains("revoked after it was made"),
+        "{}",
+        sigs[1].outcome_detail
+    );
+
+    // A new cycle, and the package carries the history and verifies.
+    sign(&service, &alice, &mut sa, &ka, PASS_A, Meaning::Reviewed).await;
+    sign(
+        &service,
+        &bob,
+        &mut sb2,
+        &kb2,
+        "bob's new passphrase 3",
+        Meaning::Approved,
+    )
+    .await;
+    let now = summary(&service);
+    assert_eq!(
+        (now.state, now.state_check),
+        (RunState::Approved, StateCheck::Verified)
+    );
+    let built = service
+        .package(&package("oq.pdf"), &|_| {}, &CancelToken::new())
+        .unwrap();
+    assert_eq!(built.signatures, 5);
+    let v = service
+        .verify_package(&out.path().join("oq.pdf"), None)
+        .unwrap();
+    assert!(v.verified, "{v:?}");
+    let revoked_since: Vec<_> = v.reports[0]
+        .1
+        .signatures
+        .iter()
+        .filter(|s| s.key_revoked_since)
+        .map(|s| s.meaning.clone())
+        .collect();
+    assert_eq!(revoked_since, [Some("Approved".to_owned())]);
+    let o = verify_cli(&build_cli().unwrap(), &out.path().join("oq.pdf-bundle"));
+    assert_eq!(o.0, Some(0), "{}", o.1);
+    assert!(service.ledger_verify().unwrap().is_ok());
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use countersign_core::clock::{Clock, ManualClock};
 use countersign_core::digest::Sha256;
+use countersign_core::lifecycle::RunState;
 use countersign_core::model::CaseStatus;
 use countersign_core::signature::dsse::Envelope;
 use countersign_core::signature::predicate::Meaning;
@@ -19,7 +20,7 @@ use countersign_core::signature::VerifyingKey;
 use countersign_ledger::EventFilter;
 use countersign_service::{
     CancelToken, DispositionKind, DispositionRequest, EnrollRequest, ErrorCode, KeyInfo, MfaCode,
-    Passphrase, Service, SignRequest, SignSecrets, SigningSession,
+    Passphrase, Service, SignRequest, SignSecrets, SigningSession, StateCheck, TodoKind,
 };
 use countersign_tests::harness::fetch_request;
 use countersign_tests::{Harness, TestUser};
@@ -431,6 +432,21 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
     let sigs = service.signatures(RUN).unwrap();
     assert_eq!(sigs.len(), 2);
     assert!(sigs.iter().all(|s| s.valid), "{sigs:?}");
+    // Approved, and proven so: both the listing and the run say the signatures verify.
+    let listed = |service: &Service| {
+        service
+            .runs()
+            .unwrap()
+            .into_iter()
+            .find(|r| r.id == RUN)
+            .unwrap()
+    };
+    assert_eq!(listed(&service).state, RunState::Approved);
+    assert_eq!(listed(&service).state_check, StateCheck::Verified);
+    assert_eq!(
+        service.show(RUN).unwrap().summary.state_check,
+        StateCheck::Verified
+    );
 
     // A revoked key: its signatures report it.
     assert_eq!(
@@ -461,6 +477,24 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
         check(&b_env, &here, &registry(&service)),
         Outcome::RevokedKey { .. }
     ));
+    // The run is still Approved as recorded (and locked), but no face may show it as settled:
+    // the approval's key is revoked, so the state is marked as not verified, saying why.
+    for summary in [listed(&service), service.show(RUN).unwrap().summary] {
+        assert_eq!(summary.state, RunState::Approved);
+        match &summary.state_check {
+            StateCheck::NotVerified { detail } => assert!(
+                detail.contains("Approved signature by Bob") && detail.contains("revoked"),
+                "{detail}"
+            ),
+            other => panic!("a revoked approver's key left the state {other:?}"),
+        }
+    }
+    // Alice may approve (she may not approve her own review, but she may re-open it): the run
+    // is waiting for her re-open, saying which signature no longer verifies.
+    let todo = service.todo(Some(ka.key_id.as_str())).unwrap();
+    let item = todo.items.iter().find(|i| i.run == RUN).unwrap();
+    assert_eq!(item.kind, TodoKind::NoLongerVerifies, "{item:?}");
+    assert!(item.notes.iter().any(|n| n.contains("revoked")), "{item:?}");
     let revoked_sign = service
         .sign_check(&session_b, &request(OTHER_RUN, Meaning::Reviewed, &kb))
         .unwrap_err();

@@ -40,11 +40,23 @@ export const STATE_WORDS = {
 
 const STATE_BADGE = { collected: "skipped", in_review: "incomplete", reopened: "incomplete", reviewed: "recorded", approved: "verified", rejected: "rejected" };
 
-/** The state, and the act that brought the run there (who, when) under it. */
+/**
+ * The state, and the act that brought the run there (who, when) under it. A state whose
+ * signatures do not verify now is never shown as settled: it reads "as recorded", in the
+ * integrity colours, with the reason beside it.
+ */
 export function stateBadge(r) {
   const words = STATE_WORDS[r.state] ?? r.state;
   const act = r.state_act ? `${r.state_act.meaning} by ${r.state_act.printed_name}, ${r.state_act.at}` : null;
-  return [h("span", { class: `badge badge--${STATE_BADGE[r.state] ?? "skipped"}`, "data-state": r.state }, words), act ? h("div", { class: "muted" }, act) : null];
+  const check = r.state_check ?? { kind: "unsigned" };
+  if (check.kind === "not_verified") {
+    return [
+      h("span", { class: "badge badge--changed", "data-state": r.state, "data-check": check.kind }, `${words} — as recorded, not verified`),
+      h("div", { class: "state-check" }, check.detail),
+      act ? h("div", { class: "muted" }, act) : null,
+    ];
+  }
+  return [h("span", { class: `badge badge--${STATE_BADGE[r.state] ?? "skipped"}`, "data-state": r.state, "data-check": check.kind }, words), act ? h("div", { class: "muted" }, act) : null];
 }
 
 /** The run's execution date as written in its results (YYYY-MM-DD), or "". */
@@ -71,7 +83,7 @@ function runRow(ctx, r) {
 }
 
 const TODO_WORDS = {
-  changed_since_signed: "Changed since signed: re-open it",
+  no_longer_verifies: "Signed, but a signature no longer verifies: re-open it",
   needs_disposition: "Cases need a disposition",
   ready_for_review: "Ready for your review",
   ready_for_approval: "Ready for your approval",

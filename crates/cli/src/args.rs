@@ -110,7 +110,7 @@ pub enum Command {
     /// show as superseded, its dispositions can change again, and a new review follows.
     Reopen(ReopenArgs),
     /// What is waiting for you: the runs you may act on now under the signing policy (cases to
-    /// disposition, runs to review or approve, runs changed since signed), counts per system
+    /// disposition, runs to review or approve, runs whose signatures no longer verify), counts per system
     /// and phase, and runs lacking protocol, executor or execution time.
     Todo(TodoArgs),
     /// Build a validation package: a PDF with the machine-readable record embedded, and

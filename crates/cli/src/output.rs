@@ -10,7 +10,7 @@ use countersign_core::model::{FileRole, Integrity, RunFile};
 use countersign_core::stack_snapshot::{DriftState, StackSnapshotRef};
 use countersign_service::{
     ErrorCode, FetchProgress, FetchReport, ImportReport, RunSummary, RunView, SeedReport,
-    ServiceError, TrailPublication,
+    ServiceError, StateCheck, TrailPublication,
 };
 use serde::Serialize;
 
@@ -200,7 +200,7 @@ pub fn runs(list: &[RunSummary], json: bool) -> Result<(), ServiceError> {
             Shown(&r.key.system),
             r.key.phase.as_str(),
             r.status.as_str(),
-            r.state.words(),
+            state_words(r),
             r.totals.tests,
             r.totals.passed,
             r.totals.failed,
@@ -209,7 +209,20 @@ pub fn runs(list: &[RunSummary], json: bool) -> Result<(), ServiceError> {
             Shown(r.executed_at.as_deref().unwrap_or("-"))
         );
     }
+    if list.iter().any(|r| r.state_check.is_not_verified()) {
+        outln!("* as recorded: the signatures behind this state do not verify now; `countersign show RUN` says why");
+    }
     Ok(())
+}
+
+/// A run's state, marked `*` when the signatures it rests on do not verify now.
+fn state_words(r: &RunSummary) -> String {
+    let mark = if r.state_check.is_not_verified() {
+        "*"
+    } else {
+        ""
+    };
+    format!("{}{mark}", r.state.words())
 }
 
 /// `countersign todo`: what is waiting for the person, most urgent first.
@@ -249,7 +262,7 @@ pub fn todo(t: &countersign_service::Todo, json: bool) -> Result<(), ServiceErro
             "{:<10} {:<5} {:>8} {:>12} {:>7} {:>8}",
             "SYSTEM",
             "PHASE",
-            "CHANGED",
+            "REOPEN",
             "DISPOSITION",
             "REVIEW",
             "APPROVAL"
@@ -259,7 +272,7 @@ pub fn todo(t: &countersign_service::Todo, json: bool) -> Result<(), ServiceErro
                 "{:<10} {:<5} {:>8} {:>12} {:>7} {:>8}",
                 Shown(&c.system),
                 Shown(&c.phase),
-                c.changed_since_signed,
+                c.no_longer_verifies,
                 c.needs_disposition,
                 c.ready_for_review,
                 c.ready_for_approval
@@ -316,6 +329,16 @@ pub fn show(v: &RunView, json: bool) -> Result<(), ServiceError> {
             "State      {}; next: {}",
             s.state.words(),
             s.state.next_step()
+        ),
+    }
+    match &s.state_check {
+        StateCheck::Unsigned => {}
+        StateCheck::Verified => {
+            outln!("           its signatures verify against the run as it stands now")
+        }
+        StateCheck::NotVerified { detail } => outln!(
+            "           AS RECORDED ONLY: {}; a correction needs a signed re-open",
+            Shown(detail)
         ),
     }
     if let Some(p) = &s.protocol {

@@ -381,19 +381,7 @@ impl Service {
                 bad.join(", ")
             )));
         }
-        let files = view
-            .run
-            .files
-            .iter()
-            .filter_map(|f| {
-                f.sha256.map(|sha256| RecordFile {
-                    path: f.path.clone(),
-                    sha256,
-                    uri: f.origin.uri.clone(),
-                    version_id: f.origin.version_id.clone(),
-                })
-            })
-            .collect();
+        let files = record_files(&view.run.files);
         let current = self.current_dispositions(&view.summary.id)?;
         let undispositioned = view
             .run
@@ -401,24 +389,43 @@ impl Service {
             .filter(|c| !current.iter().any(|d| d.case_id == c.id))
             .map(|c| c.id.clone())
             .collect();
-        let dispositions = current
-            .into_iter()
-            .map(|d| RecordDisposition {
-                case_id: d.case_id,
-                kind: d.kind,
-                reference: d.reference,
-                reason: d.reason,
-                by_arn: d.by_arn,
-                at: d.at,
-            })
-            .collect();
-        let record = RunRecord::new(&view.run.key, files, dispositions);
+        let record = RunRecord::new(&view.run.key, files, record_dispositions(current));
         Ok(RecordContext {
             view,
             record,
             undispositioned,
         })
     }
+}
+
+/// The files a run record names: every stored file with its digest (a rejected one has none).
+pub(crate) fn record_files(files: &[countersign_core::model::RunFile]) -> Vec<RecordFile> {
+    files
+        .iter()
+        .filter_map(|f| {
+            f.sha256.map(|sha256| RecordFile {
+                path: f.path.clone(),
+                sha256,
+                uri: f.origin.uri.clone(),
+                version_id: f.origin.version_id.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The dispositions a run record names: the current one of each case.
+pub(crate) fn record_dispositions(current: Vec<CaseDispositionRecord>) -> Vec<RecordDisposition> {
+    current
+        .into_iter()
+        .map(|d| RecordDisposition {
+            case_id: d.case_id,
+            kind: d.kind,
+            reference: d.reference,
+            reason: d.reason,
+            by_arn: d.by_arn,
+            at: d.at,
+        })
+        .collect()
 }
 
 #[cfg(test)]

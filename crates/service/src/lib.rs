@@ -98,7 +98,7 @@ pub use published_trail::{
 };
 pub use qualified_state::{StateReport, SystemOutcome, SystemState};
 pub use review::{AuditReview, ReviewInfo, ReviewPlan, ReviewRequest, AUDIT_TRAIL_SUBJECT};
-pub use runs::{FileContent, RunSummary, RunView, StateAct};
+pub use runs::{FileContent, RunSummary, RunView, StateAct, StateCheck};
 pub use session::{SigningSession, DEFAULT_MAX_CLOCK_SKEW_SECS};
 pub use sign_in::{SignInMethod, SignInPrompt};
 pub use signing::{

@@ -12,6 +12,7 @@ use countersign_core::model::{
     FileRole, Integrity, ObjectOrigin, RunFile, RunKey, RunStatus, Totals,
 };
 use countersign_core::run::{assemble, ParseOptions, Run, RunInput};
+use countersign_core::run_record::{RecordFile, RunRecord};
 use countersign_core::run_summary::{inputs_digest, RunSummaryRecord};
 use countersign_core::signature::predicate::Meaning;
 use countersign_core::stack_snapshot::StackSnapshotRef;
@@ -19,6 +20,7 @@ use countersign_ledger::{Actor, NewEvent};
 use countersign_store::StoreError;
 use serde::Serialize;
 
+use crate::disposition::{record_dispositions, record_files};
 use crate::error::{self as err, ServiceError};
 use crate::Service;
 
@@ -40,6 +42,30 @@ pub struct RunSummary {
     pub state: RunState,
     /// The act that brought it there: meaning, who and when (none while nothing is signed).
     pub state_act: Option<StateAct>,
+    /// Whether the signatures the state rests on verify now: a state is only as good as
+    /// they are, and no face shows a signed state as settled unless they do.
+    pub state_check: StateCheck,
+}
+
+/// Whether the signatures of a run's current cycle verify against its record now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StateCheck {
+    /// Nothing is signed in the current cycle: the state rests on no signature.
+    Unsigned,
+    /// Every signature of the current cycle verifies against the record as it stands now,
+    /// under a known, unrevoked key.
+    Verified,
+    /// One does not; `detail` says which and why. The state is what was recorded, not what
+    /// the signatures prove: the record changed, a key was revoked, or an envelope is broken.
+    NotVerified { detail: String },
+}
+
+impl StateCheck {
+    /// True when the state rests on signatures that do not verify now.
+    pub fn is_not_verified(&self) -> bool {
+        matches!(self, StateCheck::NotVerified { .. })
+    }
 }
 
 /// The signed act behind a run's state.
@@ -77,6 +103,10 @@ pub struct FileContent {
     pub base64: Option<String>,
 }
 
+/// The files a run's record names, or why they cannot be relied on (some failed their
+/// integrity check).
+type RecordFiles = Result<Vec<RecordFile>, String>;
+
 /// A run's stored files, as the ledger knows them.
 struct RunFiles {
     key: RunKey,
@@ -94,7 +124,9 @@ impl Service {
         let groups = self.run_files()?;
         let mut out = Vec::with_capacity(groups.len());
         let mut derived = Vec::new();
+        let mut files = HashMap::with_capacity(groups.len());
         for g in groups.into_values() {
+            files.insert(g.key.to_string(), Ok(record_files(&g.files)));
             let inputs = inputs_digest(&g.key, &g.files);
             if let Some(rec) = self.recorded_summary(&g.key, inputs)? {
                 if self.sources_intact(&g, &rec) {
@@ -114,13 +146,19 @@ impl Service {
             out.push(summary(&run));
         }
         self.record_summaries(&derived);
-        self.attach_states(&mut out)?;
+        self.attach_states(&mut out, &files)?;
         Ok(out)
     }
 
     /// Sets each run's state from the signatures recorded on runs (one query) and, where no
-    /// signature decides it, whether any disposition was recorded.
-    fn attach_states(&self, runs: &mut [RunSummary]) -> Result<(), ServiceError> {
+    /// signature decides it, whether any disposition was recorded; then checks the signatures
+    /// of each signed run's current cycle against its record built from `files` (per run id)
+    /// and its current dispositions, as signing and `show` verify them.
+    fn attach_states(
+        &self,
+        runs: &mut [RunSummary],
+        files: &HashMap<String, RecordFiles>,
+    ) -> Result<(), ServiceError> {
         let mut by_run: BTreeMap<String, Vec<countersign_ledger::SignatureRecord>> =
             BTreeMap::new();
         // The ledger's guard is released before dispositions are read below.
@@ -135,6 +173,7 @@ impl Service {
         for r in rows {
             by_run.entry(r.subject_id.clone()).or_default().push(r);
         }
+        let mut checking = None;
         for run in runs.iter_mut() {
             let rows = by_run.remove(&run.id).unwrap_or_default();
             let meanings: Vec<Meaning> = rows.iter().map(|r| r.meaning).collect();
@@ -149,8 +188,70 @@ impl Service {
                 at: crate::signing::view::local_time(&r.signed_at, &r.utc_offset)
                     .unwrap_or_else(|| r.signed_at.clone()),
             });
+            run.state_check = if rows.is_empty() {
+                StateCheck::Unsigned
+            } else {
+                // The registry and hand-off sources are read once, for the first signed run.
+                let (registry, handoff_keys) = match checking.take() {
+                    Some(c) => c,
+                    None => (self.key_registry()?, self.handoff_key_sources()?),
+                };
+                let check = self.state_check(run, rows, files, &registry, &handoff_keys)?;
+                checking = Some((registry, handoff_keys));
+                check
+            };
         }
         Ok(())
+    }
+
+    /// [`StateCheck`] of one signed run whose signatures are `rows`.
+    fn state_check(
+        &self,
+        run: &RunSummary,
+        rows: Vec<countersign_ledger::SignatureRecord>,
+        files: &HashMap<String, RecordFiles>,
+        registry: &countersign_core::signature::verify::KeyRegistry,
+        handoff_keys: &BTreeMap<countersign_core::signature::key_id::KeyId, String>,
+    ) -> Result<StateCheck, ServiceError> {
+        let files = match files.get(&run.id) {
+            Some(Ok(files)) => files.clone(),
+            Some(Err(broken)) => {
+                return Ok(StateCheck::NotVerified {
+                    detail: broken.clone(),
+                })
+            }
+            None => Vec::new(),
+        };
+        let record = RunRecord::new(
+            &run.key,
+            files,
+            record_dispositions(self.current_dispositions(&run.id)?),
+        );
+        let digest = record.digest().map_err(|e| {
+            ServiceError::integrity(format!("the record could not be encoded: {}", e.detail))
+        })?;
+        let name = RunRecord::subject_name(&run.key);
+        let views = crate::signing::view::record_signature_views(
+            rows,
+            &name,
+            digest,
+            registry,
+            handoff_keys,
+        );
+        Ok(
+            match crate::signing::view::current_cycle(&views)
+                .iter()
+                .find(|v| !v.valid)
+            {
+                Some(v) => StateCheck::NotVerified {
+                    detail: format!(
+                        "the {} signature by {} does not verify: {}",
+                        v.meaning, v.printed_name, v.outcome_detail
+                    ),
+                },
+                None => StateCheck::Verified,
+            },
+        )
     }
 
     /// The newest summary recorded for `run`, if it was derived from exactly `inputs`.
@@ -238,7 +339,22 @@ impl Service {
             }
         }
         let mut summaries = [summary(&run)];
-        self.attach_states(&mut summaries)?;
+        let changed: Vec<&str> = run
+            .files
+            .iter()
+            .filter(|f| matches!(f.integrity, Integrity::Changed { .. } | Integrity::Missing))
+            .map(|f| f.path.as_str())
+            .collect();
+        let record = if changed.is_empty() {
+            Ok(record_files(&run.files))
+        } else {
+            Err(format!(
+                "files failed their integrity check ({}): the signatures cannot be verified against them",
+                changed.join(", ")
+            ))
+        };
+        let files = HashMap::from([(summaries[0].id.clone(), record)]);
+        self.attach_states(&mut summaries, &files)?;
         let [summary] = summaries;
         Ok(RunView {
             summary,
@@ -460,6 +576,7 @@ fn from_record(key: RunKey, rec: &RunSummaryRecord) -> RunSummary {
         problems: rec.problems,
         state: RunState::Collected,
         state_act: None,
+        state_check: StateCheck::Unsigned,
     }
 }
 

@@ -14,7 +14,6 @@ use countersign_core::signature::policy::{
     current_cycle, evaluate, Principal, RecordFacts, SignRequest as PolicyRequest, Signer,
 };
 use countersign_core::signature::predicate::Meaning;
-use countersign_core::signature::verify::OutcomeCode;
 use countersign_ledger::SignerKeyRecord;
 use serde::Serialize;
 
@@ -25,8 +24,9 @@ use crate::Service;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TodoKind {
-    /// The run's files or dispositions changed after it was signed: a re-open is needed.
-    ChangedSinceSigned,
+    /// A signature of the run's current cycle no longer verifies (its files or dispositions
+    /// changed after it was signed, or its key was revoked since): a re-open is needed.
+    NoLongerVerifies,
     /// Failed or errored cases without a disposition.
     NeedsDisposition,
     /// Every failure dispositioned; the person may sign it Reviewed.
@@ -39,7 +39,7 @@ impl TodoKind {
     /// In words.
     pub fn words(self) -> &'static str {
         match self {
-            TodoKind::ChangedSinceSigned => "changed since it was signed: re-open it",
+            TodoKind::NoLongerVerifies => "signed, but a signature no longer verifies: re-open it",
             TodoKind::NeedsDisposition => "cases need a disposition",
             TodoKind::ReadyForReview => "ready for your review",
             TodoKind::ReadyForApproval => "ready for your approval",
@@ -83,7 +83,7 @@ pub struct TodoCount {
     /// The phase.
     pub phase: String,
     /// Items per kind, in [`TodoKind`] order.
-    pub changed_since_signed: usize,
+    pub no_longer_verifies: usize,
     /// Runs whose cases need a disposition.
     pub needs_disposition: usize,
     /// Runs ready for review.
@@ -151,9 +151,16 @@ impl Service {
                 .into_iter()
                 .map(|(v, _)| v)
                 .collect();
-            let changed = crate::signing::view::current_cycle(&views)
+            let broken = crate::signing::view::current_cycle(&views)
                 .iter()
-                .any(|v| v.outcome == OutcomeCode::RecordChanged);
+                .find(|v| !v.valid)
+                .map(|v| {
+                    format!(
+                        "the {} signature by {} does not verify: {}",
+                        v.meaning, v.printed_name, v.outcome_detail
+                    )
+                });
+            let changed = broken.is_some();
             let state = RunState::of(&history, !ctx.record.dispositions.is_empty());
             let facts = RecordFacts {
                 name: countersign_core::run_record::RunRecord::subject_name(&ctx.view.run.key),
@@ -181,7 +188,7 @@ impl Service {
             };
             let open = !RunState::is_locked(&history);
             let kind = if changed && may(&signer, Meaning::Reopened) {
-                Some((TodoKind::ChangedSinceSigned, Meaning::Reopened))
+                Some((TodoKind::NoLongerVerifies, Meaning::Reopened))
             } else if open
                 && !facts.undispositioned.is_empty()
                 && policy.allows(&signer, Meaning::Reviewed, facts.phase)
@@ -202,12 +209,7 @@ impl Service {
             let missing = ctx.view.missing_facts();
             if let Some((kind, meaning)) = kind {
                 let mut notes: Vec<String> = missing.clone();
-                if changed {
-                    notes.push(
-                        "a signature of its current cycle was made on a record that has changed since"
-                            .into(),
-                    );
-                }
+                notes.extend(broken.clone());
                 if !policy.allows(&bare, meaning, facts.phase) && !groups.is_empty() {
                     notes.push(format!(
                         "only a grant to an IAM group ({}) lets you act; membership is checked when you sign",
@@ -284,7 +286,7 @@ fn counts(items: &[TodoItem]) -> Vec<TodoCount> {
                 ..TodoCount::default()
             });
         match i.kind {
-            TodoKind::ChangedSinceSigned => c.changed_since_signed += 1,
+            TodoKind::NoLongerVerifies => c.no_longer_verifies += 1,
             TodoKind::NeedsDisposition => c.needs_disposition += 1,
             TodoKind::ReadyForReview => c.ready_for_review += 1,
             TodoKind::ReadyForApproval => c.ready_for_approval += 1,

@@ -20,7 +20,9 @@ use crate::signature::policy::{
 };
 use crate::signature::predicate::Meaning;
 use crate::signature::statement::Statement;
-use crate::signature::verify::{verify_envelope, KeyRegistry, Outcome, RecordRef};
+use crate::signature::verify::{
+    genuine_before_revocation, verify_envelope, KeyRegistry, Outcome, RecordRef,
+};
 
 /// The form the package was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -115,6 +117,10 @@ pub struct SignatureResult {
     /// stood when signed (the digest its statement names), not the record in the package.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
+    /// For a superseded signature: its key was revoked after it was made. Every other check
+    /// passed with the key as it stood (docs/package-format.md §13).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub key_revoked_since: bool,
 }
 
 /// What kind of document was verified.
@@ -625,14 +631,22 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
                     .map_or(*record_sha, |subject| subject.digest.sha256),
                 _ => *record_sha,
             };
-            let outcome = verify_envelope(
-                bytes,
-                &RecordRef {
-                    name: &name,
-                    sha256: against,
-                },
-                &registry,
-            );
+            let here = RecordRef {
+                name: &name,
+                sha256: against,
+            };
+            let outcome = verify_envelope(bytes, &here, &registry);
+            // A signature a re-open superseded is history, not in force: one whose key was
+            // revoked after it was made counts when it was genuine then (§13).
+            let (outcome, key_revoked_since) = match (superseded[i], &outcome) {
+                (Some(_), Outcome::RevokedKey { .. }) => {
+                    match genuine_before_revocation(&outcome, bytes, &here, &registry) {
+                        Some(made) => (made, true),
+                        None => (outcome, false),
+                    }
+                }
+                _ => (outcome, false),
+            };
             report.signatures.push(SignatureResult {
                 path: (*path).to_owned(),
                 run: r.run.clone(),
@@ -647,6 +661,7 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
                     .map(|s| s.predicate.utc_offset.to_string()),
                 key_id: statement.as_ref().map(|s| s.predicate.key_id.to_hex()),
                 superseded_by: superseded[i].map(|j| paths[j].to_owned()),
+                key_revoked_since,
             });
             let verified = match outcome {
                 Outcome::Valid(v) => v,

@@ -266,6 +266,7 @@ pub fn verify_review_report(input: &PackageInput, options: &VerifyOptions) -> Pa
                 .map(|s| s.predicate.utc_offset.to_string()),
             key_id: statement.as_ref().map(|s| s.predicate.key_id.to_hex()),
             superseded_by: None,
+            key_revoked_since: false,
         });
         match outcome {
             Outcome::Valid(v) => {

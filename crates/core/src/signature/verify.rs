@@ -52,6 +52,36 @@ impl KeyRegistry {
     pub fn get(&self, id: &KeyId) -> Option<&EnrolledKey> {
         self.keys.get(id)
     }
+
+    /// The same keys as they stood before any revocation: for checking whether a signature
+    /// was genuine when it was made. A signature so checked is history (superseded by a
+    /// re-open, or counted in the order of a record's signatures), never in force.
+    pub fn as_before_revocation(&self) -> Self {
+        let mut keys = self.keys.clone();
+        for key in keys.values_mut() {
+            key.revoked = false;
+        }
+        Self { keys }
+    }
+}
+
+/// Whether `outcome` is [`Outcome::RevokedKey`] for an envelope that is otherwise genuine:
+/// every other check passes with the key as it stood before its revocation. Returns that
+/// outcome (valid, or the record changed since), or `None` when the key was not revoked or the
+/// envelope fails another check.
+pub fn genuine_before_revocation(
+    outcome: &Outcome,
+    envelope_json: &[u8],
+    record: &RecordRef<'_>,
+    registry: &KeyRegistry,
+) -> Option<Outcome> {
+    if !matches!(outcome, Outcome::RevokedKey { .. }) {
+        return None;
+    }
+    match verify_envelope(envelope_json, record, &registry.as_before_revocation()) {
+        o @ (Outcome::Valid(_) | Outcome::RecordChanged { .. }) => Some(o),
+        _ => None,
+    }
 }
 
 /// The record a signature is checked against, as it is now.

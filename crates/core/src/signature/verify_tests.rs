@@ -7,7 +7,9 @@ use ed25519_dalek::Signer as _;
 use super::dsse::{pae, sign_statement, Envelope, PAYLOAD_TYPE_IN_TOTO};
 use super::golden_tests::{fixture_key, fixture_statement, record_digest, RECORD_NAME};
 use super::key_id::KeyId;
-use super::verify::{verify_envelope, EnrolledKey, KeyRegistry, Outcome, RecordRef};
+use super::verify::{
+    genuine_before_revocation, verify_envelope, EnrolledKey, KeyRegistry, Outcome, RecordRef,
+};
 use super::SigningKey;
 use crate::canonical::canonical_json;
 use crate::digest::Sha256;
@@ -142,6 +144,29 @@ fn unknown_and_revoked_keys() {
     });
     let out = verify_envelope(&env.to_canonical_json(), &record(), &revoked);
     assert_eq!(out, Outcome::RevokedKey { key_id: id });
+
+    // Genuine when it was made: every other check passes with the key as it stood.
+    let json = env.to_canonical_json();
+    let made = genuine_before_revocation(&out, &json, &record(), &revoked);
+    assert!(matches!(made, Some(Outcome::Valid(_))), "{made:?}");
+    // A forged envelope under a revoked key is not: revocation never hides another failure.
+    let mut forged = env.clone();
+    let mut sig = STANDARD.decode(&forged.signatures[0].sig).unwrap();
+    sig[0] ^= 1;
+    forged.signatures[0].sig = STANDARD.encode(sig);
+    let forged = forged.to_canonical_json();
+    let out = verify_envelope(&forged, &record(), &revoked);
+    assert_eq!(out, Outcome::RevokedKey { key_id: id });
+    assert_eq!(
+        genuine_before_revocation(&out, &forged, &record(), &revoked),
+        None
+    );
+    // Not revoked: nothing to say.
+    let valid = verify_envelope(&json, &record(), &revoked.as_before_revocation());
+    assert_eq!(
+        genuine_before_revocation(&valid, &json, &record(), &revoked),
+        None
+    );
 }
 
 #[test]

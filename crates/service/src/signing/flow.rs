@@ -25,7 +25,7 @@ use countersign_core::signature::predicate::{
     Meaning, Offset, Predicate, StsEvidence, UtcTimestamp,
 };
 use countersign_core::signature::statement::{Statement, Subject};
-use countersign_core::signature::verify::{verify_envelope, RecordRef};
+use countersign_core::signature::verify::{genuine_before_revocation, verify_envelope, RecordRef};
 use countersign_keys::KeyFile;
 use countersign_ledger::{Actor, NewSignature, SignatureRecord, SignerKeyRecord};
 use time::{Duration, OffsetDateTime};
@@ -374,14 +374,17 @@ impl Service {
             .map_err(err::from_ledger)?;
         let mut out = Vec::new();
         for r in rows {
-            let outcome = verify_envelope(
-                &r.envelope,
-                &RecordRef {
-                    name,
-                    sha256: digest,
-                },
-                &registry,
-            );
+            let here = RecordRef {
+                name,
+                sha256: digest,
+            };
+            let outcome = verify_envelope(&r.envelope, &here, &registry);
+            // A signature whose key was revoked after it was made stays in the record's
+            // history (its order, its state, what a re-open supersedes) when it was genuine
+            // then; it is never in force: every face marks a state resting on it as not
+            // verified.
+            let outcome = genuine_before_revocation(&outcome, &r.envelope, &here, &registry)
+                .unwrap_or(outcome);
             let genuine = match outcome {
                 Outcome::Valid(_) => true,
                 Outcome::RecordChanged { .. } => changed_counts,

@@ -120,7 +120,8 @@ pub(crate) fn record_signature_views(
     let meanings: Vec<Meaning> = rows.iter().map(|r| r.meaning).collect();
     let superseded = countersign_core::lifecycle::superseded_by(&meanings);
     let last_reopen = countersign_core::lifecycle::last_reopen(&meanings);
-    let views: Vec<SignatureView> = rows
+    let as_made = registry.as_before_revocation();
+    let views: Vec<(SignatureView, bool)> = rows
         .into_iter()
         .enumerate()
         .map(|(i, r)| {
@@ -131,14 +132,31 @@ pub(crate) fn record_signature_views(
             } else {
                 digest
             };
-            signature_view(r, name, against, registry, handoff_keys)
+            let view = signature_view(r.clone(), name, against, registry, handoff_keys);
+            // A superseded signature is history, not in force: one whose key was revoked
+            // after it was made is checked with the key as it stood (docs/package-format.md
+            // §13); revocation never hides another failure.
+            if superseded[i].is_some() && view.outcome == OutcomeCode::RevokedKey {
+                let made = signature_view(r, name, against, &as_made, handoff_keys);
+                if made.valid {
+                    return (made, true);
+                }
+            }
+            (view, false)
         })
         .collect();
     views
         .iter()
         .zip(superseded)
-        .map(|(v, by)| match by {
-            Some(j) => v.clone().superseded(&views[j]),
+        .map(|((v, revoked_since), by)| match by {
+            Some(j) => {
+                let mut v = v.clone().superseded(&views[j].0);
+                if *revoked_since {
+                    v.outcome_detail
+                        .push_str("; its key was revoked after it was made");
+                }
+                v
+            }
             None => v.clone(),
         })
         .collect()
