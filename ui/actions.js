@@ -15,6 +15,7 @@ export const ACTIONS = Object.freeze({
   "object.stored": "Evidence file stored",
   "object.rejected": "Evidence file rejected",
   "run.summarized": "Run summary recorded for the run list",
+  "sync.completed": "Sync finished (what it listed and stored)",
   "run.disposition": "Case dispositioned",
   "case.dispositioned": "Case dispositioned",
   "key.created": "Signer key created",

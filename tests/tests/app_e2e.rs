@@ -465,6 +465,22 @@ async fn the_app_lists_the_demo_runs_and_opens_a_run_failures_first() {
     screenshot(&client, "7a-import-report").await;
     click(&client, "#sync-continue").await;
     let row = wait_for(&client, &format!("#runs-table tr[data-run='{large}']")).await;
+    // What the import brought is marked new; the runs synced before it are not.
+    wait_for(
+        &client,
+        &format!("#runs-table tr[data-run='{large}'] [data-new='true']"),
+    )
+    .await;
+    assert_eq!(
+        client
+            .execute(
+                "return document.querySelectorAll(`#runs-table tr[data-run='${arguments[0]}'] [data-new]`).length",
+                vec![json!(expected[0].id)],
+            )
+            .await
+            .unwrap(),
+        json!(0)
+    );
     // The override is shown escaped, as the command line and the PDF spell it, never applied.
     let listed = texts(
         &client,

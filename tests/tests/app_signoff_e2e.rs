@@ -271,6 +271,16 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     accessible(&client, &axe, "Connect: sync report (dark)").await;
     click(&client, "#sync-continue").await;
     wait_for(&client, &format!("#runs-table tr[data-run='{RUN}']")).await;
+    // The home was synced before: this sync brought nothing, so no run is marked new.
+    assert_eq!(
+        run_js(
+            &client,
+            "return document.querySelectorAll('#runs-table [data-new]').length",
+            vec![]
+        )
+        .await,
+        json!(0)
+    );
     screenshot(&client, "01-runs").await;
     accessible(&client, &axe, "Runs (dark)").await;
 

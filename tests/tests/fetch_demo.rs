@@ -31,6 +31,17 @@ async fn fetch(service: &Service) -> FetchReport {
         .unwrap()
 }
 
+/// The runs `runs` marks as new since the last sync.
+fn new_since_sync(service: &Service) -> Vec<String> {
+    service
+        .runs()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.new_since_sync)
+        .map(|r| r.id)
+        .collect()
+}
+
 fn totals(tests: u64, passed: u64, failed: u64, errored: u64, skipped: u64) -> Totals {
     Totals {
         tests,
@@ -75,6 +86,8 @@ async fn fetch_lists_every_demo_run_with_its_totals_and_a_second_fetch_downloads
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     assert_eq!(runs, expected);
+    // The first sync brought every run.
+    assert_eq!(new_since_sync(&service).len(), 6);
 
     let gets_before = h.proxy.get_object_count("/");
     let second = fetch(&service).await;
@@ -84,6 +97,38 @@ async fn fetch_lists_every_demo_run_with_its_totals_and_a_second_fetch_downloads
         h.proxy.get_object_count("/"),
         gets_before,
         "the second fetch downloaded objects"
+    );
+    // A sync that brought nothing leaves nothing new.
+    assert!(new_since_sync(&service).is_empty());
+
+    // A sync that brings one file marks its run, and only it, as new.
+    s3::put(
+        &h.admin().await.unwrap(),
+        BUCKET,
+        Upload {
+            key: &format!("{PREFIX}/ELN/PQ/2026-11-04-pq-1/logs/late.log"),
+            body: b"a log uploaded after the first sync\n".to_vec(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(fetch(&service).await.new, 1);
+    assert_eq!(new_since_sync(&service), ["ELN/PQ/2026-11-04-pq-1"]);
+    let late = service.show("ELN/PQ/2026-11-04-pq-1").unwrap();
+    assert!(late.summary.new_since_sync);
+    // Each finished sync is in the audit trail, with what it did.
+    let syncs = service
+        .ledger_events(&countersign_ledger::EventFilter {
+            action: Some(countersign_service::SYNC_COMPLETED.into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(syncs.len(), 3);
+    let last = syncs[2].event.after.as_deref().unwrap_or_default();
+    assert!(
+        last.contains("\"new\":1") && last.contains(&format!("s3://{BUCKET}/{PREFIX}")),
+        "{last}"
     );
 
     // Every object and the fetches are in the audit trail, and the chain verifies.

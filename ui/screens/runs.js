@@ -59,6 +59,9 @@ export function stateBadge(r) {
   return [h("span", { class: `badge badge--${STATE_BADGE[r.state] ?? "skipped"}`, "data-state": r.state, "data-check": check.kind }, words), act ? h("div", { class: "muted" }, act) : null];
 }
 
+/** "New": the last sync brought files of this run. */
+const newMark = () => h("span", { class: "badge badge--new", "data-new": "true", title: "Files of this run came with the last sync" }, "new");
+
 /** The run's execution date as written in its results (YYYY-MM-DD), or "". */
 const executedOn = (r) => (r.executed_at ? String(r.executed_at).slice(0, 10) : "");
 
@@ -70,7 +73,7 @@ function runRow(ctx, r) {
     { tabindex: "-1", "data-run": r.id, onclick: open, onkeydown: enterOpens(open) },
     h("td", {}, r.key.system),
     h("td", {}, r.key.phase),
-    h("td", { class: "mono run-id" }, r.key.run_id),
+    h("td", { class: "mono run-id" }, r.key.run_id, r.new_since_sync ? [" ", newMark()] : null),
     h("td", {}, h("span", { class: `badge badge--${r.status}` }, r.status), r.problems ? h("span", { class: "muted", title: "files with problems" }, ` ⚑ ${r.problems}`) : null),
     h("td", { class: "run-state" }, stateBadge(r)),
     h("td", { class: "num" }, t.tests),
@@ -111,6 +114,7 @@ function waitingPanel(ctx) {
                   "li",
                   { "data-run": i.run, "data-kind": i.kind },
                   h("button", { type: "button", class: "link mono", onclick: () => ctx.go("run", { id: i.run }) }, i.run),
+                  i.new_since_sync ? newMark() : null,
                   ` — ${TODO_WORDS[i.kind] ?? i.kind}`,
                   i.undispositioned ? ` (${i.undispositioned} without a disposition)` : "",
                   i.notes.length ? h("div", { class: "muted" }, i.notes.join("; ")) : null,

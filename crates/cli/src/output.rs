@@ -195,7 +195,7 @@ pub fn runs(list: &[RunSummary], json: bool) -> Result<(), ServiceError> {
     );
     for r in list {
         outln!(
-            "{:<34} {:<6} {:<5} {:<10} {:<10} {:>5} {:>6} {:>6} {:>7} {:>7}  {}",
+            "{:<34} {:<6} {:<5} {:<10} {:<10} {:>5} {:>6} {:>6} {:>7} {:>7}  {}{}",
             Shown(&r.id),
             Shown(&r.key.system),
             r.key.phase.as_str(),
@@ -206,8 +206,12 @@ pub fn runs(list: &[RunSummary], json: bool) -> Result<(), ServiceError> {
             r.totals.failed,
             r.totals.errored,
             r.totals.skipped,
-            Shown(r.executed_at.as_deref().unwrap_or("-"))
+            Shown(r.executed_at.as_deref().unwrap_or("-")),
+            if r.new_since_sync { "  NEW" } else { "" }
         );
+    }
+    if list.iter().any(|r| r.new_since_sync) {
+        outln!("NEW: files of the run came with the last sync");
     }
     if list.iter().any(|r| r.state_check.is_not_verified()) {
         outln!("* as recorded: the signatures behind this state do not verify now; `countersign show RUN` says why");
@@ -246,11 +250,16 @@ pub fn todo(t: &countersign_service::Todo, json: bool) -> Result<(), ServiceErro
             String::new()
         };
         outln!(
-            "  {:<34} {:<10} {}{}",
+            "  {:<34} {:<10} {}{}{}",
             Shown(&i.run),
             i.state.words(),
             i.kind.words(),
-            cases
+            cases,
+            if i.new_since_sync {
+                " [new since the last sync]"
+            } else {
+                ""
+            }
         );
         for n in &i.notes {
             outln!("      note: {}", Shown(n));

@@ -280,9 +280,23 @@ impl Ledger {
         object_id: &str,
         action: &str,
     ) -> Result<Option<EventRecord>, LedgerError> {
+        Ok(self
+            .recent_events_about(object_kind, object_id, action, 1)?
+            .pop())
+    }
+
+    /// The newest `limit` events with this action about this object, newest first (found
+    /// through the object index).
+    pub fn recent_events_about(
+        &self,
+        object_kind: &str,
+        object_id: &str,
+        action: &str,
+        limit: u32,
+    ) -> Result<Vec<EventRecord>, LedgerError> {
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE object_kind = ?1 AND object_id = ?2 \
-             AND action = ?3 ORDER BY seq DESC LIMIT 1"
+             AND action = ?3 ORDER BY seq DESC LIMIT ?4"
         );
         let path = &self.path;
         let mut stmt = self
@@ -290,21 +304,22 @@ impl Ledger {
             .prepare_cached(&sql)
             .map_err(|e| db_error(path, "reading events", e))?;
         let mut rows = stmt
-            .query(rusqlite::params![object_kind, object_id, action])
+            .query(rusqlite::params![object_kind, object_id, action, limit])
             .map_err(|e| db_error(path, "reading events", e))?;
-        let Some(row) = rows
+        let mut out = Vec::new();
+        while let Some(row) = rows
             .next()
             .map_err(|e| db_error(path, "reading events", e))?
-        else {
-            return Ok(None);
-        };
-        let rec = event_from_row(row).map_err(|e| db_error(path, "reading events", e))?;
-        rec.map(Some).map_err(|bad| LedgerError::Malformed {
-            path: path.clone(),
-            table: "events",
-            row: bad.seq,
-            detail: bad.detail,
-        })
+        {
+            let rec = event_from_row(row).map_err(|e| db_error(path, "reading events", e))?;
+            out.push(rec.map_err(|bad| LedgerError::Malformed {
+                path: path.clone(),
+                table: "events",
+                row: bad.seq,
+                detail: bad.detail,
+            })?);
+        }
+        Ok(out)
     }
 
     /// Number of events.

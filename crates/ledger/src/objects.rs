@@ -558,6 +558,27 @@ impl Ledger {
         rows.collect::<Result<Vec<_>, _>>().map_err(err)
     }
 
+    /// The runs (`run_key`) of the evidence files (objects with a key: not stack snapshots)
+    /// recorded by an event after `seq`.
+    pub fn runs_stored_after(
+        &self,
+        seq: u64,
+    ) -> Result<std::collections::BTreeSet<String>, LedgerError> {
+        let err = |e| db_error(&self.path, "listing objects", e);
+        let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT run_key FROM objects \
+                 WHERE event_seq > ?1 AND run_key IS NOT NULL AND key IS NOT NULL",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([seq], |row| row.get::<_, String>(0))
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
     /// Every recorded object, oldest first.
     pub fn objects(&self) -> Result<Vec<ObjectRecord>, LedgerError> {
         let sql = format!("SELECT {OBJECT_COLUMNS} FROM objects ORDER BY id");

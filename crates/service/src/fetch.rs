@@ -276,6 +276,19 @@ impl Service {
                 .snapshot_fetched_runs(ctx, bucket, &prefix, stack, &actor)
                 .await;
         }
+        if !report.cancelled {
+            self.record_sync(
+                &actor,
+                &crate::sync_mark::SyncTally {
+                    source: format!("s3://{bucket}/{prefix}"),
+                    listed: report.listed,
+                    new: report.new,
+                    unchanged: report.unchanged,
+                    rejected: report.rejected.len() as u64,
+                    failed: report.failed.len() as u64,
+                },
+            );
+        }
         if report.new > 0 || !report.rejected.is_empty() {
             // Derive and record the summaries of the runs that changed, so the run list that
             // follows reads them instead of parsing every report.

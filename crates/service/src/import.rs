@@ -244,6 +244,19 @@ impl Service {
                 }
             }
         }
+        if !report.cancelled {
+            self.record_sync(
+                &Actor::system(),
+                &crate::sync_mark::SyncTally {
+                    source: report.source.clone(),
+                    listed: report.listed,
+                    new: report.new,
+                    unchanged: report.unchanged,
+                    rejected: report.rejected.len() as u64,
+                    failed: 0,
+                },
+            );
+        }
         if report.new > 0 || !report.rejected.is_empty() {
             // Derive and record the summaries of the runs that changed, so the run list that
             // follows reads them instead of parsing every report.

@@ -35,6 +35,7 @@ mod sign_in;
 mod signing;
 mod snapshot;
 mod state_export;
+mod sync_mark;
 #[cfg(test)]
 mod test_env;
 mod todo;
@@ -107,6 +108,7 @@ pub use signing::{
 };
 pub use snapshot::SnapshotTaken;
 pub use state_export::{StateExport, StateList};
+pub use sync_mark::SYNC_COMPLETED;
 pub use todo::{Todo, TodoCount, TodoItem, TodoKind, TodoWarning};
 
 /// File name of the ledger inside the home directory.

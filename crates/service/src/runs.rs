@@ -45,6 +45,8 @@ pub struct RunSummary {
     /// Whether the signatures the state rests on verify now: a state is only as good as
     /// they are, and no face shows a signed state as settled unless they do.
     pub state_check: StateCheck,
+    /// An object of the run was recorded by the last sync (or since): docs/cli.md `runs`.
+    pub new_since_sync: bool,
 }
 
 /// Whether the signatures of a run's current cycle verify against its record now.
@@ -147,6 +149,10 @@ impl Service {
         }
         self.record_summaries(&derived);
         self.attach_states(&mut out, &files)?;
+        let fresh = self.new_since_last_sync()?;
+        for r in &mut out {
+            r.new_since_sync = fresh.contains(&r.id);
+        }
         Ok(out)
     }
 
@@ -355,7 +361,8 @@ impl Service {
         };
         let files = HashMap::from([(summaries[0].id.clone(), record)]);
         self.attach_states(&mut summaries, &files)?;
-        let [summary] = summaries;
+        let [mut summary] = summaries;
+        summary.new_since_sync = self.new_since_last_sync()?.contains(&summary.id);
         Ok(RunView {
             summary,
             stack_snapshot: self.latest_stack_snapshot(&run.key)?,
@@ -577,6 +584,7 @@ fn from_record(key: RunKey, rec: &RunSummaryRecord) -> RunSummary {
         state: RunState::Collected,
         state_act: None,
         state_check: StateCheck::Unsigned,
+        new_since_sync: false,
     }
 }
 

@@ -64,6 +64,8 @@ pub struct TodoItem {
     pub undispositioned: usize,
     /// Details: what changed, which facts are missing, a group grant assumed.
     pub notes: Vec<String>,
+    /// The last sync brought (some of) the run's files.
+    pub new_since_sync: bool,
 }
 
 /// A run the person cannot act on but should know about.
@@ -224,6 +226,7 @@ impl Service {
                     state,
                     undispositioned: facts.undispositioned.len(),
                     notes,
+                    new_since_sync: summary.new_since_sync,
                 });
             } else if !matches!(state, RunState::Approved | RunState::Rejected) {
                 warnings.extend(missing.into_iter().map(|m| TodoWarning {
