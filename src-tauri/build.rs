@@ -40,6 +40,8 @@ const COMMANDS: &[&str] = &[
     "open_written",
     "reveal_written",
     "revoke_key",
+    "admin_revoke_check",
+    "admin_revoke",
     "disposition_check",
     "record_disposition",
     "run_dispositions",

@@ -102,6 +102,12 @@ export const backupLedger = (form) => call("backup_ledger", { form });
 /** Revokes an enrolled key ({keyId, reason}). */
 export const revokeKey = (form, secret) => call("revoke_key", { form, secret });
 
+/** An administrator's revocation of someone's key, checked before any secret is asked for. */
+export const adminRevokeCheck = (form) => call("admin_revoke_check", { form });
+
+/** Revokes someone's key as an administrator; `secrets` as for `sign`. */
+export const adminRevoke = (form, aws, secrets) => call("admin_revoke", { form, aws, secrets });
+
 /** Signer keys in the home. */
 export const listKeys = () => call("list_keys");
 

@@ -7,13 +7,13 @@
 use countersign_core::trace::Traceability;
 use countersign_ledger::{CaseDispositionRecord, EventRecord};
 use countersign_service::{
-    AssessInfo, AssessPlan, AuditEvidenceReport, AuditReview, BackupInfo, CasePage, CaseQuery,
-    ChainReport, CheckpointInfo, DispositionPlan, Enrollment, FetchProgress, FetchReport,
-    FetchSignoffReport, FileContent, ImportReport, ImportRequest, KeyInfo, LedgerVerification,
-    PackageBuilt, PackageProgress, PackageVerification, PeriodicReviewInfo, PeriodicReviewPlan,
-    PublicKeyExport, PublishReport, RestoreReport, ReviewInfo, ReviewPlan, ReviewReportBuilt,
-    RunHead, RunSummary, RunView, Service, SignInMethod, SignInPrompt, SignPlan, SignatureInfo,
-    SignatureView, StateExport, StateReport,
+    AdminRevokePlan, AssessInfo, AssessPlan, AuditEvidenceReport, AuditReview, BackupInfo,
+    CasePage, CaseQuery, ChainReport, CheckpointInfo, DispositionPlan, Enrollment, FetchProgress,
+    FetchReport, FetchSignoffReport, FileContent, ImportReport, ImportRequest, KeyInfo,
+    LedgerVerification, PackageBuilt, PackageProgress, PackageVerification, PeriodicReviewInfo,
+    PeriodicReviewPlan, PublicKeyExport, PublishReport, RestoreReport, ReviewInfo, ReviewPlan,
+    ReviewReportBuilt, RunHead, RunSummary, RunView, Service, SignInMethod, SignInPrompt, SignPlan,
+    SignatureInfo, SignatureView, StateExport, StateReport,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -22,11 +22,11 @@ use tauri_plugin_opener::OpenerExt;
 
 use crate::files::WrittenFiles;
 use crate::forms::{
-    AssessForm, AuditEvidenceForm, AuditExportForm, AuditFilterForm, AwsForm, BackupForm,
-    CheckpointForm, DispositionForm, EnrollForm, ImportForm, KeySaveForm, NewKeyForm, PackageForm,
-    PassphraseForm, PeriodicReviewForm, PublishedCheckpointsForm, ReopenForm, RestoreForm,
-    ReviewForm, ReviewReportForm, RevokeForm, SecretsForm, SignForm, SignedInEnrollForm,
-    SignoffForm, StateExportForm, StateForm, VerifyForm,
+    AdminRevokeForm, AssessForm, AuditEvidenceForm, AuditExportForm, AuditFilterForm, AwsForm,
+    BackupForm, CheckpointForm, DispositionForm, EnrollForm, ImportForm, KeySaveForm, NewKeyForm,
+    PackageForm, PassphraseForm, PeriodicReviewForm, PublishedCheckpointsForm, ReopenForm,
+    RestoreForm, ReviewForm, ReviewReportForm, RevokeForm, SecretsForm, SignForm,
+    SignedInEnrollForm, SignoffForm, StateExportForm, StateForm, VerifyForm,
 };
 use crate::open_run::OpenRun;
 use crate::signing::{SessionState, SignDesk};
@@ -392,6 +392,38 @@ pub async fn revoke_key(
 ) -> Result<(), WindowError> {
     let (key_id, reason) = form.to_request()?;
     Ok(service.keys_revoke(&key_id, &reason, &secret.into_passphrase())?)
+}
+
+/// Checks an administrator's revocation of someone's key before any secret is asked for.
+#[tauri::command]
+pub async fn admin_revoke_check(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: AdminRevokeForm,
+) -> Result<AdminRevokePlan, WindowError> {
+    Ok(service.keys_revoke_as_admin_check(&*desk.session.lock().await, &form.to_request()?)?)
+}
+
+/// Revokes someone's key as an administrator the signing policy names, authenticated as at
+/// signing (their session or MFA code, and their own key's passphrase).
+#[tauri::command]
+pub async fn admin_revoke(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: AdminRevokeForm,
+    aws: AwsForm,
+    secrets: SecretsForm,
+) -> Result<AdminRevokePlan, WindowError> {
+    let aws = aws.settings()?;
+    let mut session = desk.session.lock().await;
+    Ok(service
+        .keys_revoke_as_admin(
+            &aws,
+            &mut session,
+            &form.to_request()?,
+            secrets.into_secrets(),
+        )
+        .await?)
 }
 
 /// A key's public half (PEM, hex, key id) for auditors.

@@ -8,9 +8,9 @@ use countersign_core::layout::S3Location;
 use countersign_core::qualified_state::Impact;
 use countersign_core::signature::predicate::Meaning;
 use countersign_service::{
-    export_filter, AssessRequest, AwsSettings, CheckpointRequest, CheckpointSource,
-    DispositionKind, DispositionRequest, EnrollRequest, EventFilter, ExportFormat,
-    FetchSignoffRequest, MfaCode, PackageRequest, Passphrase, PeriodicReviewRequest,
+    export_filter, AdminRevokeRequest, AssessRequest, AwsSettings, CheckpointRequest,
+    CheckpointSource, DispositionKind, DispositionRequest, EnrollRequest, EventFilter,
+    ExportFormat, FetchSignoffRequest, MfaCode, PackageRequest, Passphrase, PeriodicReviewRequest,
     PublishRequest, ReopenRequest, ReviewReportRequest, ReviewRequest, ServiceError, SignRequest,
     SignSecrets, StateList, TextMatch, TrustedKeys,
 };
@@ -497,6 +497,32 @@ impl RevokeForm {
         })?;
         bounded_reason(&reason)?;
         Ok((key_id, reason))
+    }
+}
+
+/// An administrator's revocation of someone's key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdminRevokeForm {
+    pub key_id: String,
+    pub reason: String,
+    #[serde(default)]
+    pub admin_key_id: String,
+}
+
+impl AdminRevokeForm {
+    pub fn to_request(&self) -> Result<AdminRevokeRequest, ServiceError> {
+        let (key_id, reason) = RevokeForm {
+            key_id: self.key_id.clone(),
+            reason: self.reason.clone(),
+        }
+        .to_request()?;
+        Ok(AdminRevokeRequest {
+            key_id,
+            reason,
+            admin_key_id: non_empty(&self.admin_key_id),
+            mfa_serial: None,
+        })
     }
 }
 

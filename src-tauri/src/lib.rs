@@ -85,6 +85,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::open_written,
             commands::reveal_written,
             commands::revoke_key,
+            commands::admin_revoke_check,
+            commands::admin_revoke,
             commands::disposition_check,
             commands::record_disposition,
             commands::run_dispositions,

@@ -4,7 +4,9 @@
 //! Approved as Bob, publish the sign-off and take it over again, build the package and verify it
 //! in the app, sign the audit trail as reviewed, back the ledger up, sign a checkpoint of the
 //! trail and verify the trail against it, see a backup older than the checkpoint refused and a
-//! newer one restored, check the CloudTrail evidence and revoke a key (with its owner's passphrase). Two IAM users with
+//! newer one restored, check the CloudTrail evidence, correct the approved run through a signed
+//! re-open and a new cycle, and revoke a key (another's passphrase refused; the policy's
+//! administrator revokes it, authenticated). Two IAM users with
 //! virtual MFA devices sign through the fault proxy's STS front, each with their own AWS
 //! profile. The window runs in the dark theme (`GTK_THEME=Adwaita:dark`) and every screen is
 //! checked with axe-core (the browse test checks them in the light theme). Errors land at their
@@ -37,6 +39,8 @@ const RUN: &str = "LIMS/OQ/2026-11-03-oq-1";
 const PASS_A: &str = "alice passphrase 1";
 const PASS_B: &str = "bob passphrase 22";
 const ENTER: &str = "\u{E007}";
+/// Anyone enrolled signs anything (as the built-in default); Alice administers keys.
+const POLICY: &str = r#"{"format":"countersign.policy/v2","version":2,"grants":[{"arn":"arn:aws:iam::*:*","meanings":["Authored","Reviewed","Approved","Rejected"],"phases":["IQ","OQ","PQ"]}],"administrators":[{"arn":"arn:aws:iam::*:user/alice"}]}"#;
 
 async fn screenshot(client: &Client, name: &str) {
     window::screenshot(client, &format!("app-signoff-{name}"))
@@ -190,6 +194,8 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     let scratch = tempfile::tempdir().unwrap();
     let home = scratch.path().join("home");
     let service = h.service(&home).unwrap();
+    // The built-in default policy's grants, in version 2 with Alice as its administrator.
+    std::fs::write(home.join("policy.json"), POLICY).unwrap();
     h.demo_fetched(&service, BUCKET).await.unwrap();
     let admin = h.admin().await.unwrap();
     buckets::create_object_lock_bucket(&admin, LOCKED, None)
@@ -1042,9 +1048,29 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         &format!("#keys-table tr[data-key='{}'] .key-revoke", kb.key_id),
     )
     .await;
-    type_into(&client, "#revoke-passphrase", PASS_B).await;
+    // Bob is gone and cannot give it: Alice, the policy's administrator, revokes it,
+    // authenticated as at signing.
+    set(&client, "#revoke-as", "administrator").await;
+    set(&client, "#revoke-admin-key", &ka_id).await;
     click(&client, "#revoke-go").await;
-    wait_for(&client, "#revoked").await;
+    wait_for(&client, "#admin-revoke-secrets").await;
+    if run_js(
+        &client,
+        "return !!document.getElementById('admin-revoke-mfa')",
+        vec![],
+    )
+    .await
+        == json!(true)
+    {
+        set(&client, "#admin-revoke-profile", &alice.name).await;
+        type_into(&client, "#admin-revoke-mfa", &alice.current_code()).await;
+    }
+    type_into(&client, "#admin-revoke-passphrase", PASS_A).await;
+    screenshot(&client, "14b-revoke-as-administrator").await;
+    accessible(&client, &axe, "Keys: revocation by an administrator (dark)").await;
+    click(&client, "#admin-revoke-go").await;
+    let done = text_of(&client, "#revoked").await;
+    assert!(done.contains("by Alice Adams, as administrator"), "{done}");
     wait_for(
         &client,
         &format!("#keys-table tr[data-key='{}'] .badge--failed", kb.key_id),
@@ -1153,6 +1179,11 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     assert_eq!(
         revoked[0].event.reason.as_deref(),
         Some("Bob left the company")
+    );
+    assert_eq!(
+        revoked[0].event.actor.arn.as_deref(),
+        Some(alice.arn.as_str()),
+        "revoked by the administrator, in her name"
     );
     assert!(sigs.iter().all(|s| s.utc_offset == "+01:00"), "{sigs:?}");
     assert_eq!(

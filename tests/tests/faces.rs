@@ -40,7 +40,10 @@ const BOTH: &[(&str, &[&str])] = &[
     ("disposition", &["disposition_check", "record_disposition"]),
     ("keys init", &["create_key"]),
     ("keys enroll", &["enroll_key", "enroll_key_signed_in"]),
-    ("keys revoke", &["revoke_key"]),
+    (
+        "keys revoke",
+        &["revoke_key", "admin_revoke_check", "admin_revoke"],
+    ),
     ("keys export", &["export_key", "save_public_key"]),
     ("keys list", &["list_keys"]),
     (

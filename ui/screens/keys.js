@@ -1,13 +1,14 @@
 // Keys: the signer keys of this home; create one (passphrase typed twice), enroll it to the
 // signer's MFA-backed IAM identity, export its public half for auditors, revoke it (with a
-// reason) when it may no longer sign.
+// reason) when it may no longer sign: by its owner with its passphrase, or by an administrator
+// the signing policy names, authenticated as at signing.
 // Passphrases and MFA codes are read from their fields for the one call that needs them, and
 // the fields are cleared right after; nothing here keeps them.
 import * as api from "../api.js";
 import { formatTime, h, mount, pathRow, reasonField } from "../dom.js";
 import { errorBox, showError } from "../errors.js";
 import { chooserButton, openButtons } from "../files.js";
-import { followSignInMethod, signInPanel } from "../signing.js";
+import { followSignInMethod, refusalBox, secretsForm, signInPanel } from "../signing.js";
 
 const CERTIFICATION =
   "I certify that my electronic signature is the legally binding equivalent of my traditional handwritten signature (21 CFR 11.100(c)).";
@@ -84,40 +85,102 @@ function exportBox(ctx, x) {
   );
 }
 
-/** The revocation form for one key: the reason is required and recorded in the trail. */
-function revokeBox(k, onDone) {
+/**
+ * The revocation form for one key: the reason is required and recorded in the trail. Its owner
+ * revokes it with the key's passphrase; when the owner cannot (they left, the laptop was lost),
+ * an administrator the signing policy names revokes it, authenticated as at signing (their MFA
+ * code unless their session is open, and their own key's passphrase).
+ */
+function revokeBox(ctx, k, keys, onDone) {
   const [reason, reasonCount] = reasonField("revoke-reason", "Why this key may no longer sign (lost device, person left, suspected compromise…)");
+  const who = h("select", { id: "revoke-as" }, h("option", { value: "owner" }, `${k.printed_name}, the key's owner`), h("option", { value: "administrator" }, "An administrator named by the signing policy"));
   const pass = h("input", { type: "password", id: "revoke-passphrase", autocomplete: "current-password" });
+  const admins = keys.filter((x) => x.key_id !== k.key_id && x.enrolled && !x.enrolled.revoked);
+  const adminKey = h(
+    "select",
+    { id: "revoke-admin-key" },
+    admins.length ? admins.map((x) => h("option", { value: x.key_id }, `${x.printed_name} — ${x.enrolled.iam_arn}`)) : h("option", { value: "" }, "no other enrolled key in this home"),
+  );
   const go = h("button", { type: "submit", class: "danger", id: "revoke-go" }, "Revoke key");
   const cancel = h("button", { type: "button", id: "revoke-cancel" }, "Cancel");
   const out = h("div", { id: "revoke-result" });
+  const secretsSlot = h("div", { id: "revoke-secrets-slot" });
+  const ownerPart = h("div", { id: "revoke-owner" }, h("p", { class: "muted" }, `${k.printed_name}'s passphrase for this key is needed.`), h("label", {}, "Passphrase of the key", pass));
+  const adminPart = h("div", { id: "revoke-admin", class: "hidden" }, h("p", { class: "muted" }, "You authenticate as when signing: your MFA code unless your signing session is open, and your own key's passphrase. The audit trail records you as the one who revoked it."), h("label", {}, "Your key (administrator)", adminKey));
   const form = h(
     "form",
     { class: "panel", id: "revoke-form", "data-key": k.key_id, novalidate: true },
     h("h2", {}, `Revoke the key of ${k.printed_name}`),
-    h("p", {}, "Revocation is permanent and recorded in the audit trail. The key can no longer sign; signatures it made stay in the records and verify as made with a revoked key. ", h("span", { class: "mono" }, k.key_id)),
+    h(
+      "p",
+      {},
+      "Revocation is permanent and recorded in the audit trail. The key can no longer sign. What it signed stays in the records, shown as signed with a key revoked since: a run it signed reads as approved (or reviewed) only as recorded until it is re-opened and signed again. ",
+      h("span", { class: "mono" }, k.key_id),
+    ),
     h("label", { class: "wide" }, "Reason", reason, reasonCount),
-    h("p", { class: "muted" }, `Only the key's owner can revoke it: ${k.printed_name}'s passphrase for this key is needed.`),
-    h("label", {}, "Passphrase of the key", pass),
+    h("label", {}, "Revoked by", who),
+    ownerPart,
+    adminPart,
     h("div", { class: "actions" }, go, cancel),
     out,
   );
-  cancel.addEventListener("click", () => form.remove());
+  const asAdmin = () => who.value === "administrator";
+  who.addEventListener("change", () => {
+    ownerPart.classList.toggle("hidden", asAdmin());
+    adminPart.classList.toggle("hidden", !asAdmin());
+    go.textContent = asAdmin() ? "Review the revocation" : "Revoke key";
+    mount(out);
+    mount(secretsSlot);
+  });
+  // A changed request must be checked again before anyone authenticates for it.
+  form.addEventListener("input", () => mount(secretsSlot));
+  cancel.addEventListener("click", () => {
+    form.remove();
+    secretsSlot.remove();
+  });
+  const revoked = (by) => onDone(h("div", { class: "panel", role: "status", id: "revoked" }, `Key ${k.key_id} of ${k.printed_name} revoked${by ? ` by ${by}, as administrator` : ""}.`));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     go.disabled = true;
+    mount(secretsSlot);
     try {
-      await api.revokeKey({ keyId: k.key_id, reason: reason.value }, { passphrase: pass.value });
-      pass.value = "";
-      onDone(h("div", { class: "panel", role: "status", id: "revoked" }, `Key ${k.key_id} of ${k.printed_name} revoked.`));
+      if (!asAdmin()) {
+        await api.revokeKey({ keyId: k.key_id, reason: reason.value }, { passphrase: pass.value });
+        pass.value = "";
+        revoked(null);
+        return;
+      }
+      const req = { keyId: k.key_id, reason: reason.value, adminKeyId: adminKey.value };
+      const plan = await api.adminRevokeCheck(req);
+      mount(out);
+      mount(
+        secretsSlot,
+        secretsForm({
+          plan: { ...plan, iam_arn: plan.admin_arn },
+          conn: (ctx && ctx.connection && ctx.connection.form) || {},
+          prefix: "admin-revoke",
+          title: `Revoke ${plan.printed_name}'s key as ${plan.admin_printed_name}`,
+          label: "Revoke key",
+          submit: async (aws, secrets, fields) => {
+            try {
+              const done = await api.adminRevoke(req, aws, secrets);
+              secretsSlot.remove();
+              revoked(done.admin_printed_name);
+            } catch (err) {
+              showError(out, err, fields, (x) => refusalBox(x, "revoke-refusal"));
+            }
+          },
+        }),
+      );
+      secretsSlot.querySelector("input")?.focus();
     } catch (err) {
       pass.value = "";
-      showError(out, err, { reason, passphrase: pass });
+      showError(out, err, { reason, passphrase: pass, key: adminKey }, (x) => refusalBox(x, "revoke-refusal"));
     } finally {
       go.disabled = false;
     }
   });
-  return form;
+  return [form, secretsSlot];
 }
 
 /** What enrollment found about IAM groups, when the signing policy grants by group. */
@@ -178,7 +241,7 @@ export function render(ctx) {
                         onclick: () => {
                           mount(
                             exportOut,
-                            revokeBox(k, async (done) => {
+                            revokeBox(ctx, k, keys, async (done) => {
                               mount(exportOut, done);
                               await load();
                             }),

@@ -508,9 +508,22 @@ pub struct KeysRevokeArgs {
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
     /// Read the key's passphrase (its owner's) from this file (`-` = standard input) instead
-    /// of the terminal.
+    /// of the terminal; with --as-administrator, your own key's passphrase.
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+    /// Revoke someone else's key as an administrator the signing policy names (its owner
+    /// cannot give its passphrase): you authenticate with your MFA device and your own key.
+    #[arg(long)]
+    pub as_administrator: bool,
+    /// Your own enrolled key, as administrator (needed only when the home holds several).
+    #[arg(long, value_name = "KEY_ID", requires = "as_administrator")]
+    pub admin_key: Option<String>,
+    /// Your MFA device, as administrator (default: the one used at enrollment).
+    #[arg(long, value_name = "ARN", requires = "as_administrator")]
+    pub mfa_serial: Option<String>,
+    /// Read your MFA code from this file (`-` = standard input) instead of the terminal.
+    #[arg(long, value_name = "FILE", requires = "as_administrator")]
+    pub mfa_code_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -301,6 +301,9 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
             }
             Ok(())
         }
+        KeysCommand::Revoke(a) if a.as_administrator => {
+            revoke_as_administrator(cli, service, a).await
+        }
         KeysCommand::Revoke(a) => {
             let passphrase = read_secret(
                 "Passphrase of the key to revoke (its owner's): ",
@@ -448,6 +451,62 @@ pub async fn reopen(cli: &Cli, service: &Service, a: &ReopenArgs) -> Result<(), 
         Shown(&info.signed_at.to_string()),
         Shown(&info.utc_offset.to_string()),
         info.record_sha256.to_hex()
+    );
+    Ok(())
+}
+
+/// `keys revoke --as-administrator`: the plan first, then the administrator's secrets.
+async fn revoke_as_administrator(
+    cli: &Cli,
+    service: &Service,
+    a: &crate::args::KeysRevokeArgs,
+) -> Result<(), ServiceError> {
+    let signer = SignerArgs {
+        mfa_serial: a.mfa_serial.clone(),
+        key: a.admin_key.clone(),
+        passphrase_file: a.passphrase_file.clone(),
+        mfa_code_file: a.mfa_code_file.clone(),
+    };
+    signer.check()?;
+    let req = countersign_service::AdminRevokeRequest {
+        key_id: a.key.clone(),
+        reason: a.reason.clone(),
+        admin_key_id: a.admin_key.clone(),
+        mfa_serial: a.mfa_serial.clone(),
+    };
+    let mut session = SigningSession::new();
+    let plan = service.keys_revoke_as_admin_check(&session, &req)?;
+    eprintln!(
+        "Revoking key {} of {} ({}) as administrator {} ({}, key {}) under policy v{}",
+        plan.key_id,
+        Shown(&plan.printed_name),
+        Shown(&plan.iam_arn),
+        Shown(&plan.admin_printed_name),
+        Shown(&plan.admin_arn),
+        plan.admin_key_id,
+        plan.policy_version
+    );
+    let aws = cli.global.aws();
+    let secrets = signing_secrets(
+        service,
+        &aws,
+        &mut session,
+        plan.needs_mfa,
+        &plan.mfa_serial,
+        &signer,
+    )
+    .await?;
+    let done = service
+        .keys_revoke_as_admin(&aws, &mut session, &req, secrets)
+        .await?;
+    if cli.global.json {
+        return print_json(&done);
+    }
+    outln!(
+        "Revoked key {} of {}, as administrator {}",
+        done.key_id,
+        Shown(&done.printed_name),
+        Shown(&done.admin_printed_name)
     );
     Ok(())
 }

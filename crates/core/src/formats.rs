@@ -11,6 +11,9 @@ pub const RUN_RECORD_V1: &str = "countersign.run-record/v1";
 pub const STACK_SNAPSHOT_V1: &str = "countersign.stack-snapshot/v1";
 /// The signing policy (docs/policy.md).
 pub const POLICY_V1: &str = "countersign.policy/v1";
+/// Version 2 of the signing policy: version 1's members, with `administrators` (who may revoke
+/// another person's key) added (docs/policy.md).
+pub const POLICY_V2: &str = "countersign.policy/v2";
 /// A validation package's manifest (docs/package-format.md).
 pub const PACKAGE_MANIFEST_V1: &str = "countersign.package-manifest/v1";
 /// A run's results as a package carries them (docs/package-format.md).
@@ -61,6 +64,7 @@ mod tests {
             RUN_RECORD_V1,
             STACK_SNAPSHOT_V1,
             POLICY_V1,
+            POLICY_V2,
             PACKAGE_MANIFEST_V1,
             RUN_DATA_V1,
             PUBLIC_KEY_V1,

@@ -29,6 +29,7 @@ mod public_key_out;
 mod published_trail;
 mod qualified_state;
 mod review;
+mod revocation;
 mod runs;
 mod session;
 mod sign_in;
@@ -99,6 +100,7 @@ pub use published_trail::{
 };
 pub use qualified_state::{StateReport, SystemOutcome, SystemState};
 pub use review::{AuditReview, ReviewInfo, ReviewPlan, ReviewRequest, AUDIT_TRAIL_SUBJECT};
+pub use revocation::{AdminRevokePlan, AdminRevokeRequest};
 pub use runs::{FileContent, RunSummary, RunView, StateAct, StateCheck};
 pub use session::{SigningSession, DEFAULT_MAX_CLOCK_SKEW_SECS};
 pub use sign_in::{SignInMethod, SignInPrompt};

@@ -15,6 +15,8 @@ use crate::signature::predicate::{Meaning, PolicyRef};
 
 /// The `format` tag of version 1 of the policy file.
 pub use crate::formats::POLICY_V1 as POLICY_FORMAT_V1;
+/// The `format` tag of version 2: version 1 with `administrators`.
+pub use crate::formats::POLICY_V2 as POLICY_FORMAT_V2;
 /// The longest idle timeout a policy may set, and the default (minutes).
 pub const MAX_IDLE_TIMEOUT_MINUTES: u32 = 10;
 /// The most failed attempts a policy may allow before a lockout, and the default.
@@ -117,6 +119,9 @@ pub struct Policy {
     pub separation_of_duties: SeparationOfDuties,
     /// The grants, in file order.
     pub grants: Vec<Grant>,
+    /// IAM ARN patterns of the administrators, who may revoke another person's key (version 2;
+    /// none in version 1).
+    pub administrators: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -129,6 +134,13 @@ struct PolicyFile {
     #[serde(default)]
     separation_of_duties: SeparationOfDuties,
     grants: Vec<GrantFile>,
+    administrators: Option<Vec<AdministratorFile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdministratorFile {
+    arn: String,
 }
 
 #[derive(Deserialize)]
@@ -159,8 +171,8 @@ pub enum PolicyError {
         /// What serde found.
         detail: String,
     },
-    /// A `format` other than [`POLICY_FORMAT_V1`].
-    #[error("unsupported policy format {found:?}: this version reads {POLICY_FORMAT_V1:?}")]
+    /// A `format` other than [`POLICY_FORMAT_V1`] or [`POLICY_FORMAT_V2`].
+    #[error("unsupported policy format {found:?}: this version reads {POLICY_FORMAT_V1:?} and {POLICY_FORMAT_V2:?}")]
     UnsupportedFormat {
         /// The format found.
         found: String,
@@ -193,9 +205,23 @@ impl Policy {
             column: e.column(),
             detail: e.to_string(),
         })?;
-        if file.format != POLICY_FORMAT_V1 {
+        if file.format != POLICY_FORMAT_V1 && file.format != POLICY_FORMAT_V2 {
             return Err(PolicyError::UnsupportedFormat { found: file.format });
         }
+        let administrators = match (file.format == POLICY_FORMAT_V2, file.administrators) {
+            (_, None) => Vec::new(),
+            (false, Some(_)) => {
+                return Err(invalid(
+                    "administrators",
+                    format!("is a member of {POLICY_FORMAT_V2:?}; change the format to it (and raise the version)"),
+                ))
+            }
+            (true, Some(list)) => list
+                .into_iter()
+                .enumerate()
+                .map(|(i, a)| check_arn(&format!("administrators[{i}].arn"), a.arn))
+                .collect::<Result<Vec<_>, _>>()?,
+        };
         if file.version == 0 {
             return Err(invalid("version", "must be 1 or more"));
         }
@@ -218,6 +244,7 @@ impl Policy {
             session: file.session,
             separation_of_duties: file.separation_of_duties,
             grants,
+            administrators,
         })
     }
 
@@ -227,6 +254,14 @@ impl Policy {
             version: self.version,
             sha256: self.sha256,
         }
+    }
+
+    /// True when `arn` matches an administrator of the policy: someone who may revoke another
+    /// person's key (docs/policy.md "Administrators").
+    pub fn is_administrator(&self, arn: &str) -> bool {
+        self.administrators
+            .iter()
+            .any(|pattern| arn_matches(pattern, arn))
     }
 
     /// True when some grant lets `signer` sign `meaning` on a record of `phase`.
@@ -274,22 +309,27 @@ fn check_session(s: &SessionRules) -> Result<(), PolicyError> {
     Ok(())
 }
 
+/// An IAM or STS ARN pattern, as grants and administrators name them.
+fn check_arn(field: &str, arn: String) -> Result<String, PolicyError> {
+    let fields: Vec<&str> = arn.split(':').collect();
+    if fields.len() < 6 || fields[0] != "arn" || fields[2] != "iam" && fields[2] != "sts" {
+        return Err(invalid(
+            field,
+            format!(
+                "{arn:?} is not an IAM or STS ARN pattern such as arn:aws:iam::123456789012:user/qa-*"
+            ),
+        ));
+    }
+    if arn.chars().any(char::is_whitespace) {
+        return Err(invalid(field, "contains white space"));
+    }
+    Ok(arn)
+}
+
 fn check_grant(i: usize, g: GrantFile) -> Result<Grant, PolicyError> {
     let at = |field: &str| format!("grants[{i}].{field}");
     let principal = match (g.arn, g.group) {
-        (Some(arn), None) => {
-            let fields: Vec<&str> = arn.split(':').collect();
-            if fields.len() < 6 || fields[0] != "arn" || fields[2] != "iam" && fields[2] != "sts" {
-                return Err(invalid(
-                    at("arn"),
-                    format!("{arn:?} is not an IAM or STS ARN pattern such as arn:aws:iam::123456789012:user/qa-*"),
-                ));
-            }
-            if arn.chars().any(char::is_whitespace) {
-                return Err(invalid(at("arn"), "contains white space"));
-            }
-            Principal::Arn(arn)
-        }
+        (Some(arn), None) => Principal::Arn(check_arn(&at("arn"), arn)?),
         (None, Some(group)) => {
             let ok = !group.is_empty()
                 && group.len() <= 128

@@ -239,11 +239,11 @@ fn bad_policy_files_name_what_is_wrong() {
     };
     let e = bad("{\n  \"format\": ");
     assert!(matches!(e, PolicyError::Json { line: 2, .. }), "{e}");
-    let e = bad(&with("countersign.policy/v1", "countersign.policy/v2"));
+    let e = bad(&with("countersign.policy/v1", "countersign.policy/v3"));
     assert_eq!(
         e,
         PolicyError::UnsupportedFormat {
-            found: "countersign.policy/v2".into()
+            found: "countersign.policy/v3".into()
         }
     );
     let cases = [
@@ -313,6 +313,58 @@ fn bad_policy_files_name_what_is_wrong() {
         .contains("idle"));
     let no_grants = r#"{"format":"countersign.policy/v1","version":1,"grants":[]}"#;
     assert!(matches!(bad(no_grants), PolicyError::Invalid { field, .. } if field == "grants"));
+}
+
+#[test]
+fn administrators_are_a_member_of_version_2_only() {
+    let admins = r#""grants": [{"arn": "arn:aws:iam::1:user/a", "meanings": ["Approved"], "phases": ["PQ"]}],
+      "administrators": [{"arn": "arn:aws:iam::123456789012:user/it-*"}]}"#;
+    let v2 = format!(r#"{{"format": "countersign.policy/v2", "version": 4, {admins}"#);
+    let p = Policy::parse(v2.as_bytes()).unwrap();
+    assert!(p.is_administrator("arn:aws:iam::123456789012:user/it-carol"));
+    assert!(!p.is_administrator("arn:aws:iam::123456789012:user/dana"));
+    assert_eq!(p.sha256, Sha256::of(v2.as_bytes()));
+    // Version 1 names no administrators, and refuses the member, naming the version that has it.
+    assert!(policy().administrators.is_empty());
+    assert!(!policy().is_administrator("arn:aws:iam::123456789012:user/it-carol"));
+    let v1 = v2.replace("policy/v2", "policy/v1");
+    match Policy::parse(v1.as_bytes()).unwrap_err() {
+        PolicyError::Invalid { field, problem } => {
+            assert_eq!(field, "administrators");
+            assert!(problem.contains("countersign.policy/v2"), "{problem}");
+        }
+        other => panic!("{other}"),
+    }
+    // Version 2 without administrators is version 1's rules.
+    let plain = POLICY.replace("policy/v1", "policy/v2");
+    assert!(Policy::parse(plain.as_bytes())
+        .unwrap()
+        .administrators
+        .is_empty());
+    // Each administrator is an ARN pattern, with no other member.
+    for (text, field) in [
+        (
+            v2.replace("user/it-*", "user/it *"),
+            "administrators[0].arn",
+        ),
+        (
+            v2.replace("arn:aws:iam::123456789012:user/it-*", "it-*"),
+            "administrators[0].arn",
+        ),
+    ] {
+        match Policy::parse(text.as_bytes()).unwrap_err() {
+            PolicyError::Invalid { field: f, .. } => assert_eq!(f, field),
+            other => panic!("{field}: {other}"),
+        }
+    }
+    let group = v2.replace(
+        r#"{"arn": "arn:aws:iam::123456789012:user/it-*"}"#,
+        r#"{"group": "IT"}"#,
+    );
+    assert!(Policy::parse(group.as_bytes())
+        .unwrap_err()
+        .to_string()
+        .contains("group"));
 }
 
 #[test]

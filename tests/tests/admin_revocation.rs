@@ -1,0 +1,229 @@
+//! Revoking another person's key as an administrator the signing policy names, against the
+//! emulator: only an administrator may, only once authenticated as at signing (MFA-backed
+//! session and their own key's passphrase), never their own key this way, and the audit trail
+//! names them. The command line does the same from files, never argv.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+use countersign_ledger::EventFilter;
+use countersign_service::{
+    AdminRevokeRequest, ErrorCode, MfaCode, Passphrase, Service, SignSecrets, SigningSession,
+};
+use countersign_tests::binaries::build_cli;
+use countersign_tests::{Harness, TestUser};
+
+const PASS_A: &str = "alice passphrase 1";
+const PASS_B: &str = "bob passphrase 22";
+const PASS_C: &str = "carol passphrase 333";
+
+/// Anyone may sign anything; Carol (IT) is the administrator.
+const POLICY: &str = r#"{"format":"countersign.policy/v2","version":3,
+  "grants":[{"arn":"arn:aws:iam::*:*","meanings":["Authored","Reviewed","Approved","Rejected"],"phases":["IQ","OQ","PQ"]}],
+  "administrators":[{"arn":"arn:aws:iam::123456789012:user/carol*"}]}"#;
+
+fn secrets(user: &TestUser, passphrase: &str, needs_mfa: bool) -> SignSecrets {
+    SignSecrets {
+        passphrase: Passphrase::new(passphrase.to_owned()),
+        mfa_code: needs_mfa.then(|| MfaCode::new(user.current_code())),
+    }
+}
+
+fn revoked(service: &Service) -> Vec<(String, String, String)> {
+    service
+        .ledger_events(&EventFilter {
+            action: Some("key.revoked".into()),
+            ..EventFilter::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            (
+                e.event.object_id,
+                e.event.actor.arn.unwrap_or_default(),
+                e.event.reason.unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_an_authenticated_administrator_revokes_someone_elses_key() {
+    let h = Harness::start().await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("policy.json"), POLICY).unwrap();
+    let service = h.service(home.path()).unwrap();
+    let alice = h.create_user_with_mfa("alice").await.unwrap();
+    let bob = h.create_user_with_mfa("bob").await.unwrap();
+    let carol = h.create_user_with_mfa("carol").await.unwrap();
+    let (ka, _) = h
+        .enrolled_key(&service, &alice, "Alice Adams", PASS_A)
+        .await
+        .unwrap();
+    let (kb, _) = h
+        .enrolled_key(&service, &bob, "Bob Brown", PASS_B)
+        .await
+        .unwrap();
+    let (kc, _) = h
+        .enrolled_key(&service, &carol, "Carol Chen", PASS_C)
+        .await
+        .unwrap();
+    let req = |key: &str, by: &str, reason: &str| AdminRevokeRequest {
+        key_id: key.to_owned(),
+        reason: reason.to_owned(),
+        admin_key_id: Some(by.to_owned()),
+        mfa_serial: None,
+    };
+    let session = SigningSession::new();
+
+    // Refused before any secret: someone the policy does not name, a blank reason, one's own
+    // key (its owner revokes it with its passphrase), a key that is not enrolled.
+    let not_admin = service
+        .keys_revoke_as_admin_check(&session, &req(&kb.key_id, &ka.key_id, "Bob left"))
+        .unwrap_err();
+    assert_eq!(not_admin.code, ErrorCode::Refused, "{not_admin}");
+    assert!(
+        not_admin.message.contains("not an administrator") && not_admin.message.contains("v3"),
+        "{not_admin}"
+    );
+    let blank = service
+        .keys_revoke_as_admin_check(&session, &req(&kb.key_id, &kc.key_id, "  "))
+        .unwrap_err();
+    assert_eq!(blank.code, ErrorCode::BadInput, "{blank}");
+    let own = service
+        .keys_revoke_as_admin_check(&session, &req(&kc.key_id, &kc.key_id, "test"))
+        .unwrap_err();
+    assert!(own.message.contains("your own"), "{own}");
+    let unknown = service
+        .keys_revoke_as_admin_check(
+            &session,
+            &req("00112233445566778899aabbccddeeff", &kc.key_id, "x"),
+        )
+        .unwrap_err();
+    assert_eq!(unknown.code, ErrorCode::NotFound, "{unknown}");
+
+    // Carol, the administrator: the plan names whose key and who revokes it.
+    let bob_leaves = req(&kb.key_id, &kc.key_id, "Bob left the company");
+    let plan = service
+        .keys_revoke_as_admin_check(&session, &bob_leaves)
+        .unwrap();
+    assert_eq!(
+        (
+            plan.printed_name.as_str(),
+            plan.admin_printed_name.as_str(),
+            plan.needs_mfa
+        ),
+        ("Bob Brown", "Carol Chen", true)
+    );
+    // A wrong passphrase revokes nothing, and counts towards Carol's lockout.
+    let mut sc = SigningSession::new();
+    let wrong = service
+        .keys_revoke_as_admin(
+            &carol.settings(),
+            &mut sc,
+            &bob_leaves,
+            secrets(&carol, PASS_B, true),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::Refused, "{wrong}");
+    assert!(revoked(&service).is_empty());
+    let failed = service
+        .ledger_events(&EventFilter {
+            action: Some("signature.failed".into()),
+            ..EventFilter::default()
+        })
+        .unwrap();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(
+        failed[0].event.actor.arn.as_deref(),
+        Some(carol.arn.as_str())
+    );
+
+    // Authenticated, she revokes it: the trail names her and the reason.
+    let plan = service
+        .keys_revoke_as_admin_check(&sc, &bob_leaves)
+        .unwrap();
+    let done = service
+        .keys_revoke_as_admin(
+            &carol.settings(),
+            &mut sc,
+            &bob_leaves,
+            secrets(&carol, PASS_C, plan.needs_mfa),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.key_id.to_hex(), kb.key_id);
+    assert_eq!(
+        revoked(&service),
+        [(
+            kb.key_id.clone(),
+            carol.arn.clone(),
+            "Bob left the company".to_owned()
+        )]
+    );
+    let keys = service.keys().unwrap();
+    let bob_key = keys.iter().find(|k| k.key_id == kb.key_id).unwrap();
+    assert!(bob_key.enrolled.as_ref().unwrap().revoked.is_some());
+    let again = service
+        .keys_revoke_as_admin_check(&sc, &bob_leaves)
+        .unwrap_err();
+    assert!(again.message.contains("already revoked"), "{again}");
+    assert!(service.ledger_verify().unwrap().is_ok());
+    drop(service);
+
+    // The command line: Alice's key revoked by Carol, her secrets from files.
+    let cli = build_cli().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let passphrase = files.path().join("passphrase");
+    let mfa = files.path().join("mfa-code");
+    std::fs::write(&passphrase, format!("{PASS_C}\n")).unwrap();
+    std::fs::write(&mfa, carol.current_code()).unwrap();
+    let no_files = files.path().join("no-aws-files");
+    let o = Command::new(&cli)
+        .args([
+            "--endpoint-url",
+            h.proxy.endpoint().as_str(),
+            "--region",
+            "us-east-1",
+        ])
+        .args(["keys", "revoke", "--key", &ka.key_id])
+        .args(["--reason", "Alice's laptop was lost"])
+        .args(["--as-administrator", "--admin-key", &kc.key_id])
+        .arg("--passphrase-file")
+        .arg(&passphrase)
+        .arg("--mfa-code-file")
+        .arg(&mfa)
+        .env("COUNTERSIGN_HOME", home.path())
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_ACCESS_KEY_ID", &carol.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &carol.secret_access_key)
+        .env("AWS_CONFIG_FILE", &no_files)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &no_files)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("Revoked key") && text.contains("as administrator Carol Chen"),
+        "{text}"
+    );
+    // The administrator's options need --as-administrator.
+    let o = Command::new(&cli)
+        .args(["keys", "revoke", "--key", &kb.key_id, "--reason", "x"])
+        .args(["--admin-key", &kc.key_id])
+        .env("COUNTERSIGN_HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "a usage error");
+    let service = h.service(home.path()).unwrap();
+    let all = revoked(&service);
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[1].0, ka.key_id);
+    assert_eq!(all[1].1, carol.arn);
+    assert!(service.ledger_verify().unwrap().is_ok());
+}
