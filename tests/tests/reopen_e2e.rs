@@ -655,14 +655,32 @@ async fn an_approval_whose_key_was_revoked_is_replaced_through_a_re_open() {
         sigs[1].outcome_detail
     );
 
-    // A new cycle, and the package carries the history and verifies.
+    // A new cycle. Bob's new key is lost too, after his re-open: the re-open stays the record
+    // of his act (genuine when made), and he approves with a third key.
     sign(&service, &alice, &mut sa, &ka, PASS_A, Meaning::Reviewed).await;
+    service
+        .keys_revoke(
+            &kb2.key_id,
+            "second laptop lost",
+            &Passphrase::new("bob's new passphrase 3".into()),
+        )
+        .unwrap();
+    let (kb3, _) = h
+        .enrolled_key(&service, &bob, "Bob Brown", "bob's third passphrase 4")
+        .await
+        .unwrap();
+    let reopen_view = &service.signatures(RUN).unwrap()[2];
+    assert!(
+        reopen_view.outcome == OutcomeCode::RevokedKey && reopen_view.key_revoked_since,
+        "{reopen_view:?}"
+    );
+    let mut sb3 = SigningSession::new();
     sign(
         &service,
         &bob,
-        &mut sb2,
-        &kb2,
-        "bob's new passphrase 3",
+        &mut sb3,
+        &kb3,
+        "bob's third passphrase 4",
         Meaning::Approved,
     )
     .await;
@@ -686,7 +704,10 @@ async fn an_approval_whose_key_was_revoked_is_replaced_through_a_re_open() {
         .filter(|s| s.key_revoked_since)
         .map(|s| s.meaning.clone())
         .collect();
-    assert_eq!(revoked_since, [Some("Approved".to_owned())]);
+    assert_eq!(
+        revoked_since,
+        [Some("Approved".to_owned()), Some("Reopened".to_owned())]
+    );
     let o = verify_cli(&build_cli().unwrap(), &out.path().join("oq.pdf-bundle"));
     assert_eq!(o.0, Some(0), "{}", o.1);
     assert!(service.ledger_verify().unwrap().is_ok());

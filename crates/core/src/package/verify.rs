@@ -117,8 +117,9 @@ pub struct SignatureResult {
     /// stood when signed (the digest its statement names), not the record in the package.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
-    /// For a superseded signature: its key was revoked after it was made. Every other check
-    /// passed with the key as it stood (docs/package-format.md §13).
+    /// For a signature up to the run's last re-open (superseded, or a re-open): its key was
+    /// revoked after it was made. Every other check passed with the key as it stood
+    /// (docs/package-format.md §13).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub key_revoked_since: bool,
 }
@@ -636,10 +637,11 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
                 sha256: against,
             };
             let outcome = verify_envelope(bytes, &here, &registry);
-            // A signature a re-open superseded is history, not in force: one whose key was
-            // revoked after it was made counts when it was genuine then (§13).
-            let (outcome, key_revoked_since) = match (superseded[i], &outcome) {
-                (Some(_), Outcome::RevokedKey { .. }) => {
+            // A signature up to the last re-open (superseded, or a re-open) is history, not in
+            // force: one whose key was revoked after it was made counts when it was genuine
+            // then (§13).
+            let (outcome, key_revoked_since) = match (earlier_cycle, &outcome) {
+                (true, Outcome::RevokedKey { .. }) => {
                     match genuine_before_revocation(&outcome, bytes, &here, &registry) {
                         Some(made) => (made, true),
                         None => (outcome, false),

@@ -157,7 +157,9 @@ impl Service {
             let invalid: Vec<String> = signatures
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| !s.valid && s.outcome != OutcomeCode::Superseded)
+                .filter(|(_, s)| {
+                    !s.valid && s.outcome != OutcomeCode::Superseded && !s.key_revoked_since
+                })
                 .map(|(i, s)| {
                     format!(
                         "{id} signature {} ({} by {}): {}",

@@ -46,6 +46,9 @@ pub struct SignatureView {
     pub key_known_from: Option<String>,
     /// The signed re-open that superseded this signature, when one did.
     pub superseded_by: Option<Supersession>,
+    /// A signature up to the run's last re-open (superseded, or a re-open) whose key was
+    /// revoked after it was made, genuine then: history, never in force.
+    pub key_revoked_since: bool,
 }
 
 /// The re-open that superseded a signature: who, when and why, from its verified envelope.
@@ -132,14 +135,20 @@ pub(crate) fn record_signature_views(
             } else {
                 digest
             };
-            let view = signature_view(r.clone(), name, against, registry, handoff_keys);
-            // A superseded signature is history, not in force: one whose key was revoked
-            // after it was made is checked with the key as it stood (docs/package-format.md
-            // §13); revocation never hides another failure.
-            if superseded[i].is_some() && view.outcome == OutcomeCode::RevokedKey {
-                let made = signature_view(r, name, against, &as_made, handoff_keys);
+            let mut view = signature_view(r.clone(), name, against, registry, handoff_keys);
+            // A signature up to the last re-open is history, not in force: one whose key was
+            // revoked after it was made is checked with the key as it stood
+            // (docs/package-format.md §13); revocation never hides another failure. A
+            // superseded one then shows as superseded; a re-open keeps its revoked key shown.
+            let history = last_reopen.is_some_and(|last| i <= last);
+            if history && view.outcome == OutcomeCode::RevokedKey {
+                let mut made = signature_view(r, name, against, &as_made, handoff_keys);
                 if made.valid {
-                    return (made, true);
+                    made.key_revoked_since = true;
+                    if superseded[i].is_some() {
+                        return (made, true);
+                    }
+                    view.key_revoked_since = true;
                 }
             }
             (view, false)
@@ -203,6 +212,7 @@ pub(crate) fn signature_view(
         envelope_sha256: Sha256::of(&r.envelope),
         envelope: String::from_utf8_lossy(&r.envelope).into_owned(),
         superseded_by: None,
+        key_revoked_since: false,
     }
 }
 
