@@ -257,6 +257,7 @@ const FLAGS: &[(&str, &str, Option<Field>)] = &[
         Some(Field::MfaSerial),
     ),
     ("--key", "the key", Some(Field::Key)),
+    ("--admin-key", "your key (administrator)", Some(Field::Key)),
     ("--up-to", "“Reviewed up to entry”", Some(Field::UpTo)),
     ("--period", "the period", Some(Field::Since)),
     (

@@ -101,6 +101,19 @@ async fn only_an_authenticated_administrator_revokes_someone_elses_key() {
         )
         .unwrap_err();
     assert_eq!(unknown.code, ErrorCode::NotFound, "{unknown}");
+    // Two keys here could be the administrator's: which one is asked for by its own option,
+    // never by `--key` (the key to revoke).
+    let whose = service
+        .keys_revoke_as_admin_check(
+            &session,
+            &AdminRevokeRequest {
+                admin_key_id: None,
+                ..req(&kb.key_id, &kc.key_id, "Bob left")
+            },
+        )
+        .unwrap_err();
+    assert_eq!(whose.code, ErrorCode::BadInput, "{whose}");
+    assert!(whose.message.contains("--admin-key"), "{whose}");
 
     // Carol, the administrator: the plan names whose key and who revokes it.
     let bob_leaves = req(&kb.key_id, &kc.key_id, "Bob left the company");

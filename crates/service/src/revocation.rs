@@ -88,10 +88,26 @@ impl Service {
                 target.key_id
             )));
         }
-        let (info, file) = self.key_file(req.admin_key_id.as_deref(), |k| {
+        let usable = |k: &crate::KeyInfo| {
             k.enrolled.as_ref().is_some_and(SignerKeyRecord::is_active)
                 && k.key_id != target.key_id.to_hex()
-        })?;
+        };
+        if req.admin_key_id.is_none() {
+            // Several could be the administrator's: `--key` names the key to revoke here.
+            let mine: Vec<String> = self
+                .keys()?
+                .into_iter()
+                .filter(|k| usable(k))
+                .map(|k| k.key_id)
+                .collect();
+            if mine.len() > 1 {
+                return Err(ServiceError::bad_input(format!(
+                    "several enrolled keys could be yours ({}); choose yours with --admin-key KEY_ID",
+                    mine.join(", ")
+                )));
+            }
+        }
+        let (info, file) = self.key_file(req.admin_key_id.as_deref(), usable)?;
         let admin = match info.enrolled {
             Some(k) if k.is_active() => k,
             _ => {
