@@ -29,11 +29,10 @@ pub(crate) struct SyncTally {
     pub failed: u64,
 }
 
-impl Service {
-    /// Records that a fetch or import finished (`sync.completed`, by `actor`). A record of
-    /// what was done, never needed to read the store: when it cannot be written, the sync's
-    /// objects are recorded all the same and the next sync marks what is new.
-    pub(crate) fn record_sync(&self, actor: &Actor, tally: &SyncTally) {
+impl SyncTally {
+    /// The entry's `after`: canonical JSON (RFC 8785) with its schema, frozen
+    /// (docs/ledger-format.md "Finished syncs").
+    fn entry(&self) -> Option<String> {
         #[derive(Serialize)]
         struct Entry<'a> {
             schema: &'static str,
@@ -42,12 +41,20 @@ impl Service {
         }
         let entry = Entry {
             schema: SYNC_TALLY_SCHEMA_V1,
-            tally,
+            tally: self,
         };
-        let Some(after) = countersign_core::canonical::canonical_json(&entry)
+        countersign_core::canonical::canonical_json(&entry)
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
-        else {
+    }
+}
+
+impl Service {
+    /// Records that a fetch or import finished (`sync.completed`, by `actor`). A record of
+    /// what was done, never needed to read the store: when it cannot be written, the sync's
+    /// objects are recorded all the same and the next sync marks what is new.
+    pub(crate) fn record_sync(&self, actor: &Actor, tally: &SyncTally) {
+        let Some(after) = tally.entry() else {
             return;
         };
         let event = NewEvent::new(actor, SYNC_COMPLETED, "home", "sync").after(after);
@@ -71,5 +78,28 @@ impl Service {
                 .runs_stored_after(before.event.seq)
                 .map_err(err::from_ledger),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sync_entry_is_version_1_with_frozen_bytes() {
+        let tally = SyncTally {
+            source: "s3://qualification-evidence/gxp/".into(),
+            listed: 160,
+            new: 1,
+            unchanged: 159,
+            rejected: 0,
+            failed: 0,
+        };
+        assert_eq!(
+            tally.entry().as_deref(),
+            Some(
+                r#"{"failed":0,"listed":160,"new":1,"rejected":0,"schema":"countersign.sync-tally/v1","source":"s3://qualification-evidence/gxp/","unchanged":159}"#
+            )
+        );
     }
 }
