@@ -676,7 +676,10 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
                             arn: st.predicate.iam_arn.clone(),
                             printed_name: st.predicate.printed_name.clone(),
                             key_id: st.predicate.key_id,
-                            envelope_sha256: Sha256::of(bytes),
+                            // The envelope digest (docs/signature-format.md §1), as for
+                            // one that verifies; the file's bytes only when unreadable.
+                            envelope_sha256: crate::signature::dsse::Envelope::from_json(bytes)
+                                .map_or_else(|_| Sha256::of(bytes), |e| e.digest()),
                         });
                     }
                     continue;

@@ -323,6 +323,8 @@ fn administrators_are_a_member_of_version_2_only() {
     let p = Policy::parse(v2.as_bytes()).unwrap();
     assert!(p.is_administrator("arn:aws:iam::123456789012:user/it-carol"));
     assert!(!p.is_administrator("arn:aws:iam::123456789012:user/dana"));
+    // Matched as written: case-sensitively.
+    assert!(!p.is_administrator("arn:aws:iam::123456789012:user/IT-carol"));
     assert_eq!(p.sha256, Sha256::of(v2.as_bytes()));
     // Version 1 names no administrators, and refuses the member, naming the version that has it.
     assert!(policy().administrators.is_empty());
