@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::digest::Sha256;
 use crate::model::{Phase, RunKey};
-use crate::package::manifest::{FileRole, PackageManifest, MANIFEST_FILE};
+use crate::package::manifest::{package_id, FileRole, PackageManifest, MANIFEST_FILE};
 use crate::package::public_key::PublicKeyFile;
 use crate::package::run_data::RunData;
 use crate::run_record::RunRecord;
@@ -410,6 +410,17 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
         }
     };
     report.package_id = Some(manifest.package_id.clone());
+    // The id names the package by its date and its run records (§4): one that does not derive
+    // from them names another package.
+    let records: Vec<Sha256> = manifest.runs.iter().map(|r| r.record_sha256).collect();
+    let derived = package_id(&manifest.created_at, &records);
+    let mut id_problems = Vec::new();
+    if derived != manifest.package_id {
+        id_problems.push(format!(
+            "package_id {} does not derive from created_at and the run records (§4): they give {derived}",
+            manifest.package_id
+        ));
+    }
     checks.push(
         "manifest",
         title("manifest"),
@@ -419,7 +430,7 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
             manifest.runs.len(),
             manifest.files.len()
         ),
-        Vec::new(),
+        id_problems,
     );
 
     // files

@@ -72,6 +72,8 @@ struct Builder {
     record: RunRecord,
     data: RunData,
     signatures: Vec<Vec<u8>>,
+    /// A package id other than the one §4 derives (a forgery).
+    package_id: Option<String>,
 }
 
 impl Builder {
@@ -139,6 +141,7 @@ impl Builder {
             record,
             data,
             signatures: vec![],
+            package_id: None,
         }
     }
 
@@ -191,9 +194,12 @@ impl Builder {
                 (FileRole::Signature, env.clone()),
             );
         }
+        let id = self.package_id.clone().unwrap_or_else(|| {
+            crate::package::manifest::package_id("2026-11-05T10:00:00.000Z", &[Sha256::of(&record)])
+        });
         let manifest = PackageManifest {
             schema: MANIFEST_SCHEMA_V1.into(),
-            package_id: "PKG-20261105-000000000001".into(),
+            package_id: id.clone(),
             title: "t".into(),
             systems: vec!["LIMS".into()],
             phases: vec!["OQ".into()],
@@ -237,7 +243,7 @@ impl Builder {
                 .map(|(p, (_, b))| (p.clone(), b.clone()))
                 .collect(),
             rendered: Some(Rendered {
-                package_id: Some("PKG-20261105-000000000001".into()),
+                package_id: Some(id),
                 trailer_id: Some(sha[..32].to_owned()),
                 manifest_sha256: Some(sha),
                 review_report_id: None,
@@ -283,6 +289,20 @@ fn a_signed_package_verifies_as_bundle_and_as_pdf() {
         r.checks.iter().find(|c| c.id == "rendered").unwrap().state,
         CheckState::Passed
     );
+}
+
+#[test]
+fn a_package_id_that_does_not_derive_from_its_records_fails_the_manifest_check() {
+    let mut b = signed();
+    b.package_id = Some("PKG-20261105-000000000001".into());
+    let (bundle, pdf) = b.finish();
+    for (form, input) in [(Form::Bundle, &bundle), (Form::Pdf, &pdf)] {
+        let problems = failed(&verify(form, input), "manifest");
+        assert!(
+            problems[0].contains("does not derive from created_at and the run records"),
+            "{problems:?}"
+        );
+    }
 }
 
 #[test]
