@@ -71,6 +71,13 @@ def main() -> int:
         return 1
     if canonical(manifest) != manifest_bytes:
         problems.append("manifest.json is not canonical JSON")
+    # The report id derives from created_at and the findings' digest (package-format §12.3).
+    digits = "".join(c for c in manifest["created_at"] if c.isdigit())[:8]
+    derived = "PRR-" + digits + "-" + hashlib.sha256(
+        b"countersign/review-report-id/v1\x00" + manifest["created_at"].encode("utf-8")
+        + b"\x00" + manifest["findings_sha256"].encode("ascii")).hexdigest()[:12]
+    if derived != manifest["report_id"]:
+        problems.append(f"report_id {manifest['report_id']} does not derive from created_at and findings_sha256 (they give {derived})")
     lines.append(f"manifest sha256 {sha256(manifest_bytes)}")
 
     # Every listed file, and nothing else.

@@ -331,6 +331,27 @@ fn an_assessment_the_findings_count_must_be_carried_and_equal() {
 }
 
 #[test]
+fn a_report_id_that_does_not_derive_from_its_findings_fails_the_manifest_check() {
+    let mut input = Report::new().signed().input();
+    let mut manifest = ReviewReportManifest::parse(input.manifest.as_ref().unwrap()).unwrap();
+    manifest.report_id = "PRR-20261114-000000000000".into();
+    let bytes = manifest.canonical_bytes().unwrap();
+    let sha = Sha256::of(&bytes).to_hex();
+    input.manifest = Some(bytes);
+    input.rendered = Some(Rendered {
+        package_id: None,
+        manifest_sha256: Some(sha.clone()),
+        trailer_id: Some(sha[..32].to_owned()),
+        review_report_id: Some(manifest.report_id),
+    });
+    let problems = failed(&verify(&input), "manifest");
+    assert!(
+        problems[0].contains("does not derive from created_at and findings_sha256"),
+        "{problems:?}"
+    );
+}
+
+#[test]
 fn the_pdf_must_name_this_report_and_manifest() {
     let mut input = Report::new().signed().input();
     if let Some(r) = input.rendered.as_mut() {

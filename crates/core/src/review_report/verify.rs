@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::{
-    assessment_signature_path, review_signature_path, ReportRole, ReviewReportManifest,
+    assessment_signature_path, report_id, review_signature_path, ReportRole, ReviewReportManifest,
     FINDINGS_FILE,
 };
 use crate::digest::Sha256;
@@ -104,6 +104,15 @@ pub fn verify_review_report(input: &PackageInput, options: &VerifyOptions) -> Pa
         }
     };
     report.package_id = Some(manifest.report_id.clone());
+    // The id names the report by its date and its findings (§12.3).
+    let derived = report_id(&manifest.created_at, &manifest.findings_sha256);
+    let mut id_problems = Vec::new();
+    if derived != manifest.report_id {
+        id_problems.push(format!(
+            "report_id {} does not derive from created_at and findings_sha256 (§12.3): they give {derived}",
+            manifest.report_id
+        ));
+    }
     checks.push(
         "manifest",
         title("manifest"),
@@ -115,7 +124,7 @@ pub fn verify_review_report(input: &PackageInput, options: &VerifyOptions) -> Pa
             manifest.period.to,
             manifest.files.len()
         ),
-        Vec::new(),
+        id_problems,
     );
 
     // files
