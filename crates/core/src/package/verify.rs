@@ -285,6 +285,11 @@ pub(crate) fn check_keys<'a>(
         };
         match PublicKeyFile::parse(bytes) {
             Ok((file, enrolled)) => {
+                if file.canonical_bytes().ok().as_deref() != Some(bytes.as_slice()) {
+                    problems.push(format!(
+                        "{path}: not in canonical form (the key file was re-encoded or edited)"
+                    ));
+                }
                 if path != public_key_path(&file.key_id) {
                     problems.push(format!(
                         "{path}: holds key {}, whose file is {}",
@@ -543,6 +548,13 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
             .files
             .get(&r.data)
             .and_then(|b| match RunData::parse(b) {
+                Ok(d) if d.canonical_bytes().ok().as_deref() != Some(b.as_slice()) => {
+                    problems.push(format!(
+                        "{}: not in canonical form (the run data was re-encoded or edited)",
+                        r.data
+                    ));
+                    Some(d)
+                }
                 Ok(d) => Some(d),
                 Err(e) => {
                     problems.push(format!("{}: not run data: {e}", r.data));

@@ -74,6 +74,8 @@ struct Builder {
     signatures: Vec<Vec<u8>>,
     /// A package id other than the one §4 derives (a forgery).
     package_id: Option<String>,
+    /// Run data and key files re-spelled (pretty-printed), listed with their new digests.
+    respelled: bool,
 }
 
 impl Builder {
@@ -142,6 +144,7 @@ impl Builder {
             data,
             signatures: vec![],
             package_id: None,
+            respelled: false,
         }
     }
 
@@ -188,6 +191,14 @@ impl Builder {
             format!("runs/{RUN}/results.json"),
             (FileRole::RunData, self.data.canonical_bytes().unwrap()),
         );
+        if self.respelled {
+            for (_, (role, bytes)) in files.iter_mut() {
+                if matches!(role, FileRole::RunData | FileRole::PublicKey) {
+                    let value: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                    *bytes = serde_json::to_vec_pretty(&value).unwrap();
+                }
+            }
+        }
         for (i, env) in self.signatures.iter().enumerate() {
             files.insert(
                 signature_path(RUN, i + 1),
@@ -303,6 +314,31 @@ fn a_package_id_that_does_not_derive_from_its_records_fails_the_manifest_check()
             "{problems:?}"
         );
     }
+}
+
+#[test]
+fn run_data_and_key_files_must_be_canonical_even_when_the_manifest_lists_them() {
+    let mut b = signed();
+    b.respelled = true;
+    let (bundle, _) = b.finish();
+    let r = verify(Form::Bundle, &bundle);
+    assert!(
+        failed(&r, "records")
+            .iter()
+            .any(|p| p.contains("results.json: not in canonical form")),
+        "{r:#?}"
+    );
+    assert!(
+        failed(&r, "keys")
+            .iter()
+            .all(|p| p.contains("not in canonical form")),
+        "{r:#?}"
+    );
+    // Only the spelling differs: every digest agrees with the manifest.
+    assert_eq!(
+        r.checks.iter().find(|c| c.id == "files").unwrap().state,
+        CheckState::Passed
+    );
 }
 
 #[test]
