@@ -202,9 +202,7 @@ impl Service {
             ));
         }
         let idle = time::Duration::minutes(i64::from(policy.session.idle_timeout_minutes));
-        let needs_mfa = session
-            .open_identity(now, idle)
-            .is_none_or(|i| i.arn != key.iam_arn);
+        let needs_mfa = !session.is_open_for(&key.iam_arn, now, idle);
         Ok(PlannedDisposition {
             plan: DispositionPlan {
                 run,

@@ -269,6 +269,17 @@ impl Service {
         key_id: Option<&str>,
         pick: impl Fn(&KeyInfo) -> bool,
     ) -> Result<(KeyInfo, KeyFile), ServiceError> {
+        self.key_file_chosen_by(key_id, pick, "--key")
+    }
+
+    /// [`key_file`](Self::key_file), naming `flag` as the way to choose among several keys
+    /// (where `--key` names another key than the person's own).
+    pub(crate) fn key_file_chosen_by(
+        &self,
+        key_id: Option<&str>,
+        pick: impl Fn(&KeyInfo) -> bool,
+        flag: &str,
+    ) -> Result<(KeyInfo, KeyFile), ServiceError> {
         let keys = self.keys()?;
         let info = match key_id {
             Some(id) => {
@@ -297,7 +308,7 @@ impl Service {
                     _ => {
                         let ids: Vec<&str> = candidates.iter().map(|k| k.key_id.as_str()).collect();
                         return Err(ServiceError::bad_input(format!(
-                            "several keys could be meant ({}); choose one with --key KEY_ID",
+                            "several keys could be meant ({}); choose one with {flag} KEY_ID",
                             ids.join(", ")
                         )));
                     }

@@ -92,22 +92,9 @@ impl Service {
             k.enrolled.as_ref().is_some_and(SignerKeyRecord::is_active)
                 && k.key_id != target.key_id.to_hex()
         };
-        if req.admin_key_id.is_none() {
-            // Several could be the administrator's: `--key` names the key to revoke here.
-            let mine: Vec<String> = self
-                .keys()?
-                .into_iter()
-                .filter(|k| usable(k))
-                .map(|k| k.key_id)
-                .collect();
-            if mine.len() > 1 {
-                return Err(ServiceError::bad_input(format!(
-                    "several enrolled keys could be yours ({}); choose yours with --admin-key KEY_ID",
-                    mine.join(", ")
-                )));
-            }
-        }
-        let (info, file) = self.key_file(req.admin_key_id.as_deref(), usable)?;
+        // `--key` names the key to revoke here: the administrator's own is `--admin-key`.
+        let (info, file) =
+            self.key_file_chosen_by(req.admin_key_id.as_deref(), usable, "--admin-key")?;
         let admin = match info.enrolled {
             Some(k) if k.is_active() => k,
             _ => {
@@ -147,9 +134,7 @@ impl Service {
             ));
         }
         let idle = time::Duration::minutes(i64::from(policy.session.idle_timeout_minutes));
-        let needs_mfa = session
-            .open_identity(now, idle)
-            .is_none_or(|i| i.arn != admin.iam_arn);
+        let needs_mfa = !session.is_open_for(&admin.iam_arn, now, idle);
         Ok(Planned {
             plan: AdminRevokePlan {
                 key_id: target.key_id,

@@ -122,6 +122,18 @@ impl SigningSession {
             .and_then(|o| o.groups.as_deref())
     }
 
+    /// True when the open session is `arn`'s and neither idle too long nor expired: the next
+    /// act by `arn` needs the passphrase alone.
+    pub(crate) fn is_open_for(
+        &self,
+        arn: &str,
+        now: OffsetDateTime,
+        idle_timeout: Duration,
+    ) -> bool {
+        self.open_identity(now, idle_timeout)
+            .is_some_and(|i| i.arn == arn)
+    }
+
     /// Locks the session if it timed out or expired; true when it is (still) open for `arn`.
     pub(crate) fn usable_for(
         &mut self,
@@ -129,9 +141,7 @@ impl SigningSession {
         now: OffsetDateTime,
         idle_timeout: Duration,
     ) -> bool {
-        let ok = self
-            .open_identity(now, idle_timeout)
-            .is_some_and(|i| i.arn == arn);
+        let ok = self.is_open_for(arn, now, idle_timeout);
         if !ok {
             // The credentials go; a sign-in started for this signing stays to open the next.
             self.open = None;

@@ -221,9 +221,7 @@ impl Service {
             .mfa_serial()
             .map(str::to_owned)
             .unwrap_or_else(|| key.mfa_serial.clone());
-        let needs_mfa = session
-            .open_identity(now, idle)
-            .is_none_or(|i| i.arn != key.iam_arn);
+        let needs_mfa = !session.is_open_for(&key.iam_arn, now, idle);
         Ok(Planned {
             subject,
             key,
