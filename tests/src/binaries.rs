@@ -75,6 +75,43 @@ pub fn build(package: &str, bin: &str, extra: &[&str]) -> Result<PathBuf> {
         })
 }
 
+/// Runs the command line `cli` on `home` as `user`: their access key in the environment, no
+/// AWS config or credentials file, the emulator at `endpoint` (none: no AWS at all), secrets
+/// only from the files `args` name. Returns the exit code and stdout followed by stderr.
+pub fn run_cli_as(
+    cli: &std::path::Path,
+    home: &std::path::Path,
+    endpoint: Option<&str>,
+    user: Option<&crate::TestUser>,
+    args: &[&str],
+) -> (Option<i32>, String) {
+    let none = home.join("no-aws-files");
+    let mut cmd = Command::new(cli);
+    if let Some(endpoint) = endpoint {
+        cmd.args(["--endpoint-url", endpoint, "--region", "us-east-1"]);
+    }
+    cmd.args(args)
+        .env("COUNTERSIGN_HOME", home)
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_CONFIG_FILE", &none)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &none);
+    if let Some(user) = user {
+        cmd.env("AWS_ACCESS_KEY_ID", &user.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &user.secret_access_key);
+    }
+    match cmd.output() {
+        Ok(o) => (
+            o.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        ),
+        Err(e) => (None, format!("{} could not be run: {e}", cli.display())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

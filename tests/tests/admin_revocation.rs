@@ -4,13 +4,11 @@
 //! names them. The command line does the same from files, never argv.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Command;
-
 use countersign_ledger::EventFilter;
 use countersign_service::{
     AdminRevokeRequest, ErrorCode, MfaCode, Passphrase, Service, SignSecrets, SigningSession,
 };
-use countersign_tests::binaries::build_cli;
+use countersign_tests::binaries::{build_cli, run_cli_as};
 use countersign_tests::{Harness, TestUser};
 
 const PASS_A: &str = "alice passphrase 1";
@@ -192,47 +190,51 @@ async fn only_an_authenticated_administrator_revokes_someone_elses_key() {
     let mfa = files.path().join("mfa-code");
     std::fs::write(&passphrase, format!("{PASS_C}\n")).unwrap();
     std::fs::write(&mfa, carol.current_code()).unwrap();
-    let no_files = files.path().join("no-aws-files");
-    let o = Command::new(&cli)
-        .args([
-            "--endpoint-url",
-            h.proxy.endpoint().as_str(),
-            "--region",
-            "us-east-1",
-        ])
-        .args(["keys", "revoke", "--key", &ka.key_id])
-        .args(["--reason", "Alice's laptop was lost"])
-        .args(["--as-administrator", "--admin-key", &kc.key_id])
-        .arg("--passphrase-file")
-        .arg(&passphrase)
-        .arg("--mfa-code-file")
-        .arg(&mfa)
-        .env("COUNTERSIGN_HOME", home.path())
-        .env_remove("AWS_ENDPOINT_URL")
-        .env("AWS_ACCESS_KEY_ID", &carol.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &carol.secret_access_key)
-        .env("AWS_CONFIG_FILE", &no_files)
-        .env("AWS_SHARED_CREDENTIALS_FILE", &no_files)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
+    let endpoint = h.proxy.endpoint();
+    let (code, text) = run_cli_as(
+        &cli,
+        home.path(),
+        Some(endpoint.as_str()),
+        Some(&carol),
+        &[
+            "keys",
+            "revoke",
+            "--key",
+            &ka.key_id,
+            "--reason",
+            "Alice's laptop was lost",
+            "--as-administrator",
+            "--admin-key",
+            &kc.key_id,
+            "--passphrase-file",
+            passphrase.to_str().unwrap(),
+            "--mfa-code-file",
+            mfa.to_str().unwrap(),
+        ],
     );
-    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert_eq!(code, Some(0), "{text}");
     assert!(
         text.contains("Revoked key") && text.contains("as administrator Carol Chen"),
         "{text}"
     );
     // The administrator's options need --as-administrator.
-    let o = Command::new(&cli)
-        .args(["keys", "revoke", "--key", &kb.key_id, "--reason", "x"])
-        .args(["--admin-key", &kc.key_id])
-        .env("COUNTERSIGN_HOME", home.path())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2), "a usage error");
+    let (code, text) = run_cli_as(
+        &cli,
+        home.path(),
+        None,
+        None,
+        &[
+            "keys",
+            "revoke",
+            "--key",
+            &kb.key_id,
+            "--reason",
+            "x",
+            "--admin-key",
+            &kc.key_id,
+        ],
+    );
+    assert_eq!(code, Some(2), "a usage error: {text}");
     let service = h.service(home.path()).unwrap();
     let all = revoked(&service);
     assert_eq!(all.len(), 2, "{all:?}");

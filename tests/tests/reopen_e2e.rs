@@ -18,7 +18,7 @@ use countersign_service::{
     Passphrase, ReopenRequest, Service, SignRequest, SignSecrets, SigningSession, StateCheck,
     TodoKind,
 };
-use countersign_tests::binaries::build_cli;
+use countersign_tests::binaries::{build_cli, run_cli_as};
 use countersign_tests::harness::{fetch_request, record_disposition};
 use countersign_tests::{Harness, TestUser};
 use time::OffsetDateTime;
@@ -420,28 +420,9 @@ async fn a_signed_run_changes_only_through_a_signed_re_open_and_keeps_its_histor
 
     // The command line: the state in `runs` and `show`, the lists of `todo`, and a second
     // re-open signed from files (never argv), refused first for someone who may not approve.
-    let no_files = out.path().join("no-aws-files");
     let endpoint = h.proxy.endpoint();
     let run_cli = |user: &TestUser, args: &[&str]| {
-        let o = Command::new(&cli)
-            .args(["--endpoint-url", endpoint.as_str(), "--region", "us-east-1"])
-            .args(args)
-            .env("COUNTERSIGN_HOME", home.path())
-            .env_remove("AWS_ENDPOINT_URL")
-            .env("AWS_ACCESS_KEY_ID", &user.access_key_id)
-            .env("AWS_SECRET_ACCESS_KEY", &user.secret_access_key)
-            .env("AWS_CONFIG_FILE", &no_files)
-            .env("AWS_SHARED_CREDENTIALS_FILE", &no_files)
-            .output()
-            .unwrap();
-        (
-            o.status.code(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
-            ),
-        )
+        run_cli_as(&cli, home.path(), Some(endpoint.as_str()), Some(user), args)
     };
     let (code, text) = run_cli(&bob, &["runs"]);
     assert_eq!(code, Some(0), "{text}");
@@ -514,19 +495,12 @@ fn pdftotext(pdf: &Path) -> String {
 
 fn verify_cli(cli: &Path, target: &Path) -> (Option<i32>, String) {
     let home = tempfile::tempdir().unwrap();
-    let o = Command::new(cli)
-        .arg("verify")
-        .arg(target)
-        .env("COUNTERSIGN_HOME", home.path())
-        .output()
-        .unwrap();
-    (
-        o.status.code(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
+    run_cli_as(
+        cli,
+        home.path(),
+        None,
+        None,
+        &["verify", target.to_str().unwrap()],
     )
 }
 
