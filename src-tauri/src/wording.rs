@@ -787,6 +787,7 @@ mod tests {
         let names = [
             Limit::KeysNotChecked,
             Limit::DocumentNotSigned,
+            Limit::ValidationPagesNotSigned,
             Limit::PagesNotSigned,
         ]
         .iter()

@@ -138,6 +138,8 @@ const LIMIT_WORDS = Object.freeze({
     "Who signed: the signatures were checked with the public keys inside the package, not against keys you trust. Anyone can make a key with any name. Choose your trusted public keys file above to check them.",
   document_not_signed:
     "The pages you read: the signatures cover each run's record (evidence and dispositions). The PDF's pages, the results tables and the manifest are checked against each other, but no signature covers them.",
+  validation_pages_not_signed:
+    "The pages you read: the signatures cover each run's record, its evidence, dispositions and results tables. The PDF's pages and the manifest are checked against them, but no signature covers the pages themselves.",
   pages_not_signed:
     "The pages you read: the review signatures cover the findings embedded in the report. The pages are rendered from them and checked against the manifest, but no signature covers the pages themselves.",
 });

@@ -129,7 +129,9 @@ fn print_verification(v: &PackageVerification, json: bool) -> Result<(), Service
         for limit in &v.limits {
             let hint = match limit {
                 Limit::KeysNotChecked => " (give --trusted-keys FILE to check them)",
-                Limit::DocumentNotSigned | Limit::PagesNotSigned => "",
+                Limit::DocumentNotSigned
+                | Limit::ValidationPagesNotSigned
+                | Limit::PagesNotSigned => "",
             };
             outln!("  - {}{hint}", limit.describe());
         }

@@ -7,6 +7,14 @@
 pub const RUN_MANIFEST_V1: &str = "countersign.run/v1";
 /// The signed record of a run: its files and dispositions (docs/signature-format.md).
 pub const RUN_RECORD_V1: &str = "countersign.run-record/v1";
+/// Version 2 of the run record: version 1's members, with `run_data`, the digest of the run's
+/// results exactly as the signer was shown them and the parser version that read them
+/// (docs/signature-format.md §11).
+pub const RUN_RECORD_V2: &str = "countersign.run-record/v2";
+/// The version of the evidence parsers (JUnit XML, Cucumber JSON, `run.json`) whose output a
+/// v2 run record binds. It changes whenever the same evidence would be read into different run
+/// data; a signature then shows as made on a record that changed (docs/signature-format.md §11).
+pub const PARSERS_V1: &str = "countersign.parsers/v1";
 /// A CloudFormation stack snapshot (docs/stack-snapshot.md).
 pub const STACK_SNAPSHOT_V1: &str = "countersign.stack-snapshot/v1";
 /// The signing policy (docs/policy.md).
@@ -62,6 +70,8 @@ mod tests {
         for tag in [
             RUN_MANIFEST_V1,
             RUN_RECORD_V1,
+            RUN_RECORD_V2,
+            PARSERS_V1,
             STACK_SNAPSHOT_V1,
             POLICY_V1,
             POLICY_V2,

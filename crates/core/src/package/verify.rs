@@ -151,6 +151,9 @@ pub struct PackageReport {
     pub checks: Vec<Check>,
     /// Every signature.
     pub signatures: Vec<SignatureResult>,
+    /// Every run record binds its run data (`countersign.run-record/v2`): the results tables
+    /// are covered by the run signatures, not only checked for consistency.
+    pub run_data_signed: bool,
 }
 
 /// What a package that verifies still does not prove. A reader must be told these beside the
@@ -161,11 +164,15 @@ pub enum Limit {
     /// No trusted key list was given: the signatures verify with the public keys the package
     /// itself carries, and anyone can make a key with any printed name.
     KeysNotChecked,
-    /// This format version signs each run's record (evidence digests and dispositions) only.
+    /// Some run record is version 1: it signs the run's evidence digests and dispositions only.
     /// The rendered pages, the results tables (run data) and the manifest are checked against
     /// each other, but no signature covers them: whoever rebuilds them consistently is not
     /// detected.
     DocumentNotSigned,
+    /// Every run record is version 2: the signatures cover each run's evidence digests,
+    /// dispositions and results tables (run data). The rendered pages and the manifest are
+    /// checked against them, but no signature covers the pages themselves.
+    ValidationPagesNotSigned,
     /// A Periodic Review Report's signatures cover its findings document (what the pages are
     /// rendered from); the pages themselves are checked against the manifest but carry no
     /// signature.
@@ -182,6 +189,9 @@ impl Limit {
             Self::DocumentNotSigned => {
                 "the signatures cover each run's record (evidence digests and dispositions) only; the pages, the results tables and the manifest are checked for consistency but carry no signature"
             }
+            Self::ValidationPagesNotSigned => {
+                "the signatures cover each run's record: its evidence digests, dispositions and results tables (run data); the pages and the manifest are checked against them but carry no signature of their own"
+            }
             Self::PagesNotSigned => {
                 "the review signatures cover the findings document embedded in the report; the printed pages are rendered from it and checked against the manifest, but carry no signature of their own"
             }
@@ -197,6 +207,9 @@ impl PackageReport {
             return Vec::new();
         }
         let mut limits = vec![match self.document {
+            DocumentKind::ValidationPackage if self.run_data_signed => {
+                Limit::ValidationPagesNotSigned
+            }
             DocumentKind::ValidationPackage => Limit::DocumentNotSigned,
             DocumentKind::PeriodicReviewReport => Limit::PagesNotSigned,
         }];
@@ -352,6 +365,7 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
         verified: false,
         checks: Vec::new(),
         signatures: Vec::new(),
+        run_data_signed: false,
     };
     const TITLES: [(&str, &str); 9] = [
         ("manifest", "The manifest is a canonical v1 manifest"),
@@ -497,19 +511,13 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
             ));
             continue;
         };
-        let record: RunRecord = match serde_json::from_slice(bytes) {
+        let record = match RunRecord::parse(bytes) {
             Ok(rec) => rec,
             Err(e) => {
-                problems.push(format!("{}: not a run record: {e}", r.record));
+                problems.push(format!("{}: {e}", r.record));
                 continue;
             }
         };
-        if record.canonical_bytes().ok().as_deref() != Some(bytes.as_slice()) {
-            problems.push(format!(
-                "{}: not in canonical form (the run record was re-encoded or edited)",
-                r.record
-            ));
-        }
         if record.run != r.run {
             problems.push(format!(
                 "{}: records run {}, the manifest says {}",
@@ -569,8 +577,34 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
                 ));
             }
         }
+        // A v2 record binds the run data the signer was shown: the results tables are then
+        // covered by the run's signatures, byte for byte.
+        if let Some(bound) = &record.run_data {
+            match input.files.get(&r.data) {
+                None => problems.push(format!(
+                    "{}: the run data the record of {} binds is missing",
+                    r.data, r.run
+                )),
+                Some(b) if Sha256::of(b) != bound.sha256 => problems.push(format!(
+                    "{}: SHA-256 {}, the signed run record binds {} (the results were changed after they were signed)",
+                    r.data,
+                    Sha256::of(b),
+                    bound.sha256
+                )),
+                Some(_) if bound.schema != crate::package::run_data::RUN_DATA_SCHEMA_V1 => {
+                    problems.push(format!(
+                        "{}: the record binds run data of schema {:?}, which this version does not read",
+                        r.record, bound.schema
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
         records.insert(r.run.as_str(), (record, Sha256::of(bytes), data));
     }
+    report.run_data_signed = !manifest.runs.is_empty()
+        && records.len() == manifest.runs.len()
+        && records.values().all(|(r, _, _)| r.run_data.is_some());
     checks.push(
         "records",
         title("records"),

@@ -13,7 +13,7 @@ use super::verify::{
 };
 use crate::digest::Sha256;
 use crate::model::{CaseStatus, TestCase, Totals};
-use crate::run_record::{RecordDisposition, RecordFile, RunRecord};
+use crate::run_record::{RecordDisposition, RecordFile, RecordRunData, RunRecord};
 use crate::signature::dsse::sign_statement;
 use crate::signature::key_id::KeyId;
 use crate::signature::policy::Policy;
@@ -146,6 +146,17 @@ impl Builder {
             package_id: None,
             respelled: false,
         }
+    }
+
+    /// The record in version 2: binding the run data as it stands now.
+    fn binding_run_data(mut self) -> Self {
+        self.record = RunRecord::new_v2(
+            &super::verify::run_key(RUN).unwrap(),
+            self.record.files.clone(),
+            self.record.dispositions.clone(),
+            RecordRunData::of(&self.data).unwrap(),
+        );
+        self
     }
 
     fn sign(&mut self, who: &Person, meaning: Meaning) {
@@ -548,4 +559,72 @@ fn a_verified_package_states_what_it_does_not_prove() {
     let r = verify(Form::Bundle, &broken);
     assert!(!r.verified);
     assert!(r.limits().is_empty());
+}
+
+fn signed_v2() -> Builder {
+    let mut b = Builder::new().binding_run_data();
+    b.sign(&dana(), Meaning::Reviewed);
+    b.sign(&sam(), Meaning::Approved);
+    b
+}
+
+/// The failure a reviewer was shown, hidden after signing: the case passes, its message gone.
+fn hide_the_failure(b: &mut Builder) {
+    let case = b.data.cases.iter_mut().find(|c| c.id == "c-fail").unwrap();
+    case.status = CaseStatus::Passed;
+    case.message = None;
+    b.data.totals = Totals::of(&b.data.cases);
+    b.data.status = "passed".into();
+}
+
+#[test]
+fn a_v2_record_binds_the_run_data_and_the_verdict_says_so() {
+    let (bundle, pdf) = signed_v2().finish();
+    for (form, input) in [(Form::Bundle, &bundle), (Form::Pdf, &pdf)] {
+        let r = verify(form, input);
+        assert!(r.verified, "{r:#?}");
+        assert!(r.run_data_signed);
+        assert_eq!(
+            r.limits(),
+            [Limit::KeysNotChecked, Limit::ValidationPagesNotSigned]
+        );
+    }
+}
+
+#[test]
+fn run_data_forged_after_signing_fails_the_records_check_when_the_record_binds_it() {
+    // The manifest lists the forged results with their new digest, size, status and totals:
+    // only the signed record still names what the reviewer saw.
+    let mut b = signed_v2();
+    hide_the_failure(&mut b);
+    let (bundle, pdf) = b.finish();
+    for (form, input) in [(Form::Bundle, &bundle), (Form::Pdf, &pdf)] {
+        let problems = failed(&verify(form, input), "records");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("the results were changed after they were signed")),
+            "{problems:?}"
+        );
+    }
+    // A v1 record does not bind them: the same forgery verifies, and the verdict says the
+    // results tables carry no signature.
+    let mut b = signed();
+    hide_the_failure(&mut b);
+    let (bundle, _) = b.finish();
+    let r = verify(Form::Bundle, &bundle);
+    assert!(r.verified, "{r:#?}");
+    assert!(!r.run_data_signed);
+    assert!(r.limits().contains(&Limit::DocumentNotSigned));
+}
+
+#[test]
+fn a_v2_record_whose_run_data_is_missing_fails() {
+    let (mut bundle, _) = signed_v2().finish();
+    bundle.files.remove(&format!("runs/{RUN}/results.json"));
+    let problems = failed(&verify(Form::Bundle, &bundle), "records");
+    assert!(
+        problems.iter().any(|p| p.contains("binds is missing")),
+        "{problems:?}"
+    );
 }

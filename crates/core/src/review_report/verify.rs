@@ -77,6 +77,7 @@ pub fn verify_review_report(input: &PackageInput, options: &VerifyOptions) -> Pa
         verified: false,
         checks: Vec::new(),
         signatures: Vec::new(),
+        run_data_signed: false,
     };
     let Some(manifest_bytes) = &input.manifest else {
         checks.push(
