@@ -178,6 +178,12 @@ async fn complete_signature(client: &Client, user: &TestUser, passphrase: &str) 
     }
     type_into(client, "#sign-passphrase", passphrase).await;
     let digest = text_of(client, "#plan-digest").await;
+    // The signer is told what the digest covers: the results as shown, by their digest.
+    let covers = text_of(client, "#plan-covers").await;
+    assert!(
+        covers.contains("results exactly as shown") && covers.contains("run data SHA-256"),
+        "{covers}"
+    );
     click(client, "#sign-go").await;
     wait_for(client, "#signed").await;
     digest
@@ -662,7 +668,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     // Without a trusted keys file the verdict says what it does not prove, not a plain green.
     assert_eq!(
         report.attr("data-limits").await.unwrap().as_deref(),
-        Some("keys_not_checked document_not_signed")
+        Some("keys_not_checked validation_pages_not_signed")
     );
     let limits = wait_for(&client, "#verify-limits")
         .await
@@ -670,7 +676,10 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         .await
         .unwrap();
     assert!(limits.contains("not against keys you trust"), "{limits}");
-    assert!(limits.contains("no signature covers them"), "{limits}");
+    assert!(
+        limits.contains("results tables") && limits.contains("no signature covers the pages"),
+        "{limits}"
+    );
     screenshot(&client, "11-package-verified").await;
     accessible(&client, &axe, "Packages: verified (dark)").await;
 

@@ -182,6 +182,80 @@ fn tamper_pdf(pdf: &[u8], name: &str, change: impl FnOnce(Vec<u8>) -> Option<Vec
     out
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walk(from) {
+        let rel = entry.strip_prefix(from).unwrap();
+        std::fs::create_dir_all(to.join(rel).parent().unwrap()).unwrap();
+        std::fs::copy(&entry, to.join(rel)).unwrap();
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn zip_dir(dir: &Path, to: &Path) {
+    let mut w = zip::ZipWriter::new(std::fs::File::create(to).unwrap());
+    for path in walk(dir) {
+        let name = path.strip_prefix(dir).unwrap().to_str().unwrap().to_owned();
+        w.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut w, &std::fs::read(&path).unwrap()).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+/// Rewrites the results of `run` in a bundle folder so that `case` passed, and the manifest
+/// to list the new results consistently: everything a forger can recompute, recomputed.
+fn forge_results(bundle: &Path, run: &str, case: &str) {
+    use countersign_core::canonical::canonical_json;
+    use countersign_core::digest::Sha256;
+    let path = bundle.join(format!("runs/{run}/results.json"));
+    let mut data: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let cases = data["cases"].as_array_mut().unwrap();
+    let c = cases.iter_mut().find(|c| c["id"] == case).unwrap();
+    let was = c["status"].as_str().unwrap().to_owned();
+    c["status"] = "passed".into();
+    c["message"] = serde_json::Value::Null;
+    let totals = data["totals"].as_object_mut().unwrap();
+    let dec = |t: &mut serde_json::Map<String, serde_json::Value>, k: &str, by: i64| {
+        let n = t[k].as_i64().unwrap() + by;
+        t.insert(k.into(), n.into());
+    };
+    dec(totals, &was, -1);
+    dec(totals, "passed", 1);
+    let (status, totals) = (data["status"].clone(), data["totals"].clone());
+    let bytes = canonical_json(&data).unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    let mpath = bundle.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&mpath).unwrap()).unwrap();
+    let rel = format!("runs/{run}/results.json");
+    for f in m["files"].as_array_mut().unwrap() {
+        if f["path"] == rel.as_str() {
+            f["sha256"] = Sha256::of(&bytes).to_hex().into();
+            f["size"] = bytes.len().into();
+        }
+    }
+    for r in m["runs"].as_array_mut().unwrap() {
+        if r["run"] == run {
+            r["status"] = status.clone();
+            r["totals"] = totals.clone();
+        }
+    }
+    std::fs::write(&mpath, canonical_json(&m).unwrap()).unwrap();
+}
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
@@ -407,6 +481,39 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
     bytes[0] ^= 0x01;
     std::fs::write(&ev_path, &bytes).unwrap();
     refused(&cli, &bundle, &format!("{}: SHA-256", evidence.path));
+
+    // Forged results: a failed case of the signed run shown as passed, its message gone, with
+    // the manifest's digests, sizes, status and totals all recomputed to match. Only the signed
+    // run record (version 2) still names the results the reviewers saw.
+    std::fs::write(&ev_path, {
+        bytes[0] ^= 0x01;
+        &bytes
+    })
+    .unwrap();
+    let forged = out.path().join("forged");
+    copy_dir(&bundle, &forged);
+    forge_results(&forged, RUN, &failed[0]);
+    let why = format!("records: runs/{RUN}/results.json: SHA-256");
+    refused(&cli, &forged, &why);
+    refused(
+        &cli,
+        &forged,
+        "the results were changed after they were signed",
+    );
+    let forged_zip = out.path().join("forged.zip");
+    zip_dir(&forged, &forged_zip);
+    refused(&cli, &forged_zip, &why);
+    let forged_manifest = std::fs::read(forged.join("manifest.json")).unwrap();
+    let forged_results = std::fs::read(forged.join(format!("runs/{RUN}/results.json"))).unwrap();
+    let in_pdf = tamper_pdf(
+        &tamper_pdf(&pdf, &format!("runs/{RUN}/results.json"), |_| {
+            Some(forged_results.clone())
+        }),
+        "manifest.json",
+        |_| Some(forged_manifest.clone()),
+    );
+    let p = write(out.path(), "forged.pdf", &in_pdf);
+    refused(&cli, &p, &why);
 
     // Not a package at all.
     let p = write(out.path(), "plain.pdf", b"%PDF-1.4\nnothing here");

@@ -387,4 +387,11 @@ async fn the_command_line_prints_the_sign_in_and_waits_for_its_approval() {
         stdout.contains("Signed LIMS/OQ/2026-11-03-oq-1 as Reviewed"),
         "{stdout}"
     );
+    // Before any secret, the signer was told what the record digest covers.
+    assert!(
+        stderr.contains("The signature covers record sha256:")
+            && stderr.contains("the results exactly as shown")
+            && stderr.contains("countersign.parsers/v1"),
+        "{stderr}"
+    );
 }

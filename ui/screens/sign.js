@@ -285,6 +285,8 @@ export function render(ctx, params) {
           h("dd", { class: "mono", id: "plan-run" }, p.run),
           h("dt", {}, "Record digest (SHA-256)"),
           h("dd", { class: "mono", id: "plan-digest" }, p.record_sha256),
+          h("dt", {}, "It covers"),
+          h("dd", { id: "plan-covers" }, p.covers),
           h("dt", {}, "Meaning"),
           h("dd", { id: "plan-meaning" }, h("b", {}, req.meaning)),
           h("dt", {}, "Reason"),

@@ -378,6 +378,11 @@ pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), Serv
         Shown(&plan.policy_version.to_string()),
         Shown(&plan.policy_source.to_string())
     );
+    eprintln!(
+        "The signature covers record sha256:{}: {}",
+        plan.record_sha256.to_hex(),
+        Shown(&plan.covers)
+    );
     let aws = cli.global.aws();
     let secrets = signing_secrets(
         service,

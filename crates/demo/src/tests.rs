@@ -521,6 +521,7 @@ fn runs_read_back_through_the_core_with_the_intended_totals() {
     .into_iter()
     .collect();
     let options = ParseOptions::default();
+    let mut read_as: BTreeMap<String, String> = BTreeMap::new();
     for (key, files) in &folders {
         let inputs: Vec<RunInput<'_>> = files
             .iter()
@@ -561,6 +562,48 @@ fn runs_read_back_through_the_core_with_the_intended_totals() {
             results, 1,
             "{name}: exactly one result file, evidence JSON is not mistaken for Cucumber"
         );
+        let data = countersign_core::package::run_data::RunData::of(&run, &[]);
+        let bound = countersign_core::run_record::RecordRunData::of(&data).unwrap();
+        read_as.insert(name, bound.sha256.to_hex());
     }
     assert_eq!(folders.len(), expected.len());
+    // A v2 run record binds the run data and the parser version that read it
+    // (docs/signature-format.md §11). These digests pin what this parser version reads from
+    // the demo runs: a parser change that reads the same evidence differently fails here, and
+    // must come with a new `PARSERS_V1` successor, so that signatures made on the old reading
+    // show as made on a record that changed instead of silently covering other results.
+    assert_eq!(
+        countersign_core::run_record::PARSERS_VERSION,
+        "countersign.parsers/v1"
+    );
+    let pinned: BTreeMap<String, String> = [
+        (
+            "ELN/IQ/2026-11-02-iq-1",
+            "f1b64bdd520cc647872c9d344553d0b8cfb9abe47a05622c0f590f1d9968fd7e",
+        ),
+        (
+            "ELN/OQ/2026-11-03-oq-1",
+            "b7ca42646544db4accf905be28e55d3cda64e52137212deb07a4714ab9089188",
+        ),
+        (
+            "ELN/PQ/2026-11-04-pq-1",
+            "9d3473f1f24658d89447e6c6137e6779daa191b17f10c04edce682a97fb06073",
+        ),
+        (
+            "LIMS/IQ/2026-11-02-iq-1",
+            "d38cdbab4a76050e35ed9fababd0790d343181f2f81c25fc7f731d63e5eb1eae",
+        ),
+        (
+            "LIMS/OQ/2026-11-03-oq-1",
+            "0fff6f1eddadd7878971e3c781048fef7481240dcca2b78eee0b879f0828d6d8",
+        ),
+        (
+            "LIMS/PQ/2026-11-04-pq-1",
+            "920af121d843748927caff511a210242b660252a89ef83958705f353f9097228",
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    assert_eq!(read_as, pinned);
 }

@@ -147,6 +147,7 @@ impl SigningAct for AssessAct<'_> {
             history: Vec::new(),
             // Not a signature on a record: the policy's record rules do not govern it.
             rules: None,
+            covers: "the impact assessment record of this change".into(),
         })
     }
 }

@@ -8,7 +8,8 @@ use std::str::FromStr;
 
 use countersign_aws::AwsSettings;
 use countersign_core::model::Integrity;
-use countersign_core::run_record::{RecordDisposition, RecordFile, RunRecord};
+use countersign_core::package::run_data::RunData;
+use countersign_core::run_record::{RecordDisposition, RecordFile, RecordRunData, RunRecord};
 use countersign_core::signature::key_id::KeyId;
 use countersign_ledger::{Actor, CaseDispositionRecord, NewCaseDisposition, SignerKeyRecord};
 use serde::Serialize;
@@ -100,7 +101,11 @@ struct PlannedDisposition {
 #[derive(Debug, Clone)]
 pub(crate) struct RecordContext {
     pub view: RunView,
+    /// The record the current cycle is signed on: version 2, or version 1 for a cycle whose
+    /// first signature was made on version 1.
     pub record: RunRecord,
+    /// The run data (results as shown) a version 2 record binds.
+    pub data: RunData,
     /// Failed or errored cases with no disposition.
     pub undispositioned: Vec<String>,
 }
@@ -387,13 +392,51 @@ impl Service {
             .filter(|c| !current.iter().any(|d| d.case_id == c.id))
             .map(|c| c.id.clone())
             .collect();
-        let record = RunRecord::new(&view.run.key, files, record_dispositions(current));
+        let dispositions = record_dispositions(current);
+        let v1 = RunRecord::new(&view.run.key, files.clone(), dispositions.clone());
+        let rows = self
+            .ledger()?
+            .signatures_of(crate::signing::RUN_SUBJECT, &view.summary.id)
+            .map_err(err::from_ledger)?;
+        let (v2, data) = record_v2(&view.run, files, dispositions)?;
+        let record = if crate::signing::view::cycle_began_on(&rows, record_digest(&v1)?) {
+            v1
+        } else {
+            v2
+        };
         Ok(RecordContext {
             view,
             record,
+            data,
             undispositioned,
         })
     }
+}
+
+/// The version 2 record of `run` with these files and current dispositions, and the run data
+/// it binds: what the signer is shown.
+pub(crate) fn record_v2(
+    run: &countersign_core::run::Run,
+    files: Vec<RecordFile>,
+    dispositions: Vec<RecordDisposition>,
+) -> Result<(RunRecord, RunData), ServiceError> {
+    let data = RunData::of(run, &dispositions);
+    let bound = RecordRunData::of(&data).map_err(|e| {
+        ServiceError::integrity(format!("the run data could not be encoded: {}", e.detail))
+    })?;
+    Ok((
+        RunRecord::new_v2(&run.key, files, dispositions, bound),
+        data,
+    ))
+}
+
+/// A record's digest, or an integrity error naming why it could not be encoded.
+pub(crate) fn record_digest(
+    record: &RunRecord,
+) -> Result<countersign_core::digest::Sha256, ServiceError> {
+    record.digest().map_err(|e| {
+        ServiceError::integrity(format!("the record could not be encoded: {}", e.detail))
+    })
 }
 
 /// The files a run record names: every stored file with its digest (a rejected one has none).

@@ -524,7 +524,13 @@ impl Service {
             }
         };
         let published_sha = Sha256::of(&record_bytes);
-        let record = match check_record(&record_name, &record_bytes, &run_key, &rc.record.files) {
+        let record = match check_record(
+            &record_name,
+            &record_bytes,
+            &run_key,
+            &rc.record.files,
+            &rc.view.run,
+        ) {
             Ok(r) => r,
             Err(item) => {
                 items.push(item);

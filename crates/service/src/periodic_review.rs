@@ -220,6 +220,7 @@ impl SigningAct for PeriodicReviewAct<'_> {
             history,
             // Not a signature on a run record: the policy's record rules do not govern it.
             rules: None,
+            covers: "the findings document of this periodic review (baseline, changes, coverage, verdict)".into(),
         })
     }
 }

@@ -141,6 +141,7 @@ impl SigningAct for ReviewAct<'_> {
             digest,
             history,
             rules: None,
+            covers: "the audit-trail section under review".into(),
         })
     }
 }

@@ -20,7 +20,7 @@ use countersign_ledger::{Actor, NewEvent};
 use countersign_store::StoreError;
 use serde::Serialize;
 
-use crate::disposition::{record_dispositions, record_files};
+use crate::disposition::{record_digest, record_dispositions, record_files, record_v2};
 use crate::error::{self as err, ServiceError};
 use crate::Service;
 
@@ -109,6 +109,9 @@ pub struct FileContent {
 /// integrity check).
 type RecordFiles = Result<Vec<RecordFile>, String>;
 
+/// A run as parsed, by its key: given when a state check needs the run data.
+type ReadRun<'a> = dyn Fn(&RunKey) -> Option<std::borrow::Cow<'a, Run>> + 'a;
+
 /// A run's stored files, as the ledger knows them.
 struct RunFiles {
     key: RunKey,
@@ -127,8 +130,17 @@ impl Service {
         let mut out = Vec::with_capacity(groups.len());
         let mut derived = Vec::new();
         let mut files = HashMap::with_capacity(groups.len());
+        // Each run's stored files, for a signed run whose record binds its run data.
+        let mut stored = HashMap::with_capacity(groups.len());
         for g in groups.into_values() {
             files.insert(g.key.to_string(), Ok(record_files(&g.files)));
+            stored.insert(
+                g.key.clone(),
+                RunFiles {
+                    key: g.key.clone(),
+                    files: g.files.clone(),
+                },
+            );
             let inputs = inputs_digest(&g.key, &g.files);
             if let Some(rec) = self.recorded_summary(&g.key, inputs)? {
                 if self.sources_intact(&g, &rec) {
@@ -148,7 +160,12 @@ impl Service {
             out.push(summary(&run));
         }
         self.record_summaries(&derived);
-        self.attach_states(&mut out, &files)?;
+        let stored = std::cell::RefCell::new(stored);
+        let read = |key: &RunKey| {
+            let g = stored.borrow_mut().remove(key)?;
+            Some(std::borrow::Cow::Owned(self.assemble(g, false)))
+        };
+        self.attach_states(&mut out, &files, &read)?;
         let fresh = self.new_since_last_sync()?;
         for r in &mut out {
             r.new_since_sync = fresh.contains(&r.id);
@@ -160,10 +177,12 @@ impl Service {
     /// signature decides it, whether any disposition was recorded; then checks the signatures
     /// of each signed run's current cycle against its record built from `files` (per run id)
     /// and its current dispositions, as signing and `show` verify them.
+    /// `read` gives a run as parsed, for a cycle signed on a record that binds its run data.
     fn attach_states(
         &self,
         runs: &mut [RunSummary],
         files: &HashMap<String, RecordFiles>,
+        read: &ReadRun<'_>,
     ) -> Result<(), ServiceError> {
         let mut by_run: BTreeMap<String, Vec<countersign_ledger::SignatureRecord>> =
             BTreeMap::new();
@@ -202,7 +221,7 @@ impl Service {
                     Some(c) => c,
                     None => (self.key_registry()?, self.handoff_key_sources()?),
                 };
-                let check = self.state_check(run, rows, files, &registry, &handoff_keys)?;
+                let check = self.state_check(run, rows, files, read, &registry, &handoff_keys)?;
                 checking = Some((registry, handoff_keys));
                 check
             };
@@ -216,6 +235,7 @@ impl Service {
         run: &RunSummary,
         rows: Vec<countersign_ledger::SignatureRecord>,
         files: &HashMap<String, RecordFiles>,
+        read: &ReadRun<'_>,
         registry: &countersign_core::signature::verify::KeyRegistry,
         handoff_keys: &BTreeMap<countersign_core::signature::key_id::KeyId, String>,
     ) -> Result<StateCheck, ServiceError> {
@@ -228,14 +248,21 @@ impl Service {
             }
             None => Vec::new(),
         };
-        let record = RunRecord::new(
-            &run.key,
-            files,
-            record_dispositions(self.current_dispositions(&run.id)?),
-        );
-        let digest = record.digest().map_err(|e| {
-            ServiceError::integrity(format!("the record could not be encoded: {}", e.detail))
-        })?;
+        let dispositions = record_dispositions(self.current_dispositions(&run.id)?);
+        let v1 = RunRecord::new(&run.key, files.clone(), dispositions.clone());
+        let v1 = record_digest(&v1)?;
+        // A cycle begun on a version 1 record is checked against it from the files alone; a
+        // version 2 record binds the run data, which means reading the run.
+        let digest = if crate::signing::view::cycle_began_on(&rows, v1) {
+            v1
+        } else {
+            let Some(parsed) = read(&run.key) else {
+                return Ok(StateCheck::NotVerified {
+                    detail: format!("the files of run {} could not be read", run.id),
+                });
+            };
+            record_digest(&record_v2(&parsed, files, dispositions)?.0)?
+        };
         let name = RunRecord::subject_name(&run.key);
         let views = crate::signing::view::record_signature_views(
             rows,
@@ -360,7 +387,8 @@ impl Service {
             ))
         };
         let files = HashMap::from([(summaries[0].id.clone(), record)]);
-        self.attach_states(&mut summaries, &files)?;
+        let read = |_: &RunKey| Some(std::borrow::Cow::Borrowed(&run));
+        self.attach_states(&mut summaries, &files, &read)?;
         let [mut summary] = summaries;
         summary.new_since_sync = self.new_since_last_sync()?.contains(&summary.id);
         Ok(RunView {

@@ -8,11 +8,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::canonical::is_canonical;
 use crate::digest::Sha256;
 use crate::layout::check_relative_key;
 use crate::model::RunKey;
-use crate::run_record::{RecordFile, RunRecord, RUN_RECORD_SCHEMA_V1};
+use crate::package::run_data::RunData;
+use crate::run::Run;
+use crate::run_record::{
+    RecordFile, RecordRunData, RunRecord, RUN_RECORD_SCHEMA_V1, RUN_RECORD_SCHEMA_V2,
+};
 use crate::signature::key_id::KeyId;
 use crate::signature::predicate::Predicate;
 use crate::signature::verify::{
@@ -103,33 +106,30 @@ pub fn files_difference(published: &[RecordFile], local: &[RecordFile]) -> Optio
         .map(|p| format!("this desktop's run has {p}, which the published record does not list"))
 }
 
-/// Checks the published record's bytes: a canonical v1 run record of `run` listing exactly
-/// the files of this desktop's record. On refusal, the item to report.
+/// Checks the published record's bytes: a canonical v1 or v2 run record of `run` listing
+/// exactly the files of this desktop's record and, in version 2, binding exactly the run data
+/// this desktop reads from them (`local_run`, parsed here) with the record's dispositions. On
+/// refusal, the item to report.
 pub fn check_record(
     name: &str,
     bytes: &[u8],
     run: &RunKey,
     local_files: &[RecordFile],
+    local_run: &Run,
 ) -> Result<RunRecord, Item> {
     let reject = |why, detail: String| Item::rejected(ItemKind::Record, name, why, detail);
-    let parsed: RunRecord = serde_json::from_slice(bytes)
+    let loose: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| reject(Refusal::Malformed, format!("not a run record: {e}")))?;
-    if parsed.schema != RUN_RECORD_SCHEMA_V1 {
+    let schema = loose.get("schema").and_then(|s| s.as_str()).unwrap_or("");
+    if schema != RUN_RECORD_SCHEMA_V1 && schema != RUN_RECORD_SCHEMA_V2 {
         return Err(reject(
             Refusal::UnsupportedVersion,
             format!(
-                "record schema {:?}, expected {RUN_RECORD_SCHEMA_V1}",
-                parsed.schema
+                "record schema {schema:?}, expected {RUN_RECORD_SCHEMA_V2} or {RUN_RECORD_SCHEMA_V1}"
             ),
         ));
     }
-    if !is_canonical(&parsed, bytes) {
-        return Err(reject(
-            Refusal::Malformed,
-            "the record is not in RFC 8785 canonical form (or has members v1 does not define)"
-                .into(),
-        ));
-    }
+    let parsed = RunRecord::parse(bytes).map_err(|e| reject(Refusal::Malformed, e))?;
     if parsed.run != run.to_string() {
         return Err(reject(
             Refusal::RecordMismatch,
@@ -141,6 +141,19 @@ pub fn check_record(
             Refusal::RecordMismatch,
             format!("record digest mismatch: {d}"),
         ));
+    }
+    if let Some(theirs) = &parsed.run_data {
+        let ours = RecordRunData::of(&RunData::of(local_run, &parsed.dispositions))
+            .map_err(|e| reject(Refusal::Malformed, e.to_string()))?;
+        if *theirs != ours {
+            return Err(reject(
+                Refusal::RecordMismatch,
+                format!(
+                    "record digest mismatch: the published record binds run data {} (parsers {}), this desktop reads {} (parsers {}) from the same files",
+                    theirs.sha256, theirs.parser, ours.sha256, ours.parser
+                ),
+            ));
+        }
     }
     Ok(parsed)
 }

@@ -172,20 +172,42 @@ fn a_record_for_another_run_or_not_canonical_is_refused_with_its_reason() {
     }];
     let record = crate::run_record::RunRecord::new(&run, files.clone(), Vec::new());
     let bytes = record.canonical_bytes().unwrap();
+    let local = crate::run::assemble(run.clone(), &[], &crate::run::ParseOptions::default());
     assert_eq!(
-        check_record("record.json", &bytes, &run, &files).unwrap(),
+        check_record("record.json", &bytes, &run, &files, &local).unwrap(),
         record
     );
+    // Version 2: the run data it binds must be what this desktop reads from the same files,
+    // with the record's dispositions.
+    let data =
+        crate::run_record::RecordRunData::of(&crate::package::run_data::RunData::of(&local, &[]))
+            .unwrap();
+    let v2 = crate::run_record::RunRecord::new_v2(&run, files.clone(), Vec::new(), data);
+    let v2_bytes = v2.canonical_bytes().unwrap();
+    assert_eq!(
+        check_record("record.json", &v2_bytes, &run, &files, &local).unwrap(),
+        v2
+    );
+    let mut read_otherwise = local.clone();
+    read_otherwise.add_problem("a.xml", "read differently".into());
+    let e = check_record("record.json", &v2_bytes, &run, &files, &read_otherwise).unwrap_err();
+    assert_eq!(e.refusal(), Some(Refusal::RecordMismatch));
+    assert!(e.detail.contains("binds run data"), "{}", e.detail);
+    let v9 = String::from_utf8(bytes.clone())
+        .unwrap()
+        .replace("run-record/v1", "run-record/v9");
+    let e = check_record("record.json", v9.as_bytes(), &run, &files, &local).unwrap_err();
+    assert_eq!(e.refusal(), Some(Refusal::UnsupportedVersion));
     let other = crate::model::RunKey {
         run_id: "r2".into(),
         ..run.clone()
     };
-    let e = check_record("record.json", &bytes, &other, &files).unwrap_err();
+    let e = check_record("record.json", &bytes, &other, &files, &local).unwrap_err();
     assert_eq!(e.refusal(), Some(Refusal::RecordMismatch));
     let pretty = serde_json::to_vec_pretty(&record).unwrap();
-    let e = check_record("record.json", &pretty, &run, &files).unwrap_err();
+    let e = check_record("record.json", &pretty, &run, &files, &local).unwrap_err();
     assert_eq!(e.refusal(), Some(Refusal::Malformed));
-    let e = check_record("record.json", &bytes, &run, &[]).unwrap_err();
+    let e = check_record("record.json", &bytes, &run, &[], &local).unwrap_err();
     assert_eq!(e.refusal(), Some(Refusal::RecordMismatch));
     // Nothing signed: the record is refused as unsigned, nothing is taken over.
     let listing = sort_listing(["record.json"]);

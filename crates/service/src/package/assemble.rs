@@ -147,8 +147,7 @@ impl Service {
             let view = &ctx.view;
             let record_bytes = canonical(&ctx.record, "the run record")?;
             let record_sha256 = Sha256::of(&record_bytes);
-            let data = RunData::of(&ctx.view.run, &ctx.record.dispositions);
-            let data_bytes = canonical(&data, "the run data")?;
+            let data_bytes = canonical(&ctx.data, "the run data")?;
             let signatures: Vec<_> = self
                 .signatures_of(&ctx)?
                 .into_iter()
@@ -225,7 +224,7 @@ impl Service {
                 view: ctx.view,
                 record: ctx.record,
                 record_sha256,
-                data,
+                data: ctx.data,
                 signatures,
             });
         }

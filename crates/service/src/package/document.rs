@@ -149,7 +149,11 @@ pub(crate) fn document(input: &DocumentInput<'_>) -> PackageDocument {
     sections.push(audit_trail(input.events));
     sections.push(Section::Paragraphs {
         title: "How to verify this package".into(),
-        text: how_to_verify(m, &input.manifest_sha256),
+        text: how_to_verify(
+            m,
+            &input.manifest_sha256,
+            input.runs.iter().all(|r| r.record.run_data.is_some()),
+        ),
     });
     PackageDocument {
         kind: countersign_pdf::DocumentKind::ValidationPackage,
@@ -660,15 +664,22 @@ fn audit_trail(events: &[EventRecord]) -> Section {
     )
 }
 
-fn how_to_verify(m: &PackageManifest, sha: &str) -> String {
+/// `run_data_signed`: every run record binds its run data (version 2), so the results tables
+/// are covered by the signatures; the sentence says exactly what `verify` then proves.
+fn how_to_verify(m: &PackageManifest, sha: &str, run_data_signed: bool) -> String {
+    let covers = if run_data_signed {
+        "What the signatures cover: each run's record: its evidence digests, its dispositions and the results tables as the signers were shown them (runs/…/results.json, whose SHA-256 the record names). The pages of this PDF and the manifest are checked against them, but no signature covers the pages themselves"
+    } else {
+        "What the signatures cover: each run's record (its evidence digests and dispositions). The pages of this PDF, its results tables and the manifest are checked against each other, but no signature covers them"
+    };
     format!(
         "This package is {id}. Its manifest (attachment manifest.json, RFC 8785 canonical JSON) has SHA-256 {sha}; the PDF's trailer /ID is its first 16 bytes.\n\
 \n\
 Offline, with Countersign: countersign verify THIS.pdf --trusted-keys KEYS. Add the bundle (folder or .zip) to check the original evidence files too. Exit code 0 means every check passed; 1 names the first failed check.\n\
 \n\
-What the signatures cover: each run's record (its evidence digests and dispositions). The pages of this PDF, its results tables and the manifest are checked against each other, but no signature covers them; without a trusted-keys list, the signers' keys are the ones this package carries.\n\
+{covers}; without a trusted-keys list, the signers' keys are the ones this package carries.\n\
 \n\
-Without Countersign: extract the attachments (e.g. pdfdetach -saveall). Check that manifest.json is canonical and that its SHA-256 is the one above; check the size and SHA-256 of every file it lists; check each signature (signatures/…/NNN.dsse.json) as a DSSE envelope with Ed25519 over the pre-authentication encoding, using the public key in keys/<key-id>.json, against the run record it names (runs/…/record.json); a run that was re-opened also carries its earlier signatures, each up to the last re-open checked against the record digest its own statement names, and each naming every earlier one in `follows`. The byte formats are in docs/package-format.md and docs/signature-format.md of the Countersign source.\n\
+Without Countersign: extract the attachments (e.g. pdfdetach -saveall). Check that manifest.json is canonical and that its SHA-256 is the one above; check the size and SHA-256 of every file it lists; check each signature (signatures/…/NNN.dsse.json) as a DSSE envelope with Ed25519 over the pre-authentication encoding, using the public key in keys/<key-id>.json, against the run record it names (runs/…/record.json), and that a record of version 2 names the SHA-256 of its results file; a run that was re-opened also carries its earlier signatures, each up to the last re-open checked against the record digest its own statement names, and each naming every earlier one in `follows`. The byte formats are in docs/package-format.md and docs/signature-format.md of the Countersign source.\n\
 \n\
 The manifest lists {files} files for {runs} run(s). Original evidence files are listed with their digests and travel in the bundle, not inside this PDF.",
         id = one(&m.package_id),

@@ -70,6 +70,8 @@ pub(crate) struct ActSubject {
     /// need; `None` for acts those rules do not govern (the audit-trail review: any enrolled
     /// person may sign that they reviewed the trail).
     pub(crate) rules: Option<RecordFacts>,
+    /// What the signed digest covers, in a sentence shown before any secret is asked for.
+    pub(crate) covers: String,
 }
 
 /// The authority check still owed once the signer's IAM groups can be read (with the MFA

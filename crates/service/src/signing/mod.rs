@@ -77,6 +77,8 @@ pub struct SignPlan {
     pub policy_version: u32,
     /// Where the policy came from (`<home>/policy.json` or `built-in default`).
     pub policy_source: String,
+    /// What the record digest covers, in a sentence.
+    pub covers: String,
 }
 
 /// A signature just applied.
@@ -143,6 +145,7 @@ impl SigningAct for RunAct<'_> {
         let id = ctx.view.summary.id.clone();
         let name = RunRecord::subject_name(&ctx.view.run.key);
         let history = service.run_history(&ctx)?;
+        let covers = covers(&ctx);
         let rules = RecordFacts {
             name: name.clone(),
             phase: ctx.view.run.key.phase,
@@ -161,7 +164,31 @@ impl SigningAct for RunAct<'_> {
             digest,
             history,
             rules: Some(rules),
+            covers,
         })
+    }
+}
+
+/// What a run record covers, in a sentence: the signer is shown this before signing.
+fn covers(ctx: &crate::disposition::RecordContext) -> String {
+    let r = &ctx.record;
+    let files = format!(
+        "{} evidence file(s) by SHA-256 and {} disposition(s)",
+        r.files.len(),
+        r.dispositions.len()
+    );
+    match &r.run_data {
+        Some(d) => format!(
+            "{files}, and the results exactly as shown: {} case(s) with their statuses and messages, the traceability and the dispositions (run data SHA-256 {}, read by {}); run record {}",
+            ctx.data.cases.len(),
+            d.sha256,
+            d.parser,
+            r.schema
+        ),
+        None => format!(
+            "{files}; run record {} (this cycle began on it): the results tables are not covered by the signature",
+            r.schema
+        ),
     }
 }
 
@@ -262,6 +289,7 @@ impl From<flow::Planned> for SignPlan {
             needs_mfa: p.needs_mfa,
             policy_version: p.policy.version,
             policy_source: p.policy_source,
+            covers: p.subject.covers,
         }
     }
 }

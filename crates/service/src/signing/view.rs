@@ -109,6 +109,17 @@ pub(crate) fn current_cycle(views: &[SignatureView]) -> &[SignatureView] {
     &views[countersign_core::lifecycle::last_reopen(&meanings).map_or(0, |i| i + 1)..]
 }
 
+/// Whether the current cycle of these signatures (in signing order) began on the record whose
+/// digest is `digest`: its first signature after the last re-open names it. A cycle is signed
+/// on one record version throughout; one begun on a version 1 record goes on with version 1
+/// (docs/signature-format.md §11).
+pub(crate) fn cycle_began_on(rows: &[SignatureRecord], digest: Sha256) -> bool {
+    let meanings: Vec<Meaning> = rows.iter().map(|r| r.meaning).collect();
+    let start = countersign_core::lifecycle::last_reopen(&meanings).map_or(0, |i| i + 1);
+    // A row's subject digest is its envelope's (the ledger records them together).
+    rows.get(start).map(|r| r.subject_sha256) == Some(digest)
+}
+
 /// The signatures on one run record in signing order, each verified: those of the current
 /// cycle against the record as it stands now (`digest`); those up to its last re-open (that
 /// re-open included) against the record as it stood when they were made, the digest their
@@ -238,5 +249,44 @@ mod tests {
             Some("2026-11-03 15:05:09 +01:00")
         );
         assert_eq!(local_time("garbage", "+01:00"), None);
+    }
+
+    fn row(meaning: Meaning, digest: Sha256) -> SignatureRecord {
+        SignatureRecord {
+            id: 0,
+            subject_kind: "run".into(),
+            subject_id: "LIMS/OQ/r1".into(),
+            subject_sha256: digest,
+            meaning,
+            key_id: KeyId::of(
+                &countersign_core::signature::SigningKey::from_bytes(&[1; 32]).verifying_key(),
+            ),
+            printed_name: "Dana".into(),
+            signed_at: "2026-11-03T14:05:09.120Z".into(),
+            utc_offset: "+01:00".into(),
+            envelope: Vec::new(),
+            event_seq: 1,
+        }
+    }
+
+    /// A cycle begun on a version 1 record goes on with it; a new cycle (nothing signed, or
+    /// after a re-open) is signed on version 2.
+    #[test]
+    fn a_cycle_is_signed_on_the_record_version_it_began_on() {
+        let (v1, v2) = (Sha256::of(b"v1 record"), Sha256::of(b"v2 record"));
+        assert!(!cycle_began_on(&[], v1));
+        let reviewed_on_v1 = [row(Meaning::Reviewed, v1)];
+        assert!(cycle_began_on(&reviewed_on_v1, v1));
+        assert!(!cycle_began_on(&[row(Meaning::Reviewed, v2)], v1));
+        let reopened = [
+            row(Meaning::Reviewed, v1),
+            row(Meaning::Approved, v1),
+            row(Meaning::Reopened, v1),
+        ];
+        assert!(!cycle_began_on(&reopened, v1));
+        let mut next = reopened.to_vec();
+        next.push(row(Meaning::Reviewed, v2));
+        assert!(!cycle_began_on(&next, v1));
+        assert!(cycle_began_on(&next, v2));
     }
 }
