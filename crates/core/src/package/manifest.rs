@@ -225,12 +225,66 @@ impl PackageManifest {
                 )));
             }
         }
+        for f in &self.files {
+            if !self.path_fits_role(&f.path, f.role) {
+                return Err(ManifestError::Content(format!(
+                    "{:?} is listed as {}, but that is not where a {} file of this package goes (docs/package-format.md §2)",
+                    f.path, f.role, f.role
+                )));
+            }
+        }
         if self.package_id.is_empty() || self.package_id.len() > 128 {
             return Err(ManifestError::Content(
                 "package_id is empty or longer than 128 characters".into(),
             ));
         }
         Ok(())
+    }
+
+    /// Whether `path` is where a file of `role` goes (§2 of docs/package-format.md): a run's
+    /// record, data, evidence and signatures under the runs the manifest lists, keys by key id,
+    /// the single files at the root. A file listed under another role than its path says would
+    /// be checked by the wrong rules (or, as evidence, not looked for in a PDF at all).
+    fn path_fits_role(&self, path: &str, role: FileRole) -> bool {
+        let parts: Vec<&str> = path.split('/').collect();
+        let json_name = |name: &str| name.strip_suffix(".json").is_some_and(|n| !n.is_empty());
+        match role {
+            FileRole::RunRecord => self
+                .runs
+                .iter()
+                .any(|r| r.record == path && path == format!("runs/{}/record.json", r.run)),
+            FileRole::RunData => self
+                .runs
+                .iter()
+                .any(|r| r.data == path && path == format!("runs/{}/results.json", r.run)),
+            FileRole::Evidence => self.runs.iter().any(|r| {
+                path.strip_prefix(&format!("runs/{}/files/", r.run))
+                    .is_some_and(|rest| !rest.is_empty())
+            }),
+            FileRole::Signature => self.runs.iter().any(|r| {
+                path.strip_prefix(&format!("signatures/{}/", r.run))
+                    .and_then(|name| name.strip_suffix(".dsse.json"))
+                    .is_some_and(|n| n.len() >= 3 && n.bytes().all(|b| b.is_ascii_digit()))
+            }),
+            FileRole::PublicKey => {
+                parts.len() == 2
+                    && parts[0] == "keys"
+                    && parts[1].strip_suffix(".json").is_some_and(|id| {
+                        id.len() == 32
+                            && id
+                                .bytes()
+                                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                    })
+            }
+            FileRole::Policy => path == "policy.json",
+            FileRole::StackSnapshot => {
+                parts.len() == 3 && parts[0] == "stacks" && json_name(parts[2])
+            }
+            FileRole::AuditEvidence => {
+                parts.len() == 2 && parts[0] == "audit-evidence" && json_name(parts[1])
+            }
+            FileRole::AuditTrail => path == "audit-trail.json",
+        }
     }
 
     /// The file at `path`, if listed.
@@ -417,6 +471,48 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not a run-record file"));
+    }
+
+    /// Each role has its place (§2): a signature relisted as evidence (which a PDF does not
+    /// carry, so it would not be looked for) or a key under another name is refused.
+    #[test]
+    fn a_file_listed_under_a_role_its_path_does_not_fit_is_refused() {
+        let good = sample();
+        assert!(good
+            .files
+            .iter()
+            .all(|f| good.path_fits_role(&f.path, f.role)));
+        let run = good.runs[0].run.clone();
+        for (path, role) in [
+            (
+                format!("signatures/{run}/002.dsse.json"),
+                FileRole::Evidence,
+            ),
+            (format!("runs/{run}/files/x.log"), FileRole::Signature),
+            (
+                format!("signatures/{run}/02.dsse.json"),
+                FileRole::Signature,
+            ),
+            (
+                "signatures/OTHER/OQ/r/001.dsse.json".into(),
+                FileRole::Signature,
+            ),
+            ("keys/ABCDEF.json".into(), FileRole::PublicKey),
+            ("policy/policy.json".into(), FileRole::Policy),
+            (format!("runs/{run}/files/"), FileRole::Evidence),
+            ("audit-trail.txt".into(), FileRole::AuditTrail),
+        ] {
+            assert!(!good.path_fits_role(&path, role), "{path} as {role}");
+        }
+        let mut m = sample();
+        let i = m
+            .files
+            .iter()
+            .position(|f| f.role == FileRole::Evidence)
+            .unwrap();
+        m.files[i].role = FileRole::Signature;
+        let err = PackageManifest::parse(&m.canonical_bytes().unwrap()).unwrap_err();
+        assert!(err.to_string().contains("is listed as signature"), "{err}");
     }
 
     #[test]
