@@ -670,6 +670,15 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
         report.attr("data-limits").await.unwrap().as_deref(),
         Some("keys_not_checked validation_pages_not_signed")
     );
+    // The verdict says what the signatures establish, run by run, not what the pages print.
+    let proven = wait_for(&client, "#verify-runs").await;
+    assert_eq!(
+        proven.attr("data-approved").await.unwrap().as_deref(),
+        proven.attr("data-runs").await.unwrap().as_deref(),
+        "{}",
+        proven.text().await.unwrap_or_default()
+    );
+    wait_for(&client, "#verify-runs [data-state='approved']").await;
     let limits = wait_for(&client, "#verify-limits")
         .await
         .text()

@@ -8,6 +8,7 @@ import * as api from "../api.js";
 import { formatBytes, formatTime, h, mount, pathRow } from "../dom.js";
 import { errorBox, showError } from "../errors.js";
 import { chooserButton, openButtons } from "../files.js";
+import { STATE_WORDS } from "./runs.js";
 
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -85,6 +86,25 @@ function signatureRows(sigs) {
   );
 }
 
+/**
+ * Each run's state as the package's verified signatures establish it: what a reader holds
+ * against what the pages print (a cover can be edited; the signatures cannot).
+ */
+function provenRuns(runs) {
+  if (!runs.length) return null;
+  const approved = runs.filter((r) => r.state === "approved").length;
+  return h(
+    "div",
+    { id: "verify-runs", "data-approved": String(approved), "data-runs": String(runs.length) },
+    h("p", {}, `What the signatures establish: ${approved} of ${runs.length} run${runs.length === 1 ? "" : "s"} approved. Trust this over what the pages print.`),
+    h(
+      "ul",
+      {},
+      runs.map((r) => h("li", { "data-run": r.run, "data-state": r.state }, h("span", { class: "mono" }, r.run), `: ${STATE_WORDS[r.state] ?? r.state} (result: ${r.status})`)),
+    ),
+  );
+}
+
 /** The verification report: a verdict, then each part with every check and signature. */
 export function verificationReport(v) {
   const parts = v.reports.map(([part, r]) =>
@@ -113,6 +133,7 @@ export function verificationReport(v) {
       h("p", { class: "mono" }, v.path),
       h("p", { class: "mono muted" }, `SHA-256 ${v.sha256}`),
       v.verified ? null : h("p", {}, `Do not rely on this ${doc.noun}: at least one check failed (see below).`),
+      provenRuns(v.runs ?? []),
       limited
         ? h(
             "div",

@@ -124,6 +124,26 @@ fn print_verification(v: &PackageVerification, json: bool) -> Result<(), Service
         };
         outln!("{what} {}", Shown(id));
     }
+    if !v.runs.is_empty() {
+        // What the signatures establish, to hold against what the pages print.
+        let approved = v
+            .runs
+            .iter()
+            .filter(|r| r.state == countersign_core::lifecycle::RunState::Approved)
+            .count();
+        outln!(
+            "Runs, as their verified signatures establish them (not as the pages print them): {approved} of {} approved",
+            v.runs.len()
+        );
+        for r in &v.runs {
+            outln!(
+                "  {}: {} (result: {})",
+                Shown(&r.run),
+                r.state.words(),
+                Shown(&r.status)
+            );
+        }
+    }
     if !v.limits.is_empty() {
         outln!("What this does not prove:");
         for limit in &v.limits {

@@ -154,6 +154,20 @@ pub struct PackageReport {
     /// Every run record binds its run data (`countersign.run-record/v2`): the results tables
     /// are covered by the run signatures, not only checked for consistency.
     pub run_data_signed: bool,
+    /// For a validation package that verifies: each run's state as its verified signatures
+    /// establish it (never what the pages print). Empty when the package does not verify.
+    pub runs: Vec<RunProven>,
+}
+
+/// A run's state as the verified signatures of its current cycle establish it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunProven {
+    /// `SYSTEM/PHASE/RUN-ID`.
+    pub run: String,
+    /// The state its signatures establish (`approved`, `reviewed`, `in_review`, …).
+    pub state: crate::lifecycle::RunState,
+    /// The run's result (`passed`, `failed`, `incomplete`), from the run data.
+    pub status: String,
 }
 
 /// What a package that verifies still does not prove. A reader must be told these beside the
@@ -366,6 +380,7 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
         checks: Vec::new(),
         signatures: Vec::new(),
         run_data_signed: false,
+        runs: Vec::new(),
     };
     const TITLES: [(&str, &str); 9] = [
         ("manifest", "The manifest is a canonical v1 manifest"),
@@ -873,6 +888,30 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
 
     report.verified = !checks.0.iter().any(|c| c.state == CheckState::Failed);
     report.checks = checks.0;
+    if report.verified {
+        report.runs = manifest
+            .runs
+            .iter()
+            .map(|r| {
+                // Every signature verified (or the package would not); the state follows their
+                // meanings in signing order, as it does at home (core::lifecycle).
+                let meanings: Vec<Meaning> = report
+                    .signatures
+                    .iter()
+                    .filter(|s| s.run == r.run)
+                    .filter_map(|s| s.meaning.as_deref()?.parse().ok())
+                    .collect();
+                let dispositions = records
+                    .get(r.run.as_str())
+                    .is_some_and(|(record, _, _)| !record.dispositions.is_empty());
+                RunProven {
+                    run: r.run.clone(),
+                    state: crate::lifecycle::RunState::of_meanings(&meanings, dispositions),
+                    status: r.status.clone(),
+                }
+            })
+            .collect();
+    }
     report
 }
 

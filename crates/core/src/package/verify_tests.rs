@@ -628,3 +628,28 @@ fn a_v2_record_whose_run_data_is_missing_fails() {
         "{problems:?}"
     );
 }
+
+/// The verdict states each run's state as its verified signatures establish it, whatever the
+/// pages print; a package that does not verify establishes nothing.
+#[test]
+fn the_verdict_states_what_the_signatures_establish_run_by_run() {
+    let state = |b: &Builder| {
+        let r = verify(Form::Bundle, &b.finish().0);
+        r.runs
+            .iter()
+            .map(|p| (p.run.clone(), p.state, p.status.clone()))
+            .collect::<Vec<_>>()
+    };
+    use crate::lifecycle::RunState;
+    assert_eq!(
+        state(&signed_v2()),
+        [(RUN.to_owned(), RunState::Approved, "failed".to_owned())]
+    );
+    let mut reviewed_only = Builder::new().binding_run_data();
+    reviewed_only.sign(&dana(), Meaning::Reviewed);
+    assert_eq!(state(&reviewed_only)[0].1, RunState::Reviewed);
+    assert_eq!(state(&Builder::new())[0].1, RunState::InReview);
+    let mut forged = signed_v2();
+    hide_the_failure(&mut forged);
+    assert!(state(&forged).is_empty());
+}

@@ -78,6 +78,7 @@ pub fn verify_review_report(input: &PackageInput, options: &VerifyOptions) -> Pa
         checks: Vec::new(),
         signatures: Vec::new(),
         run_data_signed: false,
+        runs: Vec::new(),
     };
     let Some(manifest_bytes) = &input.manifest else {
         checks.push(

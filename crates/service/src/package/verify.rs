@@ -10,7 +10,7 @@ use countersign_core::digest::Sha256;
 use countersign_core::package::manifest::{check_path, MANIFEST_FILE};
 use countersign_core::package::public_key::PublicKeyFile;
 use countersign_core::package::verify::{
-    verify_package, Form, Limit, PackageInput, PackageReport, Rendered, VerifyOptions,
+    verify_package, Form, Limit, PackageInput, PackageReport, Rendered, RunProven, VerifyOptions,
 };
 use countersign_core::review_report::verify::verify_review_report;
 use countersign_core::review_report::REVIEW_REPORT_SCHEMA_V1;
@@ -160,6 +160,9 @@ pub struct PackageVerification {
     pub reports: Vec<(String, PackageReport)>,
     /// What the verdict does not prove (empty when the package does not verify).
     pub limits: Vec<Limit>,
+    /// Each run's state as its verified signatures establish it (empty when the package does
+    /// not verify): what a reader compares with the cover's claims.
+    pub runs: Vec<RunProven>,
 }
 
 impl PackageVerification {
@@ -436,8 +439,18 @@ pub fn verify_package_file(
     };
     limits.sort();
     limits.dedup();
+    let runs = if verified {
+        reports
+            .iter()
+            .map(|(_, r)| r.runs.clone())
+            .find(|runs| !runs.is_empty())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     Ok(PackageVerification {
         limits,
+        runs,
         path: path.to_path_buf(),
         sha256,
         verified,
