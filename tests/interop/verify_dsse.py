@@ -58,10 +58,17 @@ def pae(payload_type: str, payload: bytes) -> bytes:
 
 
 def b64(text: str, what: str) -> bytes:
-    for decode in (base64.standard_b64decode, base64.urlsafe_b64decode):
+    # Standard or URL-safe alphabet, padded (signature-format §1). `validate=True` refuses a
+    # character outside the alphabet instead of dropping it, so a URL-safe text is not
+    # silently misread as a standard one.
+    try:
+        raw = text.encode("ascii")
+    except (UnicodeEncodeError, AttributeError):
+        raise Outcome("malformed", f"{what} is not base64") from None
+    for alphabet in (None, b"-_"):
         try:
-            return decode(text.encode("ascii"))
-        except (binascii.Error, ValueError, UnicodeEncodeError):
+            return base64.b64decode(raw, altchars=alphabet, validate=True)
+        except (binascii.Error, ValueError):
             continue
     raise Outcome("malformed", f"{what} is not base64")
 

@@ -28,6 +28,7 @@ use countersign_core::signature::SigningKey;
 use countersign_core::trace::Traceability;
 use countersign_pdf::{Attachment, PackageDocument, Relationship, Section, SignatureManifestation};
 use countersign_service::{verify_package_file, TrustedKeys};
+use countersign_tests::emulator::project_root;
 use time::macros::{datetime, offset};
 
 const RUN: &str = "LIMS/OQ/2026-11-03-oq-1";
@@ -337,5 +338,29 @@ fn the_same_inputs_still_give_the_same_manifest() {
     );
     for (path, (_, bytes)) in files {
         assert_eq!(std::fs::read(dir.join(&path)).unwrap(), bytes, "{path}");
+    }
+}
+
+/// The independent verifier written from docs/package-format.md and docs/signature-format.md
+/// alone (`tests/interop/verify_package.py`) accepts the golden bundle too.
+#[test]
+fn the_independent_python_verifier_accepts_the_golden_bundle() {
+    let o = std::process::Command::new(project_root().join(".venv/bin/python"))
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("interop/verify_package.py"))
+        .arg(golden_dir().join("bundle"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(text.starts_with("verified\n"), "{text}");
+    for signer in [
+        "valid Reviewed by Dana Whitfield",
+        "valid Approved by Sam Okafor",
+    ] {
+        assert!(text.contains(signer), "{signer:?} not in:\n{text}");
     }
 }

@@ -14,6 +14,7 @@ use countersign_service::{
     Passphrase, Service, SignRequest, SignSecrets, SigningSession,
 };
 use countersign_tests::binaries::build_cli;
+use countersign_tests::emulator::project_root;
 use countersign_tests::{Harness, TestUser};
 use lopdf::{Document, Object};
 use time::macros::offset;
@@ -256,6 +257,42 @@ fn forge_results(bundle: &Path, run: &str, case: &str) {
     std::fs::write(&mpath, canonical_json(&m).unwrap()).unwrap();
 }
 
+/// The independent verifier written from the format documents alone
+/// (`tests/interop/verify_package.py`) on a folder: its exit code and output.
+fn python_verify(folder: &Path) -> (Option<i32>, String) {
+    let o = Command::new(project_root().join(".venv/bin/python"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/verify_package.py"))
+        .arg(folder)
+        .output()
+        .unwrap();
+    (o.status.code(), text(&o))
+}
+
+/// Saves every attachment of a PDF into `to` at its name (`pdfdetach -saveall` would flatten
+/// the package paths).
+fn detach_all(pdf: &Path, to: &Path) {
+    let o = tool("pdfdetach", &["-list", pdf.to_str().unwrap()]);
+    let list = String::from_utf8_lossy(&o.stdout).into_owned();
+    for name in list
+        .lines()
+        .filter_map(|l| l.split_once(": ").map(|(_, n)| n.trim()))
+    {
+        let target = to.join(name);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        let o = tool(
+            "pdfdetach",
+            &[
+                "-savefile",
+                name,
+                "-o",
+                target.to_str().unwrap(),
+                pdf.to_str().unwrap(),
+            ],
+        );
+        assert!(o.status.success(), "{name}: {}", text(&o));
+    }
+}
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
@@ -409,8 +446,30 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
     let o = verify(&cli, &pdf_path, &[]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("VERIFIED"), "{}", text(&o));
+    // What the signatures establish, run by run: the approved run, and the other one with no
+    // signature at all.
+    assert!(
+        text(&o).contains("(not as the pages print them): 1 of 2 approved")
+            && text(&o).contains(&format!("{RUN}: Approved"))
+            && text(&o).contains(&format!("{OTHER_RUN}: Collected")),
+        "{}",
+        text(&o)
+    );
     let o = verify(&cli, &bundle, &[]);
     assert!(o.status.success(), "{}", text(&o));
+
+    // The independent verifier agrees, on the bundle folder and on the PDF's attachments (where
+    // the evidence files are absent by design).
+    let (code, t) = python_verify(&bundle);
+    assert_eq!(code, Some(0), "{t}");
+    for signer in ["Reviewed by Alice Adams", "Approved by Bob Brown"] {
+        assert!(t.contains(signer), "{signer:?} not in:\n{t}");
+    }
+    let detached = out.path().join("detached");
+    detach_all(&pdf_path, &detached);
+    let (code, t) = python_verify(&detached);
+    assert_eq!(code, Some(0), "{t}");
+    assert!(t.contains("evidence file(s) absent"), "{t}");
     let zip_path = out.path().join("bundle.zip");
     service
         .package(
@@ -500,6 +559,10 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
         &forged,
         "the results were changed after they were signed",
     );
+    let (code, t) = python_verify(&forged);
+    assert_eq!(code, Some(1), "{t}");
+    assert!(t.starts_with("failed\n"), "{t}");
+    assert!(t.contains(&why), "{t}");
     let forged_zip = out.path().join("forged.zip");
     zip_dir(&forged, &forged_zip);
     refused(&cli, &forged_zip, &why);
