@@ -1,9 +1,10 @@
-//! The golden example package of format version 1 (`tests/golden/package-v1/`): a PDF and its
-//! bundle, built from fixed keys, times and bytes. Every later verifier must still accept them,
-//! and the same inputs must still give the same manifest bytes.
+//! The golden example packages of format version 1: `tests/golden/package-v1/` with a version 1
+//! run record, and `tests/golden/package-v1-record-v2/` with a version 2 run record (binding the
+//! run data). Each is a PDF and its bundle, built from fixed keys, times and bytes. Every later
+//! verifier must still accept them, and the same inputs must still give the same manifest bytes.
 //!
-//! Regenerate (only when introducing a new format version, into a new folder):
-//! `cargo test -p countersign-tests --test golden_package -- --ignored write_golden_example`
+//! Written once, when their version was introduced (a new version goes into a new folder):
+//! `cargo test -p countersign-tests --test golden_package -- --ignored write_golden_record_v2_example`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
@@ -17,7 +18,7 @@ use countersign_core::package::manifest::{
 use countersign_core::package::public_key::PublicKeyFile;
 use countersign_core::package::run_data::{RunData, RUN_DATA_SCHEMA_V1};
 use countersign_core::package::verify::{public_key_path, signature_path};
-use countersign_core::run_record::{RecordDisposition, RecordFile, RunRecord};
+use countersign_core::run_record::{RecordDisposition, RecordFile, RecordRunData, RunRecord};
 use countersign_core::signature::dsse::sign_statement;
 use countersign_core::signature::key_id::KeyId;
 use countersign_core::signature::predicate::{
@@ -35,8 +36,32 @@ const RUN: &str = "LIMS/OQ/2026-11-03-oq-1";
 const POLICY: &str = r#"{"format":"countersign.policy/v1","version":1,"separation_of_duties":{"no_self_approval":true},"grants":[{"arn":"arn:aws:iam::123456789012:*","meanings":["Authored","Reviewed","Approved","Rejected"],"phases":["IQ","OQ","PQ"]}]}"#;
 const CREATED_AT: &str = "2026-11-05T09:30:00.000Z";
 
+/// Which golden example: the run record's version.
+#[derive(Clone, Copy, Debug)]
+enum Golden {
+    /// `countersign.run-record/v1`, written with the first version of the format.
+    RecordV1,
+    /// `countersign.run-record/v2`, binding the run data.
+    RecordV2,
+}
+
 fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden/package-v1")
+    golden_dir_of(Golden::RecordV1)
+}
+
+fn golden_dir_of(which: Golden) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(match which {
+        Golden::RecordV1 => "golden/package-v1",
+        Golden::RecordV2 => "golden/package-v1-record-v2",
+    })
+}
+
+/// The PDF's file name in the golden folder and its bundle.
+fn pdf_name(which: Golden, package_id: &str) -> String {
+    match which {
+        Golden::RecordV1 => "example.pdf".into(),
+        Golden::RecordV2 => format!("{package_id}.pdf"),
+    }
 }
 
 struct Signer {
@@ -82,20 +107,25 @@ type Files = BTreeMap<String, (FileRole, Vec<u8>)>;
 
 /// The example package: manifest bytes, every file by path with its role, and the PDF.
 fn build_example() -> (Vec<u8>, Files, Vec<u8>) {
+    build_example_of(Golden::RecordV1)
+}
+
+fn build_example_of(which: Golden) -> (Vec<u8>, Files, Vec<u8>) {
     let key = RunKey {
         system: "LIMS".into(),
         phase: "OQ".parse().unwrap(),
         run_id: "2026-11-03-oq-1".into(),
     };
     let junit = br#"<testsuite name="oq" tests="2" failures="1"><testcase classname="lims.oq" name="URS-LIMS-020 login requires MFA"><failure message="MFA prompt missing">expected prompt</failure></testcase><testcase classname="lims.oq" name="URS-LIMS-021 audit trail on"/></testsuite>"#.to_vec();
+    let record_files = vec![RecordFile {
+        path: "reports/junit-oq.xml".into(),
+        sha256: Sha256::of(&junit),
+        uri: "s3://qualification-evidence/LIMS/OQ/2026-11-03-oq-1/reports/junit-oq.xml".into(),
+        version_id: Some("v1".into()),
+    }];
     let record = RunRecord::new(
         &key,
-        vec![RecordFile {
-            path: "reports/junit-oq.xml".into(),
-            sha256: Sha256::of(&junit),
-            uri: "s3://qualification-evidence/LIMS/OQ/2026-11-03-oq-1/reports/junit-oq.xml".into(),
-            version_id: Some("v1".into()),
-        }],
+        record_files.clone(),
         vec![RecordDisposition {
             case_id: "reports/junit-oq.xml#oq::URS-LIMS-020 login requires MFA".into(),
             kind: "deviation".into(),
@@ -130,6 +160,15 @@ fn build_example() -> (Vec<u8>, Files, Vec<u8>) {
         traceability: Traceability::default(),
         dispositions: record.dispositions.clone(),
         problems: vec![],
+    };
+    let record = match which {
+        Golden::RecordV1 => record,
+        Golden::RecordV2 => RunRecord::new_v2(
+            &key,
+            record_files,
+            record.dispositions,
+            RecordRunData::of(&data).unwrap(),
+        ),
     };
     let record_bytes = record.canonical_bytes().unwrap();
     let mut files: Files = BTreeMap::new();
@@ -265,8 +304,10 @@ fn build_example() -> (Vec<u8>, Files, Vec<u8>) {
             },
             Section::Paragraphs {
                 title: "How to verify this package".into(),
-                text: "countersign verify example.pdf; the format is docs/package-format.md."
-                    .into(),
+                text: format!(
+                    "countersign verify {}; the format is docs/package-format.md.",
+                    pdf_name(which, &manifest.package_id)
+                ),
             },
         ],
     };
@@ -283,7 +324,14 @@ fn build_example() -> (Vec<u8>, Files, Vec<u8>) {
                 name: path.clone(),
                 mime: "application/json".into(),
                 bytes: bytes.clone(),
-                relationship: Relationship::Data,
+                // §8; the first example wrote Data for every file.
+                relationship: match (which, role) {
+                    (
+                        Golden::RecordV2,
+                        FileRole::Signature | FileRole::PublicKey | FileRole::Policy,
+                    ) => Relationship::Supplement,
+                    _ => Relationship::Data,
+                },
                 description: path.clone(),
             });
         }
@@ -307,6 +355,62 @@ fn write_golden_example() {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, bytes).unwrap();
     }
+}
+
+#[test]
+#[ignore = "writes the golden example with a v2 run record; run only for a new format version"]
+fn write_golden_record_v2_example() {
+    let which = Golden::RecordV2;
+    let (manifest, files, pdf) = build_example_of(which);
+    let id = PackageManifest::parse(&manifest).unwrap().package_id;
+    let dir = golden_dir_of(which);
+    let bundle = dir.join("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::write(dir.join(pdf_name(which, &id)), &pdf).unwrap();
+    std::fs::write(bundle.join("manifest.json"), &manifest).unwrap();
+    std::fs::write(bundle.join(pdf_name(which, &id)), &pdf).unwrap();
+    for (path, (_, bytes)) in files {
+        let p = bundle.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+}
+
+/// The v2 example binds its run data: it verifies, says so, and a change to the results
+/// (with the manifest's digest and size recomputed) is refused.
+#[test]
+fn the_golden_record_v2_example_verifies_and_binds_its_run_data() {
+    let which = Golden::RecordV2;
+    let dir = golden_dir_of(which);
+    let (manifest, files, _) = build_example_of(which);
+    assert_eq!(
+        std::fs::read(dir.join("bundle/manifest.json")).unwrap(),
+        manifest,
+        "the manifest encoding changed: that needs a new format version"
+    );
+    for (path, (_, bytes)) in &files {
+        assert_eq!(
+            &std::fs::read(dir.join("bundle").join(path)).unwrap(),
+            bytes,
+            "{path}"
+        );
+    }
+    let id = PackageManifest::parse(&manifest).unwrap().package_id;
+    for target in [dir.join(pdf_name(which, &id)), dir.join("bundle")] {
+        let v = verify_package_file(&target, None).unwrap();
+        assert!(v.verified, "{}: {:?}", target.display(), v.first_problem());
+        assert!(
+            v.limits
+                .contains(&countersign_core::package::verify::Limit::ValidationPagesNotSigned),
+            "{:?}",
+            v.limits
+        );
+    }
+    let record: RunRecord = RunRecord::parse(
+        &std::fs::read(dir.join(format!("bundle/runs/{RUN}/record.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record.schema, "countersign.run-record/v2");
 }
 
 #[test]
@@ -344,10 +448,16 @@ fn the_same_inputs_still_give_the_same_manifest() {
 /// The independent verifier written from docs/package-format.md and docs/signature-format.md
 /// alone (`tests/interop/verify_package.py`) accepts the golden bundle too.
 #[test]
-fn the_independent_python_verifier_accepts_the_golden_bundle() {
+fn the_independent_python_verifier_accepts_the_golden_bundles() {
+    for which in [Golden::RecordV1, Golden::RecordV2] {
+        python_accepts(&golden_dir_of(which).join("bundle"));
+    }
+}
+
+fn python_accepts(bundle: &std::path::Path) {
     let o = std::process::Command::new(project_root().join(".venv/bin/python"))
         .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("interop/verify_package.py"))
-        .arg(golden_dir().join("bundle"))
+        .arg(bundle)
         .output()
         .unwrap();
     let text = format!(
