@@ -947,6 +947,9 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     set(&client, "#reopen-reason", reopen_reason).await;
     click(&client, "#reopen-check").await;
     wait_for(&client, "#reopen-what").await;
+    // The re-open signs the record as it stands, and says what that record covers.
+    let covers = text_of(&client, "#reopen-covers").await;
+    assert!(covers.contains("results exactly as shown"), "{covers}");
     if run_js(
         &client,
         "return !!document.getElementById('reopen-mfa')",

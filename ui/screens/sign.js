@@ -392,6 +392,8 @@ export function render(ctx, params) {
             h("dd", { class: "mono" }, p.run),
             h("dt", {}, "Record digest (SHA-256)"),
             h("dd", { class: "mono", id: "reopen-digest" }, p.record_sha256),
+            h("dt", {}, "It covers"),
+            h("dd", { id: "reopen-covers" }, p.covers),
             h("dt", {}, "Meaning"),
             h("dd", {}, h("b", {}, "Reopened")),
             h("dt", {}, "Reason"),

@@ -356,6 +356,15 @@ pub async fn keys(cli: &Cli, service: &Service, cmd: &KeysCommand) -> Result<(),
     }
 }
 
+/// What the record digest about to be signed covers, told before any secret is asked for.
+fn print_covers(plan: &countersign_service::SignPlan) {
+    eprintln!(
+        "The signature covers record sha256:{}: {}",
+        plan.record_sha256.to_hex(),
+        Shown(&plan.covers)
+    );
+}
+
 /// `countersign sign`: the policy is checked before any secret is asked for.
 pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), ServiceError> {
     a.signer.check()?;
@@ -378,11 +387,7 @@ pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), Serv
         Shown(&plan.policy_version.to_string()),
         Shown(&plan.policy_source.to_string())
     );
-    eprintln!(
-        "The signature covers record sha256:{}: {}",
-        plan.record_sha256.to_hex(),
-        Shown(&plan.covers)
-    );
+    print_covers(&plan);
     let aws = cli.global.aws();
     let secrets = signing_secrets(
         service,
@@ -432,6 +437,7 @@ pub async fn reopen(cli: &Cli, service: &Service, a: &ReopenArgs) -> Result<(), 
         Shown(&plan.policy_version.to_string()),
         Shown(&plan.policy_source.to_string())
     );
+    print_covers(&plan);
     let aws = cli.global.aws();
     let secrets = signing_secrets(
         service,
