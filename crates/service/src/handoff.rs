@@ -631,9 +631,7 @@ impl Service {
         let rc = self.record_context(run)?;
         let run_id = rc.view.summary.id.clone();
         self.record_handoff(&run_id, location, actor, &items, accepted)?;
-        let local = self.record_context(run)?.record.digest().map_err(|e| {
-            ServiceError::integrity(format!("the record could not be encoded: {}", e.detail))
-        })?;
+        let local = crate::disposition::record_digest(&self.record_context(run)?.record)?;
         Ok(FetchSignoffReport {
             run: run_id,
             location: location.to_owned(),

@@ -139,9 +139,7 @@ impl SigningAct for RunAct<'_> {
     }
     fn subject(&self, service: &Service) -> Result<ActSubject, ServiceError> {
         let ctx = service.record_context(&self.0.run)?;
-        let digest = ctx.record.digest().map_err(|e| {
-            ServiceError::integrity(format!("the record could not be encoded: {}", e.detail))
-        })?;
+        let digest = crate::disposition::record_digest(&ctx.record)?;
         let id = ctx.view.summary.id.clone();
         let name = RunRecord::subject_name(&ctx.view.run.key);
         let history = service.run_history(&ctx)?;
@@ -200,9 +198,7 @@ impl Service {
         &self,
         ctx: &crate::disposition::RecordContext,
     ) -> Result<Vec<countersign_core::signature::policy::PriorSignature>, ServiceError> {
-        let digest = ctx.record.digest().map_err(|e| {
-            ServiceError::integrity(format!("the record could not be encoded: {}", e.detail))
-        })?;
+        let digest = crate::disposition::record_digest(&ctx.record)?;
         let name = RunRecord::subject_name(&ctx.view.run.key);
         self.signature_history(RUN_SUBJECT, &ctx.view.summary.id, &name, digest, true)
     }
@@ -231,9 +227,7 @@ impl Service {
         &self,
         ctx: &crate::disposition::RecordContext,
     ) -> Result<Vec<(SignatureView, u64)>, ServiceError> {
-        let digest = ctx.record.digest().map_err(|e| {
-            ServiceError::integrity(format!("the record could not be encoded: {}", e.detail))
-        })?;
+        let digest = crate::disposition::record_digest(&ctx.record)?;
         let name = RunRecord::subject_name(&ctx.view.run.key);
         let registry = self.key_registry()?;
         let handoff_keys = self.handoff_key_sources()?;
