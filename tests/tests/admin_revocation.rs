@@ -242,3 +242,64 @@ async fn only_an_authenticated_administrator_revokes_someone_elses_key() {
     assert_eq!(all[1].1, carol.arn);
     assert!(service.ledger_verify().unwrap().is_ok());
 }
+
+/// An administrator locked out by failed attempts revokes nothing until the lock ends: the
+/// plan is refused before any secret is asked for, as signing is.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_locked_out_administrator_is_refused_before_any_secret() {
+    let h = Harness::start().await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("policy.json"), POLICY).unwrap();
+    let service = h.service(home.path()).unwrap();
+    let bob = h.create_user_with_mfa("bob").await.unwrap();
+    let carol = h.create_user_with_mfa("carol").await.unwrap();
+    let (kb, _) = h
+        .enrolled_key(&service, &bob, "Bob Brown", PASS_B)
+        .await
+        .unwrap();
+    let (kc, _) = h
+        .enrolled_key(&service, &carol, "Carol Chen", PASS_C)
+        .await
+        .unwrap();
+    let bob_leaves = AdminRevokeRequest {
+        key_id: kb.key_id.clone(),
+        reason: "Bob left the company".into(),
+        admin_key_id: Some(kc.key_id.clone()),
+        mfa_serial: None,
+    };
+    let mut sc = SigningSession::new();
+    // The policy keeps the default lockout: three failures in fifteen minutes lock signing.
+    for _ in 0..3 {
+        let plan = service
+            .keys_revoke_as_admin_check(&sc, &bob_leaves)
+            .unwrap();
+        let wrong = service
+            .keys_revoke_as_admin(
+                &carol.settings(),
+                &mut sc,
+                &bob_leaves,
+                secrets(&carol, PASS_B, plan.needs_mfa),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(wrong.code, ErrorCode::Refused, "{wrong}");
+    }
+    let locked = service
+        .keys_revoke_as_admin_check(&sc, &bob_leaves)
+        .unwrap_err();
+    assert_eq!(locked.code, ErrorCode::Refused, "{locked}");
+    assert!(locked.message.contains("is locked until"), "{locked}");
+    // Even the right secrets revoke nothing while the lock lasts.
+    let still = service
+        .keys_revoke_as_admin(
+            &carol.settings(),
+            &mut sc,
+            &bob_leaves,
+            secrets(&carol, PASS_C, false),
+        )
+        .await
+        .unwrap_err();
+    assert!(still.message.contains("is locked until"), "{still}");
+    assert!(revoked(&service).is_empty());
+    assert!(service.ledger_verify().unwrap().is_ok());
+}

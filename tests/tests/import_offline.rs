@@ -239,6 +239,18 @@ fn a_cancelled_import_keeps_what_it_took_and_the_next_import_takes_the_rest() {
     assert_eq!(seen.first(), Some(&(0, total)), "listing first: {seen:?}");
     assert_eq!(seen.last(), Some(&(5, total)), "{seen:?}");
     assert!(service.ledger_verify().unwrap().is_ok());
+    // A sync that did not run to its end is not a finished sync: "new since the last sync" is
+    // not reset by it (docs/ledger-format.md "Finished syncs").
+    let finished = |service: &countersign_service::Service| {
+        service
+            .ledger_events(&countersign_ledger::EventFilter {
+                action: Some(countersign_service::SYNC_COMPLETED.into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .len()
+    };
+    assert_eq!(finished(&service), 0);
 
     // Nothing half-written: the next import stores exactly the rest and reports every entry.
     let done = std::sync::Mutex::new(0u64);
@@ -256,6 +268,7 @@ fn a_cancelled_import_keeps_what_it_took_and_the_next_import_takes_the_rest() {
     assert_eq!((rest.new, rest.unchanged), (total - 5, 5), "{rest:?}");
     assert_eq!(done.into_inner().unwrap(), total);
     assert_eq!(runs(&service), expected_runs());
+    assert_eq!(finished(&service), 1);
 }
 
 #[test]

@@ -447,6 +447,38 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
         service.show(RUN).unwrap().summary.state_check,
         StateCheck::Verified
     );
+    // A stored file of the signed run changed under the home: `show` re-hashes every file and
+    // says the signatures cannot be verified against them; restored, the state is proven again.
+    let changed = service
+        .show(RUN)
+        .unwrap()
+        .run
+        .files
+        .iter()
+        .find_map(|f| f.path.ends_with(".log").then_some(f.sha256).flatten())
+        .unwrap()
+        .to_hex();
+    let blob = home
+        .path()
+        .join("store/objects/sha256")
+        .join(&changed[..2])
+        .join(&changed);
+    let original = std::fs::read(&blob).unwrap();
+    let mut flipped = original.clone();
+    flipped[0] ^= 0x01;
+    std::fs::write(&blob, &flipped).unwrap();
+    match service.show(RUN).unwrap().summary.state_check {
+        StateCheck::NotVerified { detail } => assert!(
+            detail.contains("failed their integrity check") && detail.contains(".log"),
+            "{detail}"
+        ),
+        other => panic!("a changed evidence file left the state {other:?}"),
+    }
+    std::fs::write(&blob, &original).unwrap();
+    assert_eq!(
+        service.show(RUN).unwrap().summary.state_check,
+        StateCheck::Verified
+    );
 
     // A revoked key: its signatures report it.
     assert_eq!(
