@@ -486,6 +486,54 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
     let o = verify(&cli, &zip_path, &[]);
     assert!(o.status.success(), "{}", text(&o));
 
+    // Verified in the home that built it, the PDF is also held against the `package.built`
+    // record: a page edited after the build (a line drawn on the cover; every attachment, the
+    // manifest and the trailer /ID untouched) verifies nowhere else, but fails here.
+    let here = service.verify_package(&pdf_path, None).unwrap();
+    assert!(here.verified, "{:?}", here.first_problem());
+    let built_check = &here.reports[0]
+        .1
+        .checks
+        .iter()
+        .find(|c| c.id == "built")
+        .unwrap();
+    assert_eq!(
+        built_check.state,
+        countersign_core::package::verify::CheckState::Passed,
+        "{built_check:?}"
+    );
+    let edited = {
+        let mut doc = Document::load_mem(&pdf).unwrap();
+        let cover = *doc.get_pages().get(&1).unwrap();
+        let contents = doc.get_page_contents(cover);
+        let stream = doc
+            .get_object_mut(contents[0])
+            .unwrap()
+            .as_stream_mut()
+            .unwrap();
+        let mut content = stream.decompressed_content().unwrap();
+        content.extend_from_slice(b"\nq 0 0 0 RG 72 72 m 500 500 l S Q\n");
+        stream.set_plain_content(content);
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    };
+    let p = write(out.path(), "edited-cover.pdf", &edited);
+    assert!(
+        verify(&cli, &p, &[]).status.success(),
+        "elsewhere, nothing binds the pages"
+    );
+    let v = service.verify_package(&p, None).unwrap();
+    assert!(!v.verified);
+    assert!(v.runs.is_empty() && v.limits.is_empty());
+    let problem = v.first_problem().unwrap();
+    assert!(
+        problem.contains("built: the PDF's SHA-256")
+            && problem.contains("the file was changed after it was built"),
+        "{problem}"
+    );
+    let edited_cover = p;
+
     // Key trust: both signers trusted passes; one missing is named.
     let export = |k: &KeyInfo| service.keys_export(Some(&k.key_id)).unwrap().pem;
     let both = write(
@@ -623,6 +671,25 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
         .iter()
         .any(|e| e.event.action == "package.built" && e.event.object_id == built.package_id));
     assert!(service.ledger_verify().unwrap().is_ok());
+
+    // The command line, run against the home that built the package, names the check.
+    drop(service);
+    let o = Command::new(&cli)
+        .arg("verify")
+        .arg(&edited_cover)
+        .env("COUNTERSIGN_HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("[FAIL] built"), "{}", text(&o));
+    let o = Command::new(&cli)
+        .arg("verify")
+        .arg(&pdf_path)
+        .env("COUNTERSIGN_HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("[ok  ] built"), "{}", text(&o));
 }
 
 #[tokio::test]

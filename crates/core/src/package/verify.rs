@@ -81,7 +81,7 @@ pub enum CheckState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     /// Stable id: `manifest`, `files`, `records`, `keys`, `trust`, `signatures`, `order`,
-    /// `policy`, `rendered`.
+    /// `policy`, `rendered`; `built` when verified against a home.
     pub id: &'static str,
     /// One line on what was checked.
     pub title: &'static str,
@@ -975,6 +975,78 @@ pub(crate) fn describe(outcome: &Outcome) -> String {
         Outcome::BadSignature => {
             "bad_signature: the Ed25519 signature does not verify over the envelope".into()
         }
+    }
+}
+
+/// What a home recorded when it built a package (`package.built`): the digests to hold a file
+/// against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltHere {
+    /// SHA-256 of the manifest it built.
+    pub manifest_sha256: Sha256,
+    /// SHA-256 of the PDF it wrote.
+    pub pdf_sha256: Sha256,
+    /// When (UTC) and by which ledger entry.
+    pub created_at: String,
+    /// The `package.built` entry.
+    pub event_seq: u64,
+}
+
+/// The `built` check: a package verified in the home that built it is held against what that
+/// home recorded. The pages carry no signature, so only this record can tell that a PDF's bytes
+/// (an edited page, a flipped bit) are not the ones written; a package built elsewhere skips
+/// the check, saying so. `pdf_sha256` is the SHA-256 of the PDF file verified, when it was one.
+pub fn built_here_check(
+    built: Option<&BuiltHere>,
+    pdf_sha256: Option<Sha256>,
+    manifest_sha256: Option<Sha256>,
+) -> Check {
+    let title = "The file is the one this home built";
+    let Some(b) = built else {
+        return Check {
+            id: "built",
+            title,
+            state: CheckState::Skipped,
+            detail: "not built in this home: no record of its bytes to compare with".into(),
+            problems: Vec::new(),
+        };
+    };
+    let mut problems = Vec::new();
+    if manifest_sha256.is_some_and(|m| m != b.manifest_sha256) {
+        problems.push(format!(
+            "the manifest's SHA-256 is {}; this home built the package with manifest {} (ledger entry {})",
+            manifest_sha256.map(|m| m.to_hex()).unwrap_or_default(),
+            b.manifest_sha256,
+            b.event_seq
+        ));
+    }
+    if let Some(pdf) = pdf_sha256 {
+        if pdf != b.pdf_sha256 {
+            problems.push(format!(
+                "the PDF's SHA-256 is {pdf}; this home wrote {} at {} (ledger entry {}): the file was changed after it was built",
+                b.pdf_sha256, b.created_at, b.event_seq
+            ));
+        }
+    }
+    Check {
+        id: "built",
+        title,
+        state: if problems.is_empty() {
+            CheckState::Passed
+        } else {
+            CheckState::Failed
+        },
+        detail: format!(
+            "built here at {} (ledger entry {}); {}",
+            b.created_at,
+            b.event_seq,
+            if pdf_sha256.is_some() {
+                "PDF and manifest compared"
+            } else {
+                "manifest compared"
+            }
+        ),
+        problems,
     }
 }
 

@@ -10,7 +10,8 @@ use countersign_core::digest::Sha256;
 use countersign_core::package::manifest::{check_path, MANIFEST_FILE};
 use countersign_core::package::public_key::PublicKeyFile;
 use countersign_core::package::verify::{
-    verify_package, Form, Limit, PackageInput, PackageReport, Rendered, RunProven, VerifyOptions,
+    built_here_check, verify_package, BuiltHere, CheckState, Form, Limit, PackageInput,
+    PackageReport, Rendered, RunProven, VerifyOptions,
 };
 use countersign_core::review_report::verify::verify_review_report;
 use countersign_core::review_report::REVIEW_REPORT_SCHEMA_V1;
@@ -465,7 +466,8 @@ impl crate::Service {
         path: &Path,
         trusted: Option<&TrustedKeys>,
     ) -> Result<PackageVerification, ServiceError> {
-        let v = verify_package_file(path, trusted)?;
+        let mut v = verify_package_file(path, trusted)?;
+        self.hold_against_built(&mut v)?;
         if self.is_read_only() {
             // An auditor's read-only copy of a home: verifying needs no record.
             return Ok(v);
@@ -481,6 +483,50 @@ impl crate::Service {
             )
             .map_err(crate::error::from_ledger)?;
         Ok(v)
+    }
+}
+
+impl crate::Service {
+    /// Adds the `built` check to the report of a package this home built: its manifest, and
+    /// for a PDF file its bytes, must be those the `package.built` entry recorded. A failure
+    /// fails the whole verdict (which then proves nothing: no limits, no run states).
+    fn hold_against_built(&self, v: &mut PackageVerification) -> Result<(), ServiceError> {
+        let Some(id) = v.package_id().map(str::to_owned) else {
+            return Ok(());
+        };
+        if v.reports.iter().any(|(_, r)| {
+            r.document != countersign_core::package::verify::DocumentKind::ValidationPackage
+        }) {
+            return Ok(());
+        }
+        let built = self
+            .ledger()?
+            .package(&id)
+            .map_err(crate::error::from_ledger)?
+            .map(|r| BuiltHere {
+                manifest_sha256: r.manifest_sha256,
+                pdf_sha256: r.pdf_sha256,
+                created_at: r.created_at,
+                event_seq: r.event_seq,
+            });
+        let is_pdf = v.reports.len() == 1 && v.reports[0].0 == "PDF";
+        let pdf_sha256 = is_pdf.then_some(v.sha256);
+        for (_, report) in &mut v.reports {
+            let check = built_here_check(built.as_ref(), pdf_sha256, report.manifest_sha256);
+            if check.state == CheckState::Failed {
+                report.verified = false;
+            }
+            report.checks.push(check);
+        }
+        if v.reports.iter().any(|(_, r)| !r.verified) {
+            v.verified = false;
+            v.limits.clear();
+            v.runs.clear();
+            for (_, r) in &mut v.reports {
+                r.runs.clear();
+            }
+        }
+        Ok(())
     }
 }
 
