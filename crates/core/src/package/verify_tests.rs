@@ -653,3 +653,29 @@ fn the_verdict_states_what_the_signatures_establish_run_by_run() {
     hide_the_failure(&mut forged);
     assert!(state(&forged).is_empty());
 }
+
+#[test]
+fn a_file_is_held_against_the_build_record_of_its_home() {
+    use super::verify::{built_here_check, BuiltHere};
+    let built = BuiltHere {
+        manifest_sha256: Sha256::of(b"manifest"),
+        pdf_sha256: Sha256::of(b"pdf"),
+        created_at: "2026-11-05T10:00:00.000Z".into(),
+        event_seq: 42,
+    };
+    let m = Some(Sha256::of(b"manifest"));
+    let same = built_here_check(Some(&built), Some(Sha256::of(b"pdf")), m);
+    assert_eq!(same.state, CheckState::Passed, "{same:?}");
+    let bundle = built_here_check(Some(&built), None, m);
+    assert_eq!(bundle.state, CheckState::Passed);
+    assert!(bundle.detail.contains("manifest compared"));
+    let edited = built_here_check(Some(&built), Some(Sha256::of(b"edited")), m);
+    assert_eq!(edited.state, CheckState::Failed);
+    assert!(edited.problems[0].contains("changed after it was built"));
+    assert!(edited.problems[0].contains("ledger entry 42"));
+    let other = built_here_check(Some(&built), None, Some(Sha256::of(b"other")));
+    assert_eq!(other.state, CheckState::Failed);
+    let elsewhere = built_here_check(None, Some(Sha256::of(b"pdf")), m);
+    assert_eq!(elsewhere.state, CheckState::Skipped);
+    assert!(elsewhere.detail.contains("not built in this home"));
+}
