@@ -22,6 +22,7 @@ pub mod sso_front;
 pub mod stacks;
 pub mod sts_front;
 pub mod synthetic;
+pub mod tamper;
 pub mod totp;
 pub mod webdriver;
 pub mod window;

@@ -691,6 +691,31 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     );
     screenshot(&client, "11-package-verified").await;
     accessible(&client, &axe, "Packages: verified (dark)").await;
+    // Built in this home, the file is held against its build record; a copy with its cover
+    // edited (attachments and /ID untouched) is not verified here.
+    wait_for(&client, "[data-check='built'][data-state='passed']").await;
+    let edited = out.join("oq-package-edited-cover.pdf");
+    std::fs::write(
+        &edited,
+        countersign_tests::tamper::draw_on_cover(&std::fs::read(&pdf).unwrap()).unwrap(),
+    )
+    .unwrap();
+    set(&client, "#verify-path", &edited.display().to_string()).await;
+    click(&client, "#verify-go").await;
+    wait_for(&client, "#verify-report[data-verified='false']").await;
+    wait_for(&client, "[data-check='built'][data-state='failed']").await;
+    assert!(
+        run_js(
+            &client,
+            "return document.getElementById('verify-runs') === null",
+            vec![]
+        )
+        .await
+            == json!(true),
+        "a package that does not verify establishes nothing"
+    );
+    screenshot(&client, "11b-package-edited-cover").await;
+    set(&client, "#verify-path", &pdf.display().to_string()).await;
 
     // The audit trail verifies and shows the sign-off.
     click(&client, "#nav-audit").await;

@@ -502,22 +502,7 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
         countersign_core::package::verify::CheckState::Passed,
         "{built_check:?}"
     );
-    let edited = {
-        let mut doc = Document::load_mem(&pdf).unwrap();
-        let cover = *doc.get_pages().get(&1).unwrap();
-        let contents = doc.get_page_contents(cover);
-        let stream = doc
-            .get_object_mut(contents[0])
-            .unwrap()
-            .as_stream_mut()
-            .unwrap();
-        let mut content = stream.decompressed_content().unwrap();
-        content.extend_from_slice(b"\nq 0 0 0 RG 72 72 m 500 500 l S Q\n");
-        stream.set_plain_content(content);
-        let mut out = Vec::new();
-        doc.save_to(&mut out).unwrap();
-        out
-    };
+    let edited = countersign_tests::tamper::draw_on_cover(&pdf).unwrap();
     let p = write(out.path(), "edited-cover.pdf", &edited);
     assert!(
         verify(&cli, &p, &[]).status.success(),
