@@ -1264,7 +1264,20 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
             ..EventFilter::default()
         })
         .unwrap();
-    assert_eq!(verified.len(), 2);
+    // The package, its copy with the edited cover (recorded as failing), the second package.
+    assert_eq!(verified.len(), 3, "{verified:?}");
+    assert_eq!(
+        verified
+            .iter()
+            .filter(|e| e
+                .event
+                .after
+                .as_deref()
+                .is_some_and(|a| a.contains("\"verified\":false")))
+            .count(),
+        1,
+        "{verified:?}"
+    );
 }
 
 /// Fills the disposition form of the `index`th failed or errored case.
