@@ -25,6 +25,8 @@ Checks (package-format §9), each reporting every problem it finds: `manifest`, 
   - `rendered`: the PDF is not parsed (run this verifier on its extracted attachments instead);
   - the verdict's per-run state (approved, reviewed, ...): docs/policy.md "States" derives it,
     and this verifier was not written from that document.
+The audit-trail excerpt is informative (§7): its digest is checked with the files, and each
+entry's hash is re-derived with docs/ledger-format.md's encoding and reported as a notice.
 Zip bundles are not read: unpack them into a folder first.
 
 Prints "verified", the manifest digest, one line per signature ("...: valid Reviewed by Dana
@@ -261,6 +263,38 @@ def peek_statement(env):
         return st if isinstance(st, dict) else None
     except (KeyError, TypeError, AttributeError, UnicodeEncodeError, NotJson):
         return None
+
+
+def ledger_hash(entry) -> bytes:
+    """SHA-256 of a ledger entry's version 1 encoding (docs/ledger-format.md)."""
+    def field(b: bytes) -> bytes:
+        return len(b).to_bytes(4, "big") + b
+
+    def opt(x) -> bytes:
+        return b"\x00" if x is None else b"\x01" + field(x.encode("utf-8"))
+
+    enc = b"countersign/ledger-event/v1\x00"
+    enc += field(entry["seq"].to_bytes(8, "big"))
+    for name in ("time_utc", "utc_offset"):
+        enc += field(entry[name].encode("utf-8"))
+    enc += opt(entry["actor_arn"]) + opt(entry["actor_name"])
+    for name in ("action", "object_kind", "object_id"):
+        enc += field(entry[name].encode("utf-8"))
+    enc += opt(entry["before"]) + opt(entry["after"]) + opt(entry["reason"])
+    enc += field(bytes.fromhex(entry["prev_hash"]))
+    return hashlib.sha256(enc).digest()
+
+
+def audit_trail_hashes(data: bytes) -> str:
+    """Re-derives every entry's hash of the audit-trail excerpt; says how many did."""
+    try:
+        entries = parse(data)
+        bad = [e.get("seq") for e in entries if ledger_hash(e).hex() != e.get("hash")]
+    except (NotJson, AttributeError, KeyError, TypeError, ValueError, OverflowError) as e:
+        return f"the excerpt could not be read as ledger entries: {e}"
+    if bad:
+        return f"{len(bad)} of {len(entries)} entries' hashes do not re-derive (informative; seq {bad[:5]})"
+    return f"every entry's hash re-derives ({len(entries)} entries; informative)"
 
 
 def main() -> int:
@@ -704,6 +738,12 @@ def verify_folder(root: str, require_bundle: bool, r: Report) -> bool:
             text += f"; made under another policy version, not re-checked: {', '.join(other_policy)}"
         r.note("policy", text)
     r.note("rendered", "not checked: this verifier does not parse the PDF" + (f" ({pdfs[0]})" if pdfs else ""))
+    # ---- audit-trail excerpt (informative, §7) -------------------------------------------
+    # Its digest was checked with the files; its entries' hashes are re-derived here as
+    # docs/ledger-format.md "Encoding, version 1" defines them, to show what §7 says: an
+    # absent field is null, an empty one "", prev_hash and hash are hex.
+    if m.get("files") and any(f.get("path") == "audit-trail.json" for f in m["files"] if isinstance(f, dict)) and "audit-trail.json" in present:
+        r.note("audit-trail", audit_trail_hashes(read("audit-trail.json")))
     if runs:
         r.note("runs", "state not derived by this verifier (docs/policy.md \"States\"); the signature lines above are what the signatures establish")
     if versions and not r.problems:

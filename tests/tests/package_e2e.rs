@@ -465,6 +465,11 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
     for signer in ["Reviewed by Alice Adams", "Approved by Bob Brown"] {
         assert!(t.contains(signer), "{signer:?} not in:\n{t}");
     }
+    // The audit-trail excerpt is written as §7 says: every entry's hash re-derives from it.
+    assert!(
+        t.contains("audit-trail: every entry's hash re-derives"),
+        "{t}"
+    );
     let detached = out.path().join("detached");
     detach_all(&pdf_path, &detached);
     let (code, t) = python_verify(&detached);
