@@ -76,6 +76,10 @@ for p in sorted(golden.rglob("*.dsse.json")):
     put("dsse_envelope", p.name, p.read_bytes())
 for p in [golden / "manifest.json"] + sorted((golden / "keys").glob("*.json")) + sorted((golden / "runs").rglob("*.json")):
     put("package_manifest", p.parent.name + "-" + p.name, p.read_bytes())
+# The run record in version 2 (binding its run data), from the second golden package.
+golden_v2 = root / "tests/golden/package-v1-record-v2/bundle"
+for p in sorted((golden_v2 / "runs").rglob("record.json")):
+    put("package_manifest", p.parent.name + "-record-v2.json", p.read_bytes())
 sig = sorted(golden.rglob("*.dsse.json"))
 record = sorted((golden / "runs").rglob("record.json"))
 results = sorted((golden / "runs").rglob("results.json"))

@@ -168,11 +168,13 @@ pub fn dsse_envelope(data: &[u8]) {
     let _ = verify_envelope(data, &record, &KeyRegistry::new());
 }
 
-/// A package manifest.
+/// A package manifest, and the other JSON documents a package carries (public key, run data,
+/// run record v1 and v2, review report manifest).
 pub fn package_manifest(data: &[u8]) {
     let _ = countersign_core::package::manifest::PackageManifest::parse(data);
     let _ = countersign_core::package::public_key::PublicKeyFile::parse(data);
     let _ = countersign_core::package::run_data::RunData::parse(data);
+    let _ = countersign_core::run_record::RunRecord::parse(data);
     let _ = countersign_core::review_report::ReviewReportManifest::parse(data);
 }
 
