@@ -166,7 +166,8 @@ pub struct RunProven {
     pub run: String,
     /// The state its signatures establish (`approved`, `reviewed`, `in_review`, …).
     pub state: crate::lifecycle::RunState,
-    /// The run's result (`passed`, `failed`, `incomplete`), from the run data.
+    /// The run's result (`passed`, `failed`, `incomplete`), as the manifest and the run data
+    /// (checked equal) give it.
     pub status: String,
 }
 
