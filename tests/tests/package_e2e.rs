@@ -78,13 +78,19 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// `countersign verify` with no home of its own (an auditor's machine).
 fn verify(cli: &Path, target: &Path, extra: &[&str]) -> Output {
     let home = tempfile::tempdir().unwrap();
+    verify_in(cli, target, extra, home.path())
+}
+
+/// `countersign verify` in the home `home`.
+fn verify_in(cli: &Path, target: &Path, extra: &[&str], home: &Path) -> Output {
     Command::new(cli)
         .arg("verify")
         .arg(target)
         .args(extra)
-        .env("COUNTERSIGN_HOME", home.path())
+        .env("COUNTERSIGN_HOME", home)
         .output()
         .unwrap()
 }
@@ -445,7 +451,11 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
     // The binary verifies the PDF, the bundle folder and a zip of it.
     let o = verify(&cli, &pdf_path, &[]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("VERIFIED"), "{}", text(&o));
+    assert!(
+        text(&o).contains("VERIFIED (intact; 1 of 2 runs approved)"),
+        "{}",
+        text(&o)
+    );
     // What the signatures establish, run by run: the approved run, and the other one with no
     // signature at all.
     assert!(
@@ -523,6 +533,48 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
         "{problem}"
     );
     let edited_cover = p;
+    // The PDF inside a bundle folder is held against the record by its own bytes, not only by
+    // the manifest it shares with the folder.
+    let edited_bundle = out.path().join("edited-bundle");
+    copy_dir(&bundle, &edited_bundle);
+    std::fs::write(
+        edited_bundle.join(format!("{}.pdf", built.package_id)),
+        countersign_tests::tamper::draw_on_cover(
+            &std::fs::read(bundle.join(format!("{}.pdf", built.package_id))).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let v = service.verify_package(&edited_bundle, None).unwrap();
+    assert!(!v.verified);
+    let parts_failed: Vec<&str> = v
+        .reports
+        .iter()
+        .filter(|(_, r)| !r.verified)
+        .map(|(part, _)| part.as_str())
+        .collect();
+    assert_eq!(
+        parts_failed,
+        [format!("PDF {}.pdf", built.package_id)],
+        "{v:?}"
+    );
+    assert!(service.verify_package(&bundle, None).unwrap().verified);
+    // One bit flipped in the cover's compressed content stream: the same, for the same reason.
+    let flipped_cover = write(
+        out.path(),
+        "flipped-cover.pdf",
+        &countersign_tests::tamper::flip_bit_in_cover(&pdf).unwrap(),
+    );
+    assert!(verify(&cli, &flipped_cover, &[]).status.success());
+    let v = service.verify_package(&flipped_cover, None).unwrap();
+    assert!(!v.verified);
+    assert!(
+        v.first_problem()
+            .unwrap()
+            .contains("the file was changed after it was built"),
+        "{:?}",
+        v.first_problem()
+    );
 
     // Key trust: both signers trusted passes; one missing is named.
     let export = |k: &KeyInfo| service.keys_export(Some(&k.key_id)).unwrap().pem;
@@ -664,20 +716,12 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
 
     // The command line, run against the home that built the package, names the check.
     drop(service);
-    let o = Command::new(&cli)
-        .arg("verify")
-        .arg(&edited_cover)
-        .env("COUNTERSIGN_HOME", home.path())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("[FAIL] built"), "{}", text(&o));
-    let o = Command::new(&cli)
-        .arg("verify")
-        .arg(&pdf_path)
-        .env("COUNTERSIGN_HOME", home.path())
-        .output()
-        .unwrap();
+    for changed in [&edited_cover, &flipped_cover] {
+        let o = verify_in(&cli, changed, &[], home.path());
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(text(&o).contains("[FAIL] built"), "{}", text(&o));
+    }
+    let o = verify_in(&cli, &pdf_path, &[], home.path());
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("[ok  ] built"), "{}", text(&o));
 }

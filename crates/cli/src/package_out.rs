@@ -108,13 +108,20 @@ fn print_verification(v: &PackageVerification, json: bool) -> Result<(), Service
     if json {
         return print_json(v);
     }
+    let approved = v
+        .runs
+        .iter()
+        .filter(|r| r.state == countersign_core::lifecycle::RunState::Approved)
+        .count();
+    // The headline never reads as a plain approval: a package that verifies says at once how
+    // many of its runs its signatures approve.
     outln!(
         "{}: {}",
         Shown(&v.path.display().to_string()),
-        if v.verified {
-            "VERIFIED"
-        } else {
-            "DOES NOT VERIFY"
+        match (v.verified, v.runs.len()) {
+            (false, _) => "DOES NOT VERIFY".to_owned(),
+            (true, 0) => "VERIFIED".to_owned(),
+            (true, n) => format!("VERIFIED (intact; {approved} of {n} runs approved)"),
         }
     );
     if let Some(id) = v.package_id() {
@@ -126,11 +133,6 @@ fn print_verification(v: &PackageVerification, json: bool) -> Result<(), Service
     }
     if !v.runs.is_empty() {
         // What the signatures establish, to hold against what the pages print.
-        let approved = v
-            .runs
-            .iter()
-            .filter(|r| r.state == countersign_core::lifecycle::RunState::Approved)
-            .count();
         outln!(
             "Runs, as their verified signatures establish them (not as the pages print them): {approved} of {} approved",
             v.runs.len()

@@ -373,6 +373,41 @@ pub fn verify_package_file(
     path: &Path,
     trusted: Option<&TrustedKeys>,
 ) -> Result<PackageVerification, ServiceError> {
+    verify_file(path, trusted, None)
+}
+
+/// What a home recorded of the package it built with a given id (`package.built`), if it did.
+type BuiltLookup<'a> = &'a dyn Fn(&str) -> Result<Option<BuiltHere>, ServiceError>;
+
+/// Adds the `built` check (docs/package-format.md §9) to `report`, when verified against a
+/// home: the manifest digest, and for a PDF the digest of its bytes (`pdf`), against what the
+/// home recorded when it built the package.
+fn check_built(
+    report: &mut PackageReport,
+    pdf: Option<Sha256>,
+    built: Option<BuiltLookup<'_>>,
+) -> Result<(), ServiceError> {
+    let (Some(lookup), Some(id)) = (built, report.package_id.as_deref()) else {
+        return Ok(());
+    };
+    if report.document != countersign_core::package::verify::DocumentKind::ValidationPackage {
+        return Ok(());
+    }
+    let check = built_here_check(lookup(id)?.as_ref(), pdf, report.manifest_sha256);
+    if check.state == CheckState::Failed {
+        report.verified = false;
+    }
+    report.checks.push(check);
+    Ok(())
+}
+
+/// [`verify_package_file`], also holding each part against the home's build record when
+/// `built` is given.
+fn verify_file(
+    path: &Path,
+    trusted: Option<&TrustedKeys>,
+    built: Option<BuiltLookup<'_>>,
+) -> Result<PackageVerification, ServiceError> {
     let options = VerifyOptions {
         trusted_keys: trusted.map(|t| t.0.clone()),
     };
@@ -396,10 +431,9 @@ pub fn verify_package_file(
         for (name, bytes) in &bundle.pdfs {
             let input = pdf_input(name, bytes)?;
             rendered = rendered.or(input.rendered.clone());
-            reports.push((
-                format!("PDF {name}"),
-                verify_package(Form::Pdf, &input, &options),
-            ));
+            let mut report = verify_package(Form::Pdf, &input, &options);
+            check_built(&mut report, Some(Sha256::of(bytes)), built)?;
+            reports.push((format!("PDF {name}"), report));
         }
         if bundle.pdfs.len() > 1 {
             return Err(ServiceError::integrity(format!(
@@ -413,26 +447,30 @@ pub fn verify_package_file(
             files: bundle.files,
             rendered,
         };
-        reports.insert(
-            0,
-            (
-                "bundle".to_owned(),
-                verify_package(Form::Bundle, &input, &options),
-            ),
-        );
+        let mut report = verify_package(Form::Bundle, &input, &options);
+        check_built(&mut report, None, built)?;
+        reports.insert(0, ("bundle".to_owned(), report));
     } else {
         let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
         sha256 = Sha256::of(&bytes);
         let name = path.display().to_string();
         let input = pdf_input(&name, &bytes)?;
-        let report = if is_review_report(&input) {
+        let mut report = if is_review_report(&input) {
             verify_review_report(&input, &options)
         } else {
             verify_package(Form::Pdf, &input, &options)
         };
+        check_built(&mut report, Some(sha256), built)?;
         reports.push(("PDF".to_owned(), report));
     }
+    // The verdict, once every check (the build record's included) is in: a package that does
+    // not verify proves nothing, so it has no limits to state and establishes no run state.
     let verified = reports.iter().all(|(_, r)| r.verified);
+    if !verified {
+        for (_, r) in &mut reports {
+            r.runs.clear();
+        }
+    }
     let mut limits: Vec<Limit> = if verified {
         reports.iter().flat_map(|(_, r)| r.limits()).collect()
     } else {
@@ -466,8 +504,19 @@ impl crate::Service {
         path: &Path,
         trusted: Option<&TrustedKeys>,
     ) -> Result<PackageVerification, ServiceError> {
-        let mut v = verify_package_file(path, trusted)?;
-        self.hold_against_built(&mut v)?;
+        let lookup = |id: &str| -> Result<Option<BuiltHere>, ServiceError> {
+            Ok(self
+                .ledger()?
+                .package(id)
+                .map_err(crate::error::from_ledger)?
+                .map(|r| BuiltHere {
+                    manifest_sha256: r.manifest_sha256,
+                    pdf_sha256: r.pdf_sha256,
+                    created_at: r.created_at,
+                    event_seq: r.event_seq,
+                }))
+        };
+        let v = verify_file(path, trusted, Some(&lookup))?;
         if self.is_read_only() {
             // An auditor's read-only copy of a home: verifying needs no record.
             return Ok(v);
@@ -483,50 +532,6 @@ impl crate::Service {
             )
             .map_err(crate::error::from_ledger)?;
         Ok(v)
-    }
-}
-
-impl crate::Service {
-    /// Adds the `built` check to the report of a package this home built: its manifest, and
-    /// for a PDF file its bytes, must be those the `package.built` entry recorded. A failure
-    /// fails the whole verdict (which then proves nothing: no limits, no run states).
-    fn hold_against_built(&self, v: &mut PackageVerification) -> Result<(), ServiceError> {
-        let Some(id) = v.package_id().map(str::to_owned) else {
-            return Ok(());
-        };
-        if v.reports.iter().any(|(_, r)| {
-            r.document != countersign_core::package::verify::DocumentKind::ValidationPackage
-        }) {
-            return Ok(());
-        }
-        let built = self
-            .ledger()?
-            .package(&id)
-            .map_err(crate::error::from_ledger)?
-            .map(|r| BuiltHere {
-                manifest_sha256: r.manifest_sha256,
-                pdf_sha256: r.pdf_sha256,
-                created_at: r.created_at,
-                event_seq: r.event_seq,
-            });
-        let is_pdf = v.reports.len() == 1 && v.reports[0].0 == "PDF";
-        let pdf_sha256 = is_pdf.then_some(v.sha256);
-        for (_, report) in &mut v.reports {
-            let check = built_here_check(built.as_ref(), pdf_sha256, report.manifest_sha256);
-            if check.state == CheckState::Failed {
-                report.verified = false;
-            }
-            report.checks.push(check);
-        }
-        if v.reports.iter().any(|(_, r)| !r.verified) {
-            v.verified = false;
-            v.limits.clear();
-            v.runs.clear();
-            for (_, r) in &mut v.reports {
-                r.runs.clear();
-            }
-        }
-        Ok(())
     }
 }
 
