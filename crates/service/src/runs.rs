@@ -130,15 +130,26 @@ impl Service {
         let mut out = Vec::with_capacity(groups.len());
         let mut derived = Vec::new();
         let mut files = HashMap::with_capacity(groups.len());
+        // Each run's stored files, kept for a signed run whose record binds its run data: the
+        // state check reads such a run again (below), without listing the files a second time.
+        let mut stored: HashMap<RunKey, RunFiles> = HashMap::with_capacity(groups.len());
         for g in groups.into_values() {
             files.insert(g.key.to_string(), Ok(record_files(&g.files)));
             let inputs = inputs_digest(&g.key, &g.files);
             if let Some(rec) = self.recorded_summary(&g.key, inputs)? {
                 if self.sources_intact(&g, &rec) {
-                    out.push(from_record(g.key, &rec));
+                    out.push(from_record(g.key.clone(), &rec));
+                    stored.insert(g.key.clone(), g);
                     continue;
                 }
             }
+            stored.insert(
+                g.key.clone(),
+                RunFiles {
+                    key: g.key.clone(),
+                    files: g.files.clone(),
+                },
+            );
             let run = self.assemble(g, false);
             if run.files.iter().all(|f| {
                 matches!(
@@ -151,15 +162,9 @@ impl Service {
             out.push(summary(&run));
         }
         self.record_summaries(&derived);
-        // A signed run whose record binds its run data is read again; the files are listed
-        // once, on the first such run, so a listing without one costs nothing more.
-        let stored: std::cell::RefCell<Option<BTreeMap<RunKey, RunFiles>>> = Default::default();
+        let stored = std::cell::RefCell::new(stored);
         let read = |key: &RunKey| {
-            let mut stored = stored.borrow_mut();
-            if stored.is_none() {
-                *stored = Some(self.run_files().ok()?);
-            }
-            let g = stored.as_mut()?.remove(key)?;
+            let g = stored.borrow_mut().remove(key)?;
             Some(std::borrow::Cow::Owned(self.assemble(g, false)))
         };
         self.attach_states(&mut out, &files, &read)?;
