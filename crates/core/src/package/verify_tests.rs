@@ -679,3 +679,20 @@ fn a_file_is_held_against_the_build_record_of_its_home() {
     assert_eq!(elsewhere.state, CheckState::Skipped);
     assert!(elsewhere.detail.contains("not built in this home"));
 }
+
+#[test]
+fn a_v2_record_binding_run_data_of_an_unknown_schema_fails() {
+    let mut b = Builder::new().binding_run_data();
+    if let Some(d) = b.record.run_data.as_mut() {
+        d.schema = "countersign.run-data/v9".into();
+    }
+    b.sign(&dana(), Meaning::Reviewed);
+    let (bundle, _) = b.finish();
+    let problems = failed(&verify(Form::Bundle, &bundle), "records");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("countersign.run-data/v9") && p.contains("does not read")),
+        "{problems:?}"
+    );
+}
