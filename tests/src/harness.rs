@@ -121,6 +121,22 @@ impl Harness {
         Ok((key, enrollment))
     }
 
+    /// A new IAM user `login` with MFA, and a key for `printed_name` enrolled to them in
+    /// `service`'s home: a signer, ready to sign.
+    pub async fn signer(
+        &self,
+        service: &Service,
+        login: &str,
+        printed_name: &str,
+        passphrase: &str,
+    ) -> Result<(TestUser, KeyInfo)> {
+        let user = self.create_user_with_mfa(login).await?;
+        let (key, _) = self
+            .enrolled_key(service, &user, printed_name, passphrase)
+            .await?;
+        Ok((user, key))
+    }
+
     /// Enrolls the key `key_id` of `service`'s home to `user`'s identity with a current MFA
     /// code (certification accepted).
     pub async fn enroll(
@@ -209,6 +225,16 @@ pub fn fetch_request(bucket: &str, prefix: &str) -> Result<FetchRequest> {
         concurrency: 4,
         stack: None,
     })
+}
+
+/// The line of `run` in the run list (`Service::runs`), with its state and state check.
+pub fn run_line(service: &Service, run: &str) -> Result<countersign_service::RunSummary> {
+    service
+        .runs()
+        .map_err(|e| HarnessError::during("list the runs", &e))?
+        .into_iter()
+        .find(|r| r.id == run)
+        .ok_or_else(|| HarnessError::new(format!("run {run} is not in the run list")))
 }
 
 /// Records a disposition as `user`, authenticated as the service demands: the MFA code when

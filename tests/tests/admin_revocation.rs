@@ -45,33 +45,40 @@ fn revoked(service: &Service) -> Vec<(String, String, String)> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn only_an_authenticated_administrator_revokes_someone_elses_key() {
+/// A home under [`POLICY`], its service, and the emulator behind it.
+async fn desk() -> (Harness, tempfile::TempDir, Service) {
     let h = Harness::start().await.unwrap();
     let home = tempfile::tempdir().unwrap();
     std::fs::write(home.path().join("policy.json"), POLICY).unwrap();
     let service = h.service(home.path()).unwrap();
-    let alice = h.create_user_with_mfa("alice").await.unwrap();
-    let bob = h.create_user_with_mfa("bob").await.unwrap();
-    let carol = h.create_user_with_mfa("carol").await.unwrap();
-    let (ka, _) = h
-        .enrolled_key(&service, &alice, "Alice Adams", PASS_A)
-        .await
-        .unwrap();
-    let (kb, _) = h
-        .enrolled_key(&service, &bob, "Bob Brown", PASS_B)
-        .await
-        .unwrap();
-    let (kc, _) = h
-        .enrolled_key(&service, &carol, "Carol Chen", PASS_C)
-        .await
-        .unwrap();
-    let req = |key: &str, by: &str, reason: &str| AdminRevokeRequest {
+    (h, home, service)
+}
+
+/// Revoking the key `key` as the administrator whose key is `by`.
+fn req(key: &str, by: &str, reason: &str) -> AdminRevokeRequest {
+    AdminRevokeRequest {
         key_id: key.to_owned(),
         reason: reason.to_owned(),
         admin_key_id: Some(by.to_owned()),
         mfa_serial: None,
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_an_authenticated_administrator_revokes_someone_elses_key() {
+    let (h, home, service) = desk().await;
+    let (_alice, ka) = h
+        .signer(&service, "alice", "Alice Adams", PASS_A)
+        .await
+        .unwrap();
+    let (_bob, kb) = h
+        .signer(&service, "bob", "Bob Brown", PASS_B)
+        .await
+        .unwrap();
+    let (carol, kc) = h
+        .signer(&service, "carol", "Carol Chen", PASS_C)
+        .await
+        .unwrap();
     let session = SigningSession::new();
 
     // Refused before any secret: someone the policy does not name, a blank reason, one's own
@@ -247,26 +254,16 @@ async fn only_an_authenticated_administrator_revokes_someone_elses_key() {
 /// plan is refused before any secret is asked for, as signing is.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_locked_out_administrator_is_refused_before_any_secret() {
-    let h = Harness::start().await.unwrap();
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(home.path().join("policy.json"), POLICY).unwrap();
-    let service = h.service(home.path()).unwrap();
-    let bob = h.create_user_with_mfa("bob").await.unwrap();
-    let carol = h.create_user_with_mfa("carol").await.unwrap();
-    let (kb, _) = h
-        .enrolled_key(&service, &bob, "Bob Brown", PASS_B)
+    let (h, _home, service) = desk().await;
+    let (_bob, kb) = h
+        .signer(&service, "bob", "Bob Brown", PASS_B)
         .await
         .unwrap();
-    let (kc, _) = h
-        .enrolled_key(&service, &carol, "Carol Chen", PASS_C)
+    let (carol, kc) = h
+        .signer(&service, "carol", "Carol Chen", PASS_C)
         .await
         .unwrap();
-    let bob_leaves = AdminRevokeRequest {
-        key_id: kb.key_id.clone(),
-        reason: "Bob left the company".into(),
-        admin_key_id: Some(kc.key_id.clone()),
-        mfa_serial: None,
-    };
+    let bob_leaves = req(&kb.key_id, &kc.key_id, "Bob left the company");
     let mut sc = SigningSession::new();
     // The policy keeps the default lockout: three failures in fifteen minutes lock signing.
     for _ in 0..3 {

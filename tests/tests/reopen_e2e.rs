@@ -512,26 +512,16 @@ fn verify_cli(cli: &Path, target: &Path) -> (Option<i32>, String) {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_approval_whose_key_was_revoked_is_replaced_through_a_re_open() {
     let h = Harness::start().await.unwrap();
-    h.demo_seeded_under(BUCKET, PREFIX).await.unwrap();
     let home = tempfile::tempdir().unwrap();
     std::fs::write(home.path().join("policy.json"), POLICY).unwrap();
     let service = h.service(home.path()).unwrap();
-    service
-        .fetch(
-            &fetch_request(BUCKET, PREFIX).unwrap(),
-            &|_| {},
-            &CancelToken::new(),
-        )
+    h.demo_fetched(&service, BUCKET).await.unwrap();
+    let (alice, ka) = h
+        .signer(&service, "alice", "Alice Adams", PASS_A)
         .await
         .unwrap();
-    let alice = h.create_user_with_mfa("alice").await.unwrap();
-    let bob = h.create_user_with_mfa("bob").await.unwrap();
-    let (ka, _) = h
-        .enrolled_key(&service, &alice, "Alice Adams", PASS_A)
-        .await
-        .unwrap();
-    let (kb, _) = h
-        .enrolled_key(&service, &bob, "Bob Brown", PASS_B)
+    let (bob, kb) = h
+        .signer(&service, "bob", "Bob Brown", PASS_B)
         .await
         .unwrap();
     let failed: Vec<String> = service
@@ -557,14 +547,7 @@ async fn an_approval_whose_key_was_revoked_is_replaced_through_a_re_open() {
     sign(&service, &alice, &mut sa, &ka, PASS_A, Meaning::Reviewed).await;
     let mut sb = SigningSession::new();
     sign(&service, &bob, &mut sb, &kb, PASS_B, Meaning::Approved).await;
-    let summary = |service: &Service| {
-        service
-            .runs()
-            .unwrap()
-            .into_iter()
-            .find(|r| r.id == RUN)
-            .unwrap()
-    };
+    let summary = |service: &Service| countersign_tests::harness::run_line(service, RUN).unwrap();
     assert_eq!(summary(&service).state_check, StateCheck::Verified);
 
     // Bob's laptop is lost: he revokes his key.

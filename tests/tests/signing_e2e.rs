@@ -433,14 +433,7 @@ async fn two_signers_review_and_approve_under_the_policy_and_tampering_is_caught
     assert_eq!(sigs.len(), 2);
     assert!(sigs.iter().all(|s| s.valid), "{sigs:?}");
     // Approved, and proven so: both the listing and the run say the signatures verify.
-    let listed = |service: &Service| {
-        service
-            .runs()
-            .unwrap()
-            .into_iter()
-            .find(|r| r.id == RUN)
-            .unwrap()
-    };
+    let listed = |service: &Service| countersign_tests::harness::run_line(service, RUN).unwrap();
     assert_eq!(listed(&service).state, RunState::Approved);
     assert_eq!(listed(&service).state_check, StateCheck::Verified);
     assert_eq!(

@@ -217,19 +217,28 @@ mod tests {
         )
     }
 
+    /// The canonical bytes both golden records begin with: their dispositions and files.
+    macro_rules! golden_files_and_dispositions {
+        () => {
+            concat!(
+                r#"{"dispositions":[{"at":"2026-11-03T13:00:00.000Z","by_arn":"arn:aws:iam::123456789012:user/dana","#,
+                r#""case_id":"results/oq.xml#OQ::temp","kind":"deviation","reason":"Sensor recalibrated; retest passed","#,
+                r#""ref":"DEV-0042"}],"files":[{"path":"results/oq.xml","#,
+                r#""sha256":"e933842696eed821c6dfae1939326fd10a2819caa2a3443f10e0e3f115c87dd0","#,
+                r#""uri":"s3://qualification-evidence/gxp/LIMS/OQ/2026-11-03-oq-1/results/oq.xml","version_id":"v2"},"#,
+                r#"{"path":"run.json","sha256":"05b3abf2579a5eb66403cd78be557fd860633a1fe2103c7642030defe32c657f","#,
+                r#""uri":"s3://qualification-evidence/gxp/LIMS/OQ/2026-11-03-oq-1/run.json","version_id":null}],"#,
+            )
+        };
+    }
+
     /// Frozen: these bytes and this digest were also produced by an independent
     /// implementation (Python `json.dumps(sort_keys=True, separators=(",", ":"))` + hashlib).
     #[test]
     fn golden_vector_is_frozen() {
         let bytes = golden().canonical_bytes().unwrap();
         let expected = concat!(
-            r#"{"dispositions":[{"at":"2026-11-03T13:00:00.000Z","by_arn":"arn:aws:iam::123456789012:user/dana","#,
-            r#""case_id":"results/oq.xml#OQ::temp","kind":"deviation","reason":"Sensor recalibrated; retest passed","#,
-            r#""ref":"DEV-0042"}],"files":[{"path":"results/oq.xml","#,
-            r#""sha256":"e933842696eed821c6dfae1939326fd10a2819caa2a3443f10e0e3f115c87dd0","#,
-            r#""uri":"s3://qualification-evidence/gxp/LIMS/OQ/2026-11-03-oq-1/results/oq.xml","version_id":"v2"},"#,
-            r#"{"path":"run.json","sha256":"05b3abf2579a5eb66403cd78be557fd860633a1fe2103c7642030defe32c657f","#,
-            r#""uri":"s3://qualification-evidence/gxp/LIMS/OQ/2026-11-03-oq-1/run.json","version_id":null}],"#,
+            golden_files_and_dispositions!(),
             r#""run":"LIMS/OQ/2026-11-03-oq-1","schema":"countersign.run-record/v1"}"#,
         );
         assert_eq!(String::from_utf8(bytes).unwrap(), expected);
@@ -259,19 +268,12 @@ mod tests {
     fn golden_vector_v2_is_frozen() {
         let bytes = golden_v2().canonical_bytes().unwrap();
         let expected = concat!(
-            r#"{"dispositions":[{"at":"2026-11-03T13:00:00.000Z","by_arn":"arn:aws:iam::123456789012:user/dana","#,
-            r#""case_id":"results/oq.xml#OQ::temp","kind":"deviation","reason":"Sensor recalibrated; retest passed","#,
-            r#""ref":"DEV-0042"}],"files":[{"path":"results/oq.xml","#,
-            r#""sha256":"e933842696eed821c6dfae1939326fd10a2819caa2a3443f10e0e3f115c87dd0","#,
-            r#""uri":"s3://qualification-evidence/gxp/LIMS/OQ/2026-11-03-oq-1/results/oq.xml","version_id":"v2"},"#,
-            r#"{"path":"run.json","sha256":"05b3abf2579a5eb66403cd78be557fd860633a1fe2103c7642030defe32c657f","#,
-            r#""uri":"s3://qualification-evidence/gxp/LIMS/OQ/2026-11-03-oq-1/run.json","version_id":null}],"#,
+            golden_files_and_dispositions!(),
             r#""run":"LIMS/OQ/2026-11-03-oq-1","#,
             r#""run_data":{"parser":"countersign.parsers/v1","schema":"countersign.run-data/v1","#,
-            r#""sha256":"RUNDATA"},"#,
+            r#""sha256":"28f8ee49686c55e78f17713c8533272bd56358700285280ca03435acf3f68512"},"#,
             r#""schema":"countersign.run-record/v2"}"#,
-        )
-        .replace("RUNDATA", &Sha256::of(b"run data").to_hex());
+        );
         assert_eq!(String::from_utf8(bytes.clone()).unwrap(), expected);
         assert_eq!(
             golden_v2().digest().unwrap().to_hex(),
