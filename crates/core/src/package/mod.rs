@@ -4,6 +4,7 @@
 
 pub mod manifest;
 pub mod public_key;
+pub mod publish;
 pub mod run_data;
 pub mod verify;
 
