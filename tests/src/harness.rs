@@ -261,3 +261,33 @@ pub async fn record_disposition(
         .disposition(&user.settings(), session, req, Some(key_id), None, secrets)
         .await
 }
+
+/// Signs `run` with `meaning` as `user`, in a new signing session (so with a current MFA code
+/// when the service asks for one) and the key's passphrase.
+pub async fn sign_run(
+    service: &Service,
+    user: &TestUser,
+    key_id: &str,
+    passphrase: &str,
+    run: &str,
+    meaning: countersign_core::signature::predicate::Meaning,
+) -> std::result::Result<countersign_service::SignatureInfo, countersign_service::ServiceError> {
+    let mut session = countersign_service::SigningSession::new();
+    let req = countersign_service::SignRequest {
+        run: run.into(),
+        meaning,
+        reason: format!("{meaning}: every result and deviation read"),
+        key_id: Some(key_id.to_owned()),
+        mfa_serial: None,
+    };
+    let plan = service.sign_check(&session, &req)?;
+    let secrets = countersign_service::SignSecrets {
+        passphrase: countersign_service::Passphrase::new(passphrase.to_owned()),
+        mfa_code: plan
+            .needs_mfa
+            .then(|| countersign_service::MfaCode::new(user.current_code())),
+    };
+    service
+        .sign(&user.settings(), &mut session, &req, secrets)
+        .await
+}

@@ -55,7 +55,8 @@ const BOTH: &[(&str, &[&str])] = &[
     ("signoff publish", &["publish_signoff"]),
     ("signoff fetch", &["fetch_signoff"]),
     ("package", &["build_package", "cancel_package"]),
-    ("verify", &["verify_package"]),
+    ("package publish", &["publish_package"]),
+    ("verify", &["verify_package", "verify_published_package"]),
     (
         "ledger verify",
         &["audit_verify", "verify_ledger_published"],

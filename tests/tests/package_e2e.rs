@@ -10,8 +10,7 @@ use std::process::{Command, Output};
 use countersign_core::package::manifest::PackageManifest;
 use countersign_core::signature::predicate::Meaning;
 use countersign_service::{
-    CancelToken, DispositionKind, DispositionRequest, ErrorCode, KeyInfo, MfaCode, PackageRequest,
-    Passphrase, Service, SignRequest, SignSecrets, SigningSession,
+    CancelToken, DispositionKind, DispositionRequest, ErrorCode, KeyInfo, PackageRequest, Service,
 };
 use countersign_tests::binaries::build_cli;
 use countersign_tests::emulator::project_root;
@@ -23,10 +22,6 @@ use time::OffsetDateTime;
 const BUCKET: &str = "qualification-evidence";
 const RUN: &str = "LIMS/OQ/2026-11-03-oq-1";
 const OTHER_RUN: &str = "LIMS/IQ/2026-11-02-iq-1";
-
-fn pass(s: &str) -> Passphrase {
-    Passphrase::new(s.to_owned())
-}
 
 async fn enroll(h: &Harness, service: &Service, user: &TestUser, name: &str, pw: &str) -> KeyInfo {
     h.enrolled_key(service, user, name, pw).await.unwrap().0
@@ -41,24 +36,7 @@ async fn sign(
     run: &str,
     meaning: Meaning,
 ) {
-    let ctx = user.settings();
-    let mut session = SigningSession::new();
-    service
-        .sign(
-            &ctx,
-            &mut session,
-            &SignRequest {
-                run: run.into(),
-                meaning,
-                reason: format!("{meaning}: every result and deviation read"),
-                key_id: Some(key.key_id.clone()),
-                mfa_serial: None,
-            },
-            SignSecrets {
-                passphrase: pass(pw),
-                mfa_code: Some(MfaCode::new(user.current_code())),
-            },
-        )
+    countersign_tests::harness::sign_run(service, user, &key.key_id, pw, run, meaning)
         .await
         .unwrap();
 }

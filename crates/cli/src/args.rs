@@ -598,13 +598,17 @@ pub struct SignoffFetchArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct PackageArgs {
+    /// Publish a built package to write-once storage.
+    #[command(subcommand)]
+    pub command: Option<PackageCommand>,
     /// The runs: SYSTEM/PHASE/RUN-ID, or unambiguous RUN-IDs.
     #[arg(required = true)]
     pub runs: Vec<String>,
     /// The PDF to write (never overwritten).
-    #[arg(long, value_name = "FILE.pdf")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "FILE.pdf", required = true)]
+    pub out: Option<PathBuf>,
     /// Also write the bundle (manifest, PDF, every file, original evidence): a new folder, or a
     /// file ending in .zip.
     #[arg(long, value_name = "DIR|FILE.zip")]
@@ -621,9 +625,35 @@ pub struct PackageArgs {
     pub trail_public_key: Option<PathBuf>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum PackageCommand {
+    /// Publish a final package (it verifies, is exactly as this desktop built it, and every run
+    /// is approved by verified signatures) to s3://BUCKET/PREFIX/<package-id>/, written once
+    /// under Object Lock COMPLIANCE retention; `countersign verify s3://…` reads it back.
+    Publish(PackagePublishArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PackagePublishArgs {
+    /// The package PDF, as `countersign package` wrote it.
+    #[arg(value_name = "FILE.pdf")]
+    pub pdf: PathBuf,
+    /// Publish its bundle too: the .zip `countersign package --bundle NAME.zip` wrote.
+    #[arg(long, value_name = "FILE.zip")]
+    pub bundle: Option<PathBuf>,
+    /// Where to: s3://BUCKET/PREFIX (the bucket must have Object Lock enabled).
+    #[arg(long, value_name = "S3_URI")]
+    pub to: S3Location,
+    /// Object Lock COMPLIANCE retention in days: nobody, the account's root user included, can
+    /// delete or overwrite the objects before it ends.
+    #[arg(long, value_name = "N")]
+    pub object_lock_days: u32,
+}
+
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// A package PDF, a bundle folder, or a bundle .zip.
+    /// A package PDF, a bundle folder, a bundle .zip, or a published one:
+    /// s3://BUCKET/KEY (read with the AWS flags).
     pub path: PathBuf,
     /// Keys you trust (PEM blocks as `keys export` prints, hex public keys or key ids, or
     /// countersign.public-key/v1 JSON); every key in the package must be one of them.

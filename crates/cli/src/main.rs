@@ -31,7 +31,10 @@ use countersign_service::{
     CancelToken, Env, FetchProgress, FetchRequest, ImportRequest, Service, ServiceError, StateList,
 };
 
-use crate::args::{Cli, Command, DemoCommand, ShowArgs, StateArgs, StateCommand, StateListArg};
+use crate::args::{
+    Cli, Command, DemoCommand, PackageArgs, PackageCommand, ShowArgs, StateArgs, StateCommand,
+    StateListArg,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -136,8 +139,12 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
         Command::Sign(a) => signoff::sign(cli, &open(cli)?, a).await,
         Command::Reopen(a) => signoff::reopen(cli, &open(cli)?, a).await,
         Command::Todo(a) => output::todo(&open(cli)?.todo(a.key.as_deref())?, json),
+        Command::Package(PackageArgs {
+            command: Some(PackageCommand::Publish(a)),
+            ..
+        }) => package_out::publish(cli, &open(cli)?, a).await,
         Command::Package(a) => package_out::package(&open(cli)?, a, json),
-        Command::Verify(a) => package_out::verify(cli, a, json),
+        Command::Verify(a) => package_out::verify(cli, a, json).await,
         Command::Signoff { command } => signoff::handoff(cli, &open(cli)?, command).await,
         Command::State(StateArgs {
             command: Some(StateCommand::Review(a)),

@@ -1,13 +1,14 @@
-//! `package` and `verify`: build a validation package, verify one offline.
+//! `package`, `package publish` and `verify`: build a validation package, publish a final one
+//! to write-once storage, verify one offline or as published.
 
 use countersign_core::display::Shown;
 use countersign_core::package::verify::{CheckState, DocumentKind, Limit};
 use countersign_service::{
-    verify_package_file, CancelToken, Env, PackageBuilt, PackageRequest, PackageVerification,
-    Service, ServiceError, TrustedKeys,
+    verify_package_file, verify_published_file, CancelToken, Env, PackageBuilt,
+    PackagePublishRequest, PackageRequest, PackageVerification, Service, ServiceError, TrustedKeys,
 };
 
-use crate::args::{Cli, PackageArgs, VerifyArgs};
+use crate::args::{Cli, PackageArgs, PackagePublishArgs, VerifyArgs};
 use crate::output::print_json;
 
 pub fn package(service: &Service, a: &PackageArgs, json: bool) -> Result<(), ServiceError> {
@@ -23,9 +24,13 @@ pub fn package(service: &Service, a: &PackageArgs, json: bool) -> Result<(), Ser
         )),
         None => None,
     };
+    let out = a
+        .out
+        .clone()
+        .ok_or_else(|| ServiceError::bad_input("name the PDF to write with --out FILE.pdf"))?;
     let req = PackageRequest {
         runs: a.runs.clone(),
-        out: a.out.clone(),
+        out,
         bundle: a.bundle.clone(),
         title: a.title.clone(),
         demo: a.demo,
@@ -69,7 +74,52 @@ fn print_built(b: &PackageBuilt, json: bool) -> Result<(), ServiceError> {
     Ok(())
 }
 
-pub fn verify(cli: &Cli, a: &VerifyArgs, json: bool) -> Result<(), ServiceError> {
+pub async fn publish(
+    cli: &Cli,
+    service: &Service,
+    a: &PackagePublishArgs,
+) -> Result<(), ServiceError> {
+    let report = service
+        .package_publish(
+            &cli.global.aws(),
+            &PackagePublishRequest {
+                pdf: a.pdf.clone(),
+                bundle: a.bundle.clone(),
+                to: a.to.clone(),
+                object_lock_days: a.object_lock_days,
+            },
+        )
+        .await?;
+    if cli.global.json {
+        return print_json(&report);
+    }
+    outln!(
+        "Published package {} to {} ({} of {} runs approved by verified signatures)",
+        Shown(&report.package_id),
+        Shown(&report.location),
+        report.runs.len(),
+        report.runs.len()
+    );
+    for o in &report.objects {
+        outln!(
+            "  {:<9} {} (sha256 {}{})",
+            o.status.as_str(),
+            Shown(&o.uri),
+            o.sha256.to_hex(),
+            o.version_id
+                .as_deref()
+                .map(|v| format!(", version {}", Shown(v)))
+                .unwrap_or_default()
+        );
+    }
+    outln!(
+        "Object Lock COMPLIANCE retention until {}: nobody can delete or overwrite these objects before then.",
+        Shown(&report.retain_until)
+    );
+    Ok(())
+}
+
+pub async fn verify(cli: &Cli, a: &VerifyArgs, json: bool) -> Result<(), ServiceError> {
     let trusted = match &a.trusted_keys {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
@@ -88,10 +138,19 @@ pub fn verify(cli: &Cli, a: &VerifyArgs, json: bool) -> Result<(), ServiceError>
         .home_dir()
         .ok()
         .filter(|h| h.join(countersign_service::LEDGER_FILE).exists());
-    let v = match home {
-        Some(h) => Service::open_for_reading(&h, Env::system())?
+    let s3 = a.path.to_str().filter(|p| p.starts_with("s3://"));
+    let v = match (home, s3) {
+        (Some(h), Some(uri)) => {
+            Service::open_for_reading(&h, Env::system())?
+                .verify_published(&cli.global.aws(), uri, trusted.as_ref())
+                .await?
+        }
+        (None, Some(uri)) => {
+            verify_published_file(&Env::system(), &cli.global.aws(), uri, trusted.as_ref()).await?
+        }
+        (Some(h), None) => Service::open_for_reading(&h, Env::system())?
             .verify_package(&a.path, trusted.as_ref())?,
-        None => verify_package_file(&a.path, trusted.as_ref())?,
+        (None, None) => verify_package_file(&a.path, trusted.as_ref())?,
     };
     print_verification(&v, json)?;
     if v.verified {
@@ -124,6 +183,26 @@ fn print_verification(v: &PackageVerification, json: bool) -> Result<(), Service
             (true, n) => format!("VERIFIED (intact; {approved} of {n} runs approved)"),
         }
     );
+    if let Some(s) = &v.source {
+        // S3's own statement about the object, not something the package proves.
+        outln!(
+            "Read from {}{}; S3 reports {}",
+            Shown(&s.uri),
+            s.version_id
+                .as_deref()
+                .map(|v| format!(" (version {})", Shown(v)))
+                .unwrap_or_default(),
+            if s.retention_mode.is_empty() {
+                "no Object Lock retention: the object can be deleted or overwritten".to_owned()
+            } else {
+                format!(
+                    "Object Lock {} retention until {}",
+                    Shown(&s.retention_mode),
+                    Shown(&s.retain_until)
+                )
+            }
+        );
+    }
     if let Some(id) = v.package_id() {
         let what = match v.reports.first().map(|(_, r)| r.document) {
             Some(DocumentKind::PeriodicReviewReport) => "periodic review report",

@@ -46,7 +46,7 @@ pub const SIGNOFF_SIGNATURE_ACCEPTED: &str = "signoff.signature_accepted";
 /// An item of a hand-off was refused (the reason says exactly why).
 pub const SIGNOFF_REJECTED: &str = "signoff.rejected";
 
-const MAX_LOCK_DAYS: u32 = 36_500;
+pub(crate) const MAX_LOCK_DAYS: u32 = 36_500;
 
 /// What `signoff publish` does.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -87,8 +87,10 @@ pub use keys::{
     KEYS_DIR,
 };
 pub use package::{
-    verify_package_file, PackageBuilt, PackageProgress, PackageRequest, PackageVerification,
-    ReviewReportBuilt, ReviewReportRequest, TrustedKeys, REVIEW_REPORT_BUILT,
+    verify_package_file, verify_published_file, PackageBuilt, PackageProgress,
+    PackagePublishRequest, PackagePublished, PackageRequest, PackageVerification,
+    ReviewReportBuilt, ReviewReportRequest, S3Source, TrustedKeys, PACKAGE_PUBLISHED,
+    REVIEW_REPORT_BUILT,
 };
 pub use periodic_review::{
     PeriodicReviewInfo, PeriodicReviewPlan, PeriodicReviewRequest, PeriodicReviewView,

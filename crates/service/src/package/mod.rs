@@ -9,6 +9,7 @@
 
 mod assemble;
 mod document;
+mod publish;
 mod review_document;
 mod review_report;
 mod verify;
@@ -28,8 +29,11 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+pub use self::publish::{
+    verify_published_file, PackagePublishRequest, PackagePublished, PACKAGE_PUBLISHED,
+};
 pub use self::review_report::{ReviewReportBuilt, ReviewReportRequest, REVIEW_REPORT_BUILT};
-pub use self::verify::{verify_package_file, PackageVerification, TrustedKeys};
+pub use self::verify::{verify_package_file, PackageVerification, S3Source, TrustedKeys};
 
 use self::assemble::{Content, Gathered};
 use self::document::{document, DocumentInput};

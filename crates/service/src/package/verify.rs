@@ -164,6 +164,22 @@ pub struct PackageVerification {
     /// Each run's state as its verified signatures establish it (empty when the package does
     /// not verify): what a reader compares with the cover's claims.
     pub runs: Vec<RunProven>,
+    /// Where the file was read from, when it was read from S3 (`verify s3://…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<S3Source>,
+}
+
+/// The S3 object a package was read from, and its retention as S3 reported it when read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct S3Source {
+    /// `s3://bucket/key`.
+    pub uri: String,
+    /// The version read, when the bucket keeps versions.
+    pub version_id: Option<String>,
+    /// The Object Lock retention mode (`COMPLIANCE`, `GOVERNANCE`), empty when none.
+    pub retention_mode: String,
+    /// The retain-until date, RFC 3339, empty when none.
+    pub retain_until: String,
 }
 
 impl PackageVerification {
@@ -403,7 +419,7 @@ fn check_built(
 
 /// [`verify_package_file`], also holding each part against the home's build record when
 /// `built` is given.
-fn verify_file(
+pub(super) fn verify_file(
     path: &Path,
     trusted: Option<&TrustedKeys>,
     built: Option<BuiltLookup<'_>>,
@@ -490,6 +506,7 @@ fn verify_file(
     Ok(PackageVerification {
         limits,
         runs,
+        source: None,
         path: path.to_path_buf(),
         sha256,
         verified,
@@ -500,6 +517,17 @@ fn verify_file(
 impl crate::Service {
     /// Verifies a package file and records the verification in the ledger.
     pub fn verify_package(
+        &self,
+        path: &Path,
+        trusted: Option<&TrustedKeys>,
+    ) -> Result<PackageVerification, ServiceError> {
+        let v = self.verify_here(path, trusted)?;
+        self.record_verification(&v)?;
+        Ok(v)
+    }
+
+    /// [`verify_file`] held against this home's build records, not recorded.
+    pub(super) fn verify_here(
         &self,
         path: &Path,
         trusted: Option<&TrustedKeys>,
@@ -516,10 +544,14 @@ impl crate::Service {
                     event_seq: r.event_seq,
                 }))
         };
-        let v = verify_file(path, trusted, Some(&lookup))?;
+        verify_file(path, trusted, Some(&lookup))
+    }
+
+    /// Records a verification (`package.verified`), except in an auditor's read-only copy of
+    /// a home, where verifying needs no record.
+    pub(super) fn record_verification(&self, v: &PackageVerification) -> Result<(), ServiceError> {
         if self.is_read_only() {
-            // An auditor's read-only copy of a home: verifying needs no record.
-            return Ok(v);
+            return Ok(());
         }
         let id = v.package_id().unwrap_or("(unreadable)").to_owned();
         self.ledger()?
@@ -530,8 +562,7 @@ impl crate::Service {
                 v.first_problem().as_deref(),
                 &countersign_core::ledger_event::Actor::system(),
             )
-            .map_err(crate::error::from_ledger)?;
-        Ok(v)
+            .map_err(crate::error::from_ledger)
     }
 }
 
