@@ -20,6 +20,8 @@ const COMMANDS: &[&str] = &[
     "build_package",
     "cancel_package",
     "verify_package",
+    "verify_published_package",
+    "publish_package",
     "audit_events",
     "audit_verify",
     "audit_export",

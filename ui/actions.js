@@ -30,6 +30,7 @@ export const ACTIONS = Object.freeze({
   "review_report.built": "Periodic review report built",
   "state.published": "Qualified state published",
   "package.verified": "Validation package verified",
+  "package.published": "Validation package published (Object Lock)",
   "signoff.published": "Sign-off handed off (published)",
   "signoff.record_accepted": "Handed-off record accepted",
   "signoff.signature_accepted": "Handed-off signature accepted",

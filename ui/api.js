@@ -75,6 +75,12 @@ export const cancelPackage = () => call("cancel_package");
 /** Verifies a package file ({path, trustedKeys}); resolves with PackageVerification. */
 export const verifyPackage = (form) => call("verify_package", { form });
 
+/** Verifies a package published to S3 ({path: "s3://BUCKET/KEY", trustedKeys}); recorded. */
+export const verifyPublishedPackage = (form, aws) => call("verify_published_package", { form, aws });
+
+/** Publishes a final package ({pdf, bundle, location, objectLockDays}) under Object Lock; recorded. */
+export const publishPackage = (form, aws) => call("publish_package", { form, aws });
+
 /** Audit-trail entries matching {since, until, actor, objectKind, object, action}. */
 export const auditEvents = (filter) => call("audit_events", { filter });
 

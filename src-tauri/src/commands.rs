@@ -10,10 +10,10 @@ use countersign_service::{
     AdminRevokePlan, AssessInfo, AssessPlan, AuditEvidenceReport, AuditReview, BackupInfo,
     CasePage, CaseQuery, ChainReport, CheckpointInfo, DispositionPlan, Enrollment, FetchProgress,
     FetchReport, FetchSignoffReport, FileContent, ImportReport, ImportRequest, KeyInfo,
-    LedgerVerification, PackageBuilt, PackageProgress, PackageVerification, PeriodicReviewInfo,
-    PeriodicReviewPlan, PublicKeyExport, PublishReport, RestoreReport, ReviewInfo, ReviewPlan,
-    ReviewReportBuilt, RunHead, RunSummary, RunView, Service, SignInMethod, SignInPrompt, SignPlan,
-    SignatureInfo, SignatureView, StateExport, StateReport,
+    LedgerVerification, PackageBuilt, PackageProgress, PackagePublished, PackageVerification,
+    PeriodicReviewInfo, PeriodicReviewPlan, PublicKeyExport, PublishReport, RestoreReport,
+    ReviewInfo, ReviewPlan, ReviewReportBuilt, RunHead, RunSummary, RunView, Service, SignInMethod,
+    SignInPrompt, SignPlan, SignatureInfo, SignatureView, StateExport, StateReport,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -24,8 +24,8 @@ use crate::files::WrittenFiles;
 use crate::forms::{
     AdminRevokeForm, AssessForm, AuditEvidenceForm, AuditExportForm, AuditFilterForm, AwsForm,
     BackupForm, CheckpointForm, DispositionForm, EnrollForm, ImportForm, KeySaveForm, NewKeyForm,
-    PackageForm, PassphraseForm, PeriodicReviewForm, PublishedCheckpointsForm, ReopenForm,
-    RestoreForm, ReviewForm, ReviewReportForm, RevokeForm, SecretsForm, SignForm,
+    PackageForm, PackagePublishForm, PassphraseForm, PeriodicReviewForm, PublishedCheckpointsForm,
+    ReopenForm, RestoreForm, ReviewForm, ReviewReportForm, RevokeForm, SecretsForm, SignForm,
     SignedInEnrollForm, SignoffForm, StateExportForm, StateForm, VerifyForm,
 };
 use crate::open_run::OpenRun;
@@ -192,6 +192,43 @@ pub async fn verify_package(
     Ok(wording::verification(
         service.verify_package(&path, trusted.as_ref())?,
     ))
+}
+
+/// Verifies a published package read from S3 (`s3://BUCKET/KEY`), with the retention S3
+/// reports for it; recorded.
+#[tauri::command]
+pub async fn verify_published_package(
+    service: State<'_, Service>,
+    form: VerifyForm,
+    aws: AwsForm,
+) -> Result<PackageVerification, WindowError> {
+    let Some((uri, trusted)) = form.to_published()? else {
+        return Err(WindowError::at(
+            Field::Path,
+            countersign_service::ServiceError::bad_input(
+                "enter the published package as s3://BUCKET/KEY",
+            ),
+        ));
+    };
+    Ok(wording::verification(
+        service
+            .verify_published(&aws.settings()?, &uri, trusted.as_ref())
+            .await?,
+    ))
+}
+
+/// Publishes a final package to S3, written once under Object Lock COMPLIANCE retention;
+/// recorded.
+#[tauri::command]
+pub async fn publish_package(
+    service: State<'_, Service>,
+    form: PackagePublishForm,
+    aws: AwsForm,
+) -> Result<PackagePublished, WindowError> {
+    let req = form
+        .to_request()
+        .map_err(|(field, e)| WindowError::at(field, e))?;
+    Ok(service.package_publish(&aws.settings()?, &req).await?)
 }
 
 /// The audit-trail entries matching the filter, in order.

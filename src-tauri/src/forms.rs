@@ -10,9 +10,9 @@ use countersign_core::signature::predicate::Meaning;
 use countersign_service::{
     export_filter, AdminRevokeRequest, AssessRequest, AwsSettings, CheckpointRequest,
     CheckpointSource, DispositionKind, DispositionRequest, EnrollRequest, EventFilter,
-    ExportFormat, FetchSignoffRequest, MfaCode, PackageRequest, Passphrase, PeriodicReviewRequest,
-    PublishRequest, ReopenRequest, ReviewReportRequest, ReviewRequest, ServiceError, SignRequest,
-    SignSecrets, StateList, TextMatch, TrustedKeys,
+    ExportFormat, FetchSignoffRequest, MfaCode, PackagePublishRequest, PackageRequest, Passphrase,
+    PeriodicReviewRequest, PublishRequest, ReopenRequest, ReviewReportRequest, ReviewRequest,
+    ServiceError, SignRequest, SignSecrets, StateList, TextMatch, TrustedKeys,
 };
 use serde::Deserialize;
 
@@ -142,6 +142,65 @@ impl VerifyForm {
             }
         };
         Ok((target, trusted))
+    }
+
+    /// The S3 object to verify (`s3://BUCKET/KEY`) and the trusted keys, when the path names
+    /// a published package; `None` for a file on this desktop.
+    pub fn to_published(&self) -> Result<Option<(String, Option<TrustedKeys>)>, ServiceError> {
+        let uri = self.path.trim();
+        if !uri.starts_with("s3://") {
+            return Ok(None);
+        }
+        let trusted = VerifyForm {
+            path: "/".into(),
+            trusted_keys: self.trusted_keys.clone(),
+        }
+        .to_request()?
+        .1;
+        Ok(Some((uri.to_owned(), trusted)))
+    }
+}
+
+/// Publishing a final package (its PDF, and its bundle .zip when given) to S3 under Object Lock
+/// COMPLIANCE retention.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PackagePublishForm {
+    pub pdf: String,
+    #[serde(default)]
+    pub bundle: String,
+    pub location: String,
+    #[serde(default)]
+    pub object_lock_days: Option<u32>,
+}
+
+impl PackagePublishForm {
+    /// The request, or the field that is wrong.
+    pub fn to_request(&self) -> Result<PackagePublishRequest, (Field, ServiceError)> {
+        let pdf = path(&self.pdf, "the package PDF to publish").map_err(|e| (Field::Path, e))?;
+        let bundle = match non_empty(&self.bundle) {
+            None => None,
+            Some(b) => Some(path(&b, "the bundle .zip").map_err(|e| (Field::Bundle, e))?),
+        };
+        let to = s3_location(
+            &self.location,
+            "where to publish the package (s3://BUCKET/PREFIX)",
+        )
+        .map_err(|e| (Field::Location, e))?;
+        let object_lock_days = self.object_lock_days.ok_or_else(|| {
+            (
+                Field::Days,
+                ServiceError::bad_input(
+                    "enter how many days the package is retained under Object Lock COMPLIANCE",
+                ),
+            )
+        })?;
+        Ok(PackagePublishRequest {
+            pdf,
+            bundle,
+            to,
+            object_lock_days,
+        })
     }
 }
 
@@ -592,6 +651,65 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// Each missing or malformed field of the publish form is named at that field, before
+    /// anything reaches S3.
+    #[test]
+    fn a_package_publish_form_names_the_field_that_is_wrong() {
+        let good = PackagePublishForm {
+            pdf: "/tmp/p.pdf".into(),
+            bundle: String::new(),
+            location: "s3://final-packages/lims".into(),
+            object_lock_days: Some(30),
+        };
+        let req = good.to_request().unwrap();
+        assert_eq!(req.bundle, None);
+        assert_eq!(req.object_lock_days, 30);
+        assert_eq!(req.to.to_string(), "s3://final-packages/lims/");
+        let field = |f: PackagePublishForm| f.to_request().unwrap_err().0;
+        assert_eq!(
+            field(PackagePublishForm {
+                object_lock_days: None,
+                ..good.clone()
+            }),
+            Field::Days
+        );
+        assert_eq!(
+            field(PackagePublishForm {
+                location: "final-packages".into(),
+                ..good.clone()
+            }),
+            Field::Location
+        );
+        assert_eq!(
+            field(PackagePublishForm {
+                pdf: "relative.pdf".into(),
+                ..good.clone()
+            }),
+            Field::Path
+        );
+        assert_eq!(
+            field(PackagePublishForm {
+                bundle: "b.zip".into(),
+                ..good.clone()
+            }),
+            Field::Bundle
+        );
+        // A path that is not s3:// is verified as a file on this desktop.
+        let local = VerifyForm {
+            path: "/tmp/p.pdf".into(),
+            trusted_keys: String::new(),
+        };
+        assert_eq!(local.to_published().unwrap(), None);
+        let published = VerifyForm {
+            path: " s3://final-packages/lims/PKG-1/PKG-1.pdf ".into(),
+            trusted_keys: String::new(),
+        };
+        assert_eq!(
+            published.to_published().unwrap(),
+            Some(("s3://final-packages/lims/PKG-1/PKG-1.pdf".to_owned(), None))
+        );
+    }
 
     /// Every form that carries a secret, and every service request it becomes, formatted
     /// with `{:?}` as a log line or a panic message would: no secret appears.

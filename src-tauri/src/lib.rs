@@ -65,6 +65,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::build_package,
             commands::cancel_package,
             commands::verify_package,
+            commands::verify_published_package,
+            commands::publish_package,
             commands::audit_events,
             commands::audit_verify,
             commands::audit_export,

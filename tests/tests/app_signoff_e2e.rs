@@ -717,6 +717,57 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     screenshot(&client, "11b-package-edited-cover").await;
     set(&client, "#verify-path", &pdf.display().to_string()).await;
 
+    // 8b. The final package is published to the Object Lock bucket with Bob's profile: the
+    // retention is asked for at its field first, then the PDF is written once under
+    // COMPLIANCE retention and verified from there, with S3's retention beside the verdict.
+    set(&client, "#publish-profile", &bob.name).await;
+    set(
+        &client,
+        "#publish-location",
+        &format!("s3://{LOCKED}/packages"),
+    )
+    .await;
+    click(&client, "#publish-go").await;
+    wait_for(&client, "#publish-days[aria-invalid='true']").await;
+    set(&client, "#publish-days", "30").await;
+    click(&client, "#publish-go").await;
+    let published = text_of(&client, "#package-published").await;
+    assert!(
+        published.contains("COMPLIANCE")
+            && published.contains(&format!("s3://{LOCKED}/packages/PKG-")),
+        "{published}"
+    );
+    assert_eq!(
+        run_js(
+            &client,
+            "return document.querySelectorAll(\"#package-published-objects tr[data-status='written']\").length",
+            vec![]
+        )
+        .await,
+        json!(1)
+    );
+    screenshot(&client, "11c-package-published").await;
+    accessible(&client, &axe, "Packages: published (dark)").await;
+    let uri = run_js(
+        &client,
+        "return document.querySelector('#verify-path').value",
+        vec![],
+    )
+    .await;
+    assert!(
+        uri.as_str()
+            .unwrap()
+            .starts_with(&format!("s3://{LOCKED}/packages/PKG-")),
+        "the published PDF is offered for verification: {uri}"
+    );
+    set(&client, "#verify-profile", &bob.name).await;
+    click(&client, "#verify-go").await;
+    wait_for(&client, "#verify-report[data-verified='true']").await;
+    wait_for(&client, "#verify-source[data-mode='COMPLIANCE']").await;
+    wait_for(&client, "[data-check='built'][data-state='passed']").await;
+    screenshot(&client, "11d-package-verified-from-s3").await;
+    set(&client, "#verify-path", &pdf.display().to_string()).await;
+
     // The audit trail verifies and shows the sign-off.
     click(&client, "#nav-audit").await;
     wait_for(&client, "#audit-list .vrow").await;
@@ -1264,8 +1315,21 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
             ..EventFilter::default()
         })
         .unwrap();
-    // The package, its copy with the edited cover (recorded as failing), the second package.
-    assert_eq!(verified.len(), 3, "{verified:?}");
+    // The package, its copy with the edited cover (recorded as failing), the package as
+    // published to S3, the second package.
+    assert_eq!(verified.len(), 4, "{verified:?}");
+    let published = service
+        .ledger_events(&EventFilter {
+            action: Some("package.published".into()),
+            ..EventFilter::default()
+        })
+        .unwrap();
+    assert_eq!(published.len(), 1, "{published:?}");
+    assert_eq!(
+        published[0].event.actor.arn.as_deref(),
+        Some(bob.arn.as_str()),
+        "published in the name of the AWS identity that wrote it"
+    );
     assert_eq!(
         verified
             .iter()

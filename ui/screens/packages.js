@@ -1,10 +1,12 @@
 // Packages: assemble a validation package from chosen runs and save it (then open the PDF or
-// show it in its folder); open and verify any package file (PDF, bundle folder or .zip) with a
-// report of every check.
+// show it in its folder); publish a final one to S3 under Object Lock; open and verify any
+// package file (PDF, bundle folder or .zip, on this desktop or published to S3) with a report
+// of every check.
 //
 // Files are named by a path field; Browse and Save as fill it from the desktop's own file
 // chooser (see files.js and ARCHITECTURE.md, "Files in the app").
 import * as api from "../api.js";
+import { awsFields, connectionLocation } from "../aws-fields.js";
 import { formatBytes, formatTime, h, mount, pathRow } from "../dom.js";
 import { errorBox, showError } from "../errors.js";
 import { chooserButton, openButtons } from "../files.js";
@@ -105,6 +107,34 @@ function provenRuns(runs) {
   );
 }
 
+/** Where a package was read from S3, with S3's own word on its retention (not proven by the package). */
+function sourceLine(s) {
+  const held = s.retention_mode
+    ? `S3 reports Object Lock ${s.retention_mode} retention until ${s.retain_until}.`
+    : "S3 reports no Object Lock retention: this object can be deleted or overwritten.";
+  return h("p", { id: "verify-source", "data-mode": s.retention_mode || "none" }, `Read from ${s.uri}${s.version_id ? ` (version ${s.version_id})` : ""}. ${held}`);
+}
+
+/** A published package: where, each object, and until when nobody can delete it. */
+function publishedBox(r) {
+  return h(
+    "div",
+    { class: "panel verdict verdict--ok", id: "package-published", role: "status" },
+    h("strong", { class: "error-title" }, `✓ Package ${r.package_id} published to ${r.location}`),
+    h("p", {}, `Every run approved by verified signatures (${r.runs.length} of ${r.runs.length}). Retained under Object Lock COMPLIANCE until ${r.retain_until}: nobody can delete or overwrite it before then.`),
+    h(
+      "table",
+      { class: "grid", id: "package-published-objects" },
+      h("thead", {}, h("tr", {}, ["Object", "SHA-256", "Status"].map((c) => h("th", { scope: "col" }, c)))),
+      h(
+        "tbody",
+        {},
+        r.objects.map((o) => h("tr", { "data-status": o.status }, h("td", { class: "mono wrap-any" }, o.uri), h("td", { class: "mono wrap-any" }, o.sha256), h("td", {}, o.status === "written" ? "written now" : "already there"))),
+      ),
+    ),
+  );
+}
+
 /** The verification report: a verdict, then each part with every check and signature. */
 export function verificationReport(v) {
   const parts = v.reports.map(([part, r]) =>
@@ -132,6 +162,7 @@ export function verificationReport(v) {
       h("strong", { class: "error-title" }, verdictTitle),
       h("p", { class: "mono" }, v.path),
       h("p", { class: "mono muted" }, `SHA-256 ${v.sha256}`),
+      v.source ? sourceLine(v.source) : null,
       v.verified ? null : h("p", {}, `Do not rely on this ${doc.noun}: at least one check failed (see below).`),
       provenRuns(v.runs ?? []),
       limited
@@ -175,8 +206,17 @@ export function render(ctx, params) {
   const buildStatus = h("div", { id: "package-status" });
   const build = h("button", { type: "submit", class: "primary", id: "package-build" }, "Build package");
 
-  const verifyPath = field("Package file (PDF, bundle folder or .zip)", "verify-path", params.verify ?? "", {}, { mode: "open", label: "Browse…", title: "Choose the package PDF or bundle .zip to verify", filters: [{ name: "Package", extensions: ["pdf", "zip"] }] });
+  const pubPdf = field("Package PDF", "publish-pdf", "", {}, { mode: "open", label: "Browse…", title: "Choose the package PDF to publish", filters: pdfFilter });
+  const pubBundle = field("Its bundle .zip (optional)", "publish-bundle", "", { placeholder: "leave empty to publish the PDF alone" }, { mode: "open", label: "Browse…", title: "Choose the package's bundle .zip", filters: [{ name: "Bundle", extensions: ["zip"] }] });
+  const pubLocation = h("input", { type: "text", id: "publish-location", value: connectionLocation(ctx), placeholder: "s3://bucket/prefix", autocomplete: "off", spellcheck: "false" });
+  const pubDays = h("input", { type: "number", id: "publish-days", min: "1", step: "1", inputmode: "numeric", required: true });
+  const pubAws = awsFields("publish", ctx);
+  const pubStatus = h("div", { id: "publish-status" });
+  const pubGo = h("button", { type: "submit", class: "primary", id: "publish-go" }, "Publish");
+
+  const verifyPath = field("Package file (PDF, bundle folder or .zip), or a published one: s3://BUCKET/KEY", "verify-path", params.verify ?? "", {}, { mode: "open", label: "Browse…", title: "Choose the package PDF or bundle .zip to verify", filters: [{ name: "Package", extensions: ["pdf", "zip"] }] });
   const trusted = field("Trusted public keys file (optional)", "verify-trusted", "", { placeholder: "PEM, hex or JSON keys, as Keys → Export saves them" }, { mode: "open", label: "Browse…", title: "Choose the trusted public keys file" });
+  const verifyAws = awsFields("verify", ctx);
   const verifyStatus = h("div", { id: "verify-status" });
   const verify = h("button", { type: "submit", class: "primary", id: "verify-go" }, "Verify");
 
@@ -247,6 +287,8 @@ export function render(ctx, params) {
       );
       mount(buildStatus, builtBox(built));
       verifyPath.querySelector("input").value = built.pdf;
+      pubPdf.querySelector("input").value = built.pdf;
+      pubBundle.querySelector("input").value = built.bundle && /\.zip$/i.test(built.bundle) ? built.bundle : "";
     } catch (err) {
       showError(buildStatus, err, { out: out.querySelector("input"), bundle: bundle.querySelector("input") });
     } finally {
@@ -254,12 +296,44 @@ export function render(ctx, params) {
     }
   });
 
+  const publishForm = h(
+    "form",
+    { class: "panel", id: "publish-form", novalidate: true },
+    h("h2", {}, "Publish a final package"),
+    h(
+      "p",
+      { class: "muted" },
+      "Writes the PDF (and its bundle .zip) once to S3, under Object Lock COMPLIANCE retention: nobody can delete or overwrite it until the retention ends. Only a package that verifies, is exactly as this desktop built it, and whose every run is approved by verified signatures is published. The publication is recorded in the audit trail.",
+    ),
+    h("div", { class: "grid-form" }, pubPdf, pubBundle, h("label", { class: "wide" }, "Location", pubLocation), h("label", {}, "Retention (days)", pubDays), pubAws.el),
+    h("div", { class: "actions" }, pubGo),
+    pubStatus,
+  );
+  publishForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    pubGo.disabled = true;
+    mount(pubStatus, busy("Verifying the package, then publishing…"));
+    try {
+      const days = pubDays.value.trim();
+      const r = await api.publishPackage(
+        { pdf: pubPdf.querySelector("input").value, bundle: pubBundle.querySelector("input").value, location: pubLocation.value, objectLockDays: days ? Number(days) : null },
+        pubAws.value(),
+      );
+      mount(pubStatus, publishedBox(r));
+      verifyPath.querySelector("input").value = r.objects[0]?.uri ?? verifyPath.querySelector("input").value;
+    } catch (err) {
+      showError(pubStatus, err, { path: pubPdf.querySelector("input"), bundle: pubBundle.querySelector("input"), location: pubLocation, days: pubDays, ...pubAws.fields });
+    } finally {
+      pubGo.disabled = false;
+    }
+  });
+
   const check = h(
     "form",
     { class: "panel", id: "verify-form", novalidate: true },
     h("h2", {}, "Verify a package"),
-    h("p", { class: "muted" }, "Offline: reads the file, checks the manifest, every file digest, the records, keys, signatures, signing order and policy, and what the PDF shows. The verification is recorded in the audit trail."),
-    h("div", { class: "grid-form" }, verifyPath, trusted),
+    h("p", { class: "muted" }, "Reads the file, checks the manifest, every file digest, the records, keys, signatures, signing order and policy, and what the PDF shows. A published package (s3://…) is read with the AWS connection below; everything else is offline. The verification is recorded in the audit trail."),
+    h("div", { class: "grid-form" }, verifyPath, trusted, verifyAws.el),
     h("div", { class: "actions" }, verify),
     verifyStatus,
   );
@@ -268,16 +342,17 @@ export function render(ctx, params) {
     verify.disabled = true;
     mount(verifyStatus, busy("Verifying…"));
     try {
-      const v = await api.verifyPackage({ path: verifyPath.querySelector("input").value, trustedKeys: trusted.querySelector("input").value });
+      const form = { path: verifyPath.querySelector("input").value, trustedKeys: trusted.querySelector("input").value };
+      const v = form.path.trim().startsWith("s3://") ? await api.verifyPublishedPackage(form, verifyAws.value()) : await api.verifyPackage(form);
       mount(verifyStatus, verificationReport(v));
       verifyStatus.scrollIntoView({ block: "start" });
     } catch (err) {
-      showError(verifyStatus, err, { path: verifyPath.querySelector("input"), trusted_keys: trusted.querySelector("input") });
+      showError(verifyStatus, err, { path: verifyPath.querySelector("input"), trusted_keys: trusted.querySelector("input"), ...verifyAws.fields });
     } finally {
       verify.disabled = false;
     }
   });
 
-  const el = h("section", { class: "packages", id: "packages-screen" }, h("div", { class: "toolbar" }, h("h1", {}, "Packages")), assemble, check);
+  const el = h("section", { class: "packages", id: "packages-screen" }, h("div", { class: "toolbar" }, h("h1", {}, "Packages")), assemble, publishForm, check);
   return { el, title: "Packages", focus: null };
 }
