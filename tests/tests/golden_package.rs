@@ -294,6 +294,7 @@ fn build_example_of(which: Golden) -> (Vec<u8>, Files, Vec<u8>) {
         status: "Approved".into(),
         manifest_sha256: Sha256::of(&manifest_bytes).to_hex(),
         demo: false,
+        marking: None,
         generated_at: "2026-11-05T10:30:00+01:00".into(),
         sections: vec![
             Section::Cover,

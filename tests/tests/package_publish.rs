@@ -122,6 +122,19 @@ fn cli_run(h: &Harness, home: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// The text of each page, as pdftotext reads it.
+fn pdf_pages(pdf: &Path) -> Vec<String> {
+    let o = Command::new("pdftotext")
+        .args(["-layout", pdf.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let all = String::from_utf8_lossy(&o.stdout).into_owned();
+    let mut pages: Vec<String> = all.split('\u{c}').map(str::to_owned).collect();
+    pages.retain(|p| !p.trim().is_empty());
+    pages
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -166,6 +179,16 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
         "{refused}"
     );
     assert!(keys_in(&admin, LOCKED).await.is_empty());
+    // Every printed page of it says so.
+    let pages = pdf_pages(&draft.pdf);
+    assert!(pages.len() >= 3);
+    for (n, page) in pages.iter().enumerate() {
+        assert!(
+            page.contains("DRAFT — NOT APPROVED"),
+            "page {}: {page}",
+            n + 1
+        );
+    }
 
     approve(
         &service,
@@ -174,6 +197,10 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
     )
     .await;
     let built = build(&service, out.path(), "final");
+    assert!(
+        pdf_pages(&built.pdf).iter().all(|p| !p.contains("DRAFT")),
+        "every run approved: no draft marking"
+    );
 
     // A bucket without Object Lock cannot hold it: refused before anything is written.
     let plain = service

@@ -130,12 +130,27 @@ fn title(section: &Section) -> Option<&str> {
     }
 }
 
-/// Header (package id and rule) and footer ("Page N of M").
+/// Header (package id, the marking when there is one, and a rule) and footer ("Page N of M").
 fn chrome(fonts: &Fonts, doc: &PackageDocument, n: usize, total: usize) -> Vec<Op> {
     let grey = rgb(90, 90, 90);
     let mut ops = Vec::new();
+    let mut id_width = PAGE_W - 2.0 * MARGIN_X;
+    if let Some(marking) = &doc.marking {
+        let marking = fonts.printable(Face::Bold, marking);
+        let w = fonts.width(Face::Bold, &marking, 9.0);
+        ops.extend(text_ops(
+            fonts,
+            PAGE_W - MARGIN_X - w,
+            PAGE_H - 40.0,
+            Face::Bold,
+            9.0,
+            &marking,
+            rgb(180, 20, 20),
+        ));
+        id_width -= w + 12.0;
+    }
     let id = fonts.printable(Face::Regular, &doc.package_id);
-    let id = fit(fonts, &id, 8.0, PAGE_W - 2.0 * MARGIN_X);
+    let id = fit(fonts, &id, 8.0, id_width.max(40.0));
     ops.extend(text_ops(
         fonts,
         MARGIN_X,
@@ -302,6 +317,7 @@ mod tests {
             status: String::new(),
             manifest_sha256: "0".repeat(64),
             demo: false,
+            marking: None,
             generated_at: "2026-01-01T00:00:00Z".into(),
             sections: vec![Section::Contents],
         };

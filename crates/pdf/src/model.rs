@@ -35,6 +35,9 @@ pub struct PackageDocument {
     pub manifest_sha256: String,
     /// Demo packages carry a "DEMO — NOT FOR GxP USE" watermark on every page.
     pub demo: bool,
+    /// A marking printed in bold red at the right of every page header, e.g.
+    /// "DRAFT — NOT APPROVED" (so a printed page never passes for a final one).
+    pub marking: Option<String>,
     /// When the package was generated, RFC 3339 with a UTC offset, e.g.
     /// `2026-03-01T09:30:00+01:00`. Used as the PDF creation date (no clock is read).
     pub generated_at: String,

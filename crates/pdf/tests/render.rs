@@ -79,6 +79,7 @@ fn sample(demo: bool) -> PackageDocument {
         status: "Approved".into(),
         manifest_sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
         demo,
+        marking: None,
         generated_at: "2026-03-01T09:30:00+01:00".into(),
         sections: vec![
             Section::Cover,
@@ -273,6 +274,30 @@ fn demo_watermark_is_on_every_page() {
             "page {page} lacks the watermark: {text}"
         );
     }
+}
+
+#[test]
+fn a_draft_marking_heads_every_page_and_a_final_document_has_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc = sample(false);
+    doc.marking = Some("DRAFT — NOT APPROVED".into());
+    let pdf = write(dir.path(), "draft.pdf", &render(&doc, &[]).unwrap());
+    let n = page_count(&pdf);
+    assert!(n >= 4);
+    for page in 1..=n {
+        let text = text_of(&pdf, Some(page));
+        let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        assert!(
+            header.contains("PKG-2026-0001") && header.contains("DRAFT — NOT APPROVED"),
+            "page {page} header: {header:?}"
+        );
+    }
+    let final_pdf = write(
+        dir.path(),
+        "final.pdf",
+        &render(&sample(false), &[]).unwrap(),
+    );
+    assert!(!text_of(&final_pdf, None).contains("DRAFT"));
 }
 
 #[test]

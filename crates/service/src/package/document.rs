@@ -55,6 +55,9 @@ pub(super) fn table(title: &str, columns: &[(&str, u32)], rows: Vec<Vec<String>>
     })
 }
 
+/// The marking on every page of a package some of whose runs are not approved.
+pub(crate) const DRAFT_MARKING: &str = "DRAFT — NOT APPROVED";
+
 /// The status printed on the cover: the sign-off state of the runs.
 pub(crate) fn package_status(runs: &[RunPart]) -> String {
     let state = |r: &RunPart| {
@@ -155,6 +158,7 @@ pub(crate) fn document(input: &DocumentInput<'_>) -> PackageDocument {
             input.runs.iter().all(|r| r.record.run_data.is_some()),
         ),
     });
+    let status = package_status(input.runs);
     PackageDocument {
         kind: countersign_pdf::DocumentKind::ValidationPackage,
         package_id: one(&m.package_id),
@@ -166,7 +170,8 @@ pub(crate) fn document(input: &DocumentInput<'_>) -> PackageDocument {
             one(&m.stacks.join(", "))
         },
         phases: one(&m.phases.join(", ")),
-        status: package_status(input.runs),
+        marking: (status != "Approved").then(|| DRAFT_MARKING.to_owned()),
+        status,
         manifest_sha256: input.manifest_sha256.clone(),
         demo: m.demo,
         generated_at: input.generated_at.clone(),

@@ -184,6 +184,7 @@ pub(super) fn review_document(input: &ReviewDocumentInput<'_>) -> PackageDocumen
         ),
         manifest_sha256: input.manifest_sha256.clone(),
         demo: m.demo,
+        marking: None,
         generated_at: input.generated_at.clone(),
         sections,
     }
