@@ -13,7 +13,7 @@ use base64::Engine as _;
 use ed25519_dalek::{Signer as _, SigningKey};
 use serde::{Deserialize, Serialize};
 
-use crate::canonical::{canonical_json, CanonicalJsonError};
+use crate::canonical::{canonical_json, write_string, CanonicalJsonError};
 use crate::digest::Sha256;
 use crate::signature::key_id::KeyId;
 use crate::signature::statement::Statement;
@@ -111,11 +111,27 @@ impl Envelope {
 
     /// The envelope as RFC 8785 canonical JSON: the one byte form Countersign stores.
     pub fn to_canonical_json(&self) -> Vec<u8> {
-        // An envelope holds only strings, so canonicalisation cannot fail; fall back to plain
-        // serde_json (same bytes for this shape) rather than panic.
-        canonical_json(self)
-            .or_else(|_| serde_json::to_vec(self))
-            .unwrap_or_default()
+        // An envelope holds only strings, in members whose names are already in RFC 8785
+        // order (`payload` < `payloadType` < `signatures`; `keyid` < `sig`), so its canonical
+        // form is written directly: every envelope read is hashed, on verification's hot path.
+        let mut out = Vec::with_capacity(self.payload.len() + 160);
+        out.extend_from_slice(b"{\"payload\":");
+        write_string(&self.payload, &mut out);
+        out.extend_from_slice(b",\"payloadType\":");
+        write_string(&self.payload_type, &mut out);
+        out.extend_from_slice(b",\"signatures\":[");
+        for (i, s) in self.signatures.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"keyid\":");
+            write_string(&s.keyid, &mut out);
+            out.extend_from_slice(b",\"sig\":");
+            write_string(&s.sig, &mut out);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}");
+        out
     }
 
     /// SHA-256 of [`Self::to_canonical_json`]: how later signatures name this one in `follows`.
@@ -151,6 +167,36 @@ pub fn sign_statement(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The envelope's directly written canonical form is the general encoder's, whatever its
+    /// strings hold and however many signatures it carries.
+    #[test]
+    fn the_envelope_is_written_in_its_canonical_form() {
+        let sig = |keyid: &str, sig: &str| EnvelopeSignature {
+            keyid: keyid.into(),
+            sig: sig.into(),
+        };
+        let envelopes = [
+            Envelope {
+                payload_type: PAYLOAD_TYPE_IN_TOTO.into(),
+                payload: "eyJhIjoxfQ==".into(),
+                signatures: vec![sig("0123abcd", "c2ln")],
+            },
+            Envelope {
+                payload_type: "a\"b\\c\u{1}\n✓".into(),
+                payload: String::new(),
+                signatures: vec![],
+            },
+            Envelope {
+                payload_type: "x".into(),
+                payload: "\u{1f600}\u{7f}".into(),
+                signatures: vec![sig("k1", "s1"), sig("\t", "\u{e000}")],
+            },
+        ];
+        for e in &envelopes {
+            assert_eq!(e.to_canonical_json(), canonical_json(e).unwrap(), "{e:?}");
+        }
+    }
 
     #[test]
     fn pae_matches_the_dsse_specification_example() {

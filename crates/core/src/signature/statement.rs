@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::canonical::canonical_json;
+use crate::canonical::{canonical_json, canonical_json_value};
 use crate::digest::Sha256;
 use crate::model::RunKey;
 use crate::signature::predicate::{
@@ -161,7 +161,8 @@ impl Statement {
                 })
             }
         };
-        let canonical = canonical_json(&value).map_err(|e| StatementError::Malformed(e.detail))?;
+        let canonical =
+            canonical_json_value(&value).map_err(|e| StatementError::Malformed(e.detail))?;
         if canonical != payload {
             return Err(StatementError::Malformed(
                 "the payload is not in RFC 8785 canonical JSON form".into(),
