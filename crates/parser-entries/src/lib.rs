@@ -12,6 +12,7 @@
 use std::io::{Cursor, Read};
 
 use countersign_core::archive_directory;
+use countersign_core::canonical::{canonical_json, canonical_json_value};
 use countersign_core::cloudtrail::digest_chain::{self, ChainOptions, DigestFile, LogFile};
 use countersign_core::cloudtrail::{events, public_key};
 use countersign_core::digest::Sha256;
@@ -154,10 +155,18 @@ pub fn config_file(data: &[u8]) {
 }
 
 /// A DSSE envelope: decoded, its payload read as an in-toto statement, and verified against an
-/// empty key registry.
+/// empty key registry. The canonical forms verification writes directly (of the envelope, of
+/// any JSON value) must be the general RFC 8785 encoder's bytes: a difference panics.
 pub fn dsse_envelope(data: &[u8]) {
+    same_canonical_form(data);
     if let Ok(env) = Envelope::from_json(data) {
+        assert_eq!(
+            Some(env.to_canonical_json()),
+            canonical_json(&env).ok(),
+            "the envelope's direct canonical form differs from the encoder's"
+        );
         if let Ok(payload) = env.payload_bytes() {
+            same_canonical_form(&payload);
             let _ = Statement::from_payload(&payload);
         }
     }
@@ -166,6 +175,17 @@ pub fn dsse_envelope(data: &[u8]) {
         sha256: Sha256::of(b"record"),
     };
     let _ = verify_envelope(data, &record, &KeyRegistry::new());
+}
+
+/// Panics when the directly written canonical form of the JSON in `data` is not the encoder's.
+fn same_canonical_form(data: &[u8]) {
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) {
+        assert_eq!(
+            canonical_json_value(&value).ok(),
+            canonical_json(&value).ok(),
+            "the direct canonical form differs from the encoder's"
+        );
+    }
 }
 
 /// A package manifest, and the other JSON documents a package carries (public key, run data,
