@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::canonical::{canonical_json, canonical_json_value};
+use crate::canonical::canonical_json_value;
 use crate::digest::Sha256;
 use crate::model::RunKey;
 use crate::signature::predicate::{
