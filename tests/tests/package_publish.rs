@@ -305,6 +305,9 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
         .objects
         .iter()
         .all(|o| o.status == PublishedStatus::Unchanged));
+    // What it reports is S3's retention of the objects as first written, not a new date.
+    assert_eq!(again.retain_until, published.retain_until);
+    assert!(!again.retain_until.is_empty());
     // Other bytes at the package's key are never overwritten: the draft's PDF is not final,
     // so build a second approved package and aim it at the first one's keys.
     let other = build(&service, out.path(), "other");
@@ -335,6 +338,34 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
         !keys_in(&admin, LOCKED).await.contains(&bundle_key),
         "a conflict writes nothing, the bundle included"
     );
+
+    // The same bytes already there without COMPLIANCE retention could be deleted: refused,
+    // and the bundle is not written either.
+    admin
+        .s3()
+        .put_object()
+        .bucket(LOCKED)
+        .key(format!(
+            "unlocked/{}/{}.pdf",
+            other.package_id, other.package_id
+        ))
+        .body(theirs.clone().into())
+        .send()
+        .await
+        .unwrap();
+    let unlocked = service
+        .package_publish(&aws, &request(&other, &format!("s3://{LOCKED}/unlocked")))
+        .await
+        .unwrap_err();
+    assert_eq!(unlocked.code, ErrorCode::Refused, "{unlocked}");
+    assert!(
+        unlocked.message.contains("not under COMPLIANCE retention"),
+        "{unlocked}"
+    );
+    assert!(!keys_in(&admin, LOCKED).await.contains(&format!(
+        "unlocked/{}/{}.zip",
+        other.package_id, other.package_id
+    )));
 
     // Verified from S3, against this home: the verdict, with S3's retention beside it.
     let v = service

@@ -121,15 +121,24 @@ function publishedBox(r) {
     "div",
     { class: "panel verdict verdict--ok", id: "package-published", role: "status" },
     h("strong", { class: "error-title" }, `✓ Package ${r.package_id} published to ${r.location}`),
-    h("p", {}, `Every run approved by verified signatures (${r.runs.length} of ${r.runs.length}). Retained under Object Lock COMPLIANCE until ${r.retain_until}: nobody can delete or overwrite it before then.`),
+    h("p", {}, `Every run approved by verified signatures (${r.runs.length} of ${r.runs.length}). Retained under Object Lock COMPLIANCE until ${r.retain_until} at the earliest: nobody can delete or overwrite it before then.`),
     h(
       "table",
       { class: "grid", id: "package-published-objects" },
-      h("thead", {}, h("tr", {}, ["Object", "SHA-256", "Status"].map((c) => h("th", { scope: "col" }, c)))),
+      h("thead", {}, h("tr", {}, ["Object", "SHA-256", "Status", "Retained until"].map((c) => h("th", { scope: "col" }, c)))),
       h(
         "tbody",
         {},
-        r.objects.map((o) => h("tr", { "data-status": o.status }, h("td", { class: "mono wrap-any" }, o.uri), h("td", { class: "mono wrap-any" }, o.sha256), h("td", {}, o.status === "written" ? "written now" : "already there"))),
+        r.objects.map((o) =>
+          h(
+            "tr",
+            { "data-status": o.status },
+            h("td", { class: "mono wrap-any" }, o.uri),
+            h("td", { class: "mono wrap-any" }, o.sha256),
+            h("td", {}, o.status === "written" ? "written now" : "already there"),
+            h("td", {}, o.retain_until),
+          ),
+        ),
       ),
     ),
   );

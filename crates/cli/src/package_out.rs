@@ -102,18 +102,19 @@ pub async fn publish(
     );
     for o in &report.objects {
         outln!(
-            "  {:<9} {} (sha256 {}{})",
+            "  {:<9} {} (sha256 {}{}; retained until {})",
             o.status.as_str(),
             Shown(&o.uri),
             o.sha256.to_hex(),
             o.version_id
                 .as_deref()
                 .map(|v| format!(", version {}", Shown(v)))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            Shown(&o.retain_until)
         );
     }
     outln!(
-        "Object Lock COMPLIANCE retention until {}: nobody can delete or overwrite these objects before then.",
+        "Object Lock COMPLIANCE retention until {} at the earliest: nobody can delete or overwrite these objects before then.",
         Shown(&report.retain_until)
     );
     Ok(())

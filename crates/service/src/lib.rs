@@ -89,8 +89,8 @@ pub use keys::{
 pub use package::{
     verify_package_file, verify_published_file, PackageBuilt, PackageProgress,
     PackagePublishRequest, PackagePublished, PackageRequest, PackageVerification,
-    ReviewReportBuilt, ReviewReportRequest, S3Source, TrustedKeys, PACKAGE_PUBLISHED,
-    REVIEW_REPORT_BUILT,
+    PublishedPackageObject, ReviewReportBuilt, ReviewReportRequest, S3Source, TrustedKeys,
+    PACKAGE_PUBLISHED, REVIEW_REPORT_BUILT,
 };
 pub use periodic_review::{
     PeriodicReviewInfo, PeriodicReviewPlan, PeriodicReviewRequest, PeriodicReviewView,

@@ -30,7 +30,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 pub use self::publish::{
-    verify_published_file, PackagePublishRequest, PackagePublished, PACKAGE_PUBLISHED,
+    verify_published_file, PackagePublishRequest, PackagePublished, PublishedPackageObject,
+    PACKAGE_PUBLISHED,
 };
 pub use self::review_report::{ReviewReportBuilt, ReviewReportRequest, REVIEW_REPORT_BUILT};
 pub use self::verify::{verify_package_file, PackageVerification, S3Source, TrustedKeys};

@@ -10,14 +10,15 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use countersign_aws::object_lock::{put_compliance_locked, require_object_lock, retention};
+use countersign_aws::object_lock::{
+    put_compliance_locked, require_object_lock, retention, LockedObject,
+};
 use countersign_aws::s3::{self, DownloadError};
 use countersign_aws::{AwsContext, AwsErrorKind, AwsSettings};
 use countersign_core::digest::Sha256;
 use countersign_core::layout::S3Location;
 use countersign_core::package::publish::{bundle_key, pdf_key, publishable, Verified};
 use countersign_core::package::verify::{CheckState, RunProven};
-use countersign_core::signature::predicate::UtcTimestamp;
 use countersign_ledger::NewEvent;
 use serde::Serialize;
 
@@ -25,7 +26,7 @@ use super::verify::{verify_file, S3Source};
 use super::{PackageVerification, TrustedKeys};
 use crate::aws_context::{caller_actor, download_error};
 use crate::error::{self as err, ErrorCode, ServiceError};
-use crate::handoff::{PublishedObject, PublishedStatus, MAX_LOCK_DAYS};
+use crate::handoff::{PublishedStatus, MAX_LOCK_DAYS};
 use crate::{Env, Service};
 
 /// Action of a package publication event.
@@ -52,11 +53,27 @@ pub struct PackagePublished {
     /// `s3://bucket/prefix/<package-id>/`.
     pub location: String,
     /// The PDF and, when given, the bundle: written now or already there.
-    pub objects: Vec<PublishedObject>,
-    /// The retention asked for, UTC; every object is held at least until then.
+    pub objects: Vec<PublishedPackageObject>,
+    /// The earliest retain-until date of the objects, UTC, as S3 reports them: nobody can
+    /// delete or overwrite any of them before then.
     pub retain_until: String,
     /// Each run as its verified signatures establish it (every one approved).
     pub runs: Vec<RunProven>,
+}
+
+/// One object of a published package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublishedPackageObject {
+    /// `s3://bucket/key`.
+    pub uri: String,
+    /// SHA-256 of its bytes.
+    pub sha256: Sha256,
+    /// Written now, or already there (with the same bytes).
+    pub status: PublishedStatus,
+    /// Its S3 version id.
+    pub version_id: Option<String>,
+    /// Its COMPLIANCE retain-until date as S3 reports it, RFC 3339.
+    pub retain_until: String,
 }
 
 /// One file to publish.
@@ -95,7 +112,7 @@ impl Service {
         let (id, runs) = final_package(&pdf)?;
         let mut parts = vec![Part {
             key: req.to.key(&pdf_key(&id)),
-            body: read(&req.pdf)?,
+            body: read_as_verified(&req.pdf, &pdf)?,
             content_type: "application/pdf",
         }];
         if let Some(b) = &req.bundle {
@@ -109,7 +126,7 @@ impl Service {
             }
             parts.push(Part {
                 key: req.to.key(&bundle_key(&id)),
-                body: read(b)?,
+                body: read_as_verified(b, &bundle)?,
                 content_type: "application/zip",
             });
         }
@@ -117,63 +134,63 @@ impl Service {
         let bucket = req.to.bucket.as_str();
         require_object_lock(&ctx, bucket).await?;
 
-        // First compare everything, so a conflict writes nothing.
+        // First compare everything (bytes, and the retention of what is already there), so a
+        // conflict writes nothing.
         let mut present = Vec::new();
         for p in &parts {
-            present.push(compare(&ctx, bucket, p).await?);
+            present.push(if compare(&ctx, bucket, p).await? {
+                Some(self.held(&ctx, bucket, &p.key).await?)
+            } else {
+                None
+            });
         }
         let mut objects = Vec::new();
         for (p, there) in parts.into_iter().zip(present) {
             let sha256 = Sha256::of(&p.body);
             let uri = req.to.uri_of(&p.key);
-            let (status, locked) = if there {
-                let (locked, until) = retention(&ctx, bucket, &p.key).await?;
-                let held = locked.mode == "COMPLIANCE"
-                    && until.is_some_and(|u| u.unix_timestamp() >= self.now().unix_timestamp());
-                if !held {
-                    return Err(ServiceError::new(
-                        ErrorCode::Refused,
-                        format!(
-                            "{uri} already holds this package, but not under COMPLIANCE retention (mode {:?}, until {:?}); it can be deleted. Publish to another prefix",
-                            locked.mode, locked.retain_until
-                        ),
-                    ));
+            let (status, locked) = match there {
+                Some(locked) => (PublishedStatus::Unchanged, locked),
+                None => {
+                    let locked = put_compliance_locked(
+                        &ctx,
+                        bucket,
+                        &p.key,
+                        p.body,
+                        p.content_type,
+                        retain_until,
+                    )
+                    .await
+                    .map_err(|e| {
+                        if e.code.as_deref() == Some("PreconditionFailed") {
+                            ServiceError::new(
+                                ErrorCode::Refused,
+                                format!("{uri} was written by someone else while publishing; run the publish again to compare"),
+                            )
+                        } else {
+                            ServiceError::from(e)
+                        }
+                    })?;
+                    (PublishedStatus::Written, locked)
                 }
-                (PublishedStatus::Unchanged, locked)
-            } else {
-                let locked = put_compliance_locked(
-                    &ctx,
-                    bucket,
-                    &p.key,
-                    p.body,
-                    p.content_type,
-                    retain_until,
-                )
-                .await
-                .map_err(|e| {
-                    if e.code.as_deref() == Some("PreconditionFailed") {
-                        ServiceError::new(
-                            ErrorCode::Refused,
-                            format!("{uri} was written by someone else while publishing; run the publish again to compare"),
-                        )
-                    } else {
-                        ServiceError::from(e)
-                    }
-                })?;
-                (PublishedStatus::Written, locked)
             };
-            objects.push(PublishedObject {
+            objects.push(PublishedPackageObject {
                 uri,
                 sha256,
                 status,
                 version_id: locked.version_id,
+                retain_until: locked.retain_until,
             });
         }
         let report = PackagePublished {
             location: req.to.uri_of(&req.to.key(&format!("{id}/"))),
             package_id: id,
+            // RFC 3339 UTC texts of one form compare as times.
+            retain_until: objects
+                .iter()
+                .map(|o| o.retain_until.clone())
+                .min()
+                .unwrap_or_default(),
             objects,
-            retain_until: UtcTimestamp::new(retain_until).to_string(),
             runs,
         };
         let actor = caller_actor(&ctx).await;
@@ -208,6 +225,32 @@ impl Service {
         v.source = Some(source);
         self.record_verification(&v)?;
         Ok(v)
+    }
+}
+
+impl Service {
+    /// The retention of an object already holding a package's bytes, when it is COMPLIANCE
+    /// retention not yet ended; refused otherwise (the object could be deleted).
+    async fn held(
+        &self,
+        ctx: &AwsContext,
+        bucket: &str,
+        key: &str,
+    ) -> Result<LockedObject, ServiceError> {
+        let (locked, until) = retention(ctx, bucket, key).await?;
+        let held = locked.mode == "COMPLIANCE"
+            && until.is_some_and(|u| u.unix_timestamp() >= self.now().unix_timestamp());
+        if held {
+            Ok(locked)
+        } else {
+            Err(ServiceError::new(
+                ErrorCode::Refused,
+                format!(
+                    "s3://{bucket}/{key} already holds this package, but not under COMPLIANCE retention (mode {:?}, until {:?}), so it can be deleted; nothing was written. Publish to another prefix",
+                    locked.mode, locked.retain_until
+                ),
+            ))
+        }
     }
 }
 
@@ -247,9 +290,21 @@ fn final_package(v: &PackageVerification) -> Result<(String, Vec<RunProven>), Se
     Ok((id.to_owned(), v.runs.clone()))
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, ServiceError> {
-    std::fs::read(path)
-        .map_err(|e| ServiceError::bad_input(format!("could not read {}: {e}", path.display())))
+/// The bytes of `path`, refused unless they are the bytes `verified` was made from: a file
+/// changed between verifying and reading is never published.
+fn read_as_verified(path: &Path, verified: &PackageVerification) -> Result<Vec<u8>, ServiceError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| ServiceError::bad_input(format!("could not read {}: {e}", path.display())))?;
+    if Sha256::of(&bytes) != verified.sha256 {
+        return Err(ServiceError::new(
+            ErrorCode::Refused,
+            format!(
+                "{} changed while it was being published (it is no longer the file that was verified); nothing was written",
+                path.display()
+            ),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Whether the object at `p.key` already holds exactly `p.body`; refused when it holds other
@@ -331,4 +386,33 @@ async fn download_package(
             retain_until: locked.retain_until,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_changed_after_it_was_verified_is_not_published() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.pdf");
+        std::fs::write(&path, b"as verified").unwrap();
+        let verified = PackageVerification {
+            path: path.clone(),
+            sha256: Sha256::of(b"as verified"),
+            verified: true,
+            reports: Vec::new(),
+            limits: Vec::new(),
+            runs: Vec::new(),
+            source: None,
+        };
+        assert_eq!(read_as_verified(&path, &verified).unwrap(), b"as verified");
+        std::fs::write(&path, b"swapped after verifying").unwrap();
+        let err = read_as_verified(&path, &verified).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Refused);
+        assert!(
+            err.message.contains("changed while it was being published"),
+            "{err}"
+        );
+    }
 }
