@@ -53,10 +53,7 @@ fn write_value(value: &serde_json::Value, out: &mut Vec<u8>) -> Result<(), NotPl
         Value::Number(n) => {
             if let Some(u) = n.as_u64().filter(|u| *u <= MAX_PLAIN_INTEGER) {
                 out.extend_from_slice(u.to_string().as_bytes());
-            } else if let Some(i) = n
-                .as_i64()
-                .filter(|i| i.unsigned_abs() <= MAX_PLAIN_INTEGER)
-            {
+            } else if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= MAX_PLAIN_INTEGER) {
                 out.extend_from_slice(i.to_string().as_bytes());
             } else {
                 return Err(NotPlain);
@@ -174,7 +171,11 @@ mod tests {
             let Some(c) = char::from_u32(c) else { continue };
             let text = format!("a{c}b");
             let v = serde_json::json!({ text.clone(): text });
-            assert_eq!(canonical_json_value(&v).unwrap(), canonical_json(&v).unwrap(), "{c:?}");
+            assert_eq!(
+                canonical_json_value(&v).unwrap(),
+                canonical_json(&v).unwrap(),
+                "{c:?}"
+            );
         }
     }
 }
