@@ -104,3 +104,26 @@ pub async fn create_object_lock_bucket(
     }
     Ok(())
 }
+
+/// The Object Lock mode of `key` in `bucket` and whether it has a retain-until date, as S3
+/// reports them (HeadObject).
+pub async fn lock_of(ctx: &AwsContext, bucket: &str, key: &str) -> Result<(Option<String>, bool)> {
+    let head = ctx
+        .s3()
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| {
+            failed(
+                "read the Object Lock of",
+                &format!("{bucket}/{key}"),
+                &aws_sdk_s3::error::DisplayErrorContext(&e),
+            )
+        })?;
+    Ok((
+        head.object_lock_mode().map(|m| m.as_str().to_owned()),
+        head.object_lock_retain_until_date().is_some(),
+    ))
+}

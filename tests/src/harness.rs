@@ -137,6 +137,28 @@ impl Harness {
         Ok((user, key))
     }
 
+    /// The `countersign` binary (built on first use) set to reach this emulator as its
+    /// administrator, with `home` as its Countersign home and no AWS files or profile of the
+    /// machine in the way.
+    pub fn cli(&self, home: &Path) -> Result<std::process::Command> {
+        let no_files = home.with_extension("no-aws-files");
+        let mut cmd = std::process::Command::new(crate::binaries::build_cli()?);
+        cmd.args([
+            "--endpoint-url",
+            &self.emulator.endpoint(),
+            "--region",
+            "us-east-1",
+        ])
+        .env("COUNTERSIGN_HOME", home)
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_ACCESS_KEY_ID", crate::emulator::ADMIN_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", crate::emulator::ADMIN_KEY)
+        .env("AWS_CONFIG_FILE", &no_files)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &no_files);
+        Ok(cmd)
+    }
+
     /// Enrolls the key `key_id` of `service`'s home to `user`'s identity with a current MFA
     /// code (certification accepted).
     pub async fn enroll(
@@ -237,6 +259,27 @@ pub fn run_line(service: &Service, run: &str) -> Result<countersign_service::Run
         .ok_or_else(|| HarnessError::new(format!("run {run} is not in the run list")))
 }
 
+/// The ids of the cases of `run` that need a disposition (failed or errored), in order.
+pub fn failed_cases(service: &Service, run: &str) -> Result<Vec<String>> {
+    let view = service
+        .show(run)
+        .map_err(|e| HarnessError::new(format!("show {run}: {e}")))?;
+    Ok(view
+        .run
+        .cases_needing_disposition()
+        .map(|c| c.id.clone())
+        .collect())
+}
+
+/// The secrets the service asks of `user` for one signing act: the passphrase, and a current
+/// MFA code when the session is not open for them.
+fn secrets(user: &TestUser, passphrase: &str, needs_mfa: bool) -> countersign_service::SignSecrets {
+    countersign_service::SignSecrets {
+        passphrase: countersign_service::Passphrase::new(passphrase.to_owned()),
+        mfa_code: needs_mfa.then(|| countersign_service::MfaCode::new(user.current_code())),
+    }
+}
+
 /// Records a disposition as `user`, authenticated as the service demands: the MFA code when
 /// `session` is not open for them (the call opens it), and the key's passphrase.
 pub async fn record_disposition(
@@ -251,12 +294,7 @@ pub async fn record_disposition(
     countersign_service::ServiceError,
 > {
     let plan = service.disposition_check(session, req, Some(key_id), None)?;
-    let secrets = countersign_service::SignSecrets {
-        passphrase: countersign_service::Passphrase::new(passphrase.to_owned()),
-        mfa_code: plan
-            .needs_mfa
-            .then(|| countersign_service::MfaCode::new(user.current_code())),
-    };
+    let secrets = secrets(user, passphrase, plan.needs_mfa);
     service
         .disposition(&user.settings(), session, req, Some(key_id), None, secrets)
         .await
@@ -281,12 +319,7 @@ pub async fn sign_run(
         mfa_serial: None,
     };
     let plan = service.sign_check(&session, &req)?;
-    let secrets = countersign_service::SignSecrets {
-        passphrase: countersign_service::Passphrase::new(passphrase.to_owned()),
-        mfa_code: plan
-            .needs_mfa
-            .then(|| countersign_service::MfaCode::new(user.current_code())),
-    };
+    let secrets = secrets(user, passphrase, plan.needs_mfa);
     service
         .sign(&user.settings(), &mut session, &req, secrets)
         .await

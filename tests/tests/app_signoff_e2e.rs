@@ -210,13 +210,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     let alice = h.create_user_with_mfa("alice").await.unwrap();
     let bob = h.create_user_with_mfa("bob").await.unwrap();
     let kb = enrolled_key(&h, &service, &bob, "Bob Brown", PASS_B).await;
-    let failures: Vec<String> = service
-        .show(RUN)
-        .unwrap()
-        .run
-        .cases_needing_disposition()
-        .map(|c| c.id.clone())
-        .collect();
+    let failures = countersign_tests::harness::failed_cases(&service, RUN).unwrap();
     assert!(!failures.is_empty(), "the demo run has failures");
     drop(service);
 

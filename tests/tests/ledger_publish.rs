@@ -18,8 +18,7 @@ use countersign_service::{
     ErrorCode, EventFilter, ExportFormat, Service, TrailPublication, TrailPublishRequest,
     TRAIL_PUBLISHED,
 };
-use countersign_tests::binaries::build_cli;
-use countersign_tests::emulator::{project_root, ADMIN_KEY};
+use countersign_tests::emulator::project_root;
 use countersign_tests::{buckets, Harness};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
@@ -407,23 +406,7 @@ async fn the_command_line_publishes_and_says_what_it_wrote() {
     let head = total(&service);
     drop(service);
 
-    let no_files = work.path().join("no-aws-files");
-    let endpoint = h.emulator.endpoint();
-    let cli = build_cli().unwrap();
-    let run = |args: &[&str]| {
-        Command::new(&cli)
-            .args(["--endpoint-url", &endpoint, "--region", "us-east-1"])
-            .args(args)
-            .env("COUNTERSIGN_HOME", home.path())
-            .env_remove("AWS_ENDPOINT_URL")
-            .env_remove("AWS_PROFILE")
-            .env("AWS_ACCESS_KEY_ID", ADMIN_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", ADMIN_KEY)
-            .env("AWS_CONFIG_FILE", &no_files)
-            .env("AWS_SHARED_CREDENTIALS_FILE", &no_files)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| h.cli(home.path()).unwrap().args(args).output().unwrap();
     let to = format!("s3://{LOCKED}/site-2");
     let out = run(&["--json", "ledger", "publish", &to, "--retention-days", "2"]);
     assert!(

@@ -296,13 +296,7 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
     let bob = h.create_user_with_mfa("bob").await.unwrap();
     let ka = enroll(&h, &service, &alice, "Alice Adams", "alice passphrase 1").await;
     let kb = enroll(&h, &service, &bob, "Bob Brown", "bob passphrase 22").await;
-    let failed: Vec<String> = service
-        .show(RUN)
-        .unwrap()
-        .run
-        .cases_needing_disposition()
-        .map(|c| c.id.clone())
-        .collect();
+    let failed = countersign_tests::harness::failed_cases(&service, RUN).unwrap();
     assert!(!failed.is_empty());
     let mut ds = countersign_service::SigningSession::new();
     for case in &failed {

@@ -12,9 +12,7 @@ use countersign_service::{
     AwsSettings, CancelToken, DispositionKind, DispositionRequest, ErrorCode, PackageBuilt,
     PackagePublishRequest, PackageRequest, PublishedStatus, Service, PACKAGE_PUBLISHED,
 };
-use countersign_tests::binaries::build_cli;
-use countersign_tests::emulator::ADMIN_KEY;
-use countersign_tests::harness::{record_disposition, sign_run};
+use countersign_tests::harness::{failed_cases, record_disposition, sign_run};
 use countersign_tests::{buckets, Harness, TestUser};
 use serde_json::Value;
 
@@ -67,13 +65,7 @@ async fn approve(
     (reviewer, rk, rp): (&TestUser, &str, &str),
     (approver, ak, ap): (&TestUser, &str, &str),
 ) {
-    let failed: Vec<String> = service
-        .show(RUN)
-        .unwrap()
-        .run
-        .cases_needing_disposition()
-        .map(|c| c.id.clone())
-        .collect();
+    let failed = failed_cases(service, RUN).unwrap();
     let mut session = countersign_service::SigningSession::new();
     for case in failed {
         record_disposition(
@@ -102,24 +94,7 @@ async fn approve(
 }
 
 fn cli_run(h: &Harness, home: &Path, args: &[&str]) -> Output {
-    let no_files = home.join("no-aws-files");
-    Command::new(build_cli().unwrap())
-        .args([
-            "--endpoint-url",
-            &h.emulator.endpoint(),
-            "--region",
-            "us-east-1",
-        ])
-        .args(args)
-        .env("COUNTERSIGN_HOME", home)
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_ACCESS_KEY_ID", ADMIN_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", ADMIN_KEY)
-        .env("AWS_CONFIG_FILE", &no_files)
-        .env("AWS_SHARED_CREDENTIALS_FILE", &no_files)
-        .output()
-        .unwrap()
+    h.cli(home).unwrap().args(args).output().unwrap()
 }
 
 /// The text of each page, as pdftotext reads it.
@@ -259,25 +234,16 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
     assert_eq!(published.objects[0].sha256, built.pdf_sha256);
     for o in &published.objects {
         let key = o.uri.strip_prefix(&format!("s3://{LOCKED}/")).unwrap();
-        let head = admin
-            .s3()
-            .head_object()
-            .bucket(LOCKED)
-            .key(key)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            head.object_lock_mode().map(|m| m.as_str()),
-            Some("COMPLIANCE")
-        );
+        let (mode, until) = buckets::lock_of(&admin, LOCKED, key).await.unwrap();
+        assert_eq!(mode.as_deref(), Some("COMPLIANCE"), "{key}");
+        assert!(until, "{key}");
         // COMPLIANCE: not even the administrator deletes the version.
         let deleted = admin
             .s3()
             .delete_object()
             .bucket(LOCKED)
             .key(key)
-            .set_version_id(head.version_id().map(str::to_owned))
+            .set_version_id(o.version_id.clone())
             .send()
             .await;
         assert!(deleted.is_err(), "{key} was deleted under retention");

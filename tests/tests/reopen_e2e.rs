@@ -141,13 +141,7 @@ async fn a_signed_run_changes_only_through_a_signed_re_open_and_keeps_its_histor
     assert!(bob_run.is_empty() && bob_all.is_empty(), "{bob_all:?}");
 
     // Alice dispositions both failures: the run is in review.
-    let failed: Vec<String> = service
-        .show(RUN)
-        .unwrap()
-        .run
-        .cases_needing_disposition()
-        .map(|c| c.id.clone())
-        .collect();
+    let failed = countersign_tests::harness::failed_cases(&service, RUN).unwrap();
     let disp = |case: &str, reference: &str| DispositionRequest {
         run: RUN.into(),
         case_id: case.into(),

@@ -528,19 +528,8 @@ async fn a_signed_run_travels_between_desktops_and_tampering_is_refused() {
     assert!(final_report.retain_until.is_some());
     for o in &final_report.objects {
         let key = o.uri.strip_prefix(&format!("s3://{locked}/")).unwrap();
-        let head = admin
-            .s3()
-            .head_object()
-            .bucket(locked)
-            .key(key)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            head.object_lock_mode().map(|m| m.as_str()),
-            Some("COMPLIANCE"),
-            "{key}"
-        );
-        assert!(head.object_lock_retain_until_date().is_some());
+        let (mode, until) = buckets::lock_of(&admin, locked, key).await.unwrap();
+        assert_eq!(mode.as_deref(), Some("COMPLIANCE"), "{key}");
+        assert!(until, "{key}");
     }
 }

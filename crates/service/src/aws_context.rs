@@ -25,6 +25,19 @@ pub(crate) async fn caller_actor(ctx: &AwsContext) -> Actor {
     }
 }
 
+/// A failed write-once upload of `uri`: refused when another writer's object appeared at the
+/// key after the comparison (`If-None-Match: *` failed), AWS trouble otherwise.
+pub(crate) fn write_once_error(uri: &str, e: countersign_aws::AwsError) -> ServiceError {
+    if e.code.as_deref() == Some("PreconditionFailed") {
+        ServiceError::new(
+            crate::error::ErrorCode::Refused,
+            format!("{uri} was written by someone else while publishing; run the publish again to compare"),
+        )
+    } else {
+        ServiceError::from(e)
+    }
+}
+
 /// A failed download of a small object: AWS trouble, or bytes over the cap (an integrity
 /// matter: the object is not what it should be).
 pub(crate) fn download_error(e: DownloadError) -> ServiceError {

@@ -30,7 +30,7 @@ use countersign_ledger::{
 };
 use serde::Serialize;
 
-use crate::aws_context::{caller_actor, download_error};
+use crate::aws_context::{caller_actor, download_error, write_once_error};
 use crate::error::{self as err, ErrorCode, ServiceError};
 use crate::signing::RUN_SUBJECT;
 use crate::Service;
@@ -429,16 +429,7 @@ impl Service {
                 retain_until,
             )
             .await
-            .map_err(|e| {
-                if e.code.as_deref() == Some("PreconditionFailed") {
-                    ServiceError::new(
-                        ErrorCode::Refused,
-                        format!("{uri} was written by someone else while publishing; run the publish again to compare"),
-                    )
-                } else {
-                    ServiceError::from(e)
-                }
-            })?;
+            .map_err(|e| write_once_error(&uri, e))?;
             report.objects.push(PublishedObject {
                 uri,
                 sha256,

@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use super::verify::{verify_file, S3Source};
 use super::{PackageVerification, TrustedKeys};
-use crate::aws_context::{caller_actor, download_error};
+use crate::aws_context::{caller_actor, download_error, write_once_error};
 use crate::error::{self as err, ErrorCode, ServiceError};
 use crate::handoff::{PublishedStatus, MAX_LOCK_DAYS};
 use crate::{Env, Service};
@@ -160,16 +160,7 @@ impl Service {
                         retain_until,
                     )
                     .await
-                    .map_err(|e| {
-                        if e.code.as_deref() == Some("PreconditionFailed") {
-                            ServiceError::new(
-                                ErrorCode::Refused,
-                                format!("{uri} was written by someone else while publishing; run the publish again to compare"),
-                            )
-                        } else {
-                            ServiceError::from(e)
-                        }
-                    })?;
+                    .map_err(|e| write_once_error(&uri, e))?;
                     (PublishedStatus::Written, locked)
                 }
             };
