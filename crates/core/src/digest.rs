@@ -71,24 +71,50 @@ pub struct DigestParseError {
     got: String,
 }
 
+/// The value of each byte as a hexadecimal digit (either case), 0xff for any other byte: every
+/// stored digest is parsed on its way out of the ledger, so this is a table, not a match.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
 impl FromStr for Sha256 {
     type Err = DigestParseError;
 
     /// Accepts 64 hex characters (either case), optionally prefixed with `sha256:`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let trimmed = s.strip_prefix("sha256:").unwrap_or(s);
-        let shown: String = s.chars().take(80).collect();
+        // What was given, shown in an error only: every stored digest is parsed on the way
+        // out of the ledger, so the success path allocates nothing.
+        let error = |reason| DigestParseError {
+            reason,
+            got: s.chars().take(80).collect(),
+        };
         if trimmed.len() != 64 {
-            return Err(DigestParseError {
-                reason: "wrong length",
-                got: shown,
-            });
+            return Err(error("wrong length"));
         }
         let mut out = [0u8; 32];
-        hex::decode_to_slice(trimmed, &mut out).map_err(|_| DigestParseError {
-            reason: "not hexadecimal",
-            got: shown,
-        })?;
+        for (byte, pair) in out.iter_mut().zip(trimmed.as_bytes().chunks_exact(2)) {
+            let (hi, lo) = (
+                HEX_VALUE[usize::from(pair[0])],
+                HEX_VALUE[usize::from(pair[1])],
+            );
+            if hi > 0xf || lo > 0xf {
+                return Err(error("not hexadecimal"));
+            }
+            *byte = hi << 4 | lo;
+        }
         Ok(Self(out))
     }
 }
@@ -151,5 +177,26 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not hexadecimal"));
+        // Every byte value in every position of a digit pair: exactly the 22 hexadecimal
+        // digits parse, each to its value.
+        let good = d.to_hex();
+        for b in 0..=255u8 {
+            for at in [0, 1, 62, 63] {
+                let mut text = good.clone().into_bytes();
+                text[at] = b;
+                let Ok(text) = String::from_utf8(text) else {
+                    continue;
+                };
+                let parsed = text.parse::<Sha256>();
+                assert_eq!(parsed.is_ok(), b.is_ascii_hexdigit(), "{b:#x} at {at}");
+                if let Ok(p) = parsed {
+                    assert_eq!(p.to_hex(), text.to_ascii_lowercase());
+                }
+            }
+        }
+        // A multi-byte character of the right byte length is not hexadecimal either.
+        let wide = format!("é{}", &good[2..]);
+        assert_eq!(wide.len(), 64);
+        assert!(wide.parse::<Sha256>().is_err());
     }
 }
