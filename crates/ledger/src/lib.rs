@@ -360,9 +360,10 @@ impl Ledger {
         mut f: impl FnMut(EventRecord) -> Result<bool, LedgerError>,
     ) -> Result<(), LedgerError> {
         let path = &self.path;
+        // Cached: a listing asks the same filtered question once per run.
         let mut stmt = self
             .conn
-            .prepare(sql)
+            .prepare_cached(sql)
             .map_err(|e| db_error(path, "reading events", e))?;
         let mut rows = stmt
             .query(rusqlite::params_from_iter(params.iter()))
