@@ -133,10 +133,13 @@ impl Service {
         // Each run's stored files, kept for a signed run whose record binds its run data: the
         // state check reads such a run again (below), without listing the files a second time.
         let mut stored: HashMap<RunKey, RunFiles> = HashMap::with_capacity(groups.len());
+        // Every run's latest summary in one read, not one query per run.
+        let mut summaries = self.latest_summaries()?;
         for g in groups.into_values() {
             files.insert(g.key.to_string(), Ok(record_files(&g.files)));
             let inputs = inputs_digest(&g.key, &g.files);
-            if let Some(rec) = self.recorded_summary(&g.key, inputs)? {
+            let latest = summaries.remove(&g.key.to_string());
+            if let Some(rec) = summary_of(latest, &g.key, inputs) {
                 if self.sources_intact(&g, &rec) {
                     out.push(from_record(g.key.clone(), &rec));
                     stored.insert(g.key.clone(), g);
@@ -299,10 +302,27 @@ impl Service {
             .ledger()?
             .latest_event_about("run", &run.to_string(), RUN_SUMMARIZED)
             .map_err(err::from_ledger)?;
-        Ok(event
-            .and_then(|e| e.event.after)
-            .and_then(|after| RunSummaryRecord::from_json(after.as_bytes()))
-            .filter(|rec| rec.inputs_sha256 == inputs && rec.run == run.to_string()))
+        Ok(summary_of(event, run, inputs))
+    }
+
+    /// The latest summary event of every run, by run key.
+    fn latest_summaries(
+        &self,
+    ) -> Result<HashMap<String, countersign_ledger::EventRecord>, ServiceError> {
+        let mut latest = HashMap::new();
+        let filter = countersign_ledger::EventFilter {
+            object_kind: Some("run".into()),
+            action: Some(RUN_SUMMARIZED.into()),
+            ..countersign_ledger::EventFilter::default()
+        };
+        self.ledger()?
+            .for_each_event(&filter, |e| {
+                // In sequence order: a later summary of a run replaces the earlier one.
+                latest.insert(e.event.object_id.clone(), e);
+                Ok(true)
+            })
+            .map_err(err::from_ledger)?;
+        Ok(latest)
     }
 
     /// Whether every file a summary was read from is still in the run and hashes to its digest
@@ -684,6 +704,19 @@ impl RunPlaces {
             Place::RunFolder => run_path(key),
         }
     }
+}
+
+/// The summary recorded by `event` (a run's latest `run.summarized`), when it is about `run`
+/// and was read from exactly the files whose digest is `inputs`.
+fn summary_of(
+    event: Option<countersign_ledger::EventRecord>,
+    run: &RunKey,
+    inputs: Sha256,
+) -> Option<RunSummaryRecord> {
+    event
+        .and_then(|e| e.event.after)
+        .and_then(|after| RunSummaryRecord::from_json(after.as_bytes()))
+        .filter(|rec| rec.inputs_sha256 == inputs && rec.run == run.to_string())
 }
 
 /// The key part of `s3://bucket/key`.
