@@ -3,6 +3,7 @@
 //! Every byte shown is re-read from the store and re-hashed; a changed byte turns into an
 //! integrity state on the file (and a problem on the run), never into content on screen.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use countersign_core::digest::Sha256;
@@ -501,7 +502,17 @@ impl Service {
                 },
                 integrity: Integrity::Recorded,
             };
-            latest.entry(run).or_default().insert(path, file);
+            match latest.get_mut(run.as_ref()) {
+                Some(files) => {
+                    files.insert(path, file);
+                }
+                None => {
+                    latest
+                        .entry(run.into_owned())
+                        .or_default()
+                        .insert(path, file);
+                }
+            }
         }
         for r in rejections {
             let Some(key) = key_of_uri(&r.uri) else {
@@ -668,7 +679,6 @@ struct RunPlaces {
     dirs: HashMap<String, Place>,
 }
 
-#[derive(Clone)]
 enum Place {
     /// No file of this directory is in a run.
     Outside,
@@ -679,29 +689,29 @@ enum Place {
 }
 
 impl RunPlaces {
-    fn of(&mut self, key: &str) -> Option<(RunKey, String)> {
+    /// The run of the object `key` and its path in that run; the run borrowed from the cache
+    /// when its directory was seen before (a listing places every stored object).
+    fn of(&mut self, key: &str) -> Option<(Cow<'_, RunKey>, String)> {
+        let owned =
+            |found: Option<(RunKey, String)>| found.map(|(run, path)| (Cow::Owned(run), path));
         let Some((dir, name)) = key.rsplit_once('/') else {
-            return run_path(key);
+            return owned(run_path(key));
         };
-        let place = match self.dirs.get(dir) {
-            Some(p) => p.clone(),
-            None => {
-                // Any file name but a run folder's own entries gives the same answer.
-                let place = match run_path(&format!("{dir}/x")) {
-                    None => Place::Outside,
-                    Some((run, path)) => match path.strip_suffix('x') {
-                        Some(prefix) if !prefix.is_empty() => Place::In(run, prefix.to_owned()),
-                        _ => Place::RunFolder,
-                    },
-                };
-                self.dirs.insert(dir.to_owned(), place.clone());
-                place
-            }
-        };
-        match place {
+        if !self.dirs.contains_key(dir) {
+            // Any file name but a run folder's own entries gives the same answer.
+            let place = match run_path(&format!("{dir}/x")) {
+                None => Place::Outside,
+                Some((run, path)) => match path.strip_suffix('x') {
+                    Some(prefix) if !prefix.is_empty() => Place::In(run, prefix.to_owned()),
+                    _ => Place::RunFolder,
+                },
+            };
+            self.dirs.insert(dir.to_owned(), place);
+        }
+        match self.dirs.get(dir)? {
             Place::Outside => None,
-            Place::In(run, prefix) => Some((run, format!("{prefix}{name}"))),
-            Place::RunFolder => run_path(key),
+            Place::In(run, prefix) => Some((Cow::Borrowed(run), format!("{prefix}{name}"))),
+            Place::RunFolder => owned(run_path(key)),
         }
     }
 }
@@ -954,7 +964,11 @@ mod tests {
         let mut places = RunPlaces::default();
         for _ in 0..2 {
             for k in keys {
-                assert_eq!(places.of(k), run_path(k), "{k}");
+                assert_eq!(
+                    places.of(k).map(|(run, path)| (run.into_owned(), path)),
+                    run_path(k),
+                    "{k}"
+                );
             }
         }
     }
