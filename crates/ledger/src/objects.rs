@@ -530,10 +530,21 @@ impl Ledger {
     /// Where every recorded object came from and what it is (no bookkeeping, no metadata),
     /// oldest first: what grouping objects into runs needs, read in one pass.
     pub fn object_sources(&self) -> Result<Vec<ObjectSource>, LedgerError> {
+        let mut out = Vec::new();
+        self.for_each_object_source(|o| out.push(o))?;
+        Ok(out)
+    }
+
+    /// [`Self::object_sources`] one at a time, in recording order, without holding them all:
+    /// a listing of 100,000 objects groups them as they are read.
+    pub fn for_each_object_source(
+        &self,
+        mut f: impl FnMut(ObjectSource),
+    ) -> Result<(), LedgerError> {
         let err = |e| db_error(&self.path, "listing objects", e);
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare_cached(
                 "SELECT id, uri, key, sha256, size, version_id, etag, last_modified \
                  FROM objects ORDER BY id",
             )
@@ -555,7 +566,10 @@ impl Ledger {
                 })
             })
             .map_err(err)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(err)
+        for row in rows {
+            f(row.map_err(err)?);
+        }
+        Ok(())
     }
 
     /// The runs (`run_key`) of the evidence files (objects with a key: not stack snapshots)

@@ -474,46 +474,48 @@ impl Service {
 
     /// Groups the ledger's objects and rejections into runs.
     fn run_files(&self) -> Result<BTreeMap<RunKey, RunFiles>, ServiceError> {
-        let ledger = self.ledger()?;
-        let objects = ledger.object_sources().map_err(err::from_ledger)?;
-        let rejections = ledger.rejections().map_err(err::from_ledger)?;
-        drop(ledger);
         // Newest record per (run, path) wins: a re-uploaded object supersedes the old version,
         // which stays in the store and the ledger.
         let mut latest: HashMap<RunKey, HashMap<String, RunFile>> = HashMap::new();
         let mut places = RunPlaces::default();
-        for o in objects {
-            let Some(key) = o.key.as_deref() else {
-                continue;
-            };
-            let Some((run, path)) = places.of(key) else {
-                continue;
-            };
-            let file = RunFile {
-                path: path.clone(),
-                role: FileRole::Evidence,
-                sha256: Some(o.sha256),
-                size: o.size,
-                origin: ObjectOrigin {
-                    uri: o.uri,
-                    version_id: o.version_id,
-                    etag: o.etag,
-                    last_modified: o.last_modified,
-                },
-                integrity: Integrity::Recorded,
-            };
-            match latest.get_mut(run.as_ref()) {
-                Some(files) => {
-                    files.insert(path, file);
+        let ledger = self.ledger()?;
+        let rejections = ledger.rejections().map_err(err::from_ledger)?;
+        // Grouped as they are read, never all held at once (nothing here takes the ledger).
+        ledger
+            .for_each_object_source(|o| {
+                let Some(key) = o.key.as_deref() else {
+                    return;
+                };
+                let Some((run, path)) = places.of(key) else {
+                    return;
+                };
+                let file = RunFile {
+                    path: path.clone(),
+                    role: FileRole::Evidence,
+                    sha256: Some(o.sha256),
+                    size: o.size,
+                    origin: ObjectOrigin {
+                        uri: o.uri,
+                        version_id: o.version_id,
+                        etag: o.etag,
+                        last_modified: o.last_modified,
+                    },
+                    integrity: Integrity::Recorded,
+                };
+                match latest.get_mut(run.as_ref()) {
+                    Some(files) => {
+                        files.insert(path, file);
+                    }
+                    None => {
+                        latest
+                            .entry(run.into_owned())
+                            .or_default()
+                            .insert(path, file);
+                    }
                 }
-                None => {
-                    latest
-                        .entry(run.into_owned())
-                        .or_default()
-                        .insert(path, file);
-                }
-            }
-        }
+            })
+            .map_err(err::from_ledger)?;
+        drop(ledger);
         for r in rejections {
             let Some(key) = key_of_uri(&r.uri) else {
                 continue;
