@@ -369,19 +369,22 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
     drop(service);
 
     // The command line: publish (already there) and verify from S3, with and without a home.
-    let o = cli_run(
-        &h,
-        home.path(),
-        &[
-            "package",
-            "publish",
-            built.pdf.to_str().unwrap(),
-            "--to",
-            &to,
-            "--object-lock-days",
-            "30",
-        ],
-    );
+    let publish = |days: &str| {
+        cli_run(
+            &h,
+            home.path(),
+            &[
+                "package",
+                "publish",
+                built.pdf.to_str().unwrap(),
+                "--to",
+                &to,
+                "--object-lock-days",
+                days,
+            ],
+        )
+    };
+    let o = publish("30");
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         text(&o).contains(&format!("Published package {id}")),
@@ -417,19 +420,7 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
         "no home, no build record: {}",
         text(&o)
     );
-    let o = cli_run(
-        &h,
-        home.path(),
-        &[
-            "package",
-            "publish",
-            built.pdf.to_str().unwrap(),
-            "--to",
-            &to,
-            "--object-lock-days",
-            "0",
-        ],
-    );
+    let o = publish("0");
     assert!(!o.status.success());
     assert!(text(&o).contains("use 1 to 36500 days"), "{}", text(&o));
 }
