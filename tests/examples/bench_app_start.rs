@@ -44,6 +44,8 @@ const SETTLE: Duration = Duration::from_secs(2);
 struct Memory {
     rss_kib: u64,
     pss_kib: u64,
+    /// PSS of the app's own process (the rest is WebKit's web and network processes).
+    root_pss_kib: u64,
     processes: usize,
 }
 
@@ -59,7 +61,7 @@ struct Sample {
 impl Sample {
     fn json(&self) -> Value {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        let mem = |m: &Memory| json!({ "rss_kib": m.rss_kib, "pss_kib": m.pss_kib, "processes": m.processes });
+        let mem = |m: &Memory| json!({ "rss_kib": m.rss_kib, "pss_kib": m.pss_kib, "root_pss_kib": m.root_pss_kib, "processes": m.processes });
         json!({
             "startup_ms": ms(self.startup),
             "at_start": mem(&self.at_start),
@@ -138,6 +140,9 @@ fn memory_of_tree(root: u32) -> Memory {
                 m.rss_kib += kib(line);
             } else if line.starts_with("Pss:") {
                 m.pss_kib += kib(line);
+                if *pid == root {
+                    m.root_pss_kib += kib(line);
+                }
             }
         }
     }
@@ -304,6 +309,39 @@ fn report(name: &str, samples: &[Sample]) {
             samples
                 .iter()
                 .filter_map(|s| s.run_open.map(|m| mib(m.pss_kib)))
+                .collect(),
+        );
+        // Where the memory is: the app's own process, and WebKit's processes.
+        row(
+            "PSS of the app process at first screen",
+            "MiB",
+            samples
+                .iter()
+                .map(|s| mib(s.at_start.root_pss_kib))
+                .collect(),
+        );
+        row(
+            "PSS of the app process with the run open",
+            "MiB",
+            samples
+                .iter()
+                .filter_map(|s| s.run_open.map(|m| mib(m.root_pss_kib)))
+                .collect(),
+        );
+        row(
+            "PSS of WebKit's processes at first screen",
+            "MiB",
+            samples
+                .iter()
+                .map(|s| mib(s.at_start.pss_kib - s.at_start.root_pss_kib))
+                .collect(),
+        );
+        row(
+            "PSS of WebKit's processes with the run open",
+            "MiB",
+            samples
+                .iter()
+                .filter_map(|s| s.run_open.map(|m| mib(m.pss_kib - m.root_pss_kib)))
                 .collect(),
         );
     }
