@@ -280,6 +280,21 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
     let pdf_key = format!("validated/lims/{id}/{id}.pdf");
     let theirs = std::fs::read(&other.pdf).unwrap();
     assert_ne!(theirs, std::fs::read(&built.pdf).unwrap());
+    // A final package's PDF with another final package's bundle: refused, naming both.
+    let mut req = request(&built, &format!("s3://{LOCKED}/mixed"));
+    req.bundle = other.bundle.clone();
+    let mixed = service.package_publish(&aws, &req).await.unwrap_err();
+    assert_eq!(mixed.code, ErrorCode::BadInput, "{mixed}");
+    assert!(
+        mixed
+            .message
+            .contains(&format!("is package {}, not {id}", other.package_id)),
+        "{mixed}"
+    );
+    assert!(!keys_in(&admin, LOCKED)
+        .await
+        .iter()
+        .any(|k| k.starts_with("mixed/")));
     let conflict_at = format!("s3://{LOCKED}/conflict");
     admin
         .s3()
