@@ -47,6 +47,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from package_paths import safe  # noqa: E402
 from verify_dsse import Outcome, canonical, key_id, verify  # noqa: E402
 
 MANIFEST_SCHEMA = "countersign.package-manifest/v1"
@@ -114,22 +115,6 @@ def sha256(data: bytes) -> str:
 
 def utf8_key(s: str) -> bytes:
     return s.encode("utf-8", "surrogatepass")
-
-
-def safe(path: str) -> bool:
-    """A package path (package-format §1): relative, `/`-separated, no empty, `.` or `..`
-    segment, no backslash, colon or control character, at most 1,024 bytes."""
-    try:
-        size = len(path.encode("utf-8"))
-    except UnicodeEncodeError:
-        return False
-    return (
-        0 < size <= 1024
-        and not path.startswith("/")
-        and not any(c in path for c in "\\:")
-        and not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in path)
-        and all(s not in ("", ".", "..") for s in path.split("/"))
-    )
 
 
 class NotJson(Exception):

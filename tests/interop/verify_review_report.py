@@ -21,6 +21,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from package_paths import safe  # noqa: E402
 from verify_dsse import Outcome, canonical, key_id, verify  # noqa: E402
 
 SCHEMA = "countersign.review-report-manifest/v1"
@@ -40,16 +41,6 @@ ROLES = {
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def safe(path: str) -> bool:
-    return (
-        0 < len(path.encode("utf-8")) <= 1024
-        and not path.startswith("/")
-        and not any(c in path for c in "\\:")
-        and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in path)
-        and all(s not in ("", ".", "..") for s in path.split("/"))
-    )
 
 
 def main() -> int:

@@ -475,3 +475,73 @@ fn python_accepts(bundle: &std::path::Path) {
         assert!(text.contains(signer), "{signer:?} not in:\n{text}");
     }
 }
+
+/// Both independent verifiers hold package paths to the rule the Rust verifier applies
+/// (`check_path`, docs/package-format.md §1), for the same paths: control characters of
+/// every range (C0, DEL, C1), lone surrogates (which must be refused, not crash), dot and
+/// empty segments, backslashes, colons, absolute paths and the length limit.
+#[test]
+fn the_python_verifiers_apply_the_package_path_rule_of_the_rust_verifier() {
+    use countersign_core::package::manifest::check_path;
+    let paths: Vec<String> = vec![
+        "runs/LIMS/OQ/r1/record.json".into(),
+        "keys/0123.json".into(),
+        "a/ü/✓/😀.txt".into(),
+        "a\u{1}b".into(),
+        "a\u{1f}b".into(),
+        "a\u{7f}b".into(),
+        "a\u{80}b".into(),
+        "a\u{85}b".into(),
+        "a\u{9f}b".into(),
+        "a\u{a0}b".into(),
+        "a\u{2028}b".into(),
+        "/abs".into(),
+        "a//b".into(),
+        "a/./b".into(),
+        "a/../b".into(),
+        "a/".into(),
+        "".into(),
+        "a\\b".into(),
+        "c:x".into(),
+        "x".repeat(1024),
+        "x".repeat(1025),
+    ];
+    let expected: Vec<bool> = paths.iter().map(|p| check_path(p).is_ok()).collect();
+    // JSON carries the paths to Python exactly; a lone surrogate is added there (Rust strings
+    // cannot hold one) and must be refused.
+    let script = r#"
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import verify_package, verify_review_report
+paths, expected = json.loads(sys.stdin.read())
+paths.append("a\ud800b"); expected.append(False)
+for name, mod in (("verify_package", verify_package), ("verify_review_report", verify_review_report)):
+    for p, want in zip(paths, expected):
+        got = mod.safe(p)
+        if got != want:
+            print(f"{name}: safe({p[:40]!r}) is {got}, the Rust verifier says {want}")
+"#;
+    let mut child = std::process::Command::new(project_root().join(".venv/bin/python"))
+        .arg("-c")
+        .arg(script)
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("interop"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(&serde_json::to_vec(&(&paths, &expected)).unwrap())
+            .unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success() && text.is_empty(), "{text}");
+}
