@@ -273,7 +273,11 @@ pub fn failed_cases(service: &Service, run: &str) -> Result<Vec<String>> {
 
 /// The secrets the service asks of `user` for one signing act: the passphrase, and a current
 /// MFA code when the session is not open for them.
-fn secrets(user: &TestUser, passphrase: &str, needs_mfa: bool) -> countersign_service::SignSecrets {
+pub fn secrets(
+    user: &TestUser,
+    passphrase: &str,
+    needs_mfa: bool,
+) -> countersign_service::SignSecrets {
     countersign_service::SignSecrets {
         passphrase: countersign_service::Passphrase::new(passphrase.to_owned()),
         mfa_code: needs_mfa.then(|| countersign_service::MfaCode::new(user.current_code())),

@@ -6,9 +6,10 @@
 
 use countersign_ledger::EventFilter;
 use countersign_service::{
-    AdminRevokeRequest, ErrorCode, MfaCode, Passphrase, Service, SignSecrets, SigningSession,
+    AdminRevokePlan, AdminRevokeRequest, ErrorCode, Service, ServiceError, SigningSession,
 };
 use countersign_tests::binaries::{build_cli, run_cli_as};
+use countersign_tests::harness::secrets;
 use countersign_tests::{Harness, TestUser};
 
 const PASS_A: &str = "alice passphrase 1";
@@ -20,11 +21,24 @@ const POLICY: &str = r#"{"format":"countersign.policy/v2","version":3,
   "grants":[{"arn":"arn:aws:iam::*:*","meanings":["Authored","Reviewed","Approved","Rejected"],"phases":["IQ","OQ","PQ"]}],
   "administrators":[{"arn":"arn:aws:iam::123456789012:user/carol*"}]}"#;
 
-fn secrets(user: &TestUser, passphrase: &str, needs_mfa: bool) -> SignSecrets {
-    SignSecrets {
-        passphrase: Passphrase::new(passphrase.to_owned()),
-        mfa_code: needs_mfa.then(|| MfaCode::new(user.current_code())),
-    }
+/// `user`'s revocation `r` with `passphrase`, as both faces ask for it: the check first, then
+/// the secrets it calls for.
+async fn revoke_as(
+    service: &Service,
+    user: &TestUser,
+    session: &mut SigningSession,
+    r: &AdminRevokeRequest,
+    passphrase: &str,
+) -> Result<AdminRevokePlan, ServiceError> {
+    let plan = service.keys_revoke_as_admin_check(session, r)?;
+    service
+        .keys_revoke_as_admin(
+            &user.settings(),
+            session,
+            r,
+            secrets(user, passphrase, plan.needs_mfa),
+        )
+        .await
 }
 
 fn revoked(service: &Service) -> Vec<(String, String, String)> {
@@ -159,16 +173,7 @@ async fn only_an_authenticated_administrator_revokes_someone_elses_key() {
     );
 
     // Authenticated, she revokes it: the trail names her and the reason.
-    let plan = service
-        .keys_revoke_as_admin_check(&sc, &bob_leaves)
-        .unwrap();
-    let done = service
-        .keys_revoke_as_admin(
-            &carol.settings(),
-            &mut sc,
-            &bob_leaves,
-            secrets(&carol, PASS_C, plan.needs_mfa),
-        )
+    let done = revoke_as(&service, &carol, &mut sc, &bob_leaves, PASS_C)
         .await
         .unwrap();
     assert_eq!(done.key_id.to_hex(), kb.key_id);
@@ -267,16 +272,7 @@ async fn a_locked_out_administrator_is_refused_before_any_secret() {
     let mut sc = SigningSession::new();
     // The policy keeps the default lockout: three failures in fifteen minutes lock signing.
     for _ in 0..3 {
-        let plan = service
-            .keys_revoke_as_admin_check(&sc, &bob_leaves)
-            .unwrap();
-        let wrong = service
-            .keys_revoke_as_admin(
-                &carol.settings(),
-                &mut sc,
-                &bob_leaves,
-                secrets(&carol, PASS_B, plan.needs_mfa),
-            )
+        let wrong = revoke_as(&service, &carol, &mut sc, &bob_leaves, PASS_B)
             .await
             .unwrap_err();
         assert_eq!(wrong.code, ErrorCode::Refused, "{wrong}");

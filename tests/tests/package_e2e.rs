@@ -14,6 +14,7 @@ use countersign_service::{
 };
 use countersign_tests::binaries::build_cli;
 use countersign_tests::emulator::project_root;
+use countersign_tests::harness::sign_run;
 use countersign_tests::{Harness, TestUser};
 use lopdf::{Document, Object};
 use time::macros::offset;
@@ -25,20 +26,6 @@ const OTHER_RUN: &str = "LIMS/IQ/2026-11-02-iq-1";
 
 async fn enroll(h: &Harness, service: &Service, user: &TestUser, name: &str, pw: &str) -> KeyInfo {
     h.enrolled_key(service, user, name, pw).await.unwrap().0
-}
-
-async fn sign(
-    _h: &Harness,
-    service: &Service,
-    user: &TestUser,
-    key: &KeyInfo,
-    pw: &str,
-    run: &str,
-    meaning: Meaning,
-) {
-    countersign_tests::harness::sign_run(service, user, &key.key_id, pw, run, meaning)
-        .await
-        .unwrap();
 }
 
 fn tool(name: &str, args: &[&str]) -> Output {
@@ -317,26 +304,26 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
         .await
         .unwrap();
     }
-    sign(
-        &h,
+    sign_run(
         &service,
         &alice,
-        &ka,
+        &ka.key_id,
         "alice passphrase 1",
         RUN,
         Meaning::Reviewed,
     )
-    .await;
-    sign(
-        &h,
+    .await
+    .unwrap();
+    sign_run(
         &service,
         &bob,
-        &kb,
+        &kb.key_id,
         "bob passphrase 22",
         RUN,
         Meaning::Approved,
     )
-    .await;
+    .await
+    .unwrap();
 
     let out = tempfile::tempdir().unwrap();
     let pdf_path = out.path().join("package.pdf");

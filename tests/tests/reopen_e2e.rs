@@ -14,11 +14,11 @@ use countersign_core::lifecycle::RunState;
 use countersign_core::signature::predicate::Meaning;
 use countersign_core::signature::verify::OutcomeCode;
 use countersign_service::{
-    CancelToken, DispositionKind, DispositionRequest, ErrorCode, KeyInfo, MfaCode, PackageRequest,
-    Passphrase, ReopenRequest, Service, SignRequest, SignSecrets, SigningSession, StateCheck,
-    TodoKind,
+    CancelToken, DispositionKind, DispositionRequest, ErrorCode, KeyInfo, PackageRequest,
+    Passphrase, ReopenRequest, Service, SignRequest, SigningSession, StateCheck, TodoKind,
 };
 use countersign_tests::binaries::{build_cli, run_cli_as};
+use countersign_tests::harness::secrets;
 use countersign_tests::harness::{fetch_request, record_disposition};
 use countersign_tests::{Harness, TestUser};
 use time::OffsetDateTime;
@@ -34,13 +34,6 @@ const POLICY: &str = r#"{"format":"countersign.policy/v1","version":7,"grants":[
   {"arn":"arn:aws:iam::123456789012:user/alice*","meanings":["Reviewed"],"phases":["IQ","OQ","PQ"]},
   {"arn":"arn:aws:iam::123456789012:user/bob*","meanings":["Approved","Rejected"],"phases":["IQ","OQ","PQ"]}
 ]}"#;
-
-fn secrets(user: &TestUser, passphrase: &str, needs_mfa: bool) -> SignSecrets {
-    SignSecrets {
-        passphrase: Passphrase::new(passphrase.to_owned()),
-        mfa_code: needs_mfa.then(|| MfaCode::new(user.current_code())),
-    }
-}
 
 async fn sign(
     service: &Service,
