@@ -206,6 +206,12 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
     req.bundle = draft.bundle.clone();
     let mixed = service.package_publish(&aws, &req).await.unwrap_err();
     assert!(mixed.message.contains("0 of 1 runs"), "{mixed}");
+    // A bundle saved as a folder is not published; it is named before anything is read.
+    let mut req = request(&built, &to);
+    req.bundle = Some(out.path().to_path_buf());
+    let folder = service.package_publish(&aws, &req).await.unwrap_err();
+    assert_eq!(folder.code, ErrorCode::BadInput, "{folder}");
+    assert!(folder.message.contains("is not a .zip file"), "{folder}");
     assert!(keys_in(&admin, LOCKED).await.is_empty());
 
     // The final package: written once, under COMPLIANCE retention, and recorded.
