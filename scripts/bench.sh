@@ -2,7 +2,7 @@
 # Benchmarks against the tools users would otherwise run, side by side, and the measured section
 # of docs/benchmarks.md rewritten with the results (medians, ranges, ratios, the machine).
 #
-#   ./scripts/bench.sh           every comparison (about 15 minutes on a 2-core machine once built)
+#   ./scripts/bench.sh           every comparison (about 20 minutes on a 2-core machine once built)
 #   ./scripts/bench.sh --quick   reduced sizes, no 100,000-object or app runs (a few minutes)
 #
 # Installs its own tools, pinned, into .bench/ (ignored by git): s3s-fs (a fast local S3), and

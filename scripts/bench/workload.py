@@ -5,10 +5,13 @@
                             (500 cases) + 99 evidence files of 4 KiB-1 MiB
     workload.py many  DIR   100,000 objects: 1,000 runs of run.json + a JUnit report
                             (20 cases) + 98 evidence files of 1-4 KiB
+    workload.py many  DIR N the same 100,000 objects spread over N folders DIR/many-00 ...
+                            (run k in folder k mod N), each served as its own bucket
 
 The same arguments give the same bytes on every machine (a seeded generator, fixed dates), so
-figures from two runs compare. DIR is created; it must not exist yet. Every run folder lies
-under DIR/<system>/<phase>/<run-id>/, as Countersign's layout convention expects.
+figures from two runs compare. DIR is created; it must not exist yet (with N, the bucket
+folders must not). Every run folder lies under DIR/<system>/<phase>/<run-id>/ (with N,
+DIR/many-NN/many/<system>/<phase>/<run-id>/), as Countersign's layout convention expects.
 """
 
 import hashlib
@@ -58,22 +61,32 @@ def write(path, data):
         f.write(data)
 
 
-def generate(kind, root):
+def bucket_of(r, buckets):
+    """The bucket folder of run r when a workload is spread over buckets."""
+    return f"many-{r % buckets:02d}"
+
+
+def generate(kind, root, buckets=0):
     if kind == "sync":
         runs, cases, evidence, sizes = 20, 500, 99, evidence_sizes_sync
     elif kind == "many":
         runs, cases, evidence, sizes = 1000, 20, 98, evidence_sizes_many
     else:
         raise SystemExit(f"unknown workload {kind!r}: use sync or many")
-    if os.path.exists(root):
-        raise SystemExit(f"{root} already exists; the workload is written into a new folder")
+    if buckets and kind != "many":
+        raise SystemExit("only the many workload is spread over buckets")
+    folders = [os.path.join(root, bucket_of(b, buckets)) for b in range(buckets)] or [root]
+    for folder in folders:
+        if os.path.exists(folder):
+            raise SystemExit(f"{folder} already exists; the workload is written into a new folder")
     rng = random.Random(f"countersign-bench-{kind}")
     objects = total = 0
     for r in range(runs):
         system = SYSTEMS[r % len(SYSTEMS)]
         phase = PHASES[(r // len(SYSTEMS)) % len(PHASES)]
         run_id = f"2026-11-{1 + r % 28:02d}-{phase.lower()}-{r + 1}"
-        base = os.path.join(root, system, phase, run_id)
+        top = os.path.join(root, bucket_of(r, buckets), "many") if buckets else root
+        base = os.path.join(top, system, phase, run_id)
         files = {"reports/junit.xml": junit(system, phase, run_id, cases, rng)}
         for i, size in enumerate(sizes(rng, evidence)):
             ext = ".png" if i % 3 == 0 else ".json" if i % 3 == 1 else ".log"
@@ -101,6 +114,9 @@ def generate(kind, root):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         raise SystemExit(__doc__)
-    generate(sys.argv[1], sys.argv[2])
+    n = int(sys.argv[3]) if len(sys.argv) == 4 else 0
+    if len(sys.argv) == 4 and not 1 <= n <= 100:
+        raise SystemExit("N must be between 1 and 100")
+    generate(sys.argv[1], sys.argv[2], n)
