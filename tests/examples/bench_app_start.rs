@@ -21,10 +21,13 @@
 //! cargo run --release -p countersign-tests --example bench_app_start -- [rounds] [cases] [HOME]
 //!
 //! With HOME (a Countersign home with many runs, e.g. 1,000), the app is also launched on it
-//! `rounds` times to time the Runs screen alone. The last line printed is every sample as JSON.
+//! `rounds` times to time the Runs screen alone. A table then splits the PSS by process and by
+//! kind of mapping (`/proc/<pid>/smaps`: anonymous memory, the C heap, files mapped such as
+//! libraries and fonts, shared memory), medians at each point. The last line printed is every
+//! sample as JSON.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -40,13 +43,15 @@ use serde_json::{json, Value};
 const ENTER: &str = "\u{E007}";
 const SETTLE: Duration = Duration::from_secs(2);
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct Memory {
     rss_kib: u64,
     pss_kib: u64,
     /// PSS of the app's own process (the rest is WebKit's web and network processes).
     root_pss_kib: u64,
     processes: usize,
+    /// PSS by "process: kind of mapping" (see [`mapping_kind`]).
+    by_kind: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Default)]
@@ -61,7 +66,7 @@ struct Sample {
 impl Sample {
     fn json(&self) -> Value {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        let mem = |m: &Memory| json!({ "rss_kib": m.rss_kib, "pss_kib": m.pss_kib, "root_pss_kib": m.root_pss_kib, "processes": m.processes });
+        let mem = |m: &Memory| json!({ "rss_kib": m.rss_kib, "pss_kib": m.pss_kib, "root_pss_kib": m.root_pss_kib, "processes": m.processes, "by_kind_kib": m.by_kind });
         json!({
             "startup_ms": ms(self.startup),
             "at_start": mem(&self.at_start),
@@ -130,12 +135,6 @@ fn memory_of_tree(root: u32) -> Memory {
         };
         m.processes += 1;
         for line in rollup.lines() {
-            let kib = |l: &str| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .unwrap_or(0)
-            };
             if line.starts_with("Rss:") {
                 m.rss_kib += kib(line);
             } else if line.starts_with("Pss:") {
@@ -145,8 +144,58 @@ fn memory_of_tree(root: u32) -> Memory {
                 }
             }
         }
+        let process = if *pid == root {
+            "app".to_string()
+        } else {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .map(|c| c.trim().to_string())
+                .unwrap_or_else(|_| "?".into())
+        };
+        let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else {
+            continue;
+        };
+        let mut kind = String::new();
+        for line in smaps.lines() {
+            if line.starts_with("Pss:") {
+                *m.by_kind.entry(format!("{process}: {kind}")).or_default() += kib(line);
+            } else if is_mapping_header(line) {
+                kind = mapping_kind(line).to_string();
+            }
+        }
     }
     m
+}
+
+/// The number of KiB on a `Name:   N kB` line of `/proc/<pid>/smaps`.
+fn kib(line: &str) -> u64 {
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0)
+}
+
+/// A mapping's first line in `/proc/<pid>/smaps` ("start-end perms offset dev inode [path]").
+fn is_mapping_header(line: &str) -> bool {
+    line.split_whitespace().next().is_some_and(|range| {
+        range.contains('-') && range.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+    })
+}
+
+/// What a mapping holds, by its path: anonymous memory (the JavaScript heap, WebKit's own
+/// allocators, rendering buffers), the C heap, a stack, shared memory, or a mapped file.
+fn mapping_kind(header: &str) -> &'static str {
+    let path = header.split_whitespace().nth(5).unwrap_or("");
+    match path {
+        "" => "anonymous",
+        "[heap]" => "C heap",
+        p if p.starts_with("[stack") => "stacks",
+        p if p.starts_with("/memfd:") || p.starts_with("/dev/shm") || p.starts_with("/SYSV") => {
+            "shared memory"
+        }
+        p if p.starts_with('[') => "kernel",
+        p if p.contains(".so") => "libraries",
+        _ => "other files",
+    }
 }
 
 async fn until(client: &Client, script: &str) {
@@ -300,7 +349,7 @@ fn report(name: &str, samples: &[Sample]) {
             "MiB",
             samples
                 .iter()
-                .filter_map(|s| s.run_open.map(|m| mib(m.rss_kib)))
+                .filter_map(|s| s.run_open.as_ref().map(|m| mib(m.rss_kib)))
                 .collect(),
         );
         row(
@@ -308,7 +357,7 @@ fn report(name: &str, samples: &[Sample]) {
             "MiB",
             samples
                 .iter()
-                .filter_map(|s| s.run_open.map(|m| mib(m.pss_kib)))
+                .filter_map(|s| s.run_open.as_ref().map(|m| mib(m.pss_kib)))
                 .collect(),
         );
         // Where the memory is: the app's own process, and WebKit's processes.
@@ -325,7 +374,7 @@ fn report(name: &str, samples: &[Sample]) {
             "MiB",
             samples
                 .iter()
-                .filter_map(|s| s.run_open.map(|m| mib(m.root_pss_kib)))
+                .filter_map(|s| s.run_open.as_ref().map(|m| mib(m.root_pss_kib)))
                 .collect(),
         );
         row(
@@ -341,12 +390,49 @@ fn report(name: &str, samples: &[Sample]) {
             "MiB",
             samples
                 .iter()
-                .filter_map(|s| s.run_open.map(|m| mib(m.pss_kib - m.root_pss_kib)))
+                .filter_map(|s| s.run_open.as_ref().map(|m| mib(m.pss_kib - m.root_pss_kib)))
                 .collect(),
         );
     }
     let procs: Vec<usize> = samples.iter().map(|s| s.at_start.processes).collect();
     println!("\nprocesses counted: {procs:?}");
+    breakdown(samples);
+}
+
+/// PSS by process and kind of mapping: medians at the first screen and, for the app, with
+/// the run open.
+fn breakdown(samples: &[Sample]) {
+    let mib = |k: u64| k as f64 / 1024.0;
+    let keys: BTreeSet<&String> = samples
+        .iter()
+        .flat_map(|s| {
+            s.at_start
+                .by_kind
+                .keys()
+                .chain(s.run_open.iter().flat_map(|m| m.by_kind.keys()))
+        })
+        .collect();
+    let open = samples.iter().all(|s| s.run_open.is_some());
+    println!("\n| PSS by process and mapping | at first screen | with the run open |");
+    println!("|---|---|---|");
+    for key in keys {
+        let at = |m: &Memory| mib(m.by_kind.get(key).copied().unwrap_or(0));
+        let (start, _, _) = median(samples.iter().map(|s| at(&s.at_start)).collect());
+        let with_run = if open {
+            let (v, _, _) = median(
+                samples
+                    .iter()
+                    .filter_map(|s| s.run_open.as_ref().map(at))
+                    .collect(),
+            );
+            format!("{v:.1} MiB")
+        } else {
+            "–".into()
+        };
+        if start >= 0.5 || with_run != "–" && !with_run.starts_with("0.") {
+            println!("| {key} | {start:.1} MiB | {with_run} |");
+        }
+    }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
