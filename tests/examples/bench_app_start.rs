@@ -212,14 +212,31 @@ async fn until(client: &Client, script: &str) {
 /// One launch: start-up to the first screen, memory, and for the app the run opened.
 async fn launch(display: &Display, exe: &Path, home: &Path, visit: Visit<'_>) -> Sample {
     let home = home.display().to_string();
-    let driver = TauriDriver::start(display, &[("COUNTERSIGN_HOME", home.as_str())]).unwrap();
-    let started = Instant::now();
-    let client = ClientBuilder::rustls()
-        .unwrap()
-        .capabilities(tauri_capabilities(exe, &[]))
-        .connect(&driver.url())
-        .await
-        .unwrap();
+    // WebKitWebDriver now and then closes the new-session request unanswered (seen once in a
+    // full benchmark run); such a launch is started again, up to three times, and not timed.
+    let mut attempt = 1;
+    let (driver, started, client) = loop {
+        let driver = TauriDriver::start(display, &[("COUNTERSIGN_HOME", home.as_str())]).unwrap();
+        let started = Instant::now();
+        match ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(tauri_capabilities(exe, &[]))
+            .connect(&driver.url())
+            .await
+        {
+            Ok(client) => break (driver, started, client),
+            Err(e) if attempt < 3 => {
+                eprintln!(
+                    "launch {attempt} of {} failed ({e}); starting it again",
+                    exe.display()
+                );
+                drop(driver);
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                attempt += 1;
+            }
+            Err(e) => panic!("three launches of {} failed; the last: {e}", exe.display()),
+        }
+    };
     let session = client.session_id().await.ok().flatten().unwrap();
     let mut guard = SessionGuard::new(driver.port(), session);
     let first = match visit {
