@@ -116,6 +116,28 @@ def render(r, commit):
             f"PSS with the run open {open_pss - base_pss:+.0f} MiB over the empty window (target ≤+25 MiB: "
             f"{'met' if open_pss - base_pss <= 25 else '**not met**'}).",
         ]
+        # Where the memory is: PSS by process and kind of mapping (bench_app_start), medians.
+        def by_kind(samples, point):
+            keys = sorted({k for s in samples if s.get(point) for k in s[point].get("by_kind_kib", {})})
+            return {k: med([s[point]["by_kind_kib"].get(k, 0) for s in samples if s.get(point)]) / 1024 for k in keys}
+        base_k = by_kind(app["baseline"], "at_start")
+        start_k = by_kind(app["app"], "at_start")
+        open_k = by_kind(app["app"], "run_open")
+        keys = [k for k in sorted(set(base_k) | set(start_k) | set(open_k))
+                if max(base_k.get(k, 0), start_k.get(k, 0), open_k.get(k, 0)) >= 0.5]
+        if keys:
+            out += [
+                "",
+                "PSS by process and kind of mapping (`/proc/<pid>/smaps`; \"app\" is the window's own process, "
+                "the others WebKit's), medians:",
+                "",
+                "| process: mapping | empty window | Countersign, first screen | Countersign, run open | run open − first screen |",
+                "|---|---|---|---|---|",
+            ]
+            for k in keys:
+                b, a, o = base_k.get(k, 0), start_k.get(k, 0), open_k.get(k, 0)
+                out.append(f"| {k} | {b:.1f} MiB | {a:.1f} MiB | {o:.1f} MiB | {o - a:+.1f} MiB |")
+            out.append("")
         many = app.get("many_runs") or []
         if many:
             xs = [s["runs_screen_ms"] for s in many]
