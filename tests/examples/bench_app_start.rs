@@ -435,18 +435,19 @@ fn breakdown(samples: &[Sample]) {
     for key in keys {
         let at = |m: &Memory| mib(m.by_kind.get(key).copied().unwrap_or(0));
         let (start, _, _) = median(samples.iter().map(|s| at(&s.at_start)).collect());
-        let with_run = if open {
-            let (v, _, _) = median(
+        // The median with the run open, when every launch opened it.
+        let with_run = open.then(|| {
+            median(
                 samples
                     .iter()
                     .filter_map(|s| s.run_open.as_ref().map(at))
                     .collect(),
-            );
-            format!("{v:.1} MiB")
-        } else {
-            "–".into()
-        };
-        if start >= 0.5 || with_run != "–" && !with_run.starts_with("0.") {
+            )
+            .0
+        });
+        // Mappings under half a MiB at both points are left out.
+        if start.max(with_run.unwrap_or(0.0)) >= 0.5 {
+            let with_run = with_run.map_or("–".into(), |v| format!("{v:.1} MiB"));
             println!("| {key} | {start:.1} MiB | {with_run} |");
         }
     }
