@@ -680,9 +680,11 @@ mod tests {
         let mut naming = 0;
         let mut left = Vec::new();
         for file in &files {
-            // This file holds the command line's words on purpose; the package document is the
-            // PDF's text, read by auditors next to the command line, never shown in the window.
+            // This file holds the command line's words on purpose; the package document and
+            // the approval page are the PDF's text, read by auditors next to the command line,
+            // never shown in the window.
             if file.ends_with("wording.rs")
+                || file.ends_with("pdf/src/approval.rs")
                 || file.ends_with("package/document.rs")
                 || file.ends_with("package/review_document.rs")
             {
@@ -786,6 +788,7 @@ mod tests {
         let screen = std::fs::read_to_string(ui).unwrap();
         let names = [
             Limit::KeysNotChecked,
+            Limit::PackageNotApproved,
             Limit::DocumentNotSigned,
             Limit::ValidationPagesNotSigned,
             Limit::PagesNotSigned,

@@ -662,7 +662,7 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     // Without a trusted keys file the verdict says what it does not prove, not a plain green.
     assert_eq!(
         report.attr("data-limits").await.unwrap().as_deref(),
-        Some("keys_not_checked validation_pages_not_signed")
+        Some("keys_not_checked package_not_approved validation_pages_not_signed")
     );
     // The verdict says what the signatures establish, run by run, not what the pages print.
     let proven = wait_for(&client, "#verify-runs").await;

@@ -107,6 +107,33 @@ function provenRuns(runs) {
   );
 }
 
+/**
+ * The package's own approvals (signatures on the PDF itself, each covering every byte of the
+ * file up to its approval page), and those the home recorded that this file lacks.
+ */
+function packageApprovals(v) {
+  const approvals = v.approvals ?? [];
+  const later = v.later_approvals ?? [];
+  const state = v.package_state ?? "draft";
+  return h(
+    "div",
+    { id: "verify-approvals", "data-package-state": state, "data-approvals": String(approvals.length) },
+    h("p", {}, approvals.length ? `Package approvals (each signs every byte of the file up to its approval page): the package is ${PACKAGE_STATE_WORDS[state]}.` : "Package approvals: none. This package is a draft: nobody has signed the package itself."),
+    approvals.length
+      ? h(
+          "ol",
+          {},
+          approvals.map((a) =>
+            h("li", { "data-meaning": a.meaning ?? "", "data-outcome": a.outcome }, `${a.meaning ?? "?"} by ${a.printed_name ?? "?"} (${a.iam_arn ?? "?"}) at ${formatTime(a.signed_at)} (UTC${a.utc_offset ?? "?"}): ${a.outcome === "valid" ? "signature valid" : a.outcome}. Reason: ${a.reason ?? "—"}`),
+          ),
+        )
+      : null,
+    later.length
+      ? h("div", { class: "error error--integrity", id: "verify-later-approvals" }, h("p", {}, `This home recorded ${later.length} approval${later.length === 1 ? "" : "s"} of this package that this file does not carry: it is an earlier revision of the signed file, and verifies only as that.`), h("ul", {}, later.map((l) => h("li", {}, l))))
+      : null,
+  );
+}
+
 /** Where a package was read from S3, with S3's own word on its retention (not proven by the package). */
 function sourceLine(s) {
   const held = s.retention_mode
@@ -161,7 +188,16 @@ export function verificationReport(v) {
   const limited = v.verified && limits.length > 0;
   const doc = DOCUMENT[v.reports[0]?.[1]?.document] ?? DOCUMENT.validation_package;
   const verdictClass = !v.verified ? "error error--integrity" : limited ? "panel verdict verdict--limited" : "panel verdict verdict--ok";
-  const verdictTitle = !v.verified ? `⚠ ${doc.title} NOT verified` : limited ? "✓ Intact, with limits (read them below)" : `✓ ${doc.title} verified`;
+  const isPackage = (v.reports[0]?.[1]?.document ?? "validation_package") === "validation_package";
+  const approver = (v.approvals ?? []).filter((a) => a.meaning === "Approved").pop();
+  const packageWords = v.package_state === "approved" && approver ? `approved by ${approver.printed_name}` : PACKAGE_STATE_WORDS[v.package_state ?? "draft"];
+  const verdictTitle = !v.verified
+    ? `⚠ ${doc.title} NOT verified`
+    : isPackage
+      ? `✓ Intact: ${packageWords}${limited ? ", with limits (read them below)" : ""}`
+      : limited
+        ? "✓ Intact, with limits (read them below)"
+        : `✓ ${doc.title} verified`;
   return h(
     "div",
     { id: "verify-report", "data-verified": v.verified ? "true" : "false", "data-limits": limits.join(" ") },
@@ -173,6 +209,7 @@ export function verificationReport(v) {
       h("p", { class: "mono muted" }, `SHA-256 ${v.sha256}`),
       v.source ? sourceLine(v.source) : null,
       v.verified ? null : h("p", {}, `Do not rely on this ${doc.noun}: at least one check failed (see below).`),
+      isPackage ? packageApprovals(v) : null,
       provenRuns(v.runs ?? []),
       limited
         ? h(
@@ -193,8 +230,17 @@ const DOCUMENT = Object.freeze({
   periodic_review_report: { title: "Periodic review report", noun: "periodic review report", intact: "The signed findings, the review signatures and the impact assessments they count check out." },
 });
 
+/** A package's state as its own approvals establish it (core `PackageState`). */
+const PACKAGE_STATE_WORDS = Object.freeze({
+  draft: "a draft, not approved",
+  reviewed: "reviewed, not yet approved",
+  approved: "approved",
+});
+
 /** What a verified package does not prove, in the window's words (core `Limit`). */
 const LIMIT_WORDS = Object.freeze({
+  package_not_approved:
+    "Approval of the package: nobody has signed this package itself as Approved. It is a draft (or only reviewed), whatever its runs' signatures establish.",
   keys_not_checked:
     "Who signed: the signatures were checked with the public keys inside the package, not against keys you trust. Anyone can make a key with any name. Choose your trusted public keys file above to check them.",
   document_not_signed:

@@ -631,6 +631,28 @@ pub enum PackageCommand {
     /// is approved by verified signatures) to s3://BUCKET/PREFIX/<package-id>/, written once
     /// under Object Lock COMPLIANCE retention; `countersign verify s3://…` reads it back.
     Publish(PackagePublishArgs),
+    /// Sign the package itself: Reviewed, then Approved (docs/package-format.md §15). The
+    /// signature covers every byte of the PDF with your approval page appended; the signed
+    /// PDF is written to --out. Every run must be approved first.
+    Sign(PackageSignArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PackageSignArgs {
+    /// The package PDF: as `countersign package` wrote it, or as the last approval left it.
+    #[arg(value_name = "FILE.pdf")]
+    pub pdf: PathBuf,
+    /// What the signature means: Reviewed or Approved (any case).
+    #[arg(long, value_name = "MEANING")]
+    pub meaning: Meaning,
+    /// Why (mandatory); printed on the approval page.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// The signed PDF to write (never overwritten).
+    #[arg(long, value_name = "FILE.pdf")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub signer: SignerArgs,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! to write-once storage, verify one offline or as published.
 
 use countersign_core::display::Shown;
+use countersign_core::package::approval::PackageState;
 use countersign_core::package::verify::{CheckState, DocumentKind, Limit};
 use countersign_service::{
     verify_package_file, verify_published_file, CancelToken, Env, PackageBuilt,
@@ -173,15 +174,42 @@ fn print_verification(v: &PackageVerification, json: bool) -> Result<(), Service
         .iter()
         .filter(|r| r.state == countersign_core::lifecycle::RunState::Approved)
         .count();
-    // The headline never reads as a plain approval: a package that verifies says at once how
+    // The headline never reads as a plain approval: a package that verifies says at once
+    // whether the package itself is approved, by whom, whether the keys were checked, and how
     // many of its runs its signatures approve.
+    let is_package = v
+        .reports
+        .first()
+        .is_some_and(|(_, r)| r.document == DocumentKind::ValidationPackage);
+    let keys = if v.limits.contains(&Limit::KeysNotChecked) {
+        "; keys not checked against a trusted list"
+    } else {
+        ""
+    };
+    let last_approval = v
+        .approvals
+        .iter()
+        .rev()
+        .find(|a| a.meaning.as_deref() == Some("Approved"));
+    let package_words = match (v.package_state, last_approval) {
+        (PackageState::Approved, Some(a)) => format!(
+            "package APPROVED by {} at {} (UTC{})",
+            Shown(a.printed_name.as_deref().unwrap_or("?")),
+            Shown(a.signed_at.as_deref().unwrap_or("?")),
+            Shown(a.utc_offset.as_deref().unwrap_or("?"))
+        ),
+        (PackageState::Reviewed, _) => "package reviewed, NOT APPROVED".to_owned(),
+        _ => "DRAFT, the package is not approved".to_owned(),
+    };
     outln!(
         "{}: {}",
         Shown(&v.path.display().to_string()),
-        match (v.verified, v.runs.len()) {
-            (false, _) => "DOES NOT VERIFY".to_owned(),
-            (true, 0) => "VERIFIED".to_owned(),
-            (true, n) => format!("VERIFIED (intact; {approved} of {n} runs approved)"),
+        match (v.verified, v.runs.len(), is_package) {
+            (false, _, _) => "DOES NOT VERIFY".to_owned(),
+            (true, 0, false) => format!("VERIFIED (intact{keys})"),
+            (true, 0, true) => format!("VERIFIED (intact; {package_words}{keys})"),
+            (true, n, _) =>
+                format!("VERIFIED (intact; {package_words}; {approved} of {n} runs approved{keys})"),
         }
     );
     if let Some(s) = &v.source {
@@ -226,11 +254,41 @@ fn print_verification(v: &PackageVerification, json: bool) -> Result<(), Service
             );
         }
     }
+    if !v.approvals.is_empty() {
+        outln!("Package approvals (each signs every byte of the file up to its approval page):");
+        for a in &v.approvals {
+            outln!(
+                "  {}. {} {} by {} ({}) at {} (UTC{}), key {}, file up to byte {}: {}",
+                a.number,
+                Shown(&a.outcome),
+                Shown(a.meaning.as_deref().unwrap_or("?")),
+                Shown(a.printed_name.as_deref().unwrap_or("?")),
+                Shown(a.iam_arn.as_deref().unwrap_or("?")),
+                Shown(a.signed_at.as_deref().unwrap_or("?")),
+                Shown(a.utc_offset.as_deref().unwrap_or("?")),
+                Shown(a.key_id.as_deref().unwrap_or("?")),
+                a.end,
+                Shown(a.reason.as_deref().unwrap_or(""))
+            );
+        }
+    }
+    if !v.later_approvals.is_empty() {
+        outln!(
+            "This home recorded {} approval(s) of this package that this file does not carry: it is an earlier revision of the signed file, and verifies as that:",
+            v.later_approvals.len()
+        );
+        for line in &v.later_approvals {
+            outln!("  - {}", Shown(line));
+        }
+    }
     if !v.limits.is_empty() {
         outln!("What this does not prove:");
         for limit in &v.limits {
             let hint = match limit {
                 Limit::KeysNotChecked => " (give --trusted-keys FILE to check them)",
+                Limit::PackageNotApproved => {
+                    " (countersign package sign FILE.pdf --meaning Approved)"
+                }
                 Limit::DocumentNotSigned
                 | Limit::ValidationPagesNotSigned
                 | Limit::PagesNotSigned => "",

@@ -8,12 +8,14 @@ use std::path::Path;
 use countersign_core::display::Shown;
 use countersign_service::{
     AwsSettings, DispositionRequest, EnrollRequest, ErrorCode, FetchSignoffRequest, MfaCode,
-    Passphrase, PublishRequest, ReopenRequest, Service, ServiceError, SignInMethod, SignInPrompt,
-    SignRequest, SignSecrets, SignatureView, SigningSession, CERTIFICATION_STATEMENT,
+    PackageSignRequest, Passphrase, PublishRequest, ReopenRequest, Service, ServiceError,
+    SignInMethod, SignInPrompt, SignRequest, SignSecrets, SignatureView, SigningSession,
+    CERTIFICATION_STATEMENT,
 };
 
 use crate::args::{
-    Cli, DispositionArgs, KeysCommand, ReopenArgs, SignArgs, SignerArgs, SignoffCommand,
+    Cli, DispositionArgs, KeysCommand, PackageSignArgs, ReopenArgs, SignArgs, SignerArgs,
+    SignoffCommand,
 };
 use crate::output::print_json;
 
@@ -413,6 +415,67 @@ pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), Serv
         Shown(&info.signed_at.to_string()),
         Shown(&info.utc_offset.to_string()),
         info.record_sha256.to_hex()
+    );
+    Ok(())
+}
+
+/// `countersign package sign`: the plan and what exactly is signed printed before any secret,
+/// then the same ceremony as `sign`.
+pub async fn package_sign(
+    cli: &Cli,
+    service: &Service,
+    a: &PackageSignArgs,
+) -> Result<(), ServiceError> {
+    a.signer.check()?;
+    let req = PackageSignRequest {
+        pdf: a.pdf.clone(),
+        out: a.out.clone(),
+        meaning: a.meaning,
+        reason: a.reason.clone(),
+        key_id: a.signer.key.clone(),
+        mfa_serial: a.signer.mfa_serial.clone(),
+    };
+    let mut session = SigningSession::new();
+    let plan = service.package_sign_check(&session, &req)?;
+    eprintln!(
+        "Signing package {} as {} ({}, key {}) under policy v{} ({})",
+        Shown(&plan.package_id),
+        Shown(&plan.printed_name),
+        Shown(&plan.iam_arn),
+        plan.key_id,
+        Shown(&plan.policy_version.to_string()),
+        Shown(&plan.policy_source.to_string())
+    );
+    eprintln!("The signature covers {}", Shown(&plan.covers));
+    let aws = cli.global.aws();
+    let secrets = signing_secrets(
+        service,
+        &aws,
+        &mut session,
+        plan.needs_mfa,
+        &plan.mfa_serial,
+        &a.signer,
+    )
+    .await?;
+    let info = service
+        .package_sign(&aws, &mut session, &req, secrets)
+        .await?;
+    if let Some(w) = &info.clock_warning {
+        eprintln!("warning: {}", Shown(w));
+    }
+    if cli.global.json {
+        return print_json(&info);
+    }
+    outln!(
+        "Signed package {} as {} by {} at {} (UTC{}); wrote {} (sha256:{}); the package is now {}",
+        Shown(&info.package_id),
+        Shown(&info.meaning.to_string()),
+        Shown(&info.printed_name),
+        Shown(&info.signed_at.to_string()),
+        Shown(&info.utc_offset.to_string()),
+        Shown(&info.out.display().to_string()),
+        info.sha256.to_hex(),
+        info.state.as_str()
     );
     Ok(())
 }

@@ -336,7 +336,11 @@ fn verify_needs_no_home_and_says_what_is_wrong() {
     assert_eq!(v["verified"], true);
     assert_eq!(
         v["limits"],
-        serde_json::json!(["keys_not_checked", "document_not_signed"])
+        serde_json::json!([
+            "keys_not_checked",
+            "package_not_approved",
+            "document_not_signed"
+        ])
     );
 
     let o = countersign(&["verify", "/nonexistent/package.pdf"]);

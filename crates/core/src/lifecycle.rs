@@ -38,6 +38,18 @@ pub enum RunState {
 }
 
 impl RunState {
+    /// The state's name as reports write it (`approved`, `in_review`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Collected => "collected",
+            RunState::InReview => "in_review",
+            RunState::Reopened => "reopened",
+            RunState::Reviewed => "reviewed",
+            RunState::Approved => "approved",
+            RunState::Rejected => "rejected",
+        }
+    }
+
     /// The state of a run whose signatures are `history` (all of them, in signing order) and
     /// which has (`dispositions`) or has not any disposition recorded.
     pub fn of(history: &[PriorSignature], dispositions: bool) -> Self {

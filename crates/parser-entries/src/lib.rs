@@ -219,6 +219,7 @@ pub fn package_files(data: &[u8]) {
         manifest,
         files,
         rendered: Some(Rendered::default()),
+        approvals: Some(Ok(Default::default())),
     };
     for form in [Form::Pdf, Form::Bundle] {
         let _ = verify_package(form, &input, &VerifyOptions::default());
@@ -229,9 +230,14 @@ pub fn package_files(data: &[u8]) {
     );
 }
 
-/// A package PDF: read back with bounded decompression, then verified offline.
+/// A package PDF: its approval revisions found (the byte-range reader), the draft read back
+/// with bounded decompression, then verified offline.
 pub fn package_pdf(data: &[u8]) {
-    let Ok(read) = countersign_pdf::read_package(data) else {
+    let approvals = countersign_core::package::approval::read_approvals(data);
+    let draft = &data[..approvals
+        .as_ref()
+        .map_or(data.len(), |a| a.draft_len(data.len()))];
+    let Ok(read) = countersign_pdf::read_package(draft) else {
         return;
     };
     let mut files = read.attachments;
@@ -245,6 +251,7 @@ pub fn package_pdf(data: &[u8]) {
             trailer_id: read.trailer_id,
             review_report_id: read.review_report_id,
         }),
+        approvals: Some(approvals),
     };
     let _ = verify_package(Form::Pdf, &input, &VerifyOptions::default());
     let _ = countersign_core::review_report::verify::verify_review_report(

@@ -6,6 +6,7 @@
 //! The service layer builds the [`PackageDocument`]; this crate does no I/O and reads no clock.
 #![forbid(unsafe_code)]
 
+mod approval;
 mod error;
 mod finish;
 mod fonts;
@@ -16,6 +17,10 @@ mod sections;
 mod table;
 mod wrap;
 
+pub use approval::{
+    prepare_approval, seal_approval, ApprovalPage, PreparedApproval, APPROVAL_FILTER,
+    APPROVAL_SUBFILTER, MAX_APPROVAL_ENVELOPE_BYTES,
+};
 pub use error::PdfError;
 pub use model::{
     Attachment, Column, DocumentKind, PackageDocument, PhaseRow, Relationship, Section,

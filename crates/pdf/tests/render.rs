@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use countersign_pdf::{
-    render, Attachment, Column, PackageDocument, PdfError, PhaseRow, Relationship, Section,
-    SignatureManifestation, Table, DEMO_WATERMARK,
+    prepare_approval, read_package, render, seal_approval, ApprovalPage, Attachment, Column,
+    PackageDocument, PdfError, PhaseRow, Relationship, Section, SignatureManifestation, Table,
+    DEMO_WATERMARK,
 };
 
 const UNICODE: &str = "Grüße ½ ≥ ✓ — Ünïcödé, 日本";
@@ -456,4 +457,77 @@ fn a_rendered_package_reads_back_its_attachments_and_self_description() {
 fn reading_something_that_is_not_a_pdf_says_so() {
     let err = countersign_pdf::read_package(b"%PDF-1.7\nnot really").unwrap_err();
     assert!(err.to_string().starts_with("not a readable PDF"), "{err}");
+}
+
+fn approval_page(number: usize, meaning: &str, name: &str) -> ApprovalPage {
+    ApprovalPage {
+        package_id: "PKG-20261103-0123456789ab".into(),
+        number,
+        meaning: meaning.into(),
+        printed_name: name.into(),
+        iam_arn: "arn:aws:iam::123456789012:user/qa".into(),
+        key_id: "a42bbcc6bdf0cf620158cc9c1a2bbff7".into(),
+        signed_at_local: "2026-11-05 10:15:00 +01:00".into(),
+        signed_at_utc: "2026-11-05T09:15:00.000Z".into(),
+        reason: "Qualification complete — Zürich site".into(),
+        draft_sha256: "00".repeat(32),
+        earlier: Vec::new(),
+    }
+}
+
+/// Two approval revisions appended to a package: the file stays a valid PDF with one more page
+/// each, showing the signature as signed; the attachments still extract; sealing changes only
+/// the signature value; and the first revision's bytes are a prefix of the second.
+#[test]
+fn approval_revisions_add_a_visible_page_and_keep_the_package_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let draft = render(&sample(false), &attachments()).unwrap();
+    let pages_before = page_count(&write(dir.path(), "draft.pdf", &draft));
+
+    let first = prepare_approval(
+        &draft,
+        &approval_page(1, "Reviewed", "Dana Whitfield"),
+        b"{}",
+    )
+    .unwrap();
+    assert!(first.bytes.starts_with(&draft));
+    let gap = first.contents.clone();
+    assert_eq!(first.bytes[gap.start], b'<');
+    assert_eq!(first.bytes[gap.end - 1], b'>');
+    let sealed = seal_approval(first.clone(), br#"{"payload":"x"}"#).unwrap();
+    assert_eq!(sealed.len(), first.bytes.len());
+    assert_eq!(sealed[..gap.start], first.bytes[..gap.start]);
+    assert_eq!(sealed[gap.end..], first.bytes[gap.end..]);
+    let range = format!("[0 {} {} {}", gap.start, gap.end, sealed.len() - gap.end);
+    assert!(
+        sealed.windows(range.len()).any(|w| w == range.as_bytes()),
+        "the byte range {range} is written"
+    );
+
+    let second =
+        prepare_approval(&sealed, &approval_page(2, "Approved", "Sam Okafor"), b"{}").unwrap();
+    let approved = seal_approval(second, br#"{"payload":"y"}"#).unwrap();
+    assert!(approved.starts_with(&sealed));
+    let path = write(dir.path(), "approved.pdf", &approved);
+    let (ok, out) = run("qpdf", &["--check", path.to_str().unwrap()]);
+    assert!(ok && !out.contains("WARNING"), "qpdf --check: {out}");
+    assert_eq!(page_count(&path), pages_before + 2);
+    let last = text_of(&path, Some(pages_before + 2));
+    for expected in [
+        "Package approval 2",
+        "Approved",
+        "Sam Okafor",
+        "2026-11-05 10:15:00 +01:00",
+        "Qualification complete — Zürich site",
+    ] {
+        assert!(last.contains(expected), "{expected:?} in {last}");
+    }
+    assert!(text_of(&path, Some(pages_before + 1)).contains("Dana Whitfield"));
+    let read = read_package(&approved).unwrap();
+    assert_eq!(read.attachments, read_package(&draft).unwrap().attachments);
+    assert!(seal_approval(
+        prepare_approval(&draft, &approval_page(1, "Reviewed", "D"), b"{}").unwrap(),
+        &vec![b'x'; countersign_pdf::MAX_APPROVAL_ENVELOPE_BYTES + 1]
+    )
+    .is_err());
 }

@@ -137,7 +137,12 @@ impl SigningAct for AssessAct<'_> {
     fn mfa_serial(&self) -> Option<&str> {
         self.req.mfa_serial.as_deref()
     }
-    fn subject(&self, service: &Service) -> Result<ActSubject, ServiceError> {
+    fn subject(
+        &self,
+        service: &Service,
+        _signer: &countersign_ledger::SignerKeyRecord,
+        _now: time::OffsetDateTime,
+    ) -> Result<ActSubject, ServiceError> {
         service.change_summary(&self.record.system, &self.record.change)?;
         let digest = Sha256::of(&self.bytes()?);
         Ok(ActSubject {
@@ -147,6 +152,7 @@ impl SigningAct for AssessAct<'_> {
             history: Vec::new(),
             // Not a signature on a record: the policy's record rules do not govern it.
             rules: None,
+            package: None,
             covers: "the impact assessment record of this change".into(),
         })
     }

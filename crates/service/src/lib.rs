@@ -88,9 +88,10 @@ pub use keys::{
 };
 pub use package::{
     verify_package_file, verify_published_file, PackageBuilt, PackageProgress,
-    PackagePublishRequest, PackagePublished, PackageRequest, PackageVerification,
-    PublishedPackageObject, ReviewReportBuilt, ReviewReportRequest, S3Source, TrustedKeys,
-    PACKAGE_PUBLISHED, REVIEW_REPORT_BUILT,
+    PackagePublishRequest, PackagePublished, PackageRequest, PackageSignPlan, PackageSignRequest,
+    PackageSigned, PackageVerification, PublishedPackageObject, ReviewReportBuilt,
+    ReviewReportRequest, S3Source, TrustedKeys, PACKAGE_PUBLISHED, PACKAGE_SUBJECT,
+    REVIEW_REPORT_BUILT,
 };
 pub use periodic_review::{
     PeriodicReviewInfo, PeriodicReviewPlan, PeriodicReviewRequest, PeriodicReviewView,

@@ -202,7 +202,12 @@ impl SigningAct for PeriodicReviewAct<'_> {
     fn mfa_serial(&self) -> Option<&str> {
         self.req.mfa_serial.as_deref()
     }
-    fn subject(&self, service: &Service) -> Result<ActSubject, ServiceError> {
+    fn subject(
+        &self,
+        service: &Service,
+        _signer: &countersign_ledger::SignerKeyRecord,
+        _now: time::OffsetDateTime,
+    ) -> Result<ActSubject, ServiceError> {
         let id = subject_id(&self.findings.system, &self.period);
         let name = periodic_review_subject_name(
             &self.findings.system,
@@ -220,6 +225,7 @@ impl SigningAct for PeriodicReviewAct<'_> {
             history,
             // Not a signature on a run record: the policy's record rules do not govern it.
             rules: None,
+            package: None,
             covers: "the findings document of this periodic review (baseline, changes, coverage, verdict)".into(),
         })
     }

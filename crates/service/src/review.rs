@@ -105,7 +105,12 @@ impl SigningAct for ReviewAct<'_> {
     fn mfa_serial(&self) -> Option<&str> {
         self.0.mfa_serial.as_deref()
     }
-    fn subject(&self, service: &Service) -> Result<ActSubject, ServiceError> {
+    fn subject(
+        &self,
+        service: &Service,
+        _signer: &countersign_ledger::SignerKeyRecord,
+        _now: time::OffsetDateTime,
+    ) -> Result<ActSubject, ServiceError> {
         let up_to = self.0.up_to;
         if up_to == 0 {
             return Err(ServiceError::bad_input(
@@ -141,6 +146,7 @@ impl SigningAct for ReviewAct<'_> {
             digest,
             history,
             rules: None,
+            package: None,
             covers: "the audit-trail section under review".into(),
         })
     }

@@ -2,6 +2,7 @@
 //! public-key and run-data files they carry, and offline verification of a package read from a
 //! PDF, a folder or a zip. The format is `docs/package-format.md`.
 
+pub mod approval;
 pub mod manifest;
 pub mod public_key;
 pub mod publish;

@@ -10,6 +10,9 @@ use serde::Serialize;
 
 use crate::digest::Sha256;
 use crate::model::{Phase, RunKey};
+use crate::package::approval::{
+    check_approvals, ApprovalContext, ApprovalResult, Approvals, PackageFacts, PackageState,
+};
 use crate::package::manifest::{package_id, FileRole, PackageManifest, MANIFEST_FILE};
 use crate::package::public_key::PublicKeyFile;
 use crate::package::run_data::RunData;
@@ -56,6 +59,9 @@ pub struct PackageInput {
     pub files: BTreeMap<String, Vec<u8>>,
     /// What the PDF says about itself (`None` for a bundle without a PDF).
     pub rendered: Option<Rendered>,
+    /// For a PDF: its package approvals as [`read_approvals`](super::approval::read_approvals)
+    /// found them, or why they could not be read (`None` for a bundle's own files).
+    pub approvals: Option<Result<Approvals, String>>,
 }
 
 /// Verification options.
@@ -157,6 +163,11 @@ pub struct PackageReport {
     /// For a validation package that verifies: each run's state as its verified signatures
     /// establish it (never what the pages print). Empty when the package does not verify.
     pub runs: Vec<RunProven>,
+    /// For a PDF: its package approvals (docs/package-format.md §15), in file order.
+    pub approvals: Vec<ApprovalResult>,
+    /// The package's state as its verified approvals establish it (`draft` without any, and
+    /// for a package that does not verify).
+    pub package_state: PackageState,
 }
 
 /// A run's state as the verified signatures of its current cycle establish it.
@@ -179,6 +190,9 @@ pub enum Limit {
     /// No trusted key list was given: the signatures verify with the public keys the package
     /// itself carries, and anyone can make a key with any printed name.
     KeysNotChecked,
+    /// A validation package without a verified `Approved` package approval (§15): a draft,
+    /// or only reviewed. Its run signatures may all verify; nobody has approved the package.
+    PackageNotApproved,
     /// Some run record is version 1: it signs the run's evidence digests and dispositions only.
     /// The rendered pages, the results tables (run data) and the manifest are checked against
     /// each other, but no signature covers them: whoever rebuilds them consistently is not
@@ -201,6 +215,9 @@ impl Limit {
             Self::KeysNotChecked => {
                 "the signing keys were not checked against a trusted list: the signatures verify with the keys the package carries, and anyone can make a key with any printed name"
             }
+            Self::PackageNotApproved => {
+                "the package itself carries no verified Approved signature: it is a draft (or only reviewed), whatever its runs' signatures establish"
+            }
             Self::DocumentNotSigned => {
                 "the signatures cover each run's record (evidence digests and dispositions) only; the pages, the results tables and the manifest are checked for consistency but carry no signature"
             }
@@ -221,20 +238,31 @@ impl PackageReport {
         if !self.verified {
             return Vec::new();
         }
-        let mut limits = vec![match self.document {
-            DocumentKind::ValidationPackage if self.run_data_signed => {
-                Limit::ValidationPagesNotSigned
+        let mut limits = Vec::new();
+        match self.document {
+            DocumentKind::ValidationPackage => {
+                // A verified approval signs every byte of the PDF up to it: the pages included.
+                if self.approvals.is_empty() {
+                    limits.push(if self.run_data_signed {
+                        Limit::ValidationPagesNotSigned
+                    } else {
+                        Limit::DocumentNotSigned
+                    });
+                }
+                if self.package_state != PackageState::Approved {
+                    limits.push(Limit::PackageNotApproved);
+                }
             }
-            DocumentKind::ValidationPackage => Limit::DocumentNotSigned,
-            DocumentKind::PeriodicReviewReport => Limit::PagesNotSigned,
-        }];
+            DocumentKind::PeriodicReviewReport => limits.push(Limit::PagesNotSigned),
+        }
         let trust_checked = self
             .checks
             .iter()
             .any(|c| c.id == "trust" && c.state == CheckState::Passed);
-        if !trust_checked && !self.signatures.is_empty() {
-            limits.insert(0, Limit::KeysNotChecked);
+        if !trust_checked && (!self.signatures.is_empty() || !self.approvals.is_empty()) {
+            limits.push(Limit::KeysNotChecked);
         }
+        limits.sort();
         limits
     }
 
@@ -382,8 +410,10 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
         signatures: Vec::new(),
         run_data_signed: false,
         runs: Vec::new(),
+        approvals: Vec::new(),
+        package_state: PackageState::Draft,
     };
-    const TITLES: [(&str, &str); 9] = [
+    const TITLES: [(&str, &str); 10] = [
         ("manifest", "The manifest is a canonical v1 manifest"),
         (
             "files",
@@ -408,6 +438,10 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
             "Each signature was allowed by the policy in force",
         ),
         ("rendered", "The PDF was rendered from this manifest"),
+        (
+            "approvals",
+            "Package approvals cover every byte of the PDF, in order, as the policy allows",
+        ),
     ];
     let title = |id: &str| {
         TITLES
@@ -887,31 +921,95 @@ pub fn verify_package(form: Form, input: &PackageInput, options: &VerifyOptions)
         }
     }
 
+    // Each run's state as its signatures establish it: kept only when the package verifies,
+    // and what the approvals' policy replay holds the package to.
+    let runs: Vec<RunProven> = manifest
+        .runs
+        .iter()
+        .map(|r| {
+            // The state follows the meanings in signing order, as it does at home
+            // (core::lifecycle).
+            let meanings: Vec<Meaning> = report
+                .signatures
+                .iter()
+                .filter(|s| s.run == r.run)
+                .filter_map(|s| s.meaning.as_deref()?.parse().ok())
+                .collect();
+            let dispositions = records
+                .get(r.run.as_str())
+                .is_some_and(|(record, _, _)| !record.dispositions.is_empty());
+            RunProven {
+                run: r.run.clone(),
+                state: crate::lifecycle::RunState::of_meanings(&meanings, dispositions),
+                status: r.status.clone(),
+            }
+        })
+        .collect();
+
+    // approvals
+    match &input.approvals {
+        None => checks.skip(
+            "approvals",
+            title("approvals"),
+            "no PDF in this form: package approvals are in the PDF",
+        ),
+        Some(Err(e)) => checks.push(
+            "approvals",
+            title("approvals"),
+            String::new(),
+            vec![e.clone()],
+        ),
+        Some(Ok(found)) => {
+            let mut phases: Vec<Phase> = manifest
+                .runs
+                .iter()
+                .filter_map(|r| phase_of(&r.run))
+                .collect();
+            phases.sort();
+            phases.dedup();
+            let facts = PackageFacts {
+                name: crate::signature::statement::package_subject_name(&manifest.package_id),
+                phases,
+                runs_not_approved: runs
+                    .iter()
+                    .filter(|r| r.state != crate::lifecycle::RunState::Approved)
+                    .map(|r| format!("{} ({})", r.run, r.state.as_str()))
+                    .collect(),
+                runs: runs.len(),
+            };
+            let checked = check_approvals(
+                found,
+                &ApprovalContext {
+                    package_id: &manifest.package_id,
+                    registry: &registry,
+                    trusted: options.trusted_keys.as_ref(),
+                    policy: policy.as_ref(),
+                    facts,
+                },
+            );
+            let state = checked.state();
+            let mut detail = match found.revisions.len() {
+                0 => "no package approval: the package is a draft".to_string(),
+                n => format!("{n} approval(s); the package is {}", state.as_str()),
+            };
+            if !checked.not_replayed.is_empty() {
+                detail.push_str(&format!(
+                    "; approval(s) {:?} were made under another policy than the package's and are not replayed",
+                    checked.not_replayed
+                ));
+            }
+            report.approvals = checked.results.clone();
+            report.package_state = state;
+            checks.push("approvals", title("approvals"), detail, checked.problems);
+        }
+    }
+
     report.verified = !checks.0.iter().any(|c| c.state == CheckState::Failed);
     report.checks = checks.0;
     if report.verified {
-        report.runs = manifest
-            .runs
-            .iter()
-            .map(|r| {
-                // Every signature verified (or the package would not); the state follows their
-                // meanings in signing order, as it does at home (core::lifecycle).
-                let meanings: Vec<Meaning> = report
-                    .signatures
-                    .iter()
-                    .filter(|s| s.run == r.run)
-                    .filter_map(|s| s.meaning.as_deref()?.parse().ok())
-                    .collect();
-                let dispositions = records
-                    .get(r.run.as_str())
-                    .is_some_and(|(record, _, _)| !record.dispositions.is_empty());
-                RunProven {
-                    run: r.run.clone(),
-                    state: crate::lifecycle::RunState::of_meanings(&meanings, dispositions),
-                    status: r.status.clone(),
-                }
-            })
-            .collect();
+        report.runs = runs;
+    } else {
+        report.package_state = PackageState::Draft;
     }
     report
 }

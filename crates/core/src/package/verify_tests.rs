@@ -256,6 +256,7 @@ impl Builder {
                 .map(|(p, (_, b))| (p.clone(), b.clone()))
                 .collect(),
             rendered: None,
+            approvals: None,
         };
         let pdf = PackageInput {
             manifest: Some(manifest),
@@ -270,6 +271,7 @@ impl Builder {
                 manifest_sha256: Some(sha),
                 review_report_id: None,
             }),
+            approvals: Some(Ok(Default::default())),
         };
         (bundle, pdf)
     }
@@ -536,9 +538,13 @@ fn a_verified_package_states_what_it_does_not_prove() {
     assert!(r.verified);
     assert_eq!(
         r.limits(),
-        [Limit::KeysNotChecked, Limit::DocumentNotSigned]
+        [
+            Limit::KeysNotChecked,
+            Limit::PackageNotApproved,
+            Limit::DocumentNotSigned
+        ]
     );
-    // Every key trusted: only the unsigned document remains.
+    // Every key trusted: the unsigned, unapproved document remains.
     let all: BTreeSet<KeyId> = [dana(), sam()]
         .iter()
         .map(|p| KeyId::of(&p.key.verifying_key()))
@@ -551,7 +557,10 @@ fn a_verified_package_states_what_it_does_not_prove() {
         },
     );
     assert!(r.verified, "{r:#?}");
-    assert_eq!(r.limits(), [Limit::DocumentNotSigned]);
+    assert_eq!(
+        r.limits(),
+        [Limit::PackageNotApproved, Limit::DocumentNotSigned]
+    );
     // A package that does not verify proves nothing, so it has no limits to state.
     let mut broken = bundle.clone();
     let path = broken.files.keys().next().unwrap().clone();
@@ -586,7 +595,11 @@ fn a_v2_record_binds_the_run_data_and_the_verdict_says_so() {
         assert!(r.run_data_signed);
         assert_eq!(
             r.limits(),
-            [Limit::KeysNotChecked, Limit::ValidationPagesNotSigned]
+            [
+                Limit::KeysNotChecked,
+                Limit::PackageNotApproved,
+                Limit::ValidationPagesNotSigned
+            ]
         );
     }
 }

@@ -192,6 +192,7 @@ impl Report {
                 trailer_id: Some(sha[..32].to_owned()),
                 review_report_id: Some(manifest.report_id),
             }),
+            approvals: Some(Ok(Default::default())),
         }
     }
 }

@@ -79,6 +79,8 @@ pub fn verify_review_report(input: &PackageInput, options: &VerifyOptions) -> Pa
         signatures: Vec::new(),
         run_data_signed: false,
         runs: Vec::new(),
+        approvals: Vec::new(),
+        package_state: crate::package::approval::PackageState::Draft,
     };
     let Some(manifest_bytes) = &input.manifest else {
         checks.push(

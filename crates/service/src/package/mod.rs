@@ -7,6 +7,7 @@
 //! writes ([`write`]) and records; a cancelled or refused build writes and records nothing.
 //! [`verify`] reads any package back for the offline verifier.
 
+mod approve;
 mod assemble;
 mod document;
 mod publish;
@@ -29,6 +30,7 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+pub use self::approve::{PackageSignPlan, PackageSignRequest, PackageSigned, PACKAGE_SUBJECT};
 pub use self::publish::{
     verify_published_file, PackagePublishRequest, PackagePublished, PublishedPackageObject,
     PACKAGE_PUBLISHED,

@@ -395,6 +395,9 @@ mod tests {
             reports: Vec::new(),
             limits: Vec::new(),
             runs: Vec::new(),
+            package_state: countersign_core::package::approval::PackageState::Draft,
+            approvals: Vec::new(),
+            later_approvals: Vec::new(),
             source: None,
         };
         assert_eq!(read_as_verified(&path, &verified).unwrap(), b"as verified");

@@ -7,11 +7,12 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use countersign_core::digest::Sha256;
+use countersign_core::package::approval::{ApprovalResult, PackageState};
 use countersign_core::package::manifest::{check_path, MANIFEST_FILE};
 use countersign_core::package::public_key::PublicKeyFile;
 use countersign_core::package::verify::{
-    built_here_check, verify_package, BuiltHere, CheckState, Form, Limit, PackageInput,
-    PackageReport, Rendered, RunProven, VerifyOptions,
+    built_here_check, verify_package, BuiltHere, CheckState, DocumentKind, Form, Limit,
+    PackageInput, PackageReport, Rendered, RunProven, VerifyOptions,
 };
 use countersign_core::review_report::verify::verify_review_report;
 use countersign_core::review_report::REVIEW_REPORT_SCHEMA_V1;
@@ -164,6 +165,17 @@ pub struct PackageVerification {
     /// Each run's state as its verified signatures establish it (empty when the package does
     /// not verify): what a reader compares with the cover's claims.
     pub runs: Vec<RunProven>,
+    /// The package's state as the PDF's verified approvals establish it (docs/package-format.md
+    /// §15): `draft` without any, and for a package that does not verify.
+    pub package_state: PackageState,
+    /// The PDF's package approvals as verified, in file order (empty for a bundle without a
+    /// PDF).
+    pub approvals: Vec<ApprovalResult>,
+    /// Verified against the home that built the package: the approvals this home recorded
+    /// that the file does not carry, one line each. The file is then an earlier revision of a
+    /// more approved one (docs/package-format.md §15.4); it verifies as what it is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub later_approvals: Vec<String>,
     /// Where the file was read from, when it was read from S3 (`verify s3://…`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<S3Source>,
@@ -206,24 +218,34 @@ fn io_error(path: &Path, e: std::io::Error) -> ServiceError {
     }
 }
 
-fn pdf_input(name: &str, bytes: &[u8]) -> Result<PackageInput, ServiceError> {
-    let read = countersign_pdf::read_package(bytes).map_err(|e| {
+/// What a PDF holds for verification, and the SHA-256 of its draft: the file as built, before
+/// any approval revision (the whole file when it has none).
+fn pdf_input(name: &str, bytes: &[u8]) -> Result<(PackageInput, Sha256), ServiceError> {
+    let approvals = countersign_core::package::approval::read_approvals(bytes);
+    let draft = &bytes[..approvals
+        .as_ref()
+        .map_or(bytes.len(), |a| a.draft_len(bytes.len()))];
+    let read = countersign_pdf::read_package(draft).map_err(|e| {
         ServiceError::integrity(format!(
             "{name}: {e}; it is not a Countersign package PDF, or it is damaged"
         ))
     })?;
     let mut files = read.attachments;
     let manifest = files.remove(MANIFEST_FILE);
-    Ok(PackageInput {
-        manifest,
-        files,
-        rendered: Some(Rendered {
-            package_id: read.package_id,
-            manifest_sha256: read.manifest_sha256,
-            trailer_id: read.trailer_id,
-            review_report_id: read.review_report_id,
-        }),
-    })
+    Ok((
+        PackageInput {
+            manifest,
+            files,
+            rendered: Some(Rendered {
+                package_id: read.package_id,
+                manifest_sha256: read.manifest_sha256,
+                trailer_id: read.trailer_id,
+                review_report_id: read.review_report_id,
+            }),
+            approvals: Some(approvals),
+        },
+        Sha256::of(draft),
+    ))
 }
 
 /// Whether a PDF is a Periodic Review Report: its manifest says so, or (without a manifest)
@@ -445,10 +467,10 @@ pub(super) fn verify_file(
         };
         let mut rendered = None;
         for (name, bytes) in &bundle.pdfs {
-            let input = pdf_input(name, bytes)?;
+            let (input, draft) = pdf_input(name, bytes)?;
             rendered = rendered.or(input.rendered.clone());
             let mut report = verify_package(Form::Pdf, &input, &options);
-            check_built(&mut report, Some(Sha256::of(bytes)), built)?;
+            check_built(&mut report, Some(draft), built)?;
             reports.push((format!("PDF {name}"), report));
         }
         if bundle.pdfs.len() > 1 {
@@ -462,6 +484,7 @@ pub(super) fn verify_file(
             manifest: bundle.manifest,
             files: bundle.files,
             rendered,
+            approvals: None,
         };
         let mut report = verify_package(Form::Bundle, &input, &options);
         check_built(&mut report, None, built)?;
@@ -470,13 +493,13 @@ pub(super) fn verify_file(
         let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
         sha256 = Sha256::of(&bytes);
         let name = path.display().to_string();
-        let input = pdf_input(&name, &bytes)?;
+        let (input, draft) = pdf_input(&name, &bytes)?;
         let mut report = if is_review_report(&input) {
             verify_review_report(&input, &options)
         } else {
             verify_package(Form::Pdf, &input, &options)
         };
-        check_built(&mut report, Some(sha256), built)?;
+        check_built(&mut report, Some(draft), built)?;
         reports.push(("PDF".to_owned(), report));
     }
     // The verdict, once every check (the build record's included) is in: a package that does
@@ -492,6 +515,28 @@ pub(super) fn verify_file(
     } else {
         Vec::new()
     };
+    // A bundle's own files carry no approval; the PDF beside them does, and it binds the same
+    // manifest (both are checked against it).
+    let pdf = reports
+        .iter()
+        .map(|(_, r)| r)
+        .find(|r| r.form == Form::Pdf && r.document == DocumentKind::ValidationPackage);
+    if pdf.is_some_and(|r| !r.approvals.is_empty()) {
+        limits.retain(|l| {
+            !matches!(
+                l,
+                Limit::DocumentNotSigned | Limit::ValidationPagesNotSigned
+            )
+        });
+    }
+    if pdf.is_some_and(|r| r.package_state == PackageState::Approved) {
+        limits.retain(|l| *l != Limit::PackageNotApproved);
+    }
+    let (package_state, approvals) = match pdf {
+        Some(r) if verified => (r.package_state, r.approvals.clone()),
+        Some(r) => (PackageState::Draft, r.approvals.clone()),
+        None => (PackageState::Draft, Vec::new()),
+    };
     limits.sort();
     limits.dedup();
     let runs = if verified {
@@ -506,6 +551,9 @@ pub(super) fn verify_file(
     Ok(PackageVerification {
         limits,
         runs,
+        package_state,
+        approvals,
+        later_approvals: Vec::new(),
         source: None,
         path: path.to_path_buf(),
         sha256,
@@ -544,7 +592,35 @@ impl crate::Service {
                     event_seq: r.event_seq,
                 }))
         };
-        verify_file(path, trusted, Some(&lookup))
+        let mut v = verify_file(path, trusted, Some(&lookup))?;
+        v.later_approvals = self.later_approvals(&v)?;
+        Ok(v)
+    }
+
+    /// The package approvals this home recorded that `v`'s file does not carry.
+    fn later_approvals(&self, v: &PackageVerification) -> Result<Vec<String>, ServiceError> {
+        let Some(id) = v.package_id() else {
+            return Ok(Vec::new());
+        };
+        let carried: BTreeSet<Sha256> = v
+            .approvals
+            .iter()
+            .filter_map(|a| a.envelope_sha256)
+            .collect();
+        let recorded = self
+            .ledger()?
+            .signatures_of(super::approve::PACKAGE_SUBJECT, id)
+            .map_err(crate::error::from_ledger)?;
+        Ok(recorded
+            .iter()
+            .filter(|r| !carried.contains(&r.envelope_sha256()))
+            .map(|r| {
+                format!(
+                    "{} by {} at {} (UTC{}), ledger entry {}",
+                    r.meaning, r.printed_name, r.signed_at, r.utc_offset, r.event_seq
+                )
+            })
+            .collect())
     }
 
     /// Records a verification (`package.verified`), except in an auditor's read-only copy of

@@ -4,7 +4,7 @@
 
 use countersign_aws::iam::{groups_of, GroupMembership};
 use countersign_aws::AwsContext;
-use countersign_core::signature::policy::{evaluate, Policy, Principal};
+use countersign_core::signature::policy::{Policy, Principal};
 use countersign_core::signature::predicate::UtcTimestamp;
 use countersign_keys::{KeyError, KeyFile, Passphrase};
 use countersign_ledger::{Actor, SignerKeyRecord, SIGNATURE_FAILED, SIGNING_LOCKED};
@@ -201,7 +201,7 @@ impl Service {
         };
         let mut request = check.request.clone();
         request.signer.groups = groups.clone();
-        let Err(mut refusal) = evaluate(s.policy, &request, &check.history) else {
+        let Err(mut refusal) = check.decide(s.policy, &request) else {
             return Ok(());
         };
         if refusal.rule.id() == "authority" {

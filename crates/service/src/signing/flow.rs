@@ -17,9 +17,10 @@
 
 use countersign_aws::AwsSettings;
 use countersign_core::digest::Sha256;
+use countersign_core::package::approval::{evaluate_package, PackageFacts};
 use countersign_core::signature::policy::{
-    self, evaluate, Policy, Principal, PriorSignature, RecordFacts, SignRequest as PolicyRequest,
-    Signer,
+    self, evaluate, Policy, Principal, PriorSignature, RecordFacts, Refusal,
+    SignRequest as PolicyRequest, Signer,
 };
 use countersign_core::signature::predicate::{
     Meaning, Offset, Predicate, StsEvidence, UtcTimestamp,
@@ -50,8 +51,19 @@ pub(crate) trait SigningAct {
     fn key_id(&self) -> Option<&str>;
     /// The MFA device chosen, when the person chose one (else the enrollment's).
     fn mfa_serial(&self) -> Option<&str>;
-    /// The subject as it stands now; an error when this act cannot sign it at all.
-    fn subject(&self, service: &Service) -> Result<ActSubject, ServiceError>;
+    /// The subject as it stands now, for `signer` signing at `now`; an error when this act
+    /// cannot sign it at all.
+    fn subject(
+        &self,
+        service: &Service,
+        signer: &SignerKeyRecord,
+        now: OffsetDateTime,
+    ) -> Result<ActSubject, ServiceError>;
+    /// Prepares the act's effect from the new envelope, after it verified and before it is
+    /// recorded: a failure here records nothing.
+    fn before_record(&self, _envelope: &[u8]) -> Result<(), ServiceError> {
+        Ok(())
+    }
 }
 
 /// The subject of a signing act, as it stands now.
@@ -70,6 +82,9 @@ pub(crate) struct ActSubject {
     /// need; `None` for acts those rules do not govern (the audit-trail review: any enrolled
     /// person may sign that they reviewed the trail).
     pub(crate) rules: Option<RecordFacts>,
+    /// For a package approval: the facts the package rules need (docs/policy.md "Packages");
+    /// they replace `rules`.
+    pub(crate) package: Option<PackageFacts>,
     /// What the signed digest covers, in a sentence shown before any secret is asked for.
     pub(crate) covers: String,
 }
@@ -79,6 +94,29 @@ pub(crate) struct ActSubject {
 pub(crate) struct GroupCheck {
     pub(crate) request: PolicyRequest,
     pub(crate) history: Vec<PriorSignature>,
+    /// For a package approval: the package's facts, decided by the package rules.
+    pub(crate) package: Option<PackageFacts>,
+}
+
+impl GroupCheck {
+    /// The policy's decision on `request` (its signer's groups filled in).
+    pub(crate) fn decide(&self, policy: &Policy, request: &PolicyRequest) -> Result<(), Refusal> {
+        decide(policy, request, self.package.as_ref(), &self.history)
+    }
+}
+
+/// The policy's decision on a request: the package rules for a package, the record rules
+/// otherwise.
+fn decide(
+    policy: &Policy,
+    request: &PolicyRequest,
+    package: Option<&PackageFacts>,
+    history: &[PriorSignature],
+) -> Result<(), Refusal> {
+    match package {
+        Some(p) => evaluate_package(policy, &request.signer, request.meaning, p, history),
+        None => evaluate(policy, request, history),
+    }
 }
 
 /// A signing act checked and resolved, before any secret.
@@ -154,7 +192,7 @@ impl Service {
             }
         };
         let (policy, policy_source) = self.signing_policy()?;
-        let subject = act.subject(self)?;
+        let subject = act.subject(self, &key, now)?;
         let actor = Actor::person(key.iam_arn.clone(), key.printed_name.clone());
         let refuse = |rule: &str, message: String| -> Result<Planned, ServiceError> {
             self.ledger()?
@@ -179,7 +217,19 @@ impl Service {
             );
         }
         let idle = Duration::minutes(i64::from(policy.session.idle_timeout_minutes));
-        let group_check = match &subject.rules {
+        let record = subject.rules.clone().or_else(|| {
+            subject.package.as_ref().map(|p| RecordFacts {
+                name: p.name.clone(),
+                phase: p
+                    .phases
+                    .first()
+                    .copied()
+                    .unwrap_or(countersign_core::model::Phase::Iq),
+                executor_arn: None,
+                undispositioned: Vec::new(),
+            })
+        });
+        let group_check = match record {
             None => None,
             Some(facts) => {
                 let known_groups = session
@@ -200,20 +250,22 @@ impl Service {
                 let request = PolicyRequest {
                     signer,
                     meaning: act.meaning(),
-                    record: facts.clone(),
+                    record: facts,
                 };
-                if let Err(refusal) = evaluate(&policy, &request, &subject.history) {
+                let package = subject.package.as_ref();
+                if let Err(refusal) = decide(&policy, &request, package, &subject.history) {
                     return refuse(refusal.rule.id(), refusal.message);
                 }
                 if groups_pending {
                     let mut bare = request;
                     bare.signer.groups = Vec::new();
-                    (!policy.allows(&bare.signer, bare.meaning, bare.record.phase)).then(|| {
-                        GroupCheck {
+                    decide(&policy, &bare, package, &subject.history)
+                        .is_err()
+                        .then(|| GroupCheck {
                             request: bare,
                             history: subject.history.clone(),
-                        }
-                    })
+                            package: subject.package.clone(),
+                        })
                 } else {
                     None
                 }
@@ -309,6 +361,7 @@ impl Service {
                 outcome.describe()
             )));
         }
+        act.before_record(&bytes)?;
         let new = NewSignature::from_envelope(act.kind(), p.subject.id.clone(), bytes)
             .map_err(err::from_ledger)?;
         let record = self

@@ -137,7 +137,12 @@ impl SigningAct for RunAct<'_> {
     fn mfa_serial(&self) -> Option<&str> {
         self.0.mfa_serial.as_deref()
     }
-    fn subject(&self, service: &Service) -> Result<ActSubject, ServiceError> {
+    fn subject(
+        &self,
+        service: &Service,
+        _signer: &countersign_ledger::SignerKeyRecord,
+        _now: time::OffsetDateTime,
+    ) -> Result<ActSubject, ServiceError> {
         let ctx = service.record_context(&self.0.run)?;
         let digest = crate::disposition::record_digest(&ctx.record)?;
         let id = ctx.view.summary.id.clone();
@@ -162,6 +167,7 @@ impl SigningAct for RunAct<'_> {
             digest,
             history,
             rules: Some(rules),
+            package: None,
             covers,
         })
     }
