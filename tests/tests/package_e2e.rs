@@ -411,7 +411,9 @@ async fn a_signed_demo_package_checks_out_with_real_tools_and_tampering_is_refus
     let o = verify(&cli, &pdf_path, &[]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
-        text(&o).contains("VERIFIED (intact; 1 of 2 runs approved)"),
+        text(&o).contains(
+            "VERIFIED (intact; DRAFT, the package is not approved; 1 of 2 runs approved; keys not checked against a trusted list)"
+        ),
         "{}",
         text(&o)
     );

@@ -421,7 +421,8 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
     assert!(o.status.success(), "{}", text(&o));
     let shown = text(&o);
     assert!(
-        shown.contains("VERIFIED (intact; 1 of 1 runs approved)"),
+        shown
+            .contains("VERIFIED (intact; DRAFT, the package is not approved; 1 of 1 runs approved"),
         "{shown}"
     );
     assert!(

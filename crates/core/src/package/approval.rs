@@ -494,6 +494,12 @@ pub fn check_approvals(approvals: &Approvals, ctx: &ApprovalContext<'_>) -> Appr
         match (&outcome, &statement) {
             (Outcome::Valid(_), Some(st)) => {
                 let p = &st.predicate;
+                if !matches!(p.meaning, Meaning::Reviewed | Meaning::Approved) {
+                    out.problems.push(format!(
+                        "approval {n}: its meaning is {}; a package approval means Reviewed or Approved",
+                        p.meaning
+                    ));
+                }
                 let expected: Vec<Sha256> = history.iter().map(|h| h.envelope_sha256).collect();
                 if p.follows != expected {
                     out.problems.push(format!(
