@@ -48,6 +48,13 @@ if ! "$venv/bin/python" -c "import duckdb,sys; sys.exit(duckdb.__version__ != '$
   "$venv/bin/pip" install -q --disable-pip-version-check "duckdb==$DUCKDB_VERSION"
 fi
 
+# pypdf, pinned, in the same venv: the independent package verifier reads a package PDF's
+# embedded files with it (tests/interop/verify_package.py --pdf).
+if ! "$venv/bin/python" -c "import pypdf,sys; sys.exit(pypdf.__version__ != '$PYPDF_VERSION')" 2>/dev/null; then
+  log "installing pypdf==$PYPDF_VERSION into the test venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "pypdf==$PYPDF_VERSION"
+fi
+
 # tauri-driver, the WebDriver bridge for the app tests.
 # (tauri-driver has no --version flag; cargo's own install list says which version is there.)
 if ! command -v tauri-driver >/dev/null 2>&1 || ! cargo install --list | grep -qx "tauri-driver v$TAURI_DRIVER_VERSION:"; then

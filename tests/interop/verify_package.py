@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Independent verifier for a Countersign validation package.
 
-Written from docs/package-format.md (sections 1-9, 11 and 13) and docs/signature-format.md
+Written from docs/package-format.md (sections 1-9, 11, 13 and 15) and docs/signature-format.md
 alone, with the Python standard library and the `cryptography` package (through
-verify_dsse.py, the independent envelope verifier beside it): it shares no code with the Rust
+verify_dsse.py, the independent envelope verifier beside it), and pypdf to read a PDF's
+embedded files for `--pdf`: it shares no code with the Rust
 implementation, so agreement between the two shows that the documents are enough to verify a
 package.
 
@@ -34,8 +35,15 @@ Whitfield (...) at ... (+01:00)") and the notices, or "failed" followed by every
 line as "<check>: <problem>", then the notices. Exits 0 only when verified, 1 otherwise, 2 for
 usage errors.
 
+With `--pdf FILE.pdf` (no folder), the package PDF itself is read: its package approvals
+(§15) from the file's bytes as §15.2 says, the draft (the bytes before the first approval) with
+pypdf, whose embedded files are verified as a PDF's attachments above, then each approval as
+§15.3 (without the policy replay, for the reason given for `policy`). The output adds
+"package: draft|reviewed|approved" and one line per approval.
+
 Usage:
     verify_package.py [--bundle] FOLDER
+    verify_package.py --pdf FILE.pdf
 """
 
 import base64
@@ -282,8 +290,74 @@ def audit_trail_hashes(data: bytes) -> str:
     return f"every entry's hash re-derives ({len(entries)} entries; informative)"
 
 
+def verify_pdf(path: str) -> int:
+    """`--pdf`: the approvals read from the bytes, the draft's attachments verified, then
+    every approval."""
+    import io
+    import tempfile
+
+    import package_approvals
+    from pypdf import PdfReader
+
+    with open(path, "rb") as f:
+        data = f.read()
+    r = Report()
+    try:
+        approvals, draft_len = package_approvals.read(data)
+    except package_approvals.Malformed as e:
+        print("failed")
+        print(f"approvals: {e}")
+        return 1
+    draft = data[:draft_len]
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            attachments = PdfReader(io.BytesIO(draft)).attachments
+        except Exception as e:  # pypdf raises many kinds for a damaged file
+            print("failed")
+            print(f"rendered: the draft's embedded files cannot be read: {e}")
+            return 1
+        for name, contents in attachments.items():
+            if not safe(name) or len(contents) != 1:
+                r.fail("manifest", f"{name!r}: not a safe package path, or named twice; refused")
+                continue
+            full = os.path.join(tmp, *name.split("/"))
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "wb") as f:
+                f.write(contents[0])
+        outcome = verify_folder(tmp, False, r) if not r.problems else False
+        state = "draft"
+        lines = []
+        if outcome and not r.problems:
+            with open(os.path.join(tmp, "manifest.json"), "rb") as f:
+                package_id = json.loads(f.read())["package_id"]
+            keys = {}
+            keys_dir = os.path.join(tmp, "keys")
+            for name in sorted(os.listdir(keys_dir)) if os.path.isdir(keys_dir) else []:
+                with open(os.path.join(keys_dir, name), "rb") as f:
+                    doc = json.loads(f.read())
+                keys[doc["key_id"]] = (base64.b64decode(doc["public_key"]), doc["iam_arn"])
+            problems, lines, state = package_approvals.check(approvals, package_id, keys)
+            r.problems.extend(problems)
+    if r.problems or not outcome:
+        print("failed")
+        for p in r.problems:
+            print(p)
+        for n in r.notes:
+            print(n)
+        return 1
+    print("verified")
+    print(f"package: {state}")
+    for line in r.lines + lines:
+        print(line)
+    for n in r.notes:
+        print(n)
+    return 0
+
+
 def main() -> int:
     args = sys.argv[1:]
+    if len(args) == 2 and args[0] == "--pdf" and os.path.isfile(args[1]):
+        return verify_pdf(args[1])
     require_bundle = False
     if args and args[0] == "--bundle":
         require_bundle = True

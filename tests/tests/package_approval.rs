@@ -272,6 +272,16 @@ async fn a_package_is_reviewed_then_approved_in_its_pdf_and_every_byte_is_bound(
     }
     assert!(pages[pages.len() - 2].contains("Alice Adams"));
 
+    // The independent verifier written from the spec alone agrees: approved, reviewed.
+    let (ok, shown) = python_verifies(&approved_path);
+    assert!(ok, "{shown}");
+    assert!(
+        shown.contains("package: approved") && shown.contains("valid Approved by Bob Brown"),
+        "{shown}"
+    );
+    let (ok, shown) = python_verifies(&reviewed_path);
+    assert!(ok && shown.contains("package: reviewed"), "{shown}");
+
     // Tampering, each on the approved file: every one fails, naming the approvals check (or,
     // for an editor's rewrite, the file no longer carrying them whole).
     let approvals = read_approvals(&approved_bytes).unwrap();
@@ -309,6 +319,8 @@ async fn a_package_is_reviewed_then_approved_in_its_pdf_and_every_byte_is_bound(
             Err(e) => panic!("{what}: {e}"),
         };
         assert!(!v.verified, "{what} still verifies");
+        let (ok, shown) = python_verifies(&p);
+        assert!(!ok, "{what}: the independent verifier accepts it: {shown}");
         let o = cli(&h, None, &["verify", p.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(1), "{what}: {}", text(&o));
         if what != "the cover edited and the file saved again" {
@@ -383,6 +395,19 @@ async fn a_package_is_reviewed_then_approved_in_its_pdf_and_every_byte_is_bound(
         "{}",
         text(&o)
     );
+}
+
+/// The independent verifier (`tests/interop/verify_package.py --pdf`): whether it accepts the
+/// file, and what it printed.
+fn python_verifies(pdf: &Path) -> (bool, String) {
+    let root = countersign_tests::emulator::project_root();
+    let o = std::process::Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("tests/interop/verify_package.py"))
+        .arg("--pdf")
+        .arg(pdf)
+        .output()
+        .unwrap();
+    (o.status.success(), text(&o))
 }
 
 fn pdftotext_pages(pdf: &Path) -> Vec<String> {
