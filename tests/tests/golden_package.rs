@@ -7,7 +7,7 @@
 //! `cargo test -p countersign-tests --test golden_package -- --ignored write_golden_record_v2_example`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use countersign_core::digest::Sha256;
@@ -544,4 +544,196 @@ for name, mod in (("verify_package", verify_package), ("verify_review_report", v
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(o.status.success() && text.is_empty(), "{text}");
+}
+
+/// The golden approved package (docs/package-format.md §15): the v2 example's PDF reviewed by
+/// Dana Whitfield and approved by Sam Okafor, each approval a revision of the file with its
+/// approval page. Written once:
+/// `cargo test -p countersign-tests --test golden_package -- --ignored write_golden_approved_example`
+fn approved_dir() -> PathBuf {
+    project_root().join("tests/golden/package-approval-v1")
+}
+
+const APPROVED_ID: &str = "PKG-20261105-50727ce84a71";
+
+/// `draft` with one approval appended by `signer` as `meaning` at `at`, made as Countersign
+/// makes it: the revision prepared, its signed bytes read back, the statement signed, sealed.
+fn append_approval(
+    draft: &[u8],
+    signer: &Signer,
+    meaning: Meaning,
+    at: time::OffsetDateTime,
+) -> Vec<u8> {
+    use countersign_core::package::approval::read_approvals;
+    let before = read_approvals(draft).unwrap();
+    let number = before.revisions.len() + 1;
+    let follows: Vec<Sha256> = before
+        .revisions
+        .iter()
+        .map(|r| {
+            countersign_core::signature::dsse::Envelope::from_json(&r.envelope)
+                .unwrap()
+                .digest()
+        })
+        .collect();
+    let key_id = KeyId::of(&signer.key.verifying_key());
+    let reason = format!("{meaning}: the qualification package read in full");
+    let page = countersign_pdf::ApprovalPage {
+        package_id: APPROVED_ID.into(),
+        number,
+        meaning: meaning.to_string(),
+        printed_name: signer.name.into(),
+        iam_arn: signer.arn.into(),
+        key_id: key_id.to_hex(),
+        signed_at_local: at
+            .to_offset(offset!(+1))
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]:[second] +01:00"
+            ))
+            .unwrap(),
+        signed_at_utc: UtcTimestamp::new(at).to_string(),
+        reason: reason.clone(),
+        draft_sha256: Sha256::of(&draft[..before.draft_len(draft.len())]).to_hex(),
+        earlier: before
+            .revisions
+            .iter()
+            .map(|r| {
+                let env =
+                    countersign_core::signature::dsse::Envelope::from_json(&r.envelope).unwrap();
+                let p = Statement::from_payload(&env.payload_bytes().unwrap())
+                    .unwrap()
+                    .predicate;
+                format!(
+                    "{}. {} by {} at {} ({}): {}",
+                    r.number, p.meaning, p.printed_name, p.signed_at, p.utc_offset, p.reason
+                )
+            })
+            .collect(),
+    };
+    let public_key = PublicKeyFile::new(
+        signer.key.verifying_key().as_bytes(),
+        signer.name,
+        signer.arn,
+        "2026-11-01T08:00:00.000Z",
+        None,
+    )
+    .canonical_bytes()
+    .unwrap();
+    let prepared = countersign_pdf::prepare_approval(draft, &page, &public_key).unwrap();
+    let digest = read_approvals(&prepared.bytes)
+        .unwrap()
+        .revisions
+        .last()
+        .unwrap()
+        .signed_sha256;
+    let predicate = Predicate {
+        meaning,
+        reason,
+        printed_name: signer.name.into(),
+        iam_arn: signer.arn.into(),
+        key_id,
+        signed_at: UtcTimestamp::new(at),
+        utc_offset: Offset::new(offset!(+1)),
+        sts: StsEvidence {
+            mfa_serial: format!("{}-mfa", signer.arn),
+            session_expires_at: UtcTimestamp::new(at + time::Duration::hours(12)),
+            server_time: Some(UtcTimestamp::new(at)),
+        },
+        policy: PolicyRef {
+            version: 1,
+            sha256: Sha256::of(POLICY.as_bytes()),
+        },
+        follows,
+    };
+    let statement = Statement::new(
+        Subject::new(format!("package:{APPROVED_ID}"), digest),
+        predicate,
+    );
+    let env = sign_statement(&statement, &signer.key)
+        .unwrap()
+        .to_canonical_json();
+    countersign_pdf::seal_approval(prepared, &env).unwrap()
+}
+
+#[test]
+#[ignore = "writes the golden approved package; run only for a new approval format version"]
+fn write_golden_approved_example() {
+    let draft =
+        std::fs::read(golden_dir_of(Golden::RecordV2).join(format!("{APPROVED_ID}.pdf"))).unwrap();
+    let [dana, sam] = signers();
+    let reviewed = append_approval(
+        &draft,
+        &dana,
+        Meaning::Reviewed,
+        datetime!(2026-11-06 09:00:00 UTC),
+    );
+    let approved = append_approval(
+        &reviewed,
+        &sam,
+        Meaning::Approved,
+        datetime!(2026-11-06 14:30:00 UTC),
+    );
+    std::fs::create_dir_all(approved_dir()).unwrap();
+    std::fs::write(approved_dir().join(format!("{APPROVED_ID}.pdf")), approved).unwrap();
+}
+
+/// The golden approved package verifies forever: approved by Sam Okafor after Dana
+/// Whitfield's review; with both keys trusted nothing is left unproven; cut back to the
+/// review it verifies as reviewed; the independent verifier agrees.
+#[test]
+fn the_golden_approved_package_still_verifies() {
+    use countersign_core::package::approval::{read_approvals, PackageState};
+    let path = approved_dir().join(format!("{APPROVED_ID}.pdf"));
+    let bytes = std::fs::read(&path).unwrap();
+    let draft =
+        std::fs::read(golden_dir_of(Golden::RecordV2).join(format!("{APPROVED_ID}.pdf"))).unwrap();
+    assert!(
+        bytes.starts_with(&draft),
+        "approvals are appended to the golden draft"
+    );
+
+    let v = verify_package_file(&path, None).unwrap();
+    assert!(v.verified, "{:?}", v.first_problem());
+    assert_eq!(v.package_state, PackageState::Approved);
+    let names: Vec<_> = v
+        .approvals
+        .iter()
+        .map(|a| (a.meaning.clone().unwrap(), a.printed_name.clone().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("Reviewed".to_owned(), "Dana Whitfield".to_owned()),
+            ("Approved".to_owned(), "Sam Okafor".to_owned())
+        ]
+    );
+    let both: BTreeSet<KeyId> = signers()
+        .iter()
+        .map(|s| KeyId::of(&s.key.verifying_key()))
+        .collect();
+    let v = verify_package_file(&path, Some(&TrustedKeys(both))).unwrap();
+    assert!(v.verified, "{:?}", v.first_problem());
+    assert!(v.limits.is_empty(), "{:?}", v.limits);
+
+    let first = &read_approvals(&bytes).unwrap().revisions[0];
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.pdf");
+    std::fs::write(&cut, &bytes[..first.end]).unwrap();
+    let v = verify_package_file(&cut, None).unwrap();
+    assert!(v.verified, "{:?}", v.first_problem());
+    assert_eq!(v.package_state, PackageState::Reviewed);
+
+    let o = std::process::Command::new(project_root().join(".venv/bin/python"))
+        .arg(project_root().join("tests/interop/verify_package.py"))
+        .arg("--pdf")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{shown}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(shown.contains("package: approved"), "{shown}");
 }

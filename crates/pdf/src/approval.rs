@@ -89,7 +89,8 @@ pub fn prepare_approval(
         .values()
         .next()
         .ok_or_else(|| PdfError::Structure("the approval page was not rendered".into()))?;
-    let objects = reachable(&grafted, page_id);
+    let mut objects = reachable(&grafted, page_id);
+    reuse_font_files(&prev_doc, &mut grafted, &mut objects);
 
     let mut inc = IncrementalDocument::create_from(prev.to_vec(), prev_doc);
     inc.new_document.version = version;
@@ -193,6 +194,55 @@ pub fn seal_approval(prepared: PreparedApproval, envelope: &[u8]) -> Result<Vec<
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The approval page's embedded font files, where the package already embeds the same font
+/// file, point at the package's copy instead: the page brings its own font dictionaries
+/// (widths and text mapping for the glyphs it shows) but not a second copy of each face.
+fn reuse_font_files(prev: &Document, grafted: &mut Document, objects: &mut BTreeSet<ObjectId>) {
+    let font_file = |o: &Object| match o {
+        Object::Stream(s) if s.dict.has(b"Length1") => s.decompressed_content().ok(),
+        _ => None,
+    };
+    let existing: Vec<(ObjectId, Vec<u8>)> = prev
+        .objects
+        .iter()
+        .filter_map(|(id, o)| font_file(o).map(|c| (*id, c)))
+        .collect();
+    let mut moved = Vec::new();
+    for id in objects.iter() {
+        let Some(content) = grafted.get_object(*id).ok().and_then(font_file) else {
+            continue;
+        };
+        if let Some((old, _)) = existing.iter().find(|(_, c)| *c == content) {
+            moved.push((*id, *old));
+        }
+    }
+    for (new, old) in moved {
+        objects.remove(&new);
+        for id in objects.iter() {
+            if let Ok(o) = grafted.get_object_mut(*id) {
+                replace_reference(o, new, old);
+            }
+        }
+    }
+}
+
+fn replace_reference(o: &mut Object, from: ObjectId, to: ObjectId) {
+    match o {
+        Object::Reference(id) if *id == from => *id = to,
+        Object::Array(items) => items
+            .iter_mut()
+            .for_each(|i| replace_reference(i, from, to)),
+        Object::Dictionary(d) => d
+            .iter_mut()
+            .for_each(|(_, v)| replace_reference(v, from, to)),
+        Object::Stream(s) => s
+            .dict
+            .iter_mut()
+            .for_each(|(_, v)| replace_reference(v, from, to)),
+        _ => {}
+    }
 }
 
 /// Every object reachable from `from` without following `/Parent`.
