@@ -22,6 +22,8 @@ const COMMANDS: &[&str] = &[
     "verify_package",
     "verify_published_package",
     "publish_package",
+    "package_sign_check",
+    "package_sign",
     "audit_events",
     "audit_verify",
     "audit_export",

@@ -81,6 +81,12 @@ export const verifyPublishedPackage = (form, aws) => call("verify_published_pack
 /** Publishes a final package ({pdf, bundle, location, objectLockDays}) under Object Lock; recorded. */
 export const publishPackage = (form, aws) => call("publish_package", { form, aws });
 
+/** What signing a package ({pdf, out, meaning, reason, keyId}) would sign; before any secret. */
+export const packageSignCheck = (form) => call("package_sign_check", { form: { ...form, utcOffsetMinutes: utcOffsetMinutes() } });
+
+/** Signs a package (Reviewed or Approved); the signed PDF goes to `out`. Recorded. */
+export const packageSign = (form, aws, secrets) => call("package_sign", { form: { ...form, utcOffsetMinutes: utcOffsetMinutes() }, aws, secrets });
+
 /** Audit-trail entries matching {since, until, actor, objectKind, object, action}. */
 export const auditEvents = (filter) => call("audit_events", { filter });
 

@@ -10,10 +10,11 @@ use countersign_service::{
     AdminRevokePlan, AssessInfo, AssessPlan, AuditEvidenceReport, AuditReview, BackupInfo,
     CasePage, CaseQuery, ChainReport, CheckpointInfo, DispositionPlan, Enrollment, FetchProgress,
     FetchReport, FetchSignoffReport, FileContent, ImportReport, ImportRequest, KeyInfo,
-    LedgerVerification, PackageBuilt, PackageProgress, PackagePublished, PackageVerification,
-    PeriodicReviewInfo, PeriodicReviewPlan, PublicKeyExport, PublishReport, RestoreReport,
-    ReviewInfo, ReviewPlan, ReviewReportBuilt, RunHead, RunSummary, RunView, Service, SignInMethod,
-    SignInPrompt, SignPlan, SignatureInfo, SignatureView, StateExport, StateReport,
+    LedgerVerification, PackageBuilt, PackageProgress, PackagePublished, PackageSignPlan,
+    PackageSigned, PackageVerification, PeriodicReviewInfo, PeriodicReviewPlan, PublicKeyExport,
+    PublishReport, RestoreReport, ReviewInfo, ReviewPlan, ReviewReportBuilt, RunHead, RunSummary,
+    RunView, Service, SignInMethod, SignInPrompt, SignPlan, SignatureInfo, SignatureView,
+    StateExport, StateReport,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -24,9 +25,9 @@ use crate::files::WrittenFiles;
 use crate::forms::{
     AdminRevokeForm, AssessForm, AuditEvidenceForm, AuditExportForm, AuditFilterForm, AwsForm,
     BackupForm, CheckpointForm, DispositionForm, EnrollForm, ImportForm, KeySaveForm, NewKeyForm,
-    PackageForm, PackagePublishForm, PassphraseForm, PeriodicReviewForm, PublishedCheckpointsForm,
-    ReopenForm, RestoreForm, ReviewForm, ReviewReportForm, RevokeForm, SecretsForm, SignForm,
-    SignedInEnrollForm, SignoffForm, StateExportForm, StateForm, VerifyForm,
+    PackageForm, PackagePublishForm, PackageSignForm, PassphraseForm, PeriodicReviewForm,
+    PublishedCheckpointsForm, ReopenForm, RestoreForm, ReviewForm, ReviewReportForm, RevokeForm,
+    SecretsForm, SignForm, SignedInEnrollForm, SignoffForm, StateExportForm, StateForm, VerifyForm,
 };
 use crate::open_run::OpenRun;
 use crate::signing::{SessionState, SignDesk};
@@ -229,6 +230,41 @@ pub async fn publish_package(
         .to_request()
         .map_err(|(field, e)| WindowError::at(field, e))?;
     Ok(service.package_publish(&aws.settings()?, &req).await?)
+}
+
+/// What signing a package would sign (the PDF with the signer's approval page), decided
+/// before any secret is asked for.
+#[tauri::command]
+pub async fn package_sign_check(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: PackageSignForm,
+) -> Result<PackageSignPlan, WindowError> {
+    desk.clock.set_offset_minutes(form.utc_offset_minutes);
+    let req = form
+        .to_request()
+        .map_err(|(field, e)| WindowError::at(field, e))?;
+    Ok(service.package_sign_check(&*desk.session.lock().await, &req)?)
+}
+
+/// Signs a package (Reviewed or Approved) in the signing session; the signed PDF is written
+/// to the form's new file.
+#[tauri::command]
+pub async fn package_sign(
+    service: State<'_, Service>,
+    desk: State<'_, SignDesk>,
+    form: PackageSignForm,
+    aws: AwsForm,
+    secrets: SecretsForm,
+) -> Result<PackageSigned, WindowError> {
+    desk.clock.set_offset_minutes(form.utc_offset_minutes);
+    let req = form
+        .to_request()
+        .map_err(|(field, e)| WindowError::at(field, e))?;
+    let mut session = desk.session.lock().await;
+    Ok(service
+        .package_sign(&aws.settings()?, &mut session, &req, secrets.into_secrets())
+        .await?)
 }
 
 /// The audit-trail entries matching the filter, in order.

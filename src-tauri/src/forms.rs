@@ -10,9 +10,10 @@ use countersign_core::signature::predicate::Meaning;
 use countersign_service::{
     export_filter, AdminRevokeRequest, AssessRequest, AwsSettings, CheckpointRequest,
     CheckpointSource, DispositionKind, DispositionRequest, EnrollRequest, EventFilter,
-    ExportFormat, FetchSignoffRequest, MfaCode, PackagePublishRequest, PackageRequest, Passphrase,
-    PeriodicReviewRequest, PublishRequest, ReopenRequest, ReviewReportRequest, ReviewRequest,
-    ServiceError, SignRequest, SignSecrets, StateList, TextMatch, TrustedKeys,
+    ExportFormat, FetchSignoffRequest, MfaCode, PackagePublishRequest, PackageRequest,
+    PackageSignRequest, Passphrase, PeriodicReviewRequest, PublishRequest, ReopenRequest,
+    ReviewReportRequest, ReviewRequest, ServiceError, SignRequest, SignSecrets, StateList,
+    TextMatch, TrustedKeys,
 };
 use serde::Deserialize;
 
@@ -200,6 +201,66 @@ impl PackagePublishForm {
             bundle,
             to,
             object_lock_days,
+        })
+    }
+}
+
+/// Signing a package (Packages screen): the PDF, where the signed PDF goes, the meaning
+/// (`Reviewed` or `Approved`), the reason and the key; `utcOffsetMinutes` as for [`SignForm`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PackageSignForm {
+    pub pdf: String,
+    pub out: String,
+    pub meaning: String,
+    pub reason: String,
+    #[serde(default)]
+    pub key_id: String,
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
+}
+
+impl PackageSignForm {
+    /// The request, or the field that is wrong.
+    pub fn to_request(&self) -> Result<PackageSignRequest, (Field, ServiceError)> {
+        let pdf = path(&self.pdf, "the package PDF to sign").map_err(|e| (Field::Path, e))?;
+        let out =
+            path(&self.out, "where to save the signed package PDF").map_err(|e| (Field::Out, e))?;
+        if out == pdf {
+            return Err((
+                Field::Out,
+                ServiceError::bad_input(
+                    "save the signed package under a new name: the package you sign stays as it is",
+                ),
+            ));
+        }
+        let meaning = match meaning(&self.meaning) {
+            Ok(m @ (Meaning::Reviewed | Meaning::Approved)) => m,
+            _ => {
+                return Err((
+                    Field::Reason,
+                    ServiceError::bad_input(
+                        "choose what the signature means: Reviewed or Approved",
+                    ),
+                ))
+            }
+        };
+        if self.reason.trim().is_empty() {
+            return Err((
+                Field::Reason,
+                ServiceError::bad_input(
+                    "a package approval needs a reason: say what you read and why you sign",
+                ),
+            ));
+        }
+        bounded_reason(&self.reason).map_err(|e| (Field::Reason, e))?;
+        Ok(PackageSignRequest {
+            pdf,
+            out,
+            meaning,
+            reason: self.reason.trim().to_owned(),
+            key_id: non_empty(&self.key_id),
+            mfa_serial: None,
         })
     }
 }

@@ -67,6 +67,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::verify_package,
             commands::verify_published_package,
             commands::publish_package,
+            commands::package_sign_check,
+            commands::package_sign,
             commands::audit_events,
             commands::audit_verify,
             commands::audit_export,

@@ -162,6 +162,46 @@ async fn request_signature(client: &Client, meaning: &str, key_id: &str, reason:
     click(client, "#sign-check").await;
 }
 
+/// Fills the Packages screen's signing panel (the PDF is already there) and asks for the plan.
+async fn request_package_signature(client: &Client, meaning: &str, key_id: &str, reason: &str) {
+    set(client, "#package-sign-meaning", meaning).await;
+    wait_value(
+        client,
+        "return document.querySelectorAll('#package-sign-key option[value]').length > 1",
+        json!(true),
+    )
+    .await;
+    set(client, "#package-sign-key", key_id).await;
+    set(client, "#package-sign-reason", reason).await;
+    click(client, "#package-sign-check").await;
+}
+
+/// Signs the package plan shown with the user's profile, MFA code (when asked) and
+/// passphrase; the package's state afterwards.
+async fn complete_package_signature(client: &Client, user: &TestUser, passphrase: &str) -> String {
+    wait_for(client, "#package-sign-what").await;
+    let covers = text_of(client, "#package-sign-covers").await;
+    assert!(
+        covers.contains("every byte of") && covers.contains("approval page"),
+        "{covers}"
+    );
+    if run_js(
+        client,
+        "return !!document.getElementById('package-sign-mfa')",
+        vec![],
+    )
+    .await
+        == json!(true)
+    {
+        set(client, "#package-sign-profile", &user.name).await;
+        type_into(client, "#package-sign-mfa", &user.current_code()).await;
+    }
+    type_into(client, "#package-sign-passphrase", passphrase).await;
+    click(client, "#package-sign-go").await;
+    let signed = wait_for(client, "#package-signed").await;
+    signed.attr("data-state").await.unwrap().unwrap_or_default()
+}
+
 /// Signs the reviewed plan with the user's profile, MFA code (when asked) and passphrase.
 async fn complete_signature(client: &Client, user: &TestUser, passphrase: &str) -> String {
     wait_for(client, "#sign-what").await;
@@ -710,6 +750,93 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     );
     screenshot(&client, "11b-package-edited-cover").await;
     set(&client, "#verify-path", &pdf.display().to_string()).await;
+
+    // 8a. The package itself is signed: Reviewed by Alice, then Approved by Bob; Alice
+    // approving what she reviewed is refused before any secret. Each signature writes a new
+    // PDF with its approval page; the one signed stays as it was.
+    assert_eq!(
+        run_js(
+            &client,
+            "return document.querySelector('#package-sign-pdf').value",
+            vec![]
+        )
+        .await,
+        json!(pdf.display().to_string()),
+        "the package just built is offered for signing"
+    );
+    let draft_bytes = std::fs::read(&pdf).unwrap();
+    request_package_signature(&client, "Reviewed", &ka_id, "Package read in full").await;
+    let reviewed_pdf = out.join("oq-package-reviewed.pdf");
+    assert_eq!(
+        run_js(
+            &client,
+            "return document.querySelector('#package-sign-out').value",
+            vec![]
+        )
+        .await,
+        json!(reviewed_pdf.display().to_string())
+    );
+    screenshot(&client, "11e-package-sign-plan").await;
+    accessible(
+        &client,
+        &axe,
+        "Packages: what the package signature covers (dark)",
+    )
+    .await;
+    assert_eq!(
+        complete_package_signature(&client, &alice, PASS_A).await,
+        "reviewed"
+    );
+    assert!(std::fs::read(&reviewed_pdf)
+        .unwrap()
+        .starts_with(&draft_bytes));
+    assert_eq!(
+        std::fs::read(&pdf).unwrap(),
+        draft_bytes,
+        "the draft is unchanged"
+    );
+    request_package_signature(&client, "Approved", &ka_id, "Approving my own review").await;
+    let refusal = wait_for(&client, "#package-sign-refusal").await;
+    assert_eq!(
+        refusal.attr("data-rule").await.unwrap().as_deref(),
+        Some("Separation of duties")
+    );
+    assert_eq!(
+        run_js(
+            &client,
+            "return !!document.getElementById('package-sign-passphrase')",
+            vec![]
+        )
+        .await,
+        json!(false),
+        "no secret is asked for a refused request"
+    );
+    request_package_signature(&client, "Approved", &kb.key_id, "Approved for release").await;
+    assert_eq!(
+        complete_package_signature(&client, &bob, PASS_B).await,
+        "approved"
+    );
+    let approved_pdf = out.join("oq-package-approved.pdf");
+    assert!(approved_pdf.exists());
+    screenshot(&client, "11f-package-approved").await;
+    accessible(&client, &axe, "Packages: the package approved (dark)").await;
+    // The signed file is offered for verification and verifies as approved by Bob.
+    click(&client, "#verify-go").await;
+    wait_for(&client, "#verify-report[data-verified='true']").await;
+    wait_for(&client, "#verify-approvals[data-package-state='approved']").await;
+    assert_eq!(
+        run_js(
+            &client,
+            "return document.querySelector('#verify-report').dataset.limits",
+            vec![]
+        )
+        .await,
+        json!("keys_not_checked"),
+        "approved: only the untrusted keys remain unproven"
+    );
+    let verdict = text_of(&client, "#verify-report .error-title").await;
+    assert!(verdict.contains("approved by Bob Brown"), "{verdict}");
+    screenshot(&client, "11g-package-approved-verified").await;
 
     // 8b. The final package is published to the Object Lock bucket with Bob's profile: the
     // retention is asked for at its field first, then the PDF is written once under
@@ -1299,19 +1426,29 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
             ..EventFilter::default()
         })
         .unwrap();
-    assert_eq!(refused.len(), 1, "{refused:?}");
-    let refusal = serde_json::to_string(&refused[0]).unwrap();
-    assert!(refusal.contains("no-self-approval"), "{refusal}");
-    assert!(refusal.contains(&alice.arn), "{refusal}");
+    // Alice approving her own review: of the run (step 5), then of the package (step 8a).
+    assert_eq!(
+        refused
+            .iter()
+            .map(|e| e.event.object_kind.as_str())
+            .collect::<Vec<_>>(),
+        ["run", "package"],
+        "{refused:?}"
+    );
+    for r in &refused {
+        let refusal = serde_json::to_string(r).unwrap();
+        assert!(refusal.contains("no-self-approval"), "{refusal}");
+        assert!(refusal.contains(&alice.arn), "{refusal}");
+    }
     let verified = service
         .ledger_events(&EventFilter {
             action: Some("package.verified".into()),
             ..EventFilter::default()
         })
         .unwrap();
-    // The package, its copy with the edited cover (recorded as failing), the package as
-    // published to S3, the second package.
-    assert_eq!(verified.len(), 4, "{verified:?}");
+    // The package, its copy with the edited cover (recorded as failing), the approved
+    // package, the package as published to S3, the second package.
+    assert_eq!(verified.len(), 5, "{verified:?}");
     let published = service
         .ledger_events(&EventFilter {
             action: Some("package.published".into()),

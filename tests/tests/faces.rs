@@ -56,6 +56,7 @@ const BOTH: &[(&str, &[&str])] = &[
     ("signoff fetch", &["fetch_signoff"]),
     ("package", &["build_package", "cancel_package"]),
     ("package publish", &["publish_package"]),
+    ("package sign", &["package_sign_check", "package_sign"]),
     ("verify", &["verify_package", "verify_published_package"]),
     (
         "ledger verify",

@@ -6,10 +6,11 @@
 // Files are named by a path field; Browse and Save as fill it from the desktop's own file
 // chooser (see files.js and ARCHITECTURE.md, "Files in the app").
 import * as api from "../api.js";
-import { awsFields, connectionLocation } from "../aws-fields.js";
-import { formatBytes, formatTime, h, mount, pathRow } from "../dom.js";
+import { awsFields, connectionLocation, connectionOf } from "../aws-fields.js";
+import { formatBytes, formatTime, h, mount, pathRow, reasonField } from "../dom.js";
 import { errorBox, showError } from "../errors.js";
 import { chooserButton, openButtons } from "../files.js";
+import { keyOptions, liveStamp, refusalBox, secretsForm } from "../signing.js";
 import { STATE_WORDS } from "./runs.js";
 
 const today = () => new Date().toISOString().slice(0, 10);
@@ -251,6 +252,145 @@ const LIMIT_WORDS = Object.freeze({
     "The pages you read: the review signatures cover the findings embedded in the report. The pages are rendered from them and checked against the manifest, but no signature covers the pages themselves.",
 });
 
+/** The signed file's default name: the package's, with what the signature makes it. */
+function signedName(pdf, meaning) {
+  const base = pdf.replace(/(-reviewed|-approved)?\.pdf$/i, "");
+  return pdf ? `${base}-${meaning.toLowerCase()}.pdf` : "";
+}
+
+/**
+ * Signing the package itself: the PDF, where the signed copy goes, Reviewed or Approved, the
+ * reason and the key; then exactly what will be signed; then the signature components.
+ * `signed(r)` gets the result (the signed PDF goes on to be verified or published).
+ */
+function signPanel(ctx, pdfFilter, signed) {
+  const pdf = field("Package PDF to sign", "package-sign-pdf", "", {}, { mode: "open", label: "Browse…", title: "Choose the package PDF to sign", filters: pdfFilter });
+  const out = field("Save the signed package as (a new file)", "package-sign-out", "", {}, { mode: "save", label: "Save as…", title: "Save the signed package PDF as", filters: pdfFilter });
+  const meaning = h("select", { id: "package-sign-meaning" }, h("option", { value: "Reviewed" }, "Reviewed: I reviewed this package"), h("option", { value: "Approved" }, "Approved: I approve this package"));
+  const [reason, reasonCount] = reasonField("package-sign-reason", "What you read and why you sign (printed on the approval page and inside the signature)");
+  const keySelect = h("select", { id: "package-sign-key" });
+  api.listKeys().then(
+    (keys) => mount(keySelect, keyOptions(keys, null)),
+    (err) => mount(planSlot, errorBox(err)),
+  );
+  const pdfInput = pdf.querySelector("input");
+  const outInput = out.querySelector("input");
+  let outTouched = false;
+  const suggest = () => {
+    if (!outTouched) outInput.value = signedName(pdfInput.value, meaning.value);
+  };
+  outInput.addEventListener("input", () => (outTouched = true));
+  pdfInput.addEventListener("change", suggest);
+  meaning.addEventListener("change", suggest);
+  const checkButton = h("button", { type: "submit", class: "primary", id: "package-sign-check" }, "Review what will be signed");
+  const planSlot = h("div", { id: "package-sign-plan" });
+  const resultSlot = h("div", { id: "package-sign-result", "aria-live": "polite" });
+  const request = () => ({ pdf: pdfInput.value, out: outInput.value, meaning: meaning.value, reason: reason.value, keyId: keySelect.value });
+  const fields = { path: pdfInput, out: outInput, reason, key: keySelect };
+  let plan = null;
+  const form = h(
+    "form",
+    { class: "panel", id: "package-sign-form", novalidate: true },
+    h("h2", {}, "Sign the package"),
+    h(
+      "p",
+      { class: "muted" },
+      "Once every run is approved, a reviewer signs the package as Reviewed and another person as Approved. The signature covers every byte of the PDF with an approval page added that shows your name, the meaning, your reason and the time; the signed PDF is saved as a new file, the one you chose stays as it is.",
+    ),
+    h("div", { class: "grid-form" }, pdf, out, h("label", {}, "Meaning", meaning), h("label", {}, "Signer key", keySelect), h("label", { class: "wide" }, "Reason", reason, reasonCount)),
+    h("div", { class: "actions" }, checkButton),
+  );
+  form.addEventListener("input", () => {
+    if (plan) {
+      plan = null;
+      mount(planSlot, h("p", { class: "muted" }, "The request changed: review it again before signing."));
+    }
+  });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    checkButton.disabled = true;
+    mount(resultSlot);
+    const req = request();
+    try {
+      plan = await api.packageSignCheck(req);
+      mount(planSlot, planView(plan, req));
+    } catch (err) {
+      plan = null;
+      showError(planSlot, err, fields, (x) => refusalBox(x, "package-sign-refusal"));
+    } finally {
+      checkButton.disabled = false;
+    }
+  });
+  function planView(p, req) {
+    const secrets = secretsForm({
+      plan: p,
+      conn: connectionOf(ctx),
+      prefix: "package-sign",
+      title: "Your signature components",
+      label: `Sign the package as ${req.meaning}`,
+      submit: async (aws, components, secretFields) => {
+        if (!plan) return;
+        try {
+          const r = await api.packageSign(req, aws, components);
+          plan = null;
+          mount(planSlot);
+          mount(
+            resultSlot,
+            h(
+              "div",
+              { class: "panel verdict verdict--ok", id: "package-signed", role: "status", "data-state": r.state },
+              h("strong", { class: "error-title" }, `✓ Package ${r.package_id} signed as ${r.meaning} by ${r.printed_name}: it is now ${PACKAGE_STATE_WORDS[r.state] ?? r.state}`),
+              h("p", {}, `${formatTime(r.signed_at)} (UTC${r.utc_offset}). Saved as `, h("span", { class: "mono wrap-any" }, r.out)),
+              h("p", { class: "muted" }, "SHA-256 ", h("span", { class: "mono wrap-any" }, r.sha256)),
+              r.clock_warning ? h("p", { class: "error error--warn" }, r.clock_warning) : null,
+              openButtons(r.out, { idPrefix: "package-signed" }),
+            ),
+          );
+          signed(r);
+        } catch (err) {
+          showError(resultSlot, err, { ...fields, ...secretFields }, (x) => refusalBox(x, "package-sign-refusal"));
+        }
+      },
+    });
+    return [
+      h(
+        "div",
+        { class: "panel what", id: "package-sign-what" },
+        h("h3", {}, "Exactly this will be signed"),
+        h(
+          "dl",
+          { class: "kv" },
+          h("dt", {}, "Package"),
+          h("dd", { class: "mono" }, p.package_id),
+          h("dt", {}, "What the signature covers"),
+          h("dd", { id: "package-sign-covers" }, p.covers),
+          h("dt", {}, "Meaning"),
+          h("dd", {}, h("b", {}, req.meaning)),
+          h("dt", {}, "Reason"),
+          h("dd", { class: "prewrap" }, req.reason.trim()),
+          h("dt", {}, "Printed name"),
+          h("dd", {}, p.printed_name),
+          h("dt", {}, "IAM identity"),
+          h("dd", { class: "mono wrap-any" }, p.iam_arn),
+          h("dt", {}, "Key"),
+          h("dd", { class: "mono" }, p.key_id),
+          h("dt", {}, "Signing policy"),
+          h("dd", {}, `version ${p.policy_version} (${p.policy_source})`),
+          h("dt", {}, "Date and time"),
+          liveStamp("package-sign-time"),
+        ),
+      ),
+      secrets,
+    ];
+  }
+  const section = h("section", { id: "package-sign" }, form, planSlot, resultSlot);
+  section.setPdf = (path) => {
+    pdfInput.value = path;
+    suggest();
+  };
+  return section;
+}
+
 export function render(ctx, params) {
   const dir = ctx.info.export_dir;
   const runList = h("div", { class: "checklist", id: "package-runs", role: "group", "aria-label": "Runs to package" }, h("p", { class: "loading" }, "Loading runs…"));
@@ -343,12 +483,19 @@ export function render(ctx, params) {
       mount(buildStatus, builtBox(built));
       verifyPath.querySelector("input").value = built.pdf;
       pubPdf.querySelector("input").value = built.pdf;
+      signForm.setPdf(built.pdf);
       pubBundle.querySelector("input").value = built.bundle && /\.zip$/i.test(built.bundle) ? built.bundle : "";
     } catch (err) {
       showError(buildStatus, err, { out: out.querySelector("input"), bundle: bundle.querySelector("input") });
     } finally {
       build.disabled = false;
     }
+  });
+
+  const signForm = signPanel(ctx, pdfFilter, (r) => {
+    verifyPath.querySelector("input").value = r.out;
+    pubPdf.querySelector("input").value = r.out;
+    signForm.setPdf(r.out);
   });
 
   const publishForm = h(
@@ -408,6 +555,6 @@ export function render(ctx, params) {
     }
   });
 
-  const el = h("section", { class: "packages", id: "packages-screen" }, h("div", { class: "toolbar" }, h("h1", {}, "Packages")), assemble, publishForm, check);
+  const el = h("section", { class: "packages", id: "packages-screen" }, h("div", { class: "toolbar" }, h("h1", {}, "Packages")), assemble, signForm, publishForm, check);
   return { el, title: "Packages", focus: null };
 }

@@ -9,8 +9,8 @@
 //! approved file is written whole under a partial name once the new signature verified, placed
 //! once the signature is recorded, and never over an existing file.
 
-use std::cell::RefCell;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use countersign_aws::AwsSettings;
 use countersign_core::digest::Sha256;
@@ -111,18 +111,24 @@ pub struct PackageSigned {
 /// The package approval act.
 struct PackageAct<'a> {
     req: &'a PackageSignRequest,
-    prepared: RefCell<Option<PreparedApproval>>,
-    written: RefCell<Option<PartialOutput>>,
+    prepared: Mutex<Option<PreparedApproval>>,
+    written: Mutex<Option<PartialOutput>>,
 }
 
 impl<'a> PackageAct<'a> {
     fn new(req: &'a PackageSignRequest) -> Self {
         Self {
             req,
-            prepared: RefCell::new(None),
-            written: RefCell::new(None),
+            prepared: Mutex::new(None),
+            written: Mutex::new(None),
         }
     }
+}
+
+/// The slot's content; a slot poisoned by a panic elsewhere is still read (it holds plain data).
+fn lock<T>(slot: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// `2026-12-05 09:14:03 +01:00`: the local time with its offset, as the approval page shows it.
@@ -288,12 +294,11 @@ impl SigningAct for PackageAct<'_> {
                 )
             })?;
         let covers = format!(
-            "every byte of {shown} (package {package_id}, draft SHA-256 {draft_sha256}, {} approval(s) before this one) with approval page {number} added: it shows your printed name, the meaning {}, your reason and the time {}. Only the signature value itself lies outside the signed bytes (SHA-256 {digest})",
+            "every byte of {shown} (package {package_id}, draft SHA-256 {draft_sha256}, {} approval(s) before this one) with approval page {number} added: it shows your printed name, the meaning {}, your reason and the date and time of signing with your UTC offset. Only the signature value itself lies outside the signed bytes",
             before.revisions.len(),
             req.meaning,
-            page.signed_at_local
         );
-        *self.prepared.borrow_mut() = Some(prepared);
+        *lock(&self.prepared) = Some(prepared);
         Ok(ActSubject {
             id: package_id,
             name,
@@ -306,7 +311,7 @@ impl SigningAct for PackageAct<'_> {
     }
 
     fn before_record(&self, envelope: &[u8]) -> Result<(), ServiceError> {
-        let prepared = self.prepared.borrow_mut().take().ok_or_else(|| {
+        let prepared = lock(&self.prepared).take().ok_or_else(|| {
             ServiceError::integrity("the approval revision was not prepared; nothing was recorded")
         })?;
         let sealed = seal_approval(prepared, envelope)
@@ -321,7 +326,7 @@ impl SigningAct for PackageAct<'_> {
                 "the signed package does not carry the new signature; nothing was recorded",
             ));
         }
-        *self.written.borrow_mut() = Some(write_partial(&self.req.out, &sealed)?);
+        *lock(&self.written) = Some(write_partial(&self.req.out, &sealed)?);
         Ok(())
     }
 }
@@ -362,11 +367,9 @@ impl Service {
     ) -> Result<PackageSigned, ServiceError> {
         let act = PackageAct::new(req);
         let signed = self.sign_act(&act, aws, session, secrets).await?;
-        let mut written = act
-            .written
-            .borrow_mut()
-            .take()
-            .ok_or_else(|| ServiceError::integrity("the signed package was not written"))?;
+        let written = lock(&act.written).take();
+        let mut written =
+            written.ok_or_else(|| ServiceError::integrity("the signed package was not written"))?;
         written.place()?;
         let v = self.verify_here(&req.out, None)?;
         let bytes = std::fs::read(&req.out).map_err(|e| {
