@@ -10,6 +10,8 @@ pub mod run_data;
 pub mod verify;
 
 #[cfg(test)]
+mod approval_tests;
+#[cfg(test)]
 mod golden_tests;
 #[cfg(test)]
 mod verify_tests;
