@@ -328,3 +328,50 @@ pub async fn sign_run(
         .sign(&user.settings(), &mut session, &req, secrets)
         .await
 }
+
+/// Signs the package PDF `pdf` as `meaning` into the new file `out`, as `user` with their
+/// enrolled key, authenticated as the service demands (a fresh MFA session, the passphrase).
+pub async fn sign_package(
+    service: &Service,
+    (user, key_id, passphrase): (&TestUser, &str, &str),
+    pdf: &Path,
+    out: &Path,
+    meaning: countersign_core::signature::predicate::Meaning,
+) -> std::result::Result<countersign_service::PackageSigned, countersign_service::ServiceError> {
+    let req = countersign_service::PackageSignRequest {
+        pdf: pdf.to_path_buf(),
+        out: out.to_path_buf(),
+        meaning,
+        reason: format!("{meaning}: the package read in full, every run approved"),
+        key_id: Some(key_id.to_owned()),
+        mfa_serial: None,
+    };
+    let mut session = countersign_service::SigningSession::new();
+    let plan = service.package_sign_check(&session, &req)?;
+    let secrets = secrets(user, passphrase, plan.needs_mfa);
+    service
+        .package_sign(&user.settings(), &mut session, &req, secrets)
+        .await
+}
+
+/// `pdf` reviewed by `reviewer` and approved by `approver`: the approved PDF, written beside it
+/// as `<name>-approved.pdf` (the reviewed one as `<name>-reviewed.pdf`).
+pub async fn approve_package(
+    service: &Service,
+    reviewer: (&TestUser, &str, &str),
+    approver: (&TestUser, &str, &str),
+    pdf: &Path,
+) -> std::result::Result<std::path::PathBuf, countersign_service::ServiceError> {
+    use countersign_core::signature::predicate::Meaning;
+    let beside = |suffix: &str| {
+        let stem = pdf
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("package");
+        pdf.with_file_name(format!("{stem}-{suffix}.pdf"))
+    };
+    let (reviewed, approved) = (beside("reviewed"), beside("approved"));
+    sign_package(service, reviewer, pdf, &reviewed, Meaning::Reviewed).await?;
+    sign_package(service, approver, &reviewed, &approved, Meaning::Approved).await?;
+    Ok(approved)
+}

@@ -15,9 +15,9 @@ use countersign_core::package::verify::Limit;
 use countersign_core::signature::predicate::Meaning;
 use countersign_service::{
     CancelToken, DispositionKind, DispositionRequest, ErrorCode, PackageBuilt,
-    PackagePublishRequest, PackageRequest, PackageSignRequest, Service, ServiceError,
+    PackagePublishRequest, PackageRequest, PackageSignRequest, Service,
 };
-use countersign_tests::harness::{failed_cases, record_disposition, secrets, sign_run};
+use countersign_tests::harness::{failed_cases, record_disposition, sign_package, sign_run};
 use countersign_tests::{buckets, Harness, TestUser};
 
 const BUCKET: &str = "qualification-evidence";
@@ -36,35 +36,6 @@ fn build(service: &Service, dir: &Path, name: &str) -> PackageBuilt {
             &CancelToken::new(),
         )
         .unwrap()
-}
-
-/// Signs `pdf` as `meaning` into `out`, with the ceremony the service asks for.
-async fn sign_package(
-    service: &Service,
-    (user, key, passphrase): (&TestUser, &str, &str),
-    pdf: &Path,
-    out: &Path,
-    meaning: Meaning,
-) -> Result<countersign_service::PackageSigned, ServiceError> {
-    let req = PackageSignRequest {
-        pdf: pdf.to_path_buf(),
-        out: out.to_path_buf(),
-        meaning,
-        reason: format!("{meaning}: the package read in full, every run approved"),
-        key_id: Some(key.to_owned()),
-        mfa_serial: None,
-    };
-    let mut session = countersign_service::SigningSession::new();
-    let plan = service.package_sign_check(&session, &req)?;
-    assert!(
-        plan.covers.contains("every byte of") && plan.covers.contains("approval page"),
-        "{}",
-        plan.covers
-    );
-    let secrets = secrets(user, passphrase, plan.needs_mfa);
-    service
-        .package_sign(&user.settings(), &mut session, &req, secrets)
-        .await
 }
 
 async fn approve_run(
@@ -176,6 +147,29 @@ async fn a_package_is_reviewed_then_approved_in_its_pdf_and_every_byte_is_bound(
         "{:?}",
         v.limits
     );
+
+    // Before any secret: what the signature covers, said in full.
+    let plan = service
+        .package_sign_check(
+            &countersign_service::SigningSession::new(),
+            &PackageSignRequest {
+                pdf: built.pdf.clone(),
+                out: out.path().join("not-yet.pdf"),
+                meaning: Meaning::Reviewed,
+                reason: "read".into(),
+                key_id: Some(ka.key_id.clone()),
+                mfa_serial: None,
+            },
+        )
+        .unwrap();
+    assert!(
+        plan.covers.contains("every byte of")
+            && plan.covers.contains("approval page 1")
+            && plan.covers.contains(&built.package_id),
+        "{}",
+        plan.covers
+    );
+    assert!(!out.path().join("not-yet.pdf").exists());
 
     // Approved before it is reviewed: refused (sequence).
     let early_approval = sign_package(

@@ -12,7 +12,7 @@ use countersign_service::{
     AwsSettings, CancelToken, DispositionKind, DispositionRequest, ErrorCode, PackageBuilt,
     PackagePublishRequest, PackageRequest, PublishedStatus, Service, PACKAGE_PUBLISHED,
 };
-use countersign_tests::harness::{failed_cases, record_disposition, sign_run};
+use countersign_tests::harness::{approve_package, failed_cases, record_disposition, sign_run};
 use countersign_tests::{buckets, Harness, TestUser};
 use serde_json::Value;
 
@@ -39,6 +39,16 @@ fn build(service: &Service, dir: &Path, name: &str) -> PackageBuilt {
 fn request(built: &PackageBuilt, to: &str) -> PackagePublishRequest {
     PackagePublishRequest {
         pdf: built.pdf.clone(),
+        bundle: built.bundle.clone(),
+        to: to.parse().unwrap(),
+        object_lock_days: 30,
+    }
+}
+
+/// The approved PDF of `built`, with its bundle.
+fn request_approved(built: &PackageBuilt, approved: &Path, to: &str) -> PackagePublishRequest {
+    PackagePublishRequest {
+        pdf: approved.to_path_buf(),
         bundle: built.bundle.clone(),
         to: to.parse().unwrap(),
         object_lock_days: 30,
@@ -176,10 +186,31 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
         pdf_pages(&built.pdf).iter().all(|p| !p.contains("DRAFT")),
         "every run approved: no draft marking"
     );
+    // Its runs are approved, but the package itself is not yet: it stays on the desktop.
+    let unapproved = service
+        .package_publish(&aws, &request(&built, &to))
+        .await
+        .unwrap_err();
+    assert_eq!(unapproved.code, ErrorCode::Refused, "{unapproved}");
+    assert!(
+        unapproved
+            .message
+            .starts_with("the package itself is a draft, not approved"),
+        "{unapproved}"
+    );
+    assert!(keys_in(&admin, LOCKED).await.is_empty());
+    let alice_signs = (&alice, ka.key_id.as_str(), "alice passphrase 1");
+    let bob_signs = (&bob, kb.key_id.as_str(), "bob passphrase 22");
+    let approved = approve_package(&service, alice_signs, bob_signs, &built.pdf)
+        .await
+        .unwrap();
 
     // A bucket without Object Lock cannot hold it: refused before anything is written.
     let plain = service
-        .package_publish(&aws, &request(&built, &format!("s3://{PLAIN}/p")))
+        .package_publish(
+            &aws,
+            &request_approved(&built, &approved, &format!("s3://{PLAIN}/p")),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -202,7 +233,7 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
     assert_eq!(not_built.code, ErrorCode::Refused, "{not_built}");
     assert!(not_built.message.contains("does not verify"), "{not_built}");
     // Another package's bundle beside this PDF is refused too.
-    let mut req = request(&built, &to);
+    let mut req = request_approved(&built, &approved, &to);
     req.bundle = draft.bundle.clone();
     let mixed = service.package_publish(&aws, &req).await.unwrap_err();
     assert!(mixed.message.contains("0 of 1 runs"), "{mixed}");
@@ -216,7 +247,7 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
 
     // The final package: written once, under COMPLIANCE retention, and recorded.
     let published = service
-        .package_publish(&aws, &request(&built, &to))
+        .package_publish(&aws, &request_approved(&built, &approved, &to))
         .await
         .unwrap();
     let id = &built.package_id;
@@ -237,7 +268,8 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
         .objects
         .iter()
         .all(|o| o.status == PublishedStatus::Written));
-    assert_eq!(published.objects[0].sha256, built.pdf_sha256);
+    let approved_sha = countersign_core::digest::Sha256::of(&std::fs::read(&approved).unwrap());
+    assert_eq!(published.objects[0].sha256, approved_sha);
     for o in &published.objects {
         let key = o.uri.strip_prefix(&format!("s3://{LOCKED}/")).unwrap();
         let (mode, until) = buckets::lock_of(&admin, LOCKED, key).await.unwrap();
@@ -265,12 +297,12 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
     let by = recorded[0].event.actor.arn.clone().unwrap_or_default();
     assert!(by.ends_with("user/bob"), "recorded as the caller: {by}");
     let after: Value = serde_json::from_str(recorded[0].event.after.as_deref().unwrap()).unwrap();
-    assert_eq!(after["objects"][0]["sha256"], built.pdf_sha256.to_hex());
+    assert_eq!(after["objects"][0]["sha256"], approved_sha.to_hex());
     assert_eq!(after["runs"], serde_json::json!([RUN]));
 
     // Publishing again writes nothing and says the objects are already there.
     let again = service
-        .package_publish(&aws, &request(&built, &to))
+        .package_publish(&aws, &request_approved(&built, &approved, &to))
         .await
         .unwrap();
     assert!(again
@@ -283,11 +315,14 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
     // Other bytes at the package's key are never overwritten: the draft's PDF is not final,
     // so build a second approved package and aim it at the first one's keys.
     let other = build(&service, out.path(), "other");
+    let other_approved = approve_package(&service, alice_signs, bob_signs, &other.pdf)
+        .await
+        .unwrap();
     let pdf_key = format!("validated/lims/{id}/{id}.pdf");
-    let theirs = std::fs::read(&other.pdf).unwrap();
-    assert_ne!(theirs, std::fs::read(&built.pdf).unwrap());
+    let theirs = std::fs::read(&other_approved).unwrap();
+    assert_ne!(theirs, std::fs::read(&approved).unwrap());
     // A final package's PDF with another final package's bundle: refused, naming both.
-    let mut req = request(&built, &format!("s3://{LOCKED}/mixed"));
+    let mut req = request_approved(&built, &approved, &format!("s3://{LOCKED}/mixed"));
     req.bundle = other.bundle.clone();
     let mixed = service.package_publish(&aws, &req).await.unwrap_err();
     assert_eq!(mixed.code, ErrorCode::BadInput, "{mixed}");
@@ -315,7 +350,10 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
         .await
         .unwrap();
     let conflict = service
-        .package_publish(&aws, &request(&other, &conflict_at))
+        .package_publish(
+            &aws,
+            &request_approved(&other, &other_approved, &conflict_at),
+        )
         .await
         .unwrap_err();
     assert_eq!(conflict.code, ErrorCode::Refused, "{conflict}");
@@ -341,7 +379,10 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
         .await
         .unwrap();
     let unlocked = service
-        .package_publish(&aws, &request(&other, &format!("s3://{LOCKED}/unlocked")))
+        .package_publish(
+            &aws,
+            &request_approved(&other, &other_approved, &format!("s3://{LOCKED}/unlocked")),
+        )
         .await
         .unwrap_err();
     assert_eq!(unlocked.code, ErrorCode::Refused, "{unlocked}");
@@ -397,7 +438,7 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
             &[
                 "package",
                 "publish",
-                built.pdf.to_str().unwrap(),
+                approved.to_str().unwrap(),
                 "--to",
                 &to,
                 "--object-lock-days",
@@ -421,8 +462,7 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
     assert!(o.status.success(), "{}", text(&o));
     let shown = text(&o);
     assert!(
-        shown
-            .contains("VERIFIED (intact; DRAFT, the package is not approved; 1 of 1 runs approved"),
+        shown.contains("VERIFIED (intact; package APPROVED by Bob Brown"),
         "{shown}"
     );
     assert!(

@@ -505,7 +505,7 @@ export function render(ctx, params) {
     h(
       "p",
       { class: "muted" },
-      "Writes the PDF (and its bundle .zip) once to S3, under Object Lock COMPLIANCE retention: nobody can delete or overwrite it until the retention ends. Only a package that verifies, is exactly as this desktop built it, and whose every run is approved by verified signatures is published. The publication is recorded in the audit trail.",
+      "Writes the PDF (and its bundle .zip) once to S3, under Object Lock COMPLIANCE retention: nobody can delete or overwrite it until the retention ends. Only a package that verifies, is exactly as this desktop built it, whose every run is approved by verified signatures, and which is itself signed Reviewed and then Approved (above) is published. The publication is recorded in the audit trail.",
     ),
     h("div", { class: "grid-form" }, pubPdf, pubBundle, h("label", { class: "wide" }, "Location", pubLocation), h("label", {}, "Retention (days)", pubDays), pubAws.el),
     h("div", { class: "actions" }, pubGo),

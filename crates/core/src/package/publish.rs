@@ -3,12 +3,14 @@
 //!
 //! An object written under Object Lock COMPLIANCE retention can be neither deleted nor
 //! overwritten by anyone until its retention ends, so only a final package goes there: one that
-//! verifies now, is byte for byte what this desktop built, and whose every run its verified
-//! signatures establish as approved.
+//! verifies now, is byte for byte what this desktop built, whose every run its verified
+//! signatures establish as approved, and whose PDF carries a verified `Approved` package
+//! approval (§15).
 
 use std::fmt;
 
 use crate::lifecycle::RunState;
+use crate::package::approval::PackageState;
 use crate::package::verify::{CheckState, RunProven};
 
 /// Why a package is not published. Nothing is written when any of these holds.
@@ -32,6 +34,11 @@ pub enum NotPublishable {
         total: usize,
         /// The runs that are not, with their state.
         open: Vec<(String, RunState)>,
+    },
+    /// The PDF carries no verified `Approved` package approval.
+    PackageNotApproved {
+        /// Its state as its approvals establish it.
+        state: PackageState,
     },
     /// The package id cannot name an S3 object.
     UnsafeId {
@@ -66,6 +73,14 @@ impl fmt::Display for NotPublishable {
                     list.join(", ")
                 )
             }
+            Self::PackageNotApproved { state } => write!(
+                f,
+                "the package itself is {}: a published package is retained unchangeable, so only a package signed Reviewed and then Approved is published; sign the package first, then publish the signed PDF",
+                match state {
+                    PackageState::Reviewed => "reviewed but not approved",
+                    _ => "a draft, not approved",
+                }
+            ),
             Self::UnsafeId { id } => write!(
                 f,
                 "the package id {id:?} cannot name an S3 object (letters, digits, '.', '_' and '-' only)"
@@ -88,6 +103,10 @@ pub struct Verified<'a> {
     pub built: &'a [(CheckState, &'a str)],
     /// Each run's state as its verified signatures establish it.
     pub runs: &'a [RunProven],
+    /// For the PDF: the package's state as its verified approvals establish it; `None` for a
+    /// bundle published beside it (the bundle carries the evidence and the draft; the
+    /// approvals are in the PDF).
+    pub package_state: Option<PackageState>,
 }
 
 /// Whether a verified package may be published, and under which id.
@@ -122,6 +141,9 @@ pub fn publishable<'a>(v: &Verified<'a>) -> Result<&'a str, NotPublishable> {
             total: v.runs.len(),
             open,
         });
+    }
+    if let Some(state) = v.package_state.filter(|s| *s != PackageState::Approved) {
+        return Err(NotPublishable::PackageNotApproved { state });
     }
     let id = v.package_id.unwrap_or_default();
     if !safe_id(id) {
@@ -167,6 +189,7 @@ mod tests {
             first_problem: None,
             built,
             runs,
+            package_state: Some(PackageState::Approved),
         }
     }
 
@@ -213,6 +236,26 @@ mod tests {
             publishable(&check(&[], &built)),
             Err(NotPublishable::NotApproved { total: 0, .. })
         ));
+    }
+
+    #[test]
+    fn a_package_pdf_not_approved_itself_stays_on_the_desktop() {
+        let runs = [run("LIMS/IQ/a", RunState::Approved)];
+        let built = [(CheckState::Passed, "")];
+        for state in [PackageState::Draft, PackageState::Reviewed] {
+            let mut v = check(&runs, &built);
+            v.package_state = Some(state);
+            let err = publishable(&v).unwrap_err();
+            assert_eq!(err, NotPublishable::PackageNotApproved { state });
+            assert!(
+                err.to_string().starts_with("the package itself is"),
+                "{err}"
+            );
+        }
+        // A bundle carries no approval of its own: its PDF does.
+        let mut v = check(&runs, &built);
+        v.package_state = None;
+        assert!(publishable(&v).is_ok());
     }
 
     #[test]

@@ -17,6 +17,7 @@ use countersign_aws::s3::{self, DownloadError};
 use countersign_aws::{AwsContext, AwsErrorKind, AwsSettings};
 use countersign_core::digest::Sha256;
 use countersign_core::layout::S3Location;
+use countersign_core::package::approval::PackageState;
 use countersign_core::package::publish::{bundle_key, pdf_key, publishable, Verified};
 use countersign_core::package::verify::{CheckState, RunProven};
 use countersign_ledger::NewEvent;
@@ -109,7 +110,7 @@ impl Service {
             }
         }
         let pdf = self.verify_here(&req.pdf, None)?;
-        let (id, runs) = final_package(&pdf)?;
+        let (id, runs) = final_package(&pdf, Some(pdf.package_state))?;
         let mut parts = vec![Part {
             key: req.to.key(&pdf_key(&id)),
             body: read_as_verified(&req.pdf, &pdf)?,
@@ -117,7 +118,7 @@ impl Service {
         }];
         if let Some(b) = &req.bundle {
             let bundle = self.verify_here(b, None)?;
-            let (bundle_id, _) = final_package(&bundle)?;
+            let (bundle_id, _) = final_package(&bundle, None)?;
             if bundle_id != id {
                 return Err(ServiceError::bad_input(format!(
                     "the bundle {} is package {bundle_id}, not {id}; publish a package's PDF with its own bundle",
@@ -260,8 +261,12 @@ pub async fn verify_published_file(
     Ok(v)
 }
 
-/// The package id and run states of a package that may be published, or why not.
-fn final_package(v: &PackageVerification) -> Result<(String, Vec<RunProven>), ServiceError> {
+/// The package id and run states of a package that may be published, or why not;
+/// `package_state` for the PDF (whose approvals must make it approved), `None` for a bundle.
+fn final_package(
+    v: &PackageVerification,
+    package_state: Option<PackageState>,
+) -> Result<(String, Vec<RunProven>), ServiceError> {
     let built: Vec<(CheckState, &str)> = v
         .reports
         .iter()
@@ -276,6 +281,7 @@ fn final_package(v: &PackageVerification) -> Result<(String, Vec<RunProven>), Se
         first_problem: first_problem.as_deref(),
         built: &built,
         runs: &v.runs,
+        package_state,
     })
     .map_err(|e| ServiceError::new(ErrorCode::Refused, e.to_string()))?;
     Ok((id.to_owned(), v.runs.clone()))
