@@ -58,6 +58,12 @@ pub(super) fn table(title: &str, columns: &[(&str, u32)], rows: Vec<Vec<String>>
 /// The marking on every page of a package some of whose runs are not approved.
 pub(crate) const DRAFT_MARKING: &str = "DRAFT — NOT APPROVED";
 
+/// The cover's status when every run is approved. The package itself is approved only by the
+/// approval revisions signed after it is built (docs/package-format.md §15), so the cover says
+/// where to look rather than claiming it.
+pub(crate) const RUNS_APPROVED: &str =
+    "All runs approved. The package itself is approved only by the signed approval pages after its last numbered page";
+
 /// The status printed on the cover: the sign-off state of the runs.
 pub(crate) fn package_status(runs: &[RunPart]) -> String {
     let state = |r: &RunPart| {
@@ -79,7 +85,7 @@ pub(crate) fn package_status(runs: &[RunPart]) -> String {
     };
     let states: Vec<&str> = runs.iter().map(state).collect();
     if states.iter().all(|s| *s == "Approved") {
-        "Approved".into()
+        RUNS_APPROVED.into()
     } else if states.contains(&"Rejected") {
         "Rejected (at least one run)".into()
     } else {
@@ -170,7 +176,7 @@ pub(crate) fn document(input: &DocumentInput<'_>) -> PackageDocument {
             one(&m.stacks.join(", "))
         },
         phases: one(&m.phases.join(", ")),
-        marking: (status != "Approved").then(|| DRAFT_MARKING.to_owned()),
+        marking: (status != RUNS_APPROVED).then(|| DRAFT_MARKING.to_owned()),
         status,
         manifest_sha256: input.manifest_sha256.clone(),
         demo: m.demo,
