@@ -111,6 +111,23 @@ def small_pdf(attachment, name=b"manifest.json"):
 put("package_pdf", "small-manifest.pdf", small_pdf((golden / "manifest.json").read_bytes()))
 put("package_pdf", "small-record.pdf", small_pdf(record[0].read_bytes(), b"runs/LIMS/OQ/2026-11-03-oq-1/record.json"))
 
+def with_approval(prev, envelope=b'{"payload":"","payloadType":"application/vnd.in-toto+json","signatures":[]}'):
+    # An approval revision laid out as docs/package-format.md §15.1 writes it (a small
+    # /Contents, an envelope that does not verify): what the byte-range reader reads first.
+    head = (b"\n9 0 obj\n<</Type/Sig/Filter/Countersign.DSSE/SubFilter/countersign.package-approval.v1"
+            b"/Countersign.Prev " + str(len(prev)).encode() + b"/Countersign.PublicKey<7b7d>/ByteRange[0 ")
+    placeholder = b"9999999999 9999999999 9999999999]"
+    body = prev + head + placeholder + b"/Contents<"
+    start = len(body) - 1
+    body += envelope.hex().encode() + b"0" * 64 + b">"
+    end = len(body)
+    body += b">>\nendobj\nstartxref\n0\n%%EOF"
+    rng = (str(start) + " " + str(end) + " " + str(len(body) - end)).encode()
+    rng = rng + b" " * (len(placeholder) - 1 - len(rng)) + b"]"
+    at = len(prev) + len(head)
+    return body[:at] + rng + body[at + len(placeholder):]
+put("package_pdf", "small-approved.pdf", with_approval(with_approval(small_pdf((golden / "manifest.json").read_bytes()))))
+
 def zip_of(entries, method=zipfile.ZIP_DEFLATED):
     b = io.BytesIO()
     with zipfile.ZipFile(b, "w", method) as z:
