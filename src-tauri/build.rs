@@ -22,6 +22,7 @@ const COMMANDS: &[&str] = &[
     "verify_package",
     "verify_published_package",
     "publish_package",
+    "list_packages",
     "package_sign_check",
     "package_sign",
     "audit_events",

@@ -81,6 +81,9 @@ export const verifyPublishedPackage = (form, aws) => call("verify_published_pack
 /** Publishes a final package ({pdf, bundle, location, objectLockDays}) under Object Lock; recorded. */
 export const publishPackage = (form, aws) => call("publish_package", { form, aws });
 
+/** The packages this home built, newest first, with the approvals and publications recorded. */
+export const listPackages = () => call("list_packages");
+
 /** What signing a package ({pdf, out, meaning, reason, keyId}) would sign; before any secret. */
 export const packageSignCheck = (form) => call("package_sign_check", { form: { ...form, utcOffsetMinutes: utcOffsetMinutes() } });
 

@@ -10,11 +10,11 @@ use countersign_service::{
     AdminRevokePlan, AssessInfo, AssessPlan, AuditEvidenceReport, AuditReview, BackupInfo,
     CasePage, CaseQuery, ChainReport, CheckpointInfo, DispositionPlan, Enrollment, FetchProgress,
     FetchReport, FetchSignoffReport, FileContent, ImportReport, ImportRequest, KeyInfo,
-    LedgerVerification, PackageBuilt, PackageProgress, PackagePublished, PackageSignPlan,
-    PackageSigned, PackageVerification, PeriodicReviewInfo, PeriodicReviewPlan, PublicKeyExport,
-    PublishReport, RestoreReport, ReviewInfo, ReviewPlan, ReviewReportBuilt, RunHead, RunSummary,
-    RunView, Service, SignInMethod, SignInPrompt, SignPlan, SignatureInfo, SignatureView,
-    StateExport, StateReport,
+    LedgerVerification, PackageBuilt, PackageEntry, PackageProgress, PackagePublished,
+    PackageSignPlan, PackageSigned, PackageVerification, PeriodicReviewInfo, PeriodicReviewPlan,
+    PublicKeyExport, PublishReport, RestoreReport, ReviewInfo, ReviewPlan, ReviewReportBuilt,
+    RunHead, RunSummary, RunView, Service, SignInMethod, SignInPrompt, SignPlan, SignatureInfo,
+    SignatureView, StateExport, StateReport,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -232,6 +232,12 @@ pub async fn publish_package(
     Ok(service.package_publish(&aws.settings()?, &req).await?)
 }
 
+/// The packages this home built, newest first, with the approvals and publications recorded.
+#[tauri::command]
+pub async fn list_packages(service: State<'_, Service>) -> Result<Vec<PackageEntry>, WindowError> {
+    Ok(service.package_list()?)
+}
+
 /// What signing a package would sign (the PDF with the signer's approval page), decided
 /// before any secret is asked for.
 #[tauri::command]
@@ -253,6 +259,7 @@ pub async fn package_sign_check(
 pub async fn package_sign(
     service: State<'_, Service>,
     desk: State<'_, SignDesk>,
+    written: State<'_, WrittenFiles>,
     form: PackageSignForm,
     aws: AwsForm,
     secrets: SecretsForm,
@@ -262,9 +269,11 @@ pub async fn package_sign(
         .to_request()
         .map_err(|(field, e)| WindowError::at(field, e))?;
     let mut session = desk.session.lock().await;
-    Ok(service
+    let signed = service
         .package_sign(&aws.settings()?, &mut session, &req, secrets.into_secrets())
-        .await?)
+        .await?;
+    written.add(&signed.out);
+    Ok(signed)
 }
 
 /// The audit-trail entries matching the filter, in order.

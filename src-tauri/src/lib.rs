@@ -67,6 +67,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::verify_package,
             commands::verify_published_package,
             commands::publish_package,
+            commands::list_packages,
             commands::package_sign_check,
             commands::package_sign,
             commands::audit_events,

@@ -818,6 +818,18 @@ async fn the_full_sign_off_in_the_app_from_review_to_a_verified_package() {
     );
     let approved_pdf = out.join("oq-package-approved.pdf");
     assert!(approved_pdf.exists());
+    // The signed file is one the app wrote: it opens in the desktop's viewer.
+    click(&client, "#package-signed-open").await;
+    wait_value(
+        &client,
+        "return document.getElementById('package-signed-open-status').textContent",
+        json!("Opened in the desktop's viewer."),
+    )
+    .await;
+    // The packages built here, with what this home recorded of them.
+    wait_for(&client, "#package-list tr[data-state='approved']").await;
+    let row = text_of(&client, "#package-list tr[data-state='approved']").await;
+    assert!(row.contains("approved by Bob Brown"), "{row}");
     screenshot(&client, "11f-package-approved").await;
     accessible(&client, &axe, "Packages: the package approved (dark)").await;
     // The signed file is offered for verification and verifies as approved by Bob.

@@ -57,6 +57,7 @@ const BOTH: &[(&str, &[&str])] = &[
     ("package", &["build_package", "cancel_package"]),
     ("package publish", &["publish_package"]),
     ("package sign", &["package_sign_check", "package_sign"]),
+    ("package list", &["list_packages"]),
     ("verify", &["verify_package", "verify_published_package"]),
     (
         "ledger verify",

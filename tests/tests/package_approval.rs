@@ -364,6 +364,15 @@ async fn a_package_is_reviewed_then_approved_in_its_pdf_and_every_byte_is_bound(
         "{}",
         text(&o)
     );
+    let o = cli(&h, Some(home.path()), &["package", "list"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("approved by Bob Brown")
+            && text(&o).contains("published to s3://approved-packages/validated/")
+            && text(&o).contains("draft"),
+        "the approved package and the early draft: {}",
+        text(&o)
+    );
     let o = cli(&h, None, &["verify", reviewed_path.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(

@@ -252,6 +252,45 @@ const LIMIT_WORDS = Object.freeze({
     "The pages you read: the review signatures cover the findings embedded in the report. The pages are rendered from them and checked against the manifest, but no signature covers the pages themselves.",
 });
 
+/** The packages this home built, with the approvals and publications it recorded. */
+function packageTable(slot) {
+  const badge = { draft: "incomplete", reviewed: "recorded", approved: "verified" };
+  api.listPackages().then(
+    (packages) =>
+      mount(
+        slot,
+        packages.length
+          ? [
+              h(
+                "table",
+                { class: "grid", id: "package-list" },
+                h("thead", {}, h("tr", {}, ["Package", "Built", "Runs", "Status (as recorded here)", "Published"].map((c) => h("th", { scope: "col" }, c)))),
+                h(
+                  "tbody",
+                  {},
+                  packages.map((p) => {
+                    const approver = p.approvals.filter((a) => a.meaning === "Approved").pop();
+                    const words = p.state === "approved" && approver ? `approved by ${approver.printed_name}, ${formatTime(approver.signed_at)}` : PACKAGE_STATE_WORDS[p.state] ?? p.state;
+                    return h(
+                      "tr",
+                      { "data-package": p.package_id, "data-state": p.state },
+                      h("td", { class: "mono" }, p.package_id, h("div", { class: "muted" }, p.file_name)),
+                      h("td", {}, formatTime(p.built_at)),
+                      h("td", {}, p.runs.map((r) => h("div", { class: "mono" }, r))),
+                      h("td", {}, h("span", { class: `badge badge--${badge[p.state] ?? "incomplete"}` }, p.state), " ", words),
+                      h("td", { class: "mono wrap-any" }, p.published.length ? p.published.join(" ") : "—"),
+                    );
+                  }),
+                ),
+              ),
+              h("p", { class: "muted" }, "The status is what this home recorded. Only verifying the file (below) proves what a package carries."),
+            ]
+          : h("p", { class: "muted", id: "package-list-empty" }, "No package built in this home yet."),
+      ),
+    (err) => mount(slot, errorBox(err)),
+  );
+}
+
 /** The signed file's default name: the package's, with what the signature makes it. */
 function signedName(pdf, meaning) {
   const base = pdf.replace(/(-reviewed|-approved)?\.pdf$/i, "");
@@ -415,6 +454,10 @@ export function render(ctx, params) {
   const verifyStatus = h("div", { id: "verify-status" });
   const verify = h("button", { type: "submit", class: "primary", id: "verify-go" }, "Verify");
 
+  const listSlot = h("div", { id: "package-list-slot" }, h("p", { class: "loading" }, "Loading packages…"));
+  const refreshList = () => packageTable(listSlot);
+  refreshList();
+
   const chosen = new Set(params.runs ?? []);
   api.listRuns().then(
     (runs) => {
@@ -481,6 +524,7 @@ export function render(ctx, params) {
         onProgress,
       );
       mount(buildStatus, builtBox(built));
+      refreshList();
       verifyPath.querySelector("input").value = built.pdf;
       pubPdf.querySelector("input").value = built.pdf;
       signForm.setPdf(built.pdf);
@@ -493,6 +537,7 @@ export function render(ctx, params) {
   });
 
   const signForm = signPanel(ctx, pdfFilter, (r) => {
+    refreshList();
     verifyPath.querySelector("input").value = r.out;
     pubPdf.querySelector("input").value = r.out;
     signForm.setPdf(r.out);
@@ -522,6 +567,7 @@ export function render(ctx, params) {
         pubAws.value(),
       );
       mount(pubStatus, publishedBox(r));
+      refreshList();
       verifyPath.querySelector("input").value = r.objects[0]?.uri ?? verifyPath.querySelector("input").value;
     } catch (err) {
       showError(pubStatus, err, { path: pubPdf.querySelector("input"), bundle: pubBundle.querySelector("input"), location: pubLocation, days: pubDays, ...pubAws.fields });
@@ -555,6 +601,6 @@ export function render(ctx, params) {
     }
   });
 
-  const el = h("section", { class: "packages", id: "packages-screen" }, h("div", { class: "toolbar" }, h("h1", {}, "Packages")), assemble, signForm, publishForm, check);
+  const el = h("section", { class: "packages", id: "packages-screen" }, h("div", { class: "toolbar" }, h("h1", {}, "Packages")), h("section", { class: "panel", id: "package-list-panel" }, h("h2", {}, "Packages built in this home"), listSlot), assemble, signForm, publishForm, check);
   return { el, title: "Packages", focus: null };
 }

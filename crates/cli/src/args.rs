@@ -635,6 +635,9 @@ pub enum PackageCommand {
     /// signature covers every byte of the PDF with your approval page appended; the signed
     /// PDF is written to --out. Every run must be approved first.
     Sign(PackageSignArgs),
+    /// The packages this home built, newest first: runs, and the approvals and publications
+    /// recorded for each (the home's record; `verify` proves a file).
+    List,
 }
 
 #[derive(Debug, Args)]

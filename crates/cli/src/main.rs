@@ -147,6 +147,10 @@ async fn run(cli: &Cli) -> Result<(), ServiceError> {
             command: Some(PackageCommand::Sign(a)),
             ..
         }) => signoff::package_sign(cli, &open(cli)?, a).await,
+        Command::Package(PackageArgs {
+            command: Some(PackageCommand::List),
+            ..
+        }) => package_out::list(&open(cli)?, json),
         Command::Package(a) => package_out::package(&open(cli)?, a, json),
         Command::Verify(a) => package_out::verify(cli, a, json).await,
         Command::Signoff { command } => signoff::handoff(cli, &open(cli)?, command).await,

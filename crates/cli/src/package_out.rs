@@ -121,6 +121,45 @@ pub async fn publish(
     Ok(())
 }
 
+/// `countersign package list`: the packages this home built, with what it recorded of each.
+pub fn list(service: &Service, json: bool) -> Result<(), ServiceError> {
+    let packages = service.package_list()?;
+    if json {
+        return print_json(&packages);
+    }
+    if packages.is_empty() {
+        outln!("No package built in this home yet.");
+        return Ok(());
+    }
+    outln!(
+        "Packages built in this home, newest first (as recorded here; verify a file to prove it):"
+    );
+    for p in &packages {
+        let state = match p.approvals.iter().rev().find(|a| a.meaning == "Approved") {
+            Some(a) if p.state == PackageState::Approved => format!(
+                "approved by {} at {} (UTC{})",
+                Shown(&a.printed_name),
+                Shown(&a.signed_at),
+                Shown(&a.utc_offset)
+            ),
+            _ if p.state == PackageState::Reviewed => "reviewed, not approved".to_owned(),
+            _ => "draft".to_owned(),
+        };
+        outln!(
+            "  {}  built {}  {}  {} run(s)  {}",
+            Shown(&p.package_id),
+            Shown(&p.built_at),
+            state,
+            p.runs.len(),
+            Shown(&p.file_name)
+        );
+        for uri in &p.published {
+            outln!("      published to {}", Shown(uri));
+        }
+    }
+    Ok(())
+}
+
 pub async fn verify(cli: &Cli, a: &VerifyArgs, json: bool) -> Result<(), ServiceError> {
     let trusted = match &a.trusted_keys {
         Some(path) => {

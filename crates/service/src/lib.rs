@@ -87,11 +87,11 @@ pub use keys::{
     KEYS_DIR,
 };
 pub use package::{
-    verify_package_file, verify_published_file, PackageBuilt, PackageProgress,
+    verify_package_file, verify_published_file, PackageBuilt, PackageEntry, PackageProgress,
     PackagePublishRequest, PackagePublished, PackageRequest, PackageSignPlan, PackageSignRequest,
-    PackageSigned, PackageVerification, PublishedPackageObject, ReviewReportBuilt,
-    ReviewReportRequest, S3Source, TrustedKeys, PACKAGE_PUBLISHED, PACKAGE_SUBJECT,
-    REVIEW_REPORT_BUILT,
+    PackageSigned, PackageVerification, PublishedPackageObject, RecordedApproval,
+    ReviewReportBuilt, ReviewReportRequest, S3Source, TrustedKeys, PACKAGE_PUBLISHED,
+    PACKAGE_SUBJECT, REVIEW_REPORT_BUILT,
 };
 pub use periodic_review::{
     PeriodicReviewInfo, PeriodicReviewPlan, PeriodicReviewRequest, PeriodicReviewView,

@@ -10,6 +10,7 @@
 mod approve;
 mod assemble;
 mod document;
+mod list;
 mod publish;
 mod review_document;
 mod review_report;
@@ -31,6 +32,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 pub use self::approve::{PackageSignPlan, PackageSignRequest, PackageSigned, PACKAGE_SUBJECT};
+pub use self::list::{PackageEntry, RecordedApproval};
 pub use self::publish::{
     verify_published_file, PackagePublishRequest, PackagePublished, PublishedPackageObject,
     PACKAGE_PUBLISHED,
