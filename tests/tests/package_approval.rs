@@ -171,6 +171,31 @@ async fn a_package_is_reviewed_then_approved_in_its_pdf_and_every_byte_is_bound(
     );
     assert!(!out.path().join("not-yet.pdf").exists());
 
+    // A package another home built is not signed here, and a file that is not a package PDF
+    // says so; neither writes anything.
+    let elsewhere = countersign_tests::emulator::project_root()
+        .join("tests/golden/package-v1-record-v2/PKG-20261105-50727ce84a71.pdf");
+    for (pdf, says) in [
+        (elsewhere, "was not built in this home"),
+        (home.path().join("ledger.sqlite"), "not a readable PDF"),
+    ] {
+        let e = service
+            .package_sign_check(
+                &countersign_service::SigningSession::new(),
+                &PackageSignRequest {
+                    pdf,
+                    out: out.path().join("foreign.pdf"),
+                    meaning: Meaning::Reviewed,
+                    reason: "read".into(),
+                    key_id: Some(ka.key_id.clone()),
+                    mfa_serial: None,
+                },
+            )
+            .unwrap_err();
+        assert!(e.message.contains(says), "{e}");
+        assert!(!out.path().join("foreign.pdf").exists());
+    }
+
     // Approved before it is reviewed: refused (sequence).
     let early_approval = sign_package(
         &service,

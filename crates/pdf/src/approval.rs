@@ -118,20 +118,33 @@ pub fn prepare_approval(
         }),
     );
     inc.new_document.max_id = max_id;
-    if let Ok(Object::Dictionary(d)) = inc.new_document.get_object_mut(page_id) {
-        d.set("Parent", pages_root);
-        d.set("Countersign.Approval", sig_id);
+    match inc.new_document.get_object_mut(page_id) {
+        Ok(Object::Dictionary(d)) => {
+            d.set("Parent", pages_root);
+            d.set("Countersign.Approval", sig_id);
+        }
+        _ => {
+            return Err(PdfError::Structure(
+                "the approval page was not rendered as a page".into(),
+            ))
+        }
     }
-    if let Ok(Object::Dictionary(root)) = inc.new_document.get_object_mut(pages_root) {
-        let count = root.get(b"Count").and_then(Object::as_i64).unwrap_or(0);
-        root.set("Count", count + 1);
-        match root.get_mut(b"Kids").and_then(Object::as_array_mut) {
-            Ok(kids) => kids.push(Object::Reference(page_id)),
-            Err(_) => {
-                return Err(PdfError::Structure(
-                    "the package PDF's page tree has no /Kids".into(),
-                ))
-            }
+    let Ok(Object::Dictionary(root)) = inc.new_document.get_object_mut(pages_root) else {
+        return Err(PdfError::Structure(
+            "the package PDF's page tree root is not a dictionary".into(),
+        ));
+    };
+    let count = root
+        .get(b"Count")
+        .and_then(Object::as_i64)
+        .map_err(|_| PdfError::Structure("the package PDF's page tree has no /Count".into()))?;
+    root.set("Count", count + 1);
+    match root.get_mut(b"Kids").and_then(Object::as_array_mut) {
+        Ok(kids) => kids.push(Object::Reference(page_id)),
+        Err(_) => {
+            return Err(PdfError::Structure(
+                "the package PDF's page tree has no /Kids".into(),
+            ))
         }
     }
     inc.new_document.trailer.set("Size", i64::from(max_id) + 1);

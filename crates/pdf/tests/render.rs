@@ -525,6 +525,15 @@ fn approval_revisions_add_a_visible_page_and_keep_the_package_readable() {
     assert!(text_of(&path, Some(pages_before + 1)).contains("Dana Whitfield"));
     let read = read_package(&approved).unwrap();
     assert_eq!(read.attachments, read_package(&draft).unwrap().attachments);
+    // Not a PDF: said so, nothing written.
+    let e = prepare_approval(
+        b"%PDF-1.7 not really",
+        &approval_page(1, "Reviewed", "D"),
+        b"{}",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("the package PDF cannot be read"), "{e}");
     assert!(seal_approval(
         prepare_approval(&draft, &approval_page(1, "Reviewed", "D"), b"{}").unwrap(),
         &vec![b'x'; countersign_pdf::MAX_APPROVAL_ENVELOPE_BYTES + 1]
