@@ -375,3 +375,42 @@ pub async fn approve_package(
     sign_package(service, approver, &reviewed, &approved, Meaning::Approved).await?;
     Ok(approved)
 }
+
+/// Approves `run`: a deviation disposition for every failed case and the Reviewed signature
+/// by `reviewer`, then the Approved signature by `approver` (each `(user, key id, passphrase)`).
+pub async fn approve_run(
+    service: &Service,
+    run: &str,
+    (reviewer, rk, rp): (&TestUser, &str, &str),
+    (approver, ak, ap): (&TestUser, &str, &str),
+) -> Result<()> {
+    use countersign_core::signature::predicate::Meaning;
+    let mut session = countersign_service::SigningSession::new();
+    for case in failed_cases(service, run)? {
+        record_disposition(
+            service,
+            reviewer,
+            &mut session,
+            rp,
+            &countersign_service::DispositionRequest {
+                run: run.into(),
+                case_id: case,
+                kind: countersign_service::DispositionKind::Deviation,
+                reference: "DEV-0007".into(),
+                reason: "Investigated; no impact on the qualified state".into(),
+            },
+            rk,
+        )
+        .await
+        .map_err(|e| HarnessError::new(format!("disposition on {run}: {e}")))?;
+    }
+    for (who, key, pass, meaning) in [
+        (reviewer, rk, rp, Meaning::Reviewed),
+        (approver, ak, ap, Meaning::Approved),
+    ] {
+        sign_run(service, who, key, pass, run, meaning)
+            .await
+            .map_err(|e| HarnessError::new(format!("{meaning} on {run}: {e}")))?;
+    }
+    Ok(())
+}

@@ -14,11 +14,11 @@ use countersign_core::package::approval::{read_approvals, PackageState};
 use countersign_core::package::verify::Limit;
 use countersign_core::signature::predicate::Meaning;
 use countersign_service::{
-    CancelToken, DispositionKind, DispositionRequest, ErrorCode, PackageBuilt,
-    PackagePublishRequest, PackageRequest, PackageSignRequest, Service,
+    CancelToken, ErrorCode, PackageBuilt, PackagePublishRequest, PackageRequest,
+    PackageSignRequest, Service,
 };
-use countersign_tests::harness::{failed_cases, record_disposition, sign_package, sign_run};
-use countersign_tests::{buckets, Harness, TestUser};
+use countersign_tests::harness::{approve_run, sign_package};
+use countersign_tests::{buckets, Harness};
 
 const BUCKET: &str = "qualification-evidence";
 const LOCKED: &str = "approved-packages";
@@ -36,38 +36,6 @@ fn build(service: &Service, dir: &Path, name: &str) -> PackageBuilt {
             &CancelToken::new(),
         )
         .unwrap()
-}
-
-async fn approve_run(
-    service: &Service,
-    (reviewer, rk, rp): (&TestUser, &str, &str),
-    (approver, ak, ap): (&TestUser, &str, &str),
-) {
-    let mut session = countersign_service::SigningSession::new();
-    for case in failed_cases(service, RUN).unwrap() {
-        record_disposition(
-            service,
-            reviewer,
-            &mut session,
-            rp,
-            &DispositionRequest {
-                run: RUN.into(),
-                case_id: case,
-                kind: DispositionKind::Deviation,
-                reference: "DEV-0007".into(),
-                reason: "Investigated; no impact on the qualified state".into(),
-            },
-            rk,
-        )
-        .await
-        .unwrap();
-    }
-    sign_run(service, reviewer, rk, rp, RUN, Meaning::Reviewed)
-        .await
-        .unwrap();
-    sign_run(service, approver, ak, ap, RUN, Meaning::Approved)
-        .await
-        .unwrap();
 }
 
 fn cli(h: &Harness, home: Option<&Path>, args: &[&str]) -> Output {
@@ -136,7 +104,9 @@ async fn a_package_is_reviewed_then_approved_in_its_pdf_and_every_byte_is_bound(
     );
     assert!(!out.path().join("early-reviewed.pdf").exists());
 
-    approve_run(&service, alice_signs, bob_signs).await;
+    approve_run(&service, RUN, alice_signs, bob_signs)
+        .await
+        .unwrap();
     let built = build(&service, out.path(), "package");
     let draft = std::fs::read(&built.pdf).unwrap();
     let v = offline(&built.pdf);

@@ -7,13 +7,12 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use countersign_core::signature::predicate::Meaning;
 use countersign_service::{
-    AwsSettings, CancelToken, DispositionKind, DispositionRequest, ErrorCode, PackageBuilt,
-    PackagePublishRequest, PackageRequest, PublishedStatus, Service, PACKAGE_PUBLISHED,
+    AwsSettings, CancelToken, ErrorCode, PackageBuilt, PackagePublishRequest, PackageRequest,
+    PublishedStatus, Service, PACKAGE_PUBLISHED,
 };
-use countersign_tests::harness::{approve_package, failed_cases, record_disposition, sign_run};
-use countersign_tests::{buckets, Harness, TestUser};
+use countersign_tests::harness::{approve_package, approve_run};
+use countersign_tests::{buckets, Harness};
 use serde_json::Value;
 
 const BUCKET: &str = "qualification-evidence";
@@ -67,40 +66,6 @@ async fn keys_in(admin: &countersign_aws::AwsContext, bucket: &str) -> Vec<Strin
         .iter()
         .filter_map(|o| o.key().map(str::to_owned))
         .collect()
-}
-
-/// Reviews (`reviewer`) and approves (`approver`) RUN, with a disposition for every failed case.
-async fn approve(
-    service: &Service,
-    (reviewer, rk, rp): (&TestUser, &str, &str),
-    (approver, ak, ap): (&TestUser, &str, &str),
-) {
-    let failed = failed_cases(service, RUN).unwrap();
-    let mut session = countersign_service::SigningSession::new();
-    for case in failed {
-        record_disposition(
-            service,
-            reviewer,
-            &mut session,
-            rp,
-            &DispositionRequest {
-                run: RUN.into(),
-                case_id: case,
-                kind: DispositionKind::Deviation,
-                reference: "DEV-0007".into(),
-                reason: "Investigated; no impact on the qualified state".into(),
-            },
-            rk,
-        )
-        .await
-        .unwrap();
-    }
-    sign_run(service, reviewer, rk, rp, RUN, Meaning::Reviewed)
-        .await
-        .unwrap();
-    sign_run(service, approver, ak, ap, RUN, Meaning::Approved)
-        .await
-        .unwrap();
 }
 
 fn cli_run(h: &Harness, home: &Path, args: &[&str]) -> Output {
@@ -175,12 +140,14 @@ async fn an_approved_package_is_published_once_under_object_lock_and_verified_fr
         );
     }
 
-    approve(
+    approve_run(
         &service,
+        RUN,
         (&alice, &ka.key_id, "alice passphrase 1"),
         (&bob, &kb.key_id, "bob passphrase 22"),
     )
-    .await;
+    .await
+    .unwrap();
     let built = build(&service, out.path(), "final");
     assert!(
         pdf_pages(&built.pdf).iter().all(|p| !p.contains("DRAFT")),

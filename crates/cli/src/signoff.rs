@@ -367,6 +367,24 @@ fn print_covers(plan: &countersign_service::SignPlan) {
     );
 }
 
+/// The plan's first line, before any secret: who signs what, with which key, under which policy.
+fn announce(
+    what: &str,
+    printed_name: &str,
+    iam_arn: &str,
+    key_id: &countersign_core::signature::key_id::KeyId,
+    policy_version: u32,
+    policy_source: &str,
+) {
+    eprintln!(
+        "Signing {} as {} ({}, key {key_id}) under policy v{policy_version} ({})",
+        Shown(what),
+        Shown(printed_name),
+        Shown(iam_arn),
+        Shown(policy_source)
+    );
+}
+
 /// `countersign sign`: the policy is checked before any secret is asked for.
 pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), ServiceError> {
     a.signer.check()?;
@@ -380,14 +398,13 @@ pub async fn sign(cli: &Cli, service: &Service, a: &SignArgs) -> Result<(), Serv
     // One process per command: the session is new, so this is always a first signing.
     let mut session = SigningSession::new();
     let plan = service.sign_check(&session, &req)?;
-    eprintln!(
-        "Signing {} as {} ({}, key {}) under policy v{} ({})",
-        Shown(&plan.run),
-        Shown(&plan.printed_name),
-        Shown(&plan.iam_arn),
-        plan.key_id,
-        Shown(&plan.policy_version.to_string()),
-        Shown(&plan.policy_source.to_string())
+    announce(
+        &plan.run,
+        &plan.printed_name,
+        &plan.iam_arn,
+        &plan.key_id,
+        plan.policy_version,
+        &plan.policy_source,
     );
     print_covers(&plan);
     let aws = cli.global.aws();
@@ -437,14 +454,13 @@ pub async fn package_sign(
     };
     let mut session = SigningSession::new();
     let plan = service.package_sign_check(&session, &req)?;
-    eprintln!(
-        "Signing package {} as {} ({}, key {}) under policy v{} ({})",
-        Shown(&plan.package_id),
-        Shown(&plan.printed_name),
-        Shown(&plan.iam_arn),
-        plan.key_id,
-        Shown(&plan.policy_version.to_string()),
-        Shown(&plan.policy_source.to_string())
+    announce(
+        &format!("package {}", plan.package_id),
+        &plan.printed_name,
+        &plan.iam_arn,
+        &plan.key_id,
+        plan.policy_version,
+        &plan.policy_source,
     );
     eprintln!("The signature covers {}", Shown(&plan.covers));
     let aws = cli.global.aws();

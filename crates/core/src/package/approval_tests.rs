@@ -8,6 +8,7 @@ use super::approval::{
     check_approvals, read_approvals, ApprovalContext, Approvals, PackageFacts, PackageState,
 };
 use super::public_key::PublicKeyFile;
+use super::test_people::{dana, sam, Person, POLICY};
 use crate::digest::Sha256;
 use crate::model::Phase;
 use crate::signature::dsse::{sign_statement, Envelope};
@@ -18,35 +19,11 @@ use crate::signature::predicate::{
 };
 use crate::signature::statement::{Statement, Subject};
 use crate::signature::verify::KeyRegistry;
-use crate::signature::SigningKey;
 
 const ID: &str = "PKG-20261105-0123456789ab";
-const POLICY: &str = r#"{"format":"countersign.policy/v1","version":1,"separation_of_duties":{"no_self_approval":true},"grants":[{"arn":"arn:aws:iam::*:*","meanings":["Authored","Reviewed","Approved","Rejected"],"phases":["IQ","OQ","PQ"]}]}"#;
 const DRAFT: &[u8] =
     b"%PDF-1.7\n1 0 obj\n<</Type/Catalog>>\nendobj\ntrailer\n<<>>\nstartxref\n9\n%%EOF";
 const PLACEHOLDER: &str = "[0 9999999999 9999999999 9999999999]";
-
-struct Person {
-    key: SigningKey,
-    name: &'static str,
-    arn: &'static str,
-}
-
-fn dana() -> Person {
-    Person {
-        key: SigningKey::from_bytes(&[1; 32]),
-        name: "Dana Whitfield",
-        arn: "arn:aws:iam::123456789012:user/dana",
-    }
-}
-
-fn sam() -> Person {
-    Person {
-        key: SigningKey::from_bytes(&[2; 32]),
-        name: "Sam Okafor",
-        arn: "arn:aws:iam::123456789012:user/sam",
-    }
-}
 
 fn public_key(who: &Person) -> Vec<u8> {
     PublicKeyFile::new(

@@ -14,4 +14,6 @@ mod approval_tests;
 #[cfg(test)]
 mod golden_tests;
 #[cfg(test)]
+mod test_people;
+#[cfg(test)]
 mod verify_tests;

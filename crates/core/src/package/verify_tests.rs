@@ -7,6 +7,7 @@ use time::macros::{datetime, offset};
 use super::manifest::{FileRole, ManifestFile, ManifestRun, PackageManifest, MANIFEST_SCHEMA_V1};
 use super::public_key::PublicKeyFile;
 use super::run_data::{RunData, RUN_DATA_SCHEMA_V1};
+use super::test_people::{dana, sam, Person, POLICY};
 use super::verify::{
     public_key_path, signature_path, verify_package, CheckState, Form, Limit, PackageInput,
     PackageReport, Rendered, VerifyOptions,
@@ -25,29 +26,6 @@ use crate::signature::SigningKey;
 use crate::trace::Traceability;
 
 const RUN: &str = "LIMS/OQ/r1";
-const POLICY: &str = r#"{"format":"countersign.policy/v1","version":1,"separation_of_duties":{"no_self_approval":true},"grants":[{"arn":"arn:aws:iam::*:*","meanings":["Authored","Reviewed","Approved","Rejected"],"phases":["IQ","OQ","PQ"]}]}"#;
-
-struct Person {
-    key: SigningKey,
-    name: &'static str,
-    arn: &'static str,
-}
-
-fn dana() -> Person {
-    Person {
-        key: SigningKey::from_bytes(&[1; 32]),
-        name: "Dana Whitfield",
-        arn: "arn:aws:iam::123456789012:user/dana",
-    }
-}
-
-fn sam() -> Person {
-    Person {
-        key: SigningKey::from_bytes(&[2; 32]),
-        name: "Sam Okafor",
-        arn: "arn:aws:iam::123456789012:user/sam",
-    }
-}
 
 fn case(id: &str, status: CaseStatus) -> TestCase {
     TestCase {
