@@ -113,8 +113,11 @@ impl Cursor<'_> {
             self.at += 1;
         }
         let hex = &self.bytes[digits..self.at];
-        self.token(b">")
-            .map_err(|_| format!("the hex string at byte {start} is not closed by >"))?;
+        // The closing `>` follows the last digit at once (§15.2): no white space inside.
+        if self.bytes.get(self.at) != Some(&b'>') {
+            return Err(format!("the hex string at byte {start} is not closed by >"));
+        }
+        self.at += 1;
         if !hex.len().is_multiple_of(2) {
             return Err(format!(
                 "the hex string at byte {start} has an odd number of digits"
@@ -513,7 +516,9 @@ pub fn check_approvals(approvals: &Approvals, ctx: &ApprovalContext<'_>) -> Appr
                             arn: p.iam_arn.clone(),
                             printed_name: p.printed_name.clone(),
                             key_id: p.key_id,
-                            groups: group_names(policy),
+                            // Group membership cannot be checked offline: every group the
+                            // policy names is taken as granted, as for the run signatures.
+                            groups: super::verify::group_names(policy),
                         };
                         if let Err(refusal) =
                             evaluate_package(policy, &signer, p.meaning, &ctx.facts, &history)
@@ -543,17 +548,4 @@ pub fn check_approvals(approvals: &Approvals, ctx: &ApprovalContext<'_>) -> Appr
         out.results.push(result);
     }
     out
-}
-
-/// Group grants cannot be checked offline: every group the policy names is taken as granted,
-/// as the run signatures' replay does (docs/package-format.md §9 `policy`).
-fn group_names(policy: &Policy) -> Vec<String> {
-    policy
-        .grants
-        .iter()
-        .filter_map(|g| match &g.principal {
-            crate::signature::policy::Principal::Group(name) => Some(name.clone()),
-            crate::signature::policy::Principal::Arn(_) => None,
-        })
-        .collect()
 }

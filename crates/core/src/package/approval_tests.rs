@@ -279,8 +279,19 @@ fn a_signature_dictionary_not_as_written_is_refused_naming_the_approval() {
         assert!(e.starts_with("approval 1"), "{e}");
         assert!(e.contains(says), "{from}: {e}");
     }
-    // A byte range past the end of the file.
+    // White space inside a hex string is not as Countersign writes it (§15.2: `<`, hex digits,
+    // `>`); the same-length change lies outside the signed bytes, so only the reader catches
+    // it, as the independent verifier's reader does.
     let a = read_approvals(&file).unwrap();
+    let close = a.revisions[1].contents.end - 1;
+    let mut spaced = file.clone();
+    spaced[close - 2..close].copy_from_slice(b"  ");
+    let e = read_approvals(&spaced).unwrap_err();
+    assert!(
+        e.starts_with("approval 2") && e.contains("not closed by >"),
+        "{e}"
+    );
+    // A byte range past the end of the file.
     let cut = &file[..a.revisions[1].end - 1];
     let e = read_approvals(cut).unwrap_err();
     assert!(

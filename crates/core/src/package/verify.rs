@@ -1019,7 +1019,7 @@ pub(crate) fn statement_of(envelope: &[u8]) -> Option<Statement> {
     Statement::from_payload(&env.payload_bytes().ok()?).ok()
 }
 
-fn group_names(policy: &Policy) -> Vec<String> {
+pub(crate) fn group_names(policy: &Policy) -> Vec<String> {
     policy
         .grants
         .iter()
