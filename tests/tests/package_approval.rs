@@ -166,6 +166,25 @@ async fn a_package_is_reviewed_then_approved_in_its_pdf_and_every_byte_is_bound(
         assert!(!out.path().join("foreign.pdf").exists());
     }
 
+    // An existing file is never the signed copy: refused before any secret, left as it was.
+    let taken = out.path().join("taken.pdf");
+    std::fs::write(&taken, b"someone's file").unwrap();
+    let e = service
+        .package_sign_check(
+            &countersign_service::SigningSession::new(),
+            &PackageSignRequest {
+                pdf: built.pdf.clone(),
+                out: taken.clone(),
+                meaning: Meaning::Reviewed,
+                reason: "read".into(),
+                key_id: Some(ka.key_id.clone()),
+                mfa_serial: None,
+            },
+        )
+        .unwrap_err();
+    assert!(e.message.contains("already exists"), "{e}");
+    assert_eq!(std::fs::read(&taken).unwrap(), b"someone's file");
+
     // Approved before it is reviewed: refused (sequence).
     let early_approval = sign_package(
         &service,

@@ -28,6 +28,7 @@ use countersign_pdf::{prepare_approval, seal_approval, ApprovalPage, PreparedApp
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::publish::read_as_verified;
 use super::write::{refuse_existing, refuse_missing_folder, write_partial};
 use crate::error::ServiceError;
 use crate::partial_output::PartialOutput;
@@ -206,8 +207,8 @@ impl SigningAct for PackageAct<'_> {
             .package_id()
             .ok_or_else(|| ServiceError::integrity(format!("{shown} names no package id")))?
             .to_owned();
-        let bytes = std::fs::read(&req.pdf)
-            .map_err(|e| ServiceError::storage(format!("could not read {shown}: {e}")))?;
+        // The bytes signed are the bytes that verified: a file swapped in between is refused.
+        let bytes = read_as_verified(&req.pdf, &v, "signed")?;
         let before = read_approvals(&bytes).map_err(ServiceError::integrity)?;
         let draft_len = before.draft_len(bytes.len());
         let mut history = Vec::new();
@@ -372,9 +373,6 @@ impl Service {
             written.ok_or_else(|| ServiceError::integrity("the signed package was not written"))?;
         written.place()?;
         let v = self.verify_here(&req.out, None)?;
-        let bytes = std::fs::read(&req.out).map_err(|e| {
-            ServiceError::storage(format!("could not read {}: {e}", req.out.display()))
-        })?;
         Ok(PackageSigned {
             package_id: signed.subject.id,
             out: req.out.clone(),
@@ -383,7 +381,8 @@ impl Service {
             signed_at: signed.record.signed_at.clone(),
             utc_offset: signed.record.utc_offset.clone(),
             signed_sha256: signed.subject.digest,
-            sha256: Sha256::of(&bytes),
+            // The SHA-256 of the file as it was just read and verified.
+            sha256: v.sha256,
             envelope_sha256: signed.record.envelope_sha256(),
             state: v.package_state,
             clock_warning: signed.clock_warning,

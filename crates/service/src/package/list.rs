@@ -61,9 +61,13 @@ impl Service {
         let mut out: Vec<PackageEntry> = built
             .into_iter()
             .map(|p| {
-                let approvals: Vec<RecordedApproval> = signatures
+                let recorded: Vec<_> = signatures
                     .iter()
                     .filter(|s| s.subject_id == p.package_id)
+                    .collect();
+                let state = PackageState::of(recorded.iter().map(|s| s.meaning));
+                let approvals = recorded
+                    .iter()
                     .map(|s| RecordedApproval {
                         meaning: s.meaning.as_str().to_owned(),
                         printed_name: s.printed_name.clone(),
@@ -71,12 +75,6 @@ impl Service {
                         utc_offset: s.utc_offset.clone(),
                     })
                     .collect();
-                let state = PackageState::of(
-                    signatures
-                        .iter()
-                        .filter(|s| s.subject_id == p.package_id)
-                        .map(|s| s.meaning),
-                );
                 let mut published: Vec<String> = publications
                     .iter()
                     .filter(|e| e.event.object_id == p.package_id)

@@ -113,7 +113,7 @@ impl Service {
         let (id, runs) = final_package(&pdf, Some(pdf.package_state))?;
         let mut parts = vec![Part {
             key: req.to.key(&pdf_key(&id)),
-            body: read_as_verified(&req.pdf, &pdf)?,
+            body: read_as_verified(&req.pdf, &pdf, "published")?,
             content_type: "application/pdf",
         }];
         if let Some(b) = &req.bundle {
@@ -127,7 +127,7 @@ impl Service {
             }
             parts.push(Part {
                 key: req.to.key(&bundle_key(&id)),
-                body: read_as_verified(b, &bundle)?,
+                body: read_as_verified(b, &bundle, "published")?,
                 content_type: "application/zip",
             });
         }
@@ -288,15 +288,19 @@ fn final_package(
 }
 
 /// The bytes of `path`, refused unless they are the bytes `verified` was made from: a file
-/// changed between verifying and reading is never published.
-fn read_as_verified(path: &Path, verified: &PackageVerification) -> Result<Vec<u8>, ServiceError> {
+/// changed between verifying and reading is never published or signed (`doing` says which).
+pub(super) fn read_as_verified(
+    path: &Path,
+    verified: &PackageVerification,
+    doing: &str,
+) -> Result<Vec<u8>, ServiceError> {
     let bytes = std::fs::read(path)
         .map_err(|e| ServiceError::bad_input(format!("could not read {}: {e}", path.display())))?;
     if Sha256::of(&bytes) != verified.sha256 {
         return Err(ServiceError::new(
             ErrorCode::Refused,
             format!(
-                "{} changed while it was being published (it is no longer the file that was verified); nothing was written",
+                "{} changed while it was being {doing} (it is no longer the file that was verified); nothing was written",
                 path.display()
             ),
         ));
@@ -406,9 +410,12 @@ mod tests {
             later_approvals: Vec::new(),
             source: None,
         };
-        assert_eq!(read_as_verified(&path, &verified).unwrap(), b"as verified");
+        assert_eq!(
+            read_as_verified(&path, &verified, "published").unwrap(),
+            b"as verified"
+        );
         std::fs::write(&path, b"swapped after verifying").unwrap();
-        let err = read_as_verified(&path, &verified).unwrap_err();
+        let err = read_as_verified(&path, &verified, "published").unwrap_err();
         assert_eq!(err.code, ErrorCode::Refused);
         assert!(
             err.message.contains("changed while it was being published"),
