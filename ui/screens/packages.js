@@ -254,7 +254,8 @@ const LIMIT_WORDS = Object.freeze({
 
 /** The packages this home built, with the approvals and publications it recorded. */
 function packageTable(slot) {
-  const badge = { draft: "incomplete", reviewed: "recorded", approved: "verified" };
+  // The home's record, not a verification: no state here gets the colour of a verified one.
+  const badge = { draft: "incomplete", reviewed: "recorded", approved: "recorded" };
   api.listPackages().then(
     (packages) =>
       mount(
